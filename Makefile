@@ -1,0 +1,38 @@
+# Campus: two commands to start (see README).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## demo: create the embedded database and warehouse under ./var, load the demo data, serve on :8000
+demo: $(STAMP)
+	$(BIN)/campus demo
+
+## test: lint, then the whole test suite (SQLite and PostgreSQL, DuckDB, Spark, headless Chromium)
+test: $(STAMP) lint
+	$(BIN)/pytest -n 2 --dist loadgroup tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+serve: $(STAMP)
+	$(BIN)/campus serve
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

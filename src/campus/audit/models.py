@@ -1,0 +1,27 @@
+"""The audit event table: one row an action, chained by SHA-256 hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campus.db.base import Base, JSONType
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    # seq is the position in the chain; unique, so two writers can never fork it.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    object_type: Mapped[str] = mapped_column(String(100), default="")
+    object_id: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict] = mapped_column(JSONType, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,1 @@
+"""Accounts, password hashing, sessions, API tokens, roles and the permission check."""

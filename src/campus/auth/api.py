@@ -1,0 +1,182 @@
+"""JSON routes of accounts, sessions, tokens and roles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.auth import service
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.auth.schemas import (
+    AccountIn,
+    AccountOut,
+    GrantIn,
+    LanguageIn,
+    LoginIn,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+)
+from campus.errors import NotFound
+from campus.web.deps import SESSION_COOKIE, allow, client_address, db_session
+
+router = APIRouter(tags=["accounts"])
+
+
+def _account(session: Session, account_id: str) -> Account:
+    account = service.get_account(session, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}", code="not_found")
+    return account
+
+
+@router.post("/session", summary="Sign in (sets the session cookie)", response_model=AccountOut)
+def api_login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    try:
+        opened = service.login(
+            session,
+            settings,
+            email=body.email,
+            password=body.password,
+            address=client_address(request),
+        )
+    except service.AuthError:
+        session.commit()  # keep the failure count for throttling
+        raise
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie_value,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_hours * 3600,
+    )
+    return opened.account
+
+
+@router.delete("/session", status_code=204, summary="Sign out")
+def api_logout(
+    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        service.logout(session, cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/me", response_model=AccountOut, summary="The signed-in account")
+def me(actor: Actor = allow("account.self"), session: Session = db_session):
+    return _account(session, actor.account_id or "")
+
+
+@router.put("/me/language", status_code=204, summary="Set one's language")
+def set_language(
+    body: LanguageIn, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    service.set_language(session, actor.account_id or "", body.language)
+    return Response(status_code=204)
+
+
+@router.get("/me/tokens", response_model=list[TokenOut], summary="One's API tokens")
+def list_tokens(actor: Actor = allow("account.self"), session: Session = db_session):
+    return service.list_tokens(session, actor.account_id or "")
+
+
+@router.post(
+    "/me/tokens",
+    response_model=TokenCreated,
+    status_code=201,
+    summary="Create an API token (its value is shown once)",
+)
+def create_token(
+    body: TokenIn, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    account = _account(session, actor.account_id or "")
+    token, value = service.create_token(
+        session, account, name=body.name, scopes=body.scopes, days=body.days
+    )
+    return TokenCreated.model_validate(
+        {**TokenOut.model_validate(token).model_dump(), "token": value}
+    )
+
+
+@router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke an API token")
+def revoke_token(
+    token_id: str, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    if not service.revoke_token(session, actor.account_id or "", token_id):
+        raise NotFound(f"no active token {token_id}", code="not_found")
+    return Response(status_code=204)
+
+
+@router.get("/accounts", response_model=list[AccountOut], summary="All accounts (staff)")
+def list_accounts(
+    q: str = "",
+    limit: int = 100,
+    offset: int = 0,
+    actor: Actor = allow("accounts.manage"),
+    session: Session = db_session,
+):
+    query = select(Account).order_by(Account.email).limit(min(limit, 500)).offset(offset)
+    if q:
+        query = query.where(Account.email.contains(q.lower()) | Account.name.contains(q))
+    return list(session.scalars(query))
+
+
+@router.post(
+    "/accounts", response_model=AccountOut, status_code=201, summary="Create an account (staff)"
+)
+def create_account(
+    body: AccountIn, actor: Actor = allow("accounts.manage"), session: Session = db_session
+):
+    return service.create_account(
+        session,
+        email=body.email,
+        name=body.name,
+        password=body.password,
+        language=body.language,
+        by=actor,
+    )
+
+
+@router.post(
+    "/accounts/{account_id}/roles", response_model=AccountOut, summary="Grant a role (staff)"
+)
+def grant(
+    account_id: str,
+    body: GrantIn,
+    actor: Actor = allow("accounts.manage"),
+    session: Session = db_session,
+):
+    account = _account(session, account_id)
+    service.grant_role(
+        session, account, body.role, scope_type=body.scope_type, scope_id=body.scope_id, by=actor
+    )
+    return account
+
+
+@router.delete(
+    "/accounts/{account_id}/roles", response_model=AccountOut, summary="Revoke a role (staff)"
+)
+def revoke(
+    account_id: str,
+    body: GrantIn,
+    actor: Actor = allow("accounts.manage"),
+    session: Session = db_session,
+):
+    account = _account(session, account_id)
+    if not service.revoke_role(
+        session, account, body.role, scope_type=body.scope_type, scope_id=body.scope_id, by=actor
+    ):
+        raise NotFound("no such grant", code="not_found")
+    return account

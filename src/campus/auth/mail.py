@@ -1,0 +1,43 @@
+"""Outgoing mail: every message goes to the outbox table, then to SMTP or the console."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session
+
+from campus.auth.models import OutboxMail
+from campus.db.base import utcnow
+from campus.settings import Settings
+
+log = logging.getLogger("campus.mail")
+
+
+def queue(session: Session, settings: Settings, *, to: str, subject: str, body: str) -> OutboxMail:
+    """Store a message in the outbox; it is delivered by `deliver` after the commit."""
+    message = OutboxMail(to=to, subject=subject, body=body)
+    session.add(message)
+    session.flush()
+    if not settings.smtp_host and not settings.is_production:
+        # Development: the console is the mailbox.
+        log.info("mail to %s: %s\n%s", to, subject, body)
+        message.sent_at = utcnow()
+    return message
+
+
+def deliver(session: Session, settings: Settings, message: OutboxMail) -> None:
+    if not settings.smtp_host or message.sent_at is not None:
+        return
+    email = EmailMessage()
+    email["From"] = settings.mail_from
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        smtp.starttls()
+        if settings.smtp_user and settings.smtp_password:
+            smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+        smtp.send_message(email)
+    message.sent_at = utcnow()

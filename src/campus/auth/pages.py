@@ -1,0 +1,221 @@
+"""HTML pages: sign in and out, password reset, one's account and tokens, account admin."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.auth import service
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.auth.roles import ROLE_LABELS, Role
+from campus.errors import CampusError, NotFound
+from campus.i18n import gettext as _
+from campus.web.deps import SESSION_COOKIE, allow, client_address, db_session
+from campus.web.middleware import LANG_COOKIE
+from campus.web.pages_registry import page
+from campus.web.shell import _safe_next
+from campus.web.templating import render
+
+router = APIRouter()
+
+
+@page(router, "/login", no_twin="a form; its API twin is POST /api/v1/session")
+def login_form(request: Request, next: str = "/", actor: Actor = allow("public.read")):
+    return render(request, "auth/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login", include_in_schema=False)
+def login_submit(
+    request: Request,
+    email: str = Form(..., max_length=320),
+    password: str = Form(..., max_length=1024),
+    next: str = Form("/"),
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    try:
+        opened = service.login(
+            session, settings, email=email, password=password, address=client_address(request)
+        )
+    except service.AuthError as error:
+        session.commit()  # keep the failure count for throttling
+        return render(
+            request,
+            "auth/login.html",
+            {"next": _safe_next(next), "error": _(error.message), "email": email},
+            status=error.status,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie_value,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_hours * 3600,
+    )
+    response.set_cookie(
+        LANG_COOKIE,
+        opened.account.language,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=365 * 24 * 3600,
+    )
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, actor: Actor = allow("account.self"), session: Session = db_session):
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        service.logout(session, cookie)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@page(router, "/password/forgot", no_twin="a form that sends mail; nothing to read")
+def forgot_form(request: Request, actor: Actor = allow("public.read")):
+    return render(request, "auth/forgot.html")
+
+
+@router.post("/password/forgot", include_in_schema=False)
+def forgot_submit(
+    request: Request,
+    email: str = Form(..., max_length=320),
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    service.request_password_reset(session, request.app.state.settings, email)
+    return render(request, "auth/forgot.html", {"sent": True})
+
+
+@page(router, "/password/reset/{token}", no_twin="a single-use form reached from a mail")
+def reset_form(request: Request, token: str, actor: Actor = allow("public.read")):
+    return render(request, "auth/reset.html", {"token": token})
+
+
+@router.post("/password/reset/{token}", include_in_schema=False)
+def reset_submit(
+    request: Request,
+    token: str,
+    password: str = Form(..., max_length=1024),
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    try:
+        service.reset_password(session, token, password)
+    except (CampusError, ValueError) as error:
+        message = error.message if isinstance(error, CampusError) else str(error)
+        return render(request, "auth/reset.html", {"token": token, "error": _(message)}, status=400)
+    return RedirectResponse("/login", status_code=303)
+
+
+@page(router, "/account", twin="/api/v1/me")
+def account_page(
+    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    account = session.get(Account, actor.account_id)
+    return render(
+        request,
+        "auth/account.html",
+        {
+            "account": account,
+            "tokens": service.list_tokens(session, actor.account_id or ""),
+            "role_labels": ROLE_LABELS,
+        },
+    )
+
+
+@router.post("/account/tokens", include_in_schema=False)
+def account_create_token(
+    request: Request,
+    name: str = Form(..., max_length=100),
+    days: int = Form(90),
+    actor: Actor = allow("account.self"),
+    session: Session = db_session,
+):
+    account = session.get(Account, actor.account_id)
+    assert account is not None
+    try:
+        _token, value = service.create_token(session, account, name=name, days=days)
+    except CampusError as error:
+        return render(
+            request,
+            "auth/account.html",
+            {
+                "account": account,
+                "tokens": service.list_tokens(session, account.id),
+                "role_labels": ROLE_LABELS,
+                "error": _(error.message),
+            },
+            status=400,
+        )
+    return render(
+        request,
+        "auth/account.html",
+        {
+            "account": account,
+            "tokens": service.list_tokens(session, account.id),
+            "role_labels": ROLE_LABELS,
+            "new_token": value,
+        },
+    )
+
+
+@router.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
+def account_revoke_token(
+    token_id: str, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    if not service.revoke_token(session, actor.account_id or "", token_id):
+        raise NotFound("no active token", code="not_found")
+    return RedirectResponse("/account", status_code=303)
+
+
+@page(router, "/admin/accounts", twin="/api/v1/accounts")
+def admin_accounts(
+    request: Request,
+    q: str = "",
+    actor: Actor = allow("accounts.manage"),
+    session: Session = db_session,
+):
+    query = select(Account).order_by(Account.email).limit(200)
+    if q:
+        query = query.where(Account.email.contains(q.lower()) | Account.name.contains(q))
+    return render(
+        request,
+        "auth/admin_accounts.html",
+        {
+            "accounts": list(session.scalars(query)),
+            "q": q,
+            "roles": list(Role),
+            "role_labels": ROLE_LABELS,
+        },
+    )
+
+
+@router.post("/admin/accounts/{account_id}/roles", include_in_schema=False)
+def admin_grant(
+    account_id: str,
+    role: str = Form(...),
+    scope_type: str = Form(""),
+    scope_id: str = Form(""),
+    action: str = Form("grant"),
+    actor: Actor = allow("accounts.manage"),
+    session: Session = db_session,
+):
+    account = service.get_account(session, account_id)
+    if account is None:
+        raise NotFound("no such account", code="not_found")
+    if action == "revoke":
+        service.revoke_role(
+            session, account, role, scope_type=scope_type, scope_id=scope_id, by=actor
+        )
+    else:
+        service.grant_role(
+            session, account, role, scope_type=scope_type, scope_id=scope_id, by=actor
+        )
+    return RedirectResponse("/admin/accounts", status_code=303)

@@ -1,0 +1,462 @@
+"""Accounts, login with throttling, sessions, API tokens, roles and password reset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from campus.audit import service as audit
+from campus.auth import mail
+from campus.auth.actor import Actor, Grant
+from campus.auth.models import (
+    Account,
+    ApiToken,
+    LoginAttempt,
+    PasswordResetToken,
+    RoleGrant,
+    WebSession,
+)
+from campus.auth.passwords import hash_password, needs_rehash, verify_password
+from campus.auth.roles import Role, ScopeType
+from campus.db.base import utcnow
+from campus.errors import CampusError
+from campus.i18n import N_
+from campus.settings import Settings
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+LANGUAGES = ("fr", "en")
+ADDRESS_FAILURE_FACTOR = 4  # an address may fail this many times more than one account
+
+
+class AuthError(CampusError):
+    """A refusal the user may see; `code` names it for the API."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message, code=code, status=status)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email):
+        raise AuthError("invalid_email", f"'{email}' is not a valid email address")
+    return email
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    language: str = "fr",
+    email_verified: bool = False,
+    by: Actor | None = None,
+) -> Account:
+    email = normalise_email(email)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AuthError("invalid_name", N_("name must have 1 to 200 characters"))
+    if language not in LANGUAGES:
+        raise AuthError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}")
+    if session.scalar(select(Account.id).where(Account.email == email)):
+        raise AuthError("email_taken", f"an account with {email} already exists")
+    account = Account(
+        email=email,
+        name=name,
+        language=language,
+        password_hash=hash_password(password) if password else None,
+        email_verified=email_verified,
+    )
+    session.add(account)
+    session.flush()
+    audit.record(
+        session,
+        actor=by.label if by else "system",
+        action="account.created",
+        object_type="account",
+        object_id=account.id,
+    )
+    return account
+
+
+def get_account(session: Session, account_id: str) -> Account | None:
+    return session.get(Account, account_id)
+
+
+def find_account(session: Session, email: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.email == email.strip().lower()))
+
+
+def actor_for(account: Account, via: str, token_scopes: tuple[str, ...] = ()) -> Actor:
+    return Actor(
+        account_id=account.id,
+        email=account.email,
+        name=account.name,
+        language=account.language,
+        email_verified=account.email_verified,
+        grants=frozenset(Grant(g.role, g.scope_type, g.scope_id) for g in account.grants),
+        via=via,
+        token_scopes=token_scopes,
+    )
+
+
+def set_language(session: Session, account_id: str, language: str) -> None:
+    if language not in LANGUAGES:
+        raise AuthError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}")
+    account = session.get(Account, account_id)
+    if account:
+        account.language = language
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+def grant_role(
+    session: Session,
+    account: Account,
+    role: str,
+    *,
+    scope_type: str = "",
+    scope_id: str = "",
+    by: Actor | None = None,
+) -> RoleGrant:
+    if role not in {r.value for r in Role}:
+        raise AuthError("invalid_role", f"unknown role {role!r}: one of {[r.value for r in Role]}")
+    if scope_type not in {s.value for s in ScopeType}:
+        raise AuthError("invalid_scope", f"unknown scope type {scope_type!r}")
+    if bool(scope_type) != bool(scope_id):
+        raise AuthError("invalid_scope", "a scoped grant needs both a scope type and an id")
+    existing = session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.account_id == account.id,
+            RoleGrant.role == role,
+            RoleGrant.scope_type == scope_type,
+            RoleGrant.scope_id == scope_id,
+        )
+    )
+    if existing:
+        return existing
+    grant = RoleGrant(
+        account_id=account.id,
+        role=role,
+        scope_type=scope_type,
+        scope_id=scope_id,
+        granted_by=by.label if by else "system",
+    )
+    account.grants.append(grant)
+    session.flush()
+    audit.record(
+        session,
+        actor=by.label if by else "system",
+        action="role.granted",
+        object_type="account",
+        object_id=account.id,
+        details={"role": role, "scope_type": scope_type, "scope_id": scope_id},
+    )
+    return grant
+
+
+def revoke_role(
+    session: Session,
+    account: Account,
+    role: str,
+    *,
+    scope_type: str = "",
+    scope_id: str = "",
+    by: Actor | None = None,
+) -> bool:
+    grant = next(
+        (
+            g
+            for g in account.grants
+            if g.role == role and g.scope_type == scope_type and g.scope_id == scope_id
+        ),
+        None,
+    )
+    if grant is None:
+        return False
+    account.grants.remove(grant)
+    session.flush()
+    audit.record(
+        session,
+        actor=by.label if by else "system",
+        action="role.revoked",
+        object_type="account",
+        object_id=account.id,
+        details={"role": role, "scope_type": scope_type, "scope_id": scope_id},
+    )
+    return True
+
+
+# --- login, throttling and sessions -------------------------------------------------------------
+
+
+@dataclass
+class OpenedSession:
+    cookie_value: str
+    account: Account
+    expires_at: dt.datetime
+
+
+def _recent_failures(session: Session, settings: Settings, **where: str) -> int:
+    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
+    query = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
+    for column, value in where.items():
+        query = query.where(getattr(LoginAttempt, column) == value)
+    return session.scalar(query) or 0
+
+
+def login(
+    session: Session, settings: Settings, *, email: str, password: str, address: str
+) -> OpenedSession:
+    """Check a password with per-account and per-address throttling and lockout.
+
+    Failures are recorded in the caller's transaction; the caller commits them even when
+    this raises (see `campus.auth.pages`), so throttling survives the refusal.
+    """
+    email = email.strip().lower()
+    now = utcnow()
+    address_limit = settings.login_max_failures * ADDRESS_FAILURE_FACTOR
+    if _recent_failures(session, settings, address=address) >= address_limit:
+        audit.record(
+            session, actor="anonymous", action="login.throttled", details={"reason": "address"}
+        )
+        raise AuthError("throttled", N_("too many failed logins from this address; try later"), 429)
+    account = find_account(session, email)
+    if account and account.locked_until and account.locked_until > now:
+        audit.record(
+            session,
+            actor="anonymous",
+            action="login.locked",
+            object_type="account",
+            object_id=account.id,
+        )
+        raise AuthError(
+            "locked", N_("this account is locked after repeated failures; try later"), 429
+        )
+    if not verify_password(account.password_hash if account else None, password) or not (
+        account and account.active
+    ):
+        session.add(LoginAttempt(email=email, address=address))
+        session.flush()
+        audit.record(
+            session,
+            actor="anonymous",
+            action="login.failed",
+            object_type="account" if account else "",
+            object_id=account.id if account else "",
+        )
+        if account and _recent_failures(session, settings, email=email) >= (
+            settings.login_max_failures
+        ):
+            account.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+            audit.record(
+                session,
+                actor="system",
+                action="account.locked",
+                object_type="account",
+                object_id=account.id,
+            )
+        raise AuthError("bad_credentials", N_("wrong email or password"), 401)
+    if needs_rehash(account.password_hash or ""):
+        account.password_hash = hash_password(password)
+    account.locked_until = None
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    opened = open_session(session, settings, account)
+    audit.record(
+        session,
+        actor=f"account:{account.id}",
+        action="login",
+        object_type="account",
+        object_id=account.id,
+    )
+    return opened
+
+
+def open_session(session: Session, settings: Settings, account: Account) -> OpenedSession:
+    value = secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(hours=settings.session_hours)
+    session.add(WebSession(id_hash=_digest(value), account_id=account.id, expires_at=expires))
+    session.flush()
+    return OpenedSession(value, account, expires)
+
+
+def resolve_session(session: Session, cookie_value: str) -> Actor | None:
+    web = session.get(WebSession, _digest(cookie_value))
+    if web is None or web.expires_at <= utcnow():
+        return None
+    account = session.get(Account, web.account_id)
+    if account is None or not account.active:
+        return None
+    return actor_for(account, "session")
+
+
+def logout(session: Session, cookie_value: str) -> None:
+    web = session.get(WebSession, _digest(cookie_value))
+    if web is not None:
+        audit.record(
+            session,
+            actor=f"account:{web.account_id}",
+            action="logout",
+            object_type="account",
+            object_id=web.account_id,
+        )
+        session.delete(web)
+
+
+def purge_expired_sessions(session: Session) -> int:
+    result = session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    return result.rowcount or 0
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "cmp_"  # noqa: S105 - a visible prefix, not a secret
+
+
+def create_token(
+    session: Session,
+    account: Account,
+    *,
+    name: str,
+    scopes: list[str] | None = None,
+    days: int = 90,
+) -> tuple[ApiToken, str]:
+    """Create a bearer token; the clear value is returned once and never stored."""
+    if not 1 <= days <= 366:
+        raise AuthError("invalid_expiry", N_("a token lives 1 to 366 days"))
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AuthError("invalid_name", N_("a token name has 1 to 100 characters"))
+    value = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        account_id=account.id,
+        name=name,
+        token_hash=_digest(value),
+        scopes=sorted(set(scopes or ["*"])),
+        expires_at=utcnow() + dt.timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor=f"account:{account.id}",
+        action="token.created",
+        object_type="api_token",
+        object_id=token.id,
+        details={"scopes": token.scopes},
+    )
+    return token, value
+
+
+def resolve_token(session: Session, value: str) -> Actor | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(value)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    account = session.get(Account, token.account_id)
+    if account is None or not account.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        token.last_used_at = now
+        audit.record(
+            session,
+            actor=f"account:{account.id}",
+            action="token.used",
+            object_type="api_token",
+            object_id=token.id,
+        )
+    return actor_for(account, "token", tuple(token.scopes))
+
+
+def list_tokens(session: Session, account_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_token(session: Session, account_id: str, token_id: str) -> bool:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.account_id != account_id or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor=f"account:{account_id}",
+        action="token.revoked",
+        object_type="api_token",
+        object_id=token_id,
+    )
+    return True
+
+
+# --- password reset -----------------------------------------------------------------------------
+
+
+def request_password_reset(session: Session, settings: Settings, email: str) -> None:
+    """Mail a single-use, expiring link; says nothing about whether the account exists."""
+    account = find_account(session, email)
+    if account is None or not account.active:
+        return
+    value = secrets.token_urlsafe(32)
+    session.add(
+        PasswordResetToken(
+            token_hash=_digest(value),
+            account_id=account.id,
+            expires_at=utcnow() + dt.timedelta(minutes=settings.reset_token_minutes),
+        )
+    )
+    link = f"{settings.base_url.rstrip('/')}/password/reset/{value}"
+    mail.queue(
+        session,
+        settings,
+        to=account.email,
+        subject="Campus : réinitialisation du mot de passe / password reset",
+        body=(
+            "Pour choisir un nouveau mot de passe, ouvrez ce lien "
+            f"(valable {settings.reset_token_minutes} minutes) :\n{link}\n\n"
+            f"To choose a new password, open this link:\n{link}\n"
+        ),
+    )
+    audit.record(
+        session,
+        actor="anonymous",
+        action="password.reset_requested",
+        object_type="account",
+        object_id=account.id,
+    )
+
+
+def reset_password(session: Session, value: str, new_password: str) -> Account:
+    token = session.get(PasswordResetToken, _digest(value))
+    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        raise AuthError("invalid_token", N_("this reset link is invalid, used or expired"))
+    account = session.get(Account, token.account_id)
+    assert account is not None
+    account.password_hash = hash_password(new_password)
+    account.locked_until = None
+    token.used_at = utcnow()
+    session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+    audit.record(
+        session,
+        actor=f"account:{account.id}",
+        action="password.reset",
+        object_type="account",
+        object_id=account.id,
+    )
+    return account

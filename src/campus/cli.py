@@ -1,0 +1,209 @@
+"""The `campus` command: demo, serve, database, users, audit, and each capability's commands."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from campus.errors import CampusError
+from campus.settings import ConfigurationError, get_settings
+
+app = typer.Typer(
+    help="Campus: the platform of a digital-health innovation campus.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Operational database: migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts and roles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def database():
+    from campus.db.engine import Database
+
+    return Database(get_settings().db_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
+    """Create or upgrade the database schema to the latest migrations."""
+    from campus.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.db_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, or 'base'.")) -> None:
+    """Undo migrations down to a revision."""
+    from campus.db.migrate import downgrade
+
+    downgrade(get_settings().db_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="Full name.")],
+    password: Annotated[str | None, typer.Option(help="Asked for when not given.")] = None,
+    language: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    role: Annotated[list[str] | None, typer.Option(help="Global role(s) to grant.")] = None,
+) -> None:
+    """Create an account (its email is taken as verified)."""
+    from campus.auth import service
+
+    if password is None:
+        if not sys.stdin.isatty():
+            raise fail("give --password or run in a terminal to be asked")
+        password = getpass.getpass("Password: ")
+    db = database()
+    try:
+        with db.session() as session:
+            account = service.create_account(
+                session,
+                email=email,
+                name=name,
+                password=password,
+                language=language,
+                email_verified=True,
+            )
+            for each in role or []:
+                service.grant_role(session, account, each)
+    except (CampusError, ValueError) as error:
+        raise fail(getattr(error, "message", str(error))) from None
+    typer.echo(f"created {account.email} ({account.id})")
+
+
+@user_app.command("grant")
+def user_grant(
+    email: str,
+    role: str,
+    scope: Annotated[
+        str | None, typer.Option(help="Scope as TYPE:ID, e.g. organisation:42 or project:7.")
+    ] = None,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Revoke instead of grant.")] = False,
+) -> None:
+    """Grant (or revoke) a role, global or scoped to an organisation or a project."""
+    from campus.auth import service
+
+    scope_type, scope_id = ("", "")
+    if scope:
+        if ":" not in scope:
+            raise fail("--scope must look like TYPE:ID")
+        scope_type, scope_id = scope.split(":", 1)
+    db = database()
+    try:
+        with db.session() as session:
+            account = service.find_account(session, email)
+            if account is None:
+                raise fail(f"no account {email}")
+            if revoke:
+                done = service.revoke_role(
+                    session, account, role, scope_type=scope_type, scope_id=scope_id
+                )
+                typer.echo("revoked" if done else "no such grant")
+            else:
+                service.grant_role(session, account, role, scope_type=scope_type, scope_id=scope_id)
+                typer.echo(f"granted {role} to {email}" + (f" on {scope}" if scope else ""))
+    except CampusError as error:
+        raise fail(error.message) from None
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List accounts and their roles."""
+    from sqlalchemy import select
+
+    from campus.auth.models import Account
+
+    with database().session() as session:
+        for account in session.scalars(select(Account).order_by(Account.email)):
+            roles = ", ".join(
+                g.role + (f"@{g.scope_type}:{g.scope_id}" if g.scope_type else "")
+                for g in account.grants
+            )
+            typer.echo(f"{account.email}\t{account.name}\t{roles}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every link of the audit chain; exit 1 and name the first broken event."""
+    from campus.audit import service
+
+    with database().session() as session:
+        result = service.verify(session)
+    if result.ok:
+        typer.echo(f"audit log intact: {result.checked} events verified")
+        return
+    typer.secho(
+        f"audit log BROKEN at event {result.broken_at}: {result.reason} "
+        f"({result.checked} events verified before it)",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the web app and API (run `campus db upgrade` first)."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        settings.check_production()
+    except ConfigurationError as error:
+        raise fail(str(error)) from None
+    uvicorn.run(
+        "campus.web.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after loading.")
+    ] = True,
+    reset: Annotated[bool, typer.Option(help="Start from an empty database.")] = True,
+) -> None:
+    """Create the embedded database and warehouse, load the demo data, and serve on :8000."""
+    from campus.demo import load_demo
+
+    settings = get_settings()
+    accounts = load_demo(settings, reset=reset)
+    typer.secho("\nDemo accounts (password: campus-demo-2026)", bold=True)
+    for email, roles in accounts:
+        typer.echo(f"  {email:<38} {roles}")
+    if serve_after:
+        typer.secho(f"\nServing on {settings.base_url}", bold=True)
+        serve(host=None, port=None, workers=1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

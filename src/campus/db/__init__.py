@@ -1,0 +1,1 @@
+"""Operational database: SQLAlchemy models and Alembic migrations."""

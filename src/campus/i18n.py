@@ -1,0 +1,79 @@
+"""French by default, English by switch or Accept-Language, from gettext catalogues.
+
+Message ids are English. `locales/fr/*.po` hold the French translations, one catalogue per
+capability; English needs none. The current language lives in a context variable set for
+each request, so templates and services share it.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LOCALES = Path(__file__).parent / "locales"
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+@lru_cache
+def catalogue(language: str) -> dict[str, str]:
+    """All msgid -> msgstr pairs of one language, merged from its .po files."""
+    messages: dict[str, str] = {}
+    folder = LOCALES / language
+    if not folder.is_dir():
+        return messages
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale=language):
+                if message.id and message.string and isinstance(message.id, str):
+                    messages[message.id] = str(message.string)
+    return messages
+
+
+def gettext(message: str) -> str:
+    language = current_language.get()
+    if language == "en":
+        return message
+    return catalogue(language).get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return gettext(singular if n == 1 else plural)
+
+
+_ = gettext
+
+
+def pick(fr: str, en: str) -> str:
+    """Choose between two stored translations of user content (e.g. a public summary)."""
+    return en if current_language.get() == "en" and en else fr
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best supported language from an Accept-Language header, or None."""
+    if not accept_language:
+        return None
+    ranked = []
+    for index, part in enumerate(accept_language.split(",")):
+        piece = part.strip().split(";")
+        tag = piece[0].strip().lower()[:2]
+        quality = 1.0
+        for parameter in piece[1:]:
+            if parameter.strip().startswith("q="):
+                try:
+                    quality = float(parameter.strip()[2:])
+                except ValueError:
+                    quality = 0.0
+        if tag in LANGUAGES and quality > 0:
+            ranked.append((-quality, index, tag))
+    return min(ranked)[2] if ranked else None
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; translate it where it is shown."""
+    return message

@@ -1,0 +1,143 @@
+"""Settings from the environment and `.env`, with safe embedded defaults.
+
+Every setting is read from a `CAMPUS_`-prefixed environment variable (or `.env`). Secrets that
+are not given are generated on first run and kept under `var/secrets/` with owner-only
+permissions; in production the app refuses to start on such generated or weak secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_NAMES = ("secret_key", "pseudonym_key", "optout_key")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAMPUS_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite file under var/ when unset."
+    )
+    warehouse_dir: Path | None = Field(
+        default=None, description="Folder of dataset versions; var/warehouse when unset."
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    secret_key: SecretStr | None = Field(default=None, description="Signs sessions and tokens.")
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="HMAC key for pseudonyms; never stored with the data."
+    )
+    optout_key: SecretStr | None = Field(
+        default=None, description="HMAC key for the opt-out registry."
+    )
+
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies; on by default in production."
+    )
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    lockout_minutes: int = 15
+    reset_token_minutes: int = 60
+    max_upload_bytes: int = 5 * 1024**3
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "campus@localhost"
+
+    disclosure_threshold: int = 10
+    rounding_base: int = 5
+    spark_master: str = "local[2]"
+
+    # Filled by `resolve()`: which secrets were generated rather than given.
+    generated_secrets: tuple[str, ...] = ()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.is_production
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'campus.db').resolve()}"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return (self.warehouse_dir or self.var_dir / "warehouse").resolve()
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        assert value is not None, f"secret {name} not resolved"
+        return value.get_secret_value()
+
+    def resolve(self) -> Settings:
+        """Create var/ and generate missing secrets (stored 0600 under var/secrets)."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        generated = []
+        for name in SECRET_NAMES:
+            if getattr(self, name) is None:
+                setattr(self, name, SecretStr(_stored_secret(self.var_dir / "secrets", name)))
+                generated.append(name)
+        self.generated_secrets = tuple(generated)
+        return self
+
+    def check_production(self) -> None:
+        """Refuse unsafe production settings, saying why."""
+        if not self.is_production:
+            return
+        problems = []
+        for name in SECRET_NAMES:
+            if name in self.generated_secrets:
+                problems.append(f"CAMPUS_{name.upper()} is not set (a generated secret is unsafe)")
+            elif len(self.secret(name)) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"CAMPUS_{name.upper()} is weak: use at least {MIN_SECRET_LENGTH} characters"
+                )
+        if self.db_url.startswith("sqlite"):
+            problems.append("CAMPUS_DATABASE_URL points at SQLite: use PostgreSQL in production")
+        if not self.secure_cookies:
+            problems.append("cookies would be sent over plain HTTP: unset CAMPUS_COOKIE_SECURE")
+        if self.base_url.startswith("http://"):
+            problems.append("CAMPUS_BASE_URL is plain HTTP: serve over HTTPS in production")
+        if problems:
+            raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def _stored_secret(folder: Path, name: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    path = folder / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, resolved once."""
+    return Settings().resolve()

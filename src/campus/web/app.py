@@ -1,0 +1,155 @@
+"""The FastAPI app factory: settings, database, middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from campus import __version__
+from campus.db.engine import Database
+from campus.errors import CampusError
+from campus.i18n import N_
+from campus.i18n import gettext as _
+from campus.settings import Settings, get_settings
+from campus.web import routes
+from campus.web.middleware import BodyLimit, RequestContext
+from campus.web.templating import render
+
+log = logging.getLogger("campus.web")
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 10 * 1024 * 1024
+STREAMING_SUFFIXES = ("/upload",)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_production()
+    app = FastAPI(
+        title="Campus API",
+        version=__version__,
+        description=(
+            "JSON API of Campus, the platform of a digital-health innovation campus. "
+            "Every page has a JSON twin here. Authenticate with a session cookie (and the "
+            "X-CSRF-Token header on writes) or a bearer token."
+        ),
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.db_url)
+    app.add_middleware(BodyLimit, limit=MAX_BODY, streaming_suffixes=STREAMING_SUFFIXES)
+    app.add_middleware(
+        RequestContext, secure_cookies=settings.secure_cookies, production=settings.is_production
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in routes.api_routers():
+        app.include_router(router, prefix="/api/v1")
+    for router in routes.page_routers():
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+ERROR_TITLES = {
+    400: N_("The request is not valid"),
+    401: N_("Sign in to continue"),
+    403: N_("Access denied"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    422: N_("The request is not valid"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong"),
+}
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": _(ERROR_TITLES.get(status, "Error")), "message": message},
+        status=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CampusError)
+    async def campus_error(request: Request, exc: CampusError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(exc.as_json(), status_code=exc.status)
+        if exc.status == 401:
+            target = quote(
+                str(request.url.path) + ("?" + request.url.query if request.url.query else "")
+            )
+            return RedirectResponse(f"/login?next={target}", status_code=303)
+        return error_page(request, exc.status, _(exc.message))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
+            for err in exc.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "invalid_request",
+                        "message": "the request is not valid",
+                        "where": problems,
+                    }
+                },
+                status_code=422,
+            )
+        details = "; ".join(f"{p['where']}: {p['message']}" for p in problems)
+        return error_page(request, 422, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = (
+            exc.detail
+            if isinstance(exc.detail, str)
+            else ERROR_TITLES.get(exc.status_code, "Error")
+        )
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": {"code": f"http_{exc.status_code}", "message": message}},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return error_page(request, exc.status_code, _(message))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # The exception type only: messages may carry data that must not reach logs.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error(
+            "unexpected %s on %s %s\n%s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            frames,
+        )
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": {"code": "internal", "message": "unexpected error; it was logged"}},
+                status_code=500,
+            )
+        return error_page(request, 500, _("An unexpected error happened. It was logged."))

@@ -1,0 +1,127 @@
+"""Request dependencies: the database session, the current actor, and `allow`, the one
+permission check that every route declares."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from campus.auth import policy
+from campus.auth import service as auth
+from campus.auth.actor import ANONYMOUS, Actor
+from campus.errors import Forbidden, NotAuthenticated
+from campus.i18n import N_
+from campus.settings import Settings
+
+SESSION_COOKIE = "campus_session"
+CSRF_COOKIE = "campus_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _db_session(request: Request) -> Iterator[Session]:
+    """One session a request, committed when the route returns and before the response."""
+    session = request.app.state.db.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+db_session = Depends(_db_session, scope="function")
+
+
+def current_actor(request: Request, session: Session = db_session) -> Actor:
+    """The actor of a request: bearer token, else session cookie, else anonymous."""
+    cached = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached
+    actor = ANONYMOUS
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        actor = auth.resolve_token(session, header[7:].strip()) or ANONYMOUS
+        if actor is ANONYMOUS:
+            raise NotAuthenticated(
+                "the bearer token is invalid, expired or revoked", code="invalid_token"
+            )
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        actor = auth.resolve_session(session, cookie) or ANONYMOUS
+    request.state.actor = actor
+    return actor
+
+
+async def _check_csrf(request: Request, actor: Actor) -> None:
+    if request.method in SAFE_METHODS or actor.via == "token":
+        return
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    given = request.headers.get(CSRF_HEADER, "")
+    content_type = request.headers.get("content-type", "")
+    if not given and (
+        content_type.startswith("application/x-www-form-urlencoded")
+        or content_type.startswith("multipart/form-data")
+    ):
+        form = await request.form()
+        given = str(form.get(CSRF_FIELD, ""))
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise Forbidden(
+            N_("the form's security token is missing or stale: reload the page and try again"),
+            code="csrf_failed",
+        )
+
+
+def _scope_of(request: Request, scope: tuple[str, str] | None) -> tuple[str, str]:
+    if scope is None:
+        return "", ""
+    scope_type, parameter = scope
+    return scope_type, str(request.path_params.get(parameter, ""))
+
+
+def allow(permission: str, *, scope: tuple[str, str] | None = None) -> Any:
+    """Declare and check the permission a route needs; returns the actor.
+
+    `scope=("organisation", "org_id")` checks a role scoped to the organisation whose id is
+    the `org_id` path parameter (a global grant of the role also passes).
+    """
+    rule = policy.get(permission)
+
+    async def check(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
+        if actor.via == "token" and not _token_allows(actor, permission):
+            raise Forbidden(
+                f"this API token's scopes do not cover {permission}", code="token_scope"
+            )
+        scope_type, scope_id = _scope_of(request, scope)
+        if not rule.allows(actor, scope_type, scope_id):
+            if not actor.authenticated:
+                raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
+            if rule.verified_email and not actor.email_verified:
+                raise Forbidden(N_("verify your email address first"), code="email_not_verified")
+            raise Forbidden(f"your roles do not allow {permission}", code="forbidden")
+        await _check_csrf(request, actor)
+        return actor
+
+    check.campus_permission = permission  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def _token_allows(actor: Actor, permission: str) -> bool:
+    if "*" in actor.token_scopes:
+        return True
+    area = permission.split(".", 1)[0]
+    return permission in actor.token_scopes or area in actor.token_scopes
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

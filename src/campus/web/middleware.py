@@ -1,0 +1,136 @@
+"""ASGI middleware: language and CSRF cookie per request, security headers, body size cap."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from campus import i18n
+from campus.web.deps import CSRF_COOKIE
+
+LANG_COOKIE = "campus_lang"
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class RequestContext:
+    """Sets the request's language and makes sure the client holds a CSRF cookie."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool, production: bool):
+        self.app = app
+        self.secure = secure_cookies
+        self.production = production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        chosen = connection.cookies.get(LANG_COOKIE)
+        language = (
+            chosen
+            if chosen in i18n.LANGUAGES
+            else i18n.negotiate(connection.headers.get("accept-language")) or i18n.DEFAULT_LANGUAGE
+        )
+        token = i18n.current_language.set(language)
+        csrf = connection.cookies.get(CSRF_COOKIE)
+        new_csrf = None if csrf else secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["csrf"] = csrf or new_csrf
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", CSP)
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("x-frame-options", "DENY")
+                headers.setdefault("referrer-policy", "same-origin")
+                headers.setdefault("permissions-policy", "camera=(self), geolocation=()")
+                headers.setdefault("cross-origin-opener-policy", "same-origin")
+                if "content-language" not in headers:
+                    headers["content-language"] = language
+                if self.production:
+                    headers.setdefault(
+                        "strict-transport-security", "max-age=31536000; includeSubDomains"
+                    )
+                if new_csrf:
+                    secure = "; Secure" if self.secure else ""
+                    headers.append(
+                        "set-cookie",
+                        f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                    )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            i18n.current_language.reset(token)
+
+
+class BodyLimit:
+    """Refuses request bodies over a limit, except on routes that stream their own uploads."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, streaming_suffixes: tuple[str, ...]):
+        self.app = app
+        self.limit = limit
+        self.streaming = streaming_suffixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].endswith(self.streaming):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        '{"error":{"code":"too_large","message":"request body over ' + str(limit) + ' bytes"}}'
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

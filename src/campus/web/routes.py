@@ -1,0 +1,21 @@
+"""Where every capability's routers are mounted: JSON under /api/v1, pages at the root."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def api_routers() -> list[APIRouter]:
+    from campus.audit import api as audit_api
+    from campus.auth import api as auth_api
+    from campus.web import shell
+
+    return [shell.api, auth_api.router, audit_api.router]
+
+
+def page_routers() -> list[APIRouter]:
+    from campus.audit import pages as audit_pages
+    from campus.auth import pages as auth_pages
+    from campus.web import shell
+
+    return [shell.pages, auth_pages.router, audit_pages.router]

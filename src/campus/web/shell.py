@@ -1,0 +1,72 @@
+"""The shell's own routes: home, language switch, health check and the API index."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from campus import __version__, i18n
+from campus.auth.actor import Actor
+from campus.web.deps import allow, db_session
+from campus.web.middleware import LANG_COOKIE
+from campus.web.pages_registry import page
+from campus.web.templating import render
+
+api = APIRouter(tags=["platform"])
+pages = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so a crafted link cannot redirect elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@api.get("/", summary="API index")
+def api_index(actor: Actor = allow("public.read")) -> dict:
+    return {
+        "name": "Campus",
+        "version": __version__,
+        "language": i18n.current_language.get(),
+        "signed_in": actor.authenticated,
+        "openapi": "/api/v1/openapi.json",
+    }
+
+
+@api.get("/healthz", summary="Health of the app and its database")
+def api_health(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
+    session.execute(text("SELECT 1"))
+    return {"status": "ok", "version": __version__}
+
+
+@pages.get("/healthz", include_in_schema=False)
+def healthz(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
+    session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@page(pages, "/", twin="/api/v1/")
+def home(request: Request, actor: Actor = allow("public.read")):
+    return render(request, "home.html")
+
+
+@pages.post("/language", include_in_schema=False)
+def switch_language(
+    request: Request,
+    language: str = Form(...),
+    next: str = Form("/"),
+    actor: Actor = allow("public.read"),
+):
+    chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        LANG_COOKIE,
+        chosen,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response

@@ -1,0 +1,64 @@
+"""Jinja2 templates with gettext, and `render`, which every page uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from campus import i18n
+from campus.auth.actor import ANONYMOUS
+from campus.web.deps import CSRF_COOKIE
+
+TEMPLATES = Path(__file__).parent / "templates"
+PARIS = ZoneInfo("Europe/Paris")
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "xml"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def _local(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(PARIS).strftime(fmt)
+
+
+def _number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return text.replace(",", "\u202f") if i18n.current_language.get() == "fr" else text
+
+
+env.filters["local"] = _local
+env.filters["number"] = _number
+env.globals["pick"] = i18n.pick
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    actor = getattr(request.state, "actor", None) or ANONYMOUS
+    page = {
+        "request": request,
+        "actor": actor,
+        "lang": i18n.current_language.get(),
+        "csrf_token": getattr(request.state, "csrf", "") or request.cookies.get(CSRF_COOKIE, ""),
+        "path": request.url.path,
+        **(context or {}),
+    }
+    html = env.get_template(template).render(page)
+    return HTMLResponse(html, status_code=status)

@@ -1,0 +1,105 @@
+"""Shared fixtures: one parametrised database fixture runs DB tests on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+
+from campus.db.engine import Database
+from campus.db.migrate import upgrade
+from campus.db.models import metadata
+from campus.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CAMPUS_SHARED", ROOT.parent / "shared"))
+PG_ADMIN_URL = os.environ.get(
+    "CAMPUS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared folder is missing: {SHARED} (set CAMPUS_SHARED)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database(worker_id: str) -> Iterator[str]:
+    name = f"campus_t_{worker_id}".replace("-", "_")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _pg_url(name)
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> Iterator[Database]:
+    """A migrated, empty database: SQLite file or the real PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "campus.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite:///{path}")
+    else:
+        url = request.getfixturevalue("pg_database")
+        database = Database(url)
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with database.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # A tampering test may have dropped the append-only guard: put it back.
+            connection.execute(text(
+                "CREATE OR REPLACE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE "
+                "ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path, db: Database) -> Settings:
+    return Settings(
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=db.url,
+        secret_key=SecretStr(TEST_SECRET),
+        pseudonym_key=SecretStr(TEST_SECRET + "p"),
+        optout_key=SecretStr(TEST_SECRET + "o"),
+    ).resolve()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):
+    from campus.web.app import create_app
+
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app):
+    from tests.helpers import CampusClient
+
+    with CampusClient(app) as test_client:
+        yield test_client

@@ -1,0 +1,148 @@
+import datetime as dt
+
+from sqlalchemy import select
+
+from campus.audit.models import AuditEvent
+from campus.auth import service as auth
+from campus.auth.models import Account, OutboxMail
+from tests.helpers import PASSWORD, make_account
+
+
+def _actions(db):
+    with db.session() as session:
+        return [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+
+
+def test_login_sets_a_secure_session_cookie_and_logout_ends_it(client, db):
+    make_account(db, "ana@example.org")
+    response = client.login("ana@example.org")
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert client.get("/api/v1/me").json()["email"] == "ana@example.org"
+    assert client.delete("/api/v1/session").status_code == 204
+    assert client.get("/api/v1/me").status_code == 401
+    assert {"login", "logout"} <= set(_actions(db))
+
+
+def test_wrong_password_is_refused_and_audited(client, db):
+    make_account(db, "ana@example.org")
+    response = client.post(
+        "/api/v1/session", json={"email": "ana@example.org", "password": "wrong password"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "bad_credentials"
+    assert "login.failed" in _actions(db)
+
+
+def test_repeated_failures_lock_the_account(client, db, settings):
+    make_account(db, "ana@example.org")
+    for _ in range(settings.login_max_failures):
+        client.post("/api/v1/session", json={"email": "ana@example.org", "password": "nope-nope"})
+    response = client.post(
+        "/api/v1/session", json={"email": "ana@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "locked"
+    assert "account.locked" in _actions(db)
+
+
+def test_one_address_is_throttled_across_accounts(client, db, settings):
+    limit = settings.login_max_failures * auth.ADDRESS_FAILURE_FACTOR
+    for i in range(limit):
+        client.post("/api/v1/session", json={"email": f"x{i}@example.org", "password": "nope-nope"})
+    make_account(db, "ana@example.org")
+    response = client.post(
+        "/api/v1/session", json={"email": "ana@example.org", "password": PASSWORD}
+    )
+    assert response.json()["error"]["code"] == "throttled"
+
+
+def test_forms_without_the_csrf_token_are_refused(client, db):
+    make_account(db, "ana@example.org")
+    response = client.post(
+        "/api/v1/session",
+        headers={"X-CSRF-Token": ""},
+        json={"email": "ana@example.org", "password": PASSWORD},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+
+
+def test_api_tokens_are_hashed_scoped_revocable_and_audited(client, db):
+    make_account(db, "ana@example.org")
+    client.login("ana@example.org")
+    created = client.post("/api/v1/me/tokens", json={"name": "ci", "scopes": ["account"]}).json()
+    value = created["token"]
+    with db.session() as session:
+        from campus.auth.models import ApiToken
+
+        stored = session.scalar(select(ApiToken))
+        assert value not in stored.token_hash
+    bearer = {"Authorization": f"Bearer {value}"}
+    anonymous = type(client)(client.app)
+    assert anonymous.get("/api/v1/me", headers=bearer).json()["email"] == "ana@example.org"
+    # the token's scope does not cover account administration
+    assert anonymous.get("/api/v1/accounts", headers=bearer).status_code == 403
+    client.delete(f"/api/v1/me/tokens/{created['id']}")
+    assert anonymous.get("/api/v1/me", headers=bearer).status_code == 401
+    assert {"token.created", "token.used", "token.revoked"} <= set(_actions(db))
+
+
+def test_expired_tokens_stop_working(client, db):
+    account_id = make_account(db, "ana@example.org")
+    with db.session() as session:
+        token, value = auth.create_token(session, session.get(Account, account_id), name="t")
+        token.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401
+
+
+def test_password_reset_token_is_single_use(client, db):
+    make_account(db, "ana@example.org")
+    client.post("/password/forgot", data={"email": "ana@example.org"})
+    with db.session() as session:
+        body = session.scalar(select(OutboxMail)).body
+    token = body.split("/password/reset/")[1].split()[0]
+    assert (
+        client.post(
+            f"/password/reset/{token}",
+            data={"password": "a brand new secret"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    client.login("ana@example.org", "a brand new secret")
+    again = client.post(f"/password/reset/{token}", data={"password": "another new secret"})
+    assert again.status_code == 400
+
+
+def test_unknown_email_reset_sends_nothing_and_says_the_same(client, db):
+    page = client.post("/password/forgot", data={"email": "nobody@example.org"})
+    assert page.status_code == 200
+    with db.session() as session:
+        assert session.scalar(select(OutboxMail)) is None
+
+
+def test_staff_grant_roles_and_role_changes_are_audited(client, db):
+    make_account(db, "boss@example.org", "staff")
+    target = make_account(db, "ana@example.org")
+    client.login("boss@example.org")
+    response = client.post(
+        f"/api/v1/accounts/{target}/roles",
+        json={"role": "org_admin", "scope_type": "organisation", "scope_id": "42"},
+    )
+    assert response.status_code == 200
+    assert response.json()["grants"] == [
+        {"role": "org_admin", "scope_type": "organisation", "scope_id": "42"}
+    ]
+    assert (
+        client.post(f"/api/v1/accounts/{target}/roles", json={"role": "wizard"}).status_code == 400
+    )
+    assert "role.granted" in _actions(db)
+
+
+def test_members_cannot_grant_roles(client, db):
+    make_account(db, "ana@example.org", "member")
+    target = make_account(db, "bob@example.org")
+    client.login("ana@example.org")
+    response = client.post(f"/api/v1/accounts/{target}/roles", json={"role": "staff"})
+    assert response.status_code == 403
