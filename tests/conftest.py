@@ -44,7 +44,9 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_database(worker_id: str) -> Iterator[str]:
-    name = f"campus_t_{worker_id}".replace("-", "_")
+    # Unique per test run and worker, so that concurrent runs never share a database.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:10]
+    name = f"campus_t_{run}_{worker_id}".replace("-", "_").lower()
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -71,9 +73,12 @@ def db(request, tmp_path) -> Iterator[Database]:
         with database.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             # A tampering test may have dropped the append-only guard: put it back.
-            connection.execute(text(
-                "CREATE OR REPLACE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE "
-                "ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"))
+            connection.execute(
+                text(
+                    "CREATE OR REPLACE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE "
+                    "ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+                )
+            )
     yield database
     database.dispose()
 

@@ -1,3 +1,5 @@
+import os
+
 from sqlalchemy import create_engine, inspect, text
 
 from campus.db.migrate import downgrade, upgrade
@@ -23,7 +25,7 @@ def test_sqlite_upgrades_from_empty_to_head_and_back_down(tmp_path):
 
 
 def test_postgresql_upgrades_from_empty_to_head_and_back_down(worker_id):
-    name = f"campus_mig_{worker_id}"
+    name = f"campus_mig_{os.getpid()}_{worker_id}".lower()
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
