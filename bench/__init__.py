@@ -1,0 +1,1 @@
+"""Benchmarks. Each module measures Campus against a baseline in the same run and prints ratios."""
