@@ -1,0 +1,2 @@
+"""Value creation and skills: organisations, people, directory, matchmaking, impact, events,
+trainings and programmes."""

@@ -1,0 +1,1 @@
+"""Organisations, people, memberships, invitations and the member directory."""

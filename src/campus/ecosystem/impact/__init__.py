@@ -1,0 +1,2 @@
+"""Impact records (fundraising, contracts, acquisitions, partnerships, launches) and the
+campus dashboard."""

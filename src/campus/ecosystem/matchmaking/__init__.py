@@ -1,0 +1,1 @@
+"""Partner suggestions from complementary expertise and needs, and introduction requests."""
