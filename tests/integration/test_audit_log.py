@@ -86,9 +86,7 @@ def test_details_that_could_identify_a_patient_are_refused(db):
         audit.record(session, actor="x", action="y", details={"nir": "1"})
 
 
-def test_concurrent_writers_on_postgresql_cannot_fork_the_chain(db):
-    if not db.is_postgresql:
-        pytest.skip("the concurrency guarantee is PostgreSQL's advisory lock")
+def test_concurrent_writers_cannot_fork_the_chain(db):
     errors = []
 
     def writer(k):

@@ -34,9 +34,13 @@ def record(
     leaked = FORBIDDEN_DETAIL_KEYS.intersection(details)
     if leaked:
         raise ValueError(f"audit details may not hold {sorted(leaked)}")
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise chain writers until this transaction ends, so the chain cannot fork.
+    dialect = session.get_bind().dialect.name
+    # Serialise chain writers until this transaction ends, so the chain cannot fork.
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    elif dialect == "sqlite":
+        # A write statement, even one touching no row, takes SQLite's single writer lock.
+        session.execute(text("UPDATE audit_events SET seq = seq WHERE 1 = 0"))
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from campus import __version__
 from campus.db.engine import Database
 from campus.errors import CampusError
-from campus.i18n import N_
+from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
 from campus.web import routes
-from campus.web.middleware import BodyLimit, RequestContext
+from campus.web.middleware import BodyLimit, RequestContext, language_of
 from campus.web.templating import render
 
 log = logging.getLogger("campus.web")
@@ -139,7 +139,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # The exception type only: messages may carry data that must not reach logs.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
+        # Frames as file:line only: source lines and messages could carry data.
+        frames = "\n".join(
+            f"  {f.filename}:{f.lineno} in {f.name}"
+            for f in traceback.extract_tb(exc.__traceback__)
+        )
         log.error(
             "unexpected %s on %s %s\n%s",
             type(exc).__name__,
@@ -152,4 +156,9 @@ def _install_error_handlers(app: FastAPI) -> None:
                 {"error": {"code": "internal", "message": "unexpected error; it was logged"}},
                 status_code=500,
             )
-        return error_page(request, 500, _("An unexpected error happened. It was logged."))
+        # This handler runs outside the request middleware: choose the language again.
+        token = current_language.set(language_of(request))
+        try:
+            return error_page(request, 500, _("An unexpected error happened. It was logged."))
+        finally:
+            current_language.reset(token)

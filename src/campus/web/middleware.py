@@ -29,6 +29,14 @@ CSP = "; ".join(
 )
 
 
+def language_of(connection: HTTPConnection) -> str:
+    """The switch's cookie, else the browser's Accept-Language, else French."""
+    chosen = connection.cookies.get(LANG_COOKIE)
+    if chosen in i18n.LANGUAGES:
+        return chosen
+    return i18n.negotiate(connection.headers.get("accept-language")) or i18n.DEFAULT_LANGUAGE
+
+
 class RequestContext:
     """Sets the request's language and makes sure the client holds a CSRF cookie."""
 

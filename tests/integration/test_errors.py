@@ -1,0 +1,22 @@
+from fastapi import APIRouter
+
+from campus.web.deps import allow
+
+
+def test_unexpected_errors_render_a_500_page_without_details(app, caplog):
+    router = APIRouter()
+
+    @router.get("/boom", include_in_schema=False)
+    def boom(actor=allow("public.read")):
+        raise RuntimeError("patient 1234567890123 secret detail")
+
+    app.include_router(router)
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom", headers={"Accept-Language": "en"})
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "secret detail" not in response.text
+    assert "1234567890123" not in caplog.text
+    assert "RuntimeError" in caplog.text
