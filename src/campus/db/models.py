@@ -6,6 +6,7 @@ from campus.db.base import Base
 from campus.ecosystem.directory import models as directory_models  # noqa: F401
 from campus.ecosystem.impact import models as impact_models  # noqa: F401
 from campus.ecosystem.matchmaking import models as matchmaking_models  # noqa: F401
+from campus.participation import models as participation_models  # noqa: F401
 
 # Capability packages register their models here as they gain tables.
 
