@@ -1,0 +1,1 @@
+"""Analyses on views: definitions, jobs and worker, disclosure control, privacy, release."""
