@@ -157,6 +157,17 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@app.command("mail-send")
+def mail_send() -> None:
+    """Send the outbox's unsent mail over SMTP (the worker also does it)."""
+    from campus.auth.mail import deliver_pending
+
+    settings = get_settings()
+    if not settings.smtp_host:
+        raise fail("CAMPUS_SMTP_HOST is not set: mail stays in the outbox and the console")
+    typer.echo(f"{deliver_pending(database(), settings)} message(s) sent")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,

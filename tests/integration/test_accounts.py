@@ -146,3 +146,44 @@ def test_members_cannot_grant_roles(client, db):
     client.login("ana@example.org")
     response = client.post(f"/api/v1/accounts/{target}/roles", json={"role": "staff"})
     assert response.status_code == 403
+
+
+def test_the_language_switch_is_remembered_on_the_account(client, db):
+    account_id = make_account(db, "ana@example.org")
+    client.login("ana@example.org")
+    client.post("/language", data={"language": "en", "next": "/"})
+    with db.session() as session:
+        assert session.get(Account, account_id).language == "en"
+
+
+def test_smtp_delivery_sends_pending_outbox_mail(db, settings, monkeypatch):
+    from campus.auth import mail
+
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def starttls(self):
+            pass
+
+        def login(self, user, password):
+            pass
+
+        def send_message(self, message):
+            sent.append(("send", message["To"]))
+
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+    settings.smtp_host = "smtp.example.org"
+    with db.session() as session:
+        mail.queue(session, settings, to="ana@example.org", subject="s", body="b")
+    assert mail.deliver_pending(db, settings) == 1
+    assert ("send", "ana@example.org") in sent
+    assert mail.deliver_pending(db, settings) == 0

@@ -41,3 +41,28 @@ def deliver(session: Session, settings: Settings, message: OutboxMail) -> None:
             smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
         smtp.send_message(email)
     message.sent_at = utcnow()
+
+
+def deliver_pending(db, settings: Settings, limit: int = 100) -> int:
+    """Send unsent outbox mail over SMTP (called by `campus mail send` and the worker)."""
+    from sqlalchemy import select
+
+    if not settings.smtp_host:
+        return 0
+    sent = 0
+    with db.session() as session:
+        pending = session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.sent_at.is_(None))
+            .order_by(OutboxMail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in pending:
+            try:
+                deliver(session, settings, message)
+                sent += 1
+            except (OSError, smtplib.SMTPException) as error:
+                log.warning("mail %s not sent: %s", message.id, type(error).__name__)
+                break
+    return sent

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from campus import __version__, i18n
+from campus.auth import service as auth
 from campus.auth.actor import Actor
 from campus.web.deps import allow, db_session
 from campus.web.middleware import LANG_COOKIE
@@ -59,8 +60,11 @@ def switch_language(
     language: str = Form(...),
     next: str = Form("/"),
     actor: Actor = allow("public.read"),
+    session: Session = db_session,
 ):
     chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    if actor.authenticated:
+        auth.set_language(session, actor.account_id or "", chosen)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         LANG_COOKIE,
