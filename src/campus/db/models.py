@@ -4,8 +4,11 @@ from campus.audit import models as audit_models  # noqa: F401
 from campus.auth import models as auth_models  # noqa: F401
 from campus.db.base import Base
 from campus.ecosystem.directory import models as directory_models  # noqa: F401
+from campus.ecosystem.events import models as events_models  # noqa: F401
 from campus.ecosystem.impact import models as impact_models  # noqa: F401
 from campus.ecosystem.matchmaking import models as matchmaking_models  # noqa: F401
+from campus.ecosystem.programmes import models as programmes_models  # noqa: F401
+from campus.ecosystem.trainings import models as trainings_models  # noqa: F401
 from campus.participation import models as participation_models  # noqa: F401
 
 # Capability packages register their models here as they gain tables.

@@ -1,0 +1,1 @@
+"""Events: publication, registration with capacity and waitlist, calendar, check-in, stats."""

@@ -1,0 +1,90 @@
+"""Tables of events and of the registrations to them (with the waitlist and check-in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.db.base import Base, new_id, utcnow
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Audience(StrEnum):
+    PUBLIC = "public"
+    MEMBERS = "members"
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Event(Base):
+    """An event of the campus. Times are stored in UTC and shown in Europe/Paris.
+
+    `capacity` is the number of seats (None: no limit); registrations beyond it go to the
+    waitlist. An event linked to a training is one of its sessions.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    ends_at: Mapped[dt.datetime]
+    room: Mapped[str] = mapped_column(String(200), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    audience: Mapped[str] = mapped_column(String(20), default=Audience.PUBLIC)
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT, index=True)
+    training_id: Mapped[str | None] = mapped_column(
+        ForeignKey("trainings.id", ondelete="SET NULL"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # RFC 5545 SEQUENCE
+
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
+
+
+class Registration(Base):
+    """One account's place at an event: registered, waitlisted or cancelled.
+
+    One row per (event, account): registering again after a cancellation reuses it and joins
+    the end of the queue (`queued_at`).
+    """
+
+    __tablename__ = "event_registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "account_id"),
+        Index("ix_event_registrations_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    promoted_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    checked_in_at: Mapped[dt.datetime | None]
+    checked_in_by: Mapped[str] = mapped_column(String(200), default="")
+
+    event: Mapped[Event] = relationship(back_populates="registrations")

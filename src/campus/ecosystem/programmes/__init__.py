@@ -1,0 +1,1 @@
+"""Programmes: calls, applications by organisations, reviews with scoring grids, decisions."""

@@ -1,0 +1,1 @@
+"""The training catalogue, its sessions (events) and each person's training record."""
