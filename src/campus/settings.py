@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "campus@localhost"
 
+    participation_proposals_per_hour: int = Field(
+        default=5, ge=1, description="Proposals one account may file per hour (per consultation)."
+    )
+    participation_comments_per_hour: int = Field(
+        default=30, ge=1, description="Comments one account may post per hour."
+    )
+    participation_reports_per_hour: int = Field(
+        default=20, ge=1, description="Reports one account may file per hour."
+    )
+    signup_link_hours: int = Field(
+        default=48, ge=1, description="Validity of the email-verification link of a sign-up."
+    )
+
     disclosure_threshold: int = 10
     rounding_base: int = 5
     spark_master: str = "local[2]"
