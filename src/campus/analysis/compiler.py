@@ -1,0 +1,460 @@
+"""Compile an analysis into DuckDB SQL: one function per node type, as ehrQL does.
+
+Every view becomes a CTE over the SQL that `campus.views` compiled for it; the cohort is one
+row per patient of the cohort view that meets the inclusion criteria and none of the
+exclusion criteria; each output is one aggregate query over the cohort. Column names are
+checked against the views' columns first, so that a typo is reported with its path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from campus.analysis.definition import (
+    Analysis,
+    Counts,
+    Criterion,
+    Crosstab,
+    Distribution,
+    Group,
+    IndexDate,
+    TimeToEvent,
+)
+from campus.errors import BadRequest
+
+COHORT = "__cohort"
+DERIVED = ("index_date", "age_at_index")
+ROW_LEVEL_NAMES = re.compile(r"^(id|patient|.*_id|.*identifier.*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One aggregate query: its output, its SQL, and the names of its dimensions."""
+
+    output: str
+    kind: str
+    sql: str
+    dims: tuple[str, ...]
+    levels: dict[int, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    cohort_count: str
+    queries: list[Query]
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadRequest("numbers must be finite", code="definition_invalid")
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def date_of(expr: str) -> str:
+    """An ISO date, date-time, year-month or year as a DATE (NULL when not a date)."""
+    text = f"CAST({expr} AS VARCHAR)"
+    return (
+        f"coalesce(TRY_CAST(left({text}, 10) AS DATE), TRY_CAST({text} || '-01' AS DATE), "
+        f"TRY_CAST({text} || '-01-01' AS DATE))"
+    )
+
+
+def _typed(expr: str, sample: Any) -> str:
+    if isinstance(sample, bool):
+        return f"TRY_CAST({expr} AS BOOLEAN)"
+    if isinstance(sample, int | float):
+        return f"TRY_CAST({expr} AS DOUBLE)"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def predicate(expr: str, criterion: Criterion) -> str:
+    """The SQL condition of one typed predicate on a column expression."""
+    op, value = criterion.op, criterion.value
+    if op == "is_null":
+        return f"({expr} IS NULL)"
+    if op == "not_null":
+        return f"({expr} IS NOT NULL)"
+    sample = value[0] if isinstance(value, list) else value
+    typed = _typed(expr, sample)
+    if op in ("in", "not_in"):
+        assert isinstance(value, list)
+        items = ", ".join(literal(v) for v in value)
+        return f"({typed} {'NOT IN' if op == 'not_in' else 'IN'} ({items}))"
+    if op == "between":
+        assert isinstance(value, list)
+        return f"({typed} BETWEEN {literal(value[0])} AND {literal(value[1])})"
+    if op == "starts_with":
+        return f"starts_with(CAST({expr} AS VARCHAR), {literal(value)})"
+    symbol = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[op]
+    return f"({typed} {symbol} {literal(value)})"
+
+
+class Compiler:
+    """Checks names against the views' columns and writes the SQL of one analysis."""
+
+    def __init__(
+        self,
+        analysis: Analysis,
+        view_sql: Mapping[str, str],
+        view_columns: Mapping[str, Sequence[str]],
+    ):
+        self.analysis = analysis
+        self.view_sql = view_sql
+        self.columns = {name: set(cols) for name, cols in view_columns.items()}
+        self.cohort = analysis.cohort
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def _view(self, name: str, where: str) -> str:
+        if name not in self.analysis.views:
+            known = ", ".join(sorted(self.analysis.views))
+            raise BadRequest(
+                f"{where}: unknown view {name!r} (declared views: {known})",
+                code="unknown_view",
+                where=where,
+            )
+        return name
+
+    def _column(self, view: str, column: str, where: str, *, derived: bool = False) -> None:
+        known = self.columns.get(view, set())
+        if derived and column in DERIVED:
+            self._derived(column, where)
+            return
+        if column not in known:
+            listed = ", ".join(sorted(known | (set(DERIVED) if derived else set())))
+            raise BadRequest(
+                f"{where}: unknown column {column!r} in view {view!r} (its columns: {listed})",
+                code="unknown_column",
+                where=where,
+            )
+
+    def _derived(self, column: str, where: str) -> None:
+        if self.cohort.index_date is None:
+            raise BadRequest(
+                f"{where}: {column} needs cohort.index_date", code="needs_index", where=where
+            )
+        if column == "age_at_index" and self.cohort.birth_date is None:
+            raise BadRequest(
+                f"{where}: age_at_index needs cohort.birth_date (the birth date column)",
+                code="needs_birth_date",
+                where=where,
+            )
+
+    def _group(self, group: Group, where: str) -> None:
+        view = self.cohort.view
+        self._column(view, group.column, where, derived=True)
+        patient = self.analysis.views[view].patient
+        if group.column == patient or (
+            ROW_LEVEL_NAMES.match(group.column) and group.width is None and group.part is None
+        ):
+            raise BadRequest(
+                f"{where}: grouping by {group.column!r} would produce a row-level table "
+                "(one row per person or record); group by a category or a banded value",
+                code="row_level_output",
+                where=where,
+            )
+
+    def _criterion(self, criterion: Criterion, where: str) -> None:
+        view = self._view(criterion.view or self.cohort.view, f"{where}.view")
+        self._column(view, criterion.column, f"{where}.column", derived=criterion.view is None)
+        if criterion.date_column:
+            self._column(view, criterion.date_column, f"{where}.date_column")
+        if criterion.within_days is not None and self.cohort.index_date is None:
+            raise BadRequest(
+                f"{where}.within_days: needs cohort.index_date", code="needs_index", where=where
+            )
+
+    def check(self) -> None:
+        """Every view, column and derived value the analysis names exists."""
+        cohort = self.cohort
+        self._view(cohort.view, "cohort.view")
+        self._column(cohort.view, self.analysis.views[cohort.view].patient, "views.patient")
+        for name, ref in self.analysis.views.items():
+            self._column(name, ref.patient, f"views.{name}.patient")
+        if cohort.birth_date:
+            self._column(cohort.view, cohort.birth_date, "cohort.birth_date")
+        if isinstance(cohort.index_date, IndexDate):
+            view = self._view(cohort.index_date.view or cohort.view, "cohort.index_date.view")
+            self._column(view, cohort.index_date.column, "cohort.index_date.column")
+        for kind in ("include", "exclude"):
+            for i, criterion in enumerate(getattr(cohort, kind)):
+                self._criterion(criterion, f"cohort.{kind}[{i}]")
+        for i, output in enumerate(self.analysis.outputs):
+            where = f"outputs[{i}]"
+            if isinstance(output, Counts):
+                for j, group in enumerate(output.group_by):
+                    self._group(group, f"{where}.group_by[{j}]")
+                for j, criterion in enumerate(output.event or []):
+                    self._criterion(criterion, f"{where}.event[{j}]")
+            elif isinstance(output, Distribution):
+                self._column(cohort.view, output.column, f"{where}.column", derived=True)
+                for j, group in enumerate(output.group_by):
+                    self._group(group, f"{where}.group_by[{j}]")
+            elif isinstance(output, Crosstab):
+                self._group(output.rows, f"{where}.rows")
+                self._group(output.columns, f"{where}.columns")
+            elif isinstance(output, TimeToEvent):
+                if cohort.index_date is None:
+                    raise BadRequest(
+                        f"{where}: time to event needs cohort.index_date",
+                        code="needs_index",
+                        where=where,
+                    )
+                view = self._view(output.event.view, f"{where}.event.view")
+                self._column(view, output.event.column, f"{where}.event.column")
+                for j, criterion in enumerate(output.event.where):
+                    if criterion.view not in (None, view):
+                        raise BadRequest(
+                            f"{where}.event.where[{j}]: criteria apply to the event view",
+                            code="definition_invalid",
+                            where=f"{where}.event.where[{j}]",
+                        )
+                    self._column(view, criterion.column, f"{where}.event.where[{j}].column")
+                if output.censor is None:
+                    raise BadRequest(
+                        f"{where}.censor: give the end of follow-up (an ISO date or a date "
+                        "column of the cohort view)",
+                        code="definition_invalid",
+                        where=f"{where}.censor",
+                    )
+                if not _is_date(output.censor):
+                    self._column(cohort.view, output.censor, f"{where}.censor")
+                for j, group in enumerate(output.group_by):
+                    self._group(group, f"{where}.group_by[{j}]")
+
+    # --- SQL ----------------------------------------------------------------------------------
+
+    def _cohort_column(self, column: str, alias: str = "c") -> str:
+        if column == "index_date":
+            return f"{alias}.__index"
+        if column == "age_at_index":
+            return f"{alias}.__age"
+        return f"{alias}.{ident(column)}"
+
+    def _exists(self, criterion: Criterion, outer: str) -> str:
+        view = criterion.view or self.cohort.view
+        patient = ident(self.analysis.views[view].patient)
+        conditions = [
+            f"o.{patient} = {outer}.__patient",
+            predicate(f"o.{ident(criterion.column)}", criterion),
+        ]
+        if criterion.within_days is not None and criterion.date_column:
+            low, high = criterion.within_days
+            day = (
+                f"date_diff('day', {outer}.__index, {date_of('o.' + ident(criterion.date_column))})"
+            )
+            conditions.append(f"{day} BETWEEN {low} AND {high}")
+        return f"EXISTS (SELECT 1 FROM {ident('v_' + view)} o WHERE {' AND '.join(conditions)})"
+
+    def _condition(self, criterion: Criterion, alias: str) -> str:
+        if criterion.view is None:
+            return predicate(self._cohort_column(criterion.column, alias), criterion)
+        return self._exists(criterion, alias)
+
+    def cohort_sql(self) -> str:
+        """The WITH clause that defines the views and the cohort (one row per patient)."""
+        cohort = self.cohort
+        parts = [f"{ident('v_' + name)} AS ({self.view_sql[name]})" for name in self.analysis.views]
+        view = ident("v_" + cohort.view)
+        patient = ident(self.analysis.views[cohort.view].patient)
+        index = "CAST(NULL AS DATE)"
+        order = "1"
+        joins = ""
+        if isinstance(cohort.index_date, str):
+            index = f"DATE {literal(cohort.index_date)}"
+        elif isinstance(cohort.index_date, IndexDate):
+            source = cohort.index_date.view or cohort.view
+            if source == cohort.view:
+                index = date_of("p." + ident(cohort.index_date.column))
+                order = f"{index} {'ASC' if cohort.index_date.first else 'DESC'} NULLS LAST"
+            else:
+                other_patient = ident(self.analysis.views[source].patient)
+                pick = "min" if cohort.index_date.first else "max"
+                own = [
+                    predicate("o." + ident(c.column), c)
+                    for c in cohort.include
+                    if c.view == source and c.within_days is None
+                ]
+                filters = " AND ".join(own) or "TRUE"
+                parts.append(
+                    f"__idx AS (SELECT CAST(o.{other_patient} AS VARCHAR) AS __patient, "
+                    f"{pick}({date_of('o.' + ident(cohort.index_date.column))}) AS __index "
+                    f"FROM {ident('v_' + source)} o WHERE {filters} GROUP BY 1)"
+                )
+                joins = " JOIN __idx i ON i.__patient = CAST(p." + patient + " AS VARCHAR)"
+                index = "i.__index"
+        own = [c for c in cohort.include if c.view is None and c.column not in DERIVED]
+        own_out = [c for c in cohort.exclude if c.view is None and c.column not in DERIVED]
+        where = " AND ".join(
+            [predicate("p." + ident(c.column), c) for c in own]
+            + [f"NOT coalesce({predicate('p.' + ident(c.column), c)}, FALSE)" for c in own_out]
+        )
+        parts.append(
+            f"__base AS (SELECT p.*, CAST(p.{patient} AS VARCHAR) AS __patient, {index} AS __index "
+            f"FROM {view} p{joins} WHERE p.{patient} IS NOT NULL AND {where or 'TRUE'} "
+            f"QUALIFY row_number() OVER (PARTITION BY p.{patient} ORDER BY {order}) = 1)"
+        )
+        age = "CAST(NULL AS DOUBLE)"
+        if cohort.birth_date and cohort.index_date is not None:
+            born = date_of("b." + ident(cohort.birth_date))
+            age = f"CAST(date_diff('month', {born}, b.__index) // 12 AS DOUBLE)"
+        parts.append(f"__aged AS (SELECT b.*, {age} AS __age FROM __base b)")
+        others = [self._condition(c, "b") for c in cohort.include if c.view or c.column in DERIVED]
+        others += [
+            f"NOT coalesce({self._condition(c, 'b')}, FALSE)"
+            for c in cohort.exclude
+            if c.view or c.column in DERIVED
+        ]
+        if cohort.index_date is not None:
+            others.append("b.__index IS NOT NULL")
+        parts.append(f"{COHORT} AS (SELECT * FROM __aged b WHERE {' AND '.join(others) or 'TRUE'})")
+        return "WITH " + ",\n".join(parts)
+
+    def group_expr(self, group: Group, alias: str = "c") -> str:
+        column = self._cohort_column(group.column, alias)
+        if group.width is not None:
+            low = f"floor(TRY_CAST({column} AS DOUBLE) / {group.width!r}) * {group.width!r}"
+            return f"printf('%g–%g', {low}, {low} + {group.width!r})"
+        if group.part == "year":
+            return f"CAST(year({date_of(column)}) AS VARCHAR)"
+        if group.part == "month":
+            return f"strftime({date_of(column)}, '%Y-%m')"
+        return f"CAST({column} AS VARCHAR)"
+
+    def counts(self, output: Counts, head: str) -> Query:
+        dims = [self.group_expr(g) for g in output.group_by]
+        names = [g.column for g in output.group_by]
+        if output.event:
+            conditions = " AND ".join(self._condition(c, "c") for c in output.event)
+            dims.append(f"coalesce({conditions}, FALSE)")
+            names.append("event")
+        return self._grouped(output.name, "counts", head, dims, names)
+
+    def crosstab(self, output: Crosstab, head: str) -> Query:
+        dims = [self.group_expr(output.rows), self.group_expr(output.columns)]
+        return self._grouped(
+            output.name, "crosstab", head, dims, [output.rows.column, output.columns.column]
+        )
+
+    def _grouped(
+        self,
+        name: str,
+        kind: str,
+        head: str,
+        dims: list[str],
+        names: list[str],
+        levels: dict[int, list[str]] | None = None,
+        source: str = COHORT,
+    ) -> Query:
+        select = ", ".join(f"{d} AS d{i}" for i, d in enumerate(dims))
+        select = (select + ", " if select else "") + "count(*) AS n"
+        group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(dims))) if dims else ""
+        sql = f"{head}\nSELECT {select} FROM {source} c{group}"
+        return Query(name, kind, sql, tuple(names), levels or {})
+
+    def distribution(self, output: Distribution, head: str) -> list[Query]:
+        value = f"TRY_CAST({self._cohort_column(output.column)} AS DOUBLE)"
+        dims = [self.group_expr(g) for g in output.group_by]
+        names = tuple(g.column for g in output.group_by)
+        select = "".join(f"{d} AS d{i}, " for i, d in enumerate(dims))
+        group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(dims))) if dims else ""
+        quantiles = ", ".join(repr(float(q)) for q in output.quantiles)
+        queries = [
+            Query(
+                output.name,
+                "quantiles",
+                f"{head}\nSELECT {select}count({value}) AS n, "
+                f"quantile_cont({value}, [{quantiles}]) AS q FROM {COHORT} c "
+                f"WHERE {value} IS NOT NULL{group}",
+                names,
+            )
+        ]
+        if output.histogram:
+            edges = output.histogram.edges
+            labels = [f"<{edges[0]:g}"] + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(edges)]
+            labels.append(f"≥{edges[-1]:g}")
+            cases = " ".join(
+                f"WHEN {value} < {edge!r} THEN {literal(labels[i])}" for i, edge in enumerate(edges)
+            )
+            bin_expr = f"CASE {cases} ELSE {literal(labels[-1])} END"
+            q = self._grouped(
+                output.name,
+                "histogram",
+                head,
+                [*dims, bin_expr],
+                [*names, "bin"],
+                levels={len(dims): labels},
+                source=f"(SELECT * FROM {COHORT} c WHERE {value} IS NOT NULL)",
+            )
+            queries.append(q)
+        return queries
+
+    def time_to_event(self, output: TimeToEvent, head: str) -> Query:
+        assert output.censor is not None
+        event = output.event
+        patient = ident(self.analysis.views[event.view].patient)
+        day = date_of("o." + ident(event.column))
+        filters = [predicate("o." + ident(c.column), c) for c in event.where]
+        where = " AND ".join([f"o.{patient} = c.__patient", f"{day} >= c.__index", *filters])
+        first = f"(SELECT min({day}) FROM {ident('v_' + event.view)} o WHERE {where})"
+        censor = (
+            f"DATE {literal(output.censor)}"
+            if _is_date(output.censor)
+            else date_of("c." + ident(output.censor))
+        )
+        dims = [self.group_expr(g) for g in output.group_by]
+        inner = (
+            f"SELECT c.*, date_diff('day', c.__index, {first}) AS __event_day, "
+            f"least(date_diff('day', c.__index, {censor}), {output.horizon_days}) AS __censor_day "
+            f"FROM {COHORT} c"
+        )
+        observed = "(__event_day IS NOT NULL AND __event_day <= __censor_day)"
+        time = f"CASE WHEN {observed} THEN __event_day ELSE __censor_day END"
+        select = "".join(f"{d} AS d{i}, " for i, d in enumerate(dims))
+        n = len(dims)
+        sql = (
+            f"{head}\nSELECT {select}CAST(floor(({time}) / {output.interval_days}) AS INTEGER) "
+            f"AS t, {observed} AS observed, count(*) AS n FROM ({inner}) c "
+            f"WHERE __censor_day IS NOT NULL AND ({time}) >= 0 "
+            f"GROUP BY {', '.join(str(i + 1) for i in range(n + 2))}"
+        )
+        return Query(output.name, "time_to_event", sql, tuple(g.column for g in output.group_by))
+
+    def compile(self) -> Compiled:
+        self.check()
+        head = self.cohort_sql()
+        queries: list[Query] = []
+        for output in self.analysis.outputs:
+            if isinstance(output, Counts):
+                queries.append(self.counts(output, head))
+            elif isinstance(output, Crosstab):
+                queries.append(self.crosstab(output, head))
+            elif isinstance(output, Distribution):
+                queries.extend(self.distribution(output, head))
+            elif isinstance(output, TimeToEvent):
+                queries.append(self.time_to_event(output, head))
+        return Compiled(cohort_count=f"{head}\nSELECT count(*) FROM {COHORT}", queries=queries)
+
+
+def _is_date(value: str) -> bool:
+    return bool(re.match(r"^\d{4}-\d{2}-\d{2}$", value))
+
+
+def compile_analysis(
+    analysis: Analysis, view_sql: Mapping[str, str], view_columns: Mapping[str, Sequence[str]]
+) -> Compiled:
+    """Check and compile an analysis over the given compiled views."""
+    return Compiler(analysis, view_sql, view_columns).compile()
