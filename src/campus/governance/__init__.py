@@ -1,0 +1,1 @@
+"""Data projects, access requests, ethics review, approvals, opt-out page, public register."""
