@@ -36,12 +36,12 @@ class Programme(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    calls: Mapped[list[Call]] = relationship(
-        back_populates="programme", cascade="all, delete-orphan", order_by="Call.opens_at"
+    calls: Mapped[list[ProgrammeCall]] = relationship(
+        back_populates="programme", cascade="all, delete-orphan", order_by="ProgrammeCall.opens_at"
     )
 
 
-class Call(Base):
+class ProgrammeCall(Base):
     """A call for applications: open between two dates, with its own form and scoring grid.
 
     `form_fields`: [{key, label, type: text|long_text|number|choice, required, choices, max}]
@@ -64,7 +64,7 @@ class Call(Base):
     programme: Mapped[Programme] = relationship(back_populates="calls")
 
 
-class Application(Base):
+class ProgrammeApplication(Base):
     """One organisation's application to a call, submitted by one of its admins."""
 
     __tablename__ = "programme_applications"
@@ -85,13 +85,13 @@ class Application(Base):
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
-    call: Mapped[Call] = relationship()
-    reviews: Mapped[list[Review]] = relationship(
+    call: Mapped[ProgrammeCall] = relationship()
+    reviews: Mapped[list[ProgrammeReview]] = relationship(
         back_populates="application", cascade="all, delete-orphan"
     )
 
 
-class Review(Base):
+class ProgrammeReview(Base):
     """A reviewer assigned to an application; `submitted_at` is set when the scores are in."""
 
     __tablename__ = "programme_reviews"
@@ -110,4 +110,4 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[dt.datetime | None]
 
-    application: Mapped[Application] = relationship(back_populates="reviews")
+    application: Mapped[ProgrammeApplication] = relationship(back_populates="reviews")
