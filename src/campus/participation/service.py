@@ -18,6 +18,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.participation import charter, participants, text
 from campus.participation.models import (
@@ -35,6 +36,8 @@ TITLE_MIN, TITLE_MAX = 5, 150
 BODY_MIN, BODY_MAX = 20, 5000
 COMMENT_MIN, COMMENT_MAX = 2, 2000
 STANCES = ("for", "against", "neutral")
+SUBJECT_LABELS = {"data_project": N_("Data project"), "programme": N_("Programme")}
+STANCE_LABELS = {"for": N_("For"), "against": N_("Against"), "neutral": N_("Neutral")}
 
 
 @dataclass

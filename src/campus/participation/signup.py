@@ -56,6 +56,9 @@ def sign_up(
         ) from error
     address = auth.normalise_email(email)
     existing = auth.find_account(session, address)
+    if existing is not None and not existing.email_verified:
+        resend(session, settings, existing)
+        return None
     if existing is not None:
         mail.queue(
             session,
