@@ -8,16 +8,30 @@ from fastapi import APIRouter
 def api_routers() -> list[APIRouter]:
     from campus.audit import api as audit_api
     from campus.auth import api as auth_api
+    from campus.ecosystem.directory import api as directory_api
     from campus.participation import api as participation_api
     from campus.web import shell
 
-    return [shell.api, auth_api.router, audit_api.router, participation_api.router]
+    return [
+        shell.api,
+        auth_api.router,
+        audit_api.router,
+        directory_api.router,
+        participation_api.router,
+    ]
 
 
 def page_routers() -> list[APIRouter]:
     from campus.audit import pages as audit_pages
     from campus.auth import pages as auth_pages
+    from campus.ecosystem.directory import pages as directory_pages
     from campus.participation import pages as participation_pages
     from campus.web import shell
 
-    return [shell.pages, auth_pages.router, audit_pages.router, participation_pages.router]
+    return [
+        shell.pages,
+        auth_pages.router,
+        audit_pages.router,
+        directory_pages.router,
+        participation_pages.router,
+    ]

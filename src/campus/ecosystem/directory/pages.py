@@ -1,0 +1,314 @@
+"""HTML pages of the directory: search, organisation profiles and their administration,
+person profiles, one's own profile and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.ecosystem.directory import service
+from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
+from campus.ecosystem.impact import service as impact
+from campus.errors import CampusError, NotFound
+from campus.i18n import gettext as _
+from campus.web.deps import allow, db_session
+from campus.web.pages_registry import page
+from campus.web.templating import env, render
+
+router = APIRouter()
+ORG_SCOPE = ("organisation", "org_id")
+
+env.globals["theme_label"] = lambda code: label(THEMES, code)
+env.globals["skill_label"] = lambda code: label(SKILLS, code)
+env.globals["kind_label"] = lambda code: label(KIND_LABELS, code)
+
+
+def _vocabularies() -> dict[str, Any]:
+    return {"kinds": list(KIND_LABELS), "themes": list(THEMES), "skills": list(SKILLS)}
+
+
+@page(router, "/directory", twin="/api/v1/directory")
+def directory(
+    request: Request,
+    q: str = "",
+    section: str = "organisations",
+    kind: str = "",
+    theme: str = "",
+    skill: str = "",
+    page: int = 1,
+    actor: Actor = allow("directory.read"),
+    session: Session = db_session,
+):
+    result = service.search_directory(
+        session, query=q, section=section, kind=kind, theme=theme, skill=skill, page=page
+    )
+    filters = {"q": q, "section": section, "kind": kind, "theme": theme, "skill": skill}
+    return render(
+        request,
+        "ecosystem/directory_search.html",
+        {"result": result, "filters": filters, **_vocabularies()},
+    )
+
+
+@page(router, "/organisations/{org_id}", twin="/api/v1/organisations/{org_id}")
+def organisation(
+    request: Request,
+    org_id: str,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    org = service.get_organisation(session, org_id)
+    members_only = service.can_read_members_only(actor)
+    members = service.members_of(session, org) if members_only else []
+    impacts = impact.validated_of(session, org.id)
+    return render(
+        request,
+        "ecosystem/org_profile.html",
+        {
+            "org": service.organisation_view(org, members_only=members_only),
+            "members_only": members_only,
+            "members": [m for m in members if m.person.visible],
+            "can_edit": service.may_edit(actor, org.id),
+            "impacts": impacts,
+        },
+    )
+
+
+def _admin_context(session: Session, org_id: str) -> dict[str, Any]:
+    org = service.get_organisation(session, org_id)
+    return {
+        "org": org,
+        "members": service.members_of(session, org),
+        "invitations": service.open_invitations(session, org),
+        **_vocabularies(),
+    }
+
+
+@page(router, "/organisations/{org_id}/edit", twin="/api/v1/organisations/{org_id}")
+def organisation_edit(
+    request: Request,
+    org_id: str,
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    return render(request, "ecosystem/org_edit.html", _admin_context(session, org_id))
+
+
+def _admin_error(request: Request, session: Session, org_id: str, error: CampusError):
+    session.rollback()
+    message = _(error.message) + (f" ({error.where})" if error.where else "")
+    context = _admin_context(session, org_id) | {"error": message}
+    return render(request, "ecosystem/org_edit.html", context, status=error.status)
+
+
+@router.post("/organisations/{org_id}/edit", include_in_schema=False)
+async def organisation_save(
+    request: Request,
+    org_id: str,
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    form = await request.form()
+    data: dict[str, Any] = {
+        name: str(form.get(name, ""))
+        for name in (
+            "name",
+            "kind",
+            "city",
+            "website",
+            "summary_fr",
+            "summary_en",
+            "description_html",
+            "contact_email",
+            "phone",
+            "headcount",
+            "founded_year",
+        )
+    }
+    for name in ("themes", "expertise", "needs"):
+        data[name] = [str(v) for v in form.getlist(name)]
+    try:
+        org = service.get_organisation(session, org_id)
+        service.update_organisation(session, org, data, by=actor)
+    except CampusError as error:
+        return _admin_error(request, session, org_id, error)
+    return RedirectResponse(f"/organisations/{org_id}/edit?saved=1", status_code=303)
+
+
+@router.post("/organisations/{org_id}/logo", include_in_schema=False)
+async def organisation_logo(
+    request: Request,
+    org_id: str,
+    logo: UploadFile,
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    content = await logo.read(service.LOGO_MAX_BYTES + 1)
+    try:
+        org = service.get_organisation(session, org_id)
+        service.save_logo(session, request.app.state.settings, org, content, by=actor)
+    except CampusError as error:
+        return _admin_error(request, session, org_id, error)
+    return RedirectResponse(f"/organisations/{org_id}/edit?saved=1", status_code=303)
+
+
+@router.post("/organisations/{org_id}/invitations", include_in_schema=False)
+def organisation_invite(
+    request: Request,
+    org_id: str,
+    email: str = Form(..., max_length=320),
+    role: str = Form("member"),
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    try:
+        org = service.get_organisation(session, org_id)
+        service.invite(session, request.app.state.settings, org, email=email, role=role, by=actor)
+    except CampusError as error:
+        return _admin_error(request, session, org_id, error)
+    return RedirectResponse(f"/organisations/{org_id}/edit?invited=1", status_code=303)
+
+
+@router.post("/organisations/{org_id}/invitations/{invitation_id}/revoke", include_in_schema=False)
+def organisation_invitation_revoke(
+    request: Request,
+    org_id: str,
+    invitation_id: str,
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    try:
+        org = service.get_organisation(session, org_id)
+        service.revoke_invitation(session, org, invitation_id, by=actor)
+    except CampusError as error:
+        return _admin_error(request, session, org_id, error)
+    return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
+
+
+@router.post("/organisations/{org_id}/members/{person_id}/remove", include_in_schema=False)
+def organisation_member_remove(
+    request: Request,
+    org_id: str,
+    person_id: str,
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    try:
+        org = service.get_organisation(session, org_id)
+        service.remove_member(session, org, person_id, by=actor)
+    except CampusError as error:
+        return _admin_error(request, session, org_id, error)
+    return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
+
+
+@page(router, "/people/{person_id}", twin="/api/v1/people/{person_id}")
+def person(
+    request: Request,
+    person_id: str,
+    actor: Actor = allow("directory.read"),
+    session: Session = db_session,
+):
+    found = service.get_person(session, person_id, actor)
+    return render(request, "ecosystem/directory_person.html", {"person": found})
+
+
+def _own(session: Session, actor: Actor):
+    account = session.get(Account, actor.account_id or "")
+    if account is None:
+        raise NotFound("no such person", code="not_found")
+    return service.ensure_person(session, account)
+
+
+@page(router, "/profile", twin="/api/v1/me/profile")
+def my_profile(
+    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    person = _own(session, actor)
+    return render(
+        request,
+        "ecosystem/directory_profile.html",
+        {
+            "person": person,
+            "organisations": service.organisations_of_account(session, actor.account_id or ""),
+            "saved": request.query_params.get("saved") == "1",
+            **_vocabularies(),
+        },
+    )
+
+
+@router.post("/profile", include_in_schema=False)
+async def my_profile_save(
+    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
+):
+    form = await request.form()
+    data: dict[str, Any] = {
+        name: str(form.get(name, ""))
+        for name in ("display_name", "job_title", "city", "bio_html", "contact_email")
+    }
+    for name in ("competences", "expertise", "needs"):
+        data[name] = [str(v) for v in form.getlist(name)]
+    data["visible"] = form.get("visible") == "on"
+    person = _own(session, actor)
+    try:
+        service.update_person(session, person, data, by=actor)
+    except CampusError as error:
+        session.rollback()
+        person = _own(session, actor)
+        return render(
+            request,
+            "ecosystem/directory_profile.html",
+            {
+                "person": person,
+                "organisations": service.organisations_of_account(session, actor.account_id or ""),
+                "error": _(error.message) + (f" ({error.where})" if error.where else ""),
+                **_vocabularies(),
+            },
+            status=error.status,
+        )
+    return RedirectResponse("/profile?saved=1", status_code=303)
+
+
+@page(router, "/invitations/{token}", no_twin="a single-use form reached from a mail")
+def invitation(
+    request: Request, token: str, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    try:
+        found = service.read_invitation(session, request.app.state.settings, token)
+        org = service.get_organisation(session, found.organisation_id)
+    except CampusError as error:
+        return render(
+            request,
+            "ecosystem/org_invitation.html",
+            {"error": _(error.message), "token": token},
+            status=error.status,
+        )
+    return render(
+        request,
+        "ecosystem/org_invitation.html",
+        {"invitation": found, "org": org, "token": token},
+    )
+
+
+@router.post("/invitations/{token}", include_in_schema=False)
+def invitation_accept(
+    request: Request,
+    token: str,
+    actor: Actor = allow("account.self"),
+    session: Session = db_session,
+):
+    try:
+        membership = service.accept_invitation(session, request.app.state.settings, token, actor)
+    except CampusError as error:
+        session.rollback()
+        return render(
+            request,
+            "ecosystem/org_invitation.html",
+            {"error": _(error.message), "token": token},
+            status=error.status,
+        )
+    return RedirectResponse(f"/organisations/{membership.organisation_id}", status_code=303)

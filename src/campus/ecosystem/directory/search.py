@@ -1,0 +1,73 @@
+"""Accent-insensitive full-text search shared by SQLite and PostgreSQL.
+
+Every searchable row keeps `search_text`: its name and texts in both languages, folded
+(accents removed, lowercased, punctuation turned into spaces). A query is folded the same
+way and split into tokens; a row matches when its search text contains every token. French
+and English plurals are folded too, so "hôpitaux" finds "hôpital" and "startups" "startup".
+Behaviour is identical on both databases because both run the same LIKE.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import ColumnElement, and_, case
+from sqlalchemy.orm import InstrumentedAttribute
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+MAX_TOKENS = 8
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "Œ": "oe", "Æ": "ae"})
+
+
+def fold(text: str) -> str:
+    """Lowercase, without accents, words separated by single spaces."""
+    text = unicodedata.normalize("NFKD", text.translate(LIGATURES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def stem(token: str) -> str:
+    """A light plural folding that works for French and English alike."""
+    if len(token) > 4 and token.endswith("aux"):
+        return token[:-2]  # hopitaux -> hopita (matches hopital)
+    if len(token) > 3 and token[-1] in "sx":
+        return token[:-1]
+    return token
+
+
+def tokens(query: str) -> list[str]:
+    """The distinct search tokens of a query, stemmed, at most MAX_TOKENS."""
+    seen: list[str] = []
+    for word in fold(query).split():
+        word = stem(word)
+        if word and word not in seen:
+            seen.append(word)
+    return seen[:MAX_TOKENS]
+
+
+def document(*parts: str | list[str] | None) -> str:
+    """The search text of a row from its parts (strings or lists of strings)."""
+    words: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        words.extend(part if isinstance(part, list) else [part])
+    return " " + fold(" ".join(words)) + " "
+
+
+def matches(column: InstrumentedAttribute, query: str) -> ColumnElement[bool] | None:
+    """A WHERE clause requiring every token of the query, or None for an empty query."""
+    words = tokens(query)
+    if not words:
+        return None
+    # Tokens hold only [a-z0-9]: no LIKE wildcard can be smuggled in.
+    return and_(*(column.like(f"%{word}%") for word in words))
+
+
+def rank(column: InstrumentedAttribute, query: str) -> ColumnElement[int]:
+    """0 when the text starts with the query's first token (a name match), else 1."""
+    words = tokens(query)
+    if not words:
+        return case((column.is_(None), 1), else_=0)
+    return case((column.like(f" {words[0]}%"), 0), (column.like(f"% {words[0]}%"), 1), else_=2)
