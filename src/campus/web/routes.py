@@ -9,6 +9,7 @@ def api_routers() -> list[APIRouter]:
     from campus.audit import api as audit_api
     from campus.auth import api as auth_api
     from campus.ecosystem.directory import api as directory_api
+    from campus.ecosystem.events import api as events_api
     from campus.participation import api as participation_api
     from campus.web import shell
 
@@ -17,6 +18,7 @@ def api_routers() -> list[APIRouter]:
         auth_api.router,
         audit_api.router,
         directory_api.router,
+        events_api.router,
         participation_api.router,
     ]
 
@@ -25,6 +27,7 @@ def page_routers() -> list[APIRouter]:
     from campus.audit import pages as audit_pages
     from campus.auth import pages as auth_pages
     from campus.ecosystem.directory import pages as directory_pages
+    from campus.ecosystem.events import pages as events_pages
     from campus.participation import pages as participation_pages
     from campus.web import shell
 
@@ -33,5 +36,6 @@ def page_routers() -> list[APIRouter]:
         auth_pages.router,
         audit_pages.router,
         directory_pages.router,
+        events_pages.router,
         participation_pages.router,
     ]

@@ -1,0 +1,277 @@
+"""JSON routes of events: the calendar, registration, check-in, statistics and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.db.base import utcnow
+from campus.ecosystem.events import ics, service
+from campus.ecosystem.events.models import Audience, Event, Registration
+from campus.ecosystem.events.schemas import (
+    CheckInIn,
+    CheckInOut,
+    EventDetailOut,
+    EventIn,
+    EventOut,
+    EventStatsOut,
+    MonthOut,
+    RegistrationOut,
+)
+from campus.ecosystem.events.validation import EventInput, parse_when
+from campus.settings import Settings
+from campus.web.deps import allow, db_session
+
+router = APIRouter(tags=["events"])
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+def registration_out(
+    session: Session, settings: Settings, registration: Registration | None
+) -> dict | None:
+    if registration is None:
+        return None
+    return {
+        "id": registration.id,
+        "event_id": registration.event_id,
+        "status": registration.status,
+        "queued_at": registration.queued_at,
+        "promoted_at": registration.promoted_at,
+        "checked_in_at": registration.checked_in_at,
+        "waitlist_position": service.waitlist_position(session, registration),
+        "ticket": service.ticket_for(settings, registration)
+        if registration.status == "registered"
+        else None,
+    }
+
+
+def event_detail(session: Session, settings: Settings, actor: Actor, event: Event) -> dict:
+    counted = service.seats(session, event)
+    mine = service.registration_of(session, event.id, actor.account_id)
+    return {
+        **EventOut.model_validate(event).model_dump(),
+        "seats": {
+            "capacity": counted.capacity,
+            "registered": counted.registered,
+            "waitlisted": counted.waitlisted,
+            "available": counted.available,
+            "full": counted.full,
+        },
+        "my_registration": registration_out(session, settings, mine),
+    }
+
+
+def _input(body: EventIn) -> EventInput:
+    return EventInput(**body.model_dump())
+
+
+def _range(start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    return (
+        parse_when(start, "from") if start else None,
+        parse_when(end, "to") if end else None,
+    )
+
+
+@router.get("/events", response_model=list[EventOut], summary="Events visible to the caller")
+def list_events(
+    start: str | None = None,
+    end: str | None = None,
+    training_id: str | None = None,
+    drafts: bool = False,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    """`start`/`end` (ISO 8601, Europe/Paris when naive) bound the period; drafts for staff."""
+    lower, upper = _range(start, end)
+    return service.list_events(
+        session, actor, start=lower, end=upper, include_drafts=drafts, training_id=training_id
+    )
+
+
+@router.post("/events", response_model=EventOut, status_code=201, summary="Create a draft event")
+def create_event(
+    body: EventIn, actor: Actor = allow("events.manage"), session: Session = db_session
+):
+    return service.create_event(session, actor, _input(body))
+
+
+@router.get("/events.ics", summary="Calendar feed (iCalendar) of public events")
+def feed(request: Request, actor: Actor = allow("public.read"), session: Session = db_session):
+    from campus.auth.actor import ANONYMOUS
+
+    settings = request.app.state.settings
+    since = utcnow() - dt.timedelta(days=90)
+    events = service.list_events(
+        session, ANONYMOUS, start=since, audience=Audience.PUBLIC, limit=1000
+    )
+    body = ics.calendar(events, base_url=settings.base_url, stamp=utcnow())
+    return Response(body, media_type=ICS_TYPE)
+
+
+@router.get("/events/stats/monthly", response_model=list[MonthOut], summary="Attendance by month")
+def monthly(
+    year: int | None = None, actor: Actor = allow("events.manage"), session: Session = db_session
+):
+    return service.attendance_by_month(session, year or utcnow().year)
+
+
+@router.get("/me/registrations", response_model=list[RegistrationOut], summary="My registrations")
+def my_registrations(
+    request: Request, actor: Actor = allow("events.register"), session: Session = db_session
+):
+    settings = request.app.state.settings
+    return [
+        registration_out(session, settings, r)
+        for r in service.my_registrations(session, actor.account_id or "")
+    ]
+
+
+@router.get("/events/{event_id}", response_model=EventDetailOut, summary="One event and its seats")
+def get_event(
+    event_id: str,
+    request: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    event = service.get_event(session, actor, event_id)
+    return event_detail(session, request.app.state.settings, actor, event)
+
+
+@router.put("/events/{event_id}", response_model=EventOut, summary="Change an event")
+def update_event(
+    event_id: str,
+    body: EventIn,
+    request: Request,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    return service.update_event(session, request.app.state.settings, actor, event_id, _input(body))
+
+
+@router.post("/events/{event_id}/publish", response_model=EventOut, summary="Publish an event")
+def publish(event_id: str, actor: Actor = allow("events.manage"), session: Session = db_session):
+    return service.publish_event(session, actor, event_id)
+
+
+@router.post(
+    "/events/{event_id}/cancel", response_model=EventOut, summary="Cancel an event (mails all)"
+)
+def cancel(
+    event_id: str,
+    request: Request,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    return service.cancel_event(session, request.app.state.settings, actor, event_id)
+
+
+@router.get("/events/{event_id}/calendar.ics", summary="One event as an iCalendar file")
+def event_ics(
+    event_id: str,
+    request: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    event = service.get_event(session, actor, event_id)
+    settings = request.app.state.settings
+    body = ics.calendar([event], base_url=settings.base_url, name=event.title, stamp=utcnow())
+    return Response(
+        body,
+        media_type=ICS_TYPE,
+        headers={"content-disposition": f'attachment; filename="event-{event.id}.ics"'},
+    )
+
+
+@router.get(
+    "/events/{event_id}/registration",
+    response_model=RegistrationOut | None,
+    summary="My registration to an event, with its check-in ticket",
+)
+def my_registration(
+    event_id: str,
+    request: Request,
+    actor: Actor = allow("events.register"),
+    session: Session = db_session,
+):
+    service.get_event(session, actor, event_id)
+    registration = service.registration_of(session, event_id, actor.account_id)
+    return registration_out(session, request.app.state.settings, registration)
+
+
+@router.post(
+    "/events/{event_id}/registration",
+    response_model=RegistrationOut,
+    status_code=201,
+    summary="Register (or join the waitlist when full)",
+)
+def register(
+    event_id: str,
+    request: Request,
+    actor: Actor = allow("events.register"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    registration = service.register(session, settings, actor, event_id)
+    return registration_out(session, settings, registration)
+
+
+@router.delete(
+    "/events/{event_id}/registration",
+    response_model=RegistrationOut,
+    summary="Cancel my registration (the first waitlisted is promoted)",
+)
+def unregister(
+    event_id: str,
+    request: Request,
+    actor: Actor = allow("events.register"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    registration = service.cancel_registration(session, settings, actor, event_id)
+    return registration_out(session, settings, registration)
+
+
+@router.post(
+    "/events/{event_id}/checkin", response_model=CheckInOut, summary="Check in a signed ticket"
+)
+def check_in(
+    event_id: str,
+    body: CheckInIn,
+    request: Request,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    registration = service.check_in(
+        session, request.app.state.settings, actor, event_id, body.token
+    )
+    account = session.get(Account, registration.account_id)
+    return {
+        "registration_id": registration.id,
+        "name": account.name if account else "",
+        "checked_in_at": registration.checked_in_at,
+    }
+
+
+@router.get(
+    "/events/{event_id}/stats", response_model=EventStatsOut, summary="Attendance of an event"
+)
+def stats(event_id: str, actor: Actor = allow("events.manage"), session: Session = db_session):
+    return service.event_stats(session, service.get_event(session, actor, event_id))
+
+
+@router.get("/events/{event_id}/attendees.csv", summary="Attendees as CSV (staff)")
+def attendees(event_id: str, actor: Actor = allow("events.manage"), session: Session = db_session):
+    body = service.attendees_csv(session, actor, event_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="attendees-{event_id}.csv"',
+            "cache-control": "no-store",
+        },
+    )

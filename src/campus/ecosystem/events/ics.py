@@ -1,0 +1,89 @@
+"""iCalendar (RFC 5545) output: one event or a feed, with text escaping and line folding."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from campus.ecosystem.events.models import Event, EventStatus
+
+PRODID = "-//Campus//Events//FR"
+MAX_OCTETS = 75
+
+
+def escape_text(value: str) -> str:
+    """TEXT escaping of RFC 5545 3.3.11: backslash, semicolon, comma and newlines."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets without splitting a UTF-8 character (RFC 5545 3.1)."""
+    out: list[str] = []
+    current = ""
+    size = 0
+    limit = MAX_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append(current)
+            current, size = " ", 1
+            limit = MAX_OCTETS
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _vevent(event: Event, *, base_url: str, stamp: dt.datetime) -> list[str]:
+    url = f"{base_url.rstrip('/')}/events/{event.id}"
+    location = event.room or event.online_url
+    description = event.description
+    if event.online_url:
+        description = (description + "\n\n" if description else "") + event.online_url
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:event-{event.id}@campus",
+        f"DTSTAMP:{_utc(stamp)}",
+        f"DTSTART:{_utc(event.starts_at)}",
+        f"DTEND:{_utc(event.ends_at)}",
+        f"SEQUENCE:{event.sequence}",
+        f"SUMMARY:{escape_text(event.title)}",
+        f"URL:{url}",
+        "STATUS:" + ("CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED"),
+    ]
+    if description:
+        lines.append(f"DESCRIPTION:{escape_text(description)}")
+    if location:
+        lines.append(f"LOCATION:{escape_text(location)}")
+    lines.append("END:VEVENT")
+    return lines
+
+
+def calendar(
+    events: Iterable[Event], *, base_url: str, name: str = "Campus", stamp: dt.datetime
+) -> str:
+    """A VCALENDAR with one VEVENT an event, CRLF line ends, folded lines."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+        "X-WR-TIMEZONE:Europe/Paris",
+    ]
+    for event in events:
+        lines.extend(_vevent(event, base_url=base_url, stamp=stamp))
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)

@@ -1,0 +1,408 @@
+"""HTML pages of events: the calendar, an event with its ticket, staff forms, the scan page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.db.base import utcnow
+from campus.ecosystem.events import api, service, tickets
+from campus.ecosystem.events.models import Event
+from campus.ecosystem.events.validation import PARIS, EventInput
+from campus.errors import CampusError
+from campus.i18n import N_
+from campus.i18n import gettext as _
+from campus.web.deps import allow, db_session
+from campus.web.pages_registry import page
+from campus.web.templating import render
+
+router = APIRouter()
+
+MONTHS = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
+NOTICES = {
+    "registered": N_("Your registration is recorded."),
+    "unregistered": N_("Your registration is cancelled."),
+    "published": N_("The event is published."),
+    "cancelled": N_("The event is cancelled; registered people are notified by mail."),
+}
+
+
+def _local_input(value: dt.datetime | None) -> str:
+    """A datetime as the value of a datetime-local input, in Paris time."""
+    return value.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _trainings(session: Session) -> list:
+    from campus.ecosystem.trainings import service as trainings
+
+    return trainings.list_trainings(session)
+
+
+@page(router, "/events", twin="/api/v1/events")
+def events_page(
+    request: Request,
+    past: bool = False,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    now = utcnow()
+    if past:
+        events = service.list_events(
+            session, actor, start=now - dt.timedelta(days=366), end=now, include_drafts=True
+        )
+        events.reverse()
+    else:
+        events = service.list_events(session, actor, start=now, include_drafts=True)
+    counts = service.seats_of(session, [e.id for e in events])
+    return render(
+        request,
+        "ecosystem/event_list.html",
+        {"events": events, "counts": counts, "past": past, "can_manage": service.can_manage(actor)},
+    )
+
+
+def _form_context(session: Session, event: Event | None, values: dict | None = None) -> dict:
+    values = values or {}
+    if event is not None and not values:
+        values = {
+            "title": event.title,
+            "description": event.description,
+            "starts_at": _local_input(event.starts_at),
+            "ends_at": _local_input(event.ends_at),
+            "room": event.room,
+            "online_url": event.online_url,
+            "capacity": "" if event.capacity is None else str(event.capacity),
+            "audience": event.audience,
+            "training_id": event.training_id or "",
+        }
+    return {"event": event, "values": values, "trainings": _trainings(session)}
+
+
+@page(router, "/events/new", no_twin="a form; its API twin is POST /api/v1/events")
+def new_event_form(
+    request: Request, actor: Actor = allow("events.manage"), session: Session = db_session
+):
+    return render(request, "ecosystem/event_form.html", _form_context(session, None))
+
+
+def _submitted(
+    title: str,
+    description: str,
+    starts_at: str,
+    ends_at: str,
+    room: str,
+    online_url: str,
+    capacity: str,
+    audience: str,
+    training_id: str,
+) -> tuple[EventInput, dict]:
+    values = {
+        "title": title,
+        "description": description,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "room": room,
+        "online_url": online_url,
+        "capacity": capacity,
+        "audience": audience,
+        "training_id": training_id,
+    }
+    data = EventInput(**{**values, "capacity": capacity, "training_id": training_id or None})
+    return data, values
+
+
+@router.post("/events/new", include_in_schema=False)
+def new_event_submit(
+    request: Request,
+    title: str = Form("", max_length=1000),
+    description: str = Form("", max_length=20000),
+    starts_at: str = Form("", max_length=40),
+    ends_at: str = Form("", max_length=40),
+    room: str = Form("", max_length=1000),
+    online_url: str = Form("", max_length=2000),
+    capacity: str = Form("", max_length=20),
+    audience: str = Form("public", max_length=20),
+    training_id: str = Form("", max_length=32),
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    data, values = _submitted(
+        title, description, starts_at, ends_at, room, online_url, capacity, audience, training_id
+    )
+    try:
+        event = service.create_event(session, actor, data)
+    except CampusError as error:
+        session.rollback()
+        context = _form_context(session, None, values)
+        context.update(error=_(error.message), where=str(error.where or ""))
+        return render(request, "ecosystem/event_form.html", context, status=error.status)
+    return RedirectResponse(f"/events/{event.id}", status_code=303)
+
+
+@page(router, "/events/{event_id}/edit", no_twin="a form; its API twin is PUT /api/v1/events/…")
+def edit_event_form(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    event = service.get_event(session, actor, event_id)
+    return render(request, "ecosystem/event_form.html", _form_context(session, event))
+
+
+@router.post("/events/{event_id}/edit", include_in_schema=False)
+def edit_event_submit(
+    request: Request,
+    event_id: str,
+    title: str = Form("", max_length=1000),
+    description: str = Form("", max_length=20000),
+    starts_at: str = Form("", max_length=40),
+    ends_at: str = Form("", max_length=40),
+    room: str = Form("", max_length=1000),
+    online_url: str = Form("", max_length=2000),
+    capacity: str = Form("", max_length=20),
+    audience: str = Form("public", max_length=20),
+    training_id: str = Form("", max_length=32),
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    event = service.get_event(session, actor, event_id)
+    data, values = _submitted(
+        title, description, starts_at, ends_at, room, online_url, capacity, audience, training_id
+    )
+    try:
+        service.update_event(session, request.app.state.settings, actor, event_id, data)
+    except CampusError as error:
+        session.rollback()
+        context = _form_context(session, event, values)
+        context.update(error=_(error.message), where=str(error.where or ""))
+        return render(request, "ecosystem/event_form.html", context, status=error.status)
+    return RedirectResponse(f"/events/{event_id}", status_code=303)
+
+
+def _event_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    event: Event,
+    *,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> Response:
+    settings = request.app.state.settings
+    detail = api.event_detail(session, settings, actor, event)
+    mine = detail["my_registration"]
+    qr = ""
+    if mine and mine["ticket"]:
+        qr = tickets.qr_svg(mine["ticket"], title=_("Check-in ticket"))
+    return render(
+        request,
+        "ecosystem/event_detail.html",
+        {
+            "event": event,
+            "detail": detail,
+            "mine": mine,
+            "qr": qr,
+            "ended": event.ends_at <= utcnow(),
+            "can_manage": service.can_manage(actor),
+            "can_register": event.audience == "public" or service.is_member(actor),
+            "stats": service.event_stats(session, event) if service.can_manage(actor) else None,
+            "error": error,
+            "notice": notice,
+        },
+        status=status,
+    )
+
+
+@page(router, "/events/{event_id}", twin="/api/v1/events/{event_id}")
+def event_page(
+    request: Request,
+    event_id: str,
+    done: str = "",
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    event = service.get_event(session, actor, event_id)
+    notice = _(NOTICES[done]) if done in NOTICES else ""
+    return _event_page(request, session, actor, event, notice=notice)
+
+
+@page(router, "/me/events", twin="/api/v1/me/registrations")
+def my_events_page(
+    request: Request, actor: Actor = allow("events.register"), session: Session = db_session
+):
+    registrations = service.my_registrations(session, actor.account_id or "")
+    events = {r.event_id: session.get(Event, r.event_id) for r in registrations}
+    return render(
+        request,
+        "ecosystem/event_mine.html",
+        {"registrations": registrations, "events": events, "now": utcnow()},
+    )
+
+
+def _act(request: Request, session: Session, actor: Actor, event_id: str, action, notice: str):
+    """Run one action on an event and show the event page with its outcome."""
+    try:
+        action()
+    except CampusError as error:
+        session.rollback()
+        event = service.get_event(session, actor, event_id)
+        return _event_page(
+            request, session, actor, event, error=_(error.message), status=error.status
+        )
+    session.commit()
+    return RedirectResponse(f"/events/{event_id}?done={notice}", status_code=303)
+
+
+@router.post("/events/{event_id}/register", include_in_schema=False)
+def register_submit(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.register"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    return _act(
+        request,
+        session,
+        actor,
+        event_id,
+        lambda: service.register(session, settings, actor, event_id),
+        "registered",
+    )
+
+
+@router.post("/events/{event_id}/unregister", include_in_schema=False)
+def unregister_submit(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.register"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    return _act(
+        request,
+        session,
+        actor,
+        event_id,
+        lambda: service.cancel_registration(session, settings, actor, event_id),
+        "unregistered",
+    )
+
+
+@router.post("/events/{event_id}/publish", include_in_schema=False)
+def publish_submit(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    return _act(
+        request,
+        session,
+        actor,
+        event_id,
+        lambda: service.publish_event(session, actor, event_id),
+        "published",
+    )
+
+
+@router.post("/events/{event_id}/cancel", include_in_schema=False)
+def cancel_submit(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    settings = request.app.state.settings
+    return _act(
+        request,
+        session,
+        actor,
+        event_id,
+        lambda: service.cancel_event(session, settings, actor, event_id),
+        "cancelled",
+    )
+
+
+@page(
+    router,
+    "/events/{event_id}/checkin",
+    no_twin="a scanner; it posts each ticket to POST /api/v1/events/…/checkin",
+)
+def checkin_page(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    event = service.get_event(session, actor, event_id)
+    return render(
+        request,
+        "ecosystem/event_checkin.html",
+        {"event": event, "stats": service.event_stats(session, event)},
+    )
+
+
+@router.post("/events/{event_id}/checkin", include_in_schema=False)
+def checkin_submit(
+    request: Request,
+    event_id: str,
+    token: str = Form("", max_length=500),
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    """The manual fallback of the scan page: the ticket code typed or pasted."""
+    event = service.get_event(session, actor, event_id)
+    context: dict = {"event": event}
+    status = 200
+    try:
+        registration = service.check_in(session, request.app.state.settings, actor, event_id, token)
+        account = session.get(Account, registration.account_id)
+        context["checked"] = account.name if account else ""
+    except CampusError as error:
+        session.rollback()
+        context["error"] = _(error.message)
+        status = error.status
+    context["stats"] = service.event_stats(session, event)
+    return render(request, "ecosystem/event_checkin.html", context, status=status)
+
+
+@page(router, "/events/{event_id}/calendar.ics", twin="/api/v1/events/{event_id}/calendar.ics")
+def event_ics(
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    return api.event_ics(event_id, request, actor, session)
+
+
+@page(router, "/events.ics", twin="/api/v1/events.ics")
+def feed(request: Request, actor: Actor = allow("public.read"), session: Session = db_session):
+    return api.feed(request, actor, session)
+
+
+@page(router, "/admin/events/stats", twin="/api/v1/events/stats/monthly")
+def stats_page(
+    request: Request,
+    year: int | None = None,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    year = year or utcnow().astimezone(PARIS).year
+    rows = service.attendance_by_month(session, year)
+    return render(
+        request,
+        "ecosystem/event_stats.html",
+        {"year": year, "rows": rows, "months": MONTHS},
+    )

@@ -1,0 +1,720 @@
+"""Events: create, publish, cancel; registration with capacity and waitlist; check-in; stats.
+
+No overbooking: a registration, a cancellation and a capacity change lock the event row
+(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises writers) before counting seats, so
+concurrent registrations queue on the row and each sees the seats the previous ones took.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus import i18n
+from campus.audit import service as audit
+from campus.auth import mail
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.auth.roles import Role
+from campus.db.base import utcnow
+from campus.ecosystem.events import tickets
+from campus.ecosystem.events.models import (
+    Audience,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from campus.ecosystem.events.validation import PARIS, CleanEvent, EventInput, clean_event
+from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from campus.i18n import N_
+from campus.settings import Settings
+
+log = logging.getLogger("campus.events")
+
+MEMBER_ROLES = (Role.MEMBER, Role.ORG_ADMIN, Role.STAFF)
+
+
+def is_member(actor: Actor) -> bool:
+    """Members-only events are for accounts holding a member, org admin or staff role."""
+    return any(actor.has_any_grant_of(role) for role in MEMBER_ROLES)
+
+
+def can_manage(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def visible_to(actor: Actor, event: Event) -> bool:
+    """Drafts are for staff; members-only events are shown to all, registration is checked."""
+    if can_manage(actor):
+        return True
+    return event.status != EventStatus.DRAFT
+
+
+def get_event(session: Session, actor: Actor, event_id: str) -> Event:
+    event = session.get(Event, event_id)
+    if event is None or not visible_to(actor, event):
+        raise NotFound(N_("no such event"), code="not_found", where=event_id)
+    return event
+
+
+def list_events(
+    session: Session,
+    actor: Actor,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    include_drafts: bool = False,
+    training_id: str | None = None,
+    audience: str | None = None,
+    limit: int = 200,
+) -> list[Event]:
+    """Published and cancelled events by start time (members-only ones are listed to all, only
+    members may register); drafts only for staff who ask."""
+    query = select(Event).order_by(Event.starts_at, Event.id)
+    statuses = [EventStatus.PUBLISHED, EventStatus.CANCELLED]
+    if include_drafts and can_manage(actor):
+        statuses.append(EventStatus.DRAFT)
+    query = query.where(Event.status.in_(statuses))
+    if audience is not None:
+        query = query.where(Event.audience == audience)
+    if start is not None:
+        query = query.where(Event.ends_at >= start)
+    if end is not None:
+        query = query.where(Event.starts_at < end)
+    if training_id is not None:
+        query = query.where(Event.training_id == training_id)
+    return list(session.scalars(query.limit(max(1, min(limit, 1000)))))
+
+
+@dataclass(frozen=True)
+class Seats:
+    capacity: int | None
+    registered: int
+    waitlisted: int
+    checked_in: int
+
+    @property
+    def available(self) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - self.registered)
+
+    @property
+    def full(self) -> bool:
+        return self.capacity is not None and self.registered >= self.capacity
+
+
+def seats(session: Session, event: Event) -> Seats:
+    rows = session.execute(
+        select(Registration.status, func.count(), func.count(Registration.checked_in_at))
+        .where(Registration.event_id == event.id)
+        .group_by(Registration.status)
+    ).all()
+    counts = {status: (n, checked) for status, n, checked in rows}
+    registered, checked_in = counts.get(RegistrationStatus.REGISTERED, (0, 0))
+    return Seats(
+        capacity=event.capacity,
+        registered=registered,
+        waitlisted=counts.get(RegistrationStatus.WAITLISTED, (0, 0))[0],
+        checked_in=checked_in,
+    )
+
+
+def seats_of(session: Session, event_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(registered, waitlisted) for many events in one query, for list pages."""
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(Registration.event_id, Registration.status, func.count())
+        .where(Registration.event_id.in_(list(event_ids)))
+        .group_by(Registration.event_id, Registration.status)
+    ).all()
+    result = {event_id: (0, 0) for event_id in event_ids}
+    for event_id, status, n in rows:
+        registered, waitlisted = result[event_id]
+        if status == RegistrationStatus.REGISTERED:
+            registered = n
+        elif status == RegistrationStatus.WAITLISTED:
+            waitlisted = n
+        result[event_id] = (registered, waitlisted)
+    return result
+
+
+def registration_of(session: Session, event_id: str, account_id: str | None) -> Registration | None:
+    if not account_id:
+        return None
+    return session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id, Registration.account_id == account_id
+        )
+    )
+
+
+def waitlist_position(session: Session, registration: Registration) -> int | None:
+    """1 for the first in the queue; None when not waitlisted."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            (Registration.queued_at < registration.queued_at)
+            | (
+                (Registration.queued_at == registration.queued_at)
+                & (Registration.id < registration.id)
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def my_registrations(session: Session, account_id: str) -> list[Registration]:
+    return list(
+        session.scalars(
+            select(Registration)
+            .join(Event)
+            .where(Registration.account_id == account_id)
+            .order_by(Event.starts_at)
+        )
+    )
+
+
+# --- staff: create, edit, publish, cancel ------------------------------------------------------
+
+
+def _check_training(session: Session, training_id: str | None) -> None:
+    if training_id is None:
+        return
+    from campus.ecosystem.trainings.models import Training
+
+    if session.get(Training, training_id) is None:
+        raise BadRequest(N_("no such training"), code="not_found", where="training_id")
+
+
+def _apply(event: Event, clean: CleanEvent) -> None:
+    event.title = clean.title
+    event.description = clean.description
+    event.starts_at = clean.starts_at
+    event.ends_at = clean.ends_at
+    event.room = clean.room
+    event.online_url = clean.online_url
+    event.capacity = clean.capacity
+    event.audience = clean.audience
+    event.training_id = clean.training_id
+
+
+def create_event(
+    session: Session, actor: Actor, data: EventInput, *, now: dt.datetime | None = None
+) -> Event:
+    """A draft event; staff publish it when ready."""
+    if not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    clean = clean_event(data, now=now or utcnow())
+    _check_training(session, clean.training_id)
+    event = Event(status=EventStatus.DRAFT, created_by=actor.label, sequence=0)
+    _apply(event, clean)
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.created",
+        object_type="event",
+        object_id=event.id,
+        details={"capacity": event.capacity, "audience": event.audience},
+    )
+    return event
+
+
+def _locked(session: Session, event_id: str) -> Event:
+    """The event row, locked until the transaction ends (PostgreSQL); re-read from the base."""
+    event = session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise NotFound(N_("no such event"), code="not_found", where=event_id)
+    return event
+
+
+def update_event(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    event_id: str,
+    data: EventInput,
+    *,
+    now: dt.datetime | None = None,
+) -> Event:
+    """Change an event that has not ended; more seats promote the waitlist, fewer are refused
+    below the seats already taken."""
+    if not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    now = now or utcnow()
+    event = _locked(session, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise Conflict(N_("this event is cancelled"), code="event_cancelled")
+    moved = parse_changed_start(event, data)
+    clean = clean_event(data, now=now, check_future=moved)
+    _check_training(session, clean.training_id)
+    taken = seats(session, event).registered
+    if clean.capacity is not None and clean.capacity < taken:
+        raise Conflict(
+            N_("capacity cannot go below the seats already taken"),
+            code="capacity_below_registered",
+            where="capacity",
+        )
+    _apply(event, clean)
+    event.sequence += 1
+    session.flush()
+    promoted = _promote(session, settings, event)
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.updated",
+        object_type="event",
+        object_id=event.id,
+        details={"capacity": event.capacity, "promoted": promoted},
+    )
+    return event
+
+
+def parse_changed_start(event: Event, data: EventInput) -> bool:
+    """Whether the submitted start differs from the stored one (only then must it be future)."""
+    from campus.ecosystem.events.validation import parse_when
+
+    try:
+        return parse_when(data.starts_at, "starts_at") != event.starts_at
+    except BadRequest:
+        return True
+
+
+def publish_event(session: Session, actor: Actor, event_id: str) -> Event:
+    if not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    event = _locked(session, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise Conflict(N_("this event is cancelled"), code="event_cancelled")
+    if event.status == EventStatus.PUBLISHED:
+        return event
+    if event.ends_at <= utcnow():
+        raise Conflict(N_("this event has already ended"), code="event_ended")
+    event.status = EventStatus.PUBLISHED
+    event.published_at = utcnow()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.published",
+        object_type="event",
+        object_id=event.id,
+    )
+    return event
+
+
+def cancel_event(session: Session, settings: Settings, actor: Actor, event_id: str) -> Event:
+    """Cancel an event and tell everyone registered or waitlisted."""
+    if not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    event = _locked(session, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise Conflict(N_("this event is already cancelled"), code="event_cancelled")
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = utcnow()
+    event.sequence += 1
+    notified = 0
+    for registration in session.scalars(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.status.in_([RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]),
+        )
+    ):
+        _notify(
+            session,
+            settings,
+            registration.account_id,
+            N_("Event cancelled: {title}"),
+            N_("The event {title} planned on {when} is cancelled. We are sorry."),
+            event,
+        )
+        notified += 1
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.cancelled",
+        object_type="event",
+        object_id=event.id,
+        details={"notified": notified},
+    )
+    return event
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def _require_open(event: Event, actor: Actor, now: dt.datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise Conflict(N_("this event is cancelled"), code="event_cancelled")
+    if event.status != EventStatus.PUBLISHED:
+        raise Conflict(N_("this event is not open for registration"), code="not_published")
+    if event.ends_at <= now:
+        raise Conflict(N_("this event has already ended"), code="event_ended")
+    if event.audience == Audience.MEMBERS and not is_member(actor):
+        raise Forbidden(N_("this event is for campus members only"), code="members_only")
+
+
+def register(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    event_id: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """Take a seat, or a place on the waitlist when the event is full.
+
+    The event row is locked first, so the seat count cannot change between the count and
+    the insert. A second registration of the same account is refused (and the unique
+    (event, account) constraint backs this up).
+    """
+    if not actor.authenticated or not actor.account_id:
+        raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
+    now = now or utcnow()
+    event = _locked(session, event_id)
+    if not visible_to(actor, event):
+        raise NotFound(N_("no such event"), code="not_found", where=event_id)
+    _require_open(event, actor, now)
+    existing = registration_of(session, event.id, actor.account_id)
+    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+        raise Conflict(N_("you are already registered to this event"), code="already_registered")
+    taken = seats(session, event).registered
+    status = (
+        RegistrationStatus.WAITLISTED
+        if event.capacity is not None and taken >= event.capacity
+        else RegistrationStatus.REGISTERED
+    )
+    if existing is None:
+        registration = Registration(
+            event_id=event.id, account_id=actor.account_id, status=status, queued_at=now
+        )
+        session.add(registration)
+    else:
+        registration = existing
+        registration.status = status
+        registration.queued_at = now
+        registration.cancelled_at = None
+        registration.promoted_at = None
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.registered"
+        if status == RegistrationStatus.REGISTERED
+        else "event.waitlisted",
+        object_type="event",
+        object_id=event.id,
+        details={"registration": registration.id},
+    )
+    return registration
+
+
+def cancel_registration(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    event_id: str,
+    *,
+    account_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """Give up one's seat or waitlist place; the first waitlisted then takes a freed seat.
+
+    Staff may cancel another account's registration by giving `account_id`.
+    """
+    if not actor.authenticated:
+        raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
+    target = account_id or actor.account_id
+    if target != actor.account_id and not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    now = now or utcnow()
+    event = _locked(session, event_id)
+    registration = registration_of(session, event.id, target)
+    if registration is None or registration.status == RegistrationStatus.CANCELLED:
+        raise NotFound(N_("there is no registration to cancel"), code="not_registered")
+    if event.ends_at <= now:
+        raise Conflict(N_("this event has already ended"), code="event_ended")
+    if registration.checked_in_at is not None:
+        raise Conflict(N_("this attendee has already checked in"), code="already_checked_in")
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    session.flush()
+    promoted = 0 if event.status == EventStatus.CANCELLED else _promote(session, settings, event)
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.registration_cancelled",
+        object_type="event",
+        object_id=event.id,
+        details={"registration": registration.id, "promoted": promoted},
+    )
+    return registration
+
+
+def _promote(session: Session, settings: Settings, event: Event) -> int:
+    """Move the first waitlisted into free seats (the event row is locked); tell them by mail."""
+    if event.status != EventStatus.PUBLISHED:
+        return 0
+    free = seats(session, event).available
+    queue = (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id, Registration.status == RegistrationStatus.WAITLISTED
+        )
+        .order_by(Registration.queued_at, Registration.id)
+    )
+    if free is not None:
+        queue = queue.limit(free)
+    promoted = 0
+    for registration in session.scalars(queue).all():
+        registration.status = RegistrationStatus.REGISTERED
+        registration.promoted_at = utcnow()
+        _notify(
+            session,
+            settings,
+            registration.account_id,
+            N_("A seat is yours: {title}"),
+            N_("A seat freed up at {title} on {when}: you are now registered."),
+            event,
+        )
+        promoted += 1
+    session.flush()
+    return promoted
+
+
+def _notify(
+    session: Session, settings: Settings, account_id: str, subject: str, body: str, event: Event
+) -> None:
+    """Mail one account in its own language; the text names the event, never other people."""
+    account = session.get(Account, account_id)
+    if account is None or not account.active:
+        return
+    token = i18n.current_language.set(
+        account.language if account.language in i18n.LANGUAGES else "fr"
+    )
+    try:
+        when = event.starts_at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+        link = f"{settings.base_url.rstrip('/')}/events/{event.id}"
+        mail.queue(
+            session,
+            settings,
+            to=account.email,
+            subject=i18n.gettext(subject).format(title=event.title),
+            body=i18n.gettext(body).format(title=event.title, when=when) + "\n\n" + link,
+        )
+    finally:
+        i18n.current_language.reset(token)
+
+
+# --- check-in ----------------------------------------------------------------------------------
+
+
+def ticket_for(settings: Settings, registration: Registration) -> str:
+    return tickets.ticket_token(
+        settings, event_id=registration.event_id, registration_id=registration.id
+    )
+
+
+def check_in(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    event_id: str,
+    token: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """Mark the attendee of a signed ticket as present at this event (staff scan)."""
+    if not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    now = now or utcnow()
+    ticket_event, registration_id = tickets.read_ticket(settings, token)
+    if ticket_event != event_id:
+        raise Conflict(N_("this ticket is for another event"), code="wrong_event", where="token")
+    event = _locked(session, event_id)
+    if event.status != EventStatus.PUBLISHED:
+        raise Conflict(N_("this event is not open for check-in"), code="not_published")
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound(N_("this ticket matches no registration"), code="not_registered")
+    if registration.status != RegistrationStatus.REGISTERED:
+        raise Conflict(
+            N_("this ticket holder has no seat (waitlisted or cancelled)"), code="no_seat"
+        )
+    if registration.checked_in_at is not None:
+        raise Conflict(N_("this ticket has already been checked in"), code="already_checked_in")
+    registration.checked_in_at = now
+    registration.checked_in_by = actor.label
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.checked_in",
+        object_type="event",
+        object_id=event.id,
+        details={"registration": registration.id},
+    )
+    return registration
+
+
+# --- statistics and exports --------------------------------------------------------------------
+
+
+def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    if not 1900 <= year <= 2200:
+        raise BadRequest(N_("year is out of range"), code="invalid_year", where="year")
+    start = dt.datetime(year, 1, 1, tzinfo=PARIS).astimezone(dt.UTC)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=PARIS).astimezone(dt.UTC)
+    return start, end
+
+
+def _month(value: dt.datetime) -> int:
+    return value.astimezone(PARIS).month
+
+
+def events_by_month(session: Session, year: int) -> list[dict]:
+    """Published events (not cancelled, not drafts) starting each month of a year, Paris time."""
+    start, end = _year_bounds(year)
+    counts: Counter[int] = Counter(
+        _month(when)
+        for when in session.scalars(
+            select(Event.starts_at).where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at >= start,
+                Event.starts_at < end,
+            )
+        )
+    )
+    return [{"month": m, "events": counts.get(m, 0)} for m in range(1, 13)]
+
+
+def attendance_by_month(session: Session, year: int) -> list[dict]:
+    """For each month of a year: events, seats taken, attendees checked in, attendance rate."""
+    start, end = _year_bounds(year)
+    rows = session.execute(
+        select(Event.id, Event.starts_at).where(
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at >= start,
+            Event.starts_at < end,
+        )
+    ).all()
+    month_of = {event_id: _month(when) for event_id, when in rows}
+    events: Counter[int] = Counter(month_of.values())
+    registered: Counter[int] = Counter()
+    attended: Counter[int] = Counter()
+    if month_of:
+        for event_id, n, checked in session.execute(
+            select(Registration.event_id, func.count(), func.count(Registration.checked_in_at))
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.status == RegistrationStatus.REGISTERED,
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at >= start,
+                Event.starts_at < end,
+            )
+            .group_by(Registration.event_id)
+        ):
+            registered[month_of[event_id]] += n
+            attended[month_of[event_id]] += checked
+    return [
+        {
+            "month": m,
+            "events": events.get(m, 0),
+            "registered": registered.get(m, 0),
+            "attended": attended.get(m, 0),
+            "rate": round(attended[m] / registered[m], 3) if registered.get(m) else None,
+        }
+        for m in range(1, 13)
+    ]
+
+
+def event_stats(session: Session, event: Event) -> dict:
+    counted = seats(session, event)
+    cancelled = session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CANCELLED,
+        )
+    )
+    return {
+        "capacity": counted.capacity,
+        "registered": counted.registered,
+        "waitlisted": counted.waitlisted,
+        "cancelled": int(cancelled or 0),
+        "checked_in": counted.checked_in,
+        "rate": round(counted.checked_in / counted.registered, 3) if counted.registered else None,
+    }
+
+
+CSV_COLUMNS = ("name", "email", "status", "registered_at", "checked_in_at")
+
+
+def _cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in user-typed text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def attendees_csv(session: Session, actor: Actor, event_id: str) -> str:
+    """Attendees (registered and waitlisted) of an event, for staff only; audited."""
+    if not can_manage(actor):
+        raise Forbidden(N_("only campus staff manage events"), code="forbidden")
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(N_("no such event"), code="not_found", where=event_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    rows = session.execute(
+        select(Registration, Account.name, Account.email)
+        .join(Account, Account.id == Registration.account_id)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Registration.status, Registration.queued_at, Registration.id)
+    ).all()
+    for registration, name, email in rows:
+        writer.writerow(
+            [
+                _cell(name),
+                _cell(email),
+                registration.status,
+                registration.queued_at.astimezone(PARIS).isoformat(timespec="minutes"),
+                registration.checked_in_at.astimezone(PARIS).isoformat(timespec="minutes")
+                if registration.checked_in_at
+                else "",
+            ]
+        )
+    audit.record(
+        session,
+        actor=actor.label,
+        action="event.attendees_exported",
+        object_type="event",
+        object_id=event.id,
+        details={"rows": len(rows)},
+    )
+    return buffer.getvalue()

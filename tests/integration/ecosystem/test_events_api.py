@@ -1,0 +1,217 @@
+"""Events through HTTP: API twins, pages, permissions, calendar files, check-in, CSV export."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from campus.audit.models import AuditEvent
+from campus.db.base import utcnow
+from campus.ecosystem.events.models import Registration
+from tests.helpers import CampusClient, make_account
+
+
+def _when(days: int, hours: int = 0) -> str:
+    return (utcnow() + dt.timedelta(days=days, hours=hours)).isoformat()
+
+
+def _staff_client(app, db) -> CampusClient:
+    make_account(db, "staff@campus.example", "staff")
+    client = CampusClient(app)
+    client.login("staff@campus.example")
+    return client
+
+
+def _create(client, **changes) -> dict:
+    body = {
+        "title": "Atelier <script>alert(1)</script>",
+        "starts_at": _when(3),
+        "ends_at": _when(3, 2),
+        "room": "Salle Curie",
+        "capacity": 1,
+    }
+    body.update(changes)
+    response = client.post("/api/v1/events", json=body)
+    assert response.status_code == 201, response.text
+    event = response.json()
+    assert client.post(f"/api/v1/events/{event['id']}/publish").json()["status"] == "published"
+    return event
+
+
+def test_staff_create_publish_and_members_register_then_waitlist(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    make_account(db, "ana@example.org", "member")
+    make_account(db, "bob@example.org", "member")
+    client.login("ana@example.org")
+    first = client.post(f"/api/v1/events/{event['id']}/registration")
+    assert first.status_code == 201 and first.json()["status"] == "registered"
+    assert first.json()["ticket"]
+    again = client.post(f"/api/v1/events/{event['id']}/registration")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "already_registered"
+    bob = CampusClient(app)
+    bob.login("bob@example.org")
+    second = bob.post(f"/api/v1/events/{event['id']}/registration").json()
+    assert second["status"] == "waitlisted" and second["waitlist_position"] == 1
+    assert second["ticket"] is None
+    assert client.delete(f"/api/v1/events/{event['id']}/registration").status_code == 200
+    promoted = bob.get(f"/api/v1/events/{event['id']}/registration").json()
+    assert promoted["status"] == "registered" and promoted["ticket"]
+    detail = bob.get(f"/api/v1/events/{event['id']}").json()
+    assert detail["seats"] == {
+        "capacity": 1,
+        "registered": 1,
+        "waitlisted": 0,
+        "available": 0,
+        "full": True,
+    }
+
+
+def test_members_cannot_create_events_and_visitors_cannot_register(app, db, client):
+    make_account(db, "ana@example.org", "member")
+    client.login("ana@example.org")
+    response = client.post(
+        "/api/v1/events",
+        json={"title": "x", "starts_at": _when(1), "ends_at": _when(1, 1), "room": "A"},
+    )
+    assert response.status_code == 403
+    visitor = CampusClient(app)
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    assert visitor.post(f"/api/v1/events/{event['id']}/registration").status_code == 401
+
+
+def test_negative_capacity_and_end_before_start_say_where(app, db):
+    staff = _staff_client(app, db)
+    bad = staff.post(
+        "/api/v1/events",
+        json={"title": "x", "starts_at": _when(2), "ends_at": _when(1), "room": "A"},
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["where"] == "ends_at"
+    bad = staff.post(
+        "/api/v1/events",
+        json={
+            "title": "x",
+            "starts_at": _when(1),
+            "ends_at": _when(1, 1),
+            "room": "A",
+            "capacity": -5,
+        },
+    )
+    assert bad.json()["error"]["code"] == "negative_capacity"
+    assert staff.get("/api/v1/events?drafts=1").json() == []
+
+
+def test_event_page_escapes_html_and_shows_the_qr_ticket(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    make_account(db, "ana@example.org", "member")
+    client.login("ana@example.org")
+    client.post(f"/api/v1/events/{event['id']}/registration")
+    page = client.get(f"/events/{event['id']}")
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<svg" in page.text and 'data-status="registered"' in page.text
+    assert "Vous êtes inscrit" in page.text
+
+
+def test_a_second_registration_by_the_form_shows_a_clear_message(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    make_account(db, "ana@example.org", "member")
+    client.login("ana@example.org")
+    response = client.post(f"/events/{event['id']}/register", follow_redirects=False)
+    assert response.status_code == 303
+    response = client.post(f"/events/{event['id']}/register")
+    assert response.status_code == 409 and "déjà inscrit" in response.text
+
+
+def test_check_in_with_the_signed_ticket_once_and_forged_tickets_are_refused(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    other = _create(staff, title="Autre")
+    make_account(db, "ana@example.org", "member", name="Ana Lima")
+    client.login("ana@example.org")
+    ticket = client.post(f"/api/v1/events/{event['id']}/registration").json()["ticket"]
+    assert (
+        client.post(f"/api/v1/events/{event['id']}/checkin", json={"token": ticket}).status_code
+        == 403
+    )
+    wrong = staff.post(f"/api/v1/events/{other['id']}/checkin", json={"token": ticket})
+    assert wrong.json()["error"]["code"] == "wrong_event"
+    forged = staff.post(f"/api/v1/events/{event['id']}/checkin", json={"token": ticket[:-2] + "xx"})
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "invalid_ticket"
+    ok = staff.post(f"/events/{event['id']}/checkin", data={"token": ticket})
+    assert ok.status_code == 200 and "Ana Lima" in ok.text
+    twice = staff.post(f"/api/v1/events/{event['id']}/checkin", json={"token": ticket})
+    assert twice.json()["error"]["code"] == "already_checked_in"
+    stats = staff.get(f"/api/v1/events/{event['id']}/stats").json()
+    assert stats["checked_in"] == 1 and stats["rate"] == 1.0
+    with db.session() as session:
+        assert session.scalar(select(Registration.checked_in_at)) is not None
+    scan = staff.get(f"/events/{event['id']}/checkin")
+    assert 'src="/static/js/checkin.js"' in scan.text and "<script>" not in scan.text
+
+
+def test_attendees_csv_is_for_staff_only_and_neutralises_formulas(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    make_account(db, "ana@example.org", "member", name="=HYPERLINK(1)")
+    client.login("ana@example.org")
+    client.post(f"/api/v1/events/{event['id']}/registration")
+    assert client.get(f"/api/v1/events/{event['id']}/attendees.csv").status_code == 403
+    csv = staff.get(f"/api/v1/events/{event['id']}/attendees.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0] == "name,email,status,registered_at,checked_in_at"
+    assert lines[1].startswith("'=HYPERLINK(1),ana@example.org,registered,")
+    with db.session() as session:
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert "event.attendees_exported" in actions
+
+
+def test_calendar_files_are_rfc5545(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff, title="Données, santé; et IA", description="ligne 1\nligne 2 " * 10)
+    _create(staff, title="Réservé", audience="members")
+    one = client.get(f"/events/{event['id']}/calendar.ics")
+    assert one.headers["content-type"].startswith("text/calendar")
+    text = one.text
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert "SUMMARY:Données\\, santé\\; et IA" in text
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    feed = client.get("/events.ics").text
+    assert feed.count("BEGIN:VEVENT") == 1  # the members-only event stays out of the public feed
+
+
+def test_monthly_stats_are_for_staff(app, db, client):
+    staff = _staff_client(app, db)
+    _create(staff)
+    year = (utcnow() + dt.timedelta(days=3)).year
+    rows = staff.get(f"/api/v1/events/stats/monthly?year={year}").json()
+    assert len(rows) == 12 and sum(r["events"] for r in rows) == 1
+    assert client.get("/api/v1/events/stats/monthly").status_code == 401
+    assert staff.get(f"/admin/events/stats?year={year}").status_code == 200
+
+
+def test_event_form_keeps_input_and_names_the_error_and_creates_nothing(app, db):
+    staff = _staff_client(app, db)
+    assert staff.get("/events/new").status_code == 200
+    start = (utcnow() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    end = (utcnow() + dt.timedelta(days=2, hours=1)).strftime("%Y-%m-%dT%H:%M")
+    form = {"title": "Forum", "starts_at": start, "ends_at": end, "room": "A", "capacity": "-3"}
+    response = staff.post("/events/new", data=form)
+    assert response.status_code == 400
+    assert (
+        "la jauge ne peut pas être négative" in response.text and 'value="Forum"' in response.text
+    )
+    assert staff.get("/api/v1/events?drafts=1").json() == []
+    created = staff.post("/events/new", data={**form, "capacity": "10"}, follow_redirects=False)
+    assert created.status_code == 303
+    event_id = created.headers["location"].rsplit("/", 1)[1]
+    assert staff.get(f"/events/{event_id}/edit").status_code == 200
+    assert staff.post(f"/events/{event_id}/publish").status_code == 200
+    listing = staff.get("/events")
+    assert "Forum" in listing.text and "0 / 10" in listing.text
+    assert staff.get("/me/events").status_code == 200
