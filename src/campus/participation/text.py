@@ -15,7 +15,7 @@ from campus.i18n import gettext as _
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-RAW_FACTOR = 4  # raw input may be this many times the limit (markup) before it is refused
+RAW_FACTOR = 3  # raw input may be this many times the limit (markup) before it is refused
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _CONTROL = {"Cc", "Cf"}
