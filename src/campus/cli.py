@@ -23,6 +23,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 
+from campus.warehouse import cli as warehouse_cli  # noqa: E402 - sub-apps register after app
+
+app.command("ingest")(warehouse_cli.ingest)
+app.add_typer(warehouse_cli.dataset_app, name="dataset")
+app.add_typer(warehouse_cli.optout_app, name="optout")
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)

@@ -11,7 +11,9 @@ from campus.ecosystem.matchmaking import models as matchmaking_models  # noqa: F
 from campus.ecosystem.programmes import models as programmes_models  # noqa: F401
 from campus.ecosystem.trainings import models as trainings_models  # noqa: F401
 from campus.governance import models as governance_models  # noqa: F401
+from campus.governance import optout as optout_models  # noqa: F401
 from campus.participation import models as participation_models  # noqa: F401
+from campus.warehouse import models as warehouse_models  # noqa: F401
 
 # Capability packages register their models here as they gain tables.
 

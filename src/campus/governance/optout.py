@@ -1,0 +1,188 @@
+"""The opt-out registry: patients who object to the reuse of their data.
+
+The registry never stores an identifier: only its keyed hash (HMAC-SHA256 with
+`settings.secret("optout_key")`) of the normalised identifier. The warehouse computes the same
+hash for every identifier of every patient it ingests, drops the patients found here before
+writing, and keeps the mapping hash -> patient pseudonym (`optout_keys.parquet`) so that an
+objection filed after ingest is honoured at once.
+
+Identifiers come in two kinds:
+
+- `nir`: a French NIR / INS (13 characters + 2-digit check key, spaces allowed; Corsica
+  departments 2A / 2B), normalised to `nir:<13 characters>`;
+- `system`: a hospital identifier given as `system|value`, normalised to `system|value`
+  with surrounding blanks removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campus.audit import service as audit
+from campus.db.base import Base, utcnow
+from campus.errors import BadRequest
+from campus.settings import Settings
+
+Kind = Literal["nir", "system"]
+KINDS: tuple[str, ...] = ("nir", "system")
+# FHIR identifier systems that carry a NIR / INS (INS-NIR, INS-NIA, test NIR, NIR).
+NIR_SYSTEMS = frozenset(
+    {
+        "urn:oid:1.2.250.1.213.1.4.8",
+        "urn:oid:1.2.250.1.213.1.4.9",
+        "urn:oid:1.2.250.1.213.1.4.10",
+        "urn:oid:1.2.250.1.213.1.4.11",
+        "urn:oid:1.2.250.1.213.1.4.2",
+    }
+)
+_NIR = re.compile(r"^([1-478])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$")
+_MAX_VALUE = 512
+
+
+class OptOut(Base):
+    """One objection: the keyed hash of one identifier, never the identifier itself."""
+
+    __tablename__ = "optout_entries"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    receipt: Mapped[str] = mapped_column(String(24), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the person (or the DPO acting for them) keeps: a receipt number and a date."""
+
+    receipt: str
+    kind: str
+    created_at: dt.datetime
+    already_registered: bool
+
+
+def normalise_identifier(kind: str, value: str) -> str:
+    """The canonical text of an identifier; BadRequest says what is wrong with it."""
+    if kind not in KINDS:
+        raise BadRequest(
+            f"unknown identifier kind {kind!r}: use one of {', '.join(KINDS)}",
+            code="bad_identifier",
+            where="kind",
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("the identifier is empty", code="bad_identifier", where="value")
+    if len(value) > _MAX_VALUE:
+        raise BadRequest(
+            f"the identifier is longer than {_MAX_VALUE} characters",
+            code="bad_identifier",
+            where="value",
+        )
+    if kind == "nir":
+        return "nir:" + _valid_nir(value)
+    system, sep, local = value.strip().partition("|")
+    if not sep or not system.strip() or not local.strip():
+        raise BadRequest(
+            "a hospital identifier must be written system|value, e.g. "
+            "urn:oid:1.2.3|123456 (both parts non-empty)",
+            code="bad_identifier",
+            where="value",
+        )
+    return f"{system.strip()}|{local.strip()}"
+
+
+def _valid_nir(value: str) -> str:
+    compact = re.sub(r"[\s.\-]", "", value).upper()
+    match = _NIR.match(compact)
+    if not match:
+        raise BadRequest(
+            "a NIR/INS has 15 characters: 13 (sex, year, month, department - 2A/2B for "
+            "Corsica -, commune, order) and a 2-digit key",
+            code="bad_identifier",
+            where="value",
+        )
+    body, key = compact[:13], int(compact[13:])
+    numeric = body.replace("2A", "19").replace("2B", "18")
+    expected = 97 - int(numeric) % 97
+    if key != expected:
+        raise BadRequest(
+            "the NIR/INS check key does not match its 13 first characters: check for a typo",
+            code="bad_identifier",
+            where="value",
+        )
+    return body
+
+
+def optout_key(settings: Settings, normalised: str) -> str:
+    """The keyed hash stored in the registry (and in each version's optout_keys.parquet)."""
+    return key_with(settings.secret("optout_key").encode(), normalised)
+
+
+def key_with(secret: bytes, normalised: str) -> str:
+    """`optout_key` with the secret already fetched (for worker processes)."""
+    return hmac.new(secret, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def identifier_texts(system: object, value: object) -> list[str]:
+    """The normalised texts under which a FHIR Identifier may be registered (none if unusable)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_VALUE:
+        return []
+    texts = []
+    if isinstance(system, str) and system.strip():
+        texts.append(f"{system.strip()}|{value.strip()}")
+        if system.strip() in NIR_SYSTEMS:
+            with contextlib.suppress(BadRequest):
+                texts.append("nir:" + _valid_nir(value))
+    return texts
+
+
+def add(session: Session, settings: Settings, kind: str, value: str, actor: str) -> Receipt:
+    """Register an objection (idempotent); the identifier itself is never stored or logged."""
+    key = optout_key(settings, normalise_identifier(kind, value))
+    existing = session.get(OptOut, key)
+    if existing is not None:
+        return Receipt(existing.receipt, existing.kind, existing.created_at, True)
+    entry = OptOut(
+        key=key, kind=kind, receipt="OPT-" + secrets.token_hex(8).upper(), created_by=actor
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="optout.add",
+        object_type="optout",
+        object_id=entry.receipt,
+        details={"kind": kind},
+    )
+    return Receipt(entry.receipt, entry.kind, entry.created_at, False)
+
+
+def is_registered(session: Session, settings: Settings, kind: str, value: str) -> bool:
+    """Whether this identifier is in the registry."""
+    key = optout_key(settings, normalise_identifier(kind, value))
+    return session.get(OptOut, key) is not None
+
+
+def all_keys(session: Session) -> set[str]:
+    """Every registered hash (what ingest and jobs filter on)."""
+    return set(session.scalars(select(OptOut.key)))
+
+
+def entries(session: Session, limit: int = 200, offset: int = 0) -> list[OptOut]:
+    """Registered objections, newest first (hashes and receipts only)."""
+    query = select(OptOut).order_by(OptOut.created_at.desc(), OptOut.receipt)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OptOut)) or 0

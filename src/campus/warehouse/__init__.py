@@ -1,0 +1,1 @@
+"""The health-data warehouse: FHIR R4 ingest, pseudonymisation, dataset versions, catalogue."""

@@ -1,0 +1,232 @@
+"""`campus ingest`, `campus dataset ...` and `campus optout ...` (the registry's operator side)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from campus.auth.actor import Actor
+from campus.errors import CampusError
+from campus.settings import get_settings
+
+dataset_app = typer.Typer(help="Dataset versions in the warehouse.", no_args_is_help=True)
+optout_app = typer.Typer(help="The opt-out registry (keyed hashes only).", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _actor() -> Actor:
+    """The operator at the terminal: trusted like every `campus` command, named in the audit."""
+    return Actor(account_id=f"cli-{getpass.getuser()}", name="cli", via="system")
+
+
+def _database():
+    from campus.db.engine import Database
+
+    return Database(get_settings().db_url)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def problems_table(report) -> Table:
+    table = Table(title=f"{report.errors} error(s), {report.warnings} warning(s)")
+    for column in ("severity", "where", "type", "id", "element", "message"):
+        table.add_column(column, overflow="fold")
+    for p in report.problems:
+        table.add_row(
+            p.severity,
+            p.location,
+            p.resource_type or "",
+            p.resource_id or "",
+            p.path or "",
+            p.message,
+        )
+    return table
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.json, .ndjson, .gz).")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name.")],
+    on_error: Annotated[str, typer.Option(help="skip: land good resources; abort: none.")] = "skip",
+    strict: Annotated[bool, typer.Option(help="Validate each resource against R4 models.")] = False,
+    policy: Annotated[Path | None, typer.Option(help="Pseudonymisation policy (YAML).")] = None,
+    no_date_shift: Annotated[bool, typer.Option(help="Turn the date shift off.")] = False,
+    owner_org: Annotated[str, typer.Option(help="Owner organisation id (new dataset).")] = "",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: auto).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the full report as JSON.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest FHIR R4 (Bundles, Bulk NDJSON, .gz, folders) into a new dataset version."""
+    from campus.warehouse import policy as policies
+    from campus.warehouse import service
+
+    settings = get_settings()
+    try:
+        chosen = policies.load(policy) if policy else None
+        if no_date_shift:
+            chosen = (chosen or policies.default()).with_date_shift(False)
+        total = sum(p.stat().st_size for p in _files(paths))
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn(
+                "{task.fields[resources]:,} resources · {task.fields[rate]:,.0f}/s · "
+                "{task.fields[errors]:,} errors"
+            ),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, disable=as_json) as bar:
+            task = bar.add_task(dataset, total=total, resources=0, rate=0.0, errors=0)
+            state = {"resources": 0, "errors": 0}
+
+            def progress(done: int, resources: int, errors: int) -> None:
+                state["resources"] += resources
+                state["errors"] += errors
+                elapsed = bar.tasks[0].elapsed or 1e-9
+                bar.update(
+                    task,
+                    advance=done,
+                    resources=state["resources"],
+                    rate=state["resources"] / elapsed,
+                    errors=state["errors"],
+                )
+
+            result = service.ingest(
+                _database(),
+                settings,
+                _actor(),
+                dataset,
+                paths,
+                on_error=on_error,  # type: ignore[arg-type]
+                strict=strict,
+                policy=chosen,
+                owner_org=owner_org,
+                workers=workers,
+                progress=progress,
+            )
+    except CampusError as error:
+        raise _fail(error.message) from None
+    if report:
+        report.write_text(json.dumps(result.as_dict(), indent=2))
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        if result.problems:
+            Console().print(problems_table(result))
+            if result.omitted_problems:
+                typer.echo(f"... and {result.omitted_problems} more (see --report)")
+        rate = result.read / result.seconds if result.seconds else 0
+        typer.echo(
+            f"{result.status}: {dataset} {result.version or '(no new version)'} — "
+            f"{result.resources:,} resources landed of {result.read:,} read, "
+            f"{result.duplicates:,} duplicates upserted, {result.dropped_optout:,} dropped "
+            f"(opt-out), {result.errors:,} errors, {result.warnings:,} warnings, "
+            f"{result.seconds:.1f} s ({rate:,.0f} resources/s)"
+        )
+    if result.status != "published":
+        raise typer.Exit(1)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    from campus.warehouse.sources import discover
+
+    return discover(paths)
+
+
+@dataset_app.command("list")
+def dataset_list() -> None:
+    """Datasets and their versions."""
+    from campus.warehouse import service
+
+    with _database().session() as session:
+        for dataset in service.list_datasets(session, get_settings()):
+            versions = ", ".join(f"{v.version} ({v.resources:,})" for v in dataset.versions)
+            typer.echo(f"{dataset.name}\t{dataset.owner_org or '-'}\t{versions or 'no version'}")
+
+
+@dataset_app.command("show")
+def dataset_show(
+    name: str,
+    version: Annotated[str | None, typer.Option(help="A version (default: latest).")] = None,
+) -> None:
+    """A version's manifest and catalogue, as JSON."""
+    from campus.warehouse import service
+
+    settings = get_settings()
+    try:
+        with _database().session() as session:
+            data = service.describe(service.require_dataset(session, name))
+        if data["versions"]:
+            data["manifest"] = service.manifest(settings, name, version)
+            data["catalogue"] = service.catalogue(settings, name, version, detail=True)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+@dataset_app.command("drop")
+def dataset_drop(
+    name: str,
+    version: Annotated[str | None, typer.Option(help="One version; all when omitted.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop a version (or the whole dataset)."""
+    from campus.warehouse import service
+
+    what = f"{name} {version}" if version else f"the whole dataset {name}"
+    if not yes and not typer.confirm(f"Drop {what}?"):
+        raise typer.Exit(1)
+    try:
+        with _database().session() as session:
+            dropped = service.drop(session, get_settings(), _actor(), name, version)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    typer.echo(f"dropped {name}: {', '.join(dropped) or 'no published version'}")
+
+
+@optout_app.command("add")
+def optout_add(
+    value: Annotated[str, typer.Argument(help="NIR/INS (15 characters) or system|value.")],
+    kind: Annotated[str, typer.Option(help="nir or system.")] = "nir",
+) -> None:
+    """Register an objection; only the identifier's keyed hash is stored."""
+    from campus.governance import optout
+
+    try:
+        with _database().session() as session:
+            receipt = optout.add(session, get_settings(), kind, value, _actor().label)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    state = "already registered" if receipt.already_registered else "registered"
+    typer.echo(f"{state}: receipt {receipt.receipt} ({receipt.created_at:%Y-%m-%d})")
+
+
+@optout_app.command("list")
+def optout_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 100,
+) -> None:
+    """Registered objections: receipt, kind, date (never an identifier)."""
+    from campus.governance import optout
+
+    with _database().session() as session:
+        typer.echo(f"{optout.count(session)} objection(s)")
+        for entry in optout.entries(session, limit=limit):
+            typer.echo(f"{entry.receipt}\t{entry.kind}\t{entry.created_at:%Y-%m-%d %H:%M}")

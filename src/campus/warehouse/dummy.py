@@ -1,0 +1,180 @@
+"""The dummy twin of a version: synthetic records with the real schema, codes and frequencies.
+
+Each synthetic record is drawn afresh: a random id, a synthetic patient, a code drawn from the
+real distribution of codes seen at least `threshold` times (rare codes never appear), a date
+drawn from the real months seen at least `threshold` times, and for measurements a value drawn
+between the real 10th and 90th percentiles of its code. No real record is copied.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from campus.warehouse.layout import KEY_COLUMNS
+from campus.warehouse.worker import EFFECTIVE_PATHS, PATIENT_KEYS, code_of
+
+DUMMY_TAG = {"system": "https://campus.example/fhir/tags", "code": "synthetic"}
+MAX_ROWS = 20_000
+SCHEMA = pa.schema([(name, pa.string()) for name in KEY_COLUMNS])
+_SHAPE_SAMPLE = 500
+
+
+def _weighted(con, query: str) -> tuple[list[Any], list[int]]:
+    rows = con.execute(query).fetchall()
+    return [r[0] for r in rows], [int(r[1]) for r in rows]
+
+
+class _Shape:
+    """How a type's records look, learnt from a sample: keys used and frequent statuses."""
+
+    def __init__(self, resources: list[dict], threshold: int):
+        self.patient_key = _most_common(
+            [k for r in resources for k in PATIENT_KEYS if isinstance(r.get(k), dict)]
+        )
+        self.code_key = _most_common(
+            [
+                k
+                for r in resources
+                for k in ("code", "vaccineCode", "medicationCodeableConcept", "type", "class")
+                if k in r and code_of({k: r[k]})
+            ]
+        )
+        self.code_is_list = any(isinstance(r.get(self.code_key), list) for r in resources)
+        self.code_is_coding = self.code_key == "class"
+        self.effective = _most_common(
+            [p for r in resources for p in EFFECTIVE_PATHS[:1] + EFFECTIVE_PATHS[1:] if _has(r, p)][
+                : len(resources) * 1
+            ]
+        )
+        statuses = Counter(r["status"] for r in resources if isinstance(r.get("status"), str))
+        self.statuses = [s for s, n in statuses.items() if n >= min(threshold, len(resources))]
+        genders = Counter(r["gender"] for r in resources if isinstance(r.get("gender"), str))
+        self.genders = [g for g, n in genders.items() if n >= min(threshold, len(resources))]
+
+
+def _has(resource: dict, path: tuple[str, ...]) -> bool:
+    value: Any = resource
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return isinstance(value, str)
+
+
+def _most_common(values: list) -> Any:
+    return Counter(values).most_common(1)[0][0] if values else None
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, real: Path, out: Path, threshold: int, max_rows: int = MAX_ROWS
+) -> dict[str, int]:
+    """Write out/<Type>.parquet for every real table; returns the row counts."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(secrets.randbits(64))  # noqa: S311 - synthetic values, not secrets
+    tables = {p.stem: p for p in sorted(real.glob("*.parquet"))}
+    n_patients = 0
+    if "Patient" in tables:
+        n_patients = min(pq.ParquetFile(tables["Patient"]).metadata.num_rows, max_rows)
+    patients = [secrets.token_hex(16) for _ in range(max(n_patients, 1))]
+    counts = {}
+    for type_name, table in tables.items():
+        source = f"read_parquet('{table}')"
+        total = pq.ParquetFile(table).metadata.num_rows
+        sample = [
+            orjson.loads(r[0])
+            for r in con.execute(
+                f"SELECT resource FROM {source} USING SAMPLE {_SHAPE_SAMPLE} ROWS"
+            ).fetchall()
+        ]
+        shape = _Shape(sample, threshold)
+        codes, code_weights = _weighted(
+            con,
+            f"SELECT code, count(*) FROM {source} WHERE code IS NOT NULL GROUP BY code "
+            f"HAVING count(*) >= {threshold}",
+        )
+        months, month_weights = _weighted(
+            con,
+            f"SELECT substr(effective, 1, 7), count(*) FROM {source} WHERE effective IS NOT NULL "
+            f"GROUP BY 1 HAVING count(*) >= {threshold}",
+        )
+        values = _value_ranges(con, source, threshold) if type_name == "Observation" else {}
+        n = len(patients) if type_name == "Patient" else min(total, max_rows)
+        rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
+        for index in range(n):
+            record_id = secrets.token_hex(16)
+            patient = patients[index] if type_name == "Patient" else rng.choice(patients)
+            resource: dict[str, Any] = {
+                "resourceType": type_name,
+                "id": record_id,
+                "meta": {"tag": [DUMMY_TAG]},
+            }
+            if shape.statuses:
+                resource["status"] = rng.choice(shape.statuses)
+            code = rng.choices(codes, code_weights)[0] if codes else None
+            if code and shape.code_key:
+                system, _, value = code.partition("|")
+                coding = {"system": system, "code": value} if system else {"code": value}
+                concept: Any = coding if shape.code_is_coding else {"coding": [coding]}
+                resource[shape.code_key] = [concept] if shape.code_is_list else concept
+            effective = _date(rng, rng.choices(months, month_weights)[0]) if months else None
+            if type_name == "Patient":
+                if shape.genders:
+                    resource["gender"] = rng.choice(shape.genders)
+                if effective:
+                    resource["birthDate"] = effective[:7]
+                    effective = effective[:7]
+                patient_ref = patient
+            else:
+                patient_ref = patient if shape.patient_key else None
+                if shape.patient_key:
+                    resource[shape.patient_key] = {"reference": f"Patient/{patient}"}
+                if effective and shape.effective:
+                    _put(resource, shape.effective, effective)
+            if code in values:
+                low, high, unit = values[code]
+                quantity = {"value": round(rng.uniform(low, high), 1)}
+                if unit:
+                    quantity["unit"] = unit
+                resource["valueQuantity"] = quantity
+            rows["id"].append(record_id)
+            rows["patient"].append(patient if type_name == "Patient" else patient_ref)
+            rows["effective"].append(effective)
+            rows["code"].append(code if shape.code_key else None)
+            rows["resource"].append(orjson.dumps(resource).decode())
+        pq.write_table(
+            pa.table(rows, schema=SCHEMA), out / f"{type_name}.parquet", compression="zstd"
+        )
+        counts[type_name] = n
+    return counts
+
+
+def _value_ranges(con, source: str, threshold: int) -> dict[str, tuple[float, float, str]]:
+    rows = con.execute(
+        "SELECT code, quantile_cont(v, 0.1), quantile_cont(v, 0.9), mode(u) FROM ("
+        "SELECT code, TRY_CAST(json_extract_string(resource, '$.valueQuantity.value') AS DOUBLE)"
+        " AS v, json_extract_string(resource, '$.valueQuantity.unit') AS u FROM "
+        f"{source} WHERE code IS NOT NULL) WHERE v IS NOT NULL GROUP BY code "
+        f"HAVING count(*) >= {threshold}"
+    ).fetchall()
+    return {code: (float(low), float(high), unit) for code, low, high, unit in rows}
+
+
+def _date(rng: random.Random, month: str) -> str:
+    if len(month) < 7:
+        return month
+    day = rng.randint(1, 28)
+    return f"{month}-{day:02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+
+
+def _put(resource: dict, path: tuple[str, ...], value: str) -> None:
+    target = resource
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value

@@ -1,0 +1,226 @@
+"""What the structural checks know about FHIR R4: resource types, id, reference and date syntax."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+RESOURCE_TYPES = frozenset(
+    [
+        "Account",
+        "ActivityDefinition",
+        "AdverseEvent",
+        "AllergyIntolerance",
+        "Appointment",
+        "AppointmentResponse",
+        "AuditEvent",
+        "Basic",
+        "Binary",
+        "BiologicallyDerivedProduct",
+        "BodyStructure",
+        "Bundle",
+        "CapabilityStatement",
+        "CarePlan",
+        "CareTeam",
+        "CatalogEntry",
+        "ChargeItem",
+        "ChargeItemDefinition",
+        "Claim",
+        "ClaimResponse",
+        "ClinicalImpression",
+        "CodeSystem",
+        "Communication",
+        "CommunicationRequest",
+        "CompartmentDefinition",
+        "Composition",
+        "ConceptMap",
+        "Condition",
+        "Consent",
+        "Contract",
+        "Coverage",
+        "CoverageEligibilityRequest",
+        "CoverageEligibilityResponse",
+        "DetectedIssue",
+        "Device",
+        "DeviceDefinition",
+        "DeviceMetric",
+        "DeviceRequest",
+        "DeviceUseStatement",
+        "DiagnosticReport",
+        "DocumentManifest",
+        "DocumentReference",
+        "EffectEvidenceSynthesis",
+        "Encounter",
+        "Endpoint",
+        "EnrollmentRequest",
+        "EnrollmentResponse",
+        "EpisodeOfCare",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "ExplanationOfBenefit",
+        "FamilyMemberHistory",
+        "Flag",
+        "Goal",
+        "GraphDefinition",
+        "Group",
+        "GuidanceResponse",
+        "HealthcareService",
+        "ImagingStudy",
+        "Immunization",
+        "ImmunizationEvaluation",
+        "ImmunizationRecommendation",
+        "ImplementationGuide",
+        "InsurancePlan",
+        "Invoice",
+        "Library",
+        "Linkage",
+        "List",
+        "Location",
+        "Measure",
+        "MeasureReport",
+        "Media",
+        "Medication",
+        "MedicationAdministration",
+        "MedicationDispense",
+        "MedicationKnowledge",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicinalProduct",
+        "MedicinalProductAuthorization",
+        "MedicinalProductContraindication",
+        "MedicinalProductIndication",
+        "MedicinalProductIngredient",
+        "MedicinalProductInteraction",
+        "MedicinalProductManufactured",
+        "MedicinalProductPackaged",
+        "MedicinalProductPharmaceutical",
+        "MedicinalProductUndesirableEffect",
+        "MessageDefinition",
+        "MessageHeader",
+        "MolecularSequence",
+        "NamingSystem",
+        "NutritionOrder",
+        "Observation",
+        "ObservationDefinition",
+        "OperationDefinition",
+        "OperationOutcome",
+        "Organization",
+        "OrganizationAffiliation",
+        "Parameters",
+        "Patient",
+        "PaymentNotice",
+        "PaymentReconciliation",
+        "Person",
+        "PlanDefinition",
+        "Practitioner",
+        "PractitionerRole",
+        "Procedure",
+        "Provenance",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "RelatedPerson",
+        "RequestGroup",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "ResearchStudy",
+        "ResearchSubject",
+        "RiskAssessment",
+        "RiskEvidenceSynthesis",
+        "Schedule",
+        "SearchParameter",
+        "ServiceRequest",
+        "Slot",
+        "Specimen",
+        "SpecimenDefinition",
+        "StructureDefinition",
+        "StructureMap",
+        "Subscription",
+        "Substance",
+        "SubstanceNucleicAcid",
+        "SubstancePolymer",
+        "SubstanceProtein",
+        "SubstanceReferenceInformation",
+        "SubstanceSourceMaterial",
+        "SubstanceSpecification",
+        "SupplyDelivery",
+        "SupplyRequest",
+        "Task",
+        "TerminologyCapabilities",
+        "TestReport",
+        "TestScript",
+        "ValueSet",
+        "VerificationResult",
+        "VisionPrescription",
+    ]
+)
+ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+BUNDLE_TYPES = frozenset({"transaction", "batch", "collection"})
+# Elements whose FHIR type is date, dateTime or instant, by name (R4 uses these names).
+DATE_KEYS = frozenset(
+    {
+        "date",
+        "issued",
+        "start",
+        "end",
+        "created",
+        "recorded",
+        "authoredOn",
+        "lastUpdated",
+        "started",
+        "sent",
+        "received",
+        "timestamp",
+        "lastModified",
+        "occurrence",
+        "whenHandedOver",
+        "whenPrepared",
+        "dateAsserted",
+        "availabilityStartTime",
+    }
+)
+DATE_SUFFIXES = ("DateTime", "Date", "Instant")
+_DATE = re.compile(
+    r"^(\d{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
+    r"(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$"
+)
+REFERENCE_TYPE_ID = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[^/]+)?$")
+ABSOLUTE_REFERENCE = re.compile(
+    r"^https?://\S+/([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[^/]+)?$"
+)
+CONDITIONAL_REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)\?identifier=([^&]*)$")
+
+
+@lru_cache(maxsize=4096)
+def is_date_key(key: str) -> bool:
+    """Whether an element of this name holds a date, dateTime or instant in R4."""
+    return key in DATE_KEYS or key.endswith(DATE_SUFFIXES)
+
+
+def valid_date(text: str) -> bool:
+    """FHIR date / dateTime / instant syntax, with a real calendar day."""
+    match = _DATE.match(text)
+    if not match:
+        return False
+    if match.group(5):
+        try:
+            dt.date(int(match.group(1)), int(match.group(3)), int(match.group(5)))
+        except ValueError:
+            return False
+    return True
+
+
+def shift_date(text: str, days: int) -> str:
+    """The same date moved by `days`, keeping its precision, time and offset."""
+    if days == 0:
+        return text
+    if len(text) >= 10:
+        day = dt.date.fromisoformat(text[:10]) + dt.timedelta(days=days)
+        return day.isoformat() + text[10:]
+    if len(text) == 7:
+        day = dt.date(int(text[:4]), int(text[5:7]), 15) + dt.timedelta(days=days)
+        return day.isoformat()[:7]
+    day = dt.date(int(text[:4]), 7, 1) + dt.timedelta(days=days)
+    return day.isoformat()[:4]

@@ -1,0 +1,322 @@
+"""One ingest, end to end: plan, run the workers, finalise, catalogue, dummy twin, publish.
+
+This module knows files, not accounts: `service.ingest` wraps it with the database (dataset,
+policy, opt-out registry, version row, audit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import queue as queue_module
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from campus.errors import BadRequest
+from campus.warehouse import catalogue, dummy, layout, publish, sources
+from campus.warehouse.policy import Policy
+from campus.warehouse.problems import Problem, ProblemLog
+from campus.warehouse.worker import Config, Runner, TaskResult, run_worker
+
+OnError = Literal["skip", "abort"]
+# Under this many input bytes the work runs in the calling process (no pool start-up cost).
+IN_PROCESS_BYTES = 24 * 1024 * 1024
+Progress = Callable[[int, int, int], None]  # bytes done, resources read, errors: increments
+
+
+@dataclass
+class Limits:
+    max_resource_bytes: int = 16 * 1024 * 1024
+    max_json_bytes: int = 512 * 1024 * 1024
+    dummy_rows: int = dummy.MAX_ROWS
+
+
+@dataclass
+class IngestReport:
+    dataset: str
+    status: Literal["published", "aborted", "empty"] = "empty"
+    version: str | None = None
+    files: int = 0
+    bytes: int = 0
+    read: int = 0
+    landed: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    dropped_optout: int = 0
+    unresolved_references: int = 0
+    errors: int = 0
+    warnings: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    omitted_problems: int = 0
+    seconds: float = 0.0
+    policy_hash: str = ""
+
+    @property
+    def resources(self) -> int:
+        return sum(self.landed.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["resources"] = self.resources
+        data["problems"] = [p.as_dict() for p in self.problems]
+        return data
+
+
+def cleanup_stale(dataset_dir: Path) -> None:
+    """Remove staging folders left by an ingest that is no longer running."""
+    staging = dataset_dir / "staging"
+    if not staging.is_dir():
+        return
+    for folder in staging.iterdir():
+        owner = folder / "owner.json"
+        try:
+            pid = json.loads(owner.read_text())["pid"]
+        except (OSError, ValueError, KeyError):
+            pid = None
+        if pid is None or not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run(
+    root: Path,
+    dataset: str,
+    paths: list[Path],
+    *,
+    policy: Policy,
+    pseudonym_key: bytes,
+    optout_secret: bytes,
+    registry: set[str],
+    actor: str,
+    labels: list[str] | None = None,
+    on_error: OnError = "skip",
+    strict: bool = False,
+    threshold: int = 10,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest files into a new version of `dataset`; nothing is visible unless it completes."""
+    if on_error not in ("skip", "abort"):
+        raise BadRequest("--on-error must be skip or abort", code="bad_option", where="on_error")
+    limits = limits or Limits()
+    started = time.monotonic()
+    try:
+        dataset_dir = layout.dataset_dir(root, dataset)
+    except ValueError as error:
+        raise BadRequest(str(error), code="bad_dataset", where="dataset") from None
+    files = sources.discover(paths)
+    if labels is not None and len(labels) != len(files):
+        labels = None
+    tasks = sources.plan(files, labels)
+    report = IngestReport(dataset, files=len(files), policy_hash=policy.digest)
+    report.bytes = sum(t.size for t in tasks)
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    cleanup_stale(dataset_dir)
+    staging = dataset_dir / "staging" / secrets.token_hex(8)
+    staging.mkdir(parents=True)
+    (staging / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
+    try:
+        config = Config(
+            staging=str(staging),
+            pseudonym_key=pseudonym_key,
+            optout_secret=optout_secret,
+            policy=policy.as_dict(),
+            registry=frozenset(registry),
+            strict=strict,
+            max_resource_bytes=limits.max_resource_bytes,
+            max_json_bytes=limits.max_json_bytes,
+        )
+        count = workers or (1 if report.bytes < IN_PROCESS_BYTES else min(2, os.cpu_count() or 1))
+        count = max(1, min(count, len(tasks)))
+        results, hashes = _execute(config, tasks, count, progress)
+        log = ProblemLog()
+        _merge(report, tasks, results, log)
+        manifest_sources = [
+            {"file": label, "sha256": hashes[path], "bytes": os.path.getsize(path)}
+            for path, label in dict.fromkeys((t.path, t.label) for t in tasks)
+        ]
+        if on_error == "abort" and log.errors:
+            return _abort(report, log, staging, started)
+        final = publish.finalise(staging, registry)
+        log.merge(
+            final.problems,
+            sum(p.severity == "error" for p in final.problems),
+            sum(p.severity == "warning" for p in final.problems),
+        )
+        log.warnings += max(
+            0, final.unresolved - len([p for p in final.problems if p.severity == "warning"])
+        )
+        report.landed = final.counts
+        report.duplicates = final.duplicates
+        report.dropped_optout += final.dropped_optout
+        report.unresolved_references = final.unresolved
+        if on_error == "abort" and log.errors:
+            return _abort(report, log, staging, started)
+        if not report.landed:
+            _finish(report, log, started)
+            shutil.rmtree(staging, ignore_errors=True)
+            return report
+        con = publish.connect(staging / "tmp")
+        stats = catalogue.compute(con, staging / "real", threshold)
+        dummy_counts = dummy.build(
+            con, staging / "real", staging / "dummy", threshold, limits.dummy_rows
+        )
+        con.close()
+        (staging / "catalogue.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
+        _finish(report, log, started)
+        manifest = {
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "created_by": actor,
+            "policy": {
+                "name": policy.name,
+                "sha256": policy.digest,
+                "date_shift": policy.date_shift,
+            },
+            "counts": report.landed,
+            "resources": report.resources,
+            "patients": report.landed.get("Patient", 0),
+            "dummy_counts": dummy_counts,
+            "sources": manifest_sources,
+            "read": report.read,
+            "duplicates": report.duplicates,
+            "dropped_optout": report.dropped_optout,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "threshold": threshold,
+            "sizes": publish.sizes(staging),
+        }
+        version = publish.publish(root, dataset, staging, manifest)
+        report.version = version.version
+        report.status = "published"
+        return report
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _finish(report: IngestReport, log: ProblemLog, started: float) -> None:
+    report.problems = log.items
+    report.errors, report.warnings = log.errors, log.warnings
+    report.omitted_problems = log.omitted
+    report.seconds = round(time.monotonic() - started, 3)
+
+
+def _abort(report, log, staging: Path, started: float) -> IngestReport:
+    shutil.rmtree(staging, ignore_errors=True)
+    report.status = "aborted"
+    report.landed = {}
+    _finish(report, log, started)
+    return report
+
+
+def _merge(report: IngestReport, tasks, results: dict[int, TaskResult], log) -> None:
+    """Add up task results; turn chunk-relative NDJSON line numbers into file line numbers."""
+    offsets: dict[int, int] = {}
+    running: dict[str, int] = {}
+    for task in tasks:  # tasks of a file are planned in order, chunk 0 first
+        if task.chunk == 0:
+            running[task.path] = 0
+        offsets[task.index] = running[task.path]
+        running[task.path] += results[task.index].lines
+    for task in tasks:
+        result = results[task.index]
+        for _type_name, n in result.landed.items():
+            report.read += n
+        report.dropped_optout += result.dropped_optout
+        report.read += result.dropped_optout
+        shift = offsets[task.index]
+        fixed = [
+            dataclasses.replace(p, line=p.line + shift) if shift and p.line is not None else p
+            for p in result.problems
+        ]
+        log.merge(fixed, result.errors, result.warnings)
+        report.read += result.errors
+
+
+def _execute(
+    config: Config, tasks: list[sources.Task], count: int, progress: Progress | None
+) -> tuple[dict[int, TaskResult], dict[str, str]]:
+    hashes: dict[str, str] = {}
+    results: dict[int, TaskResult] = {}
+    if count == 1:
+        runner = Runner(config, 0)
+        try:
+            for task in tasks:
+                result = runner.run(task, progress)
+                results[task.index] = result
+                if progress is not None:
+                    progress(0, 0, result.errors)
+        finally:
+            runner.close()
+        for path in dict.fromkeys(t.path for t in tasks):
+            hashes[path] = _file_hash(path)
+        return results, hashes
+    context = multiprocessing.get_context("spawn")
+    task_queue = context.Queue()
+    result_queue = context.Queue()
+    for task in sorted(tasks, key=lambda t: -t.size):
+        task_queue.put(task)
+    for _ in range(count):
+        task_queue.put(None)
+    processes = [
+        context.Process(target=run_worker, args=(config, n, task_queue, result_queue), daemon=True)
+        for n in range(count)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for path in dict.fromkeys(t.path for t in tasks):  # while the workers run
+            hashes[path] = _file_hash(path)
+        done = 0
+        while done < count:
+            try:
+                kind, _worker, payload = result_queue.get(timeout=5)
+            except queue_module.Empty:
+                dead = [p for p in processes if not p.is_alive() and p.exitcode not in (0, None)]
+                if dead:
+                    raise RuntimeError(
+                        f"an ingest worker died (exit code {dead[0].exitcode})"
+                    ) from None
+                continue
+            if kind == "progress" and progress is not None:
+                progress(*payload)
+            elif kind == "result":
+                results[payload.task] = payload
+                if progress is not None:
+                    progress(0, 0, payload.errors)
+            elif kind == "done":
+                done += 1
+            elif kind == "failed":
+                raise RuntimeError(f"an ingest worker failed:\n{payload}")
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
+    return results, hashes

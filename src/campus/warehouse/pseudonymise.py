@@ -1,0 +1,289 @@
+"""Apply a policy to one resource: pseudonymous ids and references, dates shifted, text removed.
+
+One recursive walk does the structural checks (reference shape, date syntax, nesting depth,
+element types) and the policy's actions, in place, so that each resource is visited once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from campus.warehouse import fhir
+from campus.warehouse.policy import Node, Policy
+
+MAX_DEPTH = 48
+_CACHE_LIMIT = 500_000
+
+
+class ResourceProblem(Exception):
+    """A resource cannot be landed; `path` is the element path inside it."""
+
+    def __init__(self, message: str, path: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path or []
+
+    @property
+    def where(self) -> str:
+        return ".".join(self.path)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a source reference points at: a type and a source id."""
+
+    type: str
+    id: str
+
+
+# A resolver turns a non-relative reference (urn:uuid, conditional) into a Target, or None.
+Resolver = Callable[[str], "Target | None"]
+
+
+def _merge(base: Node | None, extra: Node | None) -> Node | None:
+    if base is None or extra is None:
+        return base or extra
+    merged = Node(
+        action=extra.action or base.action,
+        by_url={**base.by_url, **extra.by_url},
+        children=dict(base.children),
+    )
+    for name, child in extra.children.items():
+        merged.children[name] = _merge(base.children.get(name), child)  # type: ignore[assignment]
+    return merged
+
+
+class Pseudonymiser:
+    """Stateless but for caches: the same key and policy give the same output everywhere."""
+
+    def __init__(self, key: bytes, policy: Policy):
+        self.key = key
+        self.policy = policy
+        self._roots = policy.tree()
+        self._trees: dict[str, Node | None] = {}
+        self._pseudonyms: dict[str, str] = {}
+        self._shifts: dict[str, int] = {}
+
+    # -- pseudonyms -------------------------------------------------------------------------
+    def pseudonym(self, type_name: str, source_id: str) -> str:
+        """The keyed pseudonym of a resource: 32 hex characters of HMAC-SHA256."""
+        text = type_name + "/" + source_id
+        cached = self._pseudonyms.get(text)
+        if cached is None:
+            if len(self._pseudonyms) > _CACHE_LIMIT:
+                self._pseudonyms.clear()
+            cached = hmac.digest(self.key, text.encode(), "sha256")[:16].hex()
+            self._pseudonyms[text] = cached
+        return cached
+
+    def hash_value(self, value: str) -> str:
+        return hmac.digest(self.key, b"value|" + value.encode(), "sha256")[:16].hex()
+
+    def shift_days(self, patient: str | None) -> int:
+        """The patient's secret, constant date offset (never 0), or 0 when off or no patient."""
+        if patient is None or not self.policy.date_shift:
+            return 0
+        days = self._shifts.get(patient)
+        if days is None:
+            if len(self._shifts) > _CACHE_LIMIT:
+                self._shifts.clear()
+            raw = int.from_bytes(
+                hmac.digest(self.key, b"dateshift|" + patient.encode(), "sha256")[:4], "big"
+            )
+            span = self.policy.max_shift_days
+            days = (raw % span) + 1
+            days = -days if raw & (1 << 31) else days
+            self._shifts[patient] = days
+        return days
+
+    def tree(self, type_name: str) -> Node | None:
+        if type_name not in self._trees:
+            self._trees[type_name] = _merge(self._roots.get("*"), self._roots.get(type_name))
+        return self._trees[type_name]
+
+    # -- references -------------------------------------------------------------------------
+    def target(self, reference: str, resolve: Resolver) -> Target | None:
+        """The target of a source reference; None for a contained (#id) reference.
+
+        Raises ResourceProblem when the reference has no valid shape or cannot be resolved.
+        """
+        if reference.startswith("#"):
+            return None
+        match = fhir.REFERENCE_TYPE_ID.match(reference) or fhir.ABSOLUTE_REFERENCE.match(reference)
+        if match:
+            if match.group(1) not in fhir.RESOURCE_TYPES:
+                raise ResourceProblem(f"reference to an unknown resource type {match.group(1)!r}")
+            return Target(match.group(1), match.group(2))
+        if reference.startswith(("urn:uuid:", "urn:oid:")) or fhir.CONDITIONAL_REFERENCE.match(
+            reference
+        ):
+            found = resolve(reference)
+            if found is None:
+                kind = "conditional" if "?" in reference else "full URL"
+                raise ResourceProblem(
+                    f"unresolved {kind} reference: no resource of this file matches it"
+                )
+            return found
+        raise ResourceProblem(
+            "a reference must be Type/id, an absolute URL, urn:uuid:, Type?identifier= or #id"
+        )
+
+    # -- the walk ---------------------------------------------------------------------------
+    def apply(
+        self,
+        resource: dict[str, Any],
+        patient: str | None,
+        resolve: Resolver,
+        on_reference: Callable[[Target, bool], None],
+    ) -> None:
+        """Pseudonymise `resource` in place. `on_reference(target, local)` sees each target."""
+        type_name = resource["resourceType"]
+        days = self.shift_days(patient)
+        walker = _Walk(self, days, resolve, on_reference)
+        source_id = resource.get("id")
+        if source_id is not None:
+            resource["id"] = self.pseudonym(type_name, source_id)
+        walker.object(resource, self.tree(type_name), 0, root=True)
+
+
+class _Walk:
+    __slots__ = ("days", "on_reference", "owner", "resolve")
+
+    def __init__(self, owner: Pseudonymiser, days: int, resolve: Resolver, on_reference):
+        self.owner = owner
+        self.days = days
+        self.resolve = resolve
+        self.on_reference = on_reference
+
+    def object(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
+        if depth > MAX_DEPTH:
+            raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
+        children = node.children if node is not None else None
+        for key in list(data):
+            value = data[key]
+            try:
+                child = children.get(key) if children else None
+                if (
+                    child is not None
+                    and (child.action or child.by_url)
+                    and self.rule(data, key, value, child, depth)
+                ):
+                    continue
+                if root and key in ("id", "resourceType"):
+                    continue
+                kind = type(value)
+                if key == "reference" and kind is str:
+                    data[key] = self.reference(value)
+                elif kind is dict:
+                    self.object(value, child, depth + 1)
+                elif kind is list:
+                    self.items(key, value, child, depth)
+                elif fhir.is_date_key(key):
+                    data[key] = self.date(value)
+                elif key == "reference":
+                    raise ResourceProblem("a reference must be a text")
+            except ResourceProblem as problem:
+                problem.path.insert(0, key)
+                raise
+        if "reference" in data and "display" in data and self.owner.policy.redact_reference_display:
+            del data["display"]
+
+    def items(self, key: str, values: list, node: Node | None, depth: int) -> None:
+        if key == "contained":
+            for index, item in enumerate(values):
+                try:
+                    self.contained(item, depth)
+                except ResourceProblem as problem:
+                    problem.path.insert(0, f"[{index}]")
+                    raise
+            return
+        dated = fhir.is_date_key(key)
+        for index, item in enumerate(values):
+            kind = type(item)
+            try:
+                if kind is dict:
+                    self.object(item, node, depth + 1)
+                elif kind is list:
+                    raise ResourceProblem("a list may not hold a list")
+                elif dated:
+                    values[index] = self.date(item)
+            except ResourceProblem as problem:
+                problem.path.insert(0, f"[{index}]")
+                raise
+
+    def contained(self, item: Any, depth: int) -> None:
+        if type(item) is not dict or type(item.get("resourceType")) is not str:
+            raise ResourceProblem("a contained resource must be an object with a resourceType")
+        if item["resourceType"] not in fhir.RESOURCE_TYPES:
+            raise ResourceProblem(f"unknown contained resource type {item['resourceType']!r}")
+        # Contained ids are local (#id), meaningless outside their container: kept.
+        self.object(item, self.owner.tree(item["resourceType"]), depth + 1, root=True)
+
+    def rule(self, data: dict, key: str, value: Any, node: Node, depth: int) -> bool:
+        """Apply a policy action to data[key]; True when the element is done."""
+        if node.by_url and type(value) is list:
+            kept = []
+            for item in value:
+                action = node.by_url.get(item.get("url")) if type(item) is dict else None
+                if action is None:
+                    kept.append(item)
+                elif action != "redact":
+                    kept.append(self.act(action, item))
+            if not kept:
+                del data[key]
+                return True
+            data[key] = kept
+            value = kept
+        if node.action is None:
+            return False
+        if node.action == "redact":
+            del data[key]
+        else:
+            data[key] = self.act(node.action, value)
+        return True
+
+    def act(self, action: str, value: Any) -> Any:
+        if action == "keep":
+            return value
+        if type(value) is list:
+            return [self.act(action, item) for item in value]
+        if action == "generalize":
+            return _generalize(value)
+        if action == "cryptoHash":
+            if type(value) is not str:
+                raise ResourceProblem("cryptoHash applies to text values only")
+            return self.owner.hash_value(value)
+        if action == "dateShift":
+            return self.date(value)
+        raise ResourceProblem(f"unknown action {action}")  # pragma: no cover - parse checks
+
+    def date(self, value: Any) -> str:
+        if type(value) is not str:
+            raise ResourceProblem(f"a date must be a text, not {type(value).__name__}")
+        if not fhir.valid_date(value):
+            raise ResourceProblem("not a valid FHIR date, dateTime or instant")
+        return fhir.shift_date(value, self.days) if self.days else value
+
+    def reference(self, value: str) -> str:
+        target = self.owner.target(value, self.resolve)
+        if target is None:
+            return value
+        self.on_reference(target, value.startswith(("urn:", "http")) or "?" in value)
+        return target.type + "/" + self.owner.pseudonym(target.type, target.id)
+
+
+def _generalize(value: Any) -> Any:
+    if type(value) is not str:
+        raise ResourceProblem("generalize applies to text values only")
+    if len(value) >= 7 and fhir.valid_date(value):
+        return value[:7]
+    return value[:2]
+
+
+def content_hash(data: bytes) -> int:
+    """A 63-bit hash of a pseudonymised resource, to tell identical duplicates from conflicts."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1

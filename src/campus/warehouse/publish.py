@@ -1,0 +1,216 @@
+"""From staged parts to a published version: dedupe, opt-out filter, checks, atomic publish.
+
+Everything is written inside the staging folder; the version appears under `versions/` by one
+rename, made under the dataset's lock, after the manifest is written and flushed. A crash at any
+moment leaves at most a staging folder, which the next ingest removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from campus.warehouse import layout
+from campus.warehouse.parts import OPTOUT_SCHEMA
+from campus.warehouse.problems import Problem
+
+DETAIL_LIMIT = 200
+
+
+@dataclass
+class Finalised:
+    counts: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    dropped_optout: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: int = 0
+    unresolved: int = 0
+
+
+def connect(temp: Path, memory: str = "1GB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with bounded memory that spills to `temp`."""
+    connection = duckdb.connect()
+    temp.mkdir(parents=True, exist_ok=True)
+    connection.execute(f"SET memory_limit='{memory}'")
+    connection.execute(f"SET temp_directory='{temp}'")
+    connection.execute("SET preserve_insertion_order=false")
+    connection.execute(f"SET threads={max(1, min(2, os.cpu_count() or 1))}")
+    return connection
+
+
+def _glob(folder: Path) -> str:
+    return str(folder / "*.parquet").replace("'", "''")
+
+
+def finalise(staging: Path, registry: set[str]) -> Finalised:
+    """Write real/<Type>.parquet and optout_keys.parquet from the parts; report conflicts."""
+    out = Finalised()
+    real = staging / "real"
+    real.mkdir()
+    con = connect(staging / "tmp")
+    con.register("registry_keys", pa.table({"k": pa.array(sorted(registry), pa.string())}))
+    optout_dir = staging / "optout"
+    has_optout = optout_dir.is_dir() and any(optout_dir.glob("*.parquet"))
+    if has_optout:
+        con.execute(
+            "CREATE TEMP TABLE opted AS SELECT DISTINCT patient FROM "
+            f"read_parquet('{_glob(optout_dir)}')"
+            " WHERE optout_key IN (SELECT k FROM registry_keys)"
+        )
+        con.execute(
+            f"COPY (SELECT DISTINCT optout_key, patient FROM read_parquet('{_glob(optout_dir)}') "
+            "WHERE patient NOT IN (SELECT patient FROM opted)) "
+            f"TO '{staging / 'optout_keys.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+    else:
+        con.execute("CREATE TEMP TABLE opted (patient VARCHAR)")
+        pq.write_table(OPTOUT_SCHEMA.empty_table(), staging / "optout_keys.parquet")
+    parts = staging / "parts"
+    for folder in sorted(parts.iterdir()) if parts.is_dir() else ():
+        type_name, source = folder.name, f"read_parquet('{_glob(folder)}')"
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE dups AS SELECT id, max(_o) AS keep, count(*) AS n, "
+            f"count(DISTINCT _h) AS versions FROM {source} GROUP BY id HAVING count(*) > 1"
+        )
+        n_dups, n_conflicts = con.execute(
+            "SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE versions > 1) FROM dups"
+        ).fetchone()
+        out.duplicates += int(n_dups)
+        out.conflicts += int(n_conflicts)
+        for (count,) in con.execute("SELECT count(*) FROM dups WHERE versions > 1").fetchall():
+            if count:
+                out.problems.append(
+                    Problem(
+                        "warning",
+                        "(dataset)",
+                        f"{count} {type_name} id(s) were sent several times with different "
+                        "content: upserted, the last one read was kept",
+                        resource_type=type_name,
+                    )
+                )
+        target = real / f"{type_name}.parquet"
+        con.execute(
+            "COPY (SELECT p.id, p.patient, p.effective, p.code, p.resource "
+            f"FROM {source} p LEFT JOIN dups d ON p.id = d.id "
+            "WHERE (d.id IS NULL OR p._o = d.keep) "
+            "AND (p.patient IS NULL OR p.patient NOT IN (SELECT patient FROM opted))) "
+            f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+        )
+        count = pq.ParquetFile(target).metadata.num_rows
+        before = con.execute(f"SELECT count(DISTINCT id) FROM {source}").fetchone()[0]
+        out.dropped_optout += int(before) - count
+        if count:
+            out.counts[type_name] = count
+        else:
+            target.unlink()
+    _check_references(con, staging, out)
+    con.close()
+    shutil.rmtree(staging / "parts", ignore_errors=True)
+    shutil.rmtree(staging / "optout", ignore_errors=True)
+    shutil.rmtree(staging / "refs", ignore_errors=True)
+    return out
+
+
+def _check_references(con, staging: Path, out: Finalised) -> None:
+    refs = staging / "refs"
+    if not refs.is_dir() or not any(refs.glob("*.parquet")):
+        return
+    tables = sorted((staging / "real").glob("*.parquet"))
+    known = (
+        " UNION ALL ".join(
+            f"SELECT '{p.stem}' AS type, id FROM read_parquet('{p}')" for p in tables
+        )
+        or "SELECT NULL::VARCHAR AS type, NULL::VARCHAR AS id WHERE false"
+    )
+    con.execute(
+        "CREATE TEMP TABLE dangling AS SELECT type, target, min_by(file, _task * 4294967296 + "
+        "coalesce(line, entry, 0)) AS file, min(line) AS line, min(entry) AS entry, "
+        "min(source_type) AS source_type "
+        f"FROM read_parquet('{_glob(refs)}') r WHERE NOT EXISTS "
+        f"(SELECT 1 FROM ({known}) k WHERE k.type = r.type AND k.id = r.target) "
+        "GROUP BY type, target"
+    )
+    out.unresolved = con.execute("SELECT count(*) FROM dangling").fetchone()[0]
+    rows = con.execute(
+        f"SELECT type, file, line, entry, source_type FROM dangling LIMIT {DETAIL_LIMIT}"
+    ).fetchall()
+    for type_name, file, line, entry, source_type in rows:
+        out.problems.append(
+            Problem(
+                "warning",
+                file,
+                f"unresolved reference to a {type_name} that is not in this dataset version",
+                line=line,
+                entry=entry,
+                resource_type=source_type,
+            )
+        )
+
+
+@contextlib.contextmanager
+def dataset_lock(dataset_dir: Path) -> Iterator[None]:
+    """An exclusive lock on a dataset while its versions change (publish, drop)."""
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    with open(dataset_dir / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def publish(root: Path, dataset: str, staging: Path, manifest: dict) -> layout.DatasetVersion:
+    """Name the version, write its manifest, and make it visible by one atomic rename."""
+    folder = layout.dataset_dir(root, dataset)
+    with dataset_lock(folder):
+        published = layout.versions(root, dataset)
+        number = int(published[-1].version[1:]) + 1 if published else 1
+        name = f"v{number:04d}"
+        manifest = {**manifest, "dataset": dataset, "version": name}
+        temporary = staging / "manifest.json.tmp"
+        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        os.replace(temporary, staging / "manifest.json")
+        for scratch in ("tmp", "owner.json"):
+            path = staging / scratch
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        _fsync_tree(staging)
+        versions_dir = folder / "versions"
+        versions_dir.mkdir(exist_ok=True)
+        os.rename(staging, versions_dir / name)
+        fd = os.open(versions_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return layout.DatasetVersion(dataset, name, versions_dir / name)
+
+
+def sizes(folder: Path) -> dict[str, int]:
+    """Relative path -> bytes of every file of a version folder."""
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -1,0 +1,353 @@
+"""The warehouse service: datasets, ingest with the database around it, versions, catalogue.
+
+CLI, API and pages call these functions. Files on disk (`layout`) are the truth about
+published versions; the database rows are their indexed summary, reconciled by `sync`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.audit import service as audit
+from campus.auth.actor import Actor
+from campus.auth.roles import Role
+from campus.db.engine import Database
+from campus.errors import BadRequest, Forbidden, NotFound
+from campus.governance import optout
+from campus.settings import Settings
+from campus.warehouse import catalogue as catalogue_module
+from campus.warehouse import ingest as engine
+from campus.warehouse import layout, publish
+from campus.warehouse import policy as policies
+from campus.warehouse.models import Dataset, DatasetVersionRow
+
+
+def may_steward(actor: Actor, dataset: Dataset | None) -> bool:
+    """Staff, a global data steward, or a data steward of the dataset's owner organisation."""
+    if actor.via == "system" or actor.is_staff:
+        return True
+    if dataset is None or not dataset.owner_org:
+        return actor.has_role(Role.DATA_STEWARD)
+    return actor.has_role(Role.DATA_STEWARD, "organisation", dataset.owner_org)
+
+
+def _check(actor: Actor, dataset: Dataset | None) -> None:
+    if not may_steward(actor, dataset):
+        raise Forbidden(
+            "only a data steward of the dataset's owner organisation may change it",
+            code="forbidden",
+        )
+
+
+def get_dataset(session: Session, name: str) -> Dataset | None:
+    return session.scalar(select(Dataset).where(Dataset.name == name))
+
+
+def require_dataset(session: Session, name: str) -> Dataset:
+    dataset = get_dataset(session, name)
+    if dataset is None:
+        raise NotFound(f"no dataset {name!r}", code="not_found", where="dataset")
+    return dataset
+
+
+def _valid_name(name: str) -> None:
+    if not layout.DATASET_NAME.match(name or ""):
+        raise BadRequest(
+            "a dataset name is 1-63 lowercase letters, digits, '-' or '_', starting with a "
+            "letter or digit",
+            code="bad_dataset",
+            where="dataset",
+        )
+
+
+def create_dataset(
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    title: str = "",
+    owner_org: str = "",
+    policy: policies.Policy | None = None,
+    threshold: int = 10,
+) -> Dataset:
+    """Create a dataset (its policy defaults to the shipped one)."""
+    _valid_name(name)
+    if get_dataset(session, name) is not None:
+        raise BadRequest(f"dataset {name!r} already exists", code="exists", where="dataset")
+    if not actor.is_staff and actor.via != "system":
+        owners = actor.scope_ids(Role.DATA_STEWARD, "organisation")
+        if not actor.has_role(Role.DATA_STEWARD) and owner_org not in owners:
+            raise Forbidden(
+                "create the dataset for an organisation you are data steward of",
+                code="forbidden",
+            )
+    policy = policy or policies.default()
+    dataset = Dataset(
+        name=name,
+        title=title or name,
+        owner_org=owner_org,
+        policy=policy.as_dict(),
+        date_shift=policy.date_shift,
+        threshold=threshold,
+        created_by=actor.label,
+    )
+    session.add(dataset)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="dataset.create",
+        object_type="dataset",
+        object_id=name,
+        details={"owner_org": owner_org, "policy_sha256": policy.digest},
+    )
+    return dataset
+
+
+def set_policy(session: Session, actor: Actor, name: str, policy: policies.Policy) -> Dataset:
+    dataset = require_dataset(session, name)
+    _check(actor, dataset)
+    dataset.policy = policy.as_dict()
+    dataset.date_shift = policy.date_shift
+    audit.record(
+        session,
+        actor=actor.label,
+        action="dataset.policy",
+        object_type="dataset",
+        object_id=name,
+        details={"policy_sha256": policy.digest},
+    )
+    return dataset
+
+
+def ingest(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    name: str,
+    paths: list[Path],
+    *,
+    labels: list[str] | None = None,
+    on_error: engine.OnError = "skip",
+    strict: bool = False,
+    policy: policies.Policy | None = None,
+    owner_org: str = "",
+    workers: int | None = None,
+    progress: engine.Progress | None = None,
+    limits: engine.Limits | None = None,
+) -> engine.IngestReport:
+    """Ingest files into a new version of a dataset (created on first use)."""
+    _valid_name(name)
+    with db.session() as session:
+        dataset = get_dataset(session, name)
+        if dataset is None:
+            dataset = create_dataset(
+                session,
+                actor,
+                name,
+                owner_org=owner_org,
+                policy=policy,
+                threshold=settings.disclosure_threshold,
+            )
+        else:
+            _check(actor, dataset)
+            if policy is not None and policy.as_dict() != dataset.policy:
+                set_policy(session, actor, name, policy)
+        chosen = policies.parse(dataset.policy, "dataset policy")
+        threshold = dataset.threshold
+        registry = optout.all_keys(session)
+    report = engine.run(
+        settings.warehouse_path,
+        name,
+        paths,
+        policy=chosen,
+        pseudonym_key=settings.secret("pseudonym_key").encode(),
+        optout_secret=settings.secret("optout_key").encode(),
+        registry=registry,
+        actor=actor.label,
+        labels=labels,
+        on_error=on_error,
+        strict=strict,
+        threshold=threshold,
+        workers=workers,
+        limits=limits,
+        progress=progress,
+    )
+    with db.session() as session:
+        dataset = require_dataset(session, name)
+        if report.version:
+            _record_version(
+                session, dataset, layout.resolve(settings.warehouse_path, name, report.version)
+            )
+        audit.record(
+            session,
+            actor=actor.label,
+            action="dataset.ingest",
+            object_type="dataset",
+            object_id=name,
+            details={
+                "status": report.status,
+                "version": report.version,
+                "resources": report.resources,
+                "errors": report.errors,
+                "warnings": report.warnings,
+                "dropped_optout": report.dropped_optout,
+                "policy_sha256": report.policy_hash,
+                "strict": strict,
+                "on_error": on_error,
+            },
+        )
+    return report
+
+
+def _record_version(session: Session, dataset: Dataset, version: layout.DatasetVersion) -> None:
+    manifest = version.manifest
+    row = DatasetVersionRow(
+        dataset_id=dataset.id,
+        version=version.version,
+        number=int(version.version[1:]),
+        resources=manifest.get("resources", 0),
+        patients=manifest.get("patients", 0),
+        bytes=sum(manifest.get("sizes", {}).values()),
+        policy_hash=manifest.get("policy", {}).get("sha256", ""),
+        summary={
+            k: manifest.get(k)
+            for k in ("counts", "errors", "warnings", "dropped_optout", "duplicates", "created_at")
+        },
+        created_by=manifest.get("created_by", ""),
+    )
+    session.add(row)
+    session.flush()
+
+
+def sync(session: Session, settings: Settings, dataset: Dataset) -> None:
+    """Make the version rows match the published folders (after a crash between the two)."""
+    on_disk = {v.version: v for v in layout.versions(settings.warehouse_path, dataset.name)}
+    rows = {row.version: row for row in dataset.versions}
+    for name, row in rows.items():
+        if name not in on_disk:
+            dataset.versions.remove(row)
+    for name, version in on_disk.items():
+        if name not in rows:
+            _record_version(session, dataset, version)
+    session.flush()
+    session.refresh(dataset)
+
+
+def list_datasets(session: Session, settings: Settings) -> list[Dataset]:
+    datasets = list(session.scalars(select(Dataset).order_by(Dataset.name)))
+    for dataset in datasets:
+        sync(session, settings, dataset)
+    return datasets
+
+
+def describe(dataset: Dataset) -> dict[str, Any]:
+    """A dataset and its versions, as the API returns them."""
+    return {
+        "name": dataset.name,
+        "title": dataset.title,
+        "description": dataset.description,
+        "owner_org": dataset.owner_org,
+        "threshold": dataset.threshold,
+        "policy": dataset.policy,
+        "policy_sha256": policies.parse(dataset.policy, "dataset policy").digest,
+        "created_at": dataset.created_at.isoformat(),
+        "versions": [
+            {
+                "version": v.version,
+                "resources": v.resources,
+                "patients": v.patients,
+                "bytes": v.bytes,
+                "policy_sha256": v.policy_hash,
+                "created_at": v.created_at.isoformat(),
+                "created_by": v.created_by,
+                "summary": v.summary,
+            }
+            for v in dataset.versions
+        ],
+    }
+
+
+def manifest(settings: Settings, name: str, version: str | None = None) -> dict[str, Any]:
+    return _version(settings, name, version).manifest
+
+
+def _version(settings: Settings, name: str, version: str | None) -> layout.DatasetVersion:
+    try:
+        return layout.resolve(settings.warehouse_path, name, version)
+    except ValueError as error:
+        raise NotFound(str(error), code="not_found", where="version") from None
+
+
+def drop(
+    db_session: Session, settings: Settings, actor: Actor, name: str, version: str | None = None
+) -> list[str]:
+    """Drop one version, or the whole dataset when `version` is None; returns what went."""
+    dataset = require_dataset(db_session, name)
+    _check(actor, dataset)
+    folder = layout.dataset_dir(settings.warehouse_path, name)
+    trash = folder / "trash"
+    dropped: list[str] = []
+    with publish.dataset_lock(folder):
+        published = layout.versions(settings.warehouse_path, name)
+        targets = [v for v in published if version is None or v.version == version]
+        if version is not None and not targets:
+            raise NotFound(
+                f"dataset {name!r} has no version {version!r}", code="not_found", where="version"
+            )
+        trash.mkdir(exist_ok=True)
+        for each in targets:  # one rename makes each version vanish at once
+            each.path.rename(trash / f"{each.version}-{secrets.token_hex(4)}")
+            dropped.append(each.version)
+    shutil.rmtree(trash, ignore_errors=True)
+    for row in list(dataset.versions):
+        if row.version in dropped:
+            dataset.versions.remove(row)
+    audit.record(
+        db_session,
+        actor=actor.label,
+        action="dataset.drop",
+        object_type="dataset",
+        object_id=name,
+        details={"versions": dropped, "whole_dataset": version is None},
+    )
+    if version is None:
+        db_session.delete(dataset)
+        shutil.rmtree(folder, ignore_errors=True)
+    db_session.flush()
+    return dropped
+
+
+def catalogue(
+    settings: Settings, name: str, version: str | None = None, detail: bool = False
+) -> dict[str, Any]:
+    """A version's catalogue: the public part, or everything (`detail`) for members."""
+    found = _version(settings, name, version)
+    data = json.loads((found.path / "catalogue.json").read_text())
+    shown = data if detail else catalogue_module.public(data)
+    return {"dataset": name, "version": found.version, **shown}
+
+
+def public_catalogue(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """Every dataset with a published version: its public summary."""
+    out = []
+    for dataset in list_datasets(session, settings):
+        if not dataset.versions:
+            continue
+        summary = catalogue(settings, dataset.name)
+        out.append(
+            {
+                "title": dataset.title,
+                "description": dataset.description,
+                "owner_org": dataset.owner_org,
+                **summary,
+            }
+        )
+    return out

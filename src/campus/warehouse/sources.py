@@ -1,0 +1,204 @@
+"""Input files: discovery, tasks (a file, or a byte range of a large NDJSON file), readers.
+
+Readers yield `Item`s: a parsed resource with its location, or a problem found before any
+resource could be read (bad JSON, truncated gzip, oversized line). Memory stays bounded: NDJSON
+is read a line at a time with a length limit; a JSON file is read whole up to a size limit.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from campus.errors import BadRequest
+
+NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+JSON_SUFFIXES = (".json", ".json.gz")
+CHUNK_BYTES = 48 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Task:
+    """A unit of work: a whole file, or the lines starting in [start, end) of a plain NDJSON."""
+
+    index: int
+    path: str
+    label: str
+    ndjson: bool
+    start: int = 0
+    end: int = -1
+    size: int = 0
+    chunk: int = 0  # the chunk's rank in its file (line numbers are fixed up afterwards)
+
+
+@dataclass
+class Item:
+    """One read outcome: a resource, or a problem (`error`) at a location."""
+
+    line: int | None
+    entry: int | None
+    resource: Any = None
+    error: str | None = None
+    bundle: Any = None  # the Bundle object a resource came from (for reference resolution)
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """The input files under the given files and folders, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.name.lower().endswith(NDJSON_SUFFIXES + JSON_SUFFIXES)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise BadRequest(f"no such file or folder: {path}", code="no_input", where=str(path))
+    if not found:
+        raise BadRequest(
+            "no input file found: give .json, .ndjson or .jsonl files (optionally .gz) or "
+            "folders holding them",
+            code="no_input",
+        )
+    return found
+
+
+def is_ndjson(name: str) -> bool:
+    return name.lower().endswith(NDJSON_SUFFIXES)
+
+
+def plan(files: list[Path], labels: list[str] | None = None) -> list[Task]:
+    """Tasks for the files: large plain NDJSON files are split into byte ranges."""
+    tasks: list[Task] = []
+    for position, path in enumerate(files):
+        label = labels[position] if labels else path.name
+        size = path.stat().st_size
+        ndjson = is_ndjson(label)
+        if ndjson and not label.lower().endswith(".gz") and size > CHUNK_BYTES:
+            for rank, start in enumerate(range(0, size, CHUNK_BYTES)):
+                end = min(start + CHUNK_BYTES, size)
+                tasks.append(
+                    Task(len(tasks), str(path), label, True, start, end, end - start, rank)
+                )
+        else:
+            tasks.append(Task(len(tasks), str(path), label, ndjson, 0, -1, size, 0))
+    return tasks
+
+
+def _open(task: Task) -> BinaryIO:
+    if task.label.lower().endswith(".gz") or task.path.endswith(".gz"):
+        return gzip.open(task.path, "rb")  # type: ignore[return-value]
+    return open(task.path, "rb")
+
+
+def read(task: Task, max_resource_bytes: int, max_json_bytes: int) -> Iterator[Item]:
+    """The items of a task, in order."""
+    if task.ndjson:
+        yield from _read_ndjson(task, max_resource_bytes)
+    else:
+        yield from _read_json(task, max_json_bytes)
+
+
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
+    line = 0
+    with _open(task) as handle:
+        try:
+            if task.start > 0:
+                handle.seek(task.start - 1)
+                handle.readline()  # the line that started before this range belongs to it
+            while task.end < 0 or handle.tell() < task.end:
+                raw = handle.readline(limit + 1)
+                if not raw:
+                    break
+                line += 1
+                if len(raw) > limit and not raw.endswith(b"\n"):
+                    while True:  # skip the rest of the oversized line without keeping it
+                        rest = handle.readline(1 << 20)
+                        if not rest or rest.endswith(b"\n"):
+                            break
+                    yield Item(line, None, error=f"line longer than {limit} bytes: not read")
+                    continue
+                if not raw.strip():
+                    continue
+                try:
+                    yield Item(line, None, resource=orjson.loads(raw))
+                except orjson.JSONDecodeError as error:
+                    yield Item(line, None, error=f"not valid JSON: {error}")
+        except GZIP_ERRORS as error:
+            yield Item(line + 1, None, error=f"the gzip stream is truncated or corrupt: {error}")
+        except OSError as error:
+            yield Item(line + 1, None, error=f"cannot read the file: {error}")
+
+
+def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
+    try:
+        with _open(task) as handle:
+            raw = handle.read(max_bytes + 1)
+    except GZIP_ERRORS as error:
+        yield Item(None, None, error=f"the gzip stream is truncated or corrupt: {error}")
+        return
+    except OSError as error:
+        yield Item(None, None, error=f"cannot read the file: {error}")
+        return
+    if len(raw) > max_bytes:
+        yield Item(
+            None,
+            None,
+            error=f"a JSON file is read whole and may not exceed {max_bytes} bytes: "
+            "split it or send Bulk Data NDJSON",
+        )
+        return
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        yield Item(None, None, error=f"not valid JSON: {error}")
+        return
+    del raw
+    if type(data) is not dict:
+        yield Item(None, None, error="the file must hold one JSON object (a resource or a Bundle)")
+        return
+    if data.get("resourceType") != "Bundle":
+        yield Item(None, None, resource=data)
+        return
+    bundle_type = data.get("type")
+    if bundle_type not in ("transaction", "batch", "collection"):
+        yield Item(
+            None,
+            None,
+            error=f"Bundle type {bundle_type!r} is not accepted: send a transaction, batch or "
+            "collection Bundle",
+        )
+        return
+    entries = data.get("entry", [])
+    if type(entries) is not list:
+        yield Item(None, None, error="Bundle.entry must be a list")
+        return
+    for index, entry in enumerate(entries):
+        if type(entry) is not dict:
+            yield Item(None, index, error="a Bundle entry must be an object")
+            continue
+        resource = entry.get("resource")
+        if resource is None:
+            method = (
+                (entry.get("request") or {}).get("method")
+                if type(entry.get("request")) is dict
+                else None
+            )
+            yield Item(
+                None,
+                index,
+                error=f"entry without a resource (request {method or 'none'}): nothing to land",
+            )
+            continue
+        yield Item(None, index, resource=resource, bundle=data)

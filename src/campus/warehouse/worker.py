@@ -1,0 +1,380 @@
+"""Turn input tasks into staged, pseudonymised rows: the per-resource pipeline.
+
+A `Runner` holds one worker's state (pseudonymiser, part writer); `run_worker` is the body of a
+worker process that pulls tasks from a queue and reports progress and results.
+"""
+
+from __future__ import annotations
+
+import os
+import queue as queue_module
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from campus.governance.optout import identifier_texts, key_with
+from campus.warehouse import fhir
+from campus.warehouse.parts import PartWriter
+from campus.warehouse.policy import parse
+from campus.warehouse.problems import Problem, ProblemLog
+from campus.warehouse.pseudonymise import Pseudonymiser, ResourceProblem, Target, content_hash
+from campus.warehouse.sources import Item, Task, read
+
+PATIENT_KEYS = ("subject", "patient", "beneficiary")
+EFFECTIVE_PATHS: tuple[tuple[str, ...], ...] = (
+    ("effectiveDateTime",),
+    ("effectivePeriod", "start"),
+    ("effectiveInstant",),
+    ("period", "start"),
+    ("onsetDateTime",),
+    ("onsetPeriod", "start"),
+    ("performedDateTime",),
+    ("performedPeriod", "start"),
+    ("occurrenceDateTime",),
+    ("authoredOn",),
+    ("recordedDate",),
+    ("issued",),
+    ("billablePeriod", "start"),
+    ("started",),
+    ("created",),
+    ("date",),
+    ("birthDate",),
+)
+CODE_KEYS = ("code", "vaccineCode", "medicationCodeableConcept", "type", "class")
+PROGRESS_EVERY = 2000
+
+
+@dataclass(frozen=True)
+class Config:
+    staging: str
+    pseudonym_key: bytes
+    optout_secret: bytes
+    policy: dict[str, Any]
+    registry: frozenset[str]
+    strict: bool
+    max_resource_bytes: int
+    max_json_bytes: int
+
+
+@dataclass
+class TaskResult:
+    task: int
+    lines: int = 0
+    bytes: int = 0
+    landed: dict[str, int] = field(default_factory=dict)
+    dropped_optout: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    errors: int = 0
+    warnings: int = 0
+
+
+def effective_of(resource: dict) -> str | None:
+    for path in EFFECTIVE_PATHS:
+        value: Any = resource
+        for key in path:
+            value = value.get(key) if type(value) is dict else None
+        if type(value) is str:
+            return value
+    return None
+
+
+def _coding(value: Any) -> str | None:
+    if type(value) is list:
+        value = value[0] if value else None
+    if type(value) is not dict:
+        return None
+    codings = value.get("coding")
+    if type(codings) is list and codings:
+        value = codings[0]
+    if type(value) is dict and type(value.get("code")) is str:
+        system = value.get("system")
+        return f"{system if type(system) is str else ''}|{value['code']}"
+    return None
+
+
+def code_of(resource: dict) -> str | None:
+    for key in CODE_KEYS:
+        if key in resource:
+            found = _coding(resource[key])
+            if found:
+                return found
+    return None
+
+
+class _BundleIndex:
+    """Resolves urn:uuid full URLs and conditional references inside one Bundle."""
+
+    def __init__(self, bundle: dict):
+        self.full_urls: dict[str, Target] = {}
+        self.identifiers: dict[str, Target] = {}
+        self.local: set[tuple[str, str]] = set()
+        for entry in bundle.get("entry") or ():
+            if type(entry) is not dict or type(entry.get("resource")) is not dict:
+                continue
+            resource = entry["resource"]
+            type_name = resource.get("resourceType")
+            if type(type_name) is not str:
+                continue
+            source_id = resource_id(resource, entry)
+            if source_id is None:
+                continue
+            target = Target(type_name, source_id)
+            self.local.add((type_name, source_id))
+            if type(entry.get("fullUrl")) is str:
+                self.full_urls[entry["fullUrl"]] = target
+            for identifier in resource.get("identifier") or ():
+                if type(identifier) is dict:
+                    system, value = identifier.get("system"), identifier.get("value")
+                    if type(value) is str:
+                        text = f"{type_name}?identifier={system}|{value}" if system else None
+                        if text:
+                            self.identifiers[text] = target
+                        self.identifiers.setdefault(f"{type_name}?identifier={value}", target)
+
+    def resolve(self, reference: str) -> Target | None:
+        return self.full_urls.get(reference) or self.identifiers.get(reference)
+
+
+def resource_id(resource: dict, entry: dict | None) -> str | None:
+    """The source id: `id`, else the uuid of a `urn:uuid:` full URL."""
+    source_id = resource.get("id")
+    if source_id is None and entry is not None:
+        full_url = entry.get("fullUrl")
+        if type(full_url) is str and full_url.startswith("urn:uuid:"):
+            source_id = full_url[9:]
+    return source_id
+
+
+def _no_resolve(reference: str) -> Target | None:
+    return None
+
+
+class Runner:
+    """One worker: reads tasks, checks, pseudonymises, drops opted-out patients, stages rows."""
+
+    def __init__(self, config: Config, worker: int):
+        self.config = config
+        self.pseudonymiser = Pseudonymiser(config.pseudonym_key, parse(config.policy))
+        self.writer = PartWriter(Path(config.staging), worker)
+        self.opted: set[str] = set()
+        self._seen_targets: set[str] = set()
+        self._models: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def run(self, task: Task, progress=None) -> TaskResult:
+        result = TaskResult(task.index, bytes=task.size)
+        log = ProblemLog(limit=500)
+        index: _BundleIndex | None = None
+        bundle_id = None
+        position = 0
+        for item in read(task, self.config.max_resource_bytes, self.config.max_json_bytes):
+            position += 1
+            if item.line is not None:
+                result.lines = item.line
+            if item.error is not None:
+                log.add(Problem("error", task.label, item.error, item.line, item.entry))
+                continue
+            if item.bundle is not None and id(item.bundle) != bundle_id:
+                index, bundle_id = _BundleIndex(item.bundle), id(item.bundle)
+                self._screen_patients(item.bundle)
+            self._one(task, item, index, (task.index << 32) | position, result, log)
+            if progress is not None and position % PROGRESS_EVERY == 0:
+                progress(0, PROGRESS_EVERY, 0)
+        if progress is not None:
+            progress(task.size, position % PROGRESS_EVERY, 0)
+        result.problems, result.errors, result.warnings = log.items, log.errors, log.warnings
+        return result
+
+    def _screen_patients(self, bundle: dict) -> None:
+        """Find the Bundle's opted-out patients before writing any of their resources."""
+        for entry in bundle.get("entry") or ():
+            resource = entry.get("resource") if type(entry) is dict else None
+            if type(resource) is dict and resource.get("resourceType") == "Patient":
+                source_id = resource_id(resource, entry)
+                if type(source_id) is str and self._patient_keys(resource) & self.config.registry:
+                    self.opted.add(self.pseudonymiser.pseudonym("Patient", source_id))
+
+    def _patient_keys(self, resource: dict) -> set[str]:
+        keys = set()
+        for identifier in resource.get("identifier") or ():
+            if type(identifier) is dict:
+                for text in identifier_texts(identifier.get("system"), identifier.get("value")):
+                    keys.add(key_with(self.config.optout_secret, text))
+        return keys
+
+    def _one(self, task, item: Item, index, order: int, result: TaskResult, log) -> None:
+        resource = item.resource
+        entry = None
+        if item.bundle is not None and item.entry is not None:
+            entry = item.bundle["entry"][item.entry]
+
+        def problem(message: str, type_name=None, source_id=None, path=None, severity="error"):
+            log.add(
+                Problem(
+                    severity,
+                    task.label,
+                    message,
+                    item.line,
+                    item.entry,
+                    type_name,
+                    source_id if type(source_id) is str else None,
+                    path,
+                )
+            )
+
+        if type(resource) is not dict:
+            return problem("a resource must be a JSON object")
+        type_name = resource.get("resourceType")
+        if type(type_name) is not str:
+            return problem("resourceType is missing or not a text", path="resourceType")
+        if type_name not in fhir.RESOURCE_TYPES:
+            return problem(f"unknown R4 resource type {type_name!r}", path="resourceType")
+        if type_name == "Bundle":
+            return problem("a Bundle inside a Bundle or in NDJSON is not accepted", type_name)
+        source_id = resource_id(resource, entry)
+        if source_id is None:
+            return problem("the resource has no id (and no urn:uuid fullUrl)", type_name)
+        if type(source_id) is not str or not fhir.ID.match(source_id):
+            return problem("id must be 1-64 letters, digits, '-' or '.'", type_name, None, "id")
+        resource["id"] = source_id
+        if self.config.strict:
+            found = self._strict(resource)
+            if found is not None:
+                return problem(found[1], type_name, source_id, found[0])
+        resolve = index.resolve if index is not None else _no_resolve
+        try:
+            patient = self._patient(resource, type_name, source_id, resolve)
+        except ResourceProblem as error:
+            return problem(error.message, type_name, source_id, error.where)
+        if patient is not None and patient in self.opted:
+            result.dropped_optout += 1
+            return None
+        optout_rows = []
+        if type_name == "Patient":
+            keys = self._patient_keys(resource)
+            if keys & self.config.registry:
+                self.opted.add(patient)  # type: ignore[arg-type]
+                result.dropped_optout += 1
+                return None
+            optout_rows = [(key, patient) for key in sorted(keys)]
+        references: list[tuple[Target, bool]] = []
+        try:
+            self.pseudonymiser.apply(
+                resource, patient, resolve, lambda t, local: references.append((t, local))
+            )
+        except ResourceProblem as error:
+            return problem(error.message, type_name, source_id, error.where)
+        data = orjson.dumps(resource)
+        if len(data) > self.config.max_resource_bytes:
+            return problem(
+                f"the resource takes {len(data)} bytes, over the {self.config.max_resource_bytes}"
+                " limit: an element is far too large",
+                type_name,
+                source_id,
+            )
+        local = index.local if index is not None else ()
+        for target, resolved in references:
+            if resolved or (target.type, target.id) in local:
+                continue
+            pseudonym = self.pseudonymiser.pseudonym(target.type, target.id)
+            if pseudonym in self._seen_targets:
+                continue
+            if len(self._seen_targets) > 200_000:
+                self._seen_targets.clear()
+            self._seen_targets.add(pseudonym)
+            self.writer.refs.add(
+                (
+                    target.type,
+                    pseudonym,
+                    task.label,
+                    item.line,
+                    item.entry,
+                    type_name,
+                    task.index,
+                    task.chunk,
+                )
+            )
+        for row in optout_rows:
+            self.writer.optout.add(row)
+        self.writer.resource(
+            type_name,
+            (
+                resource["id"],
+                patient,
+                effective_of(resource),
+                code_of(resource),
+                data.decode(),
+                content_hash(data),
+                order,
+            ),
+            len(data),
+        )
+        result.landed[type_name] = result.landed.get(type_name, 0) + 1
+        return None
+
+    def _patient(self, resource: dict, type_name: str, source_id: str, resolve) -> str | None:
+        if type_name == "Patient":
+            return self.pseudonymiser.pseudonym("Patient", source_id)
+        for key in PATIENT_KEYS:
+            ref = resource.get(key)
+            if type(ref) is dict and type(ref.get("reference")) is str:
+                try:
+                    target = self.pseudonymiser.target(ref["reference"], resolve)
+                except ResourceProblem as error:
+                    error.path[:0] = [key, "reference"]
+                    raise
+                if target is not None and target.type == "Patient":
+                    return self.pseudonymiser.pseudonym("Patient", target.id)
+        return None
+
+    def _strict(self, resource: dict) -> tuple[str, str] | None:
+        """Validate against the R4 models of fhir.resources; (path, message) of the first error."""
+        from pydantic import ValidationError
+
+        type_name = resource["resourceType"]
+        model = self._models.get(type_name)
+        if model is None:
+            from fhir.resources.R4B import get_fhir_model_class
+
+            try:
+                model = get_fhir_model_class(type_name)
+            except (KeyError, ValueError, ImportError):
+                return ("resourceType", f"strict mode has no R4 model for {type_name}")
+            self._models[type_name] = model
+        try:
+            model.model_validate(resource)
+        except ValidationError as error:
+            first = error.errors()[0]
+            path = ".".join(str(p) for p in first.get("loc", ()))
+            return (path, f"strict R4 validation: {first.get('msg', 'invalid')}")
+        except (ValueError, TypeError) as error:
+            return ("", f"strict R4 validation: {error}")
+        return None
+
+
+def run_worker(config: Config, worker: int, tasks, results) -> None:
+    """Body of a worker process: pull tasks until a None, send progress and results back."""
+    parent = os.getppid()
+    runner = Runner(config, worker)
+    try:
+        while True:
+            try:
+                task = tasks.get(timeout=1.0)
+            except queue_module.Empty:
+                if os.getppid() != parent:  # the ingest was killed: stop, write nothing more
+                    return
+                continue
+            if task is None:
+                break
+            result = runner.run(task, lambda b, r, e: results.put(("progress", worker, (b, r, e))))
+            results.put(("result", worker, result))
+        runner.close()
+        results.put(("done", worker, None))
+    except BaseException:
+        results.put(("failed", worker, traceback.format_exc(limit=8)))
+        raise
