@@ -9,6 +9,7 @@ def api_routers() -> list[APIRouter]:
     from campus.audit import api as audit_api
     from campus.auth import api as auth_api
     from campus.ecosystem.directory import api as directory_api
+    from campus.ecosystem.matchmaking import api as matchmaking_api
     from campus.ecosystem.events import api as events_api
     from campus.participation import api as participation_api
     from campus.web import shell
@@ -18,6 +19,7 @@ def api_routers() -> list[APIRouter]:
         auth_api.router,
         audit_api.router,
         directory_api.router,
+        matchmaking_api.router,
         events_api.router,
         participation_api.router,
     ]
@@ -27,6 +29,7 @@ def page_routers() -> list[APIRouter]:
     from campus.audit import pages as audit_pages
     from campus.auth import pages as auth_pages
     from campus.ecosystem.directory import pages as directory_pages
+    from campus.ecosystem.matchmaking import pages as matchmaking_pages
     from campus.ecosystem.events import pages as events_pages
     from campus.participation import pages as participation_pages
     from campus.web import shell
@@ -36,6 +39,7 @@ def page_routers() -> list[APIRouter]:
         auth_pages.router,
         audit_pages.router,
         directory_pages.router,
+        matchmaking_pages.router,
         events_pages.router,
         participation_pages.router,
     ]

@@ -1,0 +1,99 @@
+"""JSON routes of matchmaking: suggestions and introduction requests."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.ecosystem.matchmaking import service
+from campus.errors import Forbidden, NotFound
+from campus.i18n import N_
+from campus.web.deps import allow, db_session
+
+router = APIRouter(tags=["matchmaking"])
+
+
+class IntroductionIn(BaseModel):
+    source_type: str
+    source_id: str = Field(max_length=32)
+    target_type: str
+    target_id: str = Field(max_length=32)
+    message: str = Field(default="", max_length=service.MESSAGE_MAX)
+
+
+@router.get("/me/suggestions", summary="Partners suggested to the signed-in person")
+def my_suggestions(
+    limit: int = 10, actor: Actor = allow("matchmaking.use"), session: Session = db_session
+):
+    person_id = service.own_person_id(session, actor)
+    if person_id is None:
+        raise NotFound(
+            N_("fill in your profile first: suggestions come from its expertise and needs"),
+            code="no_profile",
+        )
+    found = service.suggestions(session, "person", person_id, limit=limit)
+    return {"source_type": "person", "source_id": person_id, "items": [s.as_json() for s in found]}
+
+
+@router.get("/organisations/{org_id}/suggestions", summary="Partners suggested to an organisation")
+def organisation_suggestions(
+    org_id: str,
+    limit: int = 10,
+    actor: Actor = allow("matchmaking.use"),
+    session: Session = db_session,
+):
+    if not service.member_of(session, actor, org_id):
+        raise Forbidden(
+            N_("only members of this organisation see its suggestions"), code="not_a_member"
+        )
+    found = service.suggestions(session, "organisation", org_id, limit=limit)
+    return {
+        "source_type": "organisation",
+        "source_id": org_id,
+        "items": [s.as_json() for s in found],
+    }
+
+
+@router.get("/introductions", summary="Introduction requests one sent and received")
+def list_introductions(actor: Actor = allow("matchmaking.use"), session: Session = db_session):
+    mine = service.introductions_of(session, actor)
+    return {
+        side: [service.introduction_view(session, i) for i in items] for side, items in mine.items()
+    }
+
+
+@router.post("/introductions", status_code=201, summary="Ask to be introduced to a partner")
+def request_introduction(
+    body: IntroductionIn,
+    request: Request,
+    actor: Actor = allow("matchmaking.use"),
+    session: Session = db_session,
+):
+    intro = service.request_introduction(
+        session, request.app.state.settings, actor, **body.model_dump()
+    )
+    return service.introduction_view(session, intro)
+
+
+@router.post("/introductions/{intro_id}/accept", summary="Accept an introduction (other side)")
+def accept(
+    intro_id: str,
+    request: Request,
+    actor: Actor = allow("matchmaking.use"),
+    session: Session = db_session,
+):
+    intro = service.decide(session, request.app.state.settings, actor, intro_id, accept=True)
+    return service.introduction_view(session, intro)
+
+
+@router.post("/introductions/{intro_id}/decline", summary="Decline an introduction (other side)")
+def decline(
+    intro_id: str,
+    request: Request,
+    actor: Actor = allow("matchmaking.use"),
+    session: Session = db_session,
+):
+    intro = service.decide(session, request.app.state.settings, actor, intro_id, accept=False)
+    return service.introduction_view(session, intro)

@@ -1,0 +1,437 @@
+"""Partner suggestions from complementary expertise and needs, and introduction requests.
+
+A candidate scores by what it brings that the source needs (most weight), what the source
+brings that it needs, and shared themes. Each suggestion carries the codes behind its score,
+so its one-sentence explanation is built from the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from campus.audit import service as audit
+from campus.auth import mail
+from campus.auth.actor import Actor
+from campus.auth.models import Account
+from campus.db.base import utcnow
+from campus.ecosystem.directory.models import Membership, Organisation, OrgRole, Person
+from campus.ecosystem.directory.vocabulary import SKILLS, THEMES, label
+from campus.ecosystem.matchmaking.models import Introduction, IntroductionStatus
+from campus.errors import BadRequest, Conflict, Forbidden, NotFound
+from campus.i18n import N_
+from campus.i18n import gettext as _
+from campus.settings import Settings
+
+GIVE_WEIGHT, GET_WEIGHT, THEME_WEIGHT = 0.6, 0.3, 0.1
+PARTY_TYPES = ("organisation", "person")
+MESSAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Party:
+    """The side of a match: an organisation or a person, with what it offers and needs."""
+
+    type: str
+    id: str
+    name: str
+    expertise: frozenset[str]
+    needs: frozenset[str]
+    themes: frozenset[str] = field(default_factory=frozenset)
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    target: Party
+    score: float
+    gives: tuple[str, ...]  # what the target brings that the source needs
+    gets: tuple[str, ...]  # what the source brings that the target needs
+    themes: tuple[str, ...]
+
+    def explanation(self) -> str:
+        return explain(self)
+
+    def as_json(self) -> dict:
+        return {
+            "target_type": self.target.type,
+            "target_id": self.target.id,
+            "name": self.target.name,
+            "score": self.score,
+            "they_bring": list(self.gives),
+            "they_need": list(self.gets),
+            "shared_themes": list(self.themes),
+            "explanation": self.explanation(),
+        }
+
+
+def score(source: Party, candidate: Party) -> Suggestion:
+    gives = tuple(sorted(source.needs & candidate.expertise))
+    gets = tuple(sorted(candidate.needs & source.expertise))
+    themes = tuple(sorted(source.themes & candidate.themes))
+    union = source.themes | candidate.themes
+    value = (
+        GIVE_WEIGHT * len(gives) / max(1, len(source.needs))
+        + GET_WEIGHT * len(gets) / max(1, len(candidate.needs))
+        + THEME_WEIGHT * len(themes) / max(1, len(union))
+    )
+    return Suggestion(candidate, round(value, 3), gives, gets, themes)
+
+
+def _join(labels: list[str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " " + _("and") + " " + labels[-1]
+
+
+def explain(s: Suggestion) -> str:
+    """One sentence in the current language saying why this partner is suggested."""
+    gives = _join([label(SKILLS, c) for c in s.gives])
+    gets = _join([label(SKILLS, c) for c in s.gets])
+    themes = _join([label(THEMES, c) for c in s.themes])
+    name = s.target.name
+    if s.gives and s.gets:
+        text = _("{name} brings {gives}, which you need, and needs {gets}, which you offer")
+    elif s.gives:
+        text = _("{name} brings {gives}, which you need")
+    elif s.gets:
+        text = _("{name} needs {gets}, which you offer")
+    else:
+        text = _("{name} works on the same themes as you")
+    sentence = text.format(name=name, gives=gives, gets=gets)
+    if s.themes and (s.gives or s.gets):
+        sentence += _("; you share {themes}").format(themes=themes)
+    elif s.themes:
+        sentence += _(": {themes}").format(themes=themes)
+    return sentence + "."
+
+
+# --- parties ------------------------------------------------------------------------------------
+
+
+def _org_party(org: Organisation) -> Party:
+    return Party(
+        "organisation",
+        org.id,
+        org.name,
+        frozenset(org.expertise or []),
+        frozenset(org.needs or []),
+        frozenset(org.themes or []),
+        org.slug,
+    )
+
+
+def _person_party(person: Person, themes: frozenset[str]) -> Party:
+    return Party(
+        "person",
+        person.id,
+        person.display_name,
+        frozenset((person.expertise or []) + (person.competences or [])),
+        frozenset(person.needs or []),
+        themes,
+    )
+
+
+def _themes_of_people(session: Session) -> dict[str, frozenset[str]]:
+    themes: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Membership.person_id, Organisation.themes).join(
+            Organisation, Organisation.id == Membership.organisation_id
+        )
+    )
+    for person_id, org_themes in rows:
+        themes.setdefault(person_id, set()).update(org_themes or [])
+    return {k: frozenset(v) for k, v in themes.items()}
+
+
+def _own_person(session: Session, actor: Actor) -> Person | None:
+    if not actor.account_id:
+        return None
+    return session.scalar(select(Person).where(Person.account_id == actor.account_id))
+
+
+def _org_ids_of(session: Session, person: Person | None, *, admin: bool = False) -> set[str]:
+    if person is None:
+        return set()
+    query = select(Membership.organisation_id).where(Membership.person_id == person.id)
+    if admin:
+        query = query.where(Membership.role == OrgRole.ADMIN)
+    return set(session.scalars(query))
+
+
+def party(session: Session, party_type: str, party_id: str) -> Party:
+    if party_type == "organisation":
+        org = session.get(Organisation, party_id)
+        if org is None or not org.active:
+            raise NotFound(N_("no such organisation"), code="not_found", where=party_id[:80])
+        return _org_party(org)
+    if party_type == "person":
+        person = session.get(Person, party_id)
+        if person is None or not person.visible:
+            raise NotFound(N_("no such person"), code="not_found", where=party_id[:80])
+        return _person_party(person, _themes_of_people(session).get(person.id, frozenset()))
+    raise BadRequest(
+        N_("a party is an organisation or a person"), code="invalid_party", where=party_type[:40]
+    )
+
+
+def check_acts_for(session: Session, actor: Actor, source_type: str, source_id: str) -> None:
+    """A member acts for their own profile and for the organisations they belong to."""
+    person = _own_person(session, actor)
+    if source_type == "person" and person is not None and person.id == source_id:
+        return
+    if source_type == "organisation" and (
+        actor.is_staff or source_id in _org_ids_of(session, person)
+    ):
+        return
+    raise Forbidden(
+        N_("you can only ask on behalf of yourself or of an organisation you belong to"),
+        code="not_your_party",
+    )
+
+
+# --- suggestions --------------------------------------------------------------------------------
+
+
+def suggestions(
+    session: Session, source_type: str, source_id: str, *, limit: int = 10
+) -> list[Suggestion]:
+    """The best partners for a source: organisations, and for a person also people."""
+    if not 1 <= limit <= 50:
+        raise BadRequest(N_("limit is 1 to 50"), code="invalid_limit", where="limit")
+    source = party(session, source_type, source_id)
+    if not source.needs and not source.expertise:
+        return []
+    excluded = {source.id}
+    if source_type == "person":
+        excluded |= _org_ids_of(session, session.get(Person, source_id))
+    candidates = [
+        _org_party(o)
+        for o in session.scalars(select(Organisation).where(Organisation.active.is_(True)))
+        if o.id not in excluded
+    ]
+    if source_type == "person":
+        themes = _themes_of_people(session)
+        candidates += [
+            _person_party(p, themes.get(p.id, frozenset()))
+            for p in session.scalars(select(Person).where(Person.visible.is_(True)))
+            if p.id not in excluded and (p.needs or p.expertise or p.competences)
+        ]
+    scored = [score(source, c) for c in candidates]
+    useful = [s for s in scored if s.gives or s.gets]
+    useful.sort(key=lambda s: (-s.score, s.target.name, s.target.id))
+    return useful[:limit]
+
+
+# --- introductions ------------------------------------------------------------------------------
+
+
+def _emails_of_side(session: Session, party_type: str, party_id: str) -> list[str]:
+    """Where to mail one side: the person's account, or the organisation's admins."""
+    if party_type == "person":
+        query = select(Account.email).join(Person, Person.account_id == Account.id)
+        return list(session.scalars(query.where(Person.id == party_id)))
+    query = (
+        select(Account.email)
+        .join(Person, Person.account_id == Account.id)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.organisation_id == party_id, Membership.role == OrgRole.ADMIN)
+    )
+    emails = list(session.scalars(query))
+    if not emails:
+        org = session.get(Organisation, party_id)
+        emails = [org.contact_email] if org is not None and org.contact_email else []
+    return emails
+
+
+def request_introduction(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    source_type: str,
+    source_id: str,
+    target_type: str,
+    target_id: str,
+    message: str = "",
+) -> Introduction:
+    check_acts_for(session, actor, source_type, source_id)
+    source = party(session, source_type, source_id)
+    target = party(session, target_type, target_id)
+    if (source.type, source.id) == (target.type, target.id):
+        raise BadRequest(N_("you cannot ask to meet yourself"), code="same_party")
+    message = (message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise BadRequest(
+            N_("the message is too long: 1000 characters at most"),
+            code="too_long",
+            where="message",
+        )
+    open_one = session.scalar(
+        select(Introduction.id).where(
+            Introduction.source_type == source.type,
+            Introduction.source_id == source.id,
+            Introduction.target_type == target.type,
+            Introduction.target_id == target.id,
+            Introduction.status.in_([IntroductionStatus.PENDING, IntroductionStatus.ACCEPTED]),
+        )
+    )
+    if open_one:
+        raise Conflict(
+            N_("an introduction to this partner is already pending or accepted"),
+            code="already_requested",
+        )
+    intro = Introduction(
+        source_type=source.type,
+        source_id=source.id,
+        target_type=target.type,
+        target_id=target.id,
+        requested_by=actor.account_id or "",
+        message=message,
+        score=score(source, target).score,
+    )
+    session.add(intro)
+    session.flush()
+    link = f"{settings.base_url.rstrip('/')}/introductions"
+    for email in _emails_of_side(session, target.type, target.id):
+        mail.queue(
+            session,
+            settings,
+            to=email,
+            subject=f"Campus : {source.name} souhaite vous rencontrer / would like to meet you",
+            body=(
+                f"{source.name} demande une mise en relation. Répondez ici : {link}\n\n"
+                f"{source.name} asks for an introduction. Answer here: {link}\n"
+            ),
+        )
+    audit.record(
+        session,
+        actor=actor.label,
+        action="introduction.requested",
+        object_type="introduction",
+        object_id=intro.id,
+        details={"source": f"{source.type}:{source.id}", "target": f"{target.type}:{target.id}"},
+    )
+    return intro
+
+
+def _may_answer(session: Session, actor: Actor, intro: Introduction) -> bool:
+    person = _own_person(session, actor)
+    if intro.target_type == "person":
+        return person is not None and person.id == intro.target_id
+    return intro.target_id in _org_ids_of(session, person, admin=True)
+
+
+def decide(
+    session: Session, settings: Settings, actor: Actor, intro_id: str, *, accept: bool
+) -> Introduction:
+    intro = session.get(Introduction, intro_id)
+    if intro is None:
+        raise NotFound(N_("no such introduction request"), code="not_found", where=intro_id[:80])
+    if not _may_answer(session, actor, intro):
+        raise Forbidden(
+            N_("only the person or the organisation's admins asked may answer"),
+            code="not_the_other_side",
+        )
+    if intro.status != IntroductionStatus.PENDING:
+        raise Conflict(N_("this request was already answered"), code="already_answered")
+    intro.status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
+    intro.decided_at, intro.decided_by = utcnow(), actor.account_id
+    source = party_name(session, intro.source_type, intro.source_id)
+    target = party_name(session, intro.target_type, intro.target_id)
+    requester = session.get(Account, intro.requested_by)
+    if requester is not None:
+        if accept:
+            contacts = ", ".join(_emails_of_side(session, intro.target_type, intro.target_id))
+            body = (
+                f"{target} accepte la mise en relation avec {source}. Contact : {contacts}\n\n"
+                f"{target} accepted the introduction to {source}. Contact: {contacts}\n"
+            )
+        else:
+            body = (
+                f"{target} a décliné la mise en relation avec {source}.\n\n"
+                f"{target} declined the introduction to {source}.\n"
+            )
+        mail.queue(
+            session,
+            settings,
+            to=requester.email,
+            subject="Campus : réponse à votre demande de mise en relation / introduction answer",
+            body=body,
+        )
+    audit.record(
+        session,
+        actor=actor.label,
+        action="introduction.accepted" if accept else "introduction.declined",
+        object_type="introduction",
+        object_id=intro.id,
+    )
+    return intro
+
+
+def party_name(session: Session, party_type: str, party_id: str) -> str:
+    if party_type == "organisation":
+        org = session.get(Organisation, party_id)
+        return org.name if org else "?"
+    person = session.get(Person, party_id)
+    return person.display_name if person else "?"
+
+
+def introductions_of(session: Session, actor: Actor) -> dict[str, list[Introduction]]:
+    """Requests one sent, and requests sent to oneself or to organisations one administers."""
+    sent = list(
+        session.scalars(
+            select(Introduction)
+            .where(Introduction.requested_by == (actor.account_id or ""))
+            .order_by(Introduction.created_at.desc())
+        )
+    )
+    person = _own_person(session, actor)
+    admin_of = _org_ids_of(session, person, admin=True)
+    conditions = []
+    if person is not None:
+        conditions.append(
+            (Introduction.target_type == "person") & (Introduction.target_id == person.id)
+        )
+    if admin_of:
+        conditions.append(
+            (Introduction.target_type == "organisation") & Introduction.target_id.in_(admin_of)
+        )
+    received: list[Introduction] = []
+    if conditions:
+        received = list(
+            session.scalars(
+                select(Introduction)
+                .where(or_(*conditions))
+                .order_by(Introduction.created_at.desc())
+            )
+        )
+    return {"sent": sent, "received": received}
+
+
+def introduction_view(session: Session, intro: Introduction) -> dict:
+    return {
+        "id": intro.id,
+        "source_type": intro.source_type,
+        "source_id": intro.source_id,
+        "source_name": party_name(session, intro.source_type, intro.source_id),
+        "target_type": intro.target_type,
+        "target_id": intro.target_id,
+        "target_name": party_name(session, intro.target_type, intro.target_id),
+        "message": intro.message,
+        "score": intro.score,
+        "status": intro.status,
+        "created_at": intro.created_at.isoformat(),
+        "decided_at": intro.decided_at.isoformat() if intro.decided_at else None,
+    }
+
+
+def own_person_id(session: Session, actor: Actor) -> str | None:
+    person = _own_person(session, actor)
+    return person.id if person else None
+
+
+def member_of(session: Session, actor: Actor, organisation_id: str) -> bool:
+    return actor.is_staff or organisation_id in _org_ids_of(session, _own_person(session, actor))

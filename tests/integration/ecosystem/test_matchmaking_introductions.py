@@ -1,0 +1,163 @@
+from sqlalchemy import select
+
+from campus.audit.models import AuditEvent
+from campus.auth.actor import SYSTEM
+from campus.auth.models import Account, OutboxMail
+from campus.ecosystem.directory import service as directory
+from campus.ecosystem.directory.models import Organisation
+from tests.helpers import make_account
+
+
+def setup_orgs(db):
+    """A startup needing clinical trials; a hospital offering them and needing ML."""
+    with db.session() as session:
+        startup = directory.create_organisation(
+            session,
+            {
+                "name": "Cardiolab",
+                "kind": "startup",
+                "expertise": ["machine_learning"],
+                "needs": ["clinical_trials", "ce_marking"],
+                "themes": ["cardiology"],
+            },
+            by=SYSTEM,
+        )
+        hospital = directory.create_organisation(
+            session,
+            {
+                "name": "Hôpital Nord",
+                "kind": "hospital",
+                "expertise": ["clinical_trials"],
+                "needs": ["machine_learning"],
+                "themes": ["cardiology"],
+            },
+            by=SYSTEM,
+        )
+        directory.create_organisation(
+            session,
+            {"name": "Unrelated", "kind": "company", "expertise": ["procurement"]},
+            by=SYSTEM,
+        )
+        return startup.id, hospital.id
+
+
+def join(db, email, org_id, role="member"):
+    make_account(db, email, "member")
+    with db.session() as session:
+        account = session.scalar(select(Account).where(Account.email == email))
+        person = directory.ensure_person(session, account)
+        directory.add_member(
+            session, session.get(Organisation, org_id), person, role=role, by=SYSTEM
+        )
+
+
+def test_organisation_suggestions_are_ranked_and_explained(client, db):
+    startup, _hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    client.login("ceo@cardiolab.example")
+    items = client.get(f"/api/v1/organisations/{startup}/suggestions").json()["items"]
+    assert [i["name"] for i in items] == ["Hôpital Nord"]
+    assert items[0]["they_bring"] == ["clinical_trials"]
+    assert items[0]["they_need"] == ["machine_learning"]
+    assert items[0]["explanation"].startswith("Hôpital Nord apporte essais cliniques")
+    page = client.get(f"/organisations/{startup}/suggestions")
+    assert page.status_code == 200 and "Hôpital Nord apporte" in page.text
+
+
+def test_suggestions_of_an_organisation_are_for_its_members(client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "doc@hopital.example", hospital)
+    client.login("doc@hopital.example")
+    response = client.get(f"/api/v1/organisations/{startup}/suggestions")
+    assert response.status_code == 403
+
+
+def test_introduction_is_requested_then_accepted_by_the_other_side_and_audited(client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    join(db, "admin@hopital.example", hospital, "admin")
+    join(db, "staff@hopital.example", hospital, "member")
+    client.login("ceo@cardiolab.example")
+    body = {
+        "source_type": "organisation",
+        "source_id": startup,
+        "target_type": "organisation",
+        "target_id": hospital,
+        "message": "<b>Bonjour</b>, étude pilote ?",
+    }
+    created = client.post("/api/v1/introductions", json=body)
+    assert created.status_code == 201, created.text
+    intro_id = created.json()["id"]
+    assert client.post("/api/v1/introductions", json=body).status_code == 409
+    assert client.post(f"/api/v1/introductions/{intro_id}/accept").status_code == 403
+    with db.session() as session:
+        assert session.scalar(select(OutboxMail).where(OutboxMail.to == "admin@hopital.example"))
+
+    client.delete("/api/v1/session")
+    client.login("staff@hopital.example")  # a member, not an admin, of the target
+    assert client.post(f"/api/v1/introductions/{intro_id}/accept").status_code == 403
+
+    client.delete("/api/v1/session")
+    client.login("admin@hopital.example")
+    page = client.get("/introductions")
+    assert "&lt;b&gt;Bonjour&lt;/b&gt;" in page.text
+    received = client.get("/api/v1/introductions").json()["received"]
+    assert [i["id"] for i in received] == [intro_id]
+    accepted = client.post(f"/api/v1/introductions/{intro_id}/accept")
+    assert accepted.json()["status"] == "accepted"
+    assert client.post(f"/api/v1/introductions/{intro_id}/decline").status_code == 409
+    with db.session() as session:
+        answer = session.scalar(select(OutboxMail).where(OutboxMail.to == "ceo@cardiolab.example"))
+        assert "admin@hopital.example" in answer.body
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"introduction.requested", "introduction.accepted"} <= actions
+
+
+def test_a_member_cannot_ask_on_behalf_of_another_organisation(client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "doc@hopital.example", hospital)
+    client.login("doc@hopital.example")
+    response = client.post(
+        "/api/v1/introductions",
+        json={
+            "source_type": "organisation",
+            "source_id": startup,
+            "target_type": "organisation",
+            "target_id": hospital,
+        },
+    )
+    assert response.status_code == 403
+
+
+def test_personal_suggestions_and_a_declined_request(client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    join(db, "admin@hopital.example", hospital, "admin")
+    client.login("ceo@cardiolab.example")
+    client.patch("/api/v1/me/profile", json={"needs": ["clinical_trials"]})
+    mine = client.get("/api/v1/me/suggestions").json()
+    assert [i["name"] for i in mine["items"]] == ["Hôpital Nord"]
+    assert "Hôpital Nord" in client.get("/matchmaking").text
+    form = client.post(
+        "/introductions",
+        data={
+            "source_type": "person",
+            "source_id": mine["source_id"],
+            "target_type": "organisation",
+            "target_id": hospital,
+            "message": "",
+            "csrf_token": client.csrf(),
+        },
+        follow_redirects=False,
+    )
+    assert form.status_code == 303
+    client.delete("/api/v1/session")
+    client.login("admin@hopital.example")
+    intro_id = client.get("/api/v1/introductions").json()["received"][0]["id"]
+    declined = client.post(
+        f"/introductions/{intro_id}/decline",
+        data={"csrf_token": client.csrf()},
+        follow_redirects=False,
+    )
+    assert declined.status_code == 303
+    assert client.get("/api/v1/introductions").json()["received"][0]["status"] == "declined"
