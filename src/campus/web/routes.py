@@ -6,11 +6,14 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
+    from campus.analysis import api as analysis_api
     from campus.audit import api as audit_api
     from campus.auth import api as auth_api
     from campus.ecosystem.directory import api as directory_api
-    from campus.ecosystem.matchmaking import api as matchmaking_api
     from campus.ecosystem.events import api as events_api
+    from campus.ecosystem.impact import api as impact_api
+    from campus.ecosystem.matchmaking import api as matchmaking_api
+    from campus.governance import api as governance_api
     from campus.participation import api as participation_api
     from campus.web import shell
 
@@ -20,17 +23,23 @@ def api_routers() -> list[APIRouter]:
         audit_api.router,
         directory_api.router,
         matchmaking_api.router,
+        impact_api.router,
         events_api.router,
         participation_api.router,
+        governance_api.router,
+        analysis_api.router,
     ]
 
 
 def page_routers() -> list[APIRouter]:
+    from campus.analysis import pages as analysis_pages
     from campus.audit import pages as audit_pages
     from campus.auth import pages as auth_pages
     from campus.ecosystem.directory import pages as directory_pages
-    from campus.ecosystem.matchmaking import pages as matchmaking_pages
     from campus.ecosystem.events import pages as events_pages
+    from campus.ecosystem.impact import pages as impact_pages
+    from campus.ecosystem.matchmaking import pages as matchmaking_pages
+    from campus.governance import pages as governance_pages
     from campus.participation import pages as participation_pages
     from campus.web import shell
 
@@ -40,6 +49,9 @@ def page_routers() -> list[APIRouter]:
         audit_pages.router,
         directory_pages.router,
         matchmaking_pages.router,
+        impact_pages.router,
         events_pages.router,
         participation_pages.router,
+        governance_pages.router,
+        analysis_pages.router,
     ]

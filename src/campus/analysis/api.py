@@ -1,0 +1,143 @@
+"""JSON routes of analyses: dummy runs, jobs on real data, output checks and downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from campus.analysis import jobs, service
+from campus.analysis.models import Job
+from campus.auth.actor import Actor
+from campus.governance.register import job_public
+from campus.web.deps import allow, db_session
+
+router = APIRouter(tags=["analysis"])
+
+
+class DefinitionIn(BaseModel):
+    definition: dict[str, Any] | str = Field(
+        description="The analysis, as a JSON object or as YAML/JSON text"
+    )
+
+
+class JobIn(DefinitionIn):
+    approval_id: str = Field(max_length=32)
+
+
+class CheckIn(BaseModel):
+    decision: str = Field(description="approve or reject")
+    comment: str = Field(max_length=5000)
+
+
+def job_view(session: Session, actor: Actor, job: Job) -> dict[str, Any]:
+    """A job as its team and checkers see it; outputs only when the actor may see them."""
+    out = job_public(job) | {
+        "project_id": job.project_id,
+        "approval_id": job.approval_id,
+        "author": job.author_id,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "error": job.error,
+        "epsilon": job.epsilon,
+        "logs": [
+            {"at": entry.at.isoformat(), "level": entry.level, "message": entry.message}
+            for entry in jobs.logs(session, job.id)
+        ],
+        "checks": [
+            {"checker": c.checker_id, "decision": c.decision, "comment": c.comment}
+            for c in service.checks(session, job.id)
+        ],
+    }
+    out["outputs"] = job.result if service.can_see_outputs(actor, job) else None
+    return out
+
+
+@router.post("/analyses/dummy", summary="Run an analysis at once on a dataset's dummy twin")
+def api_run_dummy(body: DefinitionIn, request: Request, actor: Actor = allow("dummy.use")):
+    return service.run_dummy(request.app.state.settings, body.definition)
+
+
+@router.post(
+    "/projects/{project_id}/jobs",
+    status_code=201,
+    summary="Submit a job on real data within an approval",
+)
+def api_submit_job(
+    project_id: str,
+    body: JobIn,
+    request: Request,
+    actor: Actor = allow("jobs.run", scope=("project", "project_id")),
+    session: Session = db_session,
+):
+    job = service.submit_job(
+        session,
+        request.app.state.settings,
+        actor,
+        project_id=project_id,
+        approval_id=body.approval_id,
+        text=body.definition,
+    )
+    return job_view(session, actor, job)
+
+
+@router.get("/jobs/{job_id}", summary="A job: definition, status, logs, checks (and outputs)")
+def api_job(job_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
+    job = service.get_job(session, job_id)
+    if job.release_status != "released":
+        service.require_follow(session, actor, job)
+    elif not service.can_follow(session, actor, job):
+        return job_public(job) | {"outputs": job.result}
+    return job_view(session, actor, job)
+
+
+@router.get("/jobs/{job_id}/outputs.json", summary="Download released outputs as JSON")
+def api_outputs_json(
+    job_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    return service.released_result(service.get_job(session, job_id))
+
+
+@router.get("/jobs/{job_id}/outputs.csv", summary="Download released outputs as CSV")
+def api_outputs_csv(
+    job_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    result = service.released_result(service.get_job(session, job_id))
+    return Response(
+        service.to_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="job-{job_id}.csv"'},
+    )
+
+
+@router.get("/checks", summary="Job outputs waiting for one's output check")
+def api_checks(actor: Actor = allow("outputs.check"), session: Session = db_session):
+    return {
+        "jobs": [
+            job_public(j) | {"project_id": j.project_id}
+            for j in service.jobs_to_check(session, actor)
+        ]
+    }
+
+
+@router.post("/jobs/{job_id}/checks", summary="Approve or reject a job's outputs for release")
+def api_check(
+    job_id: str,
+    body: CheckIn,
+    request: Request,
+    actor: Actor = allow("outputs.check"),
+    session: Session = db_session,
+):
+    job = service.get_job(session, job_id)
+    service.check_output(
+        session,
+        request.app.state.settings,
+        actor,
+        job,
+        decision=body.decision,
+        comment=body.comment,
+    )
+    return job_view(session, actor, job)

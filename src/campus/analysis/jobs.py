@@ -1,0 +1,337 @@
+"""The durable job queue in the operational database, and the worker that drains it.
+
+A job is `queued`, then `running` under a lease held by one worker (renewed by heartbeats),
+then `succeeded` or `failed`. Workers claim with `SELECT ... FOR UPDATE SKIP LOCKED` on
+PostgreSQL and with an atomic conditional UPDATE everywhere, so two workers never run the
+same attempt. A job whose lease expired (its worker crashed) is claimed again until it has
+used `max_attempts`, then marked failed: it is never lost. A refusal (scope, expired
+approval, bad definition, spent budget) fails the job at once with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from campus.analysis import budget, definition, privacy, runner
+from campus.analysis.models import Job, JobLog
+from campus.analysis.results import Controls
+from campus.audit import service as audit
+from campus.auth.actor import SYSTEM
+from campus.auth.models import RoleGrant
+from campus.auth.roles import Role
+from campus.db.base import utcnow
+from campus.db.engine import Database
+from campus.errors import CampusError
+from campus.governance import optout
+from campus.governance import service as governance
+from campus.governance.config import governance_settings
+from campus.governance.notify import notify
+from campus.settings import Settings
+
+log = logging.getLogger("campus.worker")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def add_log(session: Session, job_id: str, message: str, level: str = "info") -> None:
+    session.add(JobLog(job_id=job_id, message=message[:2000], level=level))
+    session.flush()
+
+
+def logs(session: Session, job_id: str) -> list[JobLog]:
+    return list(session.scalars(select(JobLog).where(JobLog.job_id == job_id).order_by(JobLog.id)))
+
+
+def _fail(
+    session: Session, settings: Settings, job: Job, message: str, *, actor: str = "system"
+) -> None:
+    job.status = "failed"
+    job.error = message
+    job.finished_at = utcnow()
+    job.lease_until = None
+    add_log(session, job.id, message, "error")
+    audit.record(
+        session,
+        actor=actor,
+        action="job.failed",
+        object_type="job",
+        object_id=job.id,
+        details={"project": job.project_id, "attempts": job.attempts},
+    )
+    notify(
+        session,
+        settings,
+        [job.author_id],
+        subject=f"Job failed: {job.title}",
+        body="Your analysis job failed; its page says why.",
+        link=f"/jobs/{job.id}",
+    )
+
+
+def reap_expired(session: Session, settings: Settings, now: dt.datetime | None = None) -> int:
+    """Fail running jobs whose lease expired on their last allowed attempt."""
+    now = now or utcnow()
+    dead = list(
+        session.scalars(
+            select(Job).where(
+                Job.status == "running", Job.lease_until < now, Job.attempts >= Job.max_attempts
+            )
+        )
+    )
+    for job in dead:
+        _fail(
+            session,
+            settings,
+            job,
+            f"the worker stopped responding during attempt {job.attempts} of "
+            f"{job.max_attempts}; the job was not retried again",
+        )
+    return len(dead)
+
+
+def claim(session: Session, settings: Settings, worker: str, lease_seconds: int) -> Job | None:
+    """Take the oldest runnable job (queued, or running with an expired lease) or None."""
+    now = utcnow()
+    reap_expired(session, settings, now)
+    runnable = or_(
+        Job.status == "queued",
+        and_(Job.status == "running", Job.lease_until < now, Job.attempts < Job.max_attempts),
+    )
+    query = select(Job.id, Job.status, Job.attempts).where(runnable).order_by(Job.created_at)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for job_id, status, attempts in session.execute(query.limit(5)).all():
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == status, Job.attempts == attempts)
+            .values(
+                status="running",
+                attempts=attempts + 1,
+                worker=worker,
+                lease_until=now + dt.timedelta(seconds=lease_seconds),
+                heartbeat_at=now,
+                started_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            job = session.get(Job, job_id, populate_existing=True)
+            assert job is not None
+            if status == "running":
+                add_log(session, job.id, f"lease expired: retrying (attempt {attempts + 1})")
+            add_log(session, job.id, f"claimed by a worker (attempt {attempts + 1})")
+            return job
+    return None
+
+
+def heartbeat(db: Database, job_id: str, worker: str, lease_seconds: int, message: str) -> bool:
+    """Renew the lease and log progress; False when the job is no longer this worker's."""
+    with db.session() as session:
+        renewed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.worker == worker, Job.status == "running")
+            .values(
+                heartbeat_at=utcnow(),
+                lease_until=utcnow() + dt.timedelta(seconds=lease_seconds),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if renewed.rowcount == 1:
+            add_log(session, job_id, message)
+        return renewed.rowcount == 1
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took the job over: stop without writing."""
+
+
+def controls_for(settings: Settings, analysis: definition.Analysis) -> tuple[Controls, float]:
+    """Disclosure controls for a job, with the DP mechanism and its epsilon when asked."""
+    noise, epsilon = None, 0.0
+    if analysis.privacy is not None:
+        tables = runner.noisy_outputs(analysis)
+        epsilon = analysis.privacy.epsilon
+        if tables:
+            noise = privacy.mechanism(analysis.privacy.mechanism, epsilon / tables)
+    return (
+        Controls(threshold=settings.disclosure_threshold, base=settings.rounding_base, noise=noise),
+        epsilon,
+    )
+
+
+def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
+    """Execute a claimed job and store its checked outputs; returns its final status."""
+    lease = governance_settings().job_lease_seconds
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        attempt = job.attempts
+        try:
+            approval = governance.usable_approval(session, job.approval_id, job.project_id)
+            analysis = definition.parse(job.definition)
+            scope = runner.Scope(tuple(approval.datasets), tuple(approval.views))
+            keys = optout.all_keys(session)
+        except CampusError as error:
+            _fail(session, settings, job, f"refused: {error.message}")
+            return "failed"
+
+    def progress(message: str) -> None:
+        if not heartbeat(db, job_id, worker, lease, message):
+            raise LeaseLost(job_id)
+
+    try:
+        controls, epsilon = controls_for(settings, analysis)
+        out = runner.execute(
+            analysis,
+            warehouse=settings.warehouse_path,
+            kind="real",
+            controls=controls,
+            scope=scope,
+            optout_keys=keys,
+            progress=progress,
+        )
+    except LeaseLost:
+        log.warning("job %s: lease lost, another worker owns it now", job_id)
+        return "lost"
+    except CampusError as error:
+        with db.session() as session:
+            job = _owned(session, job_id, worker, attempt)
+            if job is not None:
+                _fail(session, settings, job, f"refused: {error.message}")
+        return "failed"
+    except Exception as error:  # a crash of this attempt: retry or fail, never lose
+        log.error("job %s attempt %s: %s", job_id, attempt, type(error).__name__)
+        with db.session() as session:
+            job = _owned(session, job_id, worker, attempt)
+            if job is None:
+                return "lost"
+            if job.attempts >= job.max_attempts:
+                _fail(
+                    session, job, f"failed after {job.attempts} attempts ({type(error).__name__})"
+                )
+                return "failed"
+            job.status, job.lease_until, job.worker = "queued", None, ""
+            add_log(
+                session,
+                job.id,
+                f"attempt {attempt} crashed ({type(error).__name__}); queued again",
+                "warning",
+            )
+            return "queued"
+    with db.session() as session:
+        job = _owned(session, job_id, worker, attempt)
+        if job is None:
+            return "lost"
+        try:
+            if epsilon:
+                budget.charge(session, job.project_id, job.id, epsilon)
+                job.epsilon = epsilon
+                add_log(session, job.id, f"privacy budget charged: epsilon {epsilon:g}")
+        except CampusError as error:
+            _fail(session, settings, job, f"refused: {error.message}")
+            return "failed"
+        job.result = out
+        job.status = "succeeded"
+        job.release_status = "pending"
+        job.finished_at = utcnow()
+        job.lease_until = None
+        job.version = out["version"]
+        add_log(
+            session,
+            job.id,
+            "outputs checked by disclosure control; waiting for two output checkers",
+        )
+        audit.record(
+            session,
+            actor=SYSTEM.label,
+            action="job.succeeded",
+            object_type="job",
+            object_id=job.id,
+            details={"project": job.project_id, "version": job.version, "epsilon": epsilon},
+        )
+        checkers = session.scalars(
+            select(RoleGrant.account_id).where(RoleGrant.role == Role.OUTPUT_CHECKER)
+        )
+        notify(
+            session,
+            settings,
+            [c for c in checkers if c != job.author_id],
+            subject=f"Outputs to check: {job.title}",
+            body="A job's outputs passed disclosure control and wait for output checking.",
+            link=f"/jobs/{job.id}",
+        )
+        notify(
+            session,
+            settings,
+            [job.author_id],
+            subject=f"Job finished: {job.title}",
+            body="Your job finished; its outputs wait for two output checkers.",
+            link=f"/jobs/{job.id}",
+        )
+        return "succeeded"
+
+
+def _owned(session: Session, job_id: str, worker: str, attempt: int) -> Job | None:
+    query = select(Job).where(Job.id == job_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    job = session.scalar(query)
+    if job is None or job.status != "running" or job.worker != worker or job.attempts != attempt:
+        return None
+    return job
+
+
+def work_once(db: Database, settings: Settings, worker: str | None = None) -> str | None:
+    """Claim and run one job; returns its id, or None when the queue is empty."""
+    worker = worker or worker_name()
+    with db.session() as session:
+        job = claim(session, settings, worker, governance_settings().job_lease_seconds)
+        job_id = job.id if job else None
+    if job_id is None:
+        return None
+    status = run_job(db, settings, job_id, worker)
+    log.info("job %s: %s", job_id, status)
+    return job_id
+
+
+def work(
+    db: Database,
+    settings: Settings,
+    *,
+    stop: threading.Event,
+    poll_seconds: float | None = None,
+    on_idle: Callable[[], None] | None = None,
+) -> None:
+    """Drain the queue until `stop` is set (SIGTERM / Ctrl-C in `campus worker`)."""
+    poll = poll_seconds or governance_settings().worker_poll_seconds
+    worker = worker_name()
+    while not stop.is_set():
+        try:
+            done = work_once(db, settings, worker)
+        except Exception as error:  # keep the worker alive; the lease protects the job
+            log.error("worker loop: %s", type(error).__name__)
+            done = None
+        if done is None:
+            if on_idle:
+                on_idle()
+            stop.wait(poll)
+
+
+def start_in_process(db: Database, settings: Settings) -> threading.Event:
+    """Run the worker as a daemon thread (the demo); set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=work, args=(db, settings), kwargs={"stop": stop}, daemon=True, name="campus-worker"
+    )
+    thread.start()
+    return stop

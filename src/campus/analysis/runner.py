@@ -1,0 +1,97 @@
+"""Execute one analysis on one dataset version: dummy twin, or real data within a scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from campus.analysis import results, sources
+from campus.analysis.compiler import Compiler, compile_analysis
+from campus.analysis.definition import Analysis, TimeToEvent
+from campus.analysis.results import Controls
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an approval lets a job read: its datasets and library views."""
+
+    datasets: tuple[str, ...]
+    views: tuple[str, ...]
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def check_static(analysis: Analysis) -> None:
+    """Names, columns and shapes, checked against the views before anything runs."""
+    views = {name: sources.view_of(ref) for name, ref in analysis.views.items()}
+    columns = {name: sources.columns_of(view, f"views.{name}") for name, view in views.items()}
+    Compiler(analysis, dict.fromkeys(views, ""), columns).check()
+
+
+def execute(
+    analysis: Analysis,
+    *,
+    warehouse: Path,
+    kind: str,
+    controls: Controls,
+    scope: Scope | None = None,
+    optout_keys: set[str] | None = None,
+    progress: Progress = _quiet,
+    threads: int = 2,
+) -> dict:
+    """Run and check an analysis; on real data only inside `scope`, without opted-out people."""
+    if kind == "real":
+        if scope is None or optout_keys is None:
+            raise ValueError("real data needs an approval scope and the opt-out keys")
+        # The scope is enforced here, before any table is resolved.
+        sources.check_scope(analysis, scope.datasets, scope.views)
+    found = sources.resolve_version(warehouse, analysis.dataset, analysis.version)
+    progress(f"dataset {found.dataset} {found.version} ({kind})")
+    connection = duckdb.connect(config={"threads": threads})
+    try:
+        tables = sources.table_expressions(
+            connection, found, "real" if kind == "real" else "dummy", optout_keys
+        )
+        if kind == "real":
+            removed = connection.execute(f"SELECT count(*) FROM {sources.OPTOUT_TABLE}").fetchone()
+            progress(f"{removed[0] if removed else 0} opted-out patient(s) left out")
+        view_sql, columns = sources.compile_views(analysis, tables)
+        compiled = compile_analysis(analysis, view_sql, columns)
+        progress(f"{len(compiled.queries)} aggregate queries compiled")
+        intervals = {
+            o.name: o.interval_days for o in analysis.outputs if isinstance(o, TimeToEvent)
+        }
+        out = results.run(connection, compiled, controls, intervals)
+        progress(f"{len(out['tables'])} output table(s) checked")
+    finally:
+        connection.close()
+    out["dataset"] = found.dataset
+    out["version"] = found.version
+    out["kind"] = kind
+    return out
+
+
+def noisy_outputs(analysis: Analysis) -> int:
+    """How many tables get noise (counts, cross-tabs, histograms) when DP is asked."""
+    return sum(
+        1
+        for o in analysis.outputs
+        if o.type in ("counts", "crosstab")
+        or (o.type == "distribution" and o.histogram is not None)
+    )
+
+
+def dp_problems(analysis: Analysis) -> Iterable[str]:
+    """Outputs that differential privacy does not cover, named with their path."""
+    for i, output in enumerate(analysis.outputs):
+        if output.type == "time_to_event":
+            yield f"outputs[{i}]"
+        if output.type == "distribution" and output.quantiles:
+            yield f"outputs[{i}].quantiles"

@@ -1,0 +1,259 @@
+"""Analyses: run on dummy twins at once, submit jobs on real data, check and release outputs.
+
+Who sees what: a job's definition, status and logs are visible to its project team, the
+output checkers and staff; its output tables only to output checkers (to check them) until
+two of them, neither the author, have approved; then to everyone, as the public register
+shows releases. Only released outputs can be downloaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus.analysis import budget, definition, jobs, runner
+from campus.analysis.models import Job, OutputCheck
+from campus.audit import service as audit
+from campus.auth.actor import Actor
+from campus.auth.roles import Role
+from campus.db.base import utcnow
+from campus.errors import BadRequest, Conflict, Forbidden, NotFound
+from campus.governance import service as governance
+from campus.governance.config import governance_settings
+from campus.governance.notify import notify
+from campus.settings import Settings
+
+CHECKS_TO_RELEASE = 2
+
+
+def parse_definition(text: str | bytes | dict[str, Any]) -> definition.Analysis:
+    analysis = definition.parse(text)
+    runner.check_static(analysis)
+    return analysis
+
+
+def run_dummy(settings: Settings, text: str | bytes | dict[str, Any]) -> dict:
+    """Run an analysis at once on the dummy twin (synthetic records, no approval needed)."""
+    analysis = parse_definition(text)
+    controls, _epsilon = jobs.controls_for(settings, analysis)
+    return runner.execute(
+        analysis, warehouse=settings.warehouse_path, kind="dummy", controls=controls
+    )
+
+
+def submit_job(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    project_id: str,
+    approval_id: str,
+    text: str | bytes | dict[str, Any],
+) -> Job:
+    """Queue a job on real data inside an approval; every refusal says why."""
+    project = governance.get_project(session, project_id)
+    if not governance.is_member(session, project.id, actor.account_id):
+        raise Forbidden("only members of the project team may run jobs", code="not_project_member")
+    approval = governance.usable_approval(session, approval_id, project.id)
+    analysis = parse_definition(text)
+    from campus.analysis import sources
+
+    sources.check_scope(analysis, approval.datasets, approval.views)
+    if analysis.privacy is not None:
+        problems = list(runner.dp_problems(analysis))
+        if problems:
+            raise BadRequest(
+                f"{problems[0]}: differential privacy covers counts, cross-tabulations and "
+                "histograms only; remove quantiles and time-to-event outputs or privacy",
+                code="dp_unsupported",
+                where=problems[0],
+            )
+        budget.check(session, project, analysis.privacy.epsilon)
+    job = Job(
+        project_id=project.id,
+        approval_id=approval.id,
+        author_id=actor.account_id or "",
+        title=analysis.title,
+        definition=analysis.model_dump(mode="json", exclude_none=True),
+        dataset=analysis.dataset,
+        version=analysis.version or "",
+        max_attempts=governance_settings().job_max_attempts,
+    )
+    session.add(job)
+    session.flush()
+    jobs.add_log(session, job.id, "queued for a worker")
+    audit.record(
+        session,
+        actor=actor.label,
+        action="job.submitted",
+        object_type="job",
+        object_id=job.id,
+        details={"project": project.id, "approval": approval.id, "dataset": job.dataset},
+    )
+    return job
+
+
+def get_job(session: Session, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}", code="not_found")
+    return job
+
+
+def can_follow(session: Session, actor: Actor, job: Job) -> bool:
+    """Team, output checkers and staff follow a job (definition, status, logs)."""
+    return (
+        actor.is_staff
+        or actor.has_role(Role.OUTPUT_CHECKER)
+        or governance.is_member(session, job.project_id, actor.account_id)
+    )
+
+
+def require_follow(session: Session, actor: Actor, job: Job) -> None:
+    if not can_follow(session, actor, job):
+        raise Forbidden("only the project team and output checkers may see this job")
+
+
+def can_see_outputs(actor: Actor, job: Job) -> bool:
+    """Released outputs are public; before release, only output checkers (not the author)."""
+    if job.release_status == "released":
+        return True
+    return (
+        job.status == "succeeded"
+        and actor.has_role(Role.OUTPUT_CHECKER)
+        and actor.account_id != job.author_id
+    )
+
+
+def project_jobs(session: Session, project_id: str) -> list[Job]:
+    return list(
+        session.scalars(
+            select(Job).where(Job.project_id == project_id).order_by(Job.created_at.desc())
+        )
+    )
+
+
+def jobs_to_check(session: Session, actor: Actor) -> list[Job]:
+    query = select(Job).where(Job.status == "succeeded", Job.release_status == "pending")
+    return [
+        j
+        for j in session.scalars(query.order_by(Job.finished_at))
+        if j.author_id != actor.account_id
+    ]
+
+
+def released_jobs(session: Session, limit: int = 100) -> list[Job]:
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.release_status == "released")
+            .order_by(Job.released_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def checks(session: Session, job_id: str) -> list[OutputCheck]:
+    return list(
+        session.scalars(
+            select(OutputCheck).where(OutputCheck.job_id == job_id).order_by(OutputCheck.id)
+        )
+    )
+
+
+def check_output(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    job: Job,
+    *,
+    decision: str,
+    comment: str,
+) -> Job:
+    """An output checker approves or rejects; two approvals by non-authors release."""
+    if decision not in ("approve", "reject"):
+        raise BadRequest("decision must be approve or reject", where="decision")
+    comment = (comment or "").strip()
+    if not comment or len(comment) > 5000:
+        raise BadRequest("a comment of 1 to 5000 characters is required", where="comment")
+    if job.status != "succeeded" or job.release_status != "pending":
+        raise Conflict(
+            f"this job's outputs are not waiting for checks (status {job.status}, "
+            f"release {job.release_status or 'none'})",
+            code="not_pending",
+        )
+    if actor.account_id == job.author_id:
+        raise Forbidden("the author of a job may not check its outputs", code="own_job")
+    if any(c.checker_id == actor.account_id for c in checks(session, job.id)):
+        raise Conflict("you have already checked these outputs", code="already_checked")
+    session.add(
+        OutputCheck(
+            job_id=job.id, checker_id=actor.account_id or "", decision=decision, comment=comment
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action=f"output.{decision}d" if decision == "approve" else "output.rejected",
+        object_type="job",
+        object_id=job.id,
+        details={"project": job.project_id},
+    )
+    approvals = session.scalar(
+        select(func.count()).where(OutputCheck.job_id == job.id, OutputCheck.decision == "approve")
+    )
+    outcome = None
+    if decision == "reject":
+        job.release_status, outcome = "rejected", "rejected"
+    elif (approvals or 0) >= CHECKS_TO_RELEASE:
+        job.release_status, outcome = "released", "released"
+        job.released_at = utcnow()
+    if outcome:
+        jobs.add_log(session, job.id, f"outputs {outcome} by output checkers")
+        audit.record(
+            session,
+            actor=actor.label,
+            action=f"output.{outcome}",
+            object_type="job",
+            object_id=job.id,
+            details={"project": job.project_id},
+        )
+        notify(
+            session,
+            settings,
+            governance.member_ids(session, job.project_id) | {job.author_id},
+            subject=f"Outputs {outcome}: {job.title}",
+            body=f"The outputs of your job were {outcome} by the output checkers.",
+            link=f"/jobs/{job.id}",
+        )
+    return job
+
+
+def released_result(job: Job) -> dict:
+    """The checked outputs of a released job; Forbidden before release."""
+    if job.release_status != "released" or job.result is None:
+        raise Forbidden(
+            "only released outputs can be downloaded: they need two output checkers' approval",
+            code="not_released",
+        )
+    return job.result
+
+
+def to_csv(result: dict) -> str:
+    """Every released table, one after the other, with its name in the first column."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for table in result.get("tables", []):
+        writer.writerow(["table", *table["columns"]])
+        for row in table["rows"]:
+            writer.writerow(
+                [table["name"], *(json.dumps(v) if isinstance(v, list) else v for v in row)]
+            )
+        writer.writerow([])
+    return out.getvalue()

@@ -1,0 +1,159 @@
+"""Where an analysis reads from: library views, their columns and compiled SQL, and tables.
+
+On real data, table expressions come only from the datasets in the approval's scope and
+leave out every patient whose opt-out key is now in the registry (even if the objection
+came after the version was ingested).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from campus.analysis.definition import Analysis, ViewRef
+from campus.errors import BadRequest, Forbidden, NotFound
+from campus.warehouse import layout
+
+LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+OPTOUT_TABLE = "__optout_patients"
+
+
+def library_dir() -> Path:
+    import campus.views
+
+    return Path(campus.views.__file__).parent / "library"
+
+
+def library_names() -> list[str]:
+    folder = library_dir()
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def library_view(name: str) -> dict[str, Any]:
+    """A ViewDefinition of the library, by name."""
+    if not LIBRARY_NAME.match(name):
+        raise BadRequest(f"library view name {name!r} is not valid", code="unknown_view")
+    path = library_dir() / f"{name}.json"
+    if not path.is_file():
+        raise NotFound(
+            f"no library view {name!r} (available: {', '.join(library_names()) or 'none'})",
+            code="unknown_view",
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def view_of(ref: ViewRef) -> dict[str, Any]:
+    return library_view(ref.library) if ref.library else dict(ref.view or {})
+
+
+def columns_of(view: dict[str, Any], where: str) -> list[str]:
+    """The output columns of a ViewDefinition (checked by campus.views)."""
+    from campus.views.definition import parse_view
+
+    try:
+        return parse_view(view).column_names()
+    except BadRequest as error:
+        raise BadRequest(
+            f"{where}: {error.message}", code=error.code, where=f"{where}.{error.where or ''}"
+        ) from None
+
+
+def compile_views(
+    analysis: Analysis, tables: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """SQL and columns of every view the analysis declares, over the given tables."""
+    from campus.views.compiler import compile_view
+    from campus.views.definition import parse_view
+
+    sql, columns = {}, {}
+    for name, ref in analysis.views.items():
+        view = view_of(ref)
+        columns[name] = columns_of(view, f"views.{name}")
+        resource = view.get("resource")
+        if resource not in tables:
+            raise BadRequest(
+                f"views.{name}: dataset {analysis.dataset} has no {resource} table",
+                code="missing_table",
+                where=f"views.{name}",
+            )
+        sql[name] = compile_view(parse_view(view), tables[resource], "duckdb").sql
+    return sql, columns
+
+
+def check_scope(analysis: Analysis, datasets: Iterable[str], views: Iterable[str]) -> None:
+    """Refuse an analysis that names a dataset or view outside an approval's scope."""
+    datasets, views = set(datasets), set(views)
+    if analysis.dataset not in datasets:
+        raise Forbidden(
+            f"dataset {analysis.dataset!r} is outside the approval's scope "
+            f"(approved: {', '.join(sorted(datasets))})",
+            code="out_of_scope",
+            where="dataset",
+        )
+    for name, ref in analysis.views.items():
+        if ref.library is None:
+            raise Forbidden(
+                f"views.{name}: inline views run on dummy data only; on real data use library "
+                "views named in the approval",
+                code="out_of_scope",
+                where=f"views.{name}",
+            )
+        if ref.library not in views:
+            raise Forbidden(
+                f"views.{name}: view {ref.library!r} is outside the approval's scope "
+                f"(approved: {', '.join(sorted(views))})",
+                code="out_of_scope",
+                where=f"views.{name}",
+            )
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def resolve_version(root: Path, dataset: str, version: str | None) -> layout.DatasetVersion:
+    try:
+        return layout.resolve(root, dataset, version)
+    except ValueError as error:
+        raise NotFound(str(error), code="unknown_dataset", where="dataset") from None
+
+
+def table_expressions(
+    connection: duckdb.DuckDBPyConnection,
+    found: layout.DatasetVersion,
+    kind: layout.Kind,
+    optout_keys: set[str] | None = None,
+) -> dict[str, str]:
+    """Resource type -> SQL table expression; on real data, opted-out patients are removed."""
+    tables = found.tables(kind)
+    if not tables:
+        raise NotFound(
+            f"dataset {found.dataset} {found.version} has no {kind} tables", code="no_tables"
+        )
+    if kind == "dummy" or optout_keys is None:
+        return {name: f"read_parquet({_quote(path)})" for name, path in tables.items()}
+    keys = pa.table({"optout_key": pa.array(sorted(optout_keys), pa.string())})
+    connection.register("__registry_keys", keys)
+    if found.optout_keys.is_file():
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {OPTOUT_TABLE} AS SELECT DISTINCT k.patient "
+            f"FROM read_parquet({_quote(found.optout_keys)}) k "
+            "JOIN __registry_keys r ON r.optout_key = k.optout_key WHERE k.patient IS NOT NULL"
+        )
+    else:
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {OPTOUT_TABLE} (patient VARCHAR)")
+    connection.unregister("__registry_keys")
+    out = {}
+    for name, path in tables.items():
+        column = "coalesce(patient, id)" if name == "Patient" else "patient"
+        out[name] = (
+            f"(SELECT * FROM read_parquet({_quote(path)}) WHERE {column} IS NULL OR "
+            f"{column} NOT IN (SELECT patient FROM {OPTOUT_TABLE}))"
+        )
+    return out
