@@ -257,11 +257,15 @@ class Runner:
         optout_rows = []
         if type_name == "Patient":
             keys = self._patient_keys(resource)
+            optout_rows = [(key, patient) for key in sorted(keys)]
             if keys & self.config.registry:
+                # Staged so that finalise drops this patient's resources read by other workers
+                # or earlier files; never published (finalise filters opted-out patients).
+                for row in optout_rows:
+                    self.writer.optout.add(row)
                 self.opted.add(patient)  # type: ignore[arg-type]
                 result.dropped_optout += 1
                 return None
-            optout_rows = [(key, patient) for key in sorted(keys)]
         references: list[tuple[Target, bool]] = []
         try:
             self.pseudonymiser.apply(

@@ -1,0 +1,251 @@
+"""The ingest engine on small files: formats, references, opt-out, and every kind of bad input."""
+
+import gzip
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from campus.governance.optout import key_with
+from campus.warehouse import ingest, layout, policy
+from tests.unit.warehouse.samples import (
+    INS_SYSTEM,
+    NIR,
+    NIR_BODY,
+    bundle,
+    encounter,
+    observation,
+    patient,
+    small_bundle,
+    write_json,
+    write_ndjson,
+)
+
+PKEY, OKEY = b"p" * 32, b"o" * 32
+
+
+def run(tmp_path, paths, registry=(), **options):
+    options.setdefault("workers", 1)
+    return ingest.run(
+        tmp_path / "wh",
+        "test",
+        [p for p in paths],
+        policy=policy.default(),
+        pseudonym_key=PKEY,
+        optout_secret=OKEY,
+        registry=set(registry),
+        actor="account:tester",
+        **options,
+    )
+
+
+def rows(tmp_path, type_name, kind="real"):
+    version = layout.resolve(tmp_path / "wh", "test")
+    return pq.read_table(version.tables(kind)[type_name]).to_pylist()
+
+
+def test_a_transaction_bundle_lands_as_a_pseudonymised_version(tmp_path):
+    report = run(tmp_path, [write_json(tmp_path / "b.json", small_bundle())])
+    assert report.status == "published" and report.version == "v0001", report.problems
+    assert report.landed == {"Patient": 1, "Encounter": 1, "Observation": 2}
+    [pat] = rows(tmp_path, "Patient")
+    assert list(pat) == list(layout.KEY_COLUMNS)
+    observations = rows(tmp_path, "Observation")
+    assert {o["patient"] for o in observations} == {pat["id"]}  # urn:uuid and conditional
+    for o in observations:
+        resource = json.loads(o["resource"])
+        assert resource["subject"]["reference"] == f"Patient/{pat['id']}"
+        assert o["code"] == "http://loinc.org|8302-2"
+        assert o["effective"] == resource["effectiveDateTime"]
+    manifest = layout.resolve(tmp_path / "wh", "test").manifest
+    assert manifest["policy"]["sha256"] == policy.default().digest
+    assert manifest["sources"][0]["sha256"] and manifest["counts"]["Observation"] == 2
+    assert manifest["sizes"]["real/Patient.parquet"] > 0
+
+
+def test_optout_keys_map_every_identifier_hash_to_the_patient_pseudonym(tmp_path):
+    run(tmp_path, [write_json(tmp_path / "b.json", small_bundle())])
+    version = layout.resolve(tmp_path / "wh", "test")
+    keys = {r["optout_key"]: r["patient"] for r in pq.read_table(version.optout_keys).to_pylist()}
+    [pat] = rows(tmp_path, "Patient")
+    assert keys[key_with(OKEY, "nir:" + NIR_BODY)] == pat["id"]
+    assert keys[key_with(OKEY, "urn:oid:1.2.250.1.71.4.2.7|MRN-0001")] == pat["id"]
+
+
+def test_an_opted_out_patient_is_dropped_with_all_their_resources(tmp_path):
+    other = bundle(
+        [
+            patient("pat-2", nir="2840576451089" + "xx", mrn="MRN-2"),
+            observation("obs-9", "urn:uuid:pat-2"),
+        ]
+    )
+    registry = {key_with(OKEY, "nir:" + NIR_BODY)}
+    report = run(
+        tmp_path,
+        [write_json(tmp_path / "a.json", small_bundle()), write_json(tmp_path / "b.json", other)],
+        registry,
+    )
+    assert report.landed == {"Patient": 1, "Observation": 1}
+    assert report.dropped_optout == 4
+    assert json.loads(rows(tmp_path, "Patient")[0]["resource"])["gender"] == "female"
+
+
+def test_optout_works_across_ndjson_files_too(tmp_path):
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    write_ndjson(folder / "Patient.ndjson", [patient()])
+    write_ndjson(folder / "Observation.ndjson", [observation("o1", "Patient/pat-1")])
+    registry = {key_with(OKEY, "urn:oid:1.2.250.1.71.4.2.7|MRN-0001")}
+    report = run(tmp_path, [folder], registry)
+    assert report.status == "empty" and report.landed == {}
+
+
+def test_bulk_ndjson_gzip_and_folders_are_read_and_duplicates_upserted(tmp_path):
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    write_ndjson(folder / "Patient.ndjson", [patient(), patient()])
+    (folder / "Observation.ndjson.gz").write_bytes(
+        gzip.compress(
+            b"\n".join(json.dumps(observation(f"o{i}", "Patient/pat-1")).encode() for i in range(5))
+        )
+    )
+    (folder / "notes.txt").write_text("ignored")
+    report = run(tmp_path, [folder])
+    assert report.landed == {"Patient": 1, "Observation": 5}
+    assert report.duplicates == 1 and report.errors == 0
+
+
+def test_unresolved_relative_references_are_reported_not_dropped(tmp_path):
+    path = write_ndjson(tmp_path / "o.ndjson", [observation("o1", "Patient/ghost")])
+    report = run(tmp_path, [path])
+    assert report.unresolved_references == 1
+    [warning] = [p for p in report.problems if "unresolved reference" in p.message]
+    assert warning.file == "o.ndjson" and warning.line == 1
+    assert warning.resource_type == "Observation"
+    assert report.landed == {"Observation": 1}
+
+
+def _problem(report, text):
+    found = [p for p in report.problems if text in p.message]
+    assert found, [p.message for p in report.problems]
+    return found[0]
+
+
+BAD_LINES = [
+    (b"{not json", "not valid JSON", None),
+    (
+        json.dumps({"resourceType": "Spaceship", "id": "x"}).encode(),
+        "unknown R4 resource",
+        "resourceType",
+    ),
+    (json.dumps(small_bundle()).encode(), "Bundle inside a Bundle", None),
+    (json.dumps({"resourceType": "Observation", "id": "bad id!"}).encode(), "id must be", "id"),
+    (json.dumps({"resourceType": 7}).encode(), "resourceType is missing", "resourceType"),
+    (
+        json.dumps(observation("o", "Patient/p", effectiveDateTime=[1])).encode(),
+        "a date must be a text",
+        "effectiveDateTime.[0]",
+    ),
+    (b"[1, 2]", "must be a JSON object", None),
+    (b"{" * 5000 + b"}" * 5000, "not valid JSON", None),
+]
+
+
+@pytest.mark.parametrize("raw, message, path", BAD_LINES)
+def test_each_bad_line_is_reported_with_its_line_and_the_good_ones_land(
+    tmp_path, raw, message, path
+):
+    good = json.dumps(observation("ok", "Patient/p")).encode()
+    report = run(tmp_path, [write_ndjson(tmp_path / "in.ndjson", [good, raw, good])])
+    problem = _problem(report, message)
+    assert problem.severity == "error" and problem.file == "in.ndjson" and problem.line == 2
+    assert problem.path == path
+    assert report.status == "published" and report.landed == {"Observation": 1}
+
+
+def test_abort_lands_nothing_and_keeps_the_previous_version(tmp_path):
+    good = write_json(tmp_path / "good.json", small_bundle())
+    assert run(tmp_path, [good]).version == "v0001"
+    bad = write_ndjson(tmp_path / "bad.ndjson", [observation("x", "Patient/p"), b"{oops"])
+    report = run(tmp_path, [good, bad], on_error="abort")
+    assert report.status == "aborted" and report.errors == 1 and report.landed == {}
+    assert [v.version for v in layout.versions(tmp_path / "wh", "test")] == ["v0001"]
+    assert not any((tmp_path / "wh" / "test" / "staging").iterdir())
+
+
+def test_a_truncated_gzip_is_reported_and_what_was_read_before_lands(tmp_path):
+    lines = b"\n".join(json.dumps(observation(f"o{i}", "Patient/p")).encode() for i in range(200))
+    data = gzip.compress(lines)
+    (tmp_path / "cut.ndjson.gz").write_bytes(data[: len(data) // 2])
+    report = run(tmp_path, [tmp_path / "cut.ndjson.gz"])
+    assert "truncated or corrupt" in _problem(report, "gzip").message
+    assert 0 < report.landed.get("Observation", 0) < 200
+
+
+def test_a_50_mb_string_is_refused_without_crashing(tmp_path):
+    huge = observation("big", "Patient/p", valueString="x" * (50 * 1024 * 1024))
+    write_ndjson(tmp_path / "big.ndjson", [huge, observation("ok", "Patient/p")])
+    report = run(tmp_path, [tmp_path / "big.ndjson"])
+    assert _problem(report, "longer than").line == 1
+    assert report.landed == {"Observation": 1}
+    write_json(tmp_path / "big.json", bundle([huge]))
+    report = run(tmp_path, [tmp_path / "big.json"])
+    problem = _problem(report, "over the")
+    assert problem.entry == 0 and problem.resource_id == "big"
+
+
+def test_duplicates_with_different_content_are_reported(tmp_path):
+    first = observation("dup", "Patient/p")
+    second = observation("dup", "Patient/p", status="amended")
+    report = run(tmp_path, [write_ndjson(tmp_path / "d.ndjson", [first, second])])
+    assert "different content" in _problem(report, "different content").message
+    [row] = rows(tmp_path, "Observation")
+    assert json.loads(row["resource"])["status"] == "amended"  # the last one wins
+
+
+def test_bundle_types_other_than_transaction_batch_collection_are_refused(tmp_path):
+    report = run(tmp_path, [write_json(tmp_path / "s.json", bundle([patient()], "history"))])
+    assert "not accepted" in _problem(report, "history").message
+    assert report.status == "empty"
+
+
+def test_strict_mode_catches_what_structural_checks_let_through(tmp_path):
+    wrong = encounter("e1", "Patient/p")
+    wrong["status"] = {"not": "a code"}
+    path = write_ndjson(tmp_path / "e.ndjson", [wrong])
+    assert run(tmp_path, [path]).landed == {"Encounter": 1}
+    report = run(tmp_path, [path], strict=True)
+    problem = _problem(report, "strict R4 validation")
+    assert problem.path and problem.path.startswith("status")
+
+
+def test_a_big_ndjson_is_split_and_line_numbers_stay_right(tmp_path, monkeypatch):
+    from campus.warehouse import sources
+
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 4096)
+    lines = [observation(f"o{i}", "Patient/p") for i in range(300)]
+    lines[250] = b"{broken"
+    report = run(tmp_path, [write_ndjson(tmp_path / "big.ndjson", lines)], workers=2)
+    assert _problem(report, "not valid JSON").line == 251
+    assert report.landed == {"Observation": 299}
+
+
+def test_the_dummy_twin_has_the_same_schema_and_copies_no_record(tmp_path):
+    observations = [observation(f"o{i}", "Patient/pat-1") for i in range(30)]
+    run(tmp_path, [write_json(tmp_path / "b.json", bundle([patient(), *observations]))])
+    real, dummy = rows(tmp_path, "Observation"), rows(tmp_path, "Observation", "dummy")
+    assert len(dummy) == 30 and list(dummy[0]) == list(real[0])
+    assert not {r["resource"] for r in real} & {d["resource"] for d in dummy}
+    assert not {r["id"] for r in real} & {d["id"] for d in dummy}
+    assert {d["code"] for d in dummy} == {"http://loinc.org|8302-2"}
+
+
+def test_unreadable_input_paths_are_a_clear_error(tmp_path):
+    from campus.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="no such file"):
+        run(tmp_path, [tmp_path / "missing.json"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadRequest, match="no input file"):
+        run(tmp_path, [tmp_path / "empty"])
+    assert INS_SYSTEM and NIR  # the samples carry a valid INS
