@@ -58,4 +58,6 @@ def load_demo(settings: Settings, *, reset: bool = True) -> list[tuple[str, str]
 
 def demo_loaders() -> list:
     """Each capability's demo loader, called in order after the accounts exist."""
-    return []
+    from campus.participation import demo as participation_demo
+
+    return [participation_demo.load]
