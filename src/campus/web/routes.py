@@ -12,6 +12,7 @@ def api_routers() -> list[APIRouter]:
     from campus.ecosystem.directory import api as directory_api
     from campus.ecosystem.events import api as events_api
     from campus.ecosystem.impact import api as impact_api
+    from campus.ecosystem.impact import api as impact_api
     from campus.ecosystem.matchmaking import api as matchmaking_api
     from campus.governance import api as governance_api
     from campus.participation import api as participation_api
@@ -23,6 +24,7 @@ def api_routers() -> list[APIRouter]:
         audit_api.router,
         directory_api.router,
         matchmaking_api.router,
+        impact_api.router,
         impact_api.router,
         events_api.router,
         participation_api.router,
@@ -38,6 +40,7 @@ def page_routers() -> list[APIRouter]:
     from campus.ecosystem.directory import pages as directory_pages
     from campus.ecosystem.events import pages as events_pages
     from campus.ecosystem.impact import pages as impact_pages
+    from campus.ecosystem.impact import pages as impact_pages
     from campus.ecosystem.matchmaking import pages as matchmaking_pages
     from campus.governance import pages as governance_pages
     from campus.participation import pages as participation_pages
@@ -49,6 +52,7 @@ def page_routers() -> list[APIRouter]:
         audit_pages.router,
         directory_pages.router,
         matchmaking_pages.router,
+        impact_pages.router,
         impact_pages.router,
         events_pages.router,
         participation_pages.router,

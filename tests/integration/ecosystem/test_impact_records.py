@@ -1,0 +1,104 @@
+import datetime as dt
+
+from sqlalchemy import select
+
+from campus.audit.models import AuditEvent
+from campus.auth.actor import SYSTEM
+from campus.auth.models import Account
+from campus.ecosystem.directory import service as directory
+from campus.ecosystem.directory.models import Organisation
+from campus.ecosystem.impact.models import ImpactRecord
+from tests.helpers import make_account
+
+YEAR = dt.date.today().year - 1
+
+
+def setup(db, client):
+    with db.session() as session:
+        org = directory.create_organisation(
+            session, {"name": "Cardiolab", "kind": "startup"}, by=SYSTEM
+        )
+        org_id = org.id
+    make_account(db, "ceo@cardiolab.example", "member")
+    with db.session() as session:
+        account = session.scalar(select(Account).where(Account.email == "ceo@cardiolab.example"))
+        person = directory.ensure_person(session, account)
+        directory.add_member(
+            session, session.get(Organisation, org_id), person, role="admin", by=SYSTEM
+        )
+    make_account(db, "staff@campus.example", "staff")
+    client.login("ceo@cardiolab.example")
+    return org_id
+
+
+FUNDRAISING = {
+    "kind": "fundraising",
+    "title": "Série A",
+    "occurred_on": f"{YEAR}-01-15",
+    "amount": "2500000",
+    "currency": "EUR",
+    "round": "series_a",
+    "investors": ["Fonds Santé", "BPI"],
+}
+
+
+def test_an_org_admin_records_impact_and_staff_validate_it(client, db):
+    org_id = setup(db, client)
+    created = client.post(f"/api/v1/organisations/{org_id}/impact", json=FUNDRAISING)
+    assert created.status_code == 201, created.text
+    record = created.json()
+    assert record["status"] == "submitted" and record["amount"] == "2500000.00"
+    assert client.get("/api/v1/impact/pending").status_code == 403
+    client.delete("/api/v1/session")
+    client.login("staff@campus.example")
+    assert [r["id"] for r in client.get("/api/v1/impact/pending").json()] == [record["id"]]
+    refused = client.post(f"/api/v1/impact/{record['id']}/reject", json={"note": ""})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "note_required"
+    validated = client.post(f"/api/v1/impact/{record['id']}/validate", json={})
+    assert validated.json()["status"] == "validated"
+    assert client.post(f"/api/v1/impact/{record['id']}/validate", json={}).status_code == 409
+    assert "Série A" in client.get("/organisations/cardiolab").text
+    with db.session() as session:
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"impact.submitted", "impact.validated"} <= actions
+
+
+def test_bad_impact_input_is_refused_and_nothing_is_written(client, db):
+    org_id = setup(db, client)
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    cases = [
+        ({**FUNDRAISING, "occurred_on": future}, "occurred_on"),
+        ({**FUNDRAISING, "occurred_on": "31/01/2026"}, "occurred_on"),
+        ({**FUNDRAISING, "amount": "-5"}, "amount"),
+        ({**FUNDRAISING, "amount": "NaN"}, "amount"),
+        ({**FUNDRAISING, "amount": None}, "amount"),
+        ({**FUNDRAISING, "currency": "XYZ"}, "currency"),
+        ({**FUNDRAISING, "kind": "lottery"}, "kind"),
+        ({"kind": "contract", "title": "Contrat", "occurred_on": f"{YEAR}-01-02"}, "counterpart"),
+    ]
+    for body, where in cases:
+        response = client.post(f"/api/v1/organisations/{org_id}/impact", json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["error"]["where"].startswith(where)
+    with db.session() as session:
+        assert session.scalar(select(ImpactRecord)) is None
+
+
+def test_impact_is_written_only_by_the_organisation_admins(client, db):
+    org_id = setup(db, client)
+    with db.session() as session:
+        other = directory.create_organisation(
+            session, {"name": "Other", "kind": "company"}, by=SYSTEM
+        ).id
+    response = client.post(f"/api/v1/organisations/{other}/impact", json=FUNDRAISING)
+    assert response.status_code == 403
+    page = client.post(
+        f"/organisations/{org_id}/impact",
+        data={
+            **{k: v for k, v in FUNDRAISING.items() if k != "investors"},
+            "amount": "abc",
+            "investors": "A, B",
+            "csrf_token": client.csrf(),
+        },
+    )
+    assert page.status_code == 400 and "amount" in page.text
