@@ -1,0 +1,264 @@
+"""ViewDefinition -> one SQL SELECT, one function per select node kind.
+
+A select compiles to `Rows`: columns that have exactly one value per row of their parent
+(`fixed`) and arrays of row structs that multiply the rows (`arrays`, from forEach,
+forEachOrNull, repeat and unionAll). Nested selects multiply (cross product); unionAll
+concatenates. The top level keeps fixed columns as plain SQL columns and unnests the one
+remaining array, so a view without forEach is a plain projection over the resource table.
+Everything is set-based SQL: no row is evaluated in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from campus.errors import BadRequest
+from campus.views.definition import Column, Select, ViewDefinition, fail
+from campus.views.dialects import get_dialect
+from campus.views.dialects.base import Dialect
+from campus.views.fhirpath.compiler import Expr, ExpressionCompiler, Scope
+from campus.views.resources import PRIMITIVE_TYPES
+
+REPEAT_DEPTH = 8  # levels a repeat unrolls to; deeper data fails the query with a clear error
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    name: str
+    type: str  # FHIRPath type of the values
+    collection: bool
+    fhir_type: str | None  # the declared FHIR type, when given
+
+
+@dataclass
+class Rows:
+    """The rows of a select at one focus: fixed columns times each array of row structs."""
+
+    order: list[str] = field(default_factory=list)
+    types: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    arrays: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def times(self, other: Rows) -> Rows:
+        return Rows(
+            self.order + other.order,
+            {**self.types, **other.types},
+            {**self.fixed, **other.fixed},
+            self.arrays + other.arrays,
+        )
+
+
+@dataclass(frozen=True)
+class CompiledView:
+    sql: str
+    columns: list[OutputColumn]
+    resource: str
+    dialect: str
+
+
+class ViewCompiler:
+    def __init__(self, view: ViewDefinition, dialect: Dialect):
+        self.view = view
+        self.d = dialect
+        self.fp = ExpressionCompiler(dialect, view.resource, view.constants)
+        self.outputs: dict[str, OutputColumn] = {}
+
+    def fresh(self) -> str:
+        return self.fp.fresh()
+
+    # --- columns ------------------------------------------------------------------------------
+    def column(self, column: Column, scope: Scope) -> tuple[str, str, bool]:
+        """(SQL, FHIRPath type, collection) of one column at a scope."""
+        e = self.fp.compile(column.path.tree, scope, where=column.path.where, text=column.path.text)
+        kind = PRIMITIVE_TYPES[column.type] if column.type is not None else e.known or "string"
+        if e.known in ("integer", "decimal") and kind in ("integer", "decimal"):
+            kind = kind if column.type else e.known
+        what = f"column {column.name!r}"
+        if column.collection:
+            var = self.fresh()
+            items = self.fp.as_list(e)
+            each = self.d.node_to(var, kind, f"an item of {what} is not a {kind}")
+            return self.d.transform(items, [var], each), kind, True
+        compatible = (
+            e.type in ("node", kind)
+            or {e.type, kind} <= {"integer", "decimal"}
+            or kind == "string"
+            or {e.type, kind} <= {"string", "date", "dateTime", "time"}
+        )
+        if not compatible:
+            raise fail(
+                f"{what} is declared {column.type} but its path gives a {e.type}",
+                f"{column.where}.type",
+            )
+        value = self.fp.typed(e, kind, what)
+        return self.d.cast(value, kind), kind, False
+
+    # --- selects ------------------------------------------------------------------------------
+    def select(self, select: Select, scope: Scope) -> Rows:
+        if select.for_each is not None:
+            path = select.for_each
+            items = self.fp.as_list(
+                self.fp.compile(path.tree, scope, where=path.where, text=path.text)
+            )
+            return self.iterate(select, items, scope, or_null=select.or_null)
+        if select.repeat:
+            return self.iterate(select, self.repeat(select, scope), scope, or_null=False)
+        return self.body(select, scope)
+
+    def body(self, select: Select, scope: Scope) -> Rows:
+        rows = Rows()
+        for column in select.columns:
+            sql, kind, collection = self.column(column, scope)
+            rows.order.append(column.name)
+            rows.types[column.name] = (kind, collection)
+            rows.fixed[column.name] = sql
+            self.outputs.setdefault(
+                column.name, OutputColumn(column.name, kind, collection, column.type)
+            )
+        for nested in select.selects:
+            rows = rows.times(self.select(nested, scope))
+        if select.union_all:
+            rows = rows.times(self.union_all(select, scope))
+        return rows
+
+    def union_all(self, select: Select, scope: Scope) -> Rows:
+        branches = [self.select(branch, scope) for branch in select.union_all]
+        first = branches[0]
+        for i, branch in enumerate(branches[1:], start=1):
+            for name in first.order:
+                if branch.types[name] != first.types[name]:
+                    raise fail(
+                        f"column {name!r} has type {first.types[name][0]} in the first unionAll "
+                        f"branch and {branch.types[name][0]} in branch {i}: declare its type",
+                        f"{select.where}.unionAll[{i}]",
+                    )
+        arrays = [self.to_array(branch) for branch in branches]
+        return Rows(
+            list(first.order), dict(first.types), {}, [(self.d.concat(arrays), first.order)]
+        )
+
+    def iterate(self, select: Select, items: str, scope: Scope, *, or_null: bool) -> Rows:
+        var, position = self.fresh(), self.fresh()
+        inner = Scope(Expr(var, "node"), self.d.position(position), False)
+        body = self.body(select, inner)
+        if or_null:
+            # An empty collection gives one row whose focus is empty (its columns are null).
+            null_node = self.d.null("node")
+            items_var = self.fresh()
+            items = self.d.let(
+                items,
+                items_var,
+                f"CASE WHEN {self.d.size(items_var)} = 0 THEN {self.d.array([null_node])} "
+                f"ELSE {items_var} END",
+            )
+        if not body.arrays:
+            rows_sql = self.d.transform(items, [var, position], self.struct(body.order, body))
+        else:
+            rows_sql = self.d.flatten(self.d.transform(items, [var, position], self.to_array(body)))
+        return Rows(list(body.order), dict(body.types), {}, [(rows_sql, body.order)])
+
+    def repeat(self, select: Select, scope: Scope) -> str:
+        """The nodes reached by applying the repeat paths again and again, depth first."""
+
+        def children(node: str) -> str:
+            lists = []
+            for path in select.repeat:
+                step = Scope(Expr(node, "node"), scope.row_index, False)
+                e = self.fp.compile(path.tree, step, where=path.where, text=path.text)
+                lists.append(self.fp.as_list(e))
+            return lists[0] if len(lists) == 1 else self.d.concat(lists)
+
+        def descend(node: str, depth: int) -> str:
+            below = children(node)
+            if depth == 0:
+                message = (
+                    f"repeat at {select.where} goes deeper than {REPEAT_DEPTH} levels in the data"
+                )
+                return (
+                    f"CASE WHEN {self.d.size(below)} > 0 THEN {self.d.raise_error(message)} "
+                    f"ELSE {self.d.array([node])} END"
+                )
+            child = self.fresh()
+            return self.d.concat(
+                [
+                    self.d.array([node]),
+                    self.d.flatten(self.d.transform(below, [child], descend(child, depth - 1))),
+                ]
+            )
+
+        top = self.fresh()
+        return self.d.flatten(
+            self.d.transform(children(scope.focus.sql), [top], descend(top, REPEAT_DEPTH - 1))
+        )
+
+    # --- rows as arrays of structs --------------------------------------------------------------
+    def struct(self, order: list[str], rows: Rows, bound: dict[str, str] | None = None) -> str:
+        bound = bound or {}
+        return self.d.struct([(name, bound.get(name) or rows.fixed[name]) for name in order])
+
+    def to_array(self, rows: Rows) -> str:
+        """All rows of `rows` as one array of structs holding every column in order."""
+        if not rows.arrays:
+            return self.d.array([self.struct(rows.order, rows)])
+
+        def build(k: int, bound: dict[str, str]) -> str:
+            sql, names = rows.arrays[k]
+            var = self.fresh()
+            here = {**bound, **{n: self.d.field_of(var, n) for n in names}}
+            if k == len(rows.arrays) - 1:
+                return self.d.transform(sql, [var], self.struct(rows.order, rows, here))
+            return self.d.flatten(self.d.transform(sql, [var], build(k + 1, here)))
+
+        return build(0, {})
+
+    # --- the view -------------------------------------------------------------------------------
+    def compile(self, table: str) -> CompiledView:
+        root = Scope(Expr("__r", "node"), "0", True)
+        rows = Rows()
+        for each in self.view.selects:
+            rows = rows.times(self.select(each, root))
+        filters = []
+        for path in self.view.where:
+            e = self.fp.compile(path.tree, root, where=path.where, text=path.text)
+            if e.type not in ("node", "boolean"):
+                raise fail(
+                    f"the where path {path.text!r} gives a {e.type}, not a boolean", path.where
+                )
+            filters.append(f"coalesce({self.fp.boolean(e, 'the where path')}, FALSE)")
+        q = self.d.quote
+        inner_columns = [f"{rows.fixed[name]} AS {q(name)}" for name in rows.fixed]
+        outer_columns = []
+        array_names: set[str] = set()
+        if rows.arrays:
+            only_arrays = Rows(
+                [n for n in rows.order if n not in rows.fixed], rows.types, {}, rows.arrays
+            )
+            array_names = set(only_arrays.order)
+            generator = "unnest" if self.d.name == "duckdb" else "explode"
+            inner_columns.append(f"{generator}({self.to_array(only_arrays)}) AS __row")
+        for name in rows.order:
+            if name in array_names:
+                outer_columns.append(f"{self.d.field_of('__row', name)} AS {q(name)}")
+            else:
+                outer_columns.append(q(name))
+        where_sql = " AND ".join(filters) if filters else "TRUE"
+        sql = (
+            f"SELECT {', '.join(outer_columns)} FROM ("
+            f"SELECT {', '.join(inner_columns)} "
+            f"FROM (SELECT {self.d.root('resource')} AS __r FROM {table}) AS __resources "
+            f"WHERE {where_sql}) AS __rows"
+        )
+        columns = [self.outputs[name] for name in rows.order]
+        return CompiledView(sql, columns, self.view.resource, self.d.name)
+
+
+def compile_view(view: ViewDefinition, table: str, dialect: str = "duckdb") -> CompiledView:
+    """Compile a checked view over `table` (a SQL table expression with a `resource` column)."""
+    try:
+        return ViewCompiler(view, get_dialect(dialect)).compile(table)
+    except RecursionError:
+        raise BadRequest(
+            "the view is nested too deeply to compile; split it into smaller views",
+            code="invalid_view",
+            where="$",
+        ) from None

@@ -1,0 +1,143 @@
+"""What a SQL dialect supplies to the view compiler.
+
+The compiler works on two kinds of SQL values: *nodes* (one JSON value of a resource: DuckDB
+`JSON`, Spark `VARIANT`; SQL NULL when empty) and *node lists* (a FHIRPath collection:
+`JSON[]` / `ARRAY<VARIANT>`). Typed values (`string`, `integer`, `decimal`, `boolean`,
+`date`, `dateTime`, `time`) are plain SQL scalars, NULL when empty. Rows of a select are
+arrays of structs. Every function here returns SQL text; none runs anything.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+# FHIRPath type -> the family used for SQL storage.
+SQL_FAMILY = {
+    "string": "text",
+    "date": "text",
+    "dateTime": "text",
+    "time": "text",
+    "integer": "integer",
+    "decimal": "decimal",
+    "boolean": "boolean",
+}
+
+
+class Dialect(ABC):
+    name: str
+    node_list_type: str
+    ERROR_MARK = "view error: "
+
+    # --- names and literals ------------------------------------------------------------------
+    @abstractmethod
+    def quote(self, name: str) -> str: ...
+
+    @abstractmethod
+    def string(self, value: str) -> str: ...
+
+    def integer(self, value: int) -> str:
+        return str(int(value))
+
+    def decimal(self, value: object) -> str:
+        return f"CAST({self.string(str(value))} AS DOUBLE)"
+
+    def boolean(self, value: bool) -> str:
+        return "TRUE" if value else "FALSE"
+
+    @abstractmethod
+    def sql_type(self, fhirpath_type: str, collection: bool = False) -> str: ...
+
+    def null(self, fhirpath_type: str, collection: bool = False) -> str:
+        return f"CAST(NULL AS {self.sql_type(fhirpath_type, collection)})"
+
+    def cast(self, sql: str, fhirpath_type: str) -> str:
+        return f"CAST({sql} AS {self.sql_type(fhirpath_type)})"
+
+    @abstractmethod
+    def raise_error(self, message: str) -> str:
+        """An expression that fails the query with `message` when evaluated."""
+
+    # --- lists and lambdas --------------------------------------------------------------------
+    @abstractmethod
+    def lam(self, params: list[str], body: str) -> str: ...
+
+    @abstractmethod
+    def array(self, items: list[str]) -> str: ...
+
+    @abstractmethod
+    def empty_nodes(self) -> str: ...
+
+    @abstractmethod
+    def transform(self, items: str, params: list[str], body: str) -> str:
+        """Map over a list; a second parameter is the 0-based position."""
+
+    @abstractmethod
+    def position(self, param: str) -> str:
+        """The 0-based position from the second parameter of a `transform` lambda."""
+
+    @abstractmethod
+    def filter(self, items: str, param: str, body: str) -> str: ...
+
+    @abstractmethod
+    def flatten(self, lists: str) -> str: ...
+
+    @abstractmethod
+    def concat(self, lists: list[str]) -> str: ...
+
+    @abstractmethod
+    def size(self, items: str) -> str:
+        """Number of items; 0 for NULL."""
+
+    @abstractmethod
+    def element(self, items: str, index: str) -> str:
+        """Item at a 0-based index, NULL when out of range."""
+
+    @abstractmethod
+    def last(self, items: str) -> str: ...
+
+    def let(self, value: str, var: str, body: str) -> str:
+        """Evaluate `value` once and use it as `var` in `body`."""
+        return self.element(self.transform(self.array([value]), [var], body), "0")
+
+    @abstractmethod
+    def join(self, strings: str, separator: str) -> str: ...
+
+    @abstractmethod
+    def struct(self, fields: list[tuple[str, str]]) -> str: ...
+
+    @abstractmethod
+    def field_of(self, struct: str, name: str) -> str: ...
+
+    # --- JSON nodes ---------------------------------------------------------------------------
+    @abstractmethod
+    def root(self, resource_column: str) -> str:
+        """The resource node from the table's `resource` text column."""
+
+    @abstractmethod
+    def children(self, node: str, name: str, var: str, var2: str) -> str:
+        """The node list of element `name` of `node` (arrays flattened, JSON nulls dropped)."""
+
+    @abstractmethod
+    def node_to(self, node: str, fhirpath_type: str, message: str) -> str:
+        """A node as a typed scalar (`message` names the place if it is not of that type)."""
+
+    @abstractmethod
+    def to_node(self, sql: str, fhirpath_type: str) -> str: ...
+
+    @abstractmethod
+    def node_kind_is(self, node: str, kind: str) -> str:
+        """True when the node is a JSON `string`, `number`, `integer`, `boolean` or `object`."""
+
+    @abstractmethod
+    def node_compare(self, left: str, op: str, right: str) -> str:
+        """Compare two nodes of unknown type: numerically when both are numbers, else as JSON."""
+
+    @abstractmethod
+    def regexp_extract(self, text: str, pattern: str, group: int) -> str: ...
+
+    @abstractmethod
+    def decimal_scale(self, node: str) -> str:
+        """The number of digits after the decimal point of a JSON number node as written."""
+
+    @abstractmethod
+    def lower(self, text: str) -> str: ...

@@ -1,0 +1,132 @@
+"""DuckDB pieces of the view compiler: JSON nodes, `JSON[]` node lists, list lambdas."""
+
+from __future__ import annotations
+
+from campus.views.dialects.base import SQL_FAMILY, Dialect
+
+_TYPES = {"text": "VARCHAR", "integer": "BIGINT", "decimal": "DOUBLE", "boolean": "BOOLEAN"}
+_NUMBER = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+    node_list_type = "JSON[]"
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def string(self, value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    def sql_type(self, fhirpath_type: str, collection: bool = False) -> str:
+        base = "JSON" if fhirpath_type == "node" else _TYPES[SQL_FAMILY[fhirpath_type]]
+        return base + "[]" if collection else base
+
+    def raise_error(self, message: str) -> str:
+        return f"error({self.string(self.ERROR_MARK + message)})"
+
+    def lam(self, params: list[str], body: str) -> str:
+        return f"lambda {', '.join(params)}: {body}"
+
+    def array(self, items: list[str]) -> str:
+        return "[" + ", ".join(items) + "]"
+
+    def empty_nodes(self) -> str:
+        return "CAST([] AS JSON[])"
+
+    def transform(self, items: str, params: list[str], body: str) -> str:
+        return f"list_transform({items}, {self.lam(params, body)})"
+
+    def position(self, param: str) -> str:
+        # DuckDB numbers list positions from 1; FHIRPath's %rowIndex counts from 0.
+        return f"({param} - 1)"
+
+    def filter(self, items: str, param: str, body: str) -> str:
+        return f"list_filter({items}, {self.lam([param], body)})"
+
+    def flatten(self, lists: str) -> str:
+        return f"flatten({lists})"
+
+    def concat(self, lists: list[str]) -> str:
+        return "(" + " || ".join(lists) + ")"
+
+    def size(self, items: str) -> str:
+        return f"coalesce(len({items}), 0)"
+
+    def element(self, items: str, index: str) -> str:
+        if index.lstrip("-").isdigit():
+            return f"({items})[{int(index) + 1}]" if int(index) >= 0 else "NULL"
+        return f"CASE WHEN ({index}) >= 0 THEN ({items})[({index}) + 1] END"
+
+    def last(self, items: str) -> str:
+        return f"({items})[-1]"
+
+    def join(self, strings: str, separator: str) -> str:
+        return f"array_to_string({strings}, {separator})"
+
+    def struct(self, fields: list[tuple[str, str]]) -> str:
+        return "struct_pack(" + ", ".join(f"{self.quote(n)} := {v}" for n, v in fields) + ")"
+
+    def field_of(self, struct: str, name: str) -> str:
+        return f"{struct}.{self.quote(name)}"
+
+    def root(self, resource_column: str) -> str:
+        return f"CAST({resource_column} AS JSON)"
+
+    def children(self, node: str, name: str, var: str, var2: str) -> str:
+        path = self.string("$." + self.quote(name))
+        body = (
+            f"CASE WHEN {var} IS NULL OR json_type({var}) = 'NULL' THEN {self.empty_nodes()} "
+            f"WHEN json_type({var}) = 'ARRAY' THEN list_filter(CAST({var} AS JSON[]), "
+            f"lambda {var2}: json_type({var2}) <> 'NULL') "
+            f"ELSE [{var}] END"
+        )
+        return self.let(f"json_extract({node}, {path})", var, body)
+
+    def node_to(self, node: str, fhirpath_type: str, message: str) -> str:
+        family = SQL_FAMILY[fhirpath_type]
+        if family == "text":
+            return f"json_extract_string({node}, '$')"
+        if family == "boolean":
+            return (
+                f"CASE WHEN {node} IS NULL THEN NULL "
+                f"WHEN json_type({node}) = 'BOOLEAN' THEN CAST({node} AS BOOLEAN) "
+                f"ELSE {self.raise_error(message)} END"
+            )
+        kinds = "('BIGINT', 'UBIGINT')" if family == "integer" else _NUMBER
+        return (
+            f"CASE WHEN {node} IS NULL THEN NULL "
+            f"WHEN json_type({node}) IN {kinds} THEN CAST({node} AS {_TYPES[family]}) "
+            f"ELSE {self.raise_error(message)} END"
+        )
+
+    def to_node(self, sql: str, fhirpath_type: str) -> str:
+        return f"to_json({sql})"
+
+    def node_kind_is(self, node: str, kind: str) -> str:
+        kinds = {
+            "string": "('VARCHAR')",
+            "number": _NUMBER,
+            "integer": "('BIGINT', 'UBIGINT')",
+            "boolean": "('BOOLEAN')",
+            "object": "('OBJECT')",
+        }[kind]
+        return f"coalesce(json_type({node}) IN {kinds}, FALSE)"
+
+    def node_compare(self, left: str, op: str, right: str) -> str:
+        return (
+            f"CASE WHEN json_type({left}) IN {_NUMBER} AND json_type({right}) IN {_NUMBER} "
+            f"THEN CAST({left} AS DOUBLE) {op} CAST({right} AS DOUBLE) "
+            f"ELSE CAST({left} AS VARCHAR) {op} CAST({right} AS VARCHAR) END"
+        )
+
+    def regexp_extract(self, text: str, pattern: str, group: int) -> str:
+        return f"nullif(regexp_extract({text}, {self.string(pattern)}, {group}), '')"
+
+    def decimal_scale(self, node: str) -> str:
+        text = f"CAST({node} AS VARCHAR)"
+        dot = f"strpos({text}, '.')"
+        return f"CASE WHEN {dot} > 0 THEN length({text}) - {dot} ELSE 0 END"
+
+    def lower(self, text: str) -> str:
+        return f"lower({text})"

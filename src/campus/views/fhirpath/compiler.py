@@ -1,0 +1,636 @@
+"""FHIRPath -> SQL expressions, one function per syntax node and one per FHIRPath function.
+
+An expression compiles to an `Expr`: SQL text plus what it holds. `type == "node"` means JSON
+nodes of the resource (`many` tells a node list from a single node); any other type is a
+typed SQL scalar (string, integer, decimal, boolean, date, dateTime, time), NULL when empty.
+What views cannot use is refused here with a `BadRequest` naming the path and the reason,
+never compiled into something that gives a wrong answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from campus.errors import BadRequest
+from campus.views.definition import Constant
+from campus.views.dialects.base import Dialect
+from campus.views.fhirpath import ast
+from campus.views.resources import COMPLEX_TYPES, PRIMITIVE_TYPES, RESOURCE_TYPES
+
+NUMERIC = ("integer", "decimal")
+TEXTUAL = ("string", "date", "dateTime", "time")
+
+
+@dataclass(frozen=True)
+class Expr:
+    sql: str
+    type: str = "node"  # "node" or a FHIRPath primitive type
+    many: bool = False  # a node list (only with type "node")
+    hint: str | None = None  # the known FHIRPath type of the nodes, from ofType()
+
+    @property
+    def known(self) -> str | None:
+        return self.type if self.type != "node" else self.hint
+
+
+@dataclass(frozen=True)
+class Scope:
+    focus: Expr  # $this: one node
+    row_index: str  # SQL integer of %rowIndex
+    at_root: bool  # the focus is the resource itself
+
+
+class ExpressionCompiler:
+    """Compiles the FHIRPath expressions of one view for one dialect."""
+
+    def __init__(self, dialect: Dialect, resource: str, constants: dict[str, Constant]):
+        self.d = dialect
+        self.resource = resource
+        self.constants = constants
+        self._counter = 0
+        self.where = "$"
+        self.text = ""
+
+    # --- helpers ------------------------------------------------------------------------------
+    def fresh(self) -> str:
+        self._counter += 1
+        return f"v_{self._counter}"
+
+    def fail(self, message: str, node: ast.Node | None = None) -> BadRequest:
+        at = f" at character {node.pos + 1}" if node is not None else ""
+        return BadRequest(
+            f"{message} (in {self.text!r}{at})", code="invalid_view", where=self.where
+        )
+
+    def compile(self, tree: ast.Node, scope: Scope, *, where: str, text: str) -> Expr:
+        self.where, self.text = where, text
+        return self.expr(tree, scope)
+
+    def expr(self, node: ast.Node, scope: Scope) -> Expr:
+        handler = self._HANDLERS.get(type(node))
+        if handler is None:  # pragma: no cover - every node class has a handler
+            raise self.fail(f"unsupported syntax {type(node).__name__}", node)
+        return handler(self, node, scope)
+
+    def as_list(self, e: Expr) -> str:
+        """A node list from any value."""
+        if e.many:
+            return e.sql
+        node = e.sql if e.type == "node" else self.d.to_node(e.sql, e.type)
+        if node == "NULL":
+            return self.d.empty_nodes()
+        var = self.fresh()
+        return self.d.let(
+            node,
+            var,
+            f"CASE WHEN {var} IS NULL THEN {self.d.empty_nodes()} ELSE {self.d.array([var])} END",
+        )
+
+    def single(self, e: Expr, what: str) -> Expr:
+        """At most one value: a node list of more than one item fails the query."""
+        if not e.many:
+            return e
+        var = self.fresh()
+        message = (
+            f"{what} {self.text!r} returned more than one value "
+            "(use first(), an index or a where() to choose one)"
+        )
+        body = (
+            f"CASE WHEN {self.d.size(var)} > 1 THEN {self.d.raise_error(message)} "
+            f"ELSE {self.d.element(var, '0')} END"
+        )
+        return Expr(self.d.let(e.sql, var, body), "node", False, e.hint)
+
+    def typed(self, e: Expr, want: str, what: str) -> str:
+        """A typed SQL scalar of FHIRPath type `want`."""
+        if e.type == "node":
+            one = self.single(e, what)
+            return self.d.node_to(
+                one.sql, want, f"{what} {self.text!r} is not a {want} (at {self.where})"
+            )
+        if e.type == want:
+            return e.sql
+        if want in NUMERIC and e.type in NUMERIC:
+            return self.d.cast(e.sql, want)
+        if want in TEXTUAL and e.type in TEXTUAL:
+            return e.sql
+        if want == "string":
+            return self.d.cast(e.sql, "string")
+        raise self.fail(f"{what} is a {e.type} where a {want} is needed")
+
+    def boolean(self, e: Expr, what: str) -> str:
+        if e.type not in ("node", "boolean"):
+            raise self.fail(f"{what} is a {e.type}, not a boolean")
+        return self.typed(e, "boolean", what)
+
+    def _const_integer(self, node: ast.Node, scope: Scope) -> str:
+        e = self.expr(node, scope)
+        if e.type != "integer":
+            raise self.fail("an index must be an integer", node)
+        return e.sql
+
+    # --- terms --------------------------------------------------------------------------------
+    def literal(self, node: ast.Literal, scope: Scope) -> Expr:
+        if node.type == "empty":
+            return Expr(self.d.empty_nodes(), "node", True)
+        if node.type == "string":
+            return Expr(self.d.string(str(node.value)), "string")
+        if node.type == "integer":
+            return Expr(self.d.integer(int(node.value)), "integer")  # type: ignore[call-overload]
+        if node.type == "decimal":
+            return Expr(self.d.decimal(node.value), "decimal")
+        if node.type == "boolean":
+            return Expr(self.d.boolean(bool(node.value)), "boolean")
+        return Expr(self.d.string(str(node.value)), node.type)  # date, dateTime, time
+
+    def variable(self, node: ast.Variable, scope: Scope) -> Expr:
+        if not node.env:
+            if node.name == "this":
+                return scope.focus
+            raise self.fail(f"${node.name} is not supported in views", node)
+        if node.name == "rowIndex":
+            return Expr(scope.row_index, "integer")
+        if node.name in ("resource", "rootResource", "context"):
+            raise self.fail(f"%{node.name} is not supported in views", node)
+        constant = self.constants.get(node.name)
+        if constant is None:
+            known = ", ".join(f"%{n}" for n in self.constants) or "none"
+            raise self.fail(f"undefined constant %{node.name} (defined: {known})", node)
+        value = constant.value
+        if constant.type == "integer":
+            return Expr(self.d.integer(int(value)), "integer")
+        if constant.type == "decimal":
+            return Expr(self.d.decimal(Decimal(str(value))), "decimal")
+        if constant.type == "boolean":
+            return Expr(self.d.boolean(bool(value)), "boolean")
+        return Expr(self.d.string(str(value)), constant.type)
+
+    def member(self, node: ast.Member, scope: Scope) -> Expr:
+        if node.target is None:
+            if scope.at_root and node.name == self.resource:
+                return scope.focus
+            if node.name[:1].isupper() and node.name in RESOURCE_TYPES:
+                raise self.fail(
+                    f"the view is on {self.resource}, so a path cannot start with {node.name}",
+                    node,
+                )
+            base = scope.focus
+        else:
+            base = self.expr(node.target, scope)
+        return self.navigate(base, node.name, node)
+
+    def navigate(self, base: Expr, name: str, node: ast.Node) -> Expr:
+        if base.type != "node":
+            raise self.fail(f"cannot read element {name!r} of a {base.type} value", node)
+        if base.hint in PRIMITIVE_TYPES.values() and name not in ("id", "extension"):
+            raise self.fail(f"a {base.hint} has no element {name!r}", node)
+        if not base.many:
+            return Expr(self.d.children(base.sql, name, self.fresh(), self.fresh()), "node", True)
+        var = self.fresh()
+        inner = self.d.children(var, name, self.fresh(), self.fresh())
+        return Expr(self.d.flatten(self.d.transform(base.sql, [var], inner)), "node", True)
+
+    def index(self, node: ast.Index, scope: Scope) -> Expr:
+        base = self.expr(node.target, scope)
+        position = self._const_integer(node.index, scope)
+        if base.type != "node":
+            return Expr(f"CASE WHEN {position} = 0 THEN {base.sql} END", base.type)
+        return Expr(self.d.element(self.as_list(base), position), "node", False, base.hint)
+
+    # --- operators ----------------------------------------------------------------------------
+    def unary(self, node: ast.Unary, scope: Scope) -> Expr:
+        operand = self.expr(node.operand, scope)
+        kind = operand.known if operand.known in NUMERIC else "decimal"
+        value = self.typed(operand, kind, "the operand of unary minus")
+        return Expr(f"(-{value})" if node.op == "-" else value, kind)
+
+    def binary(self, node: ast.Binary, scope: Scope) -> Expr:
+        op = node.op
+        if op in ("and", "or", "xor", "implies"):
+            left = self.boolean(self.expr(node.left, scope), f"the left side of '{op}'")
+            right = self.boolean(self.expr(node.right, scope), f"the right side of '{op}'")
+            sql = {
+                "and": f"({left} AND {right})",
+                "or": f"({left} OR {right})",
+                "xor": f"({left} <> {right})",
+                "implies": f"((NOT {left}) OR {right})",
+            }[op]
+            return Expr(sql, "boolean")
+        if op in ("=", "!=", "<", "<=", ">", ">="):
+            return self.compare(node, scope)
+        if op in ("~", "!~"):
+            return self.equivalent(node, scope)
+        if op in ("in", "contains"):
+            return self.membership(node, scope)
+        if op == "&":
+            left = self.typed(self.expr(node.left, scope), "string", "the left side of '&'")
+            right = self.typed(self.expr(node.right, scope), "string", "the right side of '&'")
+            return Expr(f"(coalesce({left}, '') || coalesce({right}, ''))", "string")
+        if op in ("+", "-", "*", "/", "div", "mod"):
+            return self.arithmetic(node, scope)
+        raise self.fail(f"the operator '{op}' is not supported in views", node)
+
+    def _operands(self, node: ast.Binary, scope: Scope) -> tuple[Expr, Expr, str | None]:
+        left = self.expr(node.left, scope)
+        right = self.expr(node.right, scope)
+        kinds = {left.known, right.known} - {None}
+        if not kinds:
+            kind = None
+        elif kinds <= set(NUMERIC):
+            kind = "integer" if kinds == {"integer"} else "decimal"
+        elif "boolean" in kinds:
+            kind = "boolean"
+        else:
+            kind = "string"
+        return left, right, kind
+
+    def compare(self, node: ast.Binary, scope: Scope) -> Expr:
+        left, right, kind = self._operands(node, scope)
+        op = "<>" if node.op == "!=" else node.op
+        side = f"a side of '{node.op}'"
+        if kind is None:
+            a = self.single(left, side).sql
+            b = self.single(right, side).sql
+            return Expr(f"({self.d.node_compare(a, op, b)})", "boolean")
+        a = self.typed(left, kind, side)
+        b = self.typed(right, kind, side)
+        return Expr(f"({a} {op} {b})", "boolean")
+
+    def equivalent(self, node: ast.Binary, scope: Scope) -> Expr:
+        left, right, kind = self._operands(node, scope)
+        kind = kind or "string"
+        a = self.typed(left, kind, "a side of '~'")
+        b = self.typed(right, kind, "a side of '~'")
+        if kind == "string":
+            a, b = self.d.lower(f"trim({a})"), self.d.lower(f"trim({b})")
+        sql = f"coalesce({a} = {b}, {a} IS NULL AND {b} IS NULL)"
+        return Expr(f"({sql})" if node.op == "~" else f"(NOT {sql})", "boolean")
+
+    def membership(self, node: ast.Binary, scope: Scope) -> Expr:
+        item_node, list_node = (
+            (node.left, node.right) if node.op == "in" else (node.right, node.left)
+        )
+        item = self.expr(item_node, scope)
+        items = self.expr(list_node, scope)
+        kind = item.known or items.known or "string"
+        needle = self.typed(item, kind, f"the item of '{node.op}'")
+        var = self.fresh()
+        each = self.d.node_to(var, kind, f"an item of {self.text!r} is not a {kind}")
+        if items.type != "node":
+            return Expr(f"({needle} = {items.sql})", "boolean")
+        found = self.d.size(self.d.filter(self.as_list(items), var, f"{each} = {needle}"))
+        return Expr(f"(CASE WHEN {needle} IS NULL THEN NULL ELSE {found} > 0 END)", "boolean")
+
+    def arithmetic(self, node: ast.Binary, scope: Scope) -> Expr:
+        left, right, kind = self._operands(node, scope)
+        side = f"a side of '{node.op}'"
+        if node.op == "+" and kind == "string":
+            a, b = self.typed(left, "string", side), self.typed(right, "string", side)
+            return Expr(f"({a} || {b})", "string")
+        if kind not in (None, *NUMERIC):
+            raise self.fail(f"'{node.op}' needs numbers, not {kind} values", node)
+        kind = kind or "decimal"
+        if node.op == "/":
+            kind = "decimal"
+        if node.op in ("div", "mod") and kind != "integer":
+            kind = "integer" if kind is None else kind
+        a, b = self.typed(left, kind, side), self.typed(right, kind, side)
+        if node.op == "/":
+            return Expr(f"(CASE WHEN {b} <> 0 THEN {a} / {b} END)", "decimal")
+        if node.op == "div":
+            return Expr(
+                f"(CASE WHEN {b} <> 0 THEN CAST(floor({a} / {b}) AS BIGINT) END)", "integer"
+            )
+        if node.op == "mod":
+            return Expr(f"(CASE WHEN {b} <> 0 THEN {a} % {b} END)", kind)
+        return Expr(f"({a} {node.op} {b})", kind)
+
+    def type_test(self, node: ast.TypeTest, scope: Scope) -> Expr:
+        call = ast.Call(
+            node.pos, node.operand, "ofType", (ast.Member(node.pos, None, node.type_name),)
+        )
+        result = self.of_type(call, scope)
+        if node.op == "as":
+            return result
+        exists = self.d.size(self.as_list(result)) + " > 0"
+        return Expr(f"({exists})", "boolean")
+
+    # --- functions ----------------------------------------------------------------------------
+    def call(self, node: ast.Call, scope: Scope) -> Expr:
+        handler = self._FUNCTIONS.get(node.name)
+        if handler is None:
+            supported = ", ".join(f"{n}()" for n in sorted(self._FUNCTIONS))
+            raise self.fail(
+                f"the function {node.name}() is not supported in views (supported: {supported})",
+                node,
+            )
+        arity = self._ARITY[node.name]
+        if not arity[0] <= len(node.args) <= arity[1]:
+            raise self.fail(
+                f"{node.name}() takes {arity[0]} to {arity[1]} arguments, not {len(node.args)}",
+                node,
+            )
+        return handler(self, node, scope)
+
+    def _base(self, node: ast.Call, scope: Scope) -> Expr:
+        return scope.focus if node.target is None else self.expr(node.target, scope)
+
+    def _lambda_scope(self, scope: Scope, var: str) -> Scope:
+        return Scope(Expr(var, "node"), scope.row_index, False)
+
+    def fn_where(self, node: ast.Call, scope: Scope) -> Expr:
+        base = self._base(node, scope)
+        var = self.fresh()
+        criterion = self.expr(node.args[0], self._lambda_scope(scope, var))
+        test = self.boolean(criterion, "the criterion of where()")
+        return Expr(
+            self.d.filter(self.as_list(base), var, f"coalesce({test}, FALSE)"),
+            "node",
+            True,
+            base.hint,
+        )
+
+    def fn_exists(self, node: ast.Call, scope: Scope) -> Expr:
+        base = self.fn_where(node, scope) if node.args else self._base(node, scope)
+        if base.many:
+            return Expr(f"({self.d.size(base.sql)} > 0)", "boolean")
+        return Expr(f"({base.sql} IS NOT NULL)", "boolean")
+
+    def fn_empty(self, node: ast.Call, scope: Scope) -> Expr:
+        return Expr(f"(NOT {self.fn_exists(node, scope).sql})", "boolean")
+
+    def fn_first(self, node: ast.Call, scope: Scope) -> Expr:
+        base = self._base(node, scope)
+        if not base.many:
+            return base
+        return Expr(self.d.element(base.sql, "0"), "node", False, base.hint)
+
+    def fn_last(self, node: ast.Call, scope: Scope) -> Expr:
+        base = self._base(node, scope)
+        if not base.many:
+            return base
+        return Expr(self.d.last(base.sql), "node", False, base.hint)
+
+    def fn_count(self, node: ast.Call, scope: Scope) -> Expr:
+        base = self._base(node, scope)
+        if base.many:
+            return Expr(self.d.size(base.sql), "integer")
+        return Expr(f"(CASE WHEN {base.sql} IS NULL THEN 0 ELSE 1 END)", "integer")
+
+    def fn_not(self, node: ast.Call, scope: Scope) -> Expr:
+        value = self.boolean(self._base(node, scope), "the input of not()")
+        return Expr(f"(NOT {value})", "boolean")
+
+    def _type_argument(self, node: ast.Call) -> str:
+        argument = node.args[0]
+        if not isinstance(argument, ast.Member) or argument.target is not None:
+            raise self.fail(f"{node.name}() needs a type name such as string or Quantity", node)
+        name = argument.name
+        if name.startswith("FHIR."):
+            name = name[5:]
+        if name.startswith("System."):
+            name = name[7:].lower()
+        return name
+
+    def of_type(self, node: ast.Call, scope: Scope) -> Expr:
+        type_name = self._type_argument(node)
+        known = type_name in PRIMITIVE_TYPES or type_name in COMPLEX_TYPES
+        if not known and type_name not in RESOURCE_TYPES:
+            raise self.fail(f"unknown type {type_name!r} in {node.name}()", node)
+        hint = PRIMITIVE_TYPES.get(type_name)
+        target = node.target
+        if isinstance(target, ast.Member) and known:
+            # A choice element: value.ofType(Quantity) is the JSON element valueQuantity.
+            choice = ast.Member(
+                target.pos, target.target, target.name + type_name[0].upper() + type_name[1:]
+            )
+            result = self.expr(choice, scope)
+            return replace(result, hint=hint)
+        base = self._base(node, scope)
+        var = self.fresh()
+        if type_name in RESOURCE_TYPES:
+            resource_type = self.d.node_to(
+                self.d.element(
+                    self.d.children(var, "resourceType", self.fresh(), self.fresh()), "0"
+                ),
+                "string",
+                "resourceType",
+            )
+            test = f"coalesce({resource_type} = {self.d.string(type_name)}, FALSE)"
+        elif hint in ("string", "date", "dateTime", "time"):
+            test = self.d.node_kind_is(var, "string")
+        elif hint in ("integer", "decimal", "boolean"):
+            test = self.d.node_kind_is(var, hint if hint != "decimal" else "number")
+        else:
+            test = self.d.node_kind_is(var, "object")
+        return Expr(self.d.filter(self.as_list(base), var, test), "node", True, hint)
+
+    def fn_extension(self, node: ast.Call, scope: Scope) -> Expr:
+        url = self.expr(node.args[0], scope)
+        if url.type != "string":
+            raise self.fail("extension() needs a URL string", node)
+        base = self._base(node, scope)
+        extensions = self.navigate(base, "extension", node)
+        var = self.fresh()
+        url_of = self.d.node_to(
+            self.d.element(self.d.children(var, "url", self.fresh(), self.fresh()), "0"),
+            "string",
+            "extension url",
+        )
+        return Expr(
+            self.d.filter(extensions.sql, var, f"coalesce({url_of} = {url.sql}, FALSE)"),
+            "node",
+            True,
+        )
+
+    def fn_join(self, node: ast.Call, scope: Scope) -> Expr:
+        separator = self.expr(node.args[0], scope) if node.args else Expr("''", "string")
+        if separator.type != "string":
+            raise self.fail("join() needs a string separator", node)
+        base = self._base(node, scope)
+        if base.type != "node":
+            return Expr(f"coalesce({self.typed(base, 'string', 'join')}, '')", "string")
+        var = self.fresh()
+        strings = self.d.transform(self.as_list(base), [var], self.d.node_to(var, "string", "join"))
+        return Expr(self.d.join(strings, separator.sql), "string")
+
+    def fn_get_resource_key(self, node: ast.Call, scope: Scope) -> Expr:
+        if node.target is not None or not scope.at_root:
+            raise self.fail("getResourceKey() applies to the resource itself", node)
+        key = self.navigate(scope.focus, "id", node)
+        return Expr(self.typed(key, "string", "the resource id"), "string")
+
+    def fn_get_reference_key(self, node: ast.Call, scope: Scope) -> Expr:
+        wanted = self._type_argument(node) if node.args else None
+        if wanted is not None and wanted not in RESOURCE_TYPES:
+            raise self.fail(f"{wanted!r} is not a resource type", node)
+        base = self._base(node, scope)
+        var = self.fresh()
+        reference = self.d.node_to(
+            self.d.element(self.d.children(var, "reference", self.fresh(), self.fresh()), "0"),
+            "string",
+            "Reference.reference",
+        )
+        pattern = r"([A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[^/]+)?$"
+        urn = r"^urn:(uuid|oid):(.+)$"
+        kind = self.d.regexp_extract(reference, pattern, 1)
+        key = self.d.regexp_extract(reference, pattern, 2)
+        urn_key = self.d.regexp_extract(reference, urn, 2)
+        if wanted is None:
+            value = f"coalesce({key}, {urn_key})"
+        else:
+            value = f"CASE WHEN {kind} = {self.d.string(wanted)} THEN {key} END"
+        keys = self.d.transform(self.as_list(base), [var], self.d.to_node(value, "string"))
+        var2 = self.fresh()
+        return Expr(self.d.filter(keys, var2, f"{var2} IS NOT NULL"), "node", True, "string")
+
+    def fn_boundary(self, node: ast.Call, scope: Scope) -> Expr:
+        high = node.name == "highBoundary"
+        base = self.single(self._base(node, scope), f"the input of {node.name}()")
+        kind = base.known
+        if kind in NUMERIC:
+            return self._decimal_boundary(base, high)
+        if kind == "date":
+            return self._date_boundary(self.typed(base, "date", "the date"), high)
+        if kind == "dateTime":
+            return self._datetime_boundary(self.typed(base, "dateTime", "the dateTime"), high)
+        if kind == "time":
+            return self._time_boundary(self.typed(base, "time", "the time"), high)
+        if kind is not None:
+            raise self.fail(f"{node.name}() needs a decimal, date, dateTime or time", node)
+        # A node of unknown type: choose by its JSON shape when the query runs.
+        var = self.fresh()
+        one = Expr(var, "node")
+        text = self.d.node_to(var, "string", "boundary")
+        number = self.d.to_node(self._decimal_boundary(one, high).sql, "decimal")
+        date = self.d.to_node(self._date_boundary(text, high).sql, "date")
+        date_time = self.d.to_node(self._datetime_boundary(text, high).sql, "dateTime")
+        time = self.d.to_node(self._time_boundary(text, high).sql, "time")
+        body = (
+            f"CASE WHEN {self.d.node_kind_is(var, 'number')} THEN {number} "
+            f"WHEN NOT {self.d.node_kind_is(var, 'string')} THEN NULL "
+            f"WHEN {self.d.regexp_extract(text, r'^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$', 1)} "
+            f"IS NOT NULL THEN {date} "
+            f"WHEN {self.d.regexp_extract(text, r'^([0-9]{4}-[0-9]{2}-[0-9]{2}T.*)$', 1)} "
+            f"IS NOT NULL THEN {date_time} "
+            f"WHEN {self.d.regexp_extract(text, r'^([0-9]{2}(:[0-9]{2}.*)?)$', 1)} "
+            f"IS NOT NULL THEN {time} END"
+        )
+        return Expr(self.d.let(base.sql, var, body), "node")
+
+    def _decimal_boundary(self, base: Expr, high: bool) -> Expr:
+        if base.type != "node":
+            value = self.typed(base, "decimal", "the number")
+            return Expr(f"({value} {'+' if high else '-'} 0.5)", "decimal")
+        value = self.d.node_to(
+            base.sql, "decimal", "lowBoundary/highBoundary input is not a number"
+        )
+        scale = self.d.decimal_scale(base.sql)
+        half = f"(0.5 / power(10, {scale}))"
+        step = f"power(10, {scale} + 1)"
+        return Expr(
+            f"(round(({value} {'+' if high else '-'} {half}) * {step}) / {step})", "decimal"
+        )
+
+    def _date_boundary(self, text: str, high: bool) -> Expr:
+        if not high:
+            return Expr(
+                f"CASE length({text}) WHEN 4 THEN {text} || '-01-01' "
+                f"WHEN 7 THEN {text} || '-01' ELSE {text} END",
+                "date",
+            )
+        month_end = (
+            f"CASE WHEN substr({text}, 6, 2) IN ('04', '06', '09', '11') THEN '30' "
+            f"WHEN substr({text}, 6, 2) = '02' THEN "
+            f"(CASE WHEN CAST(substr({text}, 1, 4) AS INT) % 4 = 0 AND "
+            f"(CAST(substr({text}, 1, 4) AS INT) % 100 <> 0 OR "
+            f"CAST(substr({text}, 1, 4) AS INT) % 400 = 0) THEN '29' ELSE '28' END) "
+            f"ELSE '31' END"
+        )
+        return Expr(
+            f"CASE length({text}) WHEN 4 THEN {text} || '-12-31' "
+            f"WHEN 7 THEN {text} || '-' || {month_end} ELSE {text} END",
+            "date",
+        )
+
+    def _datetime_boundary(self, text: str, high: bool) -> Expr:
+        date_part = f"substr({text}, 1, 10)"
+        day = self._date_boundary(f"({text})", high).sql
+        zone = "'-12:00'" if high else "'+14:00'"
+        fill = "'23:59:59.999'" if high else "'00:00:00.000'"
+        sql = (
+            f"CASE WHEN length({text}) <= 10 THEN ({day}) || 'T' || {fill} || {zone} "
+            f"ELSE {date_part} || 'T' || {self._time_fill(f'substr({text}, 12)', high)} END"
+        )
+        return Expr(sql, "dateTime")
+
+    def _time_fill(self, text: str, high: bool) -> str:
+        # Time with an optional zone; fill missing seconds and milliseconds.
+        clock = self.d.regexp_extract(text, r"^([0-9:.]+)", 1)
+        zone = f"coalesce({self.d.regexp_extract(text, r'(Z|[+-][0-9]{2}:[0-9]{2})$', 1)}, '')"
+        seconds = "'59.999'" if high else "'00.000'"
+        millis = "'999'" if high else "'000'"
+        filled = (
+            f"CASE length({clock}) WHEN 5 THEN {clock} || ':' || {seconds} "
+            f"WHEN 8 THEN {clock} || '.' || {millis} ELSE {clock} END"
+        )
+        return f"({filled}) || {zone}"
+
+    def _time_boundary(self, text: str, high: bool) -> Expr:
+        return Expr(self._time_fill(text, high), "time")
+
+    _FUNCTIONS: dict[str, Callable[[ExpressionCompiler, ast.Call, Scope], Expr]] = {}
+    _ARITY: dict[str, tuple[int, int]] = {}
+    _HANDLERS: dict[type, Callable] = {}
+
+
+ExpressionCompiler._FUNCTIONS.update(
+    {
+        "where": ExpressionCompiler.fn_where,
+        "exists": ExpressionCompiler.fn_exists,
+        "empty": ExpressionCompiler.fn_empty,
+        "first": ExpressionCompiler.fn_first,
+        "last": ExpressionCompiler.fn_last,
+        "count": ExpressionCompiler.fn_count,
+        "not": ExpressionCompiler.fn_not,
+        "ofType": ExpressionCompiler.of_type,
+        "extension": ExpressionCompiler.fn_extension,
+        "join": ExpressionCompiler.fn_join,
+        "getResourceKey": ExpressionCompiler.fn_get_resource_key,
+        "getReferenceKey": ExpressionCompiler.fn_get_reference_key,
+        "lowBoundary": ExpressionCompiler.fn_boundary,
+        "highBoundary": ExpressionCompiler.fn_boundary,
+    }
+)
+ExpressionCompiler._ARITY.update(
+    {
+        "where": (1, 1),
+        "exists": (0, 1),
+        "empty": (0, 0),
+        "first": (0, 0),
+        "last": (0, 0),
+        "count": (0, 0),
+        "not": (0, 0),
+        "ofType": (1, 1),
+        "extension": (1, 1),
+        "join": (0, 1),
+        "getResourceKey": (0, 0),
+        "getReferenceKey": (0, 1),
+        "lowBoundary": (0, 1),
+        "highBoundary": (0, 1),
+    }
+)
+ExpressionCompiler._HANDLERS.update(
+    {
+        ast.Literal: ExpressionCompiler.literal,
+        ast.Variable: ExpressionCompiler.variable,
+        ast.Member: ExpressionCompiler.member,
+        ast.Call: ExpressionCompiler.call,
+        ast.Index: ExpressionCompiler.index,
+        ast.Unary: ExpressionCompiler.unary,
+        ast.Binary: ExpressionCompiler.binary,
+        ast.TypeTest: ExpressionCompiler.type_test,
+    }
+)

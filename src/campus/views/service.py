@@ -1,0 +1,207 @@
+"""Views (SQL on FHIR v2): validate, compile to SQL, run. The one way in for CLI, API, pages.
+
+Stable contract for the analysis engine:
+
+- `validate(view) -> ViewDefinition` raises `BadRequest` with `where` = the JSON path.
+- `compile_sql(view, tables=..., dialect=...) -> str`: one SELECT returning the view's
+  columns under their declared names, over `tables[view.resource]`, a SQL table expression
+  exposing a `resource` JSON text column.
+- `run(view, source, engine=..., fmt=..., output=...)` streams the rows into a file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from campus.errors import BadRequest, NotFound, TooLarge
+from campus.views.compiler import CompiledView, compile_view
+from campus.views.definition import ViewDefinition, parse_view
+from campus.views.dialects import DIALECTS
+from campus.views.engines import FORMATS, DuckDBEngine, SparkEngine
+from campus.views.sources import Source
+
+log = logging.getLogger(__name__)
+
+MAX_VIEW_BYTES = 1_000_000
+ENGINES = ("duckdb", "spark")
+PREVIEW_ROWS = 50
+
+
+def load_json(text: str | bytes, *, name: str = "the view") -> Any:
+    """Parse JSON text, saying where it is broken."""
+    if len(text) > MAX_VIEW_BYTES:
+        raise TooLarge(
+            f"{name} is larger than {MAX_VIEW_BYTES // 1000} kB", code="view_too_large", where="$"
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadRequest(
+            f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
+            code="invalid_json",
+            where="$",
+        ) from None
+
+
+def read_view_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise NotFound(f"no such view file: {path}", code="file_not_found", where=str(path))
+    if path.stat().st_size > MAX_VIEW_BYTES:
+        raise TooLarge(
+            f"{path.name} is larger than {MAX_VIEW_BYTES // 1000} kB",
+            code="view_too_large",
+            where="$",
+        )
+    return load_json(path.read_bytes(), name=path.name)
+
+
+def validate(view: Any) -> ViewDefinition:
+    """Check a view completely (structure, FHIRPath, types) before anything runs."""
+    definition = parse_view(view)
+    for dialect in DIALECTS:
+        compile_view(definition, "__table", dialect)
+    return definition
+
+
+def compile_view_for(view: Any, table: str, dialect: str = "duckdb") -> CompiledView:
+    if dialect not in DIALECTS:
+        raise BadRequest(
+            f"unknown dialect {dialect!r} (known: {', '.join(DIALECTS)})", where="dialect"
+        )
+    definition = view if isinstance(view, ViewDefinition) else parse_view(view)
+    return compile_view(definition, table, dialect)
+
+
+def compile_sql(view: Any, *, tables: Mapping[str, str], dialect: str = "duckdb") -> str:
+    """One SELECT giving the view's rows over `tables[resource]` (a SQL table expression)."""
+    definition = view if isinstance(view, ViewDefinition) else parse_view(view)
+    table = tables.get(definition.resource)
+    if table is None:
+        raise BadRequest(
+            f"no table given for {definition.resource}, the resource of the view",
+            code="no_table",
+            where="$.resource",
+        )
+    return compile_view_for(definition, table, dialect).sql
+
+
+def open_engine(source: Source, engine: str = "duckdb", *, spark_url: str | None = None):
+    if engine == "duckdb":
+        return DuckDBEngine(source)
+    if engine == "spark":
+        return SparkEngine(source, url=spark_url)
+    raise BadRequest(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})", where="engine")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    rows: int
+    columns: list[str]
+    output: Path | None
+
+
+def _prepare(view: Any, engine_obj: Any) -> CompiledView:
+    definition = view if isinstance(view, ViewDefinition) else validate(view)
+    dialect = "spark" if engine_obj.name == "spark" else "duckdb"
+    return compile_view(definition, engine_obj.table(definition.resource), dialect)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise BadRequest(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", where="format")
+
+
+def run(
+    view: Any,
+    source: Source,
+    *,
+    engine: str = "duckdb",
+    fmt: str = "csv",
+    output: Path,
+    spark_url: str | None = None,
+) -> RunResult:
+    """Run a view and write its rows to `output` (complete, or not at all)."""
+    _check_format(fmt)
+    runner = open_engine(source, engine, spark_url=spark_url)
+    try:
+        compiled = _prepare(view, runner)
+        count = runner.write(compiled, fmt, output)
+    finally:
+        runner.close()
+    log.info("view run: %s rows on %s (%s)", count, engine, source.label)
+    return RunResult(count, [c.name for c in compiled.columns], output)
+
+
+def run_to_stream(
+    view: Any,
+    source: Source,
+    out: IO[bytes],
+    *,
+    engine: str = "duckdb",
+    fmt: str = "csv",
+    spark_url: str | None = None,
+) -> RunResult:
+    """Run a view and stream csv or ndjson rows to a byte stream, batch by batch."""
+    _check_format(fmt)
+    if fmt == "parquet":
+        raise BadRequest("Parquet output needs a file: give --output", where="output")
+    runner = open_engine(source, engine, spark_url=spark_url)
+    try:
+        compiled = _prepare(view, runner)
+        count = runner.stream(compiled, fmt, out)
+    finally:
+        runner.close()
+    return RunResult(count, [c.name for c in compiled.columns], None)
+
+
+def preview(view: Any, source: Source, *, limit: int = PREVIEW_ROWS) -> dict[str, Any]:
+    """The first rows of a view on DuckDB (the dummy twin, or files), with its SQL."""
+    definition = validate(view)
+    runner = DuckDBEngine(source)
+    try:
+        compiled = compile_view(definition, runner.table(definition.resource), "duckdb")
+        rows = runner.rows(compiled, limit=limit)
+    finally:
+        runner.close()
+    return {
+        "columns": [
+            {"name": c.name, "type": c.fhir_type or c.type, "collection": c.collection}
+            for c in compiled.columns
+        ],
+        "rows": rows,
+        "limit": limit,
+    }
+
+
+def describe(view: Any, dialect: str = "duckdb", table: str | None = None) -> dict[str, Any]:
+    """The view's checked columns and its SQL over a placeholder table."""
+    definition = validate(view)
+    compiled = compile_view_for(
+        definition, table or f"{definition.resource.lower()}_table", dialect
+    )
+    return {
+        "resource": definition.resource,
+        "name": definition.name,
+        "dialect": dialect,
+        "columns": [
+            {"name": c.name, "type": c.fhir_type or c.type, "collection": c.collection}
+            for c in compiled.columns
+        ],
+        "sql": compiled.sql,
+    }
+
+
+def library() -> dict[str, dict[str, Any]]:
+    """The example views shipped with Campus, by file stem."""
+    folder = resources.files("campus.views") / "library"
+    views = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            views[entry.name[:-5]] = json.loads(entry.read_text(encoding="utf-8"))
+    return views
