@@ -490,14 +490,11 @@ def report_submit(
             error=_message(error),
             status=error.status,
         )
-    return _proposal_page(
-        request,
-        session,
-        actor,
-        consultation_id,
-        proposal_id,
-        notice=_("Thank you: your report was sent to the moderators."),
-    )
+    notice = _("Thank you: your report was sent to the moderators.")
+    if target_type == "proposal":
+        # The proposal may now be hidden pending a decision: back to its consultation.
+        return _consultation_page(request, session, actor, consultation_id, notice=notice)
+    return _proposal_page(request, session, actor, consultation_id, proposal_id, notice=notice)
 
 
 # --- results --------------------------------------------------------------------------------

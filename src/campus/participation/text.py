@@ -17,6 +17,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 RAW_FACTOR = 3  # raw input may be this many times the limit (markup) before it is refused
 _TAG = re.compile(r"<[^>]*>")
+_LOOKS_LIKE_MARKUP = re.compile(r"<[A-Za-z/!]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _CONTROL = {"Cc", "Cf"}
 
@@ -90,7 +91,7 @@ def rich(value: str | None, *, field: str, minimum: int, maximum: int) -> str:
             code="too_long",
             where=field,
         )
-    source = raw if "<" in raw else _paragraphs(raw)
+    source = raw if _LOOKS_LIKE_MARKUP.search(raw) else _paragraphs(raw)
     cleaned = nh3.clean(
         source,
         tags=ALLOWED_TAGS,

@@ -42,3 +42,8 @@ def test_titles_are_one_line_plain_text_without_controls():
 def test_excerpt_cuts_on_visible_text():
     assert text.excerpt("<p>" + "word " * 100 + "</p>", 20).endswith("…")
     assert len(text.excerpt("<p>" + "word " * 100 + "</p>", 20)) == 20
+
+
+def test_a_lone_less_than_sign_stays_plain_text():
+    cleaned = text.rich("a < b\nand c > d", field="body", minimum=1, maximum=100)
+    assert cleaned == "<p>a &lt; b<br>and c &gt; d</p>"
