@@ -13,6 +13,7 @@ DEMO_PASSWORD = "campus-demo-2026"  # noqa: S105 - documented demo password, dev
 DEMO_ACCOUNTS: list[tuple[str, str, list[str]]] = [
     ("admin@campus.example", "Camille Admin", [Role.STAFF]),
     ("membre@campus.example", "Marie Membre", [Role.MEMBER]),
+    ("dirigeante@startup.example", "Diane Dirigeante", [Role.MEMBER]),
     ("chercheuse@campus.example", "Claire Chercheuse", [Role.RESEARCHER, Role.MEMBER]),
     ("steward@hopital.example", "Hugo Steward", [Role.DATA_STEWARD]),
     ("ethique1@campus.example", "Élise Éthique", [Role.ETHICS_REVIEWER]),
@@ -58,6 +59,7 @@ def load_demo(settings: Settings, *, reset: bool = True) -> list[tuple[str, str]
 
 def demo_loaders() -> list:
     """Each capability's demo loader, called in order after the accounts exist."""
+    from campus.ecosystem import demo_data as ecosystem_demo
     from campus.participation import demo as participation_demo
 
-    return [participation_demo.load]
+    return [ecosystem_demo.load, participation_demo.load]

@@ -1,0 +1,561 @@
+"""A realistic, fictitious French campus generated deterministically from a seed.
+
+About 150 organisations of every kind, 1,600 people with competences and memberships (each
+with an account that has no password: they cannot sign in, but events and programmes can
+register them), and a year of impact records. A few demo accounts with the documented demo
+password are linked to organisations so the pages can be tried. The same seed and reference
+date give the same campus. Events, trainings and programmes pick organisations and people
+with `pick_organisations` and `pick_people`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campus.audit import service as audit
+from campus.auth import service as auth
+from campus.auth.actor import SYSTEM
+from campus.auth.models import Account, RoleGrant
+from campus.auth.roles import Role, ScopeType
+from campus.db.base import new_id
+from campus.db.engine import Database
+from campus.ecosystem.directory import search, service
+from campus.ecosystem.directory.models import (
+    Membership,
+    Organisation,
+    OrganisationKind,
+    OrgRole,
+    Person,
+)
+from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES
+from campus.ecosystem.impact.models import ImpactRecord, ImpactStatus
+from campus.settings import Settings
+
+SEED = 2026
+PEOPLE = 1600
+KIND_COUNTS = {
+    OrganisationKind.STARTUP: 70,
+    OrganisationKind.COMPANY: 25,
+    OrganisationKind.RESEARCH_LAB: 20,
+    OrganisationKind.HOSPITAL: 10,
+    OrganisationKind.CLINIC: 8,
+    OrganisationKind.PUBLIC_AGENCY: 12,
+    OrganisationKind.FOUNDING_MEMBER: 5,
+}
+# Relative size of organisations when people are spread over them.
+KIND_WEIGHT = {
+    "startup": 6,
+    "company": 14,
+    "research_lab": 12,
+    "hospital": 30,
+    "clinic": 10,
+    "public_agency": 8,
+    "founding_member": 14,
+}
+CITIES = [
+    "Paris",
+    "Lyon",
+    "Marseille",
+    "Toulouse",
+    "Lille",
+    "Bordeaux",
+    "Nantes",
+    "Strasbourg",
+    "Montpellier",
+    "Rennes",
+    "Grenoble",
+    "Nice",
+    "Créteil",
+    "Villejuif",
+    "Saint-Denis",
+    "Évry",
+]
+TOWNS = [
+    "Valmont-sur-Orge",
+    "Saint-Aubin-des-Prés",
+    "Beaulieu-la-Forêt",
+    "Montclar",
+    "Roche-Sainte-Anne",
+    "Val-d'Essonne",
+    "Fontvieille-les-Bains",
+    "Clairvaux-le-Haut",
+    "Mirebel",
+    "Sainte-Cécile-sur-Marne",
+]
+STARTUP_HEADS = [
+    "Cardio", "Neuro", "Onco", "Derma", "Pneumo", "Gluco", "Medi", "Vita", "Immuno", "Géno",
+    "Radio", "Pédia", "Ortho", "Psy", "Nutri", "Bio", "Clini", "Hémato", "Uro", "Santé",
+]  # fmt: skip
+STARTUP_TAILS = [
+    "Lab", "Tech", "Sense", "Data", "Care", "IA", "Link", "Scan", "Track", "Flow", "Mind",
+    "Pulse", "Logic", "Vision", "Predict",
+]  # fmt: skip
+FIRST_NAMES = [
+    "Camille", "Léa", "Manon", "Chloé", "Emma", "Inès", "Sarah", "Jade", "Louise", "Zoé",
+    "Alice", "Clara", "Juliette", "Anaïs", "Élise", "Margaux", "Nora", "Yasmine", "Amina",
+    "Hélène", "Sophie", "Claire", "Aurélie", "Mathilde", "Thomas", "Lucas", "Hugo", "Louis",
+    "Nathan", "Jules", "Gabriel", "Arthur", "Mehdi", "Karim", "Antoine", "Julien", "Nicolas",
+    "Maxime", "Paul", "Étienne", "François", "Olivier", "Benoît", "Rémi", "Yanis", "Samuel",
+    "Théo", "Adrien", "Bastien", "Cédric",
+]  # fmt: skip
+LAST_NAMES = [
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
+    "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin",
+    "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu", "Clément", "Gauthier",
+    "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Masson", "Benali", "Haddad", "Nguyen",
+    "Diallo", "Traoré", "Da Silva", "Kowalski", "Rossi", "Lemaire", "Caron",
+]  # fmt: skip
+JOB_TITLES = {
+    "startup": ["CEO", "CTO", "data scientist", "product manager", "ingénieure qualité",
+                "responsable affaires réglementaires", "développeur", "UX designer"],
+    "company": ["directrice innovation", "chef de projet", "responsable accès au marché",
+                "ingénieur d'affaires", "responsable partenariats"],
+    "research_lab": ["chercheuse", "directeur de recherche", "doctorant", "post-doctorante",
+                     "biostatisticien", "ingénieure de recherche"],
+    "hospital": ["médecin", "cardiologue", "oncologue", "cadre de santé", "DSI",
+                 "responsable de l'entrepôt de données", "pharmacien", "infirmière"],
+    "clinic": ["médecin", "directrice", "cadre de santé", "responsable qualité"],
+    "public_agency": ["chargée de mission", "chef de bureau", "expert numérique en santé"],
+    "founding_member": ["directrice", "responsable programme", "chargé de partenariats"],
+}  # fmt: skip
+KIND_SKILLS = {
+    "startup": ["machine_learning", "software_engineering", "ux_design", "data_engineering",
+                "medical_imaging", "fhir_interop", "genomics"],
+    "company": ["industrialisation", "market_access", "regulatory_affairs", "ce_marking",
+                "reimbursement", "procurement", "cybersecurity", "hds_hosting"],
+    "research_lab": ["biostatistics", "epidemiology", "genomics", "machine_learning",
+                     "clinical_validation", "ethics"],
+    "hospital": ["clinical_trials", "patient_recruitment", "care_pathways", "clinical_validation",
+                 "medical_imaging", "teaching"],
+    "clinic": ["care_pathways", "patient_recruitment", "clinical_trials"],
+    "public_agency": ["gdpr_compliance", "reimbursement", "health_economics", "ethics",
+                      "regulatory_affairs"],
+    "founding_member": ["fundraising", "teaching", "health_economics", "hds_hosting",
+                        "market_access"],
+}  # fmt: skip
+KIND_NEEDS = {
+    "startup": ["clinical_trials", "clinical_validation", "regulatory_affairs", "ce_marking",
+                "fundraising", "market_access", "reimbursement", "hds_hosting",
+                "patient_recruitment"],
+    "company": ["machine_learning", "clinical_validation", "data_engineering", "clinical_trials"],
+    "research_lab": ["data_engineering", "fundraising", "software_engineering", "fhir_interop"],
+    "hospital": ["machine_learning", "data_engineering", "cybersecurity", "fhir_interop",
+                 "software_engineering"],
+    "clinic": ["software_engineering", "cybersecurity", "ux_design"],
+    "public_agency": ["data_engineering", "epidemiology", "fhir_interop"],
+    "founding_member": ["machine_learning", "genomics", "epidemiology"],
+}  # fmt: skip
+INVESTORS = [
+    "Fonds Avenir Santé", "Capital Innovation Médicale", "Seine Ventures", "Rhône Angels",
+    "Banque publique d'investissement (fictive)", "HealthBridge Partners", "Atlas Seed",
+    "Mutuelle Solidaire Invest", "Business Angels Santé", "Eurobio Capital",
+]  # fmt: skip
+DEMO_LINKS = [
+    # (email, name, organisation index in creation order, role in org, with a password)
+    ("membre@campus.example", "Marie Membre", 0, OrgRole.MEMBER),
+    ("dirigeante@startup.example", "Diane Dirigeante", 0, OrgRole.ADMIN),
+    ("chercheuse@campus.example", "Claire Chercheuse", 95, OrgRole.MEMBER),
+    ("steward@hopital.example", "Hugo Steward", 115, OrgRole.MEMBER),
+]
+
+
+@dataclass
+class DemoSummary:
+    organisations: int
+    people: int
+    memberships: int
+    impact_records: int
+
+
+def _organisation_names(rng: random.Random) -> dict[str, list[str]]:
+    startups = [h + t for h in STARTUP_HEADS for t in STARTUP_TAILS]
+    rng.shuffle(startups)
+    surnames = LAST_NAMES[:]
+    rng.shuffle(surnames)
+    topics = [
+        ("épidémiologie", "epidemiology"),
+        ("imagerie biomédicale", "biomedical imaging"),
+        ("génomique", "genomics"),
+        ("santé numérique", "digital health"),
+        ("neurosciences", "neuroscience"),
+        ("biostatistique", "biostatistics"),
+        ("recherche clinique", "clinical research"),
+        ("intelligence artificielle en santé", "AI in health"),
+        ("santé publique", "public health"),
+        ("cancérologie", "cancer research"),
+    ]
+    return {
+        "startup": startups,
+        "company": [
+            f"{pattern} {name}"
+            for name in surnames
+            for pattern in ("Laboratoires", "Groupe", "Medisys")
+        ],
+        "research_lab": [
+            f"Laboratoire de {fr} de {city}" for fr, _ in topics for city in CITIES[:4]
+        ],
+        "hospital": [f"Centre hospitalier de {town}" for town in TOWNS]
+        + [f"Hôpital universitaire de {town}" for town in TOWNS],
+        "clinic": [
+            f"Clinique {saint}"
+            for saint in (
+                "Sainte-Marthe",
+                "du Parc",
+                "des Tilleuls",
+                "Saint-Roch",
+                "de la Loire",
+                "du Val Fleuri",
+                "Pasteur-Montclar",
+                "des Cèdres",
+                "Saint-Exupère",
+                "Bellevue",
+            )
+        ],
+        "public_agency": [
+            f"Agence {what} de {town}"
+            for what in ("régionale de santé", "du numérique en santé")
+            for town in TOWNS
+        ],
+        "founding_member": [
+            "Fondation Campus Santé",
+            "Université de Valmont",
+            "Institut national de santé numérique (fictif)",
+            "Caisse de santé de Montclar",
+            "École d'ingénieurs de Mirebel",
+            "Mutualité de Beaulieu",
+        ],
+    }
+
+
+def _summary(kind: str, themes: list[str], city: str) -> tuple[str, str]:
+    t_fr = ", ".join(THEMES[t][0] for t in themes)
+    t_en = ", ".join(THEMES[t][1] for t in themes)
+    k_fr, k_en = KIND_LABELS[kind]
+    return (
+        f"{k_fr.capitalize()} basée à {city}, engagée en {t_fr}.",
+        f"{k_en.capitalize()} based in {city}, working on {t_en}.",
+    )
+
+
+def _organisations(session: Session, rng: random.Random) -> list[Organisation]:
+    names = _organisation_names(rng)
+    theme_codes = list(THEMES)
+    orgs: list[Organisation] = []
+    used_slugs: set[str] = set()
+    for kind, count in KIND_COUNTS.items():
+        pool = names[kind.value]
+        for index in range(count):
+            name = pool[index % len(pool)] + ("" if index < len(pool) else f" {index}")
+            city = rng.choice(CITIES)
+            themes = rng.sample(theme_codes, rng.randint(1, 3))
+            expertise = rng.sample(KIND_SKILLS[kind.value], rng.randint(2, 3))
+            needs = [
+                s for s in rng.sample(KIND_NEEDS[kind.value], rng.randint(1, 3))
+                if s not in expertise
+            ]  # fmt: skip
+            summary_fr, summary_en = _summary(kind.value, themes, city)
+            slug = service.slugify(name)
+            while slug in used_slugs:
+                slug += "-2"
+            used_slugs.add(slug)
+            org = Organisation(
+                slug=slug,
+                name=name,
+                kind=kind.value,
+                city=city,
+                website=f"https://{slug}.example",
+                summary_fr=summary_fr,
+                summary_en=summary_en,
+                description_html=f'<p>{summary_fr}</p><p lang="en">{summary_en}</p>',
+                themes=themes,
+                expertise=expertise,
+                needs=needs,
+                contact_email=f"contact@{slug}.example",
+                phone=f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+                f"{rng.randint(10, 99)}",
+                headcount=rng.randint(3, 40) * KIND_WEIGHT[kind.value],
+                founded_year=rng.randint(1960 if kind != "startup" else 2012, 2025),
+            )
+            org.search_text = service.organisation_search_text(org)
+            orgs.append(org)
+    session.add_all(orgs)
+    session.flush()
+    return orgs
+
+
+def _people(
+    session: Session, rng: random.Random, orgs: list[Organisation]
+) -> tuple[list[Person], list[Membership]]:
+    weights = [KIND_WEIGHT[o.kind] for o in orgs]
+    accounts: list[Account] = []
+    people: list[Person] = []
+    memberships: list[Membership] = []
+    grants: list[RoleGrant] = []
+    first_of: set[str] = set()
+    skill_codes = list(SKILLS)
+    for index in range(PEOPLE):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        # Every organisation gets at least one person (its admin), then by weight.
+        org = orgs[index] if index < len(orgs) else rng.choices(orgs, weights)[0]
+        role = OrgRole.ADMIN if org.id not in first_of else OrgRole.MEMBER
+        first_of.add(org.id)
+        local = search.fold(f"{first}.{last}").replace(" ", "-")
+        email = f"{local}.{index:04d}@{org.slug}.example"
+        account = Account(
+            id=new_id(),
+            email=email,
+            name=f"{first} {last}",
+            language="fr" if rng.random() < 0.85 else "en",
+            password_hash=None,
+            email_verified=True,
+        )
+        accounts.append(account)
+        competences = rng.sample(KIND_SKILLS[org.kind], rng.randint(1, 2))
+        if rng.random() < 0.3:
+            competences.append(rng.choice(skill_codes))
+        needs = rng.sample(KIND_NEEDS[org.kind], 1) if rng.random() < 0.4 else []
+        person = Person(
+            display_name=f"{first} {last}",
+            job_title=rng.choice(JOB_TITLES[org.kind]),
+            city=org.city,
+            competences=sorted(set(competences)),
+            expertise=[],
+            needs=[n for n in needs if n not in competences],
+            contact_email=email,
+            visible=rng.random() < 0.95,
+            account_id=account.id,
+        )
+        person.search_text = service.person_search_text(person, [org.name])
+        people.append(person)
+        memberships.append(Membership(person=person, organisation=org, role=role))
+    for account, membership in zip(accounts, memberships, strict=True):
+        grants.append(RoleGrant(account_id=account.id, role=Role.MEMBER, granted_by="demo"))
+        if membership.role == OrgRole.ADMIN:
+            grants.append(
+                RoleGrant(
+                    account_id=account.id,
+                    role=Role.ORG_ADMIN,
+                    scope_type=ScopeType.ORGANISATION,
+                    scope_id=membership.organisation.id,
+                    granted_by="demo",
+                )
+            )
+    session.add_all(accounts)
+    session.add_all(people)
+    session.add_all(memberships)
+    session.add_all(grants)
+    session.flush()
+    return people, memberships
+
+
+def _impact(
+    session: Session, rng: random.Random, orgs: list[Organisation], reference: dt.date
+) -> int:
+    hospitals = [o for o in orgs if o.kind in ("hospital", "clinic")]
+    partners = [o for o in orgs if o.kind in ("company", "research_lab", "founding_member")]
+    companies = [o for o in orgs if o.kind == "company"]
+    records: list[ImpactRecord] = []
+
+    def when() -> dt.date:
+        return reference - dt.timedelta(days=rng.randint(0, 364))
+
+    def status() -> tuple[str, str]:
+        draw = rng.random()
+        if draw < 0.85:
+            return ImpactStatus.VALIDATED, ""
+        if draw < 0.95:
+            return ImpactStatus.SUBMITTED, ""
+        return ImpactStatus.REJECTED, "Justificatif manquant : joignez le communiqué."
+
+    for org in orgs:
+        if org.kind != "startup":
+            continue
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            round_ = rng.choice(("pre_seed", "seed", "seed", "series_a", "series_b"))
+            base = {"pre_seed": 300, "seed": 1500, "series_a": 8000, "series_b": 25000}[round_]
+            state, note = status()
+            records.append(
+                ImpactRecord(
+                    organisation_id=org.id,
+                    kind="fundraising",
+                    title=f"Levée {round_.replace('_', ' ')}",
+                    occurred_on=when(),
+                    amount=Decimal(base * rng.randint(60, 140)) * 10,
+                    currency="EUR" if rng.random() < 0.9 else "USD",
+                    round=round_,
+                    investors=rng.sample(INVESTORS, rng.randint(1, 3)),
+                    status=state,
+                    decision_note=note,
+                    submitted_by="demo",
+                )
+            )
+        for _ in range(rng.choice((0, 0, 1, 1, 2))):
+            hospital = rng.choice(hospitals)
+            state, note = status()
+            records.append(
+                ImpactRecord(
+                    organisation_id=org.id,
+                    kind="contract",
+                    title=f"Déploiement chez {hospital.name}",
+                    occurred_on=when(),
+                    amount=Decimal(rng.randint(20, 400) * 1000),
+                    currency="EUR",
+                    counterpart=hospital.name,
+                    counterpart_kind=hospital.kind,
+                    status=state,
+                    decision_note=note,
+                    submitted_by="demo",
+                )
+            )
+        if rng.random() < 0.45:
+            partner = rng.choice(partners)
+            state, note = status()
+            records.append(
+                ImpactRecord(
+                    organisation_id=org.id,
+                    kind="partnership",
+                    title=f"Partenariat avec {partner.name}",
+                    occurred_on=when(),
+                    counterpart=partner.name,
+                    counterpart_kind="company" if partner.kind == "company" else "other",
+                    status=state,
+                    decision_note=note,
+                    submitted_by="demo",
+                )
+            )
+        if rng.random() < 0.3:
+            state, note = status()
+            records.append(
+                ImpactRecord(
+                    organisation_id=org.id,
+                    kind="product_launch",
+                    title=f"Lancement de {org.name} 2",
+                    occurred_on=when(),
+                    status=state,
+                    decision_note=note,
+                    submitted_by="demo",
+                )
+            )
+        if rng.random() < 0.04:
+            buyer = rng.choice(companies)
+            records.append(
+                ImpactRecord(
+                    organisation_id=org.id,
+                    kind="acquisition",
+                    title=f"Rachat par {buyer.name}",
+                    occurred_on=when(),
+                    counterpart=buyer.name,
+                    counterpart_kind="company",
+                    status=ImpactStatus.VALIDATED,
+                    submitted_by="demo",
+                )
+            )
+    for record in records:
+        if record.status != ImpactStatus.SUBMITTED:
+            record.decided_by = "demo"
+    session.add_all(records)
+    session.flush()
+    return len(records)
+
+
+def _link_demo_accounts(session: Session, orgs: list[Organisation], password: str) -> None:
+    for email, name, org_index, role in DEMO_LINKS:
+        account = auth.find_account(session, email)
+        if account is None:
+            account = auth.create_account(
+                session, email=email, name=name, password=password, email_verified=True
+            )
+        person = service.ensure_person(session, account)
+        org = orgs[min(org_index, len(orgs) - 1)]
+        service.add_member(session, org, person, role=role, by=SYSTEM)
+    membre = auth.find_account(session, "membre@campus.example")
+    if membre is not None:
+        person = service.ensure_person(session, membre)
+        service.update_person(
+            session,
+            person,
+            {
+                "job_title": "cheffe de projet santé numérique",
+                "competences": ["software_engineering", "ux_design"],
+                "expertise": ["software_engineering"],
+                "needs": ["clinical_trials", "regulatory_affairs"],
+            },
+            by=SYSTEM,
+        )
+
+
+def generate(
+    session: Session,
+    *,
+    seed: int = SEED,
+    reference: dt.date | None = None,
+    demo_password: str | None = None,
+) -> DemoSummary:
+    """Fill an empty directory with the demo campus; refuses to run twice."""
+    if session.scalar(select(func.count()).select_from(Organisation)):
+        raise RuntimeError("the directory already holds organisations: load the demo once")
+    rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
+    reference = reference or dt.date.today()
+    orgs = _organisations(session, rng)
+    people, memberships = _people(session, rng, orgs)
+    impact_count = _impact(session, rng, orgs, reference)
+    if demo_password:
+        _link_demo_accounts(session, orgs, demo_password)
+    summary = DemoSummary(len(orgs), len(people), len(memberships), impact_count)
+    audit.record(
+        session,
+        actor="system",
+        action="demo.ecosystem_loaded",
+        details={
+            "organisations": summary.organisations,
+            "people": summary.people,
+            "impact_records": summary.impact_records,
+            "seed": seed,
+        },
+    )
+    return summary
+
+
+def load(settings: Settings, db: Database) -> None:
+    """The `campus demo` loader of the directory, people and impact records."""
+    from campus.demo import DEMO_PASSWORD
+
+    with db.session() as session:
+        if session.scalar(select(func.count()).select_from(Organisation)):
+            return
+        generate(session, demo_password=DEMO_PASSWORD)
+
+
+# --- for the other demo loaders (events, trainings, programmes) ----------------------------------
+
+
+def pick_organisations(
+    session: Session, n: int, *, kinds: tuple[str, ...] = (), seed: int = 0
+) -> list[Organisation]:
+    """n organisations (of the given kinds), chosen deterministically from a seed."""
+    query = select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.slug)
+    if kinds:
+        query = query.where(Organisation.kind.in_(kinds))
+    pool = list(session.scalars(query))
+    rng = random.Random(seed)  # noqa: S311 - a deterministic pick, not a secret
+    return rng.sample(pool, min(n, len(pool)))
+
+
+def pick_people(
+    session: Session, n: int, *, seed: int = 0, with_account: bool = True
+) -> list[Person]:
+    """n people (with a linked account by default), chosen deterministically from a seed."""
+    query = select(Person).order_by(Person.id)
+    if with_account:
+        query = query.where(Person.account_id.is_not(None))
+    pool = sorted(session.scalars(query), key=lambda p: (p.display_name, p.id))
+    rng = random.Random(seed)  # noqa: S311 - a deterministic pick, not a secret
+    return rng.sample(pool, min(n, len(pool)))
