@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from typing import Annotated
 
@@ -28,6 +29,12 @@ from campus.warehouse import cli as warehouse_cli  # noqa: E402 - sub-apps regis
 app.command("ingest")(warehouse_cli.ingest)
 app.add_typer(warehouse_cli.dataset_app, name="dataset")
 app.add_typer(warehouse_cli.optout_app, name="optout")
+
+from campus.analysis import cli as analysis_cli  # noqa: E402 - sub-apps register after app
+
+app.add_typer(analysis_cli.project_app, name="project")
+app.add_typer(analysis_cli.job_app, name="job")
+app.command("worker")(analysis_cli.worker)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -215,6 +222,7 @@ def demo(
         typer.echo(f"  {email:<38} {roles}")
     if serve_after:
         typer.secho(f"\nServing on {settings.base_url}", bold=True)
+        os.environ.setdefault("CAMPUS_IN_PROCESS_WORKER", "true")  # jobs run in the app
         serve(host=None, port=None, workers=1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,10 +14,25 @@ from sqlalchemy.orm import Session
 from campus.analysis import jobs, service
 from campus.analysis.models import Job
 from campus.auth.actor import Actor
+from campus.governance.config import governance_settings
 from campus.governance.register import job_public
 from campus.web.deps import allow, db_session
 
-router = APIRouter(tags=["analysis"])
+
+@asynccontextmanager
+async def in_process_worker(app) -> AsyncIterator[None]:
+    """When settings say so (the demo), run the job worker as a thread of the app."""
+    stop = None
+    if governance_settings().in_process_worker:
+        stop = jobs.start_in_process(app.state.db, app.state.settings)
+    try:
+        yield
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+router = APIRouter(tags=["analysis"], lifespan=in_process_worker)
 
 
 class DefinitionIn(BaseModel):
