@@ -80,6 +80,7 @@ define("events.manage", "Create, publish and cancel events; check-in; exports", 
 define("programmes.apply", "Apply to a programme call for one's organisation", R.ORG_ADMIN)
 define("programmes.review", "Review and score applications assigned to one", R.MEMBER)
 define("programmes.manage", "Create programmes, calls and decisions", R.STAFF)
+define("trainings.manage", "Create and change trainings of the catalogue", R.STAFF)
 define("impact.write", "Record an organisation's impact", R.ORG_ADMIN)
 define("impact.validate", "Validate impact records; read the dashboard details", R.STAFF)
 define("matchmaking.use", "See partner suggestions and request introductions", R.MEMBER)

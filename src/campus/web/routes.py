@@ -12,8 +12,9 @@ def api_routers() -> list[APIRouter]:
     from campus.ecosystem.directory import api as directory_api
     from campus.ecosystem.events import api as events_api
     from campus.ecosystem.impact import api as impact_api
-    from campus.ecosystem.impact import api as impact_api
     from campus.ecosystem.matchmaking import api as matchmaking_api
+    from campus.ecosystem.programmes import api as programmes_api
+    from campus.ecosystem.trainings import api as trainings_api
     from campus.governance import api as governance_api
     from campus.participation import api as participation_api
     from campus.web import shell
@@ -25,8 +26,9 @@ def api_routers() -> list[APIRouter]:
         directory_api.router,
         matchmaking_api.router,
         impact_api.router,
-        impact_api.router,
         events_api.router,
+        programmes_api.router,
+        trainings_api.router,
         participation_api.router,
         governance_api.router,
         analysis_api.router,
@@ -40,8 +42,9 @@ def page_routers() -> list[APIRouter]:
     from campus.ecosystem.directory import pages as directory_pages
     from campus.ecosystem.events import pages as events_pages
     from campus.ecosystem.impact import pages as impact_pages
-    from campus.ecosystem.impact import pages as impact_pages
     from campus.ecosystem.matchmaking import pages as matchmaking_pages
+    from campus.ecosystem.programmes import pages as programmes_pages
+    from campus.ecosystem.trainings import pages as trainings_pages
     from campus.governance import pages as governance_pages
     from campus.participation import pages as participation_pages
     from campus.web import shell
@@ -53,8 +56,9 @@ def page_routers() -> list[APIRouter]:
         directory_pages.router,
         matchmaking_pages.router,
         impact_pages.router,
-        impact_pages.router,
         events_pages.router,
+        programmes_pages.router,
+        trainings_pages.router,
         participation_pages.router,
         governance_pages.router,
         analysis_pages.router,

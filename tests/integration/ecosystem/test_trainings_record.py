@@ -1,0 +1,62 @@
+"""Trainings: the catalogue, sessions as events, and the record built from check-ins."""
+
+from campus.ecosystem.events import service as events
+from campus.ecosystem.trainings import service
+from tests.helpers import CampusClient
+from tests.integration.ecosystem.events_helpers import member, published_event, staff
+
+
+def test_attended_sessions_make_the_training_record(app, db, settings, client):
+    boss = staff(db)
+    with db.session() as session:
+        training = service.create_training(
+            session,
+            boss,
+            service.TrainingInput(
+                slug="fhir-101",
+                title_fr="FHIR pour débutants",
+                title_en="FHIR for beginners",
+                duration_hours=3,
+                competences="FHIR, interopérabilité\nFHIR",
+            ),
+        )
+        training_id = training.id
+        assert training.competences == ["FHIR", "interopérabilité"]
+    attended = published_event(db, boss, title="Session 1", training_id=training_id)
+    skipped = published_event(db, boss, title="Session 2", training_id=training_id)
+    ana = member(db, "ana@example.org")
+    with db.session() as session:
+        for event_id in (attended, skipped):
+            registration = events.register(session, settings, ana, event_id)
+        first = events.registration_of(session, attended, ana.account_id)
+        events.check_in(session, settings, boss, attended, events.ticket_for(settings, first))
+        assert registration.checked_in_at is None
+    client.login("ana@example.org")
+    record = client.get("/api/v1/me/training-record").json()
+    assert [s["session_title"] for s in record["sessions"]] == ["Session 1"]
+    assert record["hours"] == 3 and record["competences"] == ["FHIR", "interopérabilité"]
+    page = client.get("/me/trainings")
+    assert "FHIR pour débutants" in page.text and "Session 2" not in page.text
+    catalogue = CampusClient(app).get("/trainings?competence=fhir")
+    assert "FHIR pour débutants" in catalogue.text
+    detail = CampusClient(app).get(f"/api/v1/trainings/{training_id}").json()
+    assert [s["title"] for s in detail["sessions"]] == ["Session 1", "Session 2"]
+
+
+def test_training_input_is_checked_and_only_staff_create(app, db, client):
+    boss = staff(db)
+    staff_client = CampusClient(app)
+    staff_client.login("staff@campus.example")
+    bad = staff_client.post(
+        "/api/v1/trainings",
+        json={"slug": "Pas Bon", "title_fr": "X", "duration_hours": 2},
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["where"] == "slug"
+    bad = staff_client.post(
+        "/trainings", data={"slug": "ok", "title_fr": "X", "duration_hours": "-1"}
+    )
+    assert bad.status_code == 400 and "la durée doit être comprise" in bad.text
+    member(db, "ana@example.org")
+    client.login("ana@example.org")
+    assert client.post("/api/v1/trainings", json={"slug": "x", "title_fr": "X"}).status_code == 403
+    assert boss.is_staff
