@@ -60,6 +60,13 @@ def load_demo(settings: Settings, *, reset: bool = True) -> list[tuple[str, str]
 def demo_loaders() -> list:
     """Each capability's demo loader, called in order after the accounts exist."""
     from campus.ecosystem import demo_data as ecosystem_demo
+    from campus.ecosystem.events import demo as events_demo
+    from campus.ecosystem.programmes import demo as programmes_demo
     from campus.participation import demo as participation_demo
 
-    return [ecosystem_demo.load, participation_demo.load]
+    return [
+        ecosystem_demo.load,
+        events_demo.load,
+        programmes_demo.load,
+        participation_demo.load,
+    ]

@@ -611,18 +611,22 @@ def events_by_month(session: Session, year: int) -> list[dict]:
 
 
 def attendance_by_month(session: Session, year: int) -> list[dict]:
-    """For each month of a year: events, seats taken, attendees checked in, attendance rate."""
+    """For each month of a year: events, seats taken, attendees checked in, and the attendance
+    rate (checked in / registered) over the events that have ended."""
     start, end = _year_bounds(year)
     rows = session.execute(
-        select(Event.id, Event.starts_at).where(
+        select(Event.id, Event.starts_at, Event.ends_at).where(
             Event.status == EventStatus.PUBLISHED,
             Event.starts_at >= start,
             Event.starts_at < end,
         )
     ).all()
-    month_of = {event_id: _month(when) for event_id, when in rows}
+    now = utcnow()
+    month_of = {event_id: _month(when) for event_id, when, _ends in rows}
+    ended = {event_id for event_id, _when, ends in rows if ends <= now}
     events: Counter[int] = Counter(month_of.values())
     registered: Counter[int] = Counter()
+    registered_ended: Counter[int] = Counter()
     attended: Counter[int] = Counter()
     if month_of:
         for event_id, n, checked in session.execute(
@@ -638,13 +642,17 @@ def attendance_by_month(session: Session, year: int) -> list[dict]:
         ):
             registered[month_of[event_id]] += n
             attended[month_of[event_id]] += checked
+            if event_id in ended:
+                registered_ended[month_of[event_id]] += n
     return [
         {
             "month": m,
             "events": events.get(m, 0),
             "registered": registered.get(m, 0),
             "attended": attended.get(m, 0),
-            "rate": round(attended[m] / registered[m], 3) if registered.get(m) else None,
+            "rate": round(attended[m] / registered_ended[m], 3)
+            if registered_ended.get(m)
+            else None,
         }
         for m in range(1, 13)
     ]
