@@ -62,11 +62,14 @@ def demo_loaders() -> list:
     from campus.ecosystem import demo_data as ecosystem_demo
     from campus.ecosystem.events import demo as events_demo
     from campus.ecosystem.programmes import demo as programmes_demo
+    from campus.governance import demo as governance_demo
     from campus.participation import demo as participation_demo
 
+    # governance_demo runs after the warehouse's loader (it uses dataset hopital-synthea).
     return [
         ecosystem_demo.load,
         events_demo.load,
         programmes_demo.load,
         participation_demo.load,
+        governance_demo.load,
     ]

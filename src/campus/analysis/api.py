@@ -74,8 +74,13 @@ def job_view(session: Session, actor: Actor, job: Job) -> dict[str, Any]:
 
 
 @router.post("/analyses/dummy", summary="Run an analysis at once on a dataset's dummy twin")
-def api_run_dummy(body: DefinitionIn, request: Request, actor: Actor = allow("dummy.use")):
-    return service.run_dummy(request.app.state.settings, body.definition)
+def api_run_dummy(
+    body: DefinitionIn,
+    request: Request,
+    actor: Actor = allow("dummy.use"),
+    session: Session = db_session,
+):
+    return service.run_dummy(request.app.state.settings, body.definition, session)
 
 
 @router.post(

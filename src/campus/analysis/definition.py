@@ -4,8 +4,8 @@
 title: Stroke patients by sex
 dataset: hopital-synthea
 views:
-  patients: {library: patient_demographics}
-  strokes: {library: conditions, patient: patient}
+  patients: {library: patient_demographics}   # patient key column: patient_id (default)
+  strokes: {library: conditions}
 cohort:
   view: patients
   index_date: {view: strokes, column: onset, first: true}   # or a column / ISO date
@@ -67,7 +67,7 @@ class ViewRef(Strict):
 
     library: str | None = None
     view: dict[str, Any] | None = None
-    patient: str = "patient"
+    patient: str = "patient_id"
 
     @model_validator(mode="after")
     def _one_source(self) -> ViewRef:

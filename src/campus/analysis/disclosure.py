@@ -145,5 +145,14 @@ def protect(
     return published, report
 
 
-def _sort_key(value: Hashable) -> tuple[int, str]:
-    return (1, "") if value is None else (0, str(value))
+def _sort_key(value: Hashable) -> tuple[int, float, str]:
+    """Natural order: bands and numbers by their value, then text; missing values last."""
+    if value is None:
+        return (2, 0.0, "")
+    text = str(value)
+    head = text.lstrip("<≥").split("–", 1)[0]
+    try:
+        number = float(head)
+    except ValueError:
+        return (1, 0.0, text)
+    return (0, number - (0.5 if text.startswith("<") else 0.0), text)

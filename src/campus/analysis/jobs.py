@@ -155,7 +155,20 @@ class LeaseLost(RuntimeError):
     """Another worker took the job over: stop without writing."""
 
 
-def controls_for(settings: Settings, analysis: definition.Analysis) -> tuple[Controls, float]:
+def dataset_threshold(session: Session | None, settings: Settings, dataset: str) -> int:
+    """The dataset's own disclosure threshold, never below the platform's setting."""
+    threshold = settings.disclosure_threshold
+    if session is None:
+        return threshold
+    from campus.warehouse.models import Dataset
+
+    row = session.scalar(select(Dataset).where(Dataset.name == dataset))
+    return max(threshold, row.threshold) if row is not None else threshold
+
+
+def controls_for(
+    settings: Settings, analysis: definition.Analysis, session: Session | None = None
+) -> tuple[Controls, float]:
     """Disclosure controls for a job, with the DP mechanism and its epsilon when asked."""
     noise, epsilon = None, 0.0
     if analysis.privacy is not None:
@@ -164,7 +177,11 @@ def controls_for(settings: Settings, analysis: definition.Analysis) -> tuple[Con
         if tables:
             noise = privacy.mechanism(analysis.privacy.mechanism, epsilon / tables)
     return (
-        Controls(threshold=settings.disclosure_threshold, base=settings.rounding_base, noise=noise),
+        Controls(
+            threshold=dataset_threshold(session, settings, analysis.dataset),
+            base=settings.rounding_base,
+            noise=noise,
+        ),
         epsilon,
     )
 
@@ -181,6 +198,7 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
             analysis = definition.parse(job.definition)
             scope = runner.Scope(tuple(approval.datasets), tuple(approval.views))
             keys = optout.all_keys(session)
+            controls, epsilon = controls_for(settings, analysis, session)
         except CampusError as error:
             _fail(session, settings, job, f"refused: {error.message}")
             return "failed"
@@ -190,7 +208,6 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
             raise LeaseLost(job_id)
 
     try:
-        controls, epsilon = controls_for(settings, analysis)
         out = runner.execute(
             analysis,
             warehouse=settings.warehouse_path,

@@ -21,7 +21,7 @@ router = APIRouter()
 EXAMPLE = """title: Patients by sex
 dataset: hopital-synthea
 views:
-  patients: {library: patient_demographics, patient: id}
+  patients: {library: patient_demographics}
 cohort:
   view: patients
 outputs:
@@ -85,10 +85,11 @@ def dummy_run(
     request: Request,
     definition: str = Form(..., max_length=256 * 1024),
     actor: Actor = allow("dummy.use"),
+    session: Session = db_session,
 ):
     context = {"definition": definition, "library": sources.library_names()}
     try:
-        result = service.run_dummy(request.app.state.settings, definition)
+        result = service.run_dummy(request.app.state.settings, definition, session)
     except CampusError as error:
         where = f" ({error.where})" if error.where else ""
         return render(

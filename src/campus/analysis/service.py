@@ -37,10 +37,12 @@ def parse_definition(text: str | bytes | dict[str, Any]) -> definition.Analysis:
     return analysis
 
 
-def run_dummy(settings: Settings, text: str | bytes | dict[str, Any]) -> dict:
+def run_dummy(
+    settings: Settings, text: str | bytes | dict[str, Any], session: Session | None = None
+) -> dict:
     """Run an analysis at once on the dummy twin (synthetic records, no approval needed)."""
     analysis = parse_definition(text)
-    controls, _epsilon = jobs.controls_for(settings, analysis)
+    controls, _epsilon = jobs.controls_for(settings, analysis, session)
     return runner.execute(
         analysis, warehouse=settings.warehouse_path, kind="dummy", controls=controls
     )

@@ -68,8 +68,7 @@ def compile_views(
     analysis: Analysis, tables: Mapping[str, str]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """SQL and columns of every view the analysis declares, over the given tables."""
-    from campus.views.compiler import compile_view
-    from campus.views.definition import parse_view
+    from campus.views.service import compile_sql
 
     sql, columns = {}, {}
     for name, ref in analysis.views.items():
@@ -82,7 +81,7 @@ def compile_views(
                 code="missing_table",
                 where=f"views.{name}",
             )
-        sql[name] = compile_view(parse_view(view), tables[resource], "duckdb").sql
+        sql[name] = compile_sql(view, tables=tables, dialect="duckdb")
     return sql, columns
 
 

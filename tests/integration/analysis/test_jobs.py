@@ -214,7 +214,7 @@ def test_the_privacy_budget_is_charged_and_a_job_is_refused_once_it_is_spent(
         (
             dict(
                 warehouse.MARKER_ANALYSIS,
-                outputs=[{"type": "counts", "name": "x", "group_by": ["patient"]}],
+                outputs=[{"type": "counts", "name": "x", "group_by": ["patient_id"]}],
             ),
             "row_level_output",
             "outputs[0].group_by[0]",

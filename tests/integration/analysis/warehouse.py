@@ -27,7 +27,7 @@ VIEWS = {
         "select": [
             {
                 "column": [
-                    {"name": "id", "path": "getResourceKey()"},
+                    {"name": "patient_id", "path": "getResourceKey()"},
                     {"name": "gender", "path": "gender"},
                     {"name": "birth_date", "path": "birthDate"},
                     {"name": "deceased", "path": "deceased.ofType(dateTime)"},
@@ -43,7 +43,7 @@ VIEWS = {
         "select": [
             {
                 "column": [
-                    {"name": "patient", "path": "subject.getReferenceKey(Patient)"},
+                    {"name": "patient_id", "path": "subject.getReferenceKey(Patient)"},
                     {"name": "code", "path": "code.coding.first().code"},
                     {"name": "onset", "path": "onset.ofType(dateTime)"},
                 ]
@@ -134,7 +134,7 @@ MARKER_ANALYSIS = {
     "title": "Conditions by code",
     "dataset": DATASET,
     "views": {
-        "patients": {"library": "patient_demographics", "patient": "id"},
+        "patients": {"library": "patient_demographics"},
         "conditions": {"library": "conditions"},
     },
     "cohort": {
@@ -149,7 +149,7 @@ STROKE_ANALYSIS = {
     "title": "Stroke patients by sex",
     "dataset": DATASET,
     "views": {
-        "patients": {"library": "patient_demographics", "patient": "id"},
+        "patients": {"library": "patient_demographics"},
         "conditions": {"library": "conditions"},
     },
     "cohort": {

@@ -40,7 +40,10 @@ def _analysis(**overrides):
     data = {
         "title": "test",
         "dataset": "ds",
-        "views": {"patients": {"library": "patients"}, "conditions": {"library": "conditions"}},
+        "views": {
+            "patients": {"library": "patients", "patient": "patient"},
+            "conditions": {"library": "conditions", "patient": "patient"},
+        },
         "cohort": {
             "view": "patients",
             "index_date": {"view": "conditions", "column": "onset"},

@@ -1,0 +1,199 @@
+"""Demo data of the trusted research environment, on the warehouse's `hopital-synthea`:
+the project "Parcours de soins post-AVC" (id `demo-project`) with an approved request, a
+released job with its chart and a request pending review; and a second project whose
+request was refused. Jobs run through the same worker function as `campus worker`."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from campus.analysis import jobs
+from campus.analysis import service as analysis
+from campus.auth import service as auth
+from campus.auth.actor import Actor
+from campus.db.engine import Database
+from campus.governance import service
+from campus.governance.models import DataProject
+from campus.settings import Settings
+from campus.warehouse import layout
+
+log = logging.getLogger("campus.demo")
+
+DATASET = "hopital-synthea"
+PROJECT_ID = "demo-project"
+RESEARCHER = "chercheuse@campus.example"
+REVIEWERS = ("ethique1@campus.example", "ethique2@campus.example")
+CHECKERS = ("checker1@campus.example", "checker2@campus.example")
+
+DEMO_ANALYSIS = {
+    "title": "Patients par sexe et tranche d'âge",
+    "dataset": DATASET,
+    "views": {"patients": {"library": "patient_demographics"}},
+    "cohort": {
+        "view": "patients",
+        "index_date": "2020-01-01",
+        "birth_date": "birth_date",
+        "exclude": [{"column": "gender", "op": "is_null"}],
+    },
+    "outputs": [
+        {"type": "counts", "name": "par_sexe", "group_by": ["gender"]},
+        {
+            "type": "crosstab",
+            "name": "sexe_par_age",
+            "rows": "gender",
+            "columns": {"column": "age_at_index", "width": 25},
+        },
+        {
+            "type": "distribution",
+            "name": "age",
+            "column": "age_at_index",
+            "histogram": {"edges": [0, 20, 40, 60, 80]},
+        },
+    ],
+}
+
+
+def _actor(session: Session, email: str) -> Actor:
+    account = auth.find_account(session, email)
+    if account is None:
+        raise RuntimeError(f"demo account {email} is missing: load the accounts first")
+    return auth.actor_for(account, "session")
+
+
+def _project(session: Session, researcher: Actor, **fields) -> DataProject:
+    existing = session.get(DataProject, fields.get("id") or "")
+    if existing is not None:
+        return existing
+    return service.create_project(session, researcher, service.ProjectIn(**fields))
+
+
+def load(settings: Settings, db: Database) -> None:
+    """Create the demo projects, decisions and (when the dataset exists) a released job."""
+    with db.session() as session:
+        if session.get(DataProject, PROJECT_ID) is not None:
+            return  # already loaded
+        researcher = _actor(session, RESEARCHER)
+        project = _project(
+            session,
+            researcher,
+            id=PROJECT_ID,
+            title="Parcours de soins post-AVC",
+            lead_org_id="chu-paris-demo",
+            lead_org_name="CHU de Paris (démo)",
+            partners=(("labo-epidemio-demo", "Laboratoire d'épidémiologie (démo)"),),
+            purpose=(
+                "Décrire les parcours de soins des patients après un accident vasculaire "
+                "cérébral pour réduire les ruptures de suivi."
+            ),
+            summary_fr=(
+                "Nous étudions, à partir de données pseudonymisées, ce qui se passe pour les "
+                "patients dans l'année qui suit un AVC : consultations, rééducation, "
+                "réhospitalisations."
+            ),
+            summary_en=(
+                "From pseudonymised data, we study what happens to patients in the year "
+                "after a stroke: visits, rehabilitation, readmissions."
+            ),
+            legal_basis="RGPD art. 6.1.e et 9.2.j ; méthodologie de référence MR-004",
+            expected_benefits="Un suivi plus régulier et moins de réhospitalisations évitables.",
+        )
+        approved = service.create_request(
+            session,
+            researcher,
+            project,
+            datasets=[DATASET],
+            views=["patient_demographics", "conditions"],
+            duration_days=365,
+            justification="Décrire la population et les diagnostics du parcours post-AVC.",
+        )
+        service.submit_request(session, settings, researcher, approved)
+        approved_id = approved.id
+    for email in REVIEWERS:
+        with db.session() as session:
+            service.decide(
+                session,
+                settings,
+                _actor(session, email),
+                service.get_request(session, approved_id),
+                decision="approve",
+                comment="Finalité claire, données minimisées.",
+                conditions="Pas de croisement avec d'autres sources.",
+            )
+    with db.session() as session:
+        researcher = _actor(session, RESEARCHER)
+        project = service.get_project(session, PROJECT_ID)
+        pending = service.create_request(
+            session,
+            researcher,
+            project,
+            datasets=[DATASET],
+            views=["encounters", "procedures"],
+            duration_days=180,
+            justification="Ajouter les séjours et actes pour mesurer la rééducation.",
+        )
+        service.submit_request(session, settings, researcher, pending)
+        other = _project(
+            session,
+            researcher,
+            id="demo-readmissions",
+            title="Prédiction des réhospitalisations",
+            lead_org_id="startup-demo",
+            lead_org_name="Start-up IA (démo)",
+            purpose="Entraîner un modèle de prédiction des réhospitalisations.",
+            summary_fr="Un modèle prédit le risque de réhospitalisation à 30 jours.",
+            summary_en="A model predicts the 30-day readmission risk.",
+            legal_basis="Intérêt public (à préciser)",
+            expected_benefits="Anticiper les sorties d'hôpital fragiles.",
+        )
+        refused = service.create_request(
+            session,
+            researcher,
+            other,
+            datasets=[DATASET],
+            views=["patient_demographics", "encounters", "observations", "conditions"],
+            duration_days=1095,
+            justification="Toutes les données disponibles pour entraîner le modèle.",
+        )
+        service.submit_request(session, settings, researcher, refused)
+        refused_id = refused.id
+    for email in REVIEWERS:
+        with db.session() as session:
+            service.decide(
+                session,
+                settings,
+                _actor(session, email),
+                service.get_request(session, refused_id),
+                decision="refuse",
+                comment="Demande trop large : aucune minimisation, durée excessive.",
+            )
+    if not layout.versions(settings.warehouse_path, DATASET):
+        log.warning("dataset %s has no version: the demo job is not run", DATASET)
+        return
+    with db.session() as session:
+        approval = service.project_approvals(session, PROJECT_ID)[0]
+        job = analysis.submit_job(
+            session,
+            settings,
+            _actor(session, RESEARCHER),
+            project_id=PROJECT_ID,
+            approval_id=approval.id,
+            text=DEMO_ANALYSIS,
+        )
+        job_id = job.id
+    jobs.work_once(db, settings, "demo")
+    for email in CHECKERS:
+        with db.session() as session:
+            job = analysis.get_job(session, job_id)
+            if job.status != "succeeded":
+                log.warning("demo job %s: %s", job_id, job.status)
+                return
+            analysis.check_output(
+                session,
+                settings,
+                _actor(session, email),
+                job,
+                decision="approve",
+                comment="Cellules contrôlées, aucune sortie individuelle.",
+            )
