@@ -8,6 +8,7 @@ into place when complete, so that a failed run leaves nothing behind) or to a st
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import tempfile
@@ -226,6 +227,8 @@ def spark_session(url: str | None = None) -> Any:
     )
     _SPARK = builder.getOrCreate()
     _SPARK.sparkContext.setLogLevel("OFF")
+    # PySpark logs each failed query with its whole plan; the caller reports the error itself.
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return _SPARK
 
 
@@ -241,6 +244,7 @@ class SparkEngine:
     def close(self) -> None:
         if self._loaded:
             self.spark.catalog.dropTempView(self._view)
+            self._frame.unpersist()
 
     def table(self, resource: str) -> str:
         if self.source.raw:
@@ -275,7 +279,9 @@ class SparkEngine:
         frame = frame.where("trim(doc) <> ''").selectExpr(
             "variant_get(parse_json(doc), '$.resourceType', 'string') AS type", "doc AS resource"
         )
-        frame.createOrReplaceTempView(self._view)
+        # Raw files serve development runs: read them once, not once per query.
+        self._frame = frame.cache()
+        self._frame.createOrReplaceTempView(self._view)
         self._loaded = True
 
     def frame(self, compiled: CompiledView) -> Any:
