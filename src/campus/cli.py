@@ -36,6 +36,14 @@ app.add_typer(analysis_cli.project_app, name="project")
 app.add_typer(analysis_cli.job_app, name="job")
 app.command("worker")(analysis_cli.worker)
 
+from campus.participation import cli as participation_cli  # noqa: E402 - sub-apps after app
+
+app.add_typer(participation_cli.consultation_app, name="consultation")
+
+from campus.views import cli as views_cli  # noqa: E402 - sub-apps register after app
+
+app.add_typer(views_cli.app, name="view")
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
