@@ -40,10 +40,6 @@ from campus.participation import cli as participation_cli  # noqa: E402 - sub-ap
 
 app.add_typer(participation_cli.consultation_app, name="consultation")
 
-from campus.views import cli as views_cli  # noqa: E402 - sub-apps register after app
-
-app.add_typer(views_cli.app, name="view")
-
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
