@@ -1,0 +1,82 @@
+"""Events in a real browser: waitlisted on a full event, promoted on a cancellation, then
+checked in by staff with the ticket code on the scan page."""
+
+import datetime as dt
+
+from playwright.sync_api import expect
+
+from campus.db.base import utcnow
+from campus.ecosystem.events import service
+from campus.ecosystem.events.validation import EventInput
+from campus.settings import Settings
+from tests.e2e.conftest import sign_in
+from tests.helpers import PASSWORD, make_account
+from tests.integration.ecosystem.events_helpers import actor_of
+
+
+def _context_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the "cancel?" confirmation
+    return context, page
+
+
+def test_waitlist_promotion_and_qr_check_in(browser, live_server):
+    db = live_server.db
+    staff = actor_of(db, make_account(db, "e2e-ev-staff@example.org", "staff", name="Sam Staff"))
+    first = actor_of(db, make_account(db, "e2e-ev-ana@example.org", "member", name="Ana Avant"))
+    make_account(db, "e2e-ev-bob@example.org", "member", name="Bob Bientôt")
+    settings = Settings(var_dir=live_server.var_dir, database_url=db.url).resolve()
+    start = utcnow() + dt.timedelta(days=5)
+    with db.session() as session:
+        event = service.create_event(
+            session,
+            staff,
+            EventInput(
+                title="Atelier complet e2e",
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=2),
+                room="Salle Curie",
+                capacity=1,
+            ),
+        )
+        service.publish_event(session, staff, event.id)
+        service.register(session, settings, first, event.id)  # the only seat is taken
+        event_id = event.id
+
+    bob_context, bob = _context_page(browser, live_server)
+    sign_in(bob, "e2e-ev-bob@example.org", PASSWORD)
+    bob.goto(f"/events/{event_id}")
+    expect(bob.get_by_test_id("seats")).to_contain_text("Complet")
+    bob.get_by_test_id("register").click()
+    status = bob.get_by_test_id("registration-status")
+    expect(status).to_have_attribute("data-status", "waitlisted")
+    expect(status).to_contain_text("liste d'attente")
+
+    ana_context, ana = _context_page(browser, live_server)
+    sign_in(ana, "e2e-ev-ana@example.org", PASSWORD)
+    ana.goto(f"/events/{event_id}")
+    ana.get_by_test_id("unregister").click()
+    expect(ana.get_by_role("status").first).to_contain_text("Votre inscription est annulée")
+
+    bob.reload()
+    expect(bob.get_by_test_id("registration-status")).to_have_attribute("data-status", "registered")
+    expect(bob.locator(".qr svg")).to_be_visible()
+    ticket = bob.get_by_test_id("ticket").inner_text()
+
+    staff_context, desk = _context_page(browser, live_server)
+    sign_in(desk, "e2e-ev-staff@example.org", PASSWORD)
+    desk.goto(f"/events/{event_id}/checkin")
+    expect(desk.locator("#scanner")).to_be_visible()  # checkin.js ran under the CSP
+    desk.get_by_role("textbox", name="Code du billet").fill(ticket)
+    desk.get_by_test_id("checkin-submit").click()
+    expect(desk.get_by_test_id("checkin-ok")).to_contain_text("Bob Bientôt")
+    desk.get_by_role("textbox", name="Code du billet").fill(ticket)
+    desk.get_by_test_id("checkin-submit").click()
+    expect(desk.get_by_test_id("checkin-error")).to_contain_text("déjà été enregistré")
+
+    bob.reload()
+    expect(bob.get_by_test_id("registration-status")).to_contain_text("Entrée enregistrée")
+    for context in (bob_context, ana_context, staff_context):
+        context.close()
