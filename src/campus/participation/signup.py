@@ -3,19 +3,24 @@ the email address. A verified email is what `consultation.contribute` requires."
 
 from __future__ import annotations
 
+import datetime as dt
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campus.audit import service as audit
 from campus.auth import mail
 from campus.auth import service as auth
-from campus.auth.models import Account
+from campus.auth.models import Account, OutboxMail
 from campus.auth.passwords import WeakPassword, check_strength
-from campus.errors import BadRequest
+from campus.db.base import utcnow
+from campus.errors import BadRequest, TooManyRequests
 from campus.i18n import gettext as _
 from campus.settings import Settings
 
 SALT = "campus.signup.verify-email"
+MAILS_PER_ADDRESS_HOUR = 3  # so the form cannot be used to flood someone's mailbox
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -55,6 +60,7 @@ def sign_up(
             where="password",
         ) from error
     address = auth.normalise_email(email)
+    _throttle(session, address)
     existing = auth.find_account(session, address)
     if existing is not None and not existing.email_verified:
         resend(session, settings, existing)
@@ -92,6 +98,18 @@ def sign_up(
         object_id=account.id,
     )
     return account
+
+
+def _throttle(session: Session, address: str) -> None:
+    since = utcnow() - dt.timedelta(hours=1)
+    sent = session.scalar(
+        select(func.count()).where(OutboxMail.to == address, OutboxMail.created_at >= since)
+    )
+    if (sent or 0) >= MAILS_PER_ADDRESS_HOUR:
+        raise TooManyRequests(
+            _("too many sign-up mails were sent to this address in the last hour: try again later"),
+            code="throttled",
+        )
 
 
 def verify(session: Session, settings: Settings, token: str) -> Account:
