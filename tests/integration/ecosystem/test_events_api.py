@@ -215,3 +215,26 @@ def test_event_form_keeps_input_and_names_the_error_and_creates_nothing(app, db)
     listing = staff.get("/events")
     assert "Forum" in listing.text and "0 / 10" in listing.text
     assert staff.get("/me/events").status_code == 200
+
+
+def test_event_pages_speak_english_on_request(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    english = client.get(f"/events/{event['id']}", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in english.text and "Sign in to register" in english.text
+    french = client.get("/events")
+    assert "Événements à venir" in french.text or "Aucun événement" in french.text
+
+
+def test_an_oversized_title_is_refused_and_says_which_field(app, db):
+    staff = _staff_client(app, db)
+    response = staff.post(
+        "/api/v1/events",
+        json={"title": "x" * 201, "starts_at": _when(1), "ends_at": _when(1, 1), "room": "A"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "too_long",
+        "message": "this text is too long",
+        "where": "title",
+    }

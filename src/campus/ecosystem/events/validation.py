@@ -60,9 +60,7 @@ def clean_text(value: str | None, field: str, *, max_length: int, required: bool
     if required and not text:
         raise BadRequest(N_("this field is required"), code="required", where=field)
     if len(text) > max_length:
-        raise BadRequest(
-            N_("this text is too long"), code="too_long", where=f"{field} (max {max_length})"
-        )
+        raise BadRequest(N_("this text is too long"), code="too_long", where=field)
     return text
 
 
