@@ -87,7 +87,11 @@ def _patients(prefix: str, count: int, marker: bool):
                 "id": cid,
                 "subject": {"reference": f"Patient/{pid}"},
                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},
-                "onsetDateTime": f"2018-{1 + (i + j) % 12:02d}-0{1 + j}",
+                # The marker comes first in time, so a cohort indexed on the first condition
+                # groups those patients under it without the analysis naming it.
+                "onsetDateTime": "2017-01-01"
+                if code == MARKER
+                else f"2018-{1 + (i + j) % 12:02d}-0{1 + j}",
             }
             conditions.append((cid, pid, condition["onsetDateTime"], code, json.dumps(condition)))
     return patients, conditions
@@ -140,7 +144,6 @@ MARKER_ANALYSIS = {
     "cohort": {
         "view": "conditions",
         "index_date": "onset",
-        "include": [{"column": "code", "op": "eq", "value": MARKER}],
     },
     "outputs": [{"type": "counts", "name": "by_code", "group_by": ["code"]}],
 }
