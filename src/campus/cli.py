@@ -40,6 +40,10 @@ from campus.participation import cli as participation_cli  # noqa: E402 - sub-ap
 
 app.add_typer(participation_cli.consultation_app, name="consultation")
 
+from campus.ecosystem.events import cli as events_cli  # noqa: E402 - sub-apps after app
+
+app.add_typer(events_cli.event_app, name="event")
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)

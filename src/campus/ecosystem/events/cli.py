@@ -1,0 +1,136 @@
+"""`campus event ...`: list events, attendance by month, attendees CSV, the iCalendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campus.auth.actor import Actor, Grant
+from campus.errors import CampusError
+from campus.settings import get_settings
+
+event_app = typer.Typer(
+    help="Events: list, attendance statistics, attendee export, calendar feed.",
+    no_args_is_help=True,
+)
+
+# The operator at the console acts as campus staff; the audit log names the CLI.
+CLI_ACTOR = Actor(account_id="cli", name="cli", via="cli", grants=frozenset({Grant("staff")}))
+
+
+def _database():
+    from campus.db.engine import Database
+
+    return Database(get_settings().db_url)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"written: {output}")
+
+
+@event_app.command("list")
+def event_list(
+    days: Annotated[int, typer.Option(help="Events starting within this many days.")] = 30,
+    drafts: Annotated[bool, typer.Option(help="Include drafts.")] = False,
+) -> None:
+    """Upcoming events with their seats taken and waitlist."""
+    from campus.db.base import utcnow
+    from campus.ecosystem.events import service
+    from campus.ecosystem.events.validation import PARIS
+
+    db = _database()
+    now = utcnow()
+    with db.session() as session:
+        events = service.list_events(
+            session,
+            CLI_ACTOR,
+            start=now,
+            end=now + dt.timedelta(days=max(1, days)),
+            include_drafts=drafts,
+            limit=1000,
+        )
+        counts = service.seats_of(session, [e.id for e in events])
+        for event in events:
+            registered, waitlisted = counts[event.id]
+            seats = "∞" if event.capacity is None else str(event.capacity)
+            when = event.starts_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+            typer.echo(
+                f"{event.id}  {when}  {event.status:<9}  {registered:>4}/{seats:<5} "
+                f"+{waitlisted:<3} {event.title}"
+            )
+    db.dispose()
+
+
+@event_app.command("stats")
+def event_stats(
+    year: Annotated[int | None, typer.Option(help="Calendar year (Paris time).")] = None,
+) -> None:
+    """Events, seats taken and attendance per month, as JSON."""
+    from campus.ecosystem.events import service
+
+    db = _database()
+    try:
+        with db.session() as session:
+            rows = service.attendance_by_month(session, year or dt.date.today().year)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(rows, indent=2))
+
+
+@event_app.command("attendees")
+def event_attendees(
+    event_id: str,
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """The attendees of an event as CSV (recorded in the audit log)."""
+    from campus.ecosystem.events import service
+
+    db = _database()
+    try:
+        with db.session() as session:
+            body = service.attendees_csv(session, CLI_ACTOR, event_id)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    finally:
+        db.dispose()
+    _write(body, output)
+
+
+@event_app.command("ics")
+def event_ics(
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """The public iCalendar feed (as served at /events.ics)."""
+    from campus.auth.actor import ANONYMOUS
+    from campus.db.base import utcnow
+    from campus.ecosystem.events import ics, service
+    from campus.ecosystem.events.models import Audience
+
+    settings = get_settings()
+    db = _database()
+    with db.session() as session:
+        events = service.list_events(
+            session,
+            ANONYMOUS,
+            start=utcnow() - dt.timedelta(days=90),
+            audience=Audience.PUBLIC,
+            limit=1000,
+        )
+        body = ics.calendar(events, base_url=settings.base_url, stamp=utcnow())
+    db.dispose()
+    _write(body, output)
