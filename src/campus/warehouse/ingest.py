@@ -157,9 +157,10 @@ def run(
         results, hashes = _execute(config, tasks, count, progress)
         log = ProblemLog()
         _merge(report, tasks, results, log)
+        # File names may hold patient names (Synthea's do): only hashes and sizes are kept.
         manifest_sources = [
-            {"file": label, "sha256": hashes[path], "bytes": os.path.getsize(path)}
-            for path, label in dict.fromkeys((t.path, t.label) for t in tasks)
+            {"sha256": hashes[path], "bytes": os.path.getsize(path)}
+            for path in dict.fromkeys(t.path for t in tasks)
         ]
         if on_error == "abort" and log.errors:
             return _abort(report, log, staging, started)
