@@ -63,7 +63,7 @@ def test_waitlist_promotion_and_qr_check_in(browser, live_server):
     bob.reload()
     expect(bob.get_by_test_id("registration-status")).to_have_attribute("data-status", "registered")
     expect(bob.locator(".qr svg")).to_be_visible()
-    ticket = bob.get_by_test_id("ticket").inner_text()
+    ticket = bob.get_by_test_id("ticket").input_value()
 
     staff_context, desk = _context_page(browser, live_server)
     sign_in(desk, "e2e-ev-staff@example.org", PASSWORD)

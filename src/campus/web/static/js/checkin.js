@@ -65,16 +65,16 @@
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
     stream = null;
     video.srcObject = null;
-    stop.hidden = true;
-    start.hidden = false;
+    stop.disabled = true;
+    start.disabled = false;
   }
 
   section.hidden = false;
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
-    start.disabled = true;
     document.getElementById("scan-msg-unsupported").hidden = false;
     return;
   }
+  document.getElementById("camera").hidden = false;
   detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   start.addEventListener("click", function () {
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
@@ -82,8 +82,8 @@
         stream = s;
         video.srcObject = s;
         video.play();
-        start.hidden = true;
-        stop.hidden = false;
+        start.disabled = true;
+        stop.disabled = false;
         scan();
       })
       .catch(function (error) { show("error", String(error && error.message || error)); });
