@@ -122,3 +122,21 @@ def test_dashboard_page_feeds_charts_through_a_json_block_without_inline_script(
 
 def test_dashboard_is_not_public(client, db):
     assert client.get("/api/v1/dashboard").status_code == 401
+
+
+def test_dashboard_reads_events_and_registrations_from_the_events_service(client, db, settings):
+    from campus.ecosystem.events import service as events
+    from campus.web.templating import PARIS
+    from tests.integration.ecosystem.events_helpers import member, published_event, staff
+
+    admin = staff(db)
+    event_id = published_event(db, admin, capacity=5)
+    ana = member(db, "ana@example.org")
+    with db.session() as session:
+        event = events.register(session, settings, ana, event_id).event_id
+        starts = events.get_event(session, admin, event).starts_at.astimezone(PARIS)
+    client.login("ana@example.org")
+    data = client.get("/api/v1/dashboard", params={"year": starts.year}).json()
+    month = data["by_month"][starts.month - 1]
+    assert month["events"] == 1 and month["registered"] == 1 and month["attended"] == 0
+    assert data["totals"]["events"] == 1
