@@ -44,6 +44,10 @@ from campus.ecosystem.events import cli as events_cli  # noqa: E402 - sub-apps a
 
 app.add_typer(events_cli.event_app, name="event")
 
+from campus.views import cli as views_cli  # noqa: E402 - sub-apps register after app
+
+app.add_typer(views_cli.app, name="view")
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)

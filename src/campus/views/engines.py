@@ -122,8 +122,8 @@ class DuckDBEngine:
                 code="bad_input",
                 where="input",
             ) from None
-        untyped = self.con.execute("SELECT count(*) FROM __input WHERE type IS NULL").fetchone()
-        if untyped and untyped[0]:
+        untyped = self.con.execute("SELECT count(*) FROM __input WHERE type IS NULL").fetchall()[0]
+        if untyped[0]:
             raise BadRequest(
                 f"{untyped[0]} item(s) of the input have no resourceType: give FHIR resources",
                 code="bad_input",
@@ -152,7 +152,7 @@ class DuckDBEngine:
             try:
                 count = self.con.execute(
                     f"COPY ({sql}) TO {sql_path(partial)} ({options})"
-                ).fetchone()
+                ).fetchall()[0]
             except BadRequest:
                 raise
             except Exception as error:
@@ -162,9 +162,7 @@ class DuckDBEngine:
     def batches(self, compiled: CompiledView, fmt: str = "ndjson") -> Iterator[Any]:
         """The result as Arrow record batches, never held whole."""
         try:
-            reader = self.con.execute(self._output_sql(compiled, fmt)).fetch_record_batch(
-                BATCH_ROWS
-            )
+            reader = self.con.sql(self._output_sql(compiled, fmt)).to_arrow_reader(BATCH_ROWS)
             yield from reader
         except BadRequest:
             raise
@@ -266,7 +264,7 @@ class SparkEngine:
         if ndjson:
             frames.append(self.spark.read.text(ndjson).select(F.col("value").alias("doc")))
         if documents:
-            whole = self.spark.read.option("wholetext", True).text(documents)
+            whole = self.spark.read.text(documents, wholetext=True)
             frames.append(
                 whole.selectExpr(
                     "explode(CASE WHEN variant_get(parse_json(value), '$.resourceType', 'string') "

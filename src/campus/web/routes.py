@@ -17,6 +17,7 @@ def api_routers() -> list[APIRouter]:
     from campus.ecosystem.trainings import api as trainings_api
     from campus.governance import api as governance_api
     from campus.participation import api as participation_api
+    from campus.views import api as views_api
     from campus.web import shell
 
     return [
@@ -32,6 +33,7 @@ def api_routers() -> list[APIRouter]:
         participation_api.router,
         governance_api.router,
         analysis_api.router,
+        views_api.router,
     ]
 
 
@@ -47,6 +49,7 @@ def page_routers() -> list[APIRouter]:
     from campus.ecosystem.trainings import pages as trainings_pages
     from campus.governance import pages as governance_pages
     from campus.participation import pages as participation_pages
+    from campus.views import pages as views_pages
     from campus.web import shell
 
     return [
@@ -62,4 +65,5 @@ def page_routers() -> list[APIRouter]:
         participation_pages.router,
         governance_pages.router,
         analysis_pages.router,
+        views_pages.router,
     ]

@@ -286,6 +286,12 @@ class ExpressionCompiler:
     def arithmetic(self, node: ast.Binary, scope: Scope) -> Expr:
         left, right, kind = self._operands(node, scope)
         side = f"a side of '{node.op}'"
+        if kind == "string" and {left.known, right.known} & {"integer", "decimal", "boolean"}:
+            raise self.fail(
+                f"'{node.op}' mixes text and {({left.known, right.known} - set(TEXTUAL)).pop()} "
+                "values",
+                node,
+            )
         if node.op == "+" and kind == "string":
             a, b = self.typed(left, "string", side), self.typed(right, "string", side)
             return Expr(f"({a} || {b})", "string")
