@@ -44,6 +44,10 @@ from campus.ecosystem.events import cli as events_cli  # noqa: E402 - sub-apps a
 
 app.add_typer(events_cli.event_app, name="event")
 
+from campus.ecosystem import cli as ecosystem_cli  # noqa: E402 - sub-apps after app
+
+app.add_typer(ecosystem_cli.org_app, name="org")
+
 from campus.views import cli as views_cli  # noqa: E402 - sub-apps register after app
 
 app.add_typer(views_cli.app, name="view")
