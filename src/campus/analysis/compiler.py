@@ -45,6 +45,10 @@ class Query:
 
 @dataclass(frozen=True)
 class Compiled:
+    """Statements to run first (views as temporary views, the cohort materialised once),
+    the cohort's size, and one aggregate query per output over the cohort table."""
+
+    setup: list[str]
     cohort_count: str
     queries: list[Query]
 
@@ -115,6 +119,7 @@ class Compiler:
         self.view_sql = view_sql
         self.columns = {name: set(cols) for name, cols in view_columns.items()}
         self.cohort = analysis.cohort
+        self.used: dict[str, set[str]] = {}  # the columns each view must provide
 
     # --- checks -------------------------------------------------------------------------------
 
@@ -140,6 +145,7 @@ class Compiler:
                 code="unknown_column",
                 where=where,
             )
+        self.used.setdefault(view, set()).add(column)
 
     def _derived(self, column: str, where: str) -> None:
         if self.cohort.index_date is None:
@@ -264,10 +270,23 @@ class Compiler:
             return predicate(self._cohort_column(criterion.column, alias), criterion)
         return self._exists(criterion, alias)
 
+    def setup_sql(self) -> list[str]:
+        """The views, then the cohort (one row per patient), as temporary tables."""
+        # Each view is computed once, with only the columns the analysis uses (the JSON
+        # extraction is the costly part), then every step reads that table.
+        views = []
+        for name in self.analysis.views:
+            used = ", ".join(ident(c) for c in sorted(self.used.get(name, ()))) or "1 AS __none"
+            views.append(
+                f"CREATE OR REPLACE TEMP TABLE {ident('v_' + name)} AS "
+                f"SELECT {used} FROM ({self.view_sql[name]}) AS __view"
+            )
+        return [*views, self.cohort_sql()]
+
     def cohort_sql(self) -> str:
-        """The WITH clause that defines the views and the cohort (one row per patient)."""
+        """The statement that materialises the cohort."""
         cohort = self.cohort
-        parts = [f"{ident('v_' + name)} AS ({self.view_sql[name]})" for name in self.analysis.views]
+        parts: list[str] = []
         view = ident("v_" + cohort.view)
         patient = ident(self.analysis.views[cohort.view].patient)
         index = "CAST(NULL AS DATE)"
@@ -320,8 +339,11 @@ class Compiler:
         ]
         if cohort.index_date is not None:
             others.append("b.__index IS NOT NULL")
-        parts.append(f"{COHORT} AS (SELECT * FROM __aged b WHERE {' AND '.join(others) or 'TRUE'})")
-        return "WITH " + ",\n".join(parts)
+        return (
+            f"CREATE OR REPLACE TEMP TABLE {COHORT} AS WITH "
+            + ",\n".join(parts)
+            + f"\nSELECT * FROM __aged b WHERE {' AND '.join(others) or 'TRUE'}"
+        )
 
     def group_expr(self, group: Group, alias: str = "c") -> str:
         column = self._cohort_column(group.column, alias)
@@ -362,7 +384,7 @@ class Compiler:
         select = ", ".join(f"{d} AS d{i}" for i, d in enumerate(dims))
         select = (select + ", " if select else "") + "count(*) AS n"
         group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(dims))) if dims else ""
-        sql = f"{head}\nSELECT {select} FROM {source} c{group}"
+        sql = f"{head}SELECT {select} FROM {source} c{group}"
         return Query(name, kind, sql, tuple(names), levels or {})
 
     def distribution(self, output: Distribution, head: str) -> list[Query]:
@@ -376,7 +398,7 @@ class Compiler:
             Query(
                 output.name,
                 "quantiles",
-                f"{head}\nSELECT {select}count({value}) AS n, "
+                f"{head}SELECT {select}count({value}) AS n, "
                 f"quantile_cont({value}, [{quantiles}]) AS q FROM {COHORT} c "
                 f"WHERE {value} IS NOT NULL{group}",
                 names,
@@ -426,7 +448,7 @@ class Compiler:
         select = "".join(f"{d} AS d{i}, " for i, d in enumerate(dims))
         n = len(dims)
         sql = (
-            f"{head}\nSELECT {select}CAST(floor(({time}) / {output.interval_days}) AS INTEGER) "
+            f"{head}SELECT {select}CAST(floor(({time}) / {output.interval_days}) AS INTEGER) "
             f"AS t, {observed} AS observed, count(*) AS n FROM ({inner}) c "
             f"WHERE __censor_day IS NOT NULL AND ({time}) >= 0 "
             f"GROUP BY {', '.join(str(i + 1) for i in range(n + 2))}"
@@ -435,7 +457,8 @@ class Compiler:
 
     def compile(self) -> Compiled:
         self.check()
-        head = self.cohort_sql()
+        setup = self.setup_sql()
+        head = ""
         queries: list[Query] = []
         for output in self.analysis.outputs:
             if isinstance(output, Counts):
@@ -446,7 +469,7 @@ class Compiler:
                 queries.extend(self.distribution(output, head))
             elif isinstance(output, TimeToEvent):
                 queries.append(self.time_to_event(output, head))
-        return Compiled(cohort_count=f"{head}\nSELECT count(*) FROM {COHORT}", queries=queries)
+        return Compiled(setup=setup, cohort_count=f"SELECT count(*) FROM {COHORT}", queries=queries)
 
 
 def _is_date(value: str) -> bool:

@@ -194,6 +194,8 @@ def run(
     intervals: dict[str, int] | None = None,
 ) -> dict:
     """Execute the cohort and every output query; return only checked aggregates."""
+    for statement in compiled.setup:
+        connection.execute(statement)
     cohort = int(connection.execute(compiled.cohort_count).fetchone()[0])  # type: ignore[index]
     if cohort == 0:
         raise BadRequest(
