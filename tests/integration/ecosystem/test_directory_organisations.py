@@ -216,3 +216,24 @@ def test_organisations_of_account_lists_memberships(db):
         service.add_member(session, session.get(Organisation, org_id), person, by=SYSTEM)
     with db.session() as session:
         assert [o.id for o in service.organisations_of_account(session, account_id)] == [org_id]
+
+
+def test_an_admin_promotes_a_member_and_the_last_admin_cannot_step_down(client, db):
+    org_id = make_org(db)
+    org_admin(db, client, org_id)
+    with db.session() as session:
+        from campus.ecosystem.directory.models import Person
+
+        bob = Person(display_name="Bob")
+        session.add(bob)
+        session.flush()
+        service.add_member(session, session.get(Organisation, org_id), bob, by=SYSTEM)
+        bob_id = bob.id
+        me = session.scalar(select(Membership.person_id).where(Membership.role == "admin"))
+    url = f"/api/v1/organisations/{org_id}/members"
+    alone = client.put(f"{url}/{me}/role", json={"role": "member"})
+    assert alone.status_code == 409 and alone.json()["error"]["code"] == "last_admin"
+    assert client.put(f"{url}/{bob_id}/role", json={"role": "admin"}).json()["role"] == "admin"
+    assert client.put(f"{url}/{me}/role", json={"role": "member"}).status_code == 200
+    grants = {(g["role"], g["scope_id"]) for g in client.get("/api/v1/me").json()["grants"]}
+    assert ("org_admin", org_id) not in grants

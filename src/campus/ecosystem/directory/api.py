@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
@@ -155,6 +156,33 @@ def list_members(
         for m in service.members_of(session, org)
         if m.person.visible or service.may_edit(actor, org.id)
     ]
+
+
+class MemberRoleIn(BaseModel):
+    role: str
+
+
+@router.put(
+    "/organisations/{org_id}/members/{person_id}/role",
+    response_model=MemberOut,
+    summary="Make a member an admin, or an admin a member (its admins)",
+)
+def set_member_role(
+    org_id: str,
+    person_id: str,
+    body: MemberRoleIn,
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    org = service.get_organisation(session, org_id)
+    m = service.set_member_role(session, org, person_id, body.role, by=actor)
+    return {
+        "person_id": m.person_id,
+        "display_name": m.person.display_name,
+        "job_title": m.person.job_title,
+        "role": m.role,
+        "position": m.position,
+    }
 
 
 @router.delete(

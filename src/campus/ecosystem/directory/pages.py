@@ -15,6 +15,7 @@ from campus.ecosystem.directory import service
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
 from campus.ecosystem.impact import service as impact
 from campus.errors import CampusError, NotFound
+from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
@@ -190,6 +191,23 @@ def organisation_invitation_revoke(
     return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
 
 
+@router.post("/organisations/{org_id}/members/{person_id}/role", include_in_schema=False)
+def organisation_member_role(
+    request: Request,
+    org_id: str,
+    person_id: str,
+    role: str = Form(...),
+    actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
+    session: Session = db_session,
+):
+    try:
+        org = service.get_organisation(session, org_id)
+        service.set_member_role(session, org, person_id, role, by=actor)
+    except CampusError as error:
+        return _admin_error(request, session, org_id, error)
+    return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
+
+
 @router.post("/organisations/{org_id}/members/{person_id}/remove", include_in_schema=False)
 def organisation_member_remove(
     request: Request,
@@ -220,7 +238,7 @@ def person(
 def _own(session: Session, actor: Actor):
     account = session.get(Account, actor.account_id or "")
     if account is None:
-        raise NotFound("no such person", code="not_found")
+        raise NotFound(N_("no such person"), code="not_found")
     return service.ensure_person(session, account)
 
 

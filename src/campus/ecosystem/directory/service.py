@@ -562,6 +562,58 @@ def add_member(
     return membership
 
 
+def _admin_count(session: Session, org: Organisation) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == org.id, Membership.role == OrgRole.ADMIN)
+        )
+        or 0
+    )
+
+
+def set_member_role(
+    session: Session, org: Organisation, person_id: str, role: str, *, by: Actor
+) -> Membership:
+    """Make a member an admin of the organisation, or an admin a plain member."""
+    if role not in {r.value for r in OrgRole}:
+        raise BadRequest(N_("unknown role in the organisation"), code="invalid_role", where="role")
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.person_id == person_id, Membership.organisation_id == org.id
+        )
+    )
+    if membership is None:
+        raise NotFound(N_("this person is not a member"), code="not_found", where=person_id[:80])
+    if membership.role == role:
+        return membership
+    if membership.role == OrgRole.ADMIN and _admin_count(session, org) <= 1:
+        raise Conflict(
+            N_("an organisation keeps at least one admin: name another admin first"),
+            code="last_admin",
+        )
+    membership.role = role
+    session.flush()
+    account_id = membership.person.account_id
+    account = session.get(Account, account_id) if account_id else None
+    if account is not None:
+        scope = {"scope_type": ScopeType.ORGANISATION, "scope_id": org.id, "by": by}
+        if role == OrgRole.ADMIN:
+            auth.grant_role(session, account, Role.ORG_ADMIN, **scope)
+        else:
+            auth.revoke_role(session, account, Role.ORG_ADMIN, **scope)
+    audit.record(
+        session,
+        actor=by.label,
+        action="membership.role_changed",
+        object_type="organisation",
+        object_id=org.id,
+        details={"person": person_id, "role": role},
+    )
+    return membership
+
+
 def remove_member(session: Session, org: Organisation, person_id: str, *, by: Actor) -> None:
     membership = session.scalar(
         select(Membership).where(
@@ -570,17 +622,11 @@ def remove_member(session: Session, org: Organisation, person_id: str, *, by: Ac
     )
     if membership is None:
         raise NotFound(N_("this person is not a member"), code="not_found", where=person_id[:80])
-    if membership.role == OrgRole.ADMIN:
-        admins = session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.organisation_id == org.id, Membership.role == OrgRole.ADMIN)
+    if membership.role == OrgRole.ADMIN and _admin_count(session, org) <= 1 and not by.is_staff:
+        raise Conflict(
+            N_("an organisation keeps at least one admin: name another admin first"),
+            code="last_admin",
         )
-        if (admins or 0) <= 1 and not by.is_staff:
-            raise Conflict(
-                N_("an organisation keeps at least one admin: name another admin first"),
-                code="last_admin",
-            )
     person = membership.person
     session.delete(membership)
     session.flush()
