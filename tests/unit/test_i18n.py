@@ -33,3 +33,20 @@ def test_every_ui_message_has_a_french_translation():
             if match.group("text") not in french:
                 missing.add(f"{path.relative_to(SRC)}: {match.group('text')}")
     assert not missing, "untranslated:\n" + "\n".join(sorted(missing))
+
+
+def test_catalogues_never_translate_the_same_message_two_ways():
+    """Catalogues are merged; a message translated differently in two files would be random."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((i18n.LOCALES / "fr").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="fr"):
+                if not message.id or not message.string:
+                    continue
+                if message.id in seen and seen[message.id][1] != message.string:
+                    clashes.append(f"{message.id!r}: {seen[message.id]} vs {po.name}")
+                seen.setdefault(message.id, (po.name, message.string))
+    assert clashes == []

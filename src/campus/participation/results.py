@@ -22,7 +22,7 @@ from campus.participation.service import consultation_view, require_phase
 
 ANSWER_STATUSES = ("under_study", "accepted", "rejected")
 STATUS_LABELS = {
-    "open": N_("Open"),
+    "open": N_("Awaiting an answer"),
     "under_study": N_("Under study"),
     "accepted": N_("Accepted"),
     "rejected": N_("Rejected"),
