@@ -196,7 +196,9 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
         try:
             approval = governance.usable_approval(session, job.approval_id, job.project_id)
             analysis = definition.parse(job.definition)
-            scope = runner.Scope(tuple(approval.datasets), tuple(approval.views))
+            scope = runner.Scope(
+                tuple(approval.datasets), tuple(approval.views), tuple(approval.elements)
+            )
             keys = optout.all_keys(session)
             controls, epsilon = controls_for(settings, analysis, session)
         except CampusError as error:

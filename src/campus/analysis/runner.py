@@ -12,6 +12,7 @@ from campus.analysis import results, sources
 from campus.analysis.compiler import Compiler, compile_analysis
 from campus.analysis.definition import Analysis, TimeToEvent
 from campus.analysis.results import Controls
+from campus.errors import Forbidden
 
 Progress = Callable[[str], None]
 
@@ -22,17 +23,38 @@ class Scope:
 
     datasets: tuple[str, ...]
     views: tuple[str, ...]
+    elements: tuple[str, ...] = ()
 
 
 def _quiet(_message: str) -> None:
     return None
 
 
-def check_static(analysis: Analysis) -> None:
-    """Names, columns and shapes, checked against the views before anything runs."""
+def check_static(analysis: Analysis) -> dict[str, set[str]]:
+    """Names, columns and shapes, checked against the views before anything runs; returns
+    the columns used, by declared view name."""
     views = {name: sources.view_of(ref) for name, ref in analysis.views.items()}
     columns = {name: sources.columns_of(view, f"views.{name}") for name, view in views.items()}
-    Compiler(analysis, dict.fromkeys(views, ""), columns).check()
+    compiler = Compiler(analysis, dict.fromkeys(views, ""), columns)
+    compiler.check()
+    return compiler.used
+
+
+def check_elements(analysis: Analysis, used: dict[str, set[str]], elements: tuple[str, ...]):
+    """With elements in the approval, every column read must be one (`view.column`)."""
+    if not elements:
+        return
+    allowed = set(elements)
+    for name, columns in used.items():
+        library = analysis.views[name].library or name
+        for column in sorted(columns):
+            if f"{library}.{column}" not in allowed and column not in allowed:
+                raise Forbidden(
+                    f"views.{name}: column {column!r} of {library!r} is not among the approved "
+                    f"elements ({', '.join(sorted(allowed))})",
+                    code="out_of_scope",
+                    where=f"views.{name}",
+                )
 
 
 def execute(
@@ -52,6 +74,7 @@ def execute(
             raise ValueError("real data needs an approval scope and the opt-out keys")
         # The scope is enforced here, before any table is resolved.
         sources.check_scope(analysis, scope.datasets, scope.views)
+        check_elements(analysis, check_static(analysis), scope.elements)
     found = sources.resolve_version(warehouse, analysis.dataset, analysis.version)
     progress(f"dataset {found.dataset} {found.version} ({kind})")
     connection = duckdb.connect(config={"threads": threads})

@@ -32,9 +32,14 @@ CHECKS_TO_RELEASE = 2
 
 
 def parse_definition(text: str | bytes | dict[str, Any]) -> definition.Analysis:
+    return checked_definition(text)[0]
+
+
+def checked_definition(
+    text: str | bytes | dict[str, Any],
+) -> tuple[definition.Analysis, dict[str, set[str]]]:
     analysis = definition.parse(text)
-    runner.check_static(analysis)
-    return analysis
+    return analysis, runner.check_static(analysis)
 
 
 def run_dummy(
@@ -62,10 +67,11 @@ def submit_job(
     if not governance.is_member(session, project.id, actor.account_id):
         raise Forbidden("only members of the project team may run jobs", code="not_project_member")
     approval = governance.usable_approval(session, approval_id, project.id)
-    analysis = parse_definition(text)
+    analysis, used = checked_definition(text)
     from campus.analysis import sources
 
     sources.check_scope(analysis, approval.datasets, approval.views)
+    runner.check_elements(analysis, used, tuple(approval.elements))
     if analysis.privacy is not None:
         problems = list(runner.dp_problems(analysis))
         if problems:

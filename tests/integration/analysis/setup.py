@@ -82,6 +82,7 @@ def approve(db: Database, settings: Settings, people: World, **request) -> World
             project,
             datasets=request.get("datasets", [warehouse.DATASET]),
             views=request.get("views", ["patient_demographics", "conditions"]),
+            elements=request.get("elements", ()),
             duration_days=request.get("duration_days", 365),
             justification="Needed to describe the cohort",
         )

@@ -122,6 +122,26 @@ def test_a_job_outside_the_approval_scope_is_refused_even_if_queued(client, db, 
         assert job.result is None
 
 
+def test_columns_outside_the_approved_elements_are_refused(client, db, settings, world):
+    approve(db, settings, world, elements=["conditions.code", "conditions.onset", "patient_id"])
+    client.login("chercheuse@example.org")
+    assert _submit(client, world, warehouse.MARKER_ANALYSIS).status_code == 201
+    with_sex = dict(
+        warehouse.MARKER_ANALYSIS,
+        outputs=[
+            {"type": "counts", "name": "x", "group_by": ["code"]},
+            {
+                "type": "counts",
+                "name": "y",
+                "group_by": ["code"],
+                "event": [{"view": "patients", "column": "gender", "value": "female"}],
+            },
+        ],
+    )
+    refused = _submit(client, world, with_sex)
+    assert refused.status_code == 403 and "gender" in refused.json()["error"]["message"]
+
+
 def test_expired_or_revoked_approvals_stop_working_at_once(client, db, settings, world):
     approve(db, settings, world)
     client.login("chercheuse@example.org")
