@@ -18,6 +18,7 @@ def api_routers() -> list[APIRouter]:
     from campus.governance import api as governance_api
     from campus.participation import api as participation_api
     from campus.views import api as views_api
+    from campus.warehouse import api as warehouse_api
     from campus.web import shell
 
     return [
@@ -34,6 +35,7 @@ def api_routers() -> list[APIRouter]:
         governance_api.router,
         analysis_api.router,
         views_api.router,
+        warehouse_api.router,
     ]
 
 
@@ -50,6 +52,7 @@ def page_routers() -> list[APIRouter]:
     from campus.governance import pages as governance_pages
     from campus.participation import pages as participation_pages
     from campus.views import pages as views_pages
+    from campus.warehouse import pages as warehouse_pages
     from campus.web import shell
 
     return [
@@ -66,4 +69,5 @@ def page_routers() -> list[APIRouter]:
         governance_pages.router,
         analysis_pages.router,
         views_pages.router,
+        warehouse_pages.router,
     ]

@@ -1,0 +1,166 @@
+"""JSON routes of the warehouse: catalogue, datasets and versions, streamed upload, dummy twin."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pyarrow.parquet as pq
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.errors import NotFound
+from campus.warehouse import layout, service, uploads
+from campus.web.deps import allow, db_session
+
+router = APIRouter(tags=["warehouse"])
+
+
+@router.get("/catalogue", summary="Public summary of every dataset (latest versions)")
+def public_catalogue(
+    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    return service.public_catalogue(session, request.app.state.settings)
+
+
+@router.get("/catalogue/{name}", summary="Catalogue detail of a dataset version (members)")
+def catalogue_detail(
+    name: str,
+    request: Request,
+    version: str | None = None,
+    actor: Actor = allow("catalogue.read"),
+    session: Session = db_session,
+):
+    dataset = service.require_dataset(session, name)
+    data = service.catalogue(request.app.state.settings, name, version, detail=True)
+    return {"title": dataset.title, "description": dataset.description, **data}
+
+
+@router.get("/datasets", summary="Datasets and their versions (data stewards)")
+def list_datasets(
+    request: Request, actor: Actor = allow("dataset.ingest"), session: Session = db_session
+):
+    settings = request.app.state.settings
+    return [service.describe(d) for d in service.list_datasets(session, settings)]
+
+
+@router.get("/datasets/{name}", summary="A dataset, its policy and versions")
+def get_dataset(
+    name: str,
+    request: Request,
+    actor: Actor = allow("dataset.ingest"),
+    session: Session = db_session,
+):
+    dataset = service.require_dataset(session, name)
+    service.sync(session, request.app.state.settings, dataset)
+    return service.describe(dataset)
+
+
+@router.get("/datasets/{name}/versions/{version}", summary="A version's manifest")
+def get_version(
+    name: str,
+    version: str,
+    request: Request,
+    actor: Actor = allow("dataset.ingest"),
+    session: Session = db_session,
+):
+    service.require_dataset(session, name)
+    return service.manifest(request.app.state.settings, name, version)
+
+
+@router.delete(
+    "/datasets/{name}/versions/{version}", status_code=204, summary="Drop a dataset version"
+)
+def drop_version(
+    name: str,
+    version: str,
+    request: Request,
+    actor: Actor = allow("dataset.manage"),
+    session: Session = db_session,
+):
+    service.drop(session, request.app.state.settings, actor, name, version)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/datasets/{name}/upload",
+    summary="Stream one FHIR file (Bundle JSON or Bulk NDJSON, optionally .gz) into a new version",
+)
+async def upload(
+    name: str,
+    request: Request,
+    filename: str = Query(..., description="e.g. Patient.ndjson.gz or bundle.json"),
+    on_error: Literal["skip", "abort"] = "skip",
+    strict: bool = False,
+    actor: Actor = allow("dataset.ingest"),
+):
+    settings = request.app.state.settings
+    label = uploads.clean_filename(filename)
+    uploads.check_declared(settings, request.headers.get("content-length"))
+    path = await uploads.receive(settings, request.stream(), label)
+    try:
+        report = await run_in_threadpool(
+            service.ingest,
+            request.app.state.db,
+            settings,
+            actor,
+            name,
+            [path],
+            labels=[label],
+            on_error=on_error,
+            strict=strict,
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    body = report.as_dict()
+    if report.status != "published":
+        message = (
+            "nothing was published: the upload had errors and on_error=abort"
+            if report.status == "aborted"
+            else "nothing was published: no resource could be landed"
+        )
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": {"code": f"ingest_{report.status}", "message": message},
+                "report": body,
+            },
+        )
+    return JSONResponse(status_code=201, content=body)
+
+
+@router.get("/datasets/{name}/dummy/{type_name}", summary="Rows of a version's dummy twin")
+def dummy_rows(
+    name: str,
+    type_name: str,
+    request: Request,
+    version: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    actor: Actor = allow("dummy.use"),
+    session: Session = db_session,
+):
+    service.require_dataset(session, name)
+    try:
+        found = layout.resolve(request.app.state.settings.warehouse_path, name, version)
+    except ValueError as error:
+        raise NotFound(str(error), code="not_found", where="version") from None
+    tables = found.tables("dummy")
+    if type_name not in tables:
+        raise NotFound(
+            f"the dummy twin of {name} {found.version} has no {type_name} table "
+            f"(it has: {', '.join(tables) or 'none'})",
+            code="not_found",
+            where="type_name",
+        )
+    table = pq.read_table(tables[type_name])
+    rows = table.slice(offset, limit).to_pylist()
+    return {
+        "dataset": name,
+        "version": found.version,
+        "type": type_name,
+        "total": table.num_rows,
+        "rows": rows,
+    }

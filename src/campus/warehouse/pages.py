@@ -1,0 +1,110 @@
+"""HTML pages of the warehouse: public catalogue, member detail, datasets, upload, drop."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.errors import CampusError
+from campus.i18n import gettext as _
+from campus.warehouse import service, uploads
+from campus.web.deps import allow, db_session
+from campus.web.pages_registry import page
+from campus.web.templating import render
+
+router = APIRouter()
+
+
+@page(router, "/catalogue", twin="/api/v1/catalogue")
+def catalogue_page(
+    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    datasets = service.public_catalogue(session, request.app.state.settings)
+    return render(request, "warehouse/catalogue.html", {"datasets": datasets})
+
+
+@page(router, "/catalogue/{name}", twin="/api/v1/catalogue/{name}")
+def catalogue_detail_page(
+    name: str,
+    request: Request,
+    version: str | None = None,
+    actor: Actor = allow("catalogue.read"),
+    session: Session = db_session,
+):
+    dataset = service.require_dataset(session, name)
+    data = service.catalogue(request.app.state.settings, name, version, detail=True)
+    return render(request, "warehouse/detail.html", {"dataset": dataset, "cat": data})
+
+
+@page(router, "/datasets", twin="/api/v1/datasets")
+def datasets_page(
+    request: Request, actor: Actor = allow("dataset.ingest"), session: Session = db_session
+):
+    datasets = service.list_datasets(session, request.app.state.settings)
+    rows = [(d, service.may_steward(actor, d)) for d in datasets]
+    return render(request, "warehouse/datasets.html", {"rows": rows})
+
+
+@page(
+    router,
+    "/datasets/upload",
+    no_twin="a form; its API twin is POST /api/v1/datasets/{name}/upload",
+)
+def upload_form(request: Request, dataset: str = "", actor: Actor = allow("dataset.ingest")):
+    return render(request, "warehouse/upload.html", {"dataset": dataset})
+
+
+@router.post("/datasets/upload", include_in_schema=False)
+async def upload_submit(request: Request, actor: Actor = allow("dataset.ingest")):
+    settings = request.app.state.settings
+    form = await request.form()
+    name = str(form.get("dataset", "")).strip()
+    on_error = "abort" if form.get("on_error") == "abort" else "skip"
+    strict = form.get("strict") == "on"
+    upload = form.get("file")
+    context = {"dataset": name}
+    path = None
+    try:
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise CampusError(_("Choose a file to upload."), code="no_file", where="file")
+        label = uploads.clean_filename(upload.filename)
+        uploads.check_declared(settings, request.headers.get("content-length"))
+        path = await uploads.receive_file(settings, upload, label)
+        report = await run_in_threadpool(
+            service.ingest,
+            request.app.state.db,
+            settings,
+            actor,
+            name,
+            [path],
+            labels=[label],
+            on_error=on_error,
+            strict=strict,
+        )
+    except CampusError as error:
+        return render(
+            request,
+            "warehouse/upload.html",
+            {**context, "error": _(error.message)},
+            status=error.status,
+        )
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    status = 201 if report.status == "published" else 422
+    return render(request, "warehouse/report.html", {"report": report}, status=status)
+
+
+@router.post("/datasets/{name}/versions/{version}/drop", include_in_schema=False)
+def drop_submit(
+    name: str,
+    version: str,
+    request: Request,
+    actor: Actor = allow("dataset.manage"),
+    session: Session = db_session,
+):
+    service.drop(session, request.app.state.settings, actor, name, version)
+    return RedirectResponse("/datasets", status_code=303)
