@@ -39,6 +39,10 @@ def test_attended_sessions_make_the_training_record(app, db, settings, client):
     assert "FHIR pour débutants" in page.text and "Session 2" not in page.text
     catalogue = CampusClient(app).get("/trainings?competence=fhir")
     assert "FHIR pour débutants" in catalogue.text
+    staff_client = CampusClient(app)
+    staff_client.login("staff@campus.example")
+    planned = staff_client.get(f"/events/new?training_id={training_id}")
+    assert f'<option value="{training_id}" selected>' in planned.text
     detail = CampusClient(app).get(f"/api/v1/trainings/{training_id}").json()
     assert [s["title"] for s in detail["sessions"]] == ["Session 1", "Session 2"]
 

@@ -88,9 +88,14 @@ def _form_context(session: Session, event: Event | None, values: dict | None = N
 
 @page(router, "/events/new", no_twin="a form; its API twin is POST /api/v1/events")
 def new_event_form(
-    request: Request, actor: Actor = allow("events.manage"), session: Session = db_session
+    request: Request,
+    training_id: str = "",
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
 ):
-    return render(request, "ecosystem/event_form.html", _form_context(session, None))
+    """`?training_id=` preselects the training when staff plan one of its sessions."""
+    values = {"audience": "public", "training_id": training_id[:32]} if training_id else None
+    return render(request, "ecosystem/event_form.html", _form_context(session, None, values))
 
 
 def _submitted(
