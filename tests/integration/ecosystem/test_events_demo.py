@@ -1,10 +1,13 @@
 """The demo year of events, trainings and programmes: sizes, invariants, determinism."""
 
 import datetime as dt
+import shutil
 
 import pytest
 from sqlalchemy import func, select
 
+from campus.auth.models import Account
+from campus.db.engine import Database
 from campus.ecosystem import demo_data
 from campus.ecosystem.events import demo as events_demo
 from campus.ecosystem.events import service
@@ -16,13 +19,33 @@ from campus.ecosystem.programmes.models import ProgrammeApplication, ProgrammeRe
 REFERENCE = dt.date(2026, 11, 2)
 
 
-def test_demo_events_and_programmes_are_realistic_and_keep_every_rule(db):
-    if db.is_postgresql:
-        pytest.skip("a 2-second bulk load; the loaders use no backend-specific SQL")
+def _load(db):
     with db.session() as session:
         demo_data.generate(session, reference=REFERENCE)
         summary = events_demo.generate(session, reference=REFERENCE)
         counts = programmes_demo.generate(session)
+    return summary, counts
+
+
+def _fingerprint(db) -> list[tuple]:
+    with db.session() as session:
+        return sorted(
+            session.execute(
+                select(
+                    Event.title, Event.starts_at, Event.capacity, Account.email, Registration.status
+                )
+                .join(Registration, Registration.event_id == Event.id)
+                .join(Account, Account.id == Registration.account_id)
+            ).all()
+        )
+
+
+def test_demo_events_and_programmes_are_realistic_and_keep_every_rule(
+    db, sqlite_template, tmp_path
+):
+    if db.is_postgresql:
+        pytest.skip("a 2-second bulk load; the loaders use no backend-specific SQL")
+    summary, counts = _load(db)
     assert summary["events"] == 200 and summary["full_events"] >= 10
     assert counts["programmes"] == 4 and counts["selected"] == 20
     with db.session() as session:
@@ -52,3 +75,12 @@ def test_demo_events_and_programmes_are_realistic_and_keep_every_rule(db):
             )
     with db.session() as session, pytest.raises(RuntimeError):
         events_demo.generate(session, reference=REFERENCE)
+
+    second_path = tmp_path / "second.db"
+    shutil.copy(sqlite_template, second_path)
+    second = Database(f"sqlite:///{second_path}")
+    try:
+        _load(second)
+        assert _fingerprint(second) == _fingerprint(db)  # same seed, same campus
+    finally:
+        second.dispose()

@@ -69,18 +69,33 @@ def _start(rng: random.Random, day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS).astimezone(dt.UTC)
 
 
+def demo_accounts(session: Session, n: int, *, seed: int) -> list[str]:
+    """n accounts of directory people, picked from a seed in email order (emails are stable
+    across runs, unlike row ids), so the same seed picks the same people."""
+    from campus.auth.models import Account
+    from campus.ecosystem.directory.models import Person
+
+    pool = list(
+        session.scalars(
+            select(Account.id)
+            .join(Person, Person.account_id == Account.id)
+            .where(Account.active.is_(True))
+            .order_by(Account.email)
+        )
+    )
+    rng = random.Random(seed)  # noqa: S311 - a deterministic pick, not a secret
+    return rng.sample(pool, min(n, len(pool)))
+
+
 def generate(session: Session, *, seed: int = SEED, reference: dt.date | None = None) -> dict:
     """Add the catalogue, the events and their registrations; refuses to run twice."""
     if session.scalar(select(func.count()).select_from(Event)):
         raise RuntimeError("events already exist: load the demo once")
-    from campus.ecosystem.demo_data import pick_people
-
     rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
     reference = reference or dt.datetime.now(PARIS).date()
     now = dt.datetime.now(dt.UTC)
     trainings = load_catalogue(session)
-    people = pick_people(session, 500, seed=seed)
-    accounts = [p.account_id for p in people if p.account_id]
+    accounts = demo_accounts(session, 500, seed=seed)
     first_day = reference - dt.timedelta(days=182)
     events: list[Event] = []
     registrations: list[Registration] = []

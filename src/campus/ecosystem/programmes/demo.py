@@ -79,16 +79,18 @@ def _admins(session: Session, organisation_ids: list[str]) -> dict[str, str]:
 
 def _reviewer_pool(session: Session) -> list[tuple[str, set[str]]]:
     """Reviewers (accounts of people) with the organisations they belong to."""
-    from campus.ecosystem.demo_data import pick_people
+    from campus.ecosystem.events.demo import demo_accounts
 
     pool = []
-    for person in pick_people(session, 40, seed=SEED):
+    for account_id in demo_accounts(session, 40, seed=SEED):
         orgs = set(
             session.scalars(
-                select(Membership.organisation_id).where(Membership.person_id == person.id)
+                select(Membership.organisation_id)
+                .join(Person, Person.id == Membership.person_id)
+                .where(Person.account_id == account_id)
             )
         )
-        pool.append((person.account_id, orgs))
+        pool.append((account_id, orgs))
     membre = session.scalar(select(Account).where(Account.email == "membre@campus.example"))
     if membre is not None:
         person = session.scalar(select(Person).where(Person.account_id == membre.id))
