@@ -67,6 +67,8 @@ class Pseudonymiser:
         self._trees: dict[str, Node | None] = {}
         self._pseudonyms: dict[str, str] = {}
         self._shifts: dict[str, int] = {}
+        self._relative: dict[str, tuple[Target, str]] = {}
+        self._dates: dict[tuple[str, int], str] = {}
 
     # -- pseudonyms -------------------------------------------------------------------------
     def pseudonym(self, type_name: str, source_id: str) -> str:
@@ -163,8 +165,10 @@ class _Walk:
         if depth > MAX_DEPTH:
             raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
         children = node.children if node is not None else None
-        for key in list(data):
-            value = data[key]
+        # Without rules here nothing is deleted, so the dict can be walked in place.
+        entries = list(data.items()) if children else data.items()
+        dated = _DATED
+        for key, value in entries:
             try:
                 child = children.get(key) if children else None
                 if (
@@ -173,19 +177,24 @@ class _Walk:
                     and self.rule(data, key, value, child, depth)
                 ):
                     continue
-                if root and key in ("id", "resourceType"):
-                    continue
                 kind = type(value)
-                if key == "reference" and kind is str:
-                    data[key] = self.reference(value)
+                if kind is str:
+                    if key == "reference":
+                        data[key] = self.reference(value)
+                    else:
+                        is_date = dated.get(key)
+                        if is_date is None:
+                            is_date = dated[key] = fhir.is_date_key(key)
+                        if is_date:
+                            data[key] = self.date(value)
                 elif kind is dict:
                     self.object(value, child, depth + 1)
                 elif kind is list:
                     self.items(key, value, child, depth)
-                elif fhir.is_date_key(key):
-                    data[key] = self.date(value)
                 elif key == "reference":
                     raise ResourceProblem("a reference must be a text")
+                elif fhir.is_date_key(key):
+                    self.date(value)
             except ResourceProblem as problem:
                 problem.path.insert(0, key)
                 raise
@@ -197,6 +206,20 @@ class _Walk:
             for index, item in enumerate(values):
                 try:
                     self.contained(item, depth)
+                except ResourceProblem as problem:
+                    problem.path.insert(0, f"[{index}]")
+                    raise
+            return
+        if key == "coding" and node is None:
+            # Codings (system, code, display...) hold no reference or date: only those with
+            # extensions, or with anything that is not plain text, need the walk.
+            for index, item in enumerate(values):
+                if type(item) is dict and "extension" not in item and _plain(item):
+                    continue
+                try:
+                    if type(item) is not dict:
+                        raise ResourceProblem("a Coding must be an object")
+                    self.object(item, None, depth + 1)
                 except ResourceProblem as problem:
                     problem.path.insert(0, f"[{index}]")
                     raise
@@ -264,16 +287,43 @@ class _Walk:
     def date(self, value: Any) -> str:
         if type(value) is not str:
             raise ResourceProblem(f"a date must be a text, not {type(value).__name__}")
-        if not fhir.valid_date(value):
-            raise ResourceProblem("not a valid FHIR date, dateTime or instant")
-        return fhir.shift_date(value, self.days) if self.days else value
+        dates = self.owner._dates
+        key = (value, self.days)
+        shifted = dates.get(key)
+        if shifted is None:
+            if not fhir.valid_date(value):
+                raise ResourceProblem("not a valid FHIR date, dateTime or instant")
+            shifted = fhir.shift_date(value, self.days) if self.days else value
+            if len(dates) > _CACHE_LIMIT:
+                dates.clear()
+            dates[key] = shifted
+        return shifted
 
     def reference(self, value: str) -> str:
-        target = self.owner.target(value, self.resolve)
+        owner = self.owner
+        cached = owner._relative.get(value)  # Type/id references do not depend on the file
+        if cached is not None:
+            self.on_reference(cached[0], False)
+            return cached[1]
+        target = owner.target(value, self.resolve)
         if target is None:
             return value
-        self.on_reference(target, value.startswith(("urn:", "http")) or "?" in value)
-        return target.type + "/" + self.owner.pseudonym(target.type, target.id)
+        local = value.startswith(("urn:", "http")) or "?" in value
+        self.on_reference(target, local)
+        rewritten = target.type + "/" + owner.pseudonym(target.type, target.id)
+        if not local:
+            if len(owner._relative) > _CACHE_LIMIT:
+                owner._relative.clear()
+            owner._relative[value] = (target, rewritten)
+        return rewritten
+
+
+_DATED: dict[str, bool] = {}
+_SCALARS = (str, bool, int, float)
+
+
+def _plain(item: dict) -> bool:
+    return all(type(value) in _SCALARS for value in item.values())
 
 
 def _generalize(value: Any) -> Any:

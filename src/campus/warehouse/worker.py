@@ -327,6 +327,11 @@ class Runner:
         for key in PATIENT_KEYS:
             ref = resource.get(key)
             if type(ref) is dict and type(ref.get("reference")) is str:
+                cached = self.pseudonymiser._relative.get(ref["reference"])
+                if cached is not None:
+                    if cached[0].type == "Patient":
+                        return cached[1][8:]
+                    continue
                 try:
                     target = self.pseudonymiser.target(ref["reference"], resolve)
                 except ResourceProblem as error:
