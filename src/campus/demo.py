@@ -64,6 +64,7 @@ def demo_loaders() -> list:
     from campus.ecosystem.programmes import demo as programmes_demo
     from campus.governance import demo as governance_demo
     from campus.participation import demo as participation_demo
+    from campus.warehouse import demo as warehouse_demo
 
     # governance_demo runs after the warehouse's loader (it uses dataset hopital-synthea).
     return [
@@ -71,5 +72,6 @@ def demo_loaders() -> list:
         events_demo.load,
         programmes_demo.load,
         participation_demo.load,
+        warehouse_demo.load,
         governance_demo.load,
     ]
