@@ -74,8 +74,14 @@ def canonical(rows: list[dict[str, Any]]) -> list[str]:
     )
 
 
+ROWS: dict[tuple[str, str, str], list[str]] = {}
+
+
 def run_case(case: Case, engine: Any) -> tuple[bool, str]:
-    """(passed, reason) of one case on an engine that has the file's resources loaded."""
+    """(passed, reason) of one case on an engine that has the file's resources loaded.
+
+    The canonical rows are kept in ROWS[(engine, file, title)] for the cross-engine check.
+    """
     dialect = "spark" if engine.name == "spark" else "duckdb"
     try:
         definition = service.validate(case.view)
@@ -88,6 +94,7 @@ def run_case(case: Case, engine: Any) -> tuple[bool, str]:
     if case.expect_error:
         return False, "expected an error, the view ran"
     columns = [c.name for c in compiled.columns]
+    ROWS[(engine.name, case.file, case.title)] = [json.dumps(columns), *canonical(rows)]
     if case.expect_columns is not None and columns != case.expect_columns:
         return False, f"columns {columns} instead of {case.expect_columns}"
     if canonical(rows) != canonical(case.expect or []):

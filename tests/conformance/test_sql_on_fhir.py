@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campus.views.engines import DuckDBEngine, SparkEngine
-from tests.conformance.runner import load_suite, run_file
+from tests.conformance.runner import ROWS, load_suite, run_file
 from tests.conftest import SHARED
 
 # Spark's VARIANT keeps a decimal's value but not its written precision (1.0 is stored as 1),
@@ -43,6 +43,23 @@ def test_every_case_of_the_file_passes_on_spark(name, suite, results, spark, tmp
     assert not failed, "\n".join(failed)
     fixed = [c.title for c, ok, _ in outcome if ok and (name, c.title) in SPARK_KNOWN_GAPS]
     assert not fixed, f"known gaps now pass, remove them from SPARK_KNOWN_GAPS: {fixed}"
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_give_the_same_rows_on_every_case():
+    """Runs after both engines above (same module, in order): compares their rows case by case."""
+    duckdb_cases = {(f, t) for (e, f, t) in ROWS if e == "duckdb"}
+    spark_cases = {(f, t) for (e, f, t) in ROWS if e == "spark"}
+    if not duckdb_cases or not spark_cases:
+        pytest.skip("needs both engines' conformance runs in this session")
+    assert duckdb_cases == spark_cases
+    differ = [
+        f"{f}: {t}"
+        for f, t in sorted(duckdb_cases)
+        if ROWS[("duckdb", f, t)] != ROWS[("spark", f, t)] and (f, t) not in SPARK_KNOWN_GAPS
+    ]
+    assert not differ, differ
+    assert len(duckdb_cases) >= 120  # every case that returns rows
 
 
 def test_the_suite_is_complete(suite):

@@ -16,7 +16,7 @@ from campus.errors import BadRequest
 from campus.views.definition import Column, Select, ViewDefinition, fail
 from campus.views.dialects import get_dialect
 from campus.views.dialects.base import Dialect
-from campus.views.fhirpath.compiler import Expr, ExpressionCompiler, Scope
+from campus.views.fhirpath.compiler import ROOT, Expr, ExpressionCompiler, Scope
 from campus.views.resources import PRIMITIVE_TYPES
 
 REPEAT_DEPTH = 8  # levels a repeat unrolls to; deeper data fails the query with a clear error
@@ -213,7 +213,7 @@ class ViewCompiler:
 
     # --- the view -------------------------------------------------------------------------------
     def compile(self, table: str) -> CompiledView:
-        root = Scope(Expr("__r", "node"), "0", True)
+        root = Scope(Expr(ROOT, "node"), "0", True)
         rows = Rows()
         for each in self.view.selects:
             rows = rows.times(self.select(each, root))
@@ -245,7 +245,7 @@ class ViewCompiler:
         sql = (
             f"SELECT {', '.join(outer_columns)} FROM ("
             f"SELECT {', '.join(inner_columns)} "
-            f"FROM (SELECT {self.d.root('resource')} AS __r FROM {table}) AS __resources "
+            f"FROM ({self.d.resources(table, list(self.fp.root_fields))}) AS __resources "
             f"WHERE {where_sql}) AS __rows"
         )
         columns = [self.outputs[name] for name in rows.order]

@@ -110,12 +110,24 @@ class Dialect(ABC):
 
     # --- JSON nodes ---------------------------------------------------------------------------
     @abstractmethod
-    def root(self, resource_column: str) -> str:
-        """The resource node from the table's `resource` text column."""
+    def field(self, node: str, name: str) -> str:
+        """The raw value of element `name` of `node` (an array stays an array)."""
 
     @abstractmethod
+    def children_of(self, value: str, var: str, var2: str) -> str:
+        """A raw element value as a node list (arrays flattened, JSON nulls dropped)."""
+
     def children(self, node: str, name: str, var: str, var2: str) -> str:
-        """The node list of element `name` of `node` (arrays flattened, JSON nulls dropped)."""
+        """The node list of element `name` of `node`."""
+        return self.children_of(self.field(node, name), var, var2)
+
+    @abstractmethod
+    def resources(self, table: str, root_fields: list[str]) -> str:
+        """The FROM subquery: `__r` (the resource) and what `root_field` reads, per row."""
+
+    @abstractmethod
+    def root_field(self, name: str, index: int) -> str:
+        """The raw value of a top-level element of the resource, read once per row."""
 
     @abstractmethod
     def node_to(self, node: str, fhirpath_type: str, message: str) -> str:

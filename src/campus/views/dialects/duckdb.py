@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from campus.views.dialects.base import SQL_FAMILY, Dialect
 
 _TYPES = {"text": "VARCHAR", "integer": "BIGINT", "decimal": "DOUBLE", "boolean": "BOOLEAN"}
 _NUMBER = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+_CHEAP = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?")
 
 
 class DuckDBDialect(Dialect):
@@ -70,18 +73,32 @@ class DuckDBDialect(Dialect):
     def field_of(self, struct: str, name: str) -> str:
         return f"{struct}.{self.quote(name)}"
 
-    def root(self, resource_column: str) -> str:
-        return f"CAST({resource_column} AS JSON)"
+    def field(self, node: str, name: str) -> str:
+        return f"json_extract({node}, {self.string('$.' + self.quote(name))})"
 
-    def children(self, node: str, name: str, var: str, var2: str) -> str:
-        path = self.string("$." + self.quote(name))
+    def children_of(self, value: str, var: str, var2: str) -> str:
+        cheap = _CHEAP.fullmatch(value) is not None
+        ref = value if cheap else var
         body = (
-            f"CASE WHEN {var} IS NULL OR json_type({var}) = 'NULL' THEN {self.empty_nodes()} "
-            f"WHEN json_type({var}) = 'ARRAY' THEN list_filter(CAST({var} AS JSON[]), "
+            f"CASE WHEN {ref} IS NULL OR json_type({ref}) = 'NULL' THEN {self.empty_nodes()} "
+            f"WHEN json_type({ref}) = 'ARRAY' THEN list_filter(CAST({ref} AS JSON[]), "
             f"lambda {var2}: json_type({var2}) <> 'NULL') "
-            f"ELSE [{var}] END"
+            f"ELSE [{ref}] END"
         )
-        return self.let(f"json_extract({node}, {path})", var, body)
+        # A column or list item is read in place; anything else is evaluated once.
+        return body if cheap else self.let(value, var, body)
+
+    def resources(self, table: str, root_fields: list[str]) -> str:
+        # The resource text is parsed once per row for all its top-level elements the view
+        # reads; every later step works on those small values.
+        columns = ["CAST(resource AS JSON) AS __r"]
+        if root_fields:
+            paths = ", ".join(self.string("$." + self.quote(n)) for n in root_fields)
+            columns.append(f"json_extract(resource, [{paths}]) AS __top")
+        return f"SELECT {', '.join(columns)} FROM {table}"
+
+    def root_field(self, name: str, index: int) -> str:
+        return f"__top[{index + 1}]"
 
     def node_to(self, node: str, fhirpath_type: str, message: str) -> str:
         family = SQL_FAMILY[fhirpath_type]

@@ -74,17 +74,22 @@ class SparkDialect(Dialect):
     def field_of(self, struct: str, name: str) -> str:
         return f"{struct}.{self.quote(name)}"
 
-    def root(self, resource_column: str) -> str:
-        return f"parse_json({resource_column})"
+    def field(self, node: str, name: str) -> str:
+        return f"variant_get({node}, {self.string('$.' + name)})"
 
-    def children(self, node: str, name: str, var: str, var2: str) -> str:
-        path = self.string("$." + name)
+    def children_of(self, value: str, var: str, var2: str) -> str:
         body = (
             f"CASE WHEN {var} IS NULL OR is_variant_null({var}) THEN {self.empty_nodes()} "
             f"ELSE coalesce(filter(try_variant_get({var}, '$', 'ARRAY<VARIANT>'), "
             f"{var2} -> NOT is_variant_null({var2})), array({var})) END"
         )
-        return self.let(f"variant_get({node}, {path})", var, body)
+        return self.let(value, var, body)
+
+    def resources(self, table: str, root_fields: list[str]) -> str:
+        return f"SELECT parse_json(resource) AS __r FROM {table}"
+
+    def root_field(self, name: str, index: int) -> str:
+        return self.field("__r", name)
 
     def node_to(self, node: str, fhirpath_type: str, message: str) -> str:
         family = SQL_FAMILY[fhirpath_type]

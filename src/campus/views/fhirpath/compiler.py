@@ -19,6 +19,7 @@ from campus.views.dialects.base import Dialect
 from campus.views.fhirpath import ast
 from campus.views.resources import COMPLEX_TYPES, PRIMITIVE_TYPES, RESOURCE_TYPES
 
+ROOT = "__r"  # SQL name of the resource node in the compiled query
 NUMERIC = ("integer", "decimal")
 TEXTUAL = ("string", "date", "dateTime", "time")
 
@@ -50,6 +51,7 @@ class ExpressionCompiler:
         self.resource = resource
         self.constants = constants
         self._counter = 0
+        self.root_fields: dict[str, int] = {}  # top-level elements read, in first-use order
         self.where = "$"
         self.text = ""
 
@@ -186,6 +188,10 @@ class ExpressionCompiler:
             raise self.fail(f"cannot read element {name!r} of a {base.type} value", node)
         if base.hint in PRIMITIVE_TYPES.values() and name not in ("id", "extension"):
             raise self.fail(f"a {base.hint} has no element {name!r}", node)
+        if base.sql == ROOT and not base.many:
+            index = self.root_fields.setdefault(name, len(self.root_fields))
+            value = self.d.root_field(name, index)
+            return Expr(self.d.children_of(value, self.fresh(), self.fresh()), "node", True)
         if not base.many:
             return Expr(self.d.children(base.sql, name, self.fresh(), self.fresh()), "node", True)
         var = self.fresh()
