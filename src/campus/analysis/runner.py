@@ -69,12 +69,13 @@ def execute(
     threads: int = 2,
 ) -> dict:
     """Run and check an analysis; on real data only inside `scope`, without opted-out people."""
+    used = check_static(analysis)
     if kind == "real":
         if scope is None or optout_keys is None:
             raise ValueError("real data needs an approval scope and the opt-out keys")
         # The scope is enforced here, before any table is resolved.
         sources.check_scope(analysis, scope.datasets, scope.views)
-        check_elements(analysis, check_static(analysis), scope.elements)
+        check_elements(analysis, used, scope.elements)
     found = sources.resolve_version(warehouse, analysis.dataset, analysis.version)
     progress(f"dataset {found.dataset} {found.version} ({kind})")
     connection = duckdb.connect(config={"threads": threads})
@@ -85,7 +86,7 @@ def execute(
         if kind == "real":
             removed = connection.execute(f"SELECT count(*) FROM {sources.OPTOUT_TABLE}").fetchone()
             progress(f"{removed[0] if removed else 0} opted-out patient(s) left out")
-        view_sql, columns = sources.compile_views(analysis, tables)
+        view_sql, columns = sources.compile_views(analysis, tables, used)
         compiled = compile_analysis(analysis, view_sql, columns)
         progress(f"{len(compiled.queries)} aggregate queries compiled")
         intervals = {

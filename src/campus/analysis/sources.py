@@ -64,8 +64,39 @@ def columns_of(view: dict[str, Any], where: str) -> list[str]:
         ) from None
 
 
+def _has_union(select: Any) -> bool:
+    if isinstance(select, dict):
+        return "unionAll" in select or any(_has_union(v) for v in select.values())
+    if isinstance(select, list):
+        return any(_has_union(v) for v in select)
+    return False
+
+
+def _trim_select(select: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    out = dict(select)
+    if "column" in select:
+        kept = [c for c in select["column"] if c.get("name") in used]
+        # A select keeps one column at least; its rows (forEach...) are unchanged.
+        out["column"] = kept or select["column"][:1]
+    if "select" in select:
+        out["select"] = [_trim_select(s, used) for s in select["select"]]
+    return out
+
+
+def trimmed(view: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    """The view with only the columns an analysis uses: the same rows, less JSON to parse.
+
+    Views with unionAll are left whole (every branch must keep the same columns).
+    """
+    if not used or _has_union(view.get("select", [])):
+        return view
+    return {**view, "select": [_trim_select(s, used) for s in view.get("select", [])]}
+
+
 def compile_views(
-    analysis: Analysis, tables: Mapping[str, str]
+    analysis: Analysis,
+    tables: Mapping[str, str],
+    used: Mapping[str, set[str]] | None = None,
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """SQL and columns of every view the analysis declares, over the given tables."""
     from campus.views.service import compile_sql
@@ -74,6 +105,8 @@ def compile_views(
     for name, ref in analysis.views.items():
         view = view_of(ref)
         columns[name] = columns_of(view, f"views.{name}")
+        if used is not None:
+            view = trimmed(view, set(used.get(name, ())))
         resource = view.get("resource")
         if resource not in tables:
             raise BadRequest(
