@@ -9,7 +9,7 @@ into a new published version. The same question is answered twice in the same ru
 - by hand-written DuckDB SQL over the same Parquet files, then the same disclosure control.
 
 Question: patients with the most frequent condition code, indexed on its first onset; counts
-by sex and a sex x 20-year age band cross-table. Reported: median of 3 runs each, the ratio.
+by sex and a sex x 20-year age band cross-table. Reported: median of 5 runs each, the ratio.
 
     python -m bench analysis                      # >= 10M resources (factor computed)
     BENCH_ANALYSIS_FACTOR=20 python -m bench analysis   # smaller, for a quick look
@@ -41,7 +41,7 @@ BUNDLES = Path(os.environ.get("CAMPUS_SHARED", ROOT.parent / "shared")) / "data/
 WORK = Path(os.environ.get("BENCH_ANALYSIS_DIR", ROOT / "var" / "bench-analysis"))
 SOURCE, TARGET = "bench-synthea", "bench-synthea-big"
 TARGET_RESOURCES = 10_000_000
-RUNS = 3
+RUNS = 5
 
 
 def _settings() -> Settings:

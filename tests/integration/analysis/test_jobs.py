@@ -263,3 +263,29 @@ def test_a_cohort_of_zero_fails_the_job_with_its_reason(client, db, settings, wo
     jobs.work_once(db, settings)
     job = client.get(f"/api/v1/jobs/{job_id}").json()
     assert job["status"] == "failed" and "cohort is empty" in job["error"]
+
+
+def test_the_demo_worker_runs_inside_the_app_when_settings_say_so(
+    app, db, settings, world, monkeypatch
+):
+    import time
+
+    from campus.analysis import api as analysis_api
+    from campus.governance.config import GovernanceSettings
+    from tests.helpers import CampusClient
+
+    approve(db, settings, world)
+    monkeypatch.setattr(
+        analysis_api,
+        "governance_settings",
+        lambda: GovernanceSettings(in_process_worker=True, worker_poll_seconds=0.1),
+    )
+    with CampusClient(app) as client:
+        client.login("chercheuse@example.org")
+        job_id = _submit(client, world, warehouse.MARKER_ANALYSIS).json()["id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "succeeded":
+                break
+            time.sleep(0.2)
+        assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "succeeded"
