@@ -16,7 +16,7 @@ from campus.warehouse import fhir
 from campus.warehouse.policy import Node, Policy
 
 MAX_DEPTH = 48
-_CACHE_LIMIT = 500_000
+_CACHE_LIMIT = 100_000
 
 
 class ResourceProblem(Exception):
