@@ -87,6 +87,14 @@ def drop_version(
 @router.post(
     "/datasets/{name}/upload",
     summary="Stream one FHIR file (Bundle JSON or Bulk NDJSON, optionally .gz) into a new version",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
 )
 async def upload(
     name: str,
