@@ -46,6 +46,7 @@ class Item:
     resource: Any = None
     error: str | None = None
     bundle: Any = None  # the Bundle object a resource came from (for reference resolution)
+    blank: bool = False  # an empty NDJSON line: counted, nothing to land
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -130,6 +131,7 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
                     yield Item(line, None, error=f"line longer than {limit} bytes: not read")
                     continue
                 if not raw.strip():
+                    yield Item(line, None, blank=True)
                     continue
                 try:
                     yield Item(line, None, resource=orjson.loads(raw))

@@ -176,6 +176,8 @@ class Runner:
             position += 1
             if item.line is not None:
                 result.lines = item.line
+            if item.blank:
+                continue
             if item.error is not None:
                 log.add(Problem("error", task.label, item.error, item.line, item.entry))
                 continue
