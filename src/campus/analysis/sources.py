@@ -99,11 +99,14 @@ def compile_views(
     used: Mapping[str, set[str]] | None = None,
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """SQL and columns of every view the analysis declares, over the given tables."""
+    from campus.analysis.prefilter import prefilters
     from campus.views.service import compile_sql
 
     sql, columns = {}, {}
-    for name, ref in analysis.views.items():
-        view = view_of(ref)
+    views = {name: view_of(ref) for name, ref in analysis.views.items()}
+    shortcuts = prefilters(analysis, views)
+    for name in analysis.views:
+        view = views[name]
         columns[name] = columns_of(view, f"views.{name}")
         if used is not None:
             view = trimmed(view, set(used.get(name, ())))
@@ -114,7 +117,10 @@ def compile_views(
                 code="missing_table",
                 where=f"views.{name}",
             )
-        sql[name] = compile_sql(view, tables=tables, dialect="duckdb")
+        source = dict(tables)
+        if name in shortcuts:
+            source[resource] = f"(SELECT * FROM {tables[resource]} WHERE {shortcuts[name]})"
+        sql[name] = compile_sql(view, tables=source, dialect="duckdb")
     return sql, columns
 
 
