@@ -290,7 +290,7 @@ else:
             out["views"][name] = {"rows": count, "seconds": time.perf_counter() - start}
         except Exception as error:
             out["views"][name] = {"error": f"{type(error).__name__}: {error}"}
-print(json.dumps(out))
+print("BENCH_RESULT " + json.dumps(out))
 """
 
 
@@ -312,7 +312,11 @@ def run_competitor(label: str, python: str, files: dict[str, Path]) -> dict[str,
     if done.returncode != 0:
         print(f"{label}: failed: {done.stderr.strip().splitlines()[-3:]}")
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    marked = [line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if not marked:
+        print(f"{label}: no result; its output ends with {done.stdout.strip()[-300:]!r}")
+        return None
+    return json.loads(marked[-1][len("BENCH_RESULT ") :])
 
 
 def main() -> None:
@@ -324,6 +328,7 @@ def main() -> None:
             total += sum(1 for _ in handle)
     print(f"resources: {total:,} in {len(files)} NDJSON files")
     campus = run_campus_duckdb(files)
+    print(json.dumps(campus), flush=True)
     competitors = {
         "fhir4ds": run_competitor(
             "fhir4ds",

@@ -242,10 +242,17 @@ class ViewCompiler:
             else:
                 outer_columns.append(q(name))
         where_sql = " AND ".join(filters) if filters else "TRUE"
+        source = self.d.resources(table, list(self.fp.root_fields))
+        layers = sorted({layer for layer, _, _ in self.fp.paths.values()})
+        for layer in layers:
+            columns = [
+                f"{sql} AS {name}" for lv, name, sql in self.fp.paths.values() if lv == layer
+            ]
+            source = f"SELECT *, {', '.join(columns)} FROM ({source}) AS __paths{layer}"
         sql = (
             f"SELECT {', '.join(outer_columns)} FROM ("
             f"SELECT {', '.join(inner_columns)} "
-            f"FROM ({self.d.resources(table, list(self.fp.root_fields))}) AS __resources "
+            f"FROM ({source}) AS __resources "
             f"WHERE {where_sql}) AS __rows"
         )
         columns = [self.outputs[name] for name in rows.order]

@@ -26,6 +26,7 @@ SQL_FAMILY = {
 class Dialect(ABC):
     name: str
     node_list_type: str
+    materialize_paths = False  # read root paths once per row into columns (raw_* below)
     ERROR_MARK = "view error: "
 
     # --- names and literals ------------------------------------------------------------------
@@ -128,6 +129,24 @@ class Dialect(ABC):
     @abstractmethod
     def root_field(self, name: str, index: int) -> str:
         """The raw value of a top-level element of the resource, read once per row."""
+
+    # Raw values: one JSON value where an array is the collection of its items (FHIR has no
+    # nested arrays). Only dialects with `materialize_paths` implement these.
+    def raw_navigate(self, raw: str, name: str, var: str, var2: str) -> str:
+        raise NotImplementedError
+
+    def raw_index(self, raw: str, index: int) -> str:
+        raise NotImplementedError
+
+    def raw_single(self, raw: str, message: str) -> str:
+        raise NotImplementedError
+
+    def raw_exists(self, raw: str) -> str:
+        raise NotImplementedError
+
+    def raw_map(self, raw: str, var: str, var2: str, each: str, single: str) -> str:
+        """A raw value mapped item by item (`each` of `var`; `single` when not an array)."""
+        raise NotImplementedError
 
     @abstractmethod
     def node_to(self, node: str, fhirpath_type: str, message: str) -> str:

@@ -14,6 +14,7 @@ _CHEAP = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?")
 class DuckDBDialect(Dialect):
     name = "duckdb"
     node_list_type = "JSON[]"
+    materialize_paths = True
 
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -99,6 +100,45 @@ class DuckDBDialect(Dialect):
 
     def root_field(self, name: str, index: int) -> str:
         return f"__top[{index + 1}]"
+
+    def raw_navigate(self, raw: str, name: str, var: str, var2: str) -> str:
+        items = self.flatten(
+            self.transform(
+                f"CAST({raw} AS JSON[])", [var], self.children(var, name, var2, var2 + "b")
+            )
+        )
+        return (
+            f"CASE WHEN json_type({raw}) = 'ARRAY' THEN CAST(to_json({items}) AS JSON) "
+            f"ELSE {self.field(raw, name)} END"
+        )
+
+    def raw_index(self, raw: str, index: int) -> str:
+        return (
+            f"CASE json_type({raw}) WHEN 'ARRAY' THEN json_extract({raw}, '$[{int(index)}]') "
+            f"WHEN 'NULL' THEN NULL ELSE {raw if int(index) == 0 else 'NULL'} END"
+        )
+
+    def raw_single(self, raw: str, message: str) -> str:
+        return (
+            f"CASE json_type({raw}) WHEN 'ARRAY' THEN (CASE WHEN json_array_length({raw}) > 1 "
+            f"THEN {self.raise_error(message)} ELSE json_extract({raw}, '$[0]') END) "
+            f"WHEN 'NULL' THEN NULL ELSE {raw} END"
+        )
+
+    def raw_map(self, raw: str, var: str, var2: str, each: str, single: str) -> str:
+        items = self.filter(
+            self.transform(f"CAST({raw} AS JSON[])", [var], each), var2, f"{var2} IS NOT NULL"
+        )
+        return (
+            f"CASE WHEN json_type({raw}) = 'ARRAY' THEN CAST(to_json({items}) AS JSON) "
+            f"ELSE {single} END"
+        )
+
+    def raw_exists(self, raw: str) -> str:
+        return (
+            f"coalesce(json_type({raw}) <> 'NULL' AND (json_type({raw}) <> 'ARRAY' "
+            f"OR json_array_length({raw}) > 0), FALSE)"
+        )
 
     def node_to(self, node: str, fhirpath_type: str, message: str) -> str:
         family = SQL_FAMILY[fhirpath_type]

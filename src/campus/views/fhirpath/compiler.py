@@ -30,6 +30,12 @@ class Expr:
     type: str = "node"  # "node" or a FHIRPath primitive type
     many: bool = False  # a node list (only with type "node")
     hint: str | None = None  # the known FHIRPath type of the nodes, from ofType()
+    # A root path read once per row into its own column (dialects that materialise paths):
+    # with many=True the column holds the raw JSON value (an array is a collection), else
+    # one node. `key` names the path, `layer` is the subquery level of the column.
+    column: str | None = None
+    key: str = ""
+    layer: int = 0
 
     @property
     def known(self) -> str | None:
@@ -52,6 +58,7 @@ class ExpressionCompiler:
         self.constants = constants
         self._counter = 0
         self.root_fields: dict[str, int] = {}  # top-level elements read, in first-use order
+        self.paths: dict[str, tuple[int, str, str]] = {}  # path key -> (layer, column, SQL)
         self.where = "$"
         self.text = ""
 
@@ -94,11 +101,13 @@ class ExpressionCompiler:
         """At most one value: a node list of more than one item fails the query."""
         if not e.many:
             return e
-        var = self.fresh()
         message = (
             f"{what} {self.text!r} returned more than one value "
             "(use first(), an index or a where() to choose one)"
         )
+        if e.column is not None:
+            return Expr(self.d.raw_single(e.column, message), "node", False, e.hint)
+        var = self.fresh()
         body = (
             f"CASE WHEN {self.d.size(var)} > 1 THEN {self.d.raise_error(message)} "
             f"ELSE {self.d.element(var, '0')} END"
@@ -191,16 +200,42 @@ class ExpressionCompiler:
         if base.sql == ROOT and not base.many:
             index = self.root_fields.setdefault(name, len(self.root_fields))
             value = self.d.root_field(name, index)
+            if self.d.materialize_paths:
+                return self._raw(value, name, 0)
             return Expr(self.d.children_of(value, self.fresh(), self.fresh()), "node", True)
+        if base.column is not None:
+            key = f"{base.key}.{name}"
+            if base.many:
+                sql = self.d.raw_navigate(base.column, name, self.fresh(), self.fresh())
+            else:
+                sql = self.d.field(base.column, name)
+            return self._raw(self._materialise(key, base.layer + 1, sql), key, base.layer + 1)
         if not base.many:
             return Expr(self.d.children(base.sql, name, self.fresh(), self.fresh()), "node", True)
         var = self.fresh()
         inner = self.d.children(var, name, self.fresh(), self.fresh())
         return Expr(self.d.flatten(self.d.transform(base.sql, [var], inner)), "node", True)
 
+    def _materialise(self, key: str, layer: int, sql: str) -> str:
+        """The column of a root path, computed once per row in subquery `layer`."""
+        if key not in self.paths:
+            self.paths[key] = (layer, f"__p{len(self.paths) + 1}", sql)
+        return self.paths[key][1]
+
+    def _raw(self, column: str, key: str, layer: int) -> Expr:
+        nodes = self.d.children_of(column, self.fresh(), self.fresh())
+        return Expr(nodes, "node", True, None, column, key, layer)
+
+    def _pick(self, base: Expr, suffix: str, sql: str) -> Expr:
+        key = base.key + suffix
+        column = self._materialise(key, base.layer + 1, sql)
+        return Expr(column, "node", False, base.hint, column, key, base.layer + 1)
+
     def index(self, node: ast.Index, scope: Scope) -> Expr:
         base = self.expr(node.target, scope)
         position = self._const_integer(node.index, scope)
+        if base.column is not None and base.many and position.isdigit():
+            return self._pick(base, f"[{position}]", self.d.raw_index(base.column, int(position)))
         if base.type != "node":
             return Expr(f"CASE WHEN {position} = 0 THEN {base.sql} END", base.type)
         return Expr(self.d.element(self.as_list(base), position), "node", False, base.hint)
@@ -366,6 +401,8 @@ class ExpressionCompiler:
 
     def fn_exists(self, node: ast.Call, scope: Scope) -> Expr:
         base = self.fn_where(node, scope) if node.args else self._base(node, scope)
+        if base.many and base.column is not None:
+            return Expr(f"({self.d.raw_exists(base.column)})", "boolean")
         if base.many:
             return Expr(f"({self.d.size(base.sql)} > 0)", "boolean")
         return Expr(f"({base.sql} IS NOT NULL)", "boolean")
@@ -377,6 +414,8 @@ class ExpressionCompiler:
         base = self._base(node, scope)
         if not base.many:
             return base
+        if base.column is not None:
+            return self._pick(base, ".first()", self.d.raw_index(base.column, 0))
         return Expr(self.d.element(base.sql, "0"), "node", False, base.hint)
 
     def fn_last(self, node: ast.Call, scope: Scope) -> Expr:
@@ -479,23 +518,42 @@ class ExpressionCompiler:
         if wanted is not None and wanted not in RESOURCE_TYPES:
             raise self.fail(f"{wanted!r} is not a resource type", node)
         base = self._base(node, scope)
-        var = self.fresh()
-        reference = self.d.node_to(
-            self.d.element(self.d.children(var, "reference", self.fresh(), self.fresh()), "0"),
-            "string",
-            "Reference.reference",
-        )
-        pattern = r"([A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[^/]+)?$"
-        urn = r"^urn:(uuid|oid):(.+)$"
-        kind = self.d.regexp_extract(reference, pattern, 1)
-        key = self.d.regexp_extract(reference, pattern, 2)
-        urn_key = self.d.regexp_extract(reference, urn, 2)
-        if wanted is None:
-            value = f"coalesce({key}, {urn_key})"
-        else:
-            value = f"CASE WHEN {kind} = {self.d.string(wanted)} THEN {key} END"
-        keys = self.d.transform(self.as_list(base), [var], self.d.to_node(value, "string"))
-        var2 = self.fresh()
+
+        def key_of(node_sql: str) -> str:
+            reference = self.d.node_to(
+                self.d.element(
+                    self.d.children(node_sql, "reference", self.fresh(), self.fresh()), "0"
+                ),
+                "string",
+                "Reference.reference",
+            )
+            pattern = r"([A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[^/]+)?$"
+            urn = r"^urn:(uuid|oid):(.+)$"
+            kind = self.d.regexp_extract(reference, pattern, 1)
+            key = self.d.regexp_extract(reference, pattern, 2)
+            if wanted is None:
+                return f"coalesce({key}, {self.d.regexp_extract(reference, urn, 2)})"
+            return f"CASE WHEN {kind} = {self.d.string(wanted)} THEN {key} END"
+
+        var, var2 = self.fresh(), self.fresh()
+        if base.column is not None and base.many:
+            # One column per row: the keys of a root path's references, as a raw value.
+            each = self.d.to_node(key_of(var), "string")
+            single = self.d.to_node(key_of(base.column), "string")
+            sql = self.d.raw_map(base.column, var, var2, each, single)
+            column = self._materialise(
+                f"{base.key}.getReferenceKey({wanted or ''})", base.layer + 1, sql
+            )
+            return Expr(
+                self.d.children_of(column, self.fresh(), self.fresh()),
+                "node",
+                True,
+                "string",
+                column,
+                f"{base.key}.getReferenceKey({wanted or ''})",
+                base.layer + 1,
+            )
+        keys = self.d.transform(self.as_list(base), [var], self.d.to_node(key_of(var), "string"))
         return Expr(self.d.filter(keys, var2, f"{var2} IS NOT NULL"), "node", True, "string")
 
     def fn_boundary(self, node: ast.Call, scope: Scope) -> Expr:
