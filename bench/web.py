@@ -1,9 +1,12 @@
 """Web load benchmark: directory search, an event page and event registration.
 
 Loads the demo campus into a fresh PostgreSQL database, starts `campus serve` in production
-mode in its own process, and fires requests from this process over loopback with httpx
-(async, `BENCH_WEB_CLIENTS` concurrent clients, 100 by default). Every scenario is bounded by
-a request count and a time limit. The baseline is `/healthz` (no database, no template),
+mode in its own process, and fires requests over loopback from a second process: `wrk`
+(C, with a Lua script) when installed (`apt-get install wrk`), else httpx async from this
+process. `BENCH_WEB_CLIENTS` concurrent connections (100 by default); every scenario is
+bounded in time (`BENCH_WEB_SECONDS`) and, with httpx, in count (`BENCH_WEB_REQUESTS`).
+Registrations go to one of `BENCH_WEB_EVENTS` events (capacity 100 each, so later ones join
+the waitlist), each account once per event. The baseline is `/healthz` (no database, no template),
 measured the same way in the same run: the ratios say what the application adds to the
 framework's floor.
 
@@ -13,7 +16,7 @@ the first-use audit event is not counted.
 
 Environment: CAMPUS_TEST_PG_URL (admin URL, as for the tests), BENCH_WEB_CLIENTS,
 BENCH_WEB_REQUESTS (per scenario), BENCH_WEB_SECONDS (per scenario), BENCH_WEB_WORKERS
-(server processes).
+(server processes), BENCH_WEB_EVENTS, BENCH_WEB_DRIVER (wrk or httpx).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 import os
 import secrets
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -45,6 +50,9 @@ CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "100"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "2000"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "30"))
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
+EVENTS = int(os.environ.get("BENCH_WEB_EVENTS", "20"))
+REGISTRATION_CLIENTS = int(os.environ.get("BENCH_WEB_REGISTRATION_CLIENTS", str(CLIENTS)))
+DRIVER = os.environ.get("BENCH_WEB_DRIVER", "wrk" if shutil.which("wrk") else "httpx")
 QUERIES = [
     "cardio",
     "hopital",
@@ -79,6 +87,38 @@ class Result:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
+@dataclass
+class Summary:
+    """One scenario's figures, whichever driver measured them (milliseconds)."""
+
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    p50: float
+    p95: float
+    p99: float
+    note: str = ""
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def of(cls, result: Result) -> Summary:
+        note = "" if not result.errors else f"statuses {result.statuses}"
+        return cls(
+            result.name,
+            len(result.latencies),
+            result.errors,
+            result.seconds,
+            result.percentile(50),
+            result.percentile(95),
+            result.percentile(99),
+            note,
+        )
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -109,36 +149,55 @@ def _drop_database() -> None:
     admin.dispose()
 
 
-def _prepare(settings, tokens_wanted: int) -> tuple[str, list[str]]:
-    """Load the demo, create a bench event open to registration, and API tokens of members."""
+def _prepare(settings, tokens_wanted: int) -> tuple[list[str], list[str]]:
+    """Load the demo campus (directory, people, impact, then the events demo), create bench
+    events open to registration, and API tokens of members. The data capabilities' demo
+    (warehouse, analysis) is not loaded: none of the measured pages reads it."""
     from campus.auth import service as auth
     from campus.auth.models import Account
+    from campus.auth.roles import Role
     from campus.db.engine import Database
-    from campus.demo import load_demo
+    from campus.db.migrate import upgrade
+    from campus.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from campus.ecosystem import demo_data
     from campus.ecosystem.directory.models import Person
+    from campus.ecosystem.events import demo as events_demo
     from campus.ecosystem.events import service as events
     from campus.ecosystem.events.validation import EventInput
 
     started = time.perf_counter()
-    load_demo(settings, reset=False)
-    print(f"demo loaded on PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
+    upgrade(settings.db_url)
     db = Database(settings.db_url)
     with db.session() as session:
-        staff = auth.actor_for(auth.find_account(session, "admin@campus.example"), "bench")
+        for email, name, roles in DEMO_ACCOUNTS:
+            account = auth.create_account(
+                session, email=email, name=name, password=DEMO_PASSWORD, email_verified=True
+            )
+            for role in roles:
+                auth.grant_role(session, account, role)
+        demo_data.generate(session, demo_password=DEMO_PASSWORD)
+    events_demo.load(settings, db)
+    print(f"demo loaded on PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
+    with db.session() as session:
+        admin = auth.find_account(session, "admin@campus.example")
+        assert admin is not None and any(g.role == Role.STAFF for g in admin.grants)
+        staff = auth.actor_for(admin, "bench")
         start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-        event = events.create_event(
-            session,
-            staff,
-            EventInput(
-                title="Bench: journée de la santé numérique",
-                starts_at=start,
-                ends_at=start + dt.timedelta(hours=3),
-                room="Amphi A",
-                capacity=300,
-            ),
-        )
-        events.publish_event(session, staff, event.id)
-        event_id = event.id
+        event_ids = []
+        for n in range(EVENTS):
+            event = events.create_event(
+                session,
+                staff,
+                EventInput(
+                    title=f"Bench {n}: journée de la santé numérique",
+                    starts_at=start + dt.timedelta(days=n),
+                    ends_at=start + dt.timedelta(days=n, hours=3),
+                    room="Amphi A",
+                    capacity=100,
+                ),
+            )
+            events.publish_event(session, staff, event.id)
+            event_ids.append(event.id)
         accounts = session.scalars(
             select(Account)
             .join(Person, Person.account_id == Account.id)
@@ -149,7 +208,7 @@ def _prepare(settings, tokens_wanted: int) -> tuple[str, list[str]]:
             auth.create_token(session, account, name="bench", days=1)[1] for account in accounts
         ]
     db.dispose()
-    return event_id, tokens
+    return event_ids, tokens
 
 
 async def _run(name: str, calls: Iterator[Call], base: str, limit: int) -> Result:
@@ -217,27 +276,156 @@ def _wait_ready(base: str, process: subprocess.Popen, seconds: float = 60) -> No
     raise RuntimeError("the server did not answer /healthz in time")
 
 
-def _report(results: list[Result]) -> None:
+def _report(results: list[Summary]) -> None:
     baseline = results[0]
     header = (
-        f"{'scenario':<22}{'requests':>9}{'errors':>8}{'req/s':>9}"
+        f"{'scenario':<30}{'requests':>9}{'errors':>8}{'req/s':>9}"
         f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p95/base':>10}"
     )
     print(header)
     for r in results:
-        ratio = r.percentile(95) / baseline.percentile(95) if baseline.latencies else float("nan")
+        ratio = r.p95 / baseline.p95 if baseline.p95 else float("nan")
         print(
-            f"{r.name:<22}{len(r.latencies):>9}{r.errors:>8}{r.throughput:>9.0f}"
-            f"{r.percentile(50):>9.1f}{r.percentile(95):>9.1f}{r.percentile(99):>9.1f}"
-            f"{ratio:>10.1f}"
+            f"{r.name:<30}{r.requests:>9}{r.errors:>8}{r.throughput:>9.0f}"
+            f"{r.p50:>9.1f}{r.p95:>9.1f}{r.p99:>9.1f}{ratio:>10.1f}"
         )
-        if r.errors:
-            print(f"  statuses: {r.statuses}")
-    mean = statistics.mean(r.percentile(95) for r in results[1:]) if results[1:] else 0
+        if r.note:
+            print(f"  {r.note}")
     print(
-        f"clients {CLIENTS}, server workers {WORKERS}, cores {os.cpu_count()}; "
-        f"mean p95 of the application scenarios {mean:.1f} ms (goal: under 100 ms)"
+        f"driver {DRIVER}, {CLIENTS} connections, {SECONDS:.0f} s per scenario, server workers "
+        f"{WORKERS}, cores {os.cpu_count()}, load average before {os.getloadavg()[0]:.1f}; "
+        "goal: p95 under 100 ms"
     )
+
+
+WRK_SCRIPT = """
+local paths = {paths}
+local tokens = {tokens}
+local method = "{method}"
+local nthreads = {threads}
+local counter = 0
+made = 0
+
+-- setup() runs in the main state; thread:set() gives each thread its own global offset.
+function setup(thread)
+  thread:set("offset", made)
+  made = made + 1
+end
+
+function request()
+  local i = (offset or 0) + counter * nthreads
+  counter = counter + 1
+  local path = paths[(i % #paths) + 1]
+  local token = tokens[(math.floor(i / #paths) % #tokens) + 1]
+  return wrk.format(method, path, {{["Authorization"] = "Bearer " .. token}})
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {{"requests": %d, "us": %d, "socket": %d, "status": %d, ' ..
+    '"p50": %d, "p95": %d, "p99": %d}}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def _lua_list(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+def _wrk(
+    name: str,
+    base: str,
+    method: str,
+    paths: list[str],
+    tokens: list[str],
+    clients: int = CLIENTS,
+) -> Summary:
+    """Run wrk for SECONDS; request i takes path i mod len(paths) and, for each full pass
+    over the paths, the next token, so (path, token) pairs do not repeat within
+    len(paths) * len(tokens) requests."""
+    threads = 2
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            WRK_SCRIPT.format(
+                paths=_lua_list(paths),
+                tokens=_lua_list(tokens),
+                method=method,
+                threads=threads,
+            )
+        )
+    try:
+        command = [
+            "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{SECONDS:.0f}s",
+            "--timeout", "30s", "-s", script.name, base,
+        ]  # fmt: skip
+        output = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=SECONDS + 120,
+        ).stdout
+    finally:
+        Path(script.name).unlink(missing_ok=True)
+    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+    data = json.loads(line.removeprefix("RESULT "))
+    return Summary(
+        name,
+        data["requests"],
+        data["socket"] + data["status"],
+        data["us"] / 1e6,
+        data["p50"] / 1000,
+        data["p95"] / 1000,
+        data["p99"] / 1000,
+        f"non-2xx/3xx {data['status']}, socket errors {data['socket']}"
+        if data["socket"] + data["status"]
+        else "",
+    )
+
+
+def _scenarios_wrk(base: str, event_ids: list[str], tokens: list[str]) -> list[Summary]:
+    return [
+        _wrk("healthz (baseline)", base, "GET", ["/healthz"], tokens),
+        _wrk(
+            "directory search", base, "GET", [f"/directory?q={quote(q)}" for q in QUERIES], tokens
+        ),
+        _wrk("event page", base, "GET", [f"/events/{e}" for e in event_ids], tokens),
+        _wrk(
+            f"event registration ({REGISTRATION_CLIENTS} c.)",
+            base,
+            "POST",
+            [f"/api/v1/events/{e}/registration" for e in event_ids],
+            tokens,
+            REGISTRATION_CLIENTS,
+        ),
+    ]
+
+
+def _scenarios_httpx(base: str, event_ids: list[str], tokens: list[str]) -> list[Summary]:
+    cycle_tokens: Callable[[], Iterator[str]] = lambda: itertools.cycle(tokens)  # noqa: E731
+    health = (Call("GET", "/healthz", t) for t in cycle_tokens())
+    search = (
+        Call("GET", f"/directory?q={quote(q)}", t)
+        for q, t in zip(itertools.cycle(QUERIES), cycle_tokens(), strict=False)
+    )
+    event = (
+        Call("GET", f"/events/{e}", t)
+        for e, t in zip(itertools.cycle(event_ids), cycle_tokens(), strict=False)
+    )
+    register = (
+        Call("POST", f"/api/v1/events/{e}/registration", t, (201,))
+        for t in tokens
+        for e in event_ids
+    )
+    return [
+        Summary.of(asyncio.run(_run("healthz (baseline)", health, base, REQUESTS))),
+        Summary.of(asyncio.run(_run("directory search", search, base, REQUESTS))),
+        Summary.of(asyncio.run(_run("event page", event, base, REQUESTS))),
+        Summary.of(asyncio.run(_run("event registration", register, base, REQUESTS))),
+    ]
 
 
 def main() -> None:
@@ -255,8 +443,7 @@ def main() -> None:
             database_url=url,
             **{k: SecretStr(v) for k, v in secret.items()},
         ).resolve()
-        registrations = min(REQUESTS, 1000)
-        event_id, tokens = _prepare(settings, tokens_wanted=max(registrations, 200))
+        event_ids, tokens = _prepare(settings, tokens_wanted=1000)
         port = _free_port()
         env = {
             **os.environ,
@@ -277,23 +464,8 @@ def main() -> None:
         try:
             _wait_ready(base, server)
             asyncio.run(_warm(base, tokens))
-            cycle_tokens: Callable[[], Iterator[str]] = lambda: itertools.cycle(tokens)  # noqa: E731
-            health = (Call("GET", "/healthz", t) for t in cycle_tokens())
-            search = (
-                Call("GET", f"/directory?q={q}", t)
-                for q, t in zip(itertools.cycle(QUERIES), cycle_tokens(), strict=False)
-            )
-            event = (Call("GET", f"/events/{event_id}", t) for t in cycle_tokens())
-            register = (
-                Call("POST", f"/api/v1/events/{event_id}/registration", t, (201,))
-                for t in tokens[:registrations]
-            )
-            results = [
-                asyncio.run(_run("healthz (baseline)", health, base, REQUESTS)),
-                asyncio.run(_run("directory search", search, base, REQUESTS)),
-                asyncio.run(_run("event page", event, base, REQUESTS)),
-                asyncio.run(_run("event registration", register, base, registrations)),
-            ]
+            scenarios = _scenarios_wrk if DRIVER == "wrk" else _scenarios_httpx
+            results = scenarios(base, event_ids, tokens)
         finally:
             server.terminate()
             try:
