@@ -141,20 +141,26 @@ class ViewCompiler:
         var, position = self.fresh(), self.fresh()
         inner = Scope(Expr(var, "node"), self.d.position(position), False)
         body = self.body(select, inner)
+        per_item = self.struct(body.order, body) if not body.arrays else self.to_array(body)
+
+        def rows_of(collection: str) -> str:
+            mapped = self.d.transform(collection, [var, position], per_item)
+            return mapped if not body.arrays else self.d.flatten(mapped)
+
+        rows_sql = rows_of(items)
         if or_null:
-            # An empty collection gives one row whose focus is empty (its columns are null).
-            null_node = self.d.null("node")
+            # An empty collection gives the rows of the select on an empty focus at position
+            # 0: its columns are null. They hold no column reference, so the engine folds
+            # them into a constant instead of evaluating them row by row.
+            empty = Scope(Expr(self.d.null("node"), "node"), "0", False)
+            null_rows = self.to_array(self.body(select, empty))
             items_var = self.fresh()
-            items = self.d.let(
+            rows_sql = self.d.let(
                 items,
                 items_var,
-                f"CASE WHEN {self.d.size(items_var)} = 0 THEN {self.d.array([null_node])} "
-                f"ELSE {items_var} END",
+                f"CASE WHEN {self.d.size(items_var)} = 0 THEN {null_rows} "
+                f"ELSE {rows_of(items_var)} END",
             )
-        if not body.arrays:
-            rows_sql = self.d.transform(items, [var, position], self.struct(body.order, body))
-        else:
-            rows_sql = self.d.flatten(self.d.transform(items, [var, position], self.to_array(body)))
         return Rows(list(body.order), dict(body.types), {}, [(rows_sql, body.order)])
 
     def repeat(self, select: Select, scope: Scope) -> str:

@@ -92,7 +92,7 @@ class DuckDBDialect(Dialect):
     def resources(self, table: str, root_fields: list[str]) -> str:
         # The resource text is parsed once per row for all its top-level elements the view
         # reads; every later step works on those small values.
-        columns = ["CAST(resource AS JSON) AS __r"]
+        columns = ["resource AS __r"]
         if root_fields:
             paths = ", ".join(self.string("$." + self.quote(n)) for n in root_fields)
             columns.append(f"json_extract(resource, [{paths}]) AS __top")
