@@ -18,6 +18,7 @@ from campus.analysis import disclosure
 from campus.analysis.compiler import Compiled, Query
 from campus.analysis.disclosure import ALL
 from campus.errors import BadRequest
+from campus.i18n import N_
 
 Noise = Callable[[int], int]
 
@@ -199,8 +200,10 @@ def run(
     cohort = int(connection.execute(compiled.cohort_count).fetchone()[0])  # type: ignore[index]
     if cohort == 0:
         raise BadRequest(
-            "the cohort is empty: no patient meets the inclusion criteria without meeting an "
-            "exclusion criterion; loosen the criteria",
+            N_(
+                "the cohort is empty: no patient meets the inclusion criteria without meeting "
+                "an exclusion criterion; loosen the criteria"
+            ),
             code="empty_cohort",
             where="cohort",
         )

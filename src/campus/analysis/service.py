@@ -26,6 +26,7 @@ from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.governance import service as governance
 from campus.governance.config import governance_settings
 from campus.governance.notify import notify
+from campus.i18n import N_
 from campus.settings import Settings
 
 CHECKS_TO_RELEASE = 2
@@ -65,7 +66,9 @@ def submit_job(
     """Queue a job on real data inside an approval; every refusal says why."""
     project = governance.get_project(session, project_id)
     if not governance.is_member(session, project.id, actor.account_id):
-        raise Forbidden("only members of the project team may run jobs", code="not_project_member")
+        raise Forbidden(
+            N_("only members of the project team may run jobs"), code="not_project_member"
+        )
     approval = governance.usable_approval(session, approval_id, project.id)
     analysis, used = checked_definition(text)
     from campus.analysis import sources
@@ -124,7 +127,7 @@ def can_follow(session: Session, actor: Actor, job: Job) -> bool:
 
 def require_follow(session: Session, actor: Actor, job: Job) -> None:
     if not can_follow(session, actor, job):
-        raise Forbidden("only the project team and output checkers may see this job")
+        raise Forbidden(N_("only the project team and output checkers may see this job"))
 
 
 def can_see_outputs(actor: Actor, job: Job) -> bool:
@@ -185,10 +188,10 @@ def check_output(
 ) -> Job:
     """An output checker approves or rejects; two approvals by non-authors release."""
     if decision not in ("approve", "reject"):
-        raise BadRequest("decision must be approve or reject", where="decision")
+        raise BadRequest(N_("decision must be approve or reject"), where="decision")
     comment = (comment or "").strip()
     if not comment or len(comment) > 5000:
-        raise BadRequest("a comment of 1 to 5000 characters is required", where="comment")
+        raise BadRequest(N_("a comment of 1 to 5000 characters is required"), where="comment")
     if job.status != "succeeded" or job.release_status != "pending":
         raise Conflict(
             f"this job's outputs are not waiting for checks (status {job.status}, "
@@ -196,9 +199,9 @@ def check_output(
             code="not_pending",
         )
     if actor.account_id == job.author_id:
-        raise Forbidden("the author of a job may not check its outputs", code="own_job")
+        raise Forbidden(N_("the author of a job may not check its outputs"), code="own_job")
     if any(c.checker_id == actor.account_id for c in checks(session, job.id)):
-        raise Conflict("you have already checked these outputs", code="already_checked")
+        raise Conflict(N_("you have already checked these outputs"), code="already_checked")
     session.add(
         OutputCheck(
             job_id=job.id, checker_id=actor.account_id or "", decision=decision, comment=comment
@@ -247,7 +250,7 @@ def released_result(job: Job) -> dict:
     """The checked outputs of a released job; Forbidden before release."""
     if job.release_status != "released" or job.result is None:
         raise Forbidden(
-            "only released outputs can be downloaded: they need two output checkers' approval",
+            N_("only released outputs can be downloaded: they need two output checkers' approval"),
             code="not_released",
         )
     return job.result

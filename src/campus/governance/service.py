@@ -35,6 +35,7 @@ from campus.governance.models import (
     ReviewMessage,
 )
 from campus.governance.notify import notify
+from campus.i18n import N_
 from campus.settings import Settings
 
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
@@ -172,7 +173,7 @@ def _require_team(session: Session, actor: Actor, project: DataProject) -> None:
     if actor.is_staff or is_member(session, project.id, actor.account_id):
         return
     raise Forbidden(
-        "only the project team (or campus staff) may do this", code="not_project_member"
+        N_("only the project team (or campus staff) may do this"), code="not_project_member"
     )
 
 
@@ -260,16 +261,16 @@ def _fill_request(
     request.datasets = _names(datasets, "datasets")
     request.views = _names(views, "views")
     if not request.datasets:
-        raise BadRequest("name at least one dataset", code="missing_field", where="datasets")
+        raise BadRequest(N_("name at least one dataset"), code="missing_field", where="datasets")
     if not request.views:
         raise BadRequest(
-            "name the views you need (data minimisation)", code="missing_field", where="views"
+            N_("name the views you need (data minimisation)"), code="missing_field", where="views"
         )
     if isinstance(elements, str):
         elements = [e.strip() for e in re.split(r"[,\n]", elements)]
     request.elements = sorted({str(e).strip() for e in elements or [] if str(e).strip()})
     if not isinstance(duration_days, int) or not 1 <= duration_days <= 3650:
-        raise BadRequest("duration must be 1 to 3650 days", where="duration_days")
+        raise BadRequest(N_("duration must be 1 to 3650 days"), where="duration_days")
     request.duration_days = duration_days
     request.justification = _text(justification, "justification", 10000)
 
@@ -463,7 +464,7 @@ def _assigned(session: Session, request: AccessRequest, actor: Actor) -> Review:
     )
     if review is None:
         raise Forbidden(
-            "only the reviewers assigned to this request may do this", code="not_assigned"
+            N_("only the reviewers assigned to this request may do this"), code="not_assigned"
         )
     return review
 
@@ -474,7 +475,7 @@ def ask_or_answer(
     """A reviewer asks a question, or the team answers; the other side is notified."""
     body = _text(body, "body", 5000)
     if request.status != "in_review":
-        raise Conflict("questions and answers happen while the request is in review")
+        raise Conflict(N_("questions and answers happen while the request is in review"))
     project = get_project(session, request.project_id)
     team = member_ids(session, project.id)
     reviewer_ids = {r.reviewer_id for r in reviews(session, request.id)}
@@ -483,7 +484,7 @@ def ask_or_answer(
     elif actor.account_id in team:
         kind, recipients = "answer", reviewer_ids
     else:
-        raise Forbidden("only the assigned reviewers and the project team may write here")
+        raise Forbidden(N_("only the assigned reviewers and the project team may write here"))
     message = ReviewMessage(
         request_id=request.id, author_id=actor.account_id or "", kind=kind, body=body
     )
@@ -524,7 +525,7 @@ def decide(
         raise Conflict(f"the request is {request.status.replace('_', ' ')}, not in review")
     review = _assigned(session, request, actor)
     if review.decision is not None:
-        raise Conflict("you have already decided on this request", code="already_decided")
+        raise Conflict(N_("you have already decided on this request"), code="already_decided")
     review.decision = decision
     review.comment = _text(comment, "comment", 5000)
     review.conditions = _text(conditions, "conditions", 5000, required=False)
@@ -642,7 +643,7 @@ def set_approval_status(
     if status not in APPROVAL_STATES:
         raise BadRequest(f"status must be one of {', '.join(APPROVAL_STATES)}", where="status")
     if approval.status == "revoked":
-        raise Conflict("a revoked approval cannot change again", code="approval_revoked")
+        raise Conflict(N_("a revoked approval cannot change again"), code="approval_revoked")
     if status == approval.status:
         raise Conflict(f"the approval is already {status}")
     previous = approval.status
