@@ -289,3 +289,22 @@ def test_the_demo_worker_runs_inside_the_app_when_settings_say_so(
                 break
             time.sleep(0.2)
         assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "succeeded"
+
+
+def test_campus_worker_once_runs_the_waiting_job(client, db, settings, world, monkeypatch):
+    from typer.testing import CliRunner
+
+    from campus import cli
+    from campus.analysis import cli as analysis_cli
+
+    approve(db, settings, world)
+    client.login("chercheuse@example.org")
+    job_id = _submit(client, world, warehouse.MARKER_ANALYSIS).json()["id"]
+    monkeypatch.setattr(analysis_cli, "_database", lambda: db)
+    monkeypatch.setattr(analysis_cli, "get_settings", lambda: settings)
+    ran = CliRunner().invoke(cli.app, ["worker", "--once"])
+    assert ran.exit_code == 0 and job_id in ran.output
+    idle = CliRunner().invoke(cli.app, ["worker", "--once"])
+    assert "no job waiting" in idle.output
+    status = CliRunner().invoke(cli.app, ["job", "status", job_id])
+    assert "succeeded" in status.output
