@@ -113,10 +113,11 @@ def campus(folder: Path, out: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     result = subprocess.run(
         [sys.executable, "-c", CHILD, str(out), str(folder)],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"the ingest failed:\n{result.stderr[-3000:]}")
     shutil.rmtree(out, ignore_errors=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 

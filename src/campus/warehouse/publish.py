@@ -80,14 +80,15 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
         type_name, source = folder.name, f"read_parquet('{_glob(folder)}')"
         con.execute(
             "CREATE OR REPLACE TEMP TABLE dups AS SELECT id, max(_o) AS keep, count(*) AS n, "
-            f"count(DISTINCT _h) AS versions FROM {source} GROUP BY id HAVING count(*) > 1"
+            "(min(_h) <> max(_h))::INTEGER AS versions "
+            f"FROM {source} GROUP BY id HAVING count(*) > 1"
         )
         n_dups, n_conflicts = con.execute(
-            "SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE versions > 1) FROM dups"
+            "SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE versions = 1) FROM dups"
         ).fetchone()
         out.duplicates += int(n_dups)
         out.conflicts += int(n_conflicts)
-        for (count,) in con.execute("SELECT count(*) FROM dups WHERE versions > 1").fetchall():
+        for (count,) in con.execute("SELECT count(*) FROM dups WHERE versions = 1").fetchall():
             if count:
                 out.problems.append(
                     Problem(
@@ -107,7 +108,8 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
             f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
         )
         count = pq.ParquetFile(target).metadata.num_rows
-        before = con.execute(f"SELECT count(DISTINCT id) FROM {source}").fetchone()[0]
+        total = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        before = int(total) - int(n_dups)  # distinct ids
         out.dropped_optout += int(before) - count
         if count:
             out.counts[type_name] = count
