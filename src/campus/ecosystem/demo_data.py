@@ -240,8 +240,8 @@ def _summary(kind: str, themes: list[str], city: str) -> tuple[str, str]:
     t_en = ", ".join(THEMES[t][1] for t in themes)
     k_fr, k_en = KIND_LABELS[kind]
     return (
-        f"{k_fr.capitalize()} basée à {city}, engagée en {t_fr}.",
-        f"{k_en.capitalize()} based in {city}, working on {t_en}.",
+        f"{k_fr.capitalize()} à {city}. Thématiques : {t_fr}.",
+        f"{k_en.capitalize()} in {city}. Themes: {t_en}.",
     )
 
 
