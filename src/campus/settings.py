@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     reset_token_minutes: int = 60
     max_upload_bytes: int = 5 * 1024**3
+    max_concurrent_requests: int = Field(
+        default=32,
+        description="Requests one worker handles at once; keep it below the thread pool (40).",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 587

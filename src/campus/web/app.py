@@ -20,7 +20,7 @@ from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
 from campus.web import routes
-from campus.web.middleware import BodyLimit, RequestContext, language_of
+from campus.web.middleware import BodyLimit, ConcurrencyLimit, RequestContext, language_of
 from campus.web.templating import render
 
 log = logging.getLogger("campus.web")
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = database or Database(settings.db_url)
     app.add_middleware(BodyLimit, limit=MAX_BODY, streaming_suffixes=STREAMING_SUFFIXES)
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(
         RequestContext, secure_cookies=settings.secure_cookies, production=settings.is_production
     )

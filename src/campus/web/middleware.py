@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from starlette.datastructures import MutableHeaders
@@ -88,6 +89,31 @@ class RequestContext:
             await self.app(scope, receive, send_with_headers)
         finally:
             i18n.current_language.reset(token)
+
+
+class ConcurrencyLimit:
+    """Admits at most `limit` requests into the app at once; the others wait in the event loop.
+
+    FastAPI runs each synchronous step of a request (dependencies, endpoint) as a separate
+    call on a 40-thread pool. Under a burst, a request holding a database lock or connection
+    can wait for a thread between two steps while every thread waits on that lock: the
+    worker stalls. Keeping in-flight requests below the pool size means a thread is always
+    free for the request that holds the lock.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int):
+        self.app = app
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
 
 
 class BodyLimit:

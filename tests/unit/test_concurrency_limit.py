@@ -1,0 +1,23 @@
+import asyncio
+
+from campus.web.middleware import ConcurrencyLimit
+
+
+def test_no_more_than_the_limit_of_requests_run_at_once():
+    running = 0
+    peak = 0
+
+    async def app(scope, receive, send):
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+
+    limited = ConcurrencyLimit(app, limit=3)
+
+    async def burst():
+        await asyncio.gather(*(limited({"type": "http"}, None, None) for _ in range(20)))
+
+    asyncio.run(burst())
+    assert peak == 3
