@@ -25,6 +25,8 @@ from campus.warehouse.parts import OPTOUT_SCHEMA
 from campus.warehouse.problems import Problem
 
 DETAIL_LIMIT = 200
+# Small row groups: rows hold whole resources, and a row group is buffered before it is written.
+ROW_GROUPS = "ROW_GROUP_SIZE 16384, ROW_GROUP_SIZE_BYTES '32MB'"
 
 
 @dataclass
@@ -70,7 +72,8 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
         con.execute(
             f"COPY (SELECT DISTINCT optout_key, patient FROM read_parquet('{_glob(optout_dir)}') "
             "WHERE patient NOT IN (SELECT patient FROM opted)) "
-            f"TO '{staging / 'optout_keys.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+            f"TO '{staging / 'optout_keys.parquet'}' "
+            f"(FORMAT parquet, COMPRESSION zstd, {ROW_GROUPS})"
         )
     else:
         con.execute("CREATE TEMP TABLE opted (patient VARCHAR)")
@@ -105,7 +108,7 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
             f"FROM {source} p LEFT JOIN dups d ON p.id = d.id "
             "WHERE (d.id IS NULL OR p._o = d.keep) "
             "AND (p.patient IS NULL OR p.patient NOT IN (SELECT patient FROM opted))) "
-            f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+            f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, {ROW_GROUPS})"
         )
         count = pq.ParquetFile(target).metadata.num_rows
         total = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
