@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in routes.api_routers():
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix=routes.API_PREFIX)
     for router in routes.page_routers():
         app.include_router(router)
     _install_error_handlers(app)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 
 def api_routers() -> list[APIRouter]:
@@ -71,3 +74,18 @@ def page_routers() -> list[APIRouter]:
         views_pages.router,
         warehouse_pages.router,
     ]
+
+
+API_PREFIX = "/api/v1"
+
+
+def walk() -> Iterator[tuple[str, APIRoute]]:
+    """Every route the app mounts, as (full path, route): what the route tests inspect."""
+    for router in api_routers():
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                yield API_PREFIX + route.path, route
+    for router in page_routers():
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                yield route.path, route
