@@ -520,20 +520,17 @@ class ExpressionCompiler:
         base = self._base(node, scope)
 
         def key_of(node_sql: str) -> str:
+            # Reference.reference is a single string in FHIR: read it in place.
             reference = self.d.node_to(
-                self.d.element(
-                    self.d.children(node_sql, "reference", self.fresh(), self.fresh()), "0"
-                ),
-                "string",
-                "Reference.reference",
+                self.d.field(node_sql, "reference"), "string", "Reference.reference"
             )
             pattern = r"([A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[^/]+)?$"
-            urn = r"^urn:(uuid|oid):(.+)$"
-            kind = self.d.regexp_extract(reference, pattern, 1)
             key = self.d.regexp_extract(reference, pattern, 2)
-            if wanted is None:
-                return f"coalesce({key}, {self.d.regexp_extract(reference, urn, 2)})"
-            return f"CASE WHEN {kind} = {self.d.string(wanted)} THEN {key} END"
+            if wanted is not None:
+                kind = self.d.regexp_extract(reference, pattern, 1)
+                return f"CASE WHEN {kind} = {self.d.string(wanted)} THEN {key} END"
+            urn = self.d.regexp_extract(reference, r"^urn:(uuid|oid):(.+)$", 2)
+            return f"CASE WHEN {reference} LIKE 'urn:%' THEN {urn} ELSE {key} END"
 
         var, var2 = self.fresh(), self.fresh()
         if base.column is not None and base.many:
