@@ -25,7 +25,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import String, func, select
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus.audit import service as audit
@@ -59,6 +60,17 @@ class OptOut(Base):
     receipt: Mapped[str] = mapped_column(String(24), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class OptOutReceipt(Base):
+    """One receipt a person was given. Filing the same objection again gives a new receipt,
+    so that a receipt never tells whether somebody had already objected."""
+
+    __tablename__ = "optout_receipts"
+
+    receipt: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(ForeignKey("optout_entries.key", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True)
@@ -145,26 +157,41 @@ def identifier_texts(system: object, value: object) -> list[str]:
     return texts
 
 
+def _receipt_number() -> str:
+    return "OPT-" + secrets.token_hex(8).upper()
+
+
 def add(session: Session, settings: Settings, kind: str, value: str, actor: str) -> Receipt:
-    """Register an objection (idempotent); the identifier itself is never stored or logged."""
+    """Register an objection (idempotent); the identifier itself is never stored or logged.
+
+    Every filing gets a fresh receipt, whether or not the objection existed: the public
+    answer must not reveal that a known identifier had already objected.
+    `already_registered` is for the DPO's own tools, never shown on the public form.
+    """
     key = optout_key(settings, normalise_identifier(kind, value))
-    existing = session.get(OptOut, key)
-    if existing is not None:
-        return Receipt(existing.receipt, existing.kind, existing.created_at, True)
-    entry = OptOut(
-        key=key, kind=kind, receipt="OPT-" + secrets.token_hex(8).upper(), created_by=actor
-    )
-    session.add(entry)
+    entry = session.get(OptOut, key)
+    already = entry is not None
+    if entry is None:
+        entry = OptOut(key=key, kind=kind, receipt=_receipt_number(), created_by=actor)
+        try:
+            with session.begin_nested():
+                session.add(entry)
+        except IntegrityError:  # filed at the same moment by another request
+            entry = session.get(OptOut, key)
+            assert entry is not None
+            already = True
+    receipt = OptOutReceipt(receipt=entry.receipt if not already else _receipt_number(), key=key)
+    session.add(receipt)
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="optout.add",
+        action="optout.confirmed" if already else "optout.add",
         object_type="optout",
-        object_id=entry.receipt,
+        object_id=receipt.receipt,
         details={"kind": kind},
     )
-    return Receipt(entry.receipt, entry.kind, entry.created_at, False)
+    return Receipt(receipt.receipt, entry.kind, receipt.created_at, already)
 
 
 def is_registered(session: Session, settings: Settings, kind: str, value: str) -> bool:

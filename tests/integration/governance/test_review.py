@@ -192,3 +192,15 @@ def test_the_opt_out_page_stores_only_a_keyed_hash_and_shows_a_receipt(client, d
     assert len(entries) == 1 and "123456" not in entries[0].key
     api = client.post("/api/v1/optout", json={"kind": "system", "value": "urn:x|42"})
     assert api.status_code == 201 and api.json()["receipt"].startswith("OPT-")
+
+
+def test_filing_a_known_identifier_again_reveals_nothing(client, db):
+    """Whoever knows someone's NIR must not learn from the answer whether they objected."""
+    nir = "2 84 05 75 123 456 72"
+    first = client.post("/api/v1/optout", json={"kind": "nir", "value": nir})
+    again = client.post("/api/v1/optout", json={"kind": "nir", "value": nir})
+    assert first.status_code == again.status_code == 201
+    assert set(first.json()) == set(again.json())
+    assert first.json()["receipt"] != again.json()["receipt"]
+    with db.session() as session:
+        assert optout.count(session) == 1
