@@ -198,6 +198,11 @@ def check_output(
             f"release {job.release_status or 'none'})",
             code="not_pending",
         )
+    if not actor.has_role(Role.OUTPUT_CHECKER):
+        # Separation of duties: holding every permission (staff) is not being a checker.
+        raise Forbidden(
+            N_("only output checkers may approve or reject outputs"), code="not_output_checker"
+        )
     if actor.account_id == job.author_id:
         raise Forbidden(N_("the author of a job may not check its outputs"), code="own_job")
     if any(c.checker_id == actor.account_id for c in checks(session, job.id)):

@@ -78,6 +78,23 @@ def test_a_job_runs_in_the_worker_and_is_released_after_two_output_checks(
     assert page.status_code == 200 and "data-charts" in page.text
 
 
+def test_staff_who_are_not_output_checkers_cannot_release_outputs(client, db, settings, world):
+    """Separation of duties: staff hold every permission, yet only checkers check outputs."""
+    from tests.helpers import make_account
+
+    approve(db, settings, world)
+    client.login("chercheuse@example.org")
+    job_id = _submit(client, world, warehouse.MARKER_ANALYSIS).json()["id"]
+    jobs.work_once(db, settings)
+    make_account(db, "boss@example.org", "staff")
+    _as(client, "boss@example.org")
+    refused = client.post(
+        f"/api/v1/jobs/{job_id}/checks", json={"decision": "approve", "comment": "ok"}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "not_output_checker"
+
+
 def test_an_objection_removes_the_patient_from_jobs_on_existing_versions_at_once(
     client, db, settings, world
 ):
