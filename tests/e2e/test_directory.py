@@ -23,6 +23,7 @@ def test_a_member_searches_the_directory_without_accents_and_opens_a_profile(pag
         )
     make_account(live_server.db, "e2e-dir@example.org", "member", name="Dora Annuaire")
     sign_in(page, "e2e-dir@example.org", PASSWORD)
+    page.locator("header nav").get_by_text("Écosystème").click()
     page.locator("header nav").get_by_role("link", name="Annuaire", exact=True).click()
     page.get_by_test_id("directory-query").fill("hopital saint eloi creteil")
     page.get_by_test_id("directory-submit").click()

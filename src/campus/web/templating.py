@@ -43,6 +43,12 @@ def _number(value: float | int | None) -> str:
     return text.replace(",", "\u202f") if i18n.current_language.get() == "fr" else text
 
 
+def _is_current(path: str, prefixes: list[str]) -> bool:
+    """Whether a menu entry leads to the page shown (or to a page below it)."""
+    return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)
+
+
+env.globals["is_current"] = _is_current
 env.filters["local"] = _local
 env.filters["number"] = _number
 env.globals["pick"] = i18n.pick
