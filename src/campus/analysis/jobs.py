@@ -341,9 +341,20 @@ def work(
             log.error("worker loop: %s", type(error).__name__)
             done = None
         if done is None:
+            _send_mail(db, settings)
             if on_idle:
                 on_idle()
             stop.wait(poll)
+
+
+def _send_mail(db: Database, settings: Settings) -> None:
+    """An idle worker also empties the mail outbox over SMTP (when configured)."""
+    from campus.auth.mail import deliver_pending
+
+    try:
+        deliver_pending(db, settings)
+    except Exception as error:  # mail trouble must not stop the jobs
+        log.warning("mail delivery: %s", type(error).__name__)
 
 
 def start_in_process(db: Database, settings: Settings) -> threading.Event:
