@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_NAMES = ("secret_key", "pseudonym_key", "optout_key")
 MIN_SECRET_LENGTH = 32
+MIN_OIDC_SECRET_LENGTH = 20  # provider-issued client secrets (Keycloak: 32)
 
 
 class ConfigurationError(RuntimeError):
@@ -67,6 +68,16 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "campus@localhost"
 
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL; sign-in with it when set."
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    oidc_label: str = Field(
+        default="OpenID Connect", description="Provider name on the sign-in button."
+    )
+
     participation_proposals_per_hour: int = Field(
         default=5, ge=1, description="Proposals one account may file per hour (per consultation)."
     )
@@ -94,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.cookie_secure if self.cookie_secure is not None else self.is_production
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def db_url(self) -> str:
@@ -137,6 +152,17 @@ class Settings(BaseSettings):
             problems.append("cookies would be sent over plain HTTP: unset CAMPUS_COOKIE_SECURE")
         if self.base_url.startswith("http://"):
             problems.append("CAMPUS_BASE_URL is plain HTTP: serve over HTTPS in production")
+        if self.oidc_enabled:
+            oidc_secret = (
+                self.oidc_client_secret.get_secret_value() if self.oidc_client_secret else ""
+            )
+            if len(oidc_secret) < MIN_OIDC_SECRET_LENGTH:
+                problems.append(
+                    "CAMPUS_OIDC_CLIENT_SECRET is missing or short: use the provider's secret "
+                    f"({MIN_OIDC_SECRET_LENGTH}+ characters)"
+                )
+            if not (self.oidc_issuer or "").startswith("https://"):
+                problems.append("CAMPUS_OIDC_ISSUER is not HTTPS: use the provider's https URL")
         if problems:
             raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))
 

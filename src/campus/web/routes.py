@@ -45,6 +45,7 @@ def api_routers() -> list[APIRouter]:
 def page_routers() -> list[APIRouter]:
     from campus.analysis import pages as analysis_pages
     from campus.audit import pages as audit_pages
+    from campus.auth import oidc_pages
     from campus.auth import pages as auth_pages
     from campus.ecosystem.directory import pages as directory_pages
     from campus.ecosystem.events import pages as events_pages
@@ -61,6 +62,7 @@ def page_routers() -> list[APIRouter]:
     return [
         shell.pages,
         auth_pages.router,
+        oidc_pages.router,
         audit_pages.router,
         directory_pages.router,
         matchmaking_pages.router,
