@@ -162,44 +162,102 @@ class _Walk:
         self.on_reference = on_reference
 
     def object(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
+        if node is None or not node.children:
+            self.plain(data, depth)
+            return
         if depth > MAX_DEPTH:
             raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
-        children = node.children if node is not None else None
-        # Without rules here nothing is deleted, so the dict can be walked in place.
-        entries = list(data.items()) if children else data.items()
-        dated = _DATED
-        for key, value in entries:
+        children = node.children
+        kinds = _KINDS
+        # Rules may delete entries: walk a copy of the items.
+        for key, value in list(data.items()):
             try:
-                child = children.get(key) if children else None
-                if (
-                    child is not None
-                    and (child.action or child.by_url)
-                    and self.rule(data, key, value, child, depth)
-                ):
-                    continue
+                child = children.get(key)
                 kind = type(value)
-                if kind is str:
-                    if key == "reference":
-                        data[key] = self.reference(value)
-                    else:
-                        is_date = dated.get(key)
-                        if is_date is None:
-                            is_date = dated[key] = fhir.is_date_key(key)
-                        if is_date:
+                if child is None:
+                    if kind is str:
+                        special = kinds.get(key) or _kind(key)
+                        if special is _DATE:
                             data[key] = self.date(value)
-                elif kind is dict:
+                        elif special is _REFERENCE:
+                            data[key] = self.reference(value)
+                    elif kind is dict:
+                        self.plain(value, depth + 1)
+                    elif kind is list:
+                        self.items(key, value, None, depth)
+                    else:
+                        self.scalar(data, key, value)
+                    continue
+                if (child.action or child.by_url) and self.rule(data, key, value, child, depth):
+                    continue
+                if kind is dict:
                     self.object(value, child, depth + 1)
                 elif kind is list:
                     self.items(key, value, child, depth)
-                elif key == "reference":
-                    raise ResourceProblem("a reference must be a text")
-                elif fhir.is_date_key(key):
-                    self.date(value)
+                else:
+                    self.scalar(data, key, value)
             except ResourceProblem as problem:
                 problem.path.insert(0, key)
                 raise
         if "reference" in data and "display" in data and self.owner.policy.redact_reference_display:
             del data["display"]
+
+    def plain(self, data: dict, depth: int) -> None:
+        """The walk below any policy rule: only references and dates change, nothing is deleted."""
+        if depth > MAX_DEPTH:
+            raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
+        kinds = _KINDS
+        key = None
+        try:
+            for key, value in data.items():
+                kind = type(value)
+                if kind is str:
+                    special = kinds.get(key) or _kind(key)
+                    if special is _DATE:
+                        data[key] = self.date(value)
+                    elif special is _REFERENCE:
+                        data[key] = self.reference(value)
+                elif kind is dict:
+                    self.plain(value, depth + 1)
+                elif kind is list:
+                    if key in _LIST_KEYS or (kinds.get(key) or _kind(key)) is not _NOTHING:
+                        self.items(key, value, None, depth)
+                    else:
+                        self.dicts(value, depth)
+                elif key == "reference":
+                    raise ResourceProblem("a reference must be a text")
+                elif fhir.is_date_key(key):
+                    self.date(value)
+        except ResourceProblem as problem:
+            problem.path.insert(0, key)  # type: ignore[arg-type]
+            raise
+        if "reference" in data and "display" in data and self.owner.policy.redact_reference_display:
+            del data["display"]
+
+    def dicts(self, values: list, depth: int) -> None:
+        """A list under no rule, whose name is neither a date, a reference, contained nor coding."""
+        for index, item in enumerate(values):
+            try:
+                kind = type(item)
+                if kind is dict:
+                    self.plain(item, depth + 1)
+                elif kind is list:
+                    raise ResourceProblem("a list may not hold a list")
+            except ResourceProblem as problem:
+                problem.path.insert(0, f"[{index}]")
+                raise
+
+    def scalar(self, data: dict, key: str, value: Any) -> None:
+        """A value that is neither an object nor a list (null included)."""
+        if type(value) is str:
+            if key == "reference":
+                data[key] = self.reference(value)
+            elif fhir.is_date_key(key):
+                data[key] = self.date(value)
+        elif key == "reference":
+            raise ResourceProblem("a reference must be a text")
+        elif fhir.is_date_key(key):
+            self.date(value)
 
     def items(self, key: str, values: list, node: Node | None, depth: int) -> None:
         if key == "contained":
@@ -225,11 +283,15 @@ class _Walk:
                     raise
             return
         dated = fhir.is_date_key(key)
+        ruled = node is not None and bool(node.children)
         for index, item in enumerate(values):
             kind = type(item)
             try:
                 if kind is dict:
-                    self.object(item, node, depth + 1)
+                    if ruled:
+                        self.object(item, node, depth + 1)
+                    else:
+                        self.plain(item, depth + 1)
                 elif kind is list:
                     raise ResourceProblem("a list may not hold a list")
                 elif dated:
@@ -318,7 +380,23 @@ class _Walk:
         return rewritten
 
 
-_DATED: dict[str, bool] = {}
+_DATE = "date"
+_REFERENCE = "reference"
+_NOTHING = "-"  # truthy, so that `kinds.get(key) or _kind(key)` caches it
+# Element name -> what its text values are (a date, a reference, nothing): bounded, since names
+# come from the input.
+_KINDS: dict[str, str] = {"reference": _REFERENCE}
+_KINDS_LIMIT = 4096
+_LIST_KEYS = frozenset({"contained", "coding"})
+
+
+def _kind(key: str) -> str:
+    special = _DATE if fhir.is_date_key(key) else _NOTHING
+    if len(_KINDS) < _KINDS_LIMIT:
+        _KINDS[key] = special
+    return special
+
+
 _SCALARS = (str, bool, int, float)
 
 
