@@ -36,32 +36,36 @@ FLUSH_BYTES = 8 * 1024 * 1024
 
 
 class _Table:
+    """Rows kept as tuples and turned into columns once per batch (one pass, no per-row zip)."""
+
     def __init__(self, path: Path, schema: pa.Schema):
         self.path = path
         self.schema = schema
-        self.columns: list[list] = [[] for _ in schema]
+        self.rows: list[tuple] = []
         self.bytes = 0
         self.writer: pq.ParquetWriter | None = None
 
     def add(self, row: tuple, size: int = 0) -> None:
-        for column, value in zip(self.columns, row, strict=True):
-            column.append(value)
+        rows = self.rows
+        rows.append(row)
         self.bytes += size
-        if len(self.columns[0]) >= FLUSH_ROWS or self.bytes >= FLUSH_BYTES:
+        if len(rows) >= FLUSH_ROWS or self.bytes >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
-        if not self.columns[0]:
+        if not self.rows:
             return
+        columns = zip(*self.rows, strict=True)  # rows of one width; columns of the schema's
+        # Text columns may hold UTF-8 bytes (the serialised resource): Arrow takes them as is.
         batch = pa.RecordBatch.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(self.columns, self.schema, strict=True)],
+            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
             schema=self.schema,
         )
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, self.schema, compression="lz4")
         self.writer.write_batch(batch)
-        self.columns = [[] for _ in self.schema]
+        self.rows = []
         self.bytes = 0
 
     def close(self) -> None:

@@ -314,7 +314,7 @@ class Runner:
                 patient,
                 effective_of(resource),
                 code_of(resource),
-                data.decode(),
+                data,  # UTF-8 bytes: Arrow stores them as text without a copy to str
                 content_hash(data),
                 order,
             ),
