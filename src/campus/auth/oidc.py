@@ -27,6 +27,7 @@ import httpx
 import jwt
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus.audit import service as audit
@@ -366,9 +367,15 @@ def validate_id_token(
 # --- accounts -----------------------------------------------------------------------------------
 
 
-def subject_hash(issuer: str, subject: str) -> str:
-    """What the audit log keeps of an identity: never the subject itself."""
-    return hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:16]
+def subject_hash(settings: Settings, issuer: str, subject: str) -> str:
+    """What the audit log keeps of an identity: never the subject itself.
+
+    Keyed, because subjects may be short national numbers (a health professional's RPPS)
+    that a plain hash would not hide.
+    """
+    key = settings.secret("secret_key").encode()
+    message = f"oidc-subject\n{issuer}\n{subject}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
 def _display_name(claims: Mapping[str, Any], email: str) -> str:
@@ -379,10 +386,12 @@ def _display_name(claims: Mapping[str, Any], email: str) -> str:
     return (name or email.split("@", 1)[0]).strip()[:200]
 
 
-def link_account(session: Session, issuer: str, claims: Mapping[str, Any]) -> Account:
+def link_account(
+    session: Session, settings: Settings, issuer: str, claims: Mapping[str, Any]
+) -> Account:
     """The account of an identity: already linked, else matched by verified email or new."""
     subject = claims["sub"]
-    hashed = subject_hash(issuer, subject)
+    hashed = subject_hash(settings, issuer, subject)
     identity = session.scalar(
         select(OidcIdentity).where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)
     )
@@ -464,7 +473,13 @@ def finish(
     found = provider(settings)
     id_token = exchange_code(settings, found, code, flow)
     claims = validate_id_token(settings, found, id_token, flow.nonce)
-    account = link_account(session, found.issuer, claims)
+    try:
+        account = link_account(session, settings, found.issuer, claims)
+    except IntegrityError as error:
+        # Another sign-in of the same person linked or created the account meanwhile.
+        raise OidcError(
+            "link_conflict", N_("this sign-in crossed another one; sign in again"), 409
+        ) from error
     opened = service.open_session(session, settings, account)
     audit.record(
         session,
@@ -472,7 +487,7 @@ def finish(
         action="login.oidc",
         object_type="account",
         object_id=account.id,
-        details={"subject_hash": subject_hash(found.issuer, claims["sub"])},
+        details={"subject_hash": subject_hash(settings, found.issuer, claims["sub"])},
     )
     return opened, flow.next
 
