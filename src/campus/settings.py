@@ -93,7 +93,6 @@ class Settings(BaseSettings):
 
     disclosure_threshold: int = 10
     rounding_base: int = 5
-    spark_master: str = "local[2]"
 
     # Filled by `resolve()`: which secrets were generated rather than given.
     generated_secrets: tuple[str, ...] = ()
