@@ -271,9 +271,14 @@ class _Walk:
         if key == "coding" and node is None:
             # Codings (system, code, display...) hold no reference or date: only those with
             # extensions, or with anything that is not plain text, need the walk.
+            scalars = _SCALAR_TYPES
             for index, item in enumerate(values):
-                if type(item) is dict and "extension" not in item and _plain(item):
-                    continue
+                if type(item) is dict and "extension" not in item:
+                    for value in item.values():
+                        if type(value) not in scalars:
+                            break
+                    else:
+                        continue  # only plain values: nothing to check or change
                 try:
                     if type(item) is not dict:
                         raise ResourceProblem("a Coding must be an object")
@@ -397,11 +402,7 @@ def _kind(key: str) -> str:
     return special
 
 
-_SCALARS = (str, bool, int, float)
-
-
-def _plain(item: dict) -> bool:
-    return all(type(value) in _SCALARS for value in item.values())
+_SCALAR_TYPES = frozenset({str, bool, int, float})
 
 
 def _generalize(value: Any) -> Any:
