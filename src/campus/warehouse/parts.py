@@ -56,7 +56,6 @@ class _Table:
         if not self.rows:
             return
         columns = zip(*self.rows, strict=True)  # rows of one width; columns of the schema's
-        # Text columns may hold UTF-8 bytes (the serialised resource): Arrow takes them as is.
         batch = pa.RecordBatch.from_arrays(
             [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
             schema=self.schema,

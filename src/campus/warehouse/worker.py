@@ -316,7 +316,7 @@ class Runner:
                 patient,
                 effective_of(resource),
                 code_of(resource),
-                data,  # UTF-8 bytes: Arrow stores them as text without a copy to str
+                data.decode(),  # exact-size text: orjson bytes hold spare capacity
                 content_hash(data),
                 order,
             ),
