@@ -84,7 +84,9 @@ def run_case(case: Case, engine: Any) -> tuple[bool, str]:
     """
     dialect = "spark" if engine.name == "spark" else "duckdb"
     try:
-        definition = service.validate(case.view)
+        # The suite reads elements its resources lack and expects empty rows (repeat.json,
+        # 'empty expression'): run it with the specification's runtime semantics.
+        definition = service.validate(case.view, check_elements=False)
         compiled = compile_view(definition, engine.table(definition.resource), dialect)
         rows = engine.rows(compiled)
     except CampusError as error:

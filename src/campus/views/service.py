@@ -2,7 +2,8 @@
 
 Stable contract for the analysis engine:
 
-- `validate(view) -> ViewDefinition` raises `BadRequest` with `where` = the JSON path.
+- `validate(view) -> ViewDefinition` raises `BadRequest` with `where` = the JSON path
+  (structure, FHIRPath, and every path against the FHIR R4 element definitions).
 - `compile_sql(view, tables=..., dialect=...) -> str`: one SELECT returning the view's
   columns under their declared names, over `tables[view.resource]`, a SQL table expression
   exposing a `resource` JSON text column.
@@ -24,6 +25,7 @@ from campus.views.compiler import CompiledView, compile_view
 from campus.views.definition import ViewDefinition, parse_view
 from campus.views.dialects import DIALECTS
 from campus.views.engines import FORMATS, DuckDBEngine, SparkEngine
+from campus.views.navigation import check_navigation
 from campus.views.sources import Source
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,17 @@ def read_view_file(path: Path) -> dict[str, Any]:
     return load_json(path.read_bytes(), name=path.name)
 
 
-def validate(view: Any) -> ViewDefinition:
-    """Check a view completely (structure, FHIRPath, types) before anything runs."""
+def validate(view: Any, *, check_elements: bool = True) -> ViewDefinition:
+    """Check a view completely (structure, FHIRPath, types, elements) before anything runs.
+
+    `check_elements` also checks every path against the FHIR R4 element definitions, so
+    that a typo (`name.famly`) is an error rather than an empty column. Only the official
+    conformance runner turns it off: the suite has a case that reads an element its resource
+    does not define and expects the empty result the specification gives at run time.
+    """
     definition = parse_view(view)
+    if check_elements:
+        check_navigation(definition)
     for dialect in DIALECTS:
         compile_view(definition, "__table", dialect)
     return definition
@@ -79,8 +89,11 @@ def compile_view_for(view: Any, table: str, dialect: str = "duckdb") -> Compiled
 
 
 def compile_sql(view: Any, *, tables: Mapping[str, str], dialect: str = "duckdb") -> str:
-    """One SELECT giving the view's rows over `tables[resource]` (a SQL table expression)."""
-    definition = view if isinstance(view, ViewDefinition) else parse_view(view)
+    """One SELECT giving the view's rows over `tables[resource]` (a SQL table expression).
+
+    A view given as JSON is checked as `validate` checks it; a `ViewDefinition` was already.
+    """
+    definition = view if isinstance(view, ViewDefinition) else validate(view)
     table = tables.get(definition.resource)
     if table is None:
         raise BadRequest(
