@@ -35,7 +35,8 @@ def pytest_collection_modifyitems(config, items):
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.xdist_group("e2e"))
-        elif item.get_closest_marker("spark"):
+        elif item.get_closest_marker("spark") or "/conformance/" in str(item.fspath):
+            # The conformance module compares both engines' rows gathered in one process.
             item.add_marker(pytest.mark.xdist_group("spark"))
 
 

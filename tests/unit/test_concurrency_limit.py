@@ -1,4 +1,5 @@
 import asyncio
+import threading
 
 from campus.web.middleware import ConcurrencyLimit
 
@@ -19,5 +20,8 @@ def test_no_more_than_the_limit_of_requests_run_at_once():
     async def burst():
         await asyncio.gather(*(limited({"type": "http"}, None, None) for _ in range(20)))
 
-    asyncio.run(burst())
+    # In a thread of its own: another test (Playwright) may own this thread's event loop.
+    thread = threading.Thread(target=lambda: asyncio.run(burst()))
+    thread.start()
+    thread.join()
     assert peak == 3
