@@ -8,13 +8,6 @@ from campus.views.engines import DuckDBEngine, SparkEngine
 from tests.conformance.runner import ROWS, load_suite, run_file
 from tests.conftest import SHARED
 
-# Spark's VARIANT keeps a decimal's value but not its written precision (1.0 is stored as 1),
-# and the decimal boundary of FHIRPath depends on that precision. Experimental cases.
-SPARK_KNOWN_GAPS = {
-    ("fn_boundary.json", "decimal lowBoundary"),
-    ("fn_boundary.json", "decimal highBoundary"),
-}
-
 FILES = sorted(load_suite(SHARED / "conformance" / "sql-on-fhir-v2" / "tests"))
 
 
@@ -35,14 +28,8 @@ def test_every_case_of_the_file_passes_on_spark(name, suite, results, spark, tmp
         resources, cases, tmp_path, lambda source: SparkEngine(source, session=spark)
     )
     results["spark"].extend(outcome)
-    failed = [
-        f"{case.title}: {reason}"
-        for case, ok, reason in outcome
-        if not ok and (name, case.title) not in SPARK_KNOWN_GAPS
-    ]
+    failed = [f"{case.title}: {reason}" for case, ok, reason in outcome if not ok]
     assert not failed, "\n".join(failed)
-    fixed = [c.title for c, ok, _ in outcome if ok and (name, c.title) in SPARK_KNOWN_GAPS]
-    assert not fixed, f"known gaps now pass, remove them from SPARK_KNOWN_GAPS: {fixed}"
 
 
 @pytest.mark.spark
@@ -56,7 +43,7 @@ def test_duckdb_and_spark_give_the_same_rows_on_every_case():
     differ = [
         f"{f}: {t}"
         for f, t in sorted(duckdb_cases)
-        if ROWS[("duckdb", f, t)] != ROWS[("spark", f, t)] and (f, t) not in SPARK_KNOWN_GAPS
+        if ROWS[("duckdb", f, t)] != ROWS[("spark", f, t)]
     ]
     assert not differ, differ
     assert len(duckdb_cases) >= 120  # every case that returns rows

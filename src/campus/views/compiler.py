@@ -100,7 +100,8 @@ class ViewCompiler:
             items = self.fp.as_list(
                 self.fp.compile(path.tree, scope, where=path.where, text=path.text)
             )
-            return self.iterate(select, items, scope, or_null=select.or_null)
+            written = self.fp.written(path.tree, scope)
+            return self.iterate(select, items, scope, or_null=select.or_null, written=written)
         if select.repeat:
             return self.iterate(select, self.repeat(select, scope), scope, or_null=False)
         return self.body(select, scope)
@@ -137,9 +138,15 @@ class ViewCompiler:
             list(first.order), dict(first.types), {}, [(self.d.concat(arrays), first.order)]
         )
 
-    def iterate(self, select: Select, items: str, scope: Scope, *, or_null: bool) -> Rows:
+    def iterate(
+        self, select: Select, items: str, scope: Scope, *, or_null: bool, written: str | None = None
+    ) -> Rows:
+        """Rows of `select` for each item of `items`; `written` is the same list read in the
+        resource whose numbers keep their written text, when known."""
         var, position = self.fresh(), self.fresh()
-        inner = Scope(Expr(var, "node"), self.d.position(position), False)
+        index = self.d.position(position)
+        focus_written = None if written is None else self.d.element(written, index)
+        inner = Scope(Expr(var, "node"), index, False, focus_written)
         body = self.body(select, inner)
         per_item = self.struct(body.order, body) if not body.arrays else self.to_array(body)
 
@@ -248,7 +255,7 @@ class ViewCompiler:
             else:
                 outer_columns.append(q(name))
         where_sql = " AND ".join(filters) if filters else "TRUE"
-        source = self.d.resources(table, list(self.fp.root_fields))
+        source = self.d.resources(table, list(self.fp.root_fields), written=self.fp.uses_written)
         layers = sorted({layer for layer, _, _ in self.fp.paths.values()})
         for layer in layers:
             columns = [

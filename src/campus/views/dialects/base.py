@@ -27,6 +27,10 @@ class Dialect(ABC):
     name: str
     node_list_type: str
     materialize_paths = False  # read root paths once per row into columns (raw_* below)
+    # Whether a number node keeps its written form, which the precision of a decimal depends
+    # on. Neither engine's does (Spark's VARIANT stores 1.0 as 1, DuckDB re-writes 2.50 as
+    # 2.5), so both supply `written_numbers` and `written_scale`.
+    keeps_number_text = True
     ERROR_MARK = "view error: "
 
     # --- names and literals ------------------------------------------------------------------
@@ -123,8 +127,21 @@ class Dialect(ABC):
         return self.children_of(self.field(node, name), var, var2)
 
     @abstractmethod
-    def resources(self, table: str, root_fields: list[str]) -> str:
-        """The FROM subquery: `__r` (the resource) and what `root_field` reads, per row."""
+    def resources(self, table: str, root_fields: list[str], written: bool = False) -> str:
+        """The FROM subquery: `__r` (the resource) and what `root_field` reads, per row.
+
+        With `written`, also `__w`: the resource with every number replaced by the string of
+        its written text (see `written_numbers`), for dialects that do not keep number text.
+        """
+
+    def written_numbers(self, text: str) -> str:
+        """The resource JSON `text` with every number made a JSON string of its written form."""
+        raise NotImplementedError
+
+    def written_scale(self, text: str) -> str:
+        """Digits after the decimal point of a number written as `text` (SQL string, from its
+        node in `__w`), counting the exponent: `1.000e1` has 2."""
+        raise NotImplementedError
 
     @abstractmethod
     def root_field(self, name: str, index: int) -> str:

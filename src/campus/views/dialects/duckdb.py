@@ -8,6 +8,10 @@ from campus.views.dialects.base import SQL_FAMILY, Dialect
 
 _TYPES = {"text": "VARCHAR", "integer": "BIGINT", "decimal": "DOUBLE", "boolean": "BOOLEAN"}
 _NUMBER = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+_NUMBER_TEXT = r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?"  # a JSON number as written
+_QUOTED = '"\\0"'  # the whole match, as a JSON string
+_ESCAPE = r"\\."  # a backslash escape inside a JSON string
+_FRACTION = r"\.([0-9]+)"
 _CHEAP = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?")
 
 
@@ -15,6 +19,7 @@ class DuckDBDialect(Dialect):
     name = "duckdb"
     node_list_type = "JSON[]"
     materialize_paths = True
+    keeps_number_text = False  # a JSON value read from the text is re-written (2.50 as 2.5)
 
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -89,10 +94,12 @@ class DuckDBDialect(Dialect):
         # A column or list item is read in place; anything else is evaluated once.
         return body if cheap else self.let(value, var, body)
 
-    def resources(self, table: str, root_fields: list[str]) -> str:
+    def resources(self, table: str, root_fields: list[str], written: bool = False) -> str:
         # The resource text is parsed once per row for all its top-level elements the view
         # reads; every later step works on those small values.
         columns = ["resource AS __r"]
+        if written:
+            columns.append(f"CAST({self.written_numbers('resource')} AS JSON) AS __w")
         if root_fields:
             paths = ", ".join(self.string("$." + self.quote(n)) for n in root_fields)
             columns.append(f"json_extract(resource, [{paths}]) AS __top")
@@ -100,6 +107,30 @@ class DuckDBDialect(Dialect):
 
     def root_field(self, name: str, index: int) -> str:
         return f"__top[{index + 1}]"
+
+    def written_numbers(self, text: str) -> str:
+        # Escape sequences are dropped first (they only occur inside strings, whose content
+        # does not matter here); the text split at quotes then alternates between outside
+        # (odd positions, from 1) and inside strings, and outside a string every digit
+        # belongs to a number, which is quoted.
+        quote = self.string('"')
+        unescaped = f"regexp_replace({text}, {self.string(_ESCAPE)}, '', 'g')"
+        numbers = (
+            f"regexp_replace(w_part, {self.string(_NUMBER_TEXT)}, {self.string(_QUOTED)}, 'g')"
+        )
+        parts = (
+            f"list_transform(string_split({unescaped}, {quote}), lambda w_part, w_i: "
+            f"CASE WHEN w_i % 2 = 1 THEN {numbers} ELSE w_part END)"
+        )
+        return f"array_to_string({parts}, {quote})"
+
+    def written_scale(self, text: str) -> str:
+        fraction = f"length(regexp_extract({text}, {self.string(_FRACTION)}, 1))"
+        exponent = (
+            f"coalesce(TRY_CAST(nullif(regexp_extract({text}, '[eE]([+-]?[0-9]+)', 1), '') "
+            "AS INTEGER), 0)"
+        )
+        return f"CASE WHEN {text} IS NOT NULL THEN greatest({fraction} - {exponent}, 0) END"
 
     def raw_navigate(self, raw: str, name: str, var: str, var2: str) -> str:
         items = self.flatten(

@@ -7,11 +7,16 @@ from campus.views.dialects.base import SQL_FAMILY, Dialect
 _TYPES = {"text": "STRING", "integer": "BIGINT", "decimal": "DOUBLE", "boolean": "BOOLEAN"}
 _NUMBER = "'^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'"
 _INTEGER = "'^(TINYINT|SMALLINT|INT|BIGINT)$'"
+_NUMBER_TEXT = r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?"  # a JSON number as written
+_QUOTED = '"$0"'  # the whole match, as a JSON string
+_ESCAPE = r"\\."  # a backslash escape inside a JSON string
+_FRACTION = r"\.([0-9]+)"
 
 
 class SparkDialect(Dialect):
     name = "spark"
     node_list_type = "ARRAY<VARIANT>"
+    keeps_number_text = False
 
     def quote(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -85,8 +90,34 @@ class SparkDialect(Dialect):
         )
         return self.let(value, var, body)
 
-    def resources(self, table: str, root_fields: list[str]) -> str:
-        return f"SELECT parse_json(resource) AS __r FROM {table}"
+    def resources(self, table: str, root_fields: list[str], written: bool = False) -> str:
+        columns = ["parse_json(resource) AS __r"]
+        if written:
+            columns.append(f"parse_json({self.written_numbers('resource')}) AS __w")
+        return f"SELECT {', '.join(columns)} FROM {table}"
+
+    def written_numbers(self, text: str) -> str:
+        # VARIANT keeps a number's value, not its written precision (1.0 becomes 1), so the
+        # text is rewritten with each number quoted. Escape sequences are dropped first (they
+        # only occur inside strings, whose content does not matter here); the text split at
+        # quotes then alternates between outside (even items) and inside (odd items) strings,
+        # and outside a string every digit belongs to a number.
+        quote = self.string('"')
+        unescaped = f"regexp_replace({text}, {self.string(_ESCAPE)}, '')"
+        numbers = f"regexp_replace(w_part, {self.string(_NUMBER_TEXT)}, {self.string(_QUOTED)})"
+        parts = (
+            f"transform(split({unescaped}, {quote}), (w_part, w_i) -> "
+            f"CASE WHEN w_i % 2 = 0 THEN {numbers} ELSE w_part END)"
+        )
+        return f"array_join({parts}, {quote})"
+
+    def written_scale(self, text: str) -> str:
+        fraction = f"length(regexp_extract({text}, {self.string(_FRACTION)}, 1))"
+        exponent = (
+            f"coalesce(try_cast(nullif(regexp_extract({text}, '[eE]([+-]?[0-9]+)', 1), '') "
+            "AS INT), 0)"
+        )
+        return f"CASE WHEN {text} IS NOT NULL THEN greatest({fraction} - {exponent}, 0) END"
 
     def root_field(self, name: str, index: int) -> str:
         return self.field("__r", name)

@@ -20,6 +20,7 @@ from campus.views.fhirpath import ast
 from campus.views.resources import COMPLEX_TYPES, PRIMITIVE_TYPES, RESOURCE_TYPES
 
 ROOT = "__r"  # SQL name of the resource node in the compiled query
+WRITTEN = "__w"  # the resource with numbers as their written text (dialects that lose it)
 NUMERIC = ("integer", "decimal")
 TEXTUAL = ("string", "date", "dateTime", "time")
 
@@ -47,6 +48,8 @@ class Scope:
     focus: Expr  # $this: one node
     row_index: str  # SQL integer of %rowIndex
     at_root: bool  # the focus is the resource itself
+    # The focus read in the WRITTEN resource, where known (see `ExpressionCompiler.written`).
+    written: str | None = None
 
 
 class ExpressionCompiler:
@@ -59,6 +62,7 @@ class ExpressionCompiler:
         self._counter = 0
         self.root_fields: dict[str, int] = {}  # top-level elements read, in first-use order
         self.paths: dict[str, tuple[int, str, str]] = {}  # path key -> (layer, column, SQL)
+        self.uses_written = False  # the query needs the WRITTEN resource
         self.where = "$"
         self.text = ""
 
@@ -141,6 +145,53 @@ class ExpressionCompiler:
         if e.type != "integer":
             raise self.fail("an index must be an integer", node)
         return e.sql
+
+    # --- numbers as written -------------------------------------------------------------------
+    def written(self, tree: ast.Node | None, scope: Scope) -> str | None:
+        """The node list of a plain path read in the resource whose numbers are kept as
+        written text (`WRITTEN`), item for item the same as the path's own nodes; None when
+        the dialect keeps number text anyway, or the path is not plain.
+
+        A plain path only navigates: members, `ofType()` of a choice element, constant
+        indexes, `first()`, `last()`, `$this`. Those select the same places in both readings
+        of the resource, which differ only in their numbers; a filter could not be repeated
+        there (it would meet strings where the resource has numbers).
+        """
+        if self.d.keeps_number_text or not self._plain(tree):
+            return None
+        focus = WRITTEN if scope.at_root else scope.written
+        if focus is None:
+            return None
+        if tree is None:
+            return self.d.array([focus])
+        there = Scope(Expr(focus, "node"), scope.row_index, scope.at_root, focus)
+        return self.as_list(self.expr(tree, there))
+
+    def _plain(self, node: ast.Node | None) -> bool:
+        if node is None:
+            return True
+        if isinstance(node, ast.Member):
+            return self._plain(node.target)
+        if isinstance(node, ast.Variable):
+            return not node.env and node.name == "this"
+        if isinstance(node, ast.Index):
+            return (
+                isinstance(node.index, ast.Literal)
+                and node.index.type == "integer"
+                and self._plain(node.target)
+            )
+        if isinstance(node, ast.Call) and node.name in ("first", "last") and not node.args:
+            return self._plain(node.target)
+        if isinstance(node, ast.Call) and node.name == "ofType" and len(node.args) == 1:
+            argument = node.args[0]
+            if not isinstance(node.target, ast.Member) or not isinstance(argument, ast.Member):
+                return False
+            name = argument.name.removeprefix("FHIR.")
+            if name.startswith("System."):
+                name = name[7:].lower()
+            choice = name in PRIMITIVE_TYPES or name in COMPLEX_TYPES
+            return choice and argument.target is None and self._plain(node.target.target)
+        return False
 
     # --- terms --------------------------------------------------------------------------------
     def literal(self, node: ast.Literal, scope: Scope) -> Expr:
@@ -557,8 +608,15 @@ class ExpressionCompiler:
         high = node.name == "highBoundary"
         base = self.single(self._base(node, scope), f"the input of {node.name}()")
         kind = base.known
+        written = None
+        if base.type == "node" and kind in (None, *NUMERIC):
+            # The precision of a decimal is that of its written text.
+            items = self.written(node.target, scope)
+            if items is not None:
+                self.uses_written = True
+                written = self.d.element(items, "0")
         if kind in NUMERIC:
-            return self._decimal_boundary(base, high)
+            return self._decimal_boundary(base, high, written)
         if kind == "date":
             return self._date_boundary(self.typed(base, "date", "the date"), high)
         if kind == "dateTime":
@@ -571,7 +629,7 @@ class ExpressionCompiler:
         var = self.fresh()
         one = Expr(var, "node")
         text = self.d.node_to(var, "string", "boundary")
-        number = self.d.to_node(self._decimal_boundary(one, high).sql, "decimal")
+        number = self.d.to_node(self._decimal_boundary(one, high, written).sql, "decimal")
         date = self.d.to_node(self._date_boundary(text, high).sql, "date")
         date_time = self.d.to_node(self._datetime_boundary(text, high).sql, "dateTime")
         time = self.d.to_node(self._time_boundary(text, high).sql, "time")
@@ -587,7 +645,7 @@ class ExpressionCompiler:
         )
         return Expr(self.d.let(base.sql, var, body), "node")
 
-    def _decimal_boundary(self, base: Expr, high: bool) -> Expr:
+    def _decimal_boundary(self, base: Expr, high: bool, written: str | None = None) -> Expr:
         if base.type != "node":
             value = self.typed(base, "decimal", "the number")
             return Expr(f"({value} {'+' if high else '-'} 0.5)", "decimal")
@@ -595,11 +653,18 @@ class ExpressionCompiler:
             base.sql, "decimal", "lowBoundary/highBoundary input is not a number"
         )
         scale = self.d.decimal_scale(base.sql)
-        half = f"(0.5 / power(10, {scale}))"
-        step = f"power(10, {scale} + 1)"
-        return Expr(
-            f"(round(({value} {'+' if high else '-'} {half}) * {step}) / {step})", "decimal"
-        )
+        if written is not None:
+            text = self.fresh()
+            scale = self.d.let(
+                self.d.node_to(written, "string", "the written number"),
+                text,
+                f"coalesce({self.d.written_scale(text)}, {scale})",
+            )
+        var = self.fresh()
+        half = f"(0.5 / power(10, {var}))"
+        step = f"power(10, {var} + 1)"
+        body = f"(round(({value} {'+' if high else '-'} {half}) * {step}) / {step})"
+        return Expr(self.d.let(scale, var, body), "decimal")
 
     def _date_boundary(self, text: str, high: bool) -> Expr:
         if not high:
