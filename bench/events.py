@@ -22,21 +22,15 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-PG_ADMIN_URL = os.environ.get(
-    "CAMPUS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from bench.common import create_database, drop_database, percentile
+
 DB_NAME = "campus_bench_events"
 PEOPLE = int(os.environ.get("BENCH_EV_PEOPLE", "1000"))
 SEATS = int(os.environ.get("BENCH_EV_SEATS", "250"))
 THREADS = int(os.environ.get("BENCH_EV_THREADS", "32"))
 EVENTS = int(os.environ.get("BENCH_EV_EVENTS", "500"))
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
@@ -50,11 +44,7 @@ def main() -> None:
     from campus.ecosystem.events.validation import EventInput
     from campus.settings import Settings
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    url = create_database(DB_NAME)
     upgrade(url)
     db = Database(url)
     scratch = tempfile.TemporaryDirectory(prefix="campus-bench-events-")
@@ -102,7 +92,7 @@ def main() -> None:
             f"{PEOPLE} concurrent registrations for {SEATS} seats, {THREADS} threads: "
             f"{elapsed:.2f} s, {PEOPLE / elapsed:.0f}/s; latency p50 "
             f"{statistics.median(latencies) * 1000:.1f} ms, p95 "
-            f"{_percentile(latencies, 0.95) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
+            f"{percentile(latencies, 0.95) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
         )
         with db.session() as session:
             seats = service.seats(session, session.get(Event, event_id))
@@ -173,9 +163,7 @@ def main() -> None:
     finally:
         db.dispose()
         scratch.cleanup()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

@@ -20,21 +20,15 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
-PG_ADMIN_URL = os.environ.get(
-    "CAMPUS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from bench.common import create_database, drop_database, percentile
+
 DB_NAME = "campus_bench_participation"
 CITIZENS = int(os.environ.get("BENCH_PART_CITIZENS", "300"))
 PROPOSALS = int(os.environ.get("BENCH_PART_PROPOSALS", "20"))
 THREADS = int(os.environ.get("BENCH_PART_THREADS", "16"))
 LIMIT = int(os.environ.get("BENCH_PART_LIMIT", "3"))
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
@@ -47,11 +41,7 @@ def main() -> None:
     from campus.participation.models import Consultation, Support
     from campus.settings import Settings
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    url = create_database(DB_NAME)
     upgrade(url)
     db = Database(url)
     settings = Settings(env="test", participation_proposals_per_hour=PROPOSALS)
@@ -141,7 +131,7 @@ def main() -> None:
         print(
             f"{len(calls)} support requests ({CITIZENS} citizens x {LIMIT + 1}, limit {LIMIT}) "
             f"on {PROPOSALS} proposals, {THREADS} threads: {len(calls) / elapsed:.0f} req/s, "
-            f"p50 {statistics.median(latencies):.1f} ms, p95 {_percentile(latencies, 0.95):.1f} "
+            f"p50 {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 0.95):.1f} "
             f"ms, max {max(latencies):.1f} ms"
         )
         print(f"outcomes: {dict(outcomes)}; limit held: {held} (stored {total})")
@@ -164,9 +154,7 @@ def main() -> None:
             raise SystemExit("the per-person limit did not hold")
     finally:
         db.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

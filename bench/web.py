@@ -40,11 +40,10 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-PG_ADMIN_URL = os.environ.get(
-    "CAMPUS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from bench.common import create_database, drop_database
+
 DB_NAME = "campus_bench_web"
 CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "100"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "2000"))
@@ -134,19 +133,11 @@ def _free_port() -> int:
 
 
 def _database_url() -> str:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    return create_database(DB_NAME)
 
 
 def _drop_database() -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(DB_NAME)
 
 
 def _prepare(settings, tokens_wanted: int) -> tuple[list[str], list[str]]:
