@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 ## test: lint, then the whole test suite (SQLite and PostgreSQL, DuckDB, Spark, headless Chromium)
 test: $(STAMP) lint
-	$(BIN)/pytest -n 2 --dist loadgroup tests
+	$(BIN)/pytest -n 2 --dist loadfile tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -29,15 +29,12 @@ def _pg_url(database: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep browser tests on one worker (one server, one Chromium), and Spark tests on one
-    worker (one local SparkSession), so that two cores are not shared by two JVMs."""
+    """Browser tests carry the `e2e` marker (`-m "not e2e"` skips them). `make test` runs
+    with `--dist loadfile`: a file's tests share one worker, so a module that gathers both
+    engines' conformance rows compares them in one process."""
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-        elif item.get_closest_marker("spark") or "/conformance/" in str(item.fspath):
-            # The conformance module compares both engines' rows gathered in one process.
-            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(scope="session")
