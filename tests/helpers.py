@@ -47,3 +47,19 @@ def make_account(
         for role in roles:
             auth.grant_role(session, account, role, scope_type=scope[0], scope_id=scope[1])
         return account.id
+
+
+def run_cli(monkeypatch, settings, *args: str):
+    """Run a `campus` command against the test's database and var folder."""
+    from typer.testing import CliRunner
+
+    from campus.cli import app as cli
+    from campus.settings import get_settings
+
+    monkeypatch.setenv("CAMPUS_DATABASE_URL", settings.db_url)
+    monkeypatch.setenv("CAMPUS_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, list(args))
+    finally:
+        get_settings.cache_clear()

@@ -2,10 +2,9 @@ import threading
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
 from campus.audit import service as audit
-from campus.cli import app as cli
+from tests.helpers import run_cli
 
 
 def _write(db, n, actor="tester"):
@@ -57,13 +56,7 @@ def test_cli_verify_reports_the_first_broken_link(
     _drop_append_only_guard(db)
     with db.engine.begin() as connection:
         connection.execute(text(tamper))
-    monkeypatch.setenv("CAMPUS_DATABASE_URL", db.url)
-    monkeypatch.setenv("CAMPUS_VAR_DIR", str(settings.var_dir))
-    from campus.settings import get_settings
-
-    get_settings.cache_clear()
-    result = CliRunner().invoke(cli, ["audit", "verify"])
-    get_settings.cache_clear()
+    result = run_cli(monkeypatch, settings, "audit", "verify")
     assert result.exit_code == 1
     assert f"BROKEN at event {broken_at}" in result.output
     assert reason in result.output
