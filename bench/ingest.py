@@ -42,11 +42,14 @@ report = ingest.run(Path(sys.argv[1]), "bench", [Path(sys.argv[2])], policy=poli
                     pseudonym_key=b"k" * 32, optout_secret=b"o" * 32, registry=set(),
                     actor="bench")
 seconds = time.perf_counter() - started
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+own = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": seconds, "resources": report.resources, "read": report.read,
                   "errors": report.errors, "status": report.status,
-                  "peak_main_mb": own / 1024, "peak_worker_mb": workers / 1024}))
+                  "cpu_main_s": own.ru_utime + own.ru_stime,
+                  "cpu_workers_s": workers.ru_utime + workers.ru_stime,
+                  "peak_main_mb": own.ru_maxrss / 1024,
+                  "peak_worker_mb": workers.ru_maxrss / 1024}))
 """
 
 
@@ -175,6 +178,12 @@ def main() -> None:
         print(
             f"  campus ingest : {ours['seconds']:7.1f} s  {rate:10,.0f} resources/s  "
             f"peak main {ours['peak_main_mb']:.0f} MB, worker {ours['peak_worker_mb']:.0f} MB",
+            flush=True,
+        )
+        per = 1e6 / ours["read"]
+        print(
+            f"  campus CPU    : workers {ours['cpu_workers_s'] * per:.1f} µs/resource, "
+            f"main {ours['cpu_main_s'] * per:.1f} µs/resource",
             flush=True,
         )
         duck = duckdb_read(folder)
