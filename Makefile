@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench serve clean
 
-$(STAMP): pyproject.toml
+# Modules compiled with Cython (setup.py): those with a .pxd; rebuilt when they change.
+COMPILED := $(wildcard src/campus/*/*.pxd) $(patsubst %.pxd,%.py,$(wildcard src/campus/*/*.pxd))
+
+$(STAMP): pyproject.toml setup.py $(COMPILED)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -149,7 +149,7 @@ class Pseudonymiser:
         source_id = resource.get("id")
         if source_id is not None:
             resource["id"] = self.pseudonym(type_name, source_id)
-        walker.object(resource, self.tree(type_name), 0, root=True)
+        walker.under_rules(resource, self.tree(type_name), 0, root=True)
 
 
 class _Walk:
@@ -161,7 +161,7 @@ class _Walk:
         self.resolve = resolve
         self.on_reference = on_reference
 
-    def object(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
+    def under_rules(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
         if node is None or not node.children:
             self.plain(data, depth)
             return
@@ -191,7 +191,7 @@ class _Walk:
                 if (child.action or child.by_url) and self.rule(data, key, value, child, depth):
                     continue
                 if kind is dict:
-                    self.object(value, child, depth + 1)
+                    self.under_rules(value, child, depth + 1)
                 elif kind is list:
                     self.items(key, value, child, depth)
                 else:
@@ -282,7 +282,7 @@ class _Walk:
                 try:
                     if type(item) is not dict:
                         raise ResourceProblem("a Coding must be an object")
-                    self.object(item, None, depth + 1)
+                    self.under_rules(item, None, depth + 1)
                 except ResourceProblem as problem:
                     problem.path.insert(0, f"[{index}]")
                     raise
@@ -294,7 +294,7 @@ class _Walk:
             try:
                 if kind is dict:
                     if ruled:
-                        self.object(item, node, depth + 1)
+                        self.under_rules(item, node, depth + 1)
                     else:
                         self.plain(item, depth + 1)
                 elif kind is list:
@@ -311,7 +311,7 @@ class _Walk:
         if item["resourceType"] not in fhir.RESOURCE_TYPES:
             raise ResourceProblem(f"unknown contained resource type {item['resourceType']!r}")
         # Contained ids are local (#id), meaningless outside their container: kept.
-        self.object(item, self.owner.tree(item["resourceType"]), depth + 1, root=True)
+        self.under_rules(item, self.owner.tree(item["resourceType"]), depth + 1, root=True)
 
     def rule(self, data: dict, key: str, value: Any, node: Node, depth: int) -> bool:
         """Apply a policy action to data[key]; True when the element is done."""

@@ -1,0 +1,39 @@
+# Static types for the compiled build of pseudonymise.py (Cython "pure Python" mode): the .py
+# file stays the only source of the logic and runs as is when the extension is not built.
+cimport cython
+
+
+@cython.final
+cdef class Pseudonymiser:
+    cdef public object key
+    cdef public object policy
+    cdef public dict _roots
+    cdef public dict _trees
+    cdef public dict _pseudonyms
+    cdef public dict _shifts
+    cdef public dict _relative
+    cdef public dict _dates
+
+    cpdef str pseudonym(self, str type_name, str source_id)
+    cpdef object shift_days(self, object patient)
+    cpdef object tree(self, str type_name)
+    cpdef object target(self, str reference, object resolve)
+
+
+@cython.final
+cdef class _Walk:
+    cdef Pseudonymiser owner
+    cdef object days
+    cdef object resolve
+    cdef object on_reference
+
+    cpdef under_rules(self, dict data, object node, int depth, bint root=*)
+    cpdef plain(self, dict data, int depth)
+    cpdef dicts(self, list values, int depth)
+    cpdef scalar(self, dict data, str key, object value)
+    cpdef items(self, str key, list values, object node, int depth)
+    cpdef contained(self, object item, int depth)
+    cpdef bint rule(self, dict data, str key, object value, object node, int depth) except -1
+    cpdef act(self, str action, object value)
+    cpdef str date(self, object value)
+    cpdef str reference(self, str value)
