@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +15,6 @@ PART_SCHEMA = pa.schema(
         ("effective", pa.string()),
         ("code", pa.string()),
         ("resource", pa.string()),
-        ("_h", pa.int64()),  # content hash: identical duplicates vs conflicting ones
         ("_o", pa.int64()),  # input order: the last duplicate wins
     ]
 )
@@ -55,11 +55,7 @@ class _Table:
     def flush(self) -> None:
         if not self.rows:
             return
-        columns = zip(*self.rows, strict=True)  # rows of one width; columns of the schema's
-        batch = pa.RecordBatch.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
-            schema=self.schema,
-        )
+        batch = pa.RecordBatch.from_arrays(self._columns(), schema=self.schema)
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, self.schema, compression="lz4")
@@ -67,10 +63,53 @@ class _Table:
         self.rows = []
         self.bytes = 0
 
+    def _columns(self) -> list[pa.Array]:
+        columns = zip(*self.rows, strict=True)  # rows of one width; columns of the schema's
+        return [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)]
+
     def close(self) -> None:
         self.flush()
         if self.writer is not None:
             self.writer.close()
+
+
+class _Resources(_Table):
+    """Resource rows whose JSON texts go to one buffer, never made Python strings.
+
+    A row is (id, patient, effective, code, order) and its text the resource as JSON bytes; at
+    each flush the buffer and its offsets become the `resource` column as they are (orjson
+    writes valid UTF-8), and the rows keep no reference to the texts meanwhile.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__(path, PART_SCHEMA)
+        self.text = bytearray()
+        self.offsets = array("i", [0])
+
+    def append(self, row: tuple, data: bytes) -> None:
+        text = self.text
+        text += data
+        self.offsets.append(len(text))
+        rows = self.rows
+        rows.append(row)
+        if len(rows) >= FLUSH_ROWS or len(text) >= FLUSH_BYTES:
+            self.flush()
+
+    def _columns(self) -> list[pa.Array]:
+        ids, patients, effective, codes, order = zip(*self.rows, strict=True)
+        text = pa.StringArray.from_buffers(
+            len(self.rows), pa.py_buffer(self.offsets), pa.py_buffer(self.text)
+        )
+        self.text = bytearray()
+        self.offsets = array("i", [0])
+        return [
+            pa.array(ids, pa.string()),
+            pa.array(patients, pa.string()),
+            pa.array(effective, pa.string()),
+            pa.array(codes, pa.string()),
+            text,
+            pa.array(order, pa.int64()),
+        ]
 
 
 class PartWriter:
@@ -79,18 +118,17 @@ class PartWriter:
     def __init__(self, staging: Path, worker: int):
         self.staging = staging
         self.worker = worker
-        self.tables: dict[str, _Table] = {}
+        self.tables: dict[str, _Resources] = {}
         self.refs = _Table(staging / "refs" / f"w{worker}.parquet", REFS_SCHEMA)
         self.optout = _Table(staging / "optout" / f"w{worker}.parquet", OPTOUT_SCHEMA)
 
-    def resource(self, type_name: str, row: tuple, size: int) -> None:
+    def resource(self, type_name: str, row: tuple, data: bytes) -> None:
+        """Stage a resource: row (id, patient, effective, code, order), data its JSON."""
         table = self.tables.get(type_name)
         if table is None:
-            table = _Table(
-                self.staging / "parts" / type_name / f"w{self.worker}.parquet", PART_SCHEMA
-            )
+            table = _Resources(self.staging / "parts" / type_name / f"w{self.worker}.parquet")
             self.tables[type_name] = table
-        table.add(row, size)
+        table.append(row, data)
 
     def close(self) -> None:
         for table in self.tables.values():

@@ -6,7 +6,6 @@ element types) and the policy's actions, in place, so that each resource is visi
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -411,8 +410,3 @@ def _generalize(value: Any) -> Any:
     if len(value) >= 7 and fhir.valid_date(value):
         return value[:7]
     return value[:2]
-
-
-def content_hash(data: bytes) -> int:
-    """A 63-bit hash of a pseudonymised resource, to tell identical duplicates from conflicts."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1

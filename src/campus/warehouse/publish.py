@@ -82,32 +82,36 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
     for folder in sorted(parts.iterdir()) if parts.is_dir() else ():
         type_name, source = folder.name, f"read_parquet('{_glob(folder)}')"
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE dups AS SELECT id, max(_o) AS keep, count(*) AS n, "
-            "(min(_h) <> max(_h))::INTEGER AS versions "
+            "CREATE OR REPLACE TEMP TABLE dups AS SELECT id, max(_o) AS keep, count(*) AS n "
             f"FROM {source} GROUP BY id HAVING count(*) > 1"
         )
-        n_dups, n_conflicts = con.execute(
-            "SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE versions = 1) FROM dups"
-        ).fetchone()
+        (n_dups,) = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dups").fetchone()
         out.duplicates += int(n_dups)
-        out.conflicts += int(n_conflicts)
-        for (count,) in con.execute("SELECT count(*) FROM dups WHERE versions = 1").fetchall():
-            if count:
+        if n_dups:
+            # Only ids sent several times are compared: identical copies or conflicting ones.
+            (n_conflicts,) = con.execute(
+                f"SELECT count(*) FROM (SELECT p.id FROM {source} p JOIN dups d ON p.id = d.id "
+                "GROUP BY p.id HAVING min(hash(p.resource)) <> max(hash(p.resource)))"
+            ).fetchone()
+            out.conflicts += int(n_conflicts)
+            if n_conflicts:
                 out.problems.append(
                     Problem(
                         "warning",
                         "(dataset)",
-                        f"{count} {type_name} id(s) were sent several times with different "
+                        f"{n_conflicts} {type_name} id(s) were sent several times with different "
                         "content: upserted, the last one read was kept",
                         resource_type=type_name,
                     )
                 )
         target = real / f"{type_name}.parquet"
+        # Without duplicates every row is kept: no join.
+        upsert = "LEFT JOIN dups d ON p.id = d.id " if n_dups else ""
+        last = "(d.id IS NULL OR p._o = d.keep) AND " if n_dups else ""
         con.execute(
             "COPY (SELECT p.id, p.patient, p.effective, p.code, p.resource "
-            f"FROM {source} p LEFT JOIN dups d ON p.id = d.id "
-            "WHERE (d.id IS NULL OR p._o = d.keep) "
-            "AND (p.patient IS NULL OR p.patient NOT IN (SELECT patient FROM opted))) "
+            f"FROM {source} p {upsert}"
+            f"WHERE {last}(p.patient IS NULL OR p.patient NOT IN (SELECT patient FROM opted))) "
             f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, {ROW_GROUPS})"
         )
         count = pq.ParquetFile(target).metadata.num_rows

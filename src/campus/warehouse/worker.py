@@ -21,7 +21,7 @@ from campus.warehouse import fhir
 from campus.warehouse.parts import PartWriter
 from campus.warehouse.policy import parse
 from campus.warehouse.problems import Problem, ProblemLog
-from campus.warehouse.pseudonymise import Pseudonymiser, ResourceProblem, Target, content_hash
+from campus.warehouse.pseudonymise import Pseudonymiser, ResourceProblem, Target
 from campus.warehouse.sources import Item, Task, read
 
 PATIENT_KEYS = ("subject", "patient", "beneficiary")
@@ -316,11 +316,9 @@ class Runner:
                 patient,
                 effective_of(resource),
                 code_of(resource),
-                data.decode(),  # exact-size text: orjson bytes hold spare capacity
-                content_hash(data),
                 order,
             ),
-            len(data),
+            data,
         )
         result.landed[type_name] = result.landed.get(type_name, 0) + 1
         return None
