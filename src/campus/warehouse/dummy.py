@@ -8,6 +8,7 @@ between the real 10th and 90th percentiles of its code. No real record is copied
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
 from collections import Counter
@@ -29,8 +30,15 @@ _SHAPE_SAMPLE = 500
 
 
 def _weighted(con, query: str) -> tuple[list[Any], list[int]]:
+    """Values and their cumulative weights (for `Random.choices(cum_weights=...)`)."""
     rows = con.execute(query).fetchall()
-    return [r[0] for r in rows], [int(r[1]) for r in rows]
+    return [r[0] for r in rows], list(itertools.accumulate(int(r[1]) for r in rows))
+
+
+def _token_ids(n: int) -> list[str]:
+    """n random ids of 32 hex characters, from one call to the system's random source."""
+    text = secrets.token_hex(16 * n)
+    return [text[i : i + 32] for i in range(0, 32 * n, 32)]
 
 
 class _Shape:
@@ -82,7 +90,7 @@ def build(
     n_patients = 0
     if "Patient" in tables:
         n_patients = min(pq.ParquetFile(tables["Patient"]).metadata.num_rows, max_rows)
-    patients = [secrets.token_hex(16) for _ in range(max(n_patients, 1))]
+    patients = _token_ids(max(n_patients, 1))
     counts = {}
     for type_name, table in tables.items():
         source = f"read_parquet('{table}')"
@@ -107,8 +115,7 @@ def build(
         values = _value_ranges(con, source, threshold) if type_name == "Observation" else {}
         n = len(patients) if type_name == "Patient" else min(total, max_rows)
         rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
-        for index in range(n):
-            record_id = secrets.token_hex(16)
+        for index, record_id in enumerate(_token_ids(n)):
             patient = patients[index] if type_name == "Patient" else rng.choice(patients)
             resource: dict[str, Any] = {
                 "resourceType": type_name,
@@ -117,13 +124,15 @@ def build(
             }
             if shape.statuses:
                 resource["status"] = rng.choice(shape.statuses)
-            code = rng.choices(codes, code_weights)[0] if codes else None
+            code = rng.choices(codes, cum_weights=code_weights)[0] if codes else None
             if code and shape.code_key:
                 system, _, value = code.partition("|")
                 coding = {"system": system, "code": value} if system else {"code": value}
                 concept: Any = coding if shape.code_is_coding else {"coding": [coding]}
                 resource[shape.code_key] = [concept] if shape.code_is_list else concept
-            effective = _date(rng, rng.choices(months, month_weights)[0]) if months else None
+            effective = (
+                _date(rng, rng.choices(months, cum_weights=month_weights)[0]) if months else None
+            )
             if type_name == "Patient":
                 if shape.genders:
                     resource["gender"] = rng.choice(shape.genders)
@@ -156,11 +165,12 @@ def build(
 
 
 def _value_ranges(con, source: str, threshold: int) -> dict[str, tuple[float, float, str]]:
+    # Both paths from one parse of each resource.
     rows = con.execute(
         "SELECT code, quantile_cont(v, 0.1), quantile_cont(v, 0.9), mode(u) FROM ("
-        "SELECT code, TRY_CAST(json_extract_string(resource, '$.valueQuantity.value') AS DOUBLE)"
-        " AS v, json_extract_string(resource, '$.valueQuantity.unit') AS u FROM "
-        f"{source} WHERE code IS NOT NULL) WHERE v IS NOT NULL GROUP BY code "
+        "SELECT code, TRY_CAST(q[1] AS DOUBLE) AS v, q[2] AS u FROM (SELECT code, "
+        "json_extract_string(resource, ['$.valueQuantity.value', '$.valueQuantity.unit']) AS q "
+        f"FROM {source} WHERE code IS NOT NULL)) WHERE v IS NOT NULL GROUP BY code "
         f"HAVING count(*) >= {threshold}"
     ).fetchall()
     return {code: (float(low), float(high), unit) for code, low, high, unit in rows}
