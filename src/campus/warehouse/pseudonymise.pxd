@@ -3,6 +3,9 @@
 cimport cython
 
 
+cpdef bint _only_scalars(dict item) except -1
+
+
 @cython.final
 cdef class Pseudonymiser:
     cdef public object key

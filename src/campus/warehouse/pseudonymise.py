@@ -270,14 +270,9 @@ class _Walk:
         if key == "coding" and node is None:
             # Codings (system, code, display...) hold no reference or date: only those with
             # extensions, or with anything that is not plain text, need the walk.
-            scalars = _SCALAR_TYPES
             for index, item in enumerate(values):
-                if type(item) is dict and "extension" not in item:
-                    for value in item.values():
-                        if type(value) not in scalars:
-                            break
-                    else:
-                        continue  # only plain values: nothing to check or change
+                if type(item) is dict and "extension" not in item and _only_scalars(item):
+                    continue  # only plain values: nothing to check or change
                 try:
                     if type(item) is not dict:
                         raise ResourceProblem("a Coding must be an object")
@@ -402,6 +397,16 @@ def _kind(key: str) -> str:
 
 
 _SCALAR_TYPES = frozenset({str, bool, int, float})
+
+
+def _only_scalars(item: dict) -> bool:
+    """Whether every value of an object is a text, number or boolean."""
+    # A loop with `return`, not for-else with `continue` in the caller: compiled by Cython
+    # 3.3, that form leaked a reference to each coding. Not all(...): a generator is slower.
+    for value in item.values():  # noqa: SIM110
+        if type(value) not in _SCALAR_TYPES:
+            return False
+    return True
 
 
 def _generalize(value: Any) -> Any:

@@ -14,6 +14,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+import tracemalloc
 from pathlib import Path
 from types import ModuleType
 
@@ -138,3 +139,31 @@ def test_compiled_and_pure_python_walks_give_identical_results(shared_dir):
                 compared += 1
                 problems += ours[0] == "problem"
     assert compared > 10_000 and problems > 1_000
+
+
+def test_the_compiled_walk_keeps_no_memory_per_resource(shared_dir):
+    """A reference leaked by compiled code shows as memory growing with the resources walked."""
+    module = importlib.import_module("campus.warehouse.pseudonymise")
+    texts = [
+        (orjson.dumps(entry["resource"]), _BundleIndex(bundle))
+        for bundle in _bundles(shared_dir)[:20]
+        for entry in bundle["entry"]
+    ]
+    pseudonymiser = module.Pseudonymiser(KEY, policies.default())
+
+    def walk() -> None:
+        for text, index in texts:
+            pseudonymiser.apply(orjson.loads(text), "patient", index.resolve, lambda t, local: 0)
+        for cache in ("_pseudonyms", "_relative", "_dates", "_shifts"):
+            getattr(pseudonymiser, cache).clear()
+
+    walk()  # fills the bounded caches that live as long as the module
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        walk()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert len(texts) > 5_000 and growth < 20 * len(texts)
