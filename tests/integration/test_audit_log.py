@@ -97,3 +97,81 @@ def test_concurrent_writers_cannot_fork_the_chain(db):
     with db.session() as session:
         result = audit.verify(session)
         assert result.ok and result.checked == 80
+
+
+def _chain_and_pending(db):
+    from sqlalchemy import func, select
+
+    from campus.audit.models import AuditEvent, PendingAuditEvent
+
+    with db.engine.connect() as connection:
+        chained = connection.scalar(select(func.count()).select_from(AuditEvent))
+        pending = connection.scalar(select(func.count()).select_from(PendingAuditEvent))
+    return chained, pending
+
+
+def test_events_are_sealed_into_the_chain_when_their_transaction_commits(db):
+    with db.session() as session:
+        audit.record(session, actor="a", action="test.one")
+        audit.record(session, actor="a", action="test.two")
+        assert _chain_and_pending(db) == (0, 0)  # nothing visible before the commit
+    assert _chain_and_pending(db) == (2, 0)
+    with db.session() as session:
+        events = audit.recent(session)
+    assert [e.action for e in events] == ["test.two", "test.one"]  # recorded order kept
+    assert [e.seq for e in events] == [2, 1] and events[0].prev_hash == events[1].hash
+
+
+def test_a_rolled_back_transaction_leaves_no_event(db):
+    with pytest.raises(RuntimeError), db.session() as session:
+        audit.record(session, actor="a", action="test.lost")
+        raise RuntimeError("the action failed")
+    assert _chain_and_pending(db) == (0, 0)
+
+
+def test_a_writer_does_not_wait_for_another_open_transaction(db):
+    """Recording takes no lock shared with other writers: an open transaction that recorded
+    an event does not hold up another writer's commit, nor the seal of its event."""
+    if not db.is_postgresql:
+        pytest.skip("SQLite has one writer at a time by design")
+    slow = db.sessions()
+    try:
+        audit.record(slow, actor="slow", action="test.slow")
+        slow.flush()  # the row is written, the transaction stays open
+        done = threading.Event()
+
+        def fast():
+            _write(db, 1, actor="fast")
+            done.set()
+
+        thread = threading.Thread(target=fast)
+        thread.start()
+        assert done.wait(timeout=10), "the second writer waited for the first one"
+        thread.join()
+        assert _chain_and_pending(db) == (1, 0)
+        slow.commit()
+    finally:
+        slow.close()
+    with db.session() as session:
+        assert [e.actor for e in audit.recent(session)] == ["slow", "fast"]
+        assert audit.verify(session).ok
+
+
+def test_an_event_whose_seal_failed_is_sealed_by_the_next_one(db, monkeypatch, caplog):
+    real = audit.seal
+    calls = []
+
+    def failing_once(connection):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database went away")
+        return real(connection)
+
+    monkeypatch.setattr(audit, "seal", failing_once)
+    _write(db, 3)  # committed; its seal fails and is only logged
+    assert _chain_and_pending(db) == (0, 3)
+    assert "stay pending" in caplog.text and "went away" not in caplog.text
+    _write(db, 1)  # the next writer's seal takes the earlier events too
+    assert _chain_and_pending(db) == (4, 0)
+    with db.session() as session:
+        assert audit.verify(session).checked == 4

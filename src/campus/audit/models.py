@@ -25,3 +25,24 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PendingAuditEvent(Base):
+    """An event recorded by a transaction that has not been sealed into the chain yet.
+
+    Writers only insert here, in their own transaction and without any shared lock; right
+    after each commit, `service.seal` moves pending events into `audit_events` in id order,
+    under the chain's lock. Rows live here for milliseconds.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(100), default="")
+    object_id: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict] = mapped_column(JSONType, default=dict)

@@ -1,23 +1,46 @@
-"""Write and verify the audit log. Every capability records its actions through `record`."""
+"""Write and verify the audit log. Every capability records its actions through `record`.
+
+Two steps, so that writers never wait for one another:
+
+1. `record` inserts a pending event in the caller's transaction: it lands with the action or
+   not at all, and takes no lock shared with other writers.
+2. Right after a transaction that recorded events commits, `seal` moves every pending event
+   into the chain, in the order they were recorded, under one lock (PostgreSQL advisory lock,
+   SQLite's writer lock): each gets the next `seq`, and a SHA-256 over its fields and the
+   previous event's hash. Sealing is batched: one sealer takes whatever is pending, so a burst
+   of writers costs a few seals, not one each.
+
+An event is outside the chain only between its transaction's commit and the seal that
+follows (milliseconds). If that seal fails (the database went away), the event stays pending
+and the next seal, by any writer or by `verify`, picks it up.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
 from campus.audit.chain import GENESIS, event_hash
-from campus.audit.models import AuditEvent
+from campus.audit.models import AuditEvent, PendingAuditEvent
 from campus.db.base import utcnow
+
+log = logging.getLogger("campus.audit")
 
 # Detail keys that must never reach the log: they could identify a patient or leak a secret.
 FORBIDDEN_DETAIL_KEYS = frozenset(
     {"password", "token", "nir", "ins", "identifier", "name", "birth_date", "patient_id"}
 )
 _CHAIN_LOCK = 0x6361_6D70  # "camp": one advisory lock key for the whole chain
+_RECORDED = "campus_audit_recorded"  # Session.info: this transaction recorded events
+_TO_SEAL = "campus_audit_to_seal"  # Session.info: they were committed, seal them
+SEAL_BATCH = 1000
+_FIELDS = ("at", "actor", "action", "object_type", "object_id", "details")
 
 
 def record(
@@ -28,47 +51,89 @@ def record(
     object_type: str = "",
     object_id: str = "",
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> PendingAuditEvent:
     """Append an event in the caller's transaction; it lands with the action or not at all."""
     details = dict(details or {})
     leaked = FORBIDDEN_DETAIL_KEYS.intersection(details)
     if leaked:
         raise ValueError(f"audit details may not hold {sorted(leaked)}")
-    dialect = session.get_bind().dialect.name
-    # Serialise chain writers until this transaction ends, so the chain cannot fork.
+    pending = PendingAuditEvent(
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        details=details,
+    )
+    session.add(pending)
+    session.info[_RECORDED] = True
+    return pending
+
+
+def _lock_chain(connection: Connection) -> None:
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     elif dialect == "sqlite":
         # A write statement, even one touching no row, takes SQLite's single writer lock.
-        session.execute(text("UPDATE audit_events SET seq = seq WHERE 1 = 0"))
-    last = session.execute(
+        connection.execute(text("UPDATE audit_events SET seq = seq WHERE 1 = 0"))
+
+
+def seal(connection: Connection) -> int:
+    """Move the pending events into the chain, in id order; returns how many were sealed.
+
+    Runs inside the caller's transaction on `connection`, which it locks for the chain.
+    """
+    _lock_chain(connection)
+    last = connection.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    at = utcnow()
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        details=details,
-        prev_hash=prev_hash,
-    )
-    event.hash = event_hash(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        details=details,
-        prev_hash=prev_hash,
-    )
-    session.add(event)
-    session.flush()
-    return event
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    pending = PendingAuditEvent.__table__
+    sealed = 0
+    while True:
+        rows = connection.execute(select(pending).order_by(pending.c.id).limit(SEAL_BATCH)).all()
+        if not rows:
+            return sealed
+        chained = []
+        for row in rows:
+            seq += 1
+            fields = {name: getattr(row, name) for name in _FIELDS}
+            digest = event_hash(seq=seq, prev_hash=prev_hash, **fields)
+            chained.append({"seq": seq, "prev_hash": prev_hash, "hash": digest, **fields})
+            prev_hash = digest
+        connection.execute(insert(AuditEvent.__table__), chained)
+        connection.execute(delete(pending).where(pending.c.id.in_([row.id for row in rows])))
+        sealed += len(rows)
+
+
+def seal_pending(session: Session) -> int:
+    """Seal whatever is pending, in a transaction of its own."""
+    with session.get_bind().connect() as connection, connection.begin():
+        return seal(connection)
+
+
+@listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if not session.in_nested_transaction() and session.info.pop(_RECORDED, False):
+        session.info[_TO_SEAL] = True
+
+
+@listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_RECORDED, None)
+
+
+@listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction) -> None:
+    # Fired once the transaction's connection went back to the pool: seal on a fresh one.
+    if transaction.parent is not None or not session.info.pop(_TO_SEAL, False):
+        return
+    try:
+        seal_pending(session)
+    except Exception as error:  # the action is committed; its event waits for the next seal
+        log.warning("audit events stay pending until the next seal (%s)", type(error).__name__)
 
 
 @dataclass
@@ -80,7 +145,8 @@ class Verification:
 
 
 def verify(session: Session, batch: int = 5000) -> Verification:
-    """Walk the chain in order and report the first broken link."""
+    """Seal what is pending, then walk the chain in order and report the first broken link."""
+    seal_pending(session)
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
     while True:
@@ -120,6 +186,8 @@ def verify(session: Session, batch: int = 5000) -> Verification:
 def recent(
     session: Session, *, limit: int = 50, before: int | None = None, action: str | None = None
 ) -> list[AuditEvent]:
+    """The latest events of the chain, newest first (pending ones are sealed first)."""
+    seal_pending(session)
     query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(min(limit, 500))
     if before is not None:
         query = query.where(AuditEvent.seq < before)

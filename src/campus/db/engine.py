@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+WRITES = "campus_writes"  # Session.info key: set once the session has sent a write
 
 
 def make_engine(url: str) -> Engine:
@@ -33,6 +35,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "after_flush", _flushed)
+        event.listen(self.sessions, "do_orm_execute", _executed)
 
     @property
     def is_postgresql(self) -> bool:
@@ -53,3 +57,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _flushed(session: Session, _context) -> None:
+    session.info[WRITES] = True
+
+
+def _executed(state: ORMExecuteState) -> None:
+    # Anything but an ORM or Core SELECT counts as a write: text() statements included, so
+    # that a raw statement is never mistaken for a read.
+    if not state.is_select:
+        state.session.info[WRITES] = True
+
+
+def has_writes(session: Session) -> bool:
+    """Whether committing `session` has anything to make durable (pending or sent writes)."""
+    return bool(session.info.get(WRITES) or session.new or session.dirty or session.deleted)

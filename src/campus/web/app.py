@@ -19,7 +19,7 @@ from campus.errors import CampusError
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
-from campus.web import routes
+from campus.web import dispatch, routes
 from campus.web.middleware import BodyLimit, ConcurrencyLimit, RequestContext, language_of
 from campus.web.templating import render
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in routes.page_routers():
         app.include_router(router)
     _install_error_handlers(app)
+    dispatch.install(app.router)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import text
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from campus import __version__, i18n
@@ -39,13 +39,13 @@ def api_index(actor: Actor = allow("public.read")) -> dict:
 
 @api.get("/healthz", summary="Health of the app and its database")
 def api_health(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
-    session.execute(text("SELECT 1"))
+    session.scalar(select(literal(1)))
     return {"status": "ok", "version": __version__}
 
 
 @pages.get("/healthz", include_in_schema=False)
 def healthz(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
-    session.execute(text("SELECT 1"))
+    session.scalar(select(literal(1)))
     return {"status": "ok"}
 
 
