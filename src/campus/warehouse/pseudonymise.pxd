@@ -2,7 +2,12 @@
 # file stays the only source of the logic and runs as is when the extension is not built.
 cimport cython
 
+cdef str _DATE, _REFERENCE, _NOTHING
+cdef dict _KINDS
+cdef Py_ssize_t _KINDS_LIMIT, _CACHE_LIMIT
+cdef frozenset _LIST_KEYS, _SCALAR_TYPES
 
+cpdef str _kind(str key)
 cpdef bint _only_scalars(dict item) except -1
 
 
@@ -16,7 +21,10 @@ cdef class Pseudonymiser:
     cdef public dict _shifts
     cdef public dict _relative
     cdef public dict _dates
+    cdef object _inner
+    cdef object _outer
 
+    cpdef bytes _hmac(self, bytes message)
     cpdef str pseudonym(self, str type_name, str source_id)
     cpdef object shift_days(self, object patient)
     cpdef object tree(self, str type_name)

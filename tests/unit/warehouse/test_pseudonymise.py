@@ -145,3 +145,13 @@ def test_the_policy_digest_changes_with_any_rule():
     base = policies.default()
     assert base.digest == policies.default().digest
     assert base.with_date_shift(False).digest != base.digest
+
+
+@pytest.mark.parametrize("key", [b"", b"k" * 32, b"p" * 40, b"x" * 64, bytes(range(100))])
+def test_the_keyed_hash_is_hmac_sha256(key):
+    import hmac
+
+    pz = Pseudonymiser(key, policies.default())
+    for message in (b"", b"Patient/pat-1", b"value|" + b"\xc3\xa9" * 80):
+        assert pz._hmac(message) == hmac.digest(key, message, "sha256")
+    assert pz.pseudonym("Patient", "a") == hmac.digest(key, b"Patient/a", "sha256")[:16].hex()
