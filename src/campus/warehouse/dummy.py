@@ -8,6 +8,7 @@ between the real 10th and 90th percentiles of its code. No real record is copied
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import random
 import secrets
@@ -33,6 +34,25 @@ def _weighted(con, query: str) -> tuple[list[Any], list[int]]:
     """Values and their cumulative weights (for `Random.choices(cum_weights=...)`)."""
     rows = con.execute(query).fetchall()
     return [r[0] for r in rows], list(itertools.accumulate(int(r[1]) for r in rows))
+
+
+class _Draw:
+    """Draws for one synthetic record after another: one call to `random()` each, where the
+    `Random` methods cost several Python calls (the twin draws hundreds of thousands)."""
+
+    def __init__(self, rng: random.Random):
+        self.random = rng.random
+
+    def one(self, values: list) -> Any:
+        return values[int(self.random() * len(values))]
+
+    def weighted(self, values: list, cum_weights: list[int]) -> Any:
+        """As `Random.choices(values, cum_weights=cum_weights)[0]`."""
+        return values[bisect.bisect_right(cum_weights, self.random() * cum_weights[-1])]
+
+    def integer(self, low: int, high: int) -> int:
+        """Uniform in [low, high]."""
+        return low + int(self.random() * (high - low + 1))
 
 
 def _token_ids(n: int) -> list[str]:
@@ -86,6 +106,7 @@ def build(
     """Write out/<Type>.parquet for every real table; returns the row counts."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(secrets.randbits(64))  # noqa: S311 - synthetic values, not secrets
+    draw = _Draw(rng)
     tables = {p.stem: p for p in sorted(real.glob("*.parquet"))}
     n_patients = 0
     if "Patient" in tables:
@@ -116,26 +137,24 @@ def build(
         n = len(patients) if type_name == "Patient" else min(total, max_rows)
         rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
         for index, record_id in enumerate(_token_ids(n)):
-            patient = patients[index] if type_name == "Patient" else rng.choice(patients)
+            patient = patients[index] if type_name == "Patient" else draw.one(patients)
             resource: dict[str, Any] = {
                 "resourceType": type_name,
                 "id": record_id,
                 "meta": {"tag": [DUMMY_TAG]},
             }
             if shape.statuses:
-                resource["status"] = rng.choice(shape.statuses)
-            code = rng.choices(codes, cum_weights=code_weights)[0] if codes else None
+                resource["status"] = draw.one(shape.statuses)
+            code = draw.weighted(codes, code_weights) if codes else None
             if code and shape.code_key:
                 system, _, value = code.partition("|")
                 coding = {"system": system, "code": value} if system else {"code": value}
                 concept: Any = coding if shape.code_is_coding else {"coding": [coding]}
                 resource[shape.code_key] = [concept] if shape.code_is_list else concept
-            effective = (
-                _date(rng, rng.choices(months, cum_weights=month_weights)[0]) if months else None
-            )
+            effective = _date(draw, draw.weighted(months, month_weights)) if months else None
             if type_name == "Patient":
                 if shape.genders:
-                    resource["gender"] = rng.choice(shape.genders)
+                    resource["gender"] = draw.one(shape.genders)
                 if effective:
                     resource["birthDate"] = effective[:7]
                     effective = effective[:7]
@@ -176,11 +195,11 @@ def _value_ranges(con, source: str, threshold: int) -> dict[str, tuple[float, fl
     return {code: (float(low), float(high), unit) for code, low, high, unit in rows}
 
 
-def _date(rng: random.Random, month: str) -> str:
+def _date(draw: _Draw, month: str) -> str:
     if len(month) < 7:
         return month
-    day = rng.randint(1, 28)
-    return f"{month}-{day:02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+    day, hour, minute = draw.integer(1, 28), draw.integer(0, 23), draw.integer(0, 59)
+    return f"{month}-{day:02d}T{hour:02d}:{minute:02d}:00Z"
 
 
 def _put(resource: dict, path: tuple[str, ...], value: str) -> None:

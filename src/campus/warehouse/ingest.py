@@ -17,6 +17,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -184,10 +185,14 @@ def run(
             shutil.rmtree(staging, ignore_errors=True)
             return report
         con = publish.connect(staging / "tmp")
-        stats = catalogue.compute(con, staging / "real", threshold)
-        dummy_counts = dummy.build(
-            con, staging / "real", staging / "dummy", threshold, limits.dummy_rows
-        )
+        # The catalogue (DuckDB queries, which release the GIL) is computed on a second cursor
+        # while the dummy twin draws its records in Python.
+        with ThreadPoolExecutor(1) as pool:
+            statistics = pool.submit(catalogue.compute, con.cursor(), staging / "real", threshold)
+            dummy_counts = dummy.build(
+                con, staging / "real", staging / "dummy", threshold, limits.dummy_rows
+            )
+            stats = statistics.result()
         con.close()
         (staging / "catalogue.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
         _finish(report, log, started)
