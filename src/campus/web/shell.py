@@ -44,7 +44,7 @@ def api_health(actor: Actor = allow("public.read"), session: Session = db_sessio
 
 
 @pages.get("/healthz", include_in_schema=False)
-def healthz(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
+async def healthz(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
     session.scalar(select(literal(1)))
     return {"status": "ok"}
 

@@ -43,7 +43,7 @@ def directory_out(result: service.DirectoryPage) -> dict[str, Any]:
 
 
 @router.get("/directory", response_model=DirectoryOut, summary="Search organisations or people")
-def directory(
+async def directory(
     q: str = "",
     section: str = "organisations",
     kind: str = "",

@@ -3,10 +3,12 @@ person profiles, one's own profile and invitations."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
@@ -15,7 +17,7 @@ from campus.ecosystem.directory import service
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
 from campus.ecosystem.impact import service as impact
 from campus.errors import CampusError, NotFound
-from campus.i18n import N_
+from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
@@ -27,6 +29,29 @@ ORG_SCOPE = ("organisation", "org_id")
 env.globals["theme_label"] = lambda code: label(THEMES, code)
 env.globals["skill_label"] = lambda code: label(SKILLS, code)
 env.globals["kind_label"] = lambda code: label(KIND_LABELS, code)
+VOCABULARIES = {"kind": KIND_LABELS, "theme": THEMES, "skill": SKILLS}
+
+
+@lru_cache(maxsize=512)
+def _options(language: str, name: str, selected: str) -> Markup:
+    vocabulary = VOCABULARIES[name]
+    return Markup("").join(
+        Markup('<option value="{}"{}>{}</option>').format(
+            code, Markup(" selected") if code == selected else "", label(vocabulary, code)
+        )
+        for code in vocabulary
+    )
+
+
+def vocabulary_options(name: str, selected: str) -> Markup:
+    """The <option>s of a filter's vocabulary in the current language, one selected: the
+    search form shows some eighty of them on every directory request, so they are cached
+    (the key is bounded: a language, a vocabulary and one of its codes or none)."""
+    vocabulary = VOCABULARIES[name]
+    return _options(current_language.get(), name, selected if selected in vocabulary else "")
+
+
+env.globals["vocabulary_options"] = vocabulary_options
 
 
 def _vocabularies() -> dict[str, Any]:
@@ -34,7 +59,7 @@ def _vocabularies() -> dict[str, Any]:
 
 
 @page(router, "/directory", twin="/api/v1/directory")
-def directory(
+async def directory(
     request: Request,
     q: str = "",
     section: str = "organisations",

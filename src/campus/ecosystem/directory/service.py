@@ -23,6 +23,7 @@ from campus.auth.models import Account
 from campus.auth.policy import get as permission
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
+from campus.db.engine import read
 from campus.ecosystem.directory import search
 from campus.ecosystem.directory.models import (
     Invitation,
@@ -887,15 +888,35 @@ def search_directory(
             if theme:
                 sub = sub.where(_has_code(Organisation.themes, theme))
             where.append(Person.id.in_(sub))
-    total = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
     name = Organisation.name if model is Organisation else Person.display_name
-    rows = session.scalars(
-        select(model)
+    columns = (
+        (
+            Organisation.id,
+            Organisation.slug,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.city,
+            Organisation.summary_fr,
+            Organisation.summary_en,
+            Organisation.themes,
+            Organisation.logo_file,
+        )
+        if model is Organisation
+        else (Person.id, Person.display_name, Person.job_title, Person.city, Person.competences)
+    )
+    # The page and the total in one round trip: every row carries the count of all matches.
+    rows = read(
+        session,
+        select(*columns, func.count().over().label("total"))
         .where(*where)
         .order_by(search.rank(model.search_text, query), name, model.id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
+        .offset((page - 1) * per_page),
+    ).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page, or nothing matches
+        total = read(session, select(func.count()).select_from(model).where(*where)).scalar() or 0
     if model is Organisation:
         items = [
             {

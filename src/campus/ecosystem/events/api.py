@@ -132,7 +132,7 @@ def my_registrations(
 
 
 @router.get("/events/{event_id}", response_model=EventDetailOut, summary="One event and its seats")
-def get_event(
+async def get_event(
     event_id: str,
     request: Request,
     actor: Actor = allow("public.read"),

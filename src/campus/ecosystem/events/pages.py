@@ -229,7 +229,7 @@ def _event_page(
 
 
 @page(router, "/events/{event_id}", twin="/api/v1/events/{event_id}")
-def event_page(
+async def event_page(
     request: Request,
     event_id: str,
     done: str = "",

@@ -25,6 +25,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.auth.roles import Role
 from campus.db.base import utcnow
+from campus.db.engine import read
 from campus.ecosystem.events import tickets
 from campus.ecosystem.events.models import (
     Audience,
@@ -115,10 +116,11 @@ class Seats:
 
 
 def seats(session: Session, event: Event) -> Seats:
-    rows = session.execute(
+    rows = read(
+        session,
         select(Registration.status, func.count(), func.count(Registration.checked_in_at))
         .where(Registration.event_id == event.id)
-        .group_by(Registration.status)
+        .group_by(Registration.status),
     ).all()
     counts = {status: (n, checked) for status, n, checked in rows}
     registered, checked_in = counts.get(RegistrationStatus.REGISTERED, (0, 0))

@@ -1,0 +1,38 @@
+"""The first-segment index hands FastAPI the same routes, in the same order, minus those that
+cannot match."""
+
+from starlette.routing import Match
+
+from campus.settings import Settings
+from campus.web.app import create_app
+from campus.web.dispatch import ANY, SegmentIndex, first_segment, segments_of
+
+
+def _scope(path: str, method: str = "GET") -> dict:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+
+def test_first_segment_of_paths():
+    assert first_segment("/events/{event_id}") == "events"
+    assert first_segment("/") == ""
+    assert first_segment("/{slug}/x") == ANY
+
+
+def test_every_route_is_found_through_the_index_as_through_the_full_scan():
+    app = create_app(Settings(env="development", database_url="sqlite://"))
+    index = app.router.middleware_stack
+    assert isinstance(index, SegmentIndex)
+    index._build()
+    paths = []
+    for route in app.router.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if contexts else ():
+            paths.append(context.path_format.replace("{", "x").replace("}", "x"))
+    assert len(paths) > 100
+    for path in paths:
+        segment = path.lstrip("/").split("/", 1)[0]
+        view = index._by_segment.get(segment, index._fallback)
+        full = [r for r in app.router.routes if r.matches(_scope(path))[0] != Match.NONE]
+        narrowed = [r for r in view.routes if r.matches(_scope(path))[0] != Match.NONE]
+        assert full and narrowed[:1] == full[:1], path
+        assert set(segments_of(full[0])) & {segment, ANY}
