@@ -4,10 +4,12 @@ permission check that every route declares.
 How a request runs. The dependencies are coroutines: they run on the worker's event loop,
 with no thread hop. Opening the session costs no I/O (it connects on first use); resolving
 the actor is one indexed query; a read-only session ends with a COMMIT round trip on the
-loop. The route's own synchronous body runs on the thread pool (one hop a request), and a
-session that wrote commits on the thread pool, since its commit waits for the disk. Every
-thread hop costs about a quarter of a millisecond of CPU, which is most of a small page's
-budget; see docs/ecosystem.md, Performance.
+loop. A route written `def` runs on the thread pool (one hop a request), and a session
+that wrote commits on the thread pool, since its commit waits for the disk. Every thread hop
+costs about a quarter of a millisecond of CPU, which is most of a small page's budget; see
+docs/ecosystem.md, Performance. So the busiest read-only pages (healthz, directory search,
+an event) are written `async def` and run on the loop: a route may be `async def` only when
+all it does is a few short indexed reads, with no lock wait, no write and no heavy CPU.
 
 Blocking calls on the loop are safe because the connection pool is larger than the number
 of requests admitted at once (`ConcurrencyLimit`): a checkout never waits.
