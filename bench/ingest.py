@@ -5,7 +5,7 @@ resource type, references rewritten to relative `Type/id`) up to each size in
 CAMPUS_BENCH_INGEST_SIZES (default 1000000), then measures in the same run:
 
 - campus: `campus.warehouse.ingest.run` with the default policy, in a child process so that
-  its peak memory (main process and workers) is measured alone;
+  its peak memory and CPU time (main process and workers, from getrusage) are measured alone;
 - duckdb: `read_json` of the same NDJSON into a table (the parse-and-load limit);
 - naive: `fhir.resources` R4B `model_validate` one resource at a time, on a sample.
 
