@@ -414,8 +414,21 @@ def create_token(
     return token, value
 
 
-def resolve_token(session: Session, value: str) -> Actor | None:
-    """The actor of a bearer token, in one query; its use is logged at most every 5 minutes."""
+TOKEN_USE_INTERVAL = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class TokenRead:
+    """A valid bearer token's actor; `stale_use` when its use should be recorded again."""
+
+    actor: Actor
+    token_id: str
+    stale_use: bool
+
+
+def read_token(session: Session, value: str) -> TokenRead | None:
+    """Look a bearer token up, in one read-only query; None when unknown, expired, revoked
+    or its account inactive. Safe on the event loop: it writes nothing and takes no lock."""
     rows = session.connection().execute(_TOKEN_QUERY, {"digest": _digest(value)}).all()
     now = utcnow()
     if not rows or rows[0].revoked_at is not None or rows[0].expires_at <= now:
@@ -424,18 +437,33 @@ def resolve_token(session: Session, value: str) -> Actor | None:
     actor = _actor_of_rows(rows, "token", tuple(first.scopes))
     if actor is None:
         return None
-    if first.last_used_at is None or now - first.last_used_at > dt.timedelta(minutes=5):
-        session.execute(
-            update(ApiToken).where(ApiToken.id == first.token_id).values(last_used_at=now)
-        )
-        audit.record(
-            session,
-            actor=actor.label,
-            action="token.used",
-            object_type="api_token",
-            object_id=first.token_id,
-        )
-    return actor
+    stale = first.last_used_at is None or now - first.last_used_at > TOKEN_USE_INTERVAL
+    return TokenRead(actor, first.token_id, stale)
+
+
+def record_token_use(session: Session, read: TokenRead) -> None:
+    """Note the token's use (at most every 5 minutes) and audit it. It writes, so it may wait
+    for a lock: never call it on the event loop."""
+    session.execute(
+        update(ApiToken).where(ApiToken.id == read.token_id).values(last_used_at=utcnow())
+    )
+    audit.record(
+        session,
+        actor=read.actor.label,
+        action="token.used",
+        object_type="api_token",
+        object_id=read.token_id,
+    )
+
+
+def resolve_token(session: Session, value: str) -> Actor | None:
+    """The actor of a bearer token; its use is logged at most every 5 minutes."""
+    read = read_token(session, value)
+    if read is None:
+        return None
+    if read.stale_use:
+        record_token_use(session, read)
+    return read.actor
 
 
 def list_tokens(session: Session, account_id: str) -> list[ApiToken]:

@@ -9,9 +9,12 @@ that wrote commits on the thread pool, since its commit waits for the disk. Ever
 costs about a quarter of a millisecond of CPU, which is most of a small page's budget; see
 docs/ecosystem.md, Performance. So the busiest read-only pages (healthz, directory search,
 an event) are written `async def` and run on the loop: a route may be `async def` only when
-all it does is a few short indexed reads, with no lock wait, no write and no heavy CPU.
+all it does is a few short indexed reads: no write, no lock, no heavy CPU.
 
-Blocking calls on the loop are safe because the connection pool is larger than the number
+Only reads run on the loop. PostgreSQL reads never wait for a lock, and SQLite's readers do
+not wait in WAL mode; a write may wait for a lock held by another request of the same worker,
+which needs the loop to reach its commit: a write on the loop would deadlock the worker.
+Blocking reads on the loop are safe because the connection pool is larger than the number
 of requests admitted at once (`ConcurrencyLimit`): a checkout never waits.
 """
 
@@ -71,11 +74,16 @@ async def current_actor(request: Request, session: Session = db_session) -> Acto
     actor = ANONYMOUS
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        actor = auth.resolve_token(session, header[7:].strip()) or ANONYMOUS
-        if actor is ANONYMOUS:
+        read = auth.read_token(session, header[7:].strip())
+        if read is None:
             raise NotAuthenticated(
                 "the bearer token is invalid, expired or revoked", code="invalid_token"
             )
+        if read.stale_use:
+            # A write may wait for a row lock held by a request of this worker that needs the
+            # loop to commit: writes never run on the loop.
+            await run_in_threadpool(auth.record_token_use, session, read)
+        actor = read.actor
     elif cookie := request.cookies.get(SESSION_COOKIE):
         actor = auth.resolve_session(session, cookie) or ANONYMOUS
     request.state.actor = actor

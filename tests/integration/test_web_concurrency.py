@@ -1,0 +1,73 @@
+"""Requests of one worker share one event loop: nothing on it may wait for another request."""
+
+import asyncio
+import threading
+
+from campus.auth import service as auth
+from tests.helpers import make_account
+
+
+async def _get(app, path: str, token: str) -> int:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    statuses = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+def test_a_burst_with_one_token_whose_use_is_due_does_not_stall_the_worker(app, db):
+    """Each request of the burst finds the token's use due and records it: the first holds the
+    token's row until its commit. The others must wait off the loop, or the first never
+    reaches its commit (this stalled a worker for good before writes left the loop)."""
+    account_id = make_account(db, "burst@example.org", "member")
+    with db.session() as session:
+        _, token = auth.create_token(session, auth.get_account(session, account_id), name="t")
+    results: list = []
+
+    async def burst():
+        calls = [_get(app, "/healthz", token) for _ in range(12)]
+        results.extend(await asyncio.wait_for(asyncio.gather(*calls), timeout=30))
+
+    # A loop of its own, in a thread: another test's browser may own this thread's loop.
+    errors: list = []
+    thread = threading.Thread(target=lambda: _run(burst, errors))
+    thread.start()
+    thread.join(60)
+    assert not errors, errors
+    assert results == [200] * 12
+    with db.session() as session:
+        used = [e for e in auth_audit(session) if e == "token.used"]
+    assert 1 <= len(used) <= 12
+
+
+def _run(coroutine, errors):
+    try:
+        asyncio.run(coroutine())
+    except Exception as error:  # reported by the test
+        errors.append(repr(error))
+
+
+def auth_audit(session):
+    from campus.audit import service as audit
+
+    return [event.action for event in audit.recent(session, limit=100)]
