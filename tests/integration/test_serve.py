@@ -1,0 +1,94 @@
+"""`campus serve --workers N`: one listening socket per worker, a dead worker restarted, and a
+clean stop on SIGTERM."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _children(pid: int) -> set[int]:
+    """The worker processes of the server (not multiprocessing's resource tracker)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command:
+                found.add(int(child))
+    return found
+
+
+def _listeners(port: int) -> int:
+    output = subprocess.run(
+        ["ss", "-Htln", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    return len(output.strip().splitlines())
+
+
+def _wait(predicate, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(base + "/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_workers_each_listen_a_dead_one_is_restarted_and_sigterm_stops_all(settings):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CAMPUS_ENV": "test",
+        "CAMPUS_DATABASE_URL": settings.db_url,
+        "CAMPUS_VAR_DIR": str(settings.var_dir),
+        "CAMPUS_SECRET_KEY": TEST_SECRET,
+        "CAMPUS_PSEUDONYM_KEY": TEST_SECRET + "p",
+        "CAMPUS_OPTOUT_KEY": TEST_SECRET + "o",
+    }
+    campus = str(Path(sys.executable).parent / "campus")
+    command = [campus, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _healthy(base) and _listeners(port) == 2)
+        workers = _children(server.pid)
+        assert len(workers) == 2
+        victim = sorted(workers)[0]
+        os.kill(victim, signal.SIGKILL)
+        _wait(lambda: len(_children(server.pid) - {victim}) == 2 and _listeners(port) == 2)
+        assert all(_healthy(base) for _ in range(10))
+        workers = _children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        for pid in workers:
+            assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+        assert _listeners(port) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
