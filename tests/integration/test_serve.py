@@ -35,6 +35,22 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _start(settings, port: int) -> subprocess.Popen:
+    """`campus serve --workers 2` on the test's database."""
+    env = {
+        **os.environ,
+        "CAMPUS_ENV": "test",
+        "CAMPUS_DATABASE_URL": settings.db_url,
+        "CAMPUS_VAR_DIR": str(settings.var_dir),
+        "CAMPUS_SECRET_KEY": TEST_SECRET,
+        "CAMPUS_PSEUDONYM_KEY": TEST_SECRET + "p",
+        "CAMPUS_OPTOUT_KEY": TEST_SECRET + "o",
+    }
+    campus = str(Path(sys.executable).parent / "campus")
+    command = [campus, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _listeners(port: int) -> int:
     output = subprocess.run(
         ["ss", "-Htln", f"sport = :{port}"], capture_output=True, text=True, check=True
@@ -61,18 +77,7 @@ def _healthy(base: str) -> bool:
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 def test_workers_each_listen_a_dead_one_is_restarted_and_sigterm_stops_all(settings):
     port = _free_port()
-    env = {
-        **os.environ,
-        "CAMPUS_ENV": "test",
-        "CAMPUS_DATABASE_URL": settings.db_url,
-        "CAMPUS_VAR_DIR": str(settings.var_dir),
-        "CAMPUS_SECRET_KEY": TEST_SECRET,
-        "CAMPUS_PSEUDONYM_KEY": TEST_SECRET + "p",
-        "CAMPUS_OPTOUT_KEY": TEST_SECRET + "o",
-    }
-    campus = str(Path(sys.executable).parent / "campus")
-    command = [campus, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = _start(settings, port)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _healthy(base) and _listeners(port) == 2)
@@ -92,3 +97,23 @@ def test_workers_each_listen_a_dead_one_is_restarted_and_sigterm_stops_all(setti
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="Linux only")
+def test_workers_stop_when_the_supervisor_is_killed(settings):
+    port = _free_port()
+    server = _start(settings, port)
+    try:
+        _wait(lambda: _healthy(f"http://127.0.0.1:{port}") and _listeners(port) == 2)
+        workers = _children(server.pid)
+    finally:
+        server.kill()
+        server.wait()
+    _wait(lambda: _listeners(port) == 0 and not any(_alive(pid) for pid in workers), seconds=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False

@@ -11,6 +11,7 @@ finishes its requests in flight: uvicorn's graceful shutdown).
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import signal
@@ -35,7 +36,18 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this worker when the supervisor dies, even by SIGKILL:
+    orphaned workers would keep the port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the supervisor's own shutdown still applies
+        pass
+
+
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+    _die_with_parent()
     sock = _socket(host, port)
     sock.listen(BACKLOG)
     uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
