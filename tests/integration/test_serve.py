@@ -69,7 +69,7 @@ def _wait(predicate, seconds: float = 60.0) -> None:
 
 def _healthy(base: str) -> bool:
     try:
-        return httpx.get(base + "/healthz", timeout=2).status_code == 200
+        return httpx.get(base + "/healthz", timeout=10).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -71,3 +71,29 @@ def auth_audit(session):
     from campus.audit import service as audit
 
     return [event.action for event in audit.recent(session, limit=100)]
+
+
+def test_a_database_write_on_the_event_loop_is_refused(app, client):
+    """A write on the loop could wait for a lock held by a request that needs the loop."""
+    import pytest
+    from sqlalchemy.orm import Session
+
+    from campus.audit import service as audit
+    from campus.db.engine import WriteOnEventLoop
+    from campus.web.deps import db_session
+
+    async def writes_on_the_loop(session: Session = db_session) -> dict:
+        audit.record(session, actor="x", action="test.loop")
+        session.flush()
+        return {}
+
+    def writes_on_the_pool(session: Session = db_session) -> dict:
+        audit.record(session, actor="x", action="test.pool")
+        session.flush()
+        return {}
+
+    app.add_api_route("/test/loop-write", writes_on_the_loop)
+    app.add_api_route("/test/pool-write", writes_on_the_pool)
+    with pytest.raises(WriteOnEventLoop):
+        client.get("/test/loop-write")
+    assert client.get("/test/pool-write").status_code == 200

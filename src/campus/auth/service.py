@@ -454,6 +454,7 @@ def record_token_use(session: Session, read: TokenRead) -> None:
         object_type="api_token",
         object_id=read.token_id,
     )
+    session.flush()  # here, not by a later autoflush on the event loop
 
 
 def resolve_token(session: Session, value: str) -> Actor | None:

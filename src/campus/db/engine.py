@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import orjson
 from sqlalchemy import Engine, Executable, Result, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 WRITES = "campus_writes"  # Session.info key: set once the session has sent a write
+# The thread running the web worker's event loop, set for each request (campus.web). A write
+# there could wait for a lock held by another request that needs the loop: refused.
+event_loop_thread: ContextVar[int | None] = ContextVar("event_loop_thread", default=None)
+
+
+class WriteOnEventLoop(RuntimeError):
+    """A route wrote to the database on the event loop; it must be a `def` route."""
+
+
+def _refuse_on_event_loop() -> None:
+    if event_loop_thread.get() == threading.get_ident():
+        raise WriteOnEventLoop(
+            "a database write ran on the event loop: make the route `def` (forms: form_data)"
+        )
 
 
 def make_engine(url: str) -> Engine:
@@ -47,6 +63,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "before_flush", _flushing)
         event.listen(self.sessions, "after_flush", _flushed)
         event.listen(self.sessions, "do_orm_execute", _executed)
 
@@ -71,6 +88,11 @@ class Database:
         self.engine.dispose()
 
 
+def _flushing(session: Session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        _refuse_on_event_loop()
+
+
 def _flushed(session: Session, _context) -> None:
     session.info[WRITES] = True
 
@@ -79,6 +101,7 @@ def _executed(state: ORMExecuteState) -> None:
     # Anything but an ORM or Core SELECT counts as a write: text() statements included, so
     # that a raw statement is never mistaken for a read.
     if not state.is_select:
+        _refuse_on_event_loop()
         state.session.info[WRITES] = True
 
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
@@ -21,7 +22,7 @@ from campus.participation.moderation import DECISIONS
 from campus.participation.phases import ORDER, PHASE_LABELS, Phase, phase_of
 from campus.participation.results import ANSWER_STATUSES, STATUS_LABELS
 from campus.participation.service import STANCE_LABELS, STANCES, SUBJECT_LABELS
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.shell import _safe_next
 from campus.web.templating import PARIS, render
@@ -137,12 +138,13 @@ def _local_datetime(value: str, field: str) -> dt.datetime:
 
 
 @router.post("/consultations/new", include_in_schema=False)
-async def consultation_create(
+def consultation_create(
     request: Request,
     actor: Actor = allow("consultation.manage"),
     session: Session = db_session,
+    submitted: FormData = form_data,
 ):
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in submitted.items()}
     try:
         fields = service.ConsultationFields(
             title=form.get("title", ""),

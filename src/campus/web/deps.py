@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from campus.auth import policy
 from campus.auth import service as auth
@@ -64,6 +65,16 @@ async def _db_session(request: Request) -> AsyncIterator[Session]:
 
 
 db_session = Depends(_db_session, scope="function")
+
+
+async def _form(request: Request) -> FormData:
+    """The submitted form, read on the loop (reading the body is I/O), for a `def` route."""
+    return await request.form()
+
+
+# A route that handles a form is written `def` and takes `form: FormData = form_data`: its
+# writes then run on the thread pool, never on the loop.
+form_data = Depends(_form)
 
 
 async def current_actor(request: Request, session: Session = db_session) -> Actor:

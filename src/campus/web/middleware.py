@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campus import i18n
+from campus.db.engine import event_loop_thread
 from campus.web.deps import CSRF_COOKIE
 
 LANG_COOKIE = "campus_lang"
@@ -58,6 +60,7 @@ class RequestContext:
             else i18n.negotiate(connection.headers.get("accept-language")) or i18n.DEFAULT_LANGUAGE
         )
         token = i18n.current_language.set(language)
+        event_loop_thread.set(threading.get_ident())  # this request's task: reset with it
         csrf = connection.cookies.get(CSRF_COOKIE)
         new_csrf = None if csrf else secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf"] = csrf or new_csrf

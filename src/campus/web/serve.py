@@ -48,9 +48,11 @@ def _die_with_parent() -> None:
 
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     _die_with_parent()
+    config = uvicorn.Config(app, **options)
+    config.load()  # import the app before listening: the kernel routes to a listening socket
     sock = _socket(host, port)
     sock.listen(BACKLOG)
-    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:

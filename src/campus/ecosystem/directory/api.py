@@ -107,14 +107,14 @@ def update_organisation(
 @router.put(
     "/organisations/{org_id}/logo", summary="Upload a logo (PNG, JPEG or WebP, 512 KB at most)"
 )
-async def upload_logo(
+def upload_logo(
     org_id: str,
     request: Request,
     logo: UploadFile,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
 ):
-    content = await logo.read(service.LOGO_MAX_BYTES + 1)
+    content = logo.file.read(service.LOGO_MAX_BYTES + 1)
     org = service.get_organisation(session, org_id)
     service.save_logo(session, request.app.state.settings, org, content, by=actor)
     return service.organisation_view(org, members_only=True)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.auth.models import Account
@@ -19,7 +20,7 @@ from campus.ecosystem.impact import service as impact
 from campus.errors import CampusError, NotFound
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.templating import env, render
 
@@ -133,13 +134,13 @@ def _admin_error(request: Request, session: Session, org_id: str, error: CampusE
 
 
 @router.post("/organisations/{org_id}/edit", include_in_schema=False)
-async def organisation_save(
+def organisation_save(
     request: Request,
     org_id: str,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
-    form = await request.form()
     data: dict[str, Any] = {
         name: str(form.get(name, ""))
         for name in (
@@ -167,14 +168,14 @@ async def organisation_save(
 
 
 @router.post("/organisations/{org_id}/logo", include_in_schema=False)
-async def organisation_logo(
+def organisation_logo(
     request: Request,
     org_id: str,
     logo: UploadFile,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
 ):
-    content = await logo.read(service.LOGO_MAX_BYTES + 1)
+    content = logo.file.read(service.LOGO_MAX_BYTES + 1)
     try:
         org = service.get_organisation(session, org_id)
         service.save_logo(session, request.app.state.settings, org, content, by=actor)
@@ -285,10 +286,12 @@ def my_profile(
 
 
 @router.post("/profile", include_in_schema=False)
-async def my_profile_save(
-    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
+def my_profile_save(
+    request: Request,
+    actor: Actor = allow("account.self"),
+    session: Session = db_session,
+    form: FormData = form_data,
 ):
-    form = await request.form()
     data: dict[str, Any] = {
         name: str(form.get(name, ""))
         for name in ("display_name", "job_title", "city", "bio_html", "contact_email")

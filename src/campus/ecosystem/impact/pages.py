@@ -9,6 +9,7 @@ from babel.dates import get_month_names
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.ecosystem.directory import service as directory
@@ -19,7 +20,7 @@ from campus.ecosystem.impact.api import this_year
 from campus.errors import CampusError
 from campus.i18n import current_language
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.templating import env, render
 
@@ -58,13 +59,13 @@ def impact_of_organisation(
 
 
 @router.post("/organisations/{org_id}/impact", include_in_schema=False)
-async def impact_submit(
+def impact_submit(
     request: Request,
     org_id: str,
     actor: Actor = allow("impact.write", scope=ORG_SCOPE),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
-    form = await request.form()
     data = {
         name: str(form.get(name, ""))
         for name in (

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from campus.auth import service as auth
 from campus.auth.actor import Actor
@@ -19,7 +20,7 @@ from campus.ecosystem.programmes.models import ProgrammeKind
 from campus.errors import BadRequest, CampusError, NotFound
 from campus.i18n import N_
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.templating import render
 
@@ -64,10 +65,12 @@ def programmes_page(
 
 
 @router.post("/programmes", include_in_schema=False)
-async def programme_create(
-    request: Request, actor: Actor = allow("programmes.manage"), session: Session = db_session
+def programme_create(
+    request: Request,
+    actor: Actor = allow("programmes.manage"),
+    session: Session = db_session,
+    form: FormData = form_data,
 ):
-    form = await request.form()
     values = {k: str(form.get(k, ""))[:20000] for k in api.ProgrammeIn.model_fields}
     try:
         programme = service.create_programme(session, actor, service.ProgrammeInput(**values))
@@ -139,14 +142,14 @@ def _json_field(text: str, where: str):
 
 
 @router.post("/programmes/{programme_id}/calls", include_in_schema=False)
-async def call_create(
+def call_create(
     request: Request,
     programme_id: str,
     actor: Actor = allow("programmes.manage"),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
     programme = service.get_programme(session, programme_id)
-    form = await request.form()
     values = {k: str(form.get(k, ""))[:50000] for k in api.CallIn.model_fields}
     try:
         call = service.create_call(
@@ -241,15 +244,15 @@ def call_page(
 
 
 @router.post("/programmes/calls/{call_id}/apply", include_in_schema=False)
-async def call_apply(
+def call_apply(
     request: Request,
     call_id: str,
     actor: Actor = allow("account.self"),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
     """The form names the organisation; the service checks the actor administers it."""
     call = service.get_call(session, call_id)
-    form = await request.form()
     organisation_id = str(form.get("organisation_id", ""))[:32]
     answers = {f["key"]: str(form.get(f"answer_{f['key']}", ""))[:20000] for f in call.form_fields}
     try:
@@ -303,10 +306,9 @@ def application_page(
     return _application_page(request, session, actor, application_id)
 
 
-async def _application_action(
-    request: Request, session: Session, actor: Actor, application_id: str, action
+def _application_action(
+    request: Request, session: Session, actor: Actor, application_id: str, action, form: FormData
 ):
-    form = await request.form()
     try:
         action(form)
     except CampusError as error:
@@ -324,11 +326,12 @@ async def _application_action(
 
 
 @router.post("/programmes/applications/{application_id}/review", include_in_schema=False)
-async def review_submit(
+def review_submit(
     request: Request,
     application_id: str,
     actor: Actor = allow("programmes.review"),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
     def action(form):
         application = service.get_application(session, application_id)
@@ -339,15 +342,16 @@ async def review_submit(
             session, actor, application_id, scores, str(form.get("comment", ""))[:20000]
         )
 
-    return await _application_action(request, session, actor, application_id, action)
+    return _application_action(request, session, actor, application_id, action, form)
 
 
 @router.post("/programmes/applications/{application_id}/reviewers", include_in_schema=False)
-async def reviewer_assign(
+def reviewer_assign(
     request: Request,
     application_id: str,
     actor: Actor = allow("programmes.manage"),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
     def action(form):
         email = str(form.get("email", ""))[:320]
@@ -358,15 +362,16 @@ async def reviewer_assign(
             session, request.app.state.settings, actor, application_id, account.id
         )
 
-    return await _application_action(request, session, actor, application_id, action)
+    return _application_action(request, session, actor, application_id, action, form)
 
 
 @router.post("/programmes/applications/{application_id}/decision", include_in_schema=False)
-async def decision_submit(
+def decision_submit(
     request: Request,
     application_id: str,
     actor: Actor = allow("programmes.manage"),
     session: Session = db_session,
+    form: FormData = form_data,
 ):
     def action(form):
         service.decide(
@@ -378,7 +383,7 @@ async def decision_submit(
             str(form.get("note", ""))[:20000],
         )
 
-    return await _application_action(request, session, actor, application_id, action)
+    return _application_action(request, session, actor, application_id, action, form)
 
 
 @page(router, "/me/reviews", twin="/api/v1/me/reviews")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
@@ -13,7 +14,7 @@ from campus.ecosystem.trainings.service import LEVELS
 from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.templating import render
 
@@ -54,10 +55,12 @@ def catalogue_page(
 
 
 @router.post("/trainings", include_in_schema=False)
-async def training_create(
-    request: Request, actor: Actor = allow("trainings.manage"), session: Session = db_session
+def training_create(
+    request: Request,
+    actor: Actor = allow("trainings.manage"),
+    session: Session = db_session,
+    form: FormData = form_data,
 ):
-    form = await request.form()
     values = {k: str(form.get(k, ""))[:20000] for k in api.TrainingIn.model_fields}
     values["level"] = values["level"] or "introductory"
     try:
