@@ -204,6 +204,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the web app and API (run `campus db upgrade` first)."""
+    from campus.web.serve import CannotListen
     from campus.web.serve import serve as run_server
 
     settings = get_settings()
@@ -211,17 +212,20 @@ def serve(
         settings.check_production()
     except ConfigurationError as error:
         raise fail(str(error)) from None
-    run_server(
-        "campus.web.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        # The standard loop, not uvloop: under load uvloop served some connections seconds
-        # late (p95 1.6-2.6 s against 0.16-0.23 s for the same app and load, p50 equal).
-        loop="asyncio",
-    )
+    try:
+        run_server(
+            "campus.web.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            proxy_headers=True,
+            log_level="info",
+            # The standard loop, not uvloop: under load uvloop served some connections
+            # seconds late (p95 1.6-2.6 s against 0.16-0.23 s for the same load, p50 equal).
+            loop="asyncio",
+        )
+    except CannotListen as error:
+        raise fail(str(error)) from None
 
 
 @app.command()

@@ -35,7 +35,7 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _start(settings, port: int) -> subprocess.Popen:
+def _start(settings, port: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     """`campus serve --workers 2` on the test's database."""
     env = {
         **os.environ,
@@ -48,7 +48,7 @@ def _start(settings, port: int) -> subprocess.Popen:
     }
     campus = str(Path(sys.executable).parent / "campus")
     command = [campus, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
 
 
 def _listeners(port: int) -> int:
@@ -117,3 +117,15 @@ def _alive(pid: int) -> bool:
         return "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
     except OSError:
         return False
+
+
+def test_a_taken_address_is_a_clear_error_and_starts_no_worker(settings):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = _start(settings, port, stderr=subprocess.PIPE)
+        _, errors = server.communicate(timeout=60)
+    assert server.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in errors
+    assert "Traceback" not in errors

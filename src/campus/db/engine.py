@@ -88,8 +88,12 @@ class Database:
         self.engine.dispose()
 
 
+def _has_pending(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
+
+
 def _flushing(session: Session, _context, _instances) -> None:
-    if session.new or session.dirty or session.deleted:
+    if _has_pending(session):
         _refuse_on_event_loop()
 
 
@@ -107,7 +111,7 @@ def _executed(state: ORMExecuteState) -> None:
 
 def has_writes(session: Session) -> bool:
     """Whether committing `session` has anything to make durable (pending or sent writes)."""
-    return bool(session.info.get(WRITES) or session.new or session.dirty or session.deleted)
+    return bool(session.info.get(WRITES)) or _has_pending(session)
 
 
 def read(session: Session, statement: Executable, params: dict | None = None) -> Result:

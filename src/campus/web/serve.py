@@ -27,6 +27,10 @@ RESTART_PAUSE = 1.0  # seconds before restarting a worker that died
 STOP_GRACE = 30.0  # seconds a worker has to finish its requests on shutdown
 
 
+class CannotListen(OSError):
+    """The address is taken or not ours to bind."""
+
+
 def _socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -60,7 +64,10 @@ def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> No
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
-    _socket(host, port).close()  # fail now, in the foreground, if the address is taken
+    try:  # fail now, in the foreground, if the address is taken
+        _socket(host, port).close()
+    except OSError as error:
+        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror}") from None
     context = multiprocessing.get_context("spawn")
     processes: dict[int, Any] = {}
     stopping = False
