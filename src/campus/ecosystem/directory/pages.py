@@ -78,7 +78,7 @@ async def directory(
     return render(
         request,
         "ecosystem/directory_search.html",
-        {"result": result, "filters": filters, **_vocabularies()},
+        {"result": result, "filters": filters},
     )
 
 
