@@ -1,11 +1,11 @@
-"""The first-segment index hands FastAPI the same routes, in the same order, minus those that
-cannot match."""
+"""The leading-segment index hands FastAPI the same routes, in the same order, minus those
+that cannot match."""
 
 from starlette.routing import Match
 
 from campus.settings import Settings
 from campus.web.app import create_app
-from campus.web.dispatch import ANY, SegmentIndex, first_segment, segments_of
+from campus.web.dispatch import ANY, SegmentIndex, first_segment, segments_of, signature
 
 
 def _scope(path: str, method: str = "GET") -> dict:
@@ -16,6 +16,7 @@ def test_first_segment_of_paths():
     assert first_segment("/events/{event_id}") == "events"
     assert first_segment("/") == ""
     assert first_segment("/{slug}/x") == ANY
+    assert signature("/api/v1/events/{event_id}/registration") == ("api", "v1", "events", ANY)
 
 
 def test_every_route_is_found_through_the_index_as_through_the_full_scan():
@@ -29,10 +30,23 @@ def test_every_route_is_found_through_the_index_as_through_the_full_scan():
         for context in contexts() if contexts else ():
             paths.append(context.path_format.replace("{", "x").replace("}", "x"))
     assert len(paths) > 100
-    for path in paths:
+    for path in paths + [p + "/" for p in paths if not p.endswith("/")]:
         segment = path.lstrip("/").split("/", 1)[0]
-        view = index._by_segment.get(segment, index._fallback)
+        view = index.view_for(path)
         full = [r for r in app.router.routes if r.matches(_scope(path))[0] != Match.NONE]
         narrowed = [r for r in view.routes if r.matches(_scope(path))[0] != Match.NONE]
-        assert full and narrowed[:1] == full[:1], path
-        assert set(segments_of(full[0])) & {segment, ANY}
+        assert narrowed[:1] == full[:1], path
+        if full:
+            assert set(segments_of(full[0])) & {segment, ANY}
+        else:  # only a trailing-slash variant may match nothing (FastAPI then redirects)
+            assert path.endswith("/") and path != "/", path
+
+
+def test_an_api_call_scans_only_the_routers_under_its_third_segment():
+    app = create_app(Settings(env="development", database_url="sqlite://"))
+    index = app.router.middleware_stack
+    index._build()
+    view = index.view_for("/api/v1/events/abc/registration")
+    api_routers = [r for r in app.router.routes if "api" in segments_of(r)]
+    assert 0 < len(view.routes) < len(api_routers) / 3
+    assert index.view_for("/api/v1/no-such-area/x").routes == index._fallback.routes
