@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from campus.audit import service as audit
+from campus.audit.models import AuditEvent
 from campus.auth import service as auth
 from campus.db.engine import Database
 
@@ -63,3 +66,11 @@ def run_cli(monkeypatch, settings, *args: str):
         return CliRunner().invoke(cli, list(args))
     finally:
         get_settings.cache_clear()
+
+
+def audit_events(db: Database) -> list[AuditEvent]:
+    """The audit chain in order, once the events still waiting for their seal are sealed,
+    as every reader of the chain does (a busy process seals once an interval)."""
+    with db.session() as session:
+        audit.seal_pending(session)
+        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))

@@ -2,15 +2,13 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.auth import service as auth
 from campus.auth.models import Account, OutboxMail
-from tests.helpers import PASSWORD, make_account
+from tests.helpers import PASSWORD, audit_events, make_account
 
 
 def _actions(db):
-    with db.session() as session:
-        return [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    return [e.action for e in audit_events(db)]
 
 
 def test_login_sets_a_secure_session_cookie_and_logout_ends_it(client, db):

@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -171,7 +172,50 @@ def test_an_event_whose_seal_failed_is_sealed_by_the_next_one(db, monkeypatch, c
     _write(db, 3)  # committed; its seal fails and is only logged
     assert _chain_and_pending(db) == (0, 3)
     assert "stay pending" in caplog.text and "went away" not in caplog.text
-    _write(db, 1)  # the next writer's seal takes the earlier events too
+    _write(db, 1)  # the next seal takes the earlier events too
+    _wait_until_sealed(db)
     assert _chain_and_pending(db) == (4, 0)
     with db.session() as session:
         assert audit.verify(session).checked == 4
+
+
+def _wait_until_sealed(db, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while _chain_and_pending(db)[1] and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_under_a_burst_of_commits_a_process_seals_once_an_interval(db, monkeypatch):
+    monkeypatch.setattr(audit, "SEAL_INTERVAL", 0.5)
+    sealer = audit.sealer_for(db.engine)
+    for n in range(30):
+        _write(db, 1, actor=f"writer{n}")
+    # The first commit sealed at once; the others wait for the end of the interval.
+    chained, pending = _chain_and_pending(db)
+    assert chained + pending == 30 and pending > 0
+    _wait_until_sealed(db)
+    assert _chain_and_pending(db) == (30, 0)
+    assert sealer.seals <= 3
+    with db.session() as session:
+        result = audit.verify(session)
+        assert result.ok and result.checked == 30
+        assert [e.actor for e in audit.recent(session, limit=2)] == ["writer29", "writer28"]
+
+
+def test_readers_of_the_chain_see_events_still_waiting_for_their_seal(db, monkeypatch):
+    monkeypatch.setattr(audit, "SEAL_INTERVAL", 5.0)
+    _write(db, 1, actor="first")  # sealed at once
+    _write(db, 1, actor="second")  # waits for the interval
+    assert _chain_and_pending(db) == (1, 1)
+    with db.session() as session:
+        assert [e.actor for e in audit.recent(session)] == ["second", "first"]
+    assert _chain_and_pending(db) == (2, 0)
+
+
+def test_events_owed_a_seal_are_sealed_when_the_process_exits(db, monkeypatch):
+    monkeypatch.setattr(audit, "SEAL_INTERVAL", 2.0)
+    _write(db, 1)
+    _write(db, 2)
+    assert _chain_and_pending(db) == (1, 2)
+    audit._flush_at_exit()  # what atexit runs
+    assert _chain_and_pending(db) == (3, 0)

@@ -7,11 +7,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from campus.audit.models import AuditEvent
 from campus.auth import oidc
 from campus.auth.models import Account, WebSession
 from campus.auth.oidc_models import OidcIdentity
-from tests.helpers import PASSWORD, make_account
+from tests.helpers import PASSWORD, audit_events, make_account
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, ISSUER, FakeProvider, rsa_key
 
 
@@ -47,8 +46,7 @@ def _count(db, model):
 
 
 def _actions(db):
-    with db.session() as session:
-        return [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    return [e.action for e in audit_events(db)]
 
 
 def _nothing_created(db):
@@ -107,8 +105,7 @@ def test_first_sign_in_creates_links_and_signs_in(client, db, provider):
 
 def test_audit_keeps_only_a_keyed_hash_of_the_subject(client, db, provider, settings):
     _sign_in(client, provider)
-    with db.session() as session:
-        events = list(session.scalars(select(AuditEvent)))
+    events = audit_events(db)
     text = repr([(e.action, e.details) for e in events])
     assert "f3c1d2a4-0001" not in text and "ana@example.org" not in text
     assert oidc.subject_hash(settings, ISSUER, "f3c1d2a4-0001") in text

@@ -4,25 +4,33 @@ Two steps, so that writers never wait for one another:
 
 1. `record` inserts a pending event in the caller's transaction: it lands with the action or
    not at all, and takes no lock shared with other writers.
-2. Right after a transaction that recorded events commits, `seal` moves every pending event
-   into the chain, in the order they were recorded, under one lock (PostgreSQL advisory lock,
+2. After a transaction that recorded events commits, `seal` moves every pending event into
+   the chain, in the order they were recorded, under one lock (PostgreSQL advisory lock,
    SQLite's writer lock): each gets the next `seq`, and a SHA-256 over its fields and the
-   previous event's hash. Sealing is batched: one sealer takes whatever is pending, so a burst
-   of writers costs a few seals, not one each.
+   previous event's hash. One seal takes whatever is pending.
 
-An event is outside the chain only between its transaction's commit and the seal that
-follows (milliseconds). If that seal fails (the database went away), the event stays pending
-and the next seal, by any writer or by `verify`, picks it up.
+When the process is quiet, the committing thread seals at once. Under load a seal costs as
+much as the action itself (six statements and a commit), so a process seals at most once per
+`SEAL_INTERVAL`: a commit that comes sooner leaves its events to the process's sealer thread,
+which seals them all at the end of the interval. An event is thus outside the chain for at
+most about `SEAL_INTERVAL` after its commit, and whatever reads the chain (`verify`, `recent`)
+seals first, so readers never miss an event. If a seal fails (the database went away), the
+events stay pending, durably, and the next seal picks them up.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import os
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
@@ -40,6 +48,7 @@ _CHAIN_LOCK = 0x6361_6D70  # "camp": one advisory lock key for the whole chain
 _RECORDED = "campus_audit_recorded"  # Session.info: this transaction recorded events
 _TO_SEAL = "campus_audit_to_seal"  # Session.info: they were committed, seal them
 SEAL_BATCH = 1000
+SEAL_INTERVAL = 0.05  # seconds: under load, a process seals at most this often
 _FIELDS = ("at", "actor", "action", "object_type", "object_id", "details")
 
 
@@ -109,8 +118,104 @@ def seal(connection: Connection) -> int:
 
 def seal_pending(session: Session) -> int:
     """Seal whatever is pending, in a transaction of its own."""
-    with session.get_bind().connect() as connection, connection.begin():
+    return _seal_on(session.get_bind())
+
+
+def _seal_on(engine: Engine) -> int:
+    with engine.connect() as connection, connection.begin():
         return seal(connection)
+
+
+class _Sealer:
+    """Seals one engine's pending events for this process: at once after a commit when no
+    seal ran in the last `SEAL_INTERVAL`, else from a background thread at the end of it."""
+
+    IDLE_EXIT = 30.0  # seconds without work before the thread ends (it restarts on demand)
+
+    def __init__(self, engine: Engine):
+        self._engine = weakref.ref(engine)
+        self._lock = threading.Lock()  # one seal at a time in this process
+        self._wake = threading.Condition()
+        self._wanted = False
+        self._thread: threading.Thread | None = None
+        self.last = float("-inf")  # monotonic time the last seal ended
+        self.seals = 0
+
+    def committed(self) -> None:
+        """Events were committed: seal them now, or have the thread seal them soon."""
+        if time.monotonic() - self.last >= SEAL_INTERVAL and self._lock.acquire(blocking=False):
+            try:
+                self._seal()
+            finally:
+                self._lock.release()
+            return
+        with self._wake:
+            self._wanted = True
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="campus-audit-sealer", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def flush(self) -> None:
+        """Seal now if a seal is owed (at process exit)."""
+        if self._wanted:
+            with self._lock:
+                self._wanted = False
+                self._seal()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._wanted and not self._wake.wait_for(
+                    lambda: self._wanted, timeout=self.IDLE_EXIT
+                ):
+                    self._thread = None
+                    return
+            time.sleep(max(0.0, self.last + SEAL_INTERVAL - time.monotonic()))
+            with self._lock:
+                # Cleared before sealing: a commit that asks after this point is either
+                # sealed by this seal or wakes the thread again.
+                with self._wake:
+                    self._wanted = False
+                if self._engine() is None:
+                    return
+                self._seal()
+
+    def _seal(self) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        try:
+            _seal_on(engine)
+            self.seals += 1
+        except Exception as error:  # the actions are committed; their events wait, durably
+            log.warning("audit events stay pending until the next seal (%s)", type(error).__name__)
+        finally:
+            self.last = time.monotonic()
+
+
+_sealers: weakref.WeakKeyDictionary[Engine, _Sealer] = weakref.WeakKeyDictionary()
+_sealers_lock = threading.Lock()
+
+
+def sealer_for(engine: Engine) -> _Sealer:
+    with _sealers_lock:
+        found = _sealers.get(engine)
+        if found is None:
+            found = _sealers[engine] = _Sealer(engine)
+        return found
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for one in list(_sealers.values()):
+        one.flush()  # a failed seal is logged; its events stay pending, durably
+
+
+# A forked child starts with no sealer threads: forget the parent's.
+os.register_at_fork(after_in_child=_sealers.clear)
 
 
 @listens_for(Session, "after_commit")
@@ -130,10 +235,7 @@ def _ended(session: Session, transaction) -> None:
     # Fired once the transaction's connection went back to the pool: seal on a fresh one.
     if transaction.parent is not None or not session.info.pop(_TO_SEAL, False):
         return
-    try:
-        seal_pending(session)
-    except Exception as error:  # the action is committed; its event waits for the next seal
-        log.warning("audit events stay pending until the next seal (%s)", type(error).__name__)
+    sealer_for(session.get_bind()).committed()
 
 
 @dataclass

@@ -2,12 +2,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.auth.actor import SYSTEM
 from campus.auth.models import Account, OutboxMail
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.models import Invitation, Membership, Organisation
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -102,8 +101,7 @@ def test_org_admin_edits_profile_and_script_is_sanitised_or_escaped(client, db):
     page = client.get(f"/organisations/{org_id}").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;Capteurs" in page
     assert "<script>alert" not in page
-    with db.session() as session:
-        actions = set(session.scalars(select(AuditEvent.action)))
+    actions = {e.action for e in audit_events(db)}
     assert "organisation.updated" in actions
 
 

@@ -4,10 +4,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.db.base import utcnow
 from campus.ecosystem.events.models import Registration
-from tests.helpers import CampusClient, make_account
+from tests.helpers import CampusClient, audit_events, make_account
 
 
 def _when(days: int, hours: int = 0) -> str:
@@ -166,8 +165,7 @@ def test_attendees_csv_is_for_staff_only_and_neutralises_formulas(app, db, clien
     lines = csv.text.splitlines()
     assert lines[0] == "name,email,status,registered_at,checked_in_at"
     assert lines[1].startswith("'=HYPERLINK(1),ana@example.org,registered,")
-    with db.session() as session:
-        actions = set(session.scalars(select(AuditEvent.action)))
+    actions = {e.action for e in audit_events(db)}
     assert "event.attendees_exported" in actions
 
 

@@ -2,13 +2,12 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.auth.actor import SYSTEM
 from campus.auth.models import Account
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.impact.models import ImpactRecord
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 
 YEAR = dt.date.today().year - 1
 
@@ -58,8 +57,7 @@ def test_an_org_admin_records_impact_and_staff_validate_it(client, db):
     assert validated.json()["status"] == "validated"
     assert client.post(f"/api/v1/impact/{record['id']}/validate", json={}).status_code == 409
     assert "Série A" in client.get("/organisations/cardiolab").text
-    with db.session() as session:
-        actions = set(session.scalars(select(AuditEvent.action)))
+    actions = {e.action for e in audit_events(db)}
     assert {"impact.submitted", "impact.validated"} <= actions
 
 

@@ -1,11 +1,10 @@
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.auth.actor import SYSTEM
 from campus.auth.models import Account, OutboxMail
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.directory.models import Organisation
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 
 
 def setup_orgs(db):
@@ -109,7 +108,7 @@ def test_introduction_is_requested_then_accepted_by_the_other_side_and_audited(c
     with db.session() as session:
         answer = session.scalar(select(OutboxMail).where(OutboxMail.to == "ceo@cardiolab.example"))
         assert "admin@hopital.example" in answer.body
-        actions = set(session.scalars(select(AuditEvent.action)))
+        actions = {e.action for e in audit_events(db)}
     assert {"introduction.requested", "introduction.accepted"} <= actions
 
 

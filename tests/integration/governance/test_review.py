@@ -4,9 +4,9 @@ import xml.etree.ElementTree as ET
 
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.auth.models import OutboxMail
 from campus.governance import optout
+from tests.helpers import audit_events
 from tests.integration.analysis import warehouse
 from tests.integration.analysis.setup import approve
 
@@ -168,8 +168,7 @@ def test_approvals_can_be_suspended_and_revoked_and_each_change_is_audited(
     )
     again = client.post(url, json={"status": "active", "reason": "oops"})
     assert again.status_code == 409
-    with db.session() as session:
-        actions = {e.action for e in session.scalars(select(AuditEvent))}
+    actions = {e.action for e in audit_events(db)}
     assert {
         "project.created",
         "request.submitted",

@@ -7,9 +7,8 @@ import json
 
 from sqlalchemy import select
 
-from campus.audit.models import AuditEvent
 from campus.governance import optout
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 from tests.unit.warehouse.samples import NIR, observation, small_bundle
 
 
@@ -50,8 +49,7 @@ def test_a_steward_uploads_a_bundle_and_the_catalogue_shows_it(client, db):
         "code",
         "resource",
     }
-    with db.session() as session:
-        actions = {e.action for e in session.scalars(select(AuditEvent))}
+    actions = {e.action for e in audit_events(db)}
     assert {"dataset.create", "dataset.ingest"} <= actions
 
 
