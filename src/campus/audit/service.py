@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from campus.audit.chain import GENESIS, event_hash
 from campus.audit.models import AuditEvent, PendingAuditEvent
 from campus.db.base import utcnow
+from campus.db.engine import write
 
 log = logging.getLogger("campus.audit")
 
@@ -50,6 +51,7 @@ _TO_SEAL = "campus_audit_to_seal"  # Session.info: they were committed, seal the
 SEAL_BATCH = 1000
 SEAL_INTERVAL = 0.05  # seconds: under load, a process seals at most this often
 _FIELDS = ("at", "actor", "action", "object_type", "object_id", "details")
+_INSERT_PENDING = insert(PendingAuditEvent.__table__)
 
 
 def record(
@@ -60,23 +62,25 @@ def record(
     object_type: str = "",
     object_id: str = "",
     details: dict[str, Any] | None = None,
-) -> PendingAuditEvent:
+) -> None:
     """Append an event in the caller's transaction; it lands with the action or not at all."""
     details = dict(details or {})
     leaked = FORBIDDEN_DETAIL_KEYS.intersection(details)
     if leaked:
         raise ValueError(f"audit details may not hold {sorted(leaked)}")
-    pending = PendingAuditEvent(
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        details=details,
+    write(
+        session,
+        _INSERT_PENDING,
+        {
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "details": details,
+        },
     )
-    session.add(pending)
     session.info[_RECORDED] = True
-    return pending
 
 
 def _lock_chain(connection: Connection) -> None:

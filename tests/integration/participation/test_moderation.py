@@ -1,8 +1,5 @@
-from sqlalchemy import select
-
-from campus.audit.models import AuditEvent
 from campus.participation import service
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 from tests.integration.participation.helpers import body, citizen, make_consultation
 
 
@@ -77,8 +74,7 @@ def test_reports_hide_past_the_threshold_and_a_moderator_decides_with_a_reason(c
     assert restored.status_code == 303
     client.delete("/api/v1/session")
     assert len(client.get(f"/api/v1/consultations/{cid}").json()["proposals"]) == 1
-    with db.session() as session:
-        actions = set(session.scalars(select(AuditEvent.action)))
+    actions = {e.action for e in audit_events(db)}
     assert {
         "contribution.reported",
         "contribution.auto_hidden",
@@ -144,10 +140,5 @@ def test_a_flood_of_reports_from_one_account_is_throttled(client, db, settings):
     assert _report(client, ids[1]).status_code == 201
     third = _report(client, ids[2])
     assert third.status_code == 429 and third.json()["error"]["code"] == "throttled"
-    with db.session() as session:
-        reported = list(
-            session.scalars(
-                select(AuditEvent.object_id).where(AuditEvent.action == "contribution.reported")
-            )
-        )
+    reported = [e.object_id for e in audit_events(db) if e.action == "contribution.reported"]
     assert reported == ids[:2]

@@ -11,7 +11,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import ics, service
-from campus.ecosystem.events.models import Audience, Event, Registration
+from campus.ecosystem.events.models import Audience, Registration
 from campus.ecosystem.events.schemas import (
     CheckInIn,
     CheckInOut,
@@ -50,11 +50,10 @@ def registration_out(
     }
 
 
-def event_detail(session: Session, settings: Settings, actor: Actor, event: Event) -> dict:
-    counted = service.seats(session, event)
-    mine = service.registration_of(session, event.id, actor.account_id)
+def event_detail(session: Session, settings: Settings, view: service.EventView) -> dict:
+    counted = view.seats
     return {
-        **EventOut.model_validate(event).model_dump(),
+        **EventOut.model_validate(view.event).model_dump(),
         "seats": {
             "capacity": counted.capacity,
             "registered": counted.registered,
@@ -62,7 +61,7 @@ def event_detail(session: Session, settings: Settings, actor: Actor, event: Even
             "available": counted.available,
             "full": counted.full,
         },
-        "my_registration": registration_out(session, settings, mine),
+        "my_registration": registration_out(session, settings, view.mine),
     }
 
 
@@ -138,8 +137,8 @@ async def get_event(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
-    event = service.get_event(session, actor, event_id)
-    return event_detail(session, request.app.state.settings, actor, event)
+    view = service.view_event(session, actor, event_id)
+    return event_detail(session, request.app.state.settings, view)
 
 
 @router.put("/events/{event_id}", response_model=EventOut, summary="Change an event")

@@ -197,14 +197,16 @@ def _event_page(
     request: Request,
     session: Session,
     actor: Actor,
-    event: Event,
+    event_id: str,
     *,
     error: str = "",
     notice: str = "",
     status: int = 200,
 ) -> Response:
     settings = request.app.state.settings
-    detail = api.event_detail(session, settings, actor, event)
+    view = service.view_event(session, actor, event_id)
+    event = view.event
+    detail = api.event_detail(session, settings, view)
     mine = detail["my_registration"]
     qr = ""
     if mine and mine["ticket"]:
@@ -236,9 +238,8 @@ async def event_page(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
-    event = service.get_event(session, actor, event_id)
     notice = _(NOTICES[done]) if done in NOTICES else ""
-    return _event_page(request, session, actor, event, notice=notice)
+    return _event_page(request, session, actor, event_id, notice=notice)
 
 
 @page(router, "/me/events", twin="/api/v1/me/registrations")
@@ -260,9 +261,8 @@ def _act(request: Request, session: Session, actor: Actor, event_id: str, action
         action()
     except CampusError as error:
         session.rollback()
-        event = service.get_event(session, actor, event_id)
         return _event_page(
-            request, session, actor, event, error=_(error.message), status=error.status
+            request, session, actor, event_id, error=_(error.message), status=error.status
         )
     session.commit()
     return RedirectResponse(f"/events/{event_id}?done={notice}", status_code=303)

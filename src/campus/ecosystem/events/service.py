@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from campus import i18n
@@ -24,8 +24,8 @@ from campus.auth import mail
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.auth.roles import Role
-from campus.db.base import utcnow
-from campus.db.engine import read
+from campus.db.base import new_id, utcnow
+from campus.db.engine import read, write
 from campus.ecosystem.events import tickets
 from campus.ecosystem.events.models import (
     Audience,
@@ -56,7 +56,7 @@ def can_manage(actor: Actor) -> bool:
 # --- reading --------------------------------------------------------------------------------
 
 
-def visible_to(actor: Actor, event: Event) -> bool:
+def visible_to(actor: Actor, event: Event | Row) -> bool:
     """Drafts are for staff; members-only events are shown to all, registration is checked."""
     if can_manage(actor):
         return True
@@ -115,13 +115,15 @@ class Seats:
         return self.capacity is not None and self.registered >= self.capacity
 
 
-def seats(session: Session, event: Event) -> Seats:
-    rows = read(
-        session,
-        select(Registration.status, func.count(), func.count(Registration.checked_in_at))
-        .where(Registration.event_id == event.id)
-        .group_by(Registration.status),
-    ).all()
+_SEATS = (
+    select(Registration.status, func.count(), func.count(Registration.checked_in_at))
+    .where(Registration.event_id == bindparam("event_id"))
+    .group_by(Registration.status)
+)
+
+
+def seats(session: Session, event: Event | Row) -> Seats:
+    rows = read(session, _SEATS, {"event_id": event.id}).all()
     counts = {status: (n, checked) for status, n, checked in rows}
     registered, checked_in = counts.get(RegistrationStatus.REGISTERED, (0, 0))
     return Seats(
@@ -130,6 +132,62 @@ def seats(session: Session, event: Event) -> Seats:
         waitlisted=counts.get(RegistrationStatus.WAITLISTED, (0, 0))[0],
         checked_in=checked_in,
     )
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as its page shows it, read in one statement: the event's columns (a row
+    read by attribute, like an `Event`), its seats, and the actor's registration."""
+
+    event: Row
+    seats: Seats
+    mine: Registration | None
+
+
+def _counted(status: str, column=None):
+    return (
+        select(func.count(column))
+        .where(
+            Registration.__table__.c.event_id == Event.__table__.c.id,
+            Registration.__table__.c.status == status,
+        )
+        .scalar_subquery()
+    )
+
+
+_EVENT_VIEW = select(
+    *Event.__table__.c,
+    _counted(RegistrationStatus.REGISTERED).label("seats_registered"),
+    _counted(RegistrationStatus.WAITLISTED).label("seats_waitlisted"),
+    _counted(RegistrationStatus.REGISTERED, Registration.__table__.c.checked_in_at).label(
+        "seats_checked_in"
+    ),
+    select(Registration.__table__.c.id)
+    .where(
+        Registration.__table__.c.event_id == Event.__table__.c.id,
+        Registration.__table__.c.account_id == bindparam("account_id"),
+    )
+    .scalar_subquery()
+    .label("mine_id"),
+).where(Event.__table__.c.id == bindparam("event_id"))
+
+
+def view_event(session: Session, actor: Actor, event_id: str) -> EventView:
+    """The event, its seats and the actor's registration (one round trip, then one more only
+    when the actor holds a registration)."""
+    row = read(
+        session, _EVENT_VIEW, {"event_id": event_id, "account_id": actor.account_id or ""}
+    ).first()
+    if row is None or not visible_to(actor, row):
+        raise NotFound(N_("no such event"), code="not_found", where=event_id)
+    counted = Seats(
+        capacity=row.capacity,
+        registered=row.seats_registered,
+        waitlisted=row.seats_waitlisted,
+        checked_in=row.seats_checked_in,
+    )
+    mine = session.get(Registration, row.mine_id) if row.mine_id else None
+    return EventView(row, counted, mine)
 
 
 def seats_of(session: Session, event_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -367,7 +425,7 @@ def cancel_event(session: Session, settings: Settings, actor: Actor, event_id: s
 # --- registration ------------------------------------------------------------------------------
 
 
-def _require_open(event: Event, actor: Actor, now: dt.datetime) -> None:
+def _require_open(event: Event | Row, actor: Actor, now: dt.datetime) -> None:
     if event.status == EventStatus.CANCELLED:
         raise Conflict(N_("this event is cancelled"), code="event_cancelled")
     if event.status != EventStatus.PUBLISHED:
@@ -395,31 +453,46 @@ def register(
     if not actor.authenticated or not actor.account_id:
         raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
     now = now or utcnow()
-    event = _locked(session, event_id)
+    event = _locked_for_registration(session, event_id)
     if not visible_to(actor, event):
         raise NotFound(N_("no such event"), code="not_found", where=event_id)
     _require_open(event, actor, now)
-    existing = registration_of(session, event.id, actor.account_id)
+    # Counted after the lock: in READ COMMITTED this statement sees every seat taken by the
+    # registrations that held the lock before.
+    mine, taken = read(
+        session, _MINE_AND_TAKEN, {"event_id": event.id, "account_id": actor.account_id}
+    ).one()
+    existing = session.get(Registration, mine) if mine is not None else None
     if existing is not None and existing.status != RegistrationStatus.CANCELLED:
         raise Conflict(N_("you are already registered to this event"), code="already_registered")
-    taken = seats(session, event).registered
     status = (
         RegistrationStatus.WAITLISTED
         if event.capacity is not None and taken >= event.capacity
         else RegistrationStatus.REGISTERED
     )
     if existing is None:
-        registration = Registration(
-            event_id=event.id, account_id=actor.account_id, status=status, queued_at=now
-        )
-        session.add(registration)
+        # The hot path (a first registration) skips the ORM's unit of work: one INSERT.
+        values = {
+            "id": new_id(),
+            "event_id": event.id,
+            "account_id": actor.account_id,
+            "status": status,
+            "queued_at": now,
+            "created_at": now,
+            "promoted_at": None,
+            "cancelled_at": None,
+            "checked_in_at": None,
+            "checked_in_by": "",
+        }
+        write(session, _INSERT_REGISTRATION, values)
+        registration = Registration(**values)  # as stored; not attached to the session
     else:
         registration = existing
         registration.status = status
         registration.queued_at = now
         registration.cancelled_at = None
         registration.promoted_at = None
-    session.flush()
+        session.flush()
     audit.record(
         session,
         actor=actor.label,
@@ -431,6 +504,40 @@ def register(
         details={"registration": registration.id},
     )
     return registration
+
+
+_EVENT = Event.__table__.c
+_REGISTRATION = Registration.__table__.c
+_LOCK_FOR_REGISTRATION = (
+    select(_EVENT.id, _EVENT.status, _EVENT.ends_at, _EVENT.audience, _EVENT.capacity)
+    .where(_EVENT.id == bindparam("event_id"))
+    .with_for_update()
+)
+_MINE_AND_TAKEN = select(
+    select(_REGISTRATION.id)
+    .where(
+        _REGISTRATION.event_id == bindparam("event_id"),
+        _REGISTRATION.account_id == bindparam("account_id"),
+    )
+    .scalar_subquery(),
+    select(func.count())
+    .where(
+        _REGISTRATION.event_id == bindparam("event_id"),
+        _REGISTRATION.status == RegistrationStatus.REGISTERED,
+    )
+    .scalar_subquery(),
+)
+_INSERT_REGISTRATION = insert(Registration.__table__)
+
+
+def _locked_for_registration(session: Session, event_id: str) -> Row:
+    """The event's registration fields, its row locked until the transaction ends
+    (PostgreSQL; SQLite has one writer at a time)."""
+    # A locking read waits for other writers: it goes through `write`, never on the loop.
+    event = write(session, _LOCK_FOR_REGISTRATION, {"event_id": event_id}).first()
+    if event is None:
+        raise NotFound(N_("no such event"), code="not_found", where=event_id)
+    return event
 
 
 def cancel_registration(
@@ -660,7 +767,7 @@ def attendance_by_month(session: Session, year: int) -> list[dict]:
     ]
 
 
-def event_stats(session: Session, event: Event) -> dict:
+def event_stats(session: Session, event: Event | Row) -> dict:
     counted = seats(session, event)
     cancelled = session.scalar(
         select(func.count())
