@@ -80,7 +80,10 @@ def db(request, tmp_path) -> Iterator[Database]:
         database = Database(url)
         with database.engine.begin() as connection:
             existing = set(inspect(connection).get_table_names())
-            tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name in existing)
+            # Data versions are kept: they only ever grow, so caches keyed by them (per
+            # database) never mistake one test's data for another's.
+            kept = existing - {"data_versions"}
+            tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name in kept)
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             # A tampering test may have dropped the append-only guard: put it back.
             connection.execute(

@@ -4,6 +4,7 @@ from campus.analysis import models as analysis_models  # noqa: F401
 from campus.audit import models as audit_models  # noqa: F401
 from campus.auth import models as auth_models  # noqa: F401
 from campus.auth import oidc_models  # noqa: F401
+from campus.db import versions as data_versions  # noqa: F401
 from campus.db.base import Base
 from campus.ecosystem.directory import models as directory_models  # noqa: F401
 from campus.ecosystem.events import models as events_models  # noqa: F401

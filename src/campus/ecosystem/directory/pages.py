@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.auth.models import Account
+from campus.db import versions
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
 from campus.ecosystem.impact import service as impact
@@ -21,10 +22,15 @@ from campus.errors import CampusError, NotFound
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session, form_data
+from campus.web.fragments import FragmentCache
 from campus.web.pages_registry import page
 from campus.web.templating import env, render
 
 router = APIRouter()
+# The result table is the same for everyone allowed to search: cached by filters, language
+# and the directory's data version (moved by every write to its tables).
+RESULTS = FragmentCache()
+RESULTS_TEMPLATE = env.get_template("ecosystem/_directory_results.html")
 ORG_SCOPE = ("organisation", "org_id")
 
 env.globals["theme_label"] = lambda code: label(THEMES, code)
@@ -71,15 +77,19 @@ async def directory(
     actor: Actor = allow("directory.read"),
     session: Session = db_session,
 ):
-    result = service.search_directory(
-        session, query=q, section=section, kind=kind, theme=theme, skill=skill, page=page
-    )
     filters = {"q": q, "section": section, "kind": kind, "theme": theme, "skill": skill}
-    return render(
-        request,
-        "ecosystem/directory_search.html",
-        {"result": result, "filters": filters},
-    )
+    language = current_language.get()
+
+    def results() -> Markup:
+        result = service.search_directory(
+            session, query=q, section=section, kind=kind, theme=theme, skill=skill, page=page
+        )
+        # An autoescaped template's output is safe HTML.
+        return Markup(RESULTS_TEMPLATE.render(result=result, filters=filters))  # noqa: S704
+
+    key = (language, q, section, kind, theme, skill, page)
+    html = RESULTS.get(key, versions.stamp(session, "directory"), results)
+    return render(request, "ecosystem/directory_search.html", {"filters": filters, "results": html})
 
 
 @page(router, "/organisations/{org_id}", twin="/api/v1/organisations/{org_id}")
