@@ -21,8 +21,8 @@ of requests admitted at once (`ConcurrencyLimit`): a checkout never waits.
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ CSRF_COOKIE = "campus_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
@@ -65,6 +66,20 @@ async def _db_session(request: Request) -> AsyncIterator[Session]:
 
 
 db_session = Depends(_db_session, scope="function")
+
+
+async def write_and_commit(session: Session, work: Callable[[], T]) -> T:
+    """Run `work`, which writes, and commit, in one hop to the thread pool: for the busiest
+    write routes (an event registration), which are then `async def`. A `def` route costs
+    three hops: the route, its commit, and FastAPI's check of its response. If `work` fails,
+    nothing is committed (the session dependency rolls back)."""
+
+    def run() -> T:
+        result = work()
+        session.commit()
+        return result
+
+    return await run_in_threadpool(run)
 
 
 async def _form(request: Request) -> FormData:

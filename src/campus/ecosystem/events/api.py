@@ -24,7 +24,7 @@ from campus.ecosystem.events.schemas import (
 )
 from campus.ecosystem.events.validation import EventInput, parse_when
 from campus.settings import Settings
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, write_and_commit
 
 router = APIRouter(tags=["events"])
 
@@ -208,15 +208,19 @@ def my_registration(
     status_code=201,
     summary="Register (or join the waitlist when full)",
 )
-def register(
+async def register(
     event_id: str,
     request: Request,
     actor: Actor = allow("events.register"),
     session: Session = db_session,
 ):
     settings = request.app.state.settings
-    registration = service.register(session, settings, actor, event_id)
-    return registration_out(session, settings, registration)
+
+    def work() -> dict | None:
+        registration = service.register(session, settings, actor, event_id)
+        return registration_out(session, settings, registration)
+
+    return await write_and_commit(session, work)
 
 
 @router.delete(
