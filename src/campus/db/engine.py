@@ -66,6 +66,7 @@ class Database:
         event.listen(self.sessions, "before_flush", _flushing)
         event.listen(self.sessions, "after_flush", _flushed)
         event.listen(self.sessions, "do_orm_execute", _executed)
+        event.listen(self.sessions, "after_transaction_end", _ended)
 
     @property
     def is_postgresql(self) -> bool:
@@ -107,6 +108,11 @@ def _executed(state: ORMExecuteState) -> None:
     if not state.is_select:
         _refuse_on_event_loop()
         state.session.info[WRITES] = True
+
+
+def _ended(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: its writes are settled
+        session.info.pop(WRITES, None)
 
 
 def has_writes(session: Session) -> bool:
