@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from campus.auth.actor import Actor
 from campus.errors import BadRequest, NotFound
@@ -52,10 +53,15 @@ async def api_preview(request: Request, actor: Actor = allow("dummy.use")):
     if not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise BadRequest("limit must be an integer from 1 to 1000", where="$.limit")
     settings = request.app.state.settings
-    source = dataset_source(
-        settings.warehouse_path, body["dataset"], body.get("version"), dummy=True
-    )
-    return {"dataset": source.label, **service.preview(body["view"], source, limit=limit)}
+
+    def run() -> dict[str, Any]:
+        source = dataset_source(
+            settings.warehouse_path, body["dataset"], body.get("version"), dummy=True
+        )
+        return {"dataset": source.label, **service.preview(body["view"], source, limit=limit)}
+
+    # The body is read on the loop; the query runs in DuckDB, off the loop.
+    return await run_in_threadpool(run)
 
 
 @router.get("/library", summary="The example views shipped with Campus")

@@ -9,7 +9,9 @@ that wrote commits on the thread pool, since its commit waits for the disk. Ever
 costs about a quarter of a millisecond of CPU, which is most of a small page's budget; see
 docs/ecosystem.md, Performance. So the busiest read-only pages (healthz, directory search,
 an event) are written `async def` and run on the loop: a route may be `async def` only when
-all it does is a few short indexed reads: no write, no lock, no heavy CPU.
+all it does is a few short indexed reads: no write, no lock, no heavy CPU. The busiest write
+route (an event registration) is `async def` too, and hands its writes and their commit to
+the thread pool in one hop with `write_and_commit`.
 
 Only reads run on the loop. PostgreSQL reads never wait for a lock, and SQLite's readers do
 not wait in WAL mode; a write may wait for a lock held by another request of the same worker,

@@ -7,12 +7,13 @@ import datetime as dt
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import api, service, tickets
-from campus.ecosystem.events.models import Event
+from campus.ecosystem.events.models import Event, RegistrationStatus
 from campus.ecosystem.events.validation import PARIS, EventInput
 from campus.errors import CampusError
 from campus.i18n import N_
@@ -202,9 +203,10 @@ def _event_page(
     error: str = "",
     notice: str = "",
     status: int = 200,
+    view: service.EventView | None = None,
 ) -> Response:
     settings = request.app.state.settings
-    view = service.view_event(session, actor, event_id)
+    view = view or service.view_event(session, actor, event_id)
     event = view.event
     detail = api.event_detail(session, settings, view)
     mine = detail["my_registration"]
@@ -239,7 +241,14 @@ async def event_page(
     session: Session = db_session,
 ):
     notice = _(NOTICES[done]) if done in NOTICES else ""
-    return _event_page(request, session, actor, event_id, notice=notice)
+    view = service.view_event(session, actor, event_id)
+    if view.mine is not None and view.mine.status == RegistrationStatus.REGISTERED:
+        # The page shows the attendee's ticket: drawing its QR code costs about 10 ms of CPU
+        # (then it is cached), too long for the event loop.
+        return await run_in_threadpool(
+            _event_page, request, session, actor, event_id, notice=notice, view=view
+        )
+    return _event_page(request, session, actor, event_id, notice=notice, view=view)
 
 
 @page(router, "/me/events", twin="/api/v1/me/registrations")
