@@ -220,23 +220,33 @@ def registration_of(session: Session, event_id: str, account_id: str | None) -> 
     )
 
 
+_AHEAD_IN_QUEUE = (
+    select(func.count())
+    .select_from(Registration)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.status == RegistrationStatus.WAITLISTED,
+        (Registration.queued_at < bindparam("queued_at"))
+        | (
+            (Registration.queued_at == bindparam("queued_at")) & (Registration.id < bindparam("id"))
+        ),
+    )
+)
+
+
 def waitlist_position(session: Session, registration: Registration) -> int | None:
     """1 for the first in the queue; None when not waitlisted."""
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
-    ahead = session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.event_id == registration.event_id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-            (Registration.queued_at < registration.queued_at)
-            | (
-                (Registration.queued_at == registration.queued_at)
-                & (Registration.id < registration.id)
-            ),
-        )
-    )
+    ahead = read(
+        session,
+        _AHEAD_IN_QUEUE,
+        {
+            "event_id": registration.event_id,
+            "queued_at": registration.queued_at,
+            "id": registration.id,
+        },
+    ).scalar()
     return int(ahead or 0) + 1
 
 
