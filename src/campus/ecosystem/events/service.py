@@ -14,6 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -144,7 +145,7 @@ class EventView:
     mine: Registration | None
 
 
-def _counted(status: str, column=None):
+def _counted(status: str, column: Any = None) -> Any:
     return (
         select(func.count(column))
         .where(
