@@ -39,7 +39,7 @@ class Finalised:
     unresolved: int = 0
 
 
-def connect(temp: Path, memory: str = "1GB") -> duckdb.DuckDBPyConnection:
+def connect(temp: Path, memory: str = "512MB") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with bounded memory that spills to `temp`."""
     connection = duckdb.connect()
     temp.mkdir(parents=True, exist_ok=True)
