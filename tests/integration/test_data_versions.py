@@ -55,7 +55,12 @@ def test_a_committed_write_moves_the_version_and_a_rolled_back_one_does_not(db):
         connection.execute(
             text("UPDATE organisations SET city = 'Lyon' WHERE id = :id"), {"id": org.id}
         )
-    assert _version(db) > after_insert
+    after_update = _version(db)
+    assert after_update > after_insert
+    if db.is_postgresql:  # TRUNCATE empties the tables without a row trigger: it moves too
+        with db.engine.begin() as connection:
+            connection.execute(text("TRUNCATE organisations CASCADE"))
+        assert _version(db) > after_update
 
 
 def _names(page: str) -> list[str]:

@@ -49,6 +49,11 @@ def upgrade() -> None:
                     "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
                     f"EXECUTE FUNCTION campus_bump_data_version('{group}')"
                 )
+                # Constraint triggers do not see TRUNCATE: a statement trigger does.
+                op.execute(
+                    f"CREATE TRIGGER {table}_truncate_bumps_{group} AFTER TRUNCATE ON {table} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION campus_bump_data_version('{group}')"
+                )
     else:
         for group, tables in GROUPS.items():
             for table in tables:
@@ -67,6 +72,7 @@ def downgrade() -> None:
         for table in tables:
             if postgresql:
                 op.execute(f"DROP TRIGGER {table}_bumps_{group} ON {table}")
+                op.execute(f"DROP TRIGGER {table}_truncate_bumps_{group} ON {table}")
             else:
                 for operation in OPERATIONS:
                     op.execute(f"DROP TRIGGER {table}_{operation}_bumps_{group}")
