@@ -378,7 +378,7 @@ def _wrk(
 
 
 def _scenarios_wrk(base: str, event_ids: list[str], tokens: list[str]) -> list[Summary]:
-    return [
+    results = [
         _wrk("healthz (baseline)", base, "GET", ["/healthz"], tokens),
         _wrk(
             "directory search", base, "GET", [f"/directory?q={quote(q)}" for q in QUERIES], tokens
@@ -393,6 +393,13 @@ def _scenarios_wrk(base: str, event_ids: list[str], tokens: list[str]) -> list[S
             REGISTRATION_CLIENTS,
         ),
     ]
+    pairs = len(tokens) * len(event_ids)
+    if results[-1].requests > pairs:  # each account registers once per event
+        results[-1].note += (
+            f" more registrations than (account, event) pairs ({pairs}): the repeats are "
+            "refused (409); raise BENCH_WEB_EVENTS"
+        )
+    return results
 
 
 def _scenarios_httpx(base: str, event_ids: list[str], tokens: list[str]) -> list[Summary]:
