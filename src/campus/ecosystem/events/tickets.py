@@ -16,7 +16,14 @@ SALT = "campus.events.checkin"
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret("secret_key"), salt=SALT)
+    return _serializer_for(settings.secret("secret_key"))
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(secret: str) -> URLSafeSerializer:
+    # Built once per secret: a registration signs a ticket, and building one costs more
+    # than signing.
+    return URLSafeSerializer(secret, salt=SALT)
 
 
 def ticket_token(settings: Settings, *, event_id: str, registration_id: str) -> str:
