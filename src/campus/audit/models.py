@@ -30,9 +30,9 @@ class AuditEvent(Base):
 class PendingAuditEvent(Base):
     """An event recorded by a transaction that has not been sealed into the chain yet.
 
-    Writers only insert here, in their own transaction and without any shared lock; right
-    after each commit, `service.seal` moves pending events into `audit_events` in id order,
-    under the chain's lock. Rows live here for milliseconds.
+    Writers only insert here, in their own transaction and without any shared lock; after
+    their commit, `service.seal` moves pending events into `audit_events` in id order, under
+    the chain's lock (at once in a quiet process, within `SEAL_INTERVAL` in a busy one).
     """
 
     __tablename__ = "audit_pending"

@@ -454,7 +454,6 @@ def record_token_use(session: Session, read: TokenRead) -> None:
         object_type="api_token",
         object_id=read.token_id,
     )
-    session.flush()  # here, not by a later autoflush on the event loop
 
 
 def list_tokens(session: Session, account_id: str) -> list[ApiToken]:
