@@ -127,9 +127,7 @@ def read(session: Session, statement: Executable, params: dict | None = None) ->
     CPU, is skipped, and rows come back as named tuples rather than entities. Pending ORM
     changes are flushed first, as an ORM query would (autoflush), so the read sees them.
     """
-    if session.autoflush:
-        session.flush()  # returns at once when nothing is pending
-    return session.connection().execute(statement, params)
+    return _execute(session, statement, params)
 
 
 def write(session: Session, statement: Executable, params: dict | None = None) -> Result:
@@ -141,7 +139,13 @@ def write(session: Session, statement: Executable, params: dict | None = None) -
     and marks the session as written, so the request commits on the thread pool.
     """
     _refuse_on_event_loop()
-    if session.autoflush:
-        session.flush()  # pending ORM changes land first, in order
     session.info[WRITES] = True
+    return _execute(session, statement, params)
+
+
+def _execute(session: Session, statement: Executable, params: dict | None) -> Result:
+    """Core execution on the session's transaction, after an autoflush (as the ORM would),
+    so that the statement sees, and follows, the session's pending changes."""
+    if session.autoflush:
+        session.flush()  # returns at once when nothing is pending
     return session.connection().execute(statement, params)
