@@ -145,12 +145,27 @@ class EventView:
     mine: Registration | None
 
 
-def _counted(status: str, column: Any = None) -> Any:
+_EVENT = Event.__table__.c
+_REGISTRATION = Registration.__table__.c
+
+
+def _counted(event_id: Any, status: str, column: Any = None) -> Any:
+    """The number of registrations in `status` of the event `event_id` (a column, to
+    correlate, or a parameter), as a scalar subquery; with `column`, those where it is set."""
     return (
         select(func.count(column))
+        .where(_REGISTRATION.event_id == event_id, _REGISTRATION.status == status)
+        .scalar_subquery()
+    )
+
+
+def _mine(event_id: Any) -> Any:
+    """The id of the `account_id` parameter's registration to the event, a scalar subquery."""
+    return (
+        select(_REGISTRATION.id)
         .where(
-            Registration.__table__.c.event_id == Event.__table__.c.id,
-            Registration.__table__.c.status == status,
+            _REGISTRATION.event_id == event_id,
+            _REGISTRATION.account_id == bindparam("account_id"),
         )
         .scalar_subquery()
     )
@@ -158,19 +173,13 @@ def _counted(status: str, column: Any = None) -> Any:
 
 _EVENT_VIEW = select(
     *Event.__table__.c,
-    _counted(RegistrationStatus.REGISTERED).label("seats_registered"),
-    _counted(RegistrationStatus.WAITLISTED).label("seats_waitlisted"),
-    _counted(RegistrationStatus.REGISTERED, Registration.__table__.c.checked_in_at).label(
+    _counted(_EVENT.id, RegistrationStatus.REGISTERED).label("seats_registered"),
+    _counted(_EVENT.id, RegistrationStatus.WAITLISTED).label("seats_waitlisted"),
+    _counted(_EVENT.id, RegistrationStatus.REGISTERED, _REGISTRATION.checked_in_at).label(
         "seats_checked_in"
     ),
-    select(Registration.__table__.c.id)
-    .where(
-        Registration.__table__.c.event_id == Event.__table__.c.id,
-        Registration.__table__.c.account_id == bindparam("account_id"),
-    )
-    .scalar_subquery()
-    .label("mine_id"),
-).where(Event.__table__.c.id == bindparam("event_id"))
+    _mine(_EVENT.id).label("mine_id"),
+).where(_EVENT.id == bindparam("event_id"))
 
 
 def view_event(session: Session, actor: Actor, event_id: str) -> EventView:
@@ -517,26 +526,14 @@ def register(
     return registration
 
 
-_EVENT = Event.__table__.c
-_REGISTRATION = Registration.__table__.c
 _LOCK_FOR_REGISTRATION = (
     select(_EVENT.id, _EVENT.status, _EVENT.ends_at, _EVENT.audience, _EVENT.capacity)
     .where(_EVENT.id == bindparam("event_id"))
     .with_for_update()
 )
 _MINE_AND_TAKEN = select(
-    select(_REGISTRATION.id)
-    .where(
-        _REGISTRATION.event_id == bindparam("event_id"),
-        _REGISTRATION.account_id == bindparam("account_id"),
-    )
-    .scalar_subquery(),
-    select(func.count())
-    .where(
-        _REGISTRATION.event_id == bindparam("event_id"),
-        _REGISTRATION.status == RegistrationStatus.REGISTERED,
-    )
-    .scalar_subquery(),
+    _mine(bindparam("event_id")),
+    _counted(bindparam("event_id"), RegistrationStatus.REGISTERED),
 )
 _INSERT_REGISTRATION = insert(Registration.__table__)
 
