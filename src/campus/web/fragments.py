@@ -1,5 +1,6 @@
 """Rendered HTML fragments shared by every visitor, keyed by what they show and by the
-version of the data they were drawn from (`campus.db.versions`).
+version of the data they were drawn from (`campus.db.versions`; None for a fragment drawn
+from templates alone, such as the main menu).
 
 A fragment is cached only when nothing in it depends on who asks: the directory's result
 table shows public fields to everyone allowed to search. The page around it (menu, name,

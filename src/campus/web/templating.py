@@ -16,6 +16,7 @@ from markupsafe import Markup
 from campus import i18n
 from campus.auth.actor import ANONYMOUS
 from campus.web.deps import CSRF_COOKIE
+from campus.web.fragments import FragmentCache
 
 TEMPLATES = Path(__file__).parent / "templates"
 PARIS = ZoneInfo("Europe/Paris")
@@ -52,8 +53,7 @@ def _is_current(path: str, prefixes: list[str]) -> bool:
     return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)
 
 
-MENU_CACHE_SIZE = 1024
-_menus: dict[tuple, Markup] = {}
+_MENUS = FragmentCache(size=1024)
 
 
 def menu_path(path: str) -> str:
@@ -78,14 +78,13 @@ def main_menu(context: Context) -> Markup:
         actor.authenticated,
         frozenset((grant.role, not grant.scope_type) for grant in actor.grants),
     )
-    html = _menus.get(key)
-    if html is None:
+    # No data version: the menu is drawn from the templates and the roles alone.
+    return _MENUS.get(
+        key,
+        None,
         # An autoescaped template's output is safe HTML.
-        html = Markup(env.get_template("_nav.html").render(actor=actor, path=path))  # noqa: S704
-        if len(_menus) >= MENU_CACHE_SIZE:
-            _menus.clear()
-        _menus[key] = html
-    return html
+        lambda: Markup(env.get_template("_nav.html").render(actor=actor, path=path)),  # noqa: S704
+    )
 
 
 env.globals["is_current"] = _is_current
