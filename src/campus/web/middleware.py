@@ -53,12 +53,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
-        chosen = connection.cookies.get(LANG_COOKIE)
-        language = (
-            chosen
-            if chosen in i18n.LANGUAGES
-            else i18n.negotiate(connection.headers.get("accept-language")) or i18n.DEFAULT_LANGUAGE
-        )
+        language = language_of(connection)
         token = i18n.current_language.set(language)
         event_loop_thread.set(threading.get_ident())  # this request's task: reset with it
         csrf = connection.cookies.get(CSRF_COOKIE)
