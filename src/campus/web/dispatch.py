@@ -38,11 +38,6 @@ def signature(path: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def first_segment(path: str) -> str:
-    """`/events/12` → `events`; `/` → ``; a segment holding a parameter → ANY."""
-    return signature(path)[0]
-
-
 def signatures_of(route: BaseRoute) -> set[tuple[str, ...]]:
     """The signatures of the paths a top-level route can match (a Mount matches below its
     path: its signature ends in ANY)."""
@@ -59,11 +54,6 @@ def signatures_of(route: BaseRoute) -> set[tuple[str, ...]]:
         return {(*signature(route.path), ANY)}
     path = getattr(route, "path", None)
     return {signature(path)} if isinstance(path, str) else {(ANY,)}
-
-
-def segments_of(route: BaseRoute) -> set[str]:
-    """The first segments a top-level route can match."""
-    return {found[0] for found in signatures_of(route)}
 
 
 def key_of(segments: list[str] | tuple[str, ...], depth: int) -> tuple[str, ...]:
