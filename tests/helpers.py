@@ -74,3 +74,12 @@ def audit_events(db: Database) -> list[AuditEvent]:
     with db.session() as session:
         audit.seal_pending(session)
         return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+
+
+def forge(token: str) -> str:
+    """The token with one signature character changed. Not the last characters: base64's
+    final character carries padding bits a decoder ignores, so swapping it for another can
+    decode to the very same signature (about one run in a thousand)."""
+    i = len(token) - 6
+    swapped = "A" if token[i] != "A" else "B"
+    return token[:i] + swapped + token[i + 1 :]
