@@ -25,8 +25,14 @@ from campus.warehouse.parts import OPTOUT_SCHEMA
 from campus.warehouse.problems import Problem
 
 DETAIL_LIMIT = 200
-# Small row groups: rows hold whole resources, and a row group is buffered before it is written.
-ROW_GROUPS = "ROW_GROUP_SIZE 16384, ROW_GROUP_SIZE_BYTES '32MB'"
+# The options of every published table. Small row groups: rows hold whole resources, and a row
+# group is buffered before it is written. zstd at level 1: on the benchmark's tables, smaller
+# and a fifth faster than the default level. No dictionary encoding: the resource texts and ids
+# are unique, so building their dictionaries was wasted work (the files came out no larger).
+PARQUET = (
+    "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, DICTIONARY_SIZE_LIMIT 1, "
+    "ROW_GROUP_SIZE 16384, ROW_GROUP_SIZE_BYTES '32MB'"
+)
 
 
 @dataclass
@@ -73,7 +79,7 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
             f"COPY (SELECT DISTINCT optout_key, patient FROM read_parquet('{_glob(optout_dir)}') "
             "WHERE patient NOT IN (SELECT patient FROM opted)) "
             f"TO '{staging / 'optout_keys.parquet'}' "
-            f"(FORMAT parquet, COMPRESSION zstd, {ROW_GROUPS})"
+            f"({PARQUET})"
         )
     else:
         con.execute("CREATE TEMP TABLE opted (patient VARCHAR)")
@@ -112,7 +118,7 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
             "COPY (SELECT p.id, p.patient, p.effective, p.code, p.resource "
             f"FROM {source} p {upsert}"
             f"WHERE {last}(p.patient IS NULL OR p.patient NOT IN (SELECT patient FROM opted))) "
-            f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, {ROW_GROUPS})"
+            f"TO '{target}' ({PARQUET})"
         )
         count = pq.ParquetFile(target).metadata.num_rows
         total = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]

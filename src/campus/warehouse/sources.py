@@ -115,17 +115,22 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
     line = 0
     with _open(task) as handle:
         try:
+            # The position is counted, not asked: `tell()` costs a system call a line.
+            position = 0
             if task.start > 0:
                 handle.seek(task.start - 1)
-                handle.readline()  # the line that started before this range belongs to it
-            while task.end < 0 or handle.tell() < task.end:
+                # The line that started before this range belongs to the range before.
+                position = task.start - 1 + len(handle.readline())
+            while task.end < 0 or position < task.end:
                 raw = handle.readline(limit + 1)
                 if not raw:
                     break
+                position += len(raw)
                 line += 1
                 if len(raw) > limit and not raw.endswith(b"\n"):
                     while True:  # skip the rest of the oversized line without keeping it
                         rest = handle.readline(1 << 20)
+                        position += len(rest)
                         if not rest or rest.endswith(b"\n"):
                             break
                     yield Item(line, None, error=f"line longer than {limit} bytes: not read")
