@@ -110,6 +110,30 @@ def test_reviewers_see_others_scores_only_after_submitting_their_own(db, setting
         service.submit_review(session, ana, application_id, {"impact": 1, "team": 1})
 
 
+def test_a_staff_reviewer_is_blind_too_until_their_own_review_is_submitted(db, settings):
+    boss = staff(db)
+    org_id, admin = organisation(db, "medtech", "admin@medtech.example")
+    _programme_id, call_id = programme_with_call(db, boss)
+    application_id = _applied(db, admin, call_id, org_id)
+    ana, colleague = member(db, "ana@example.org"), staff(db, "colleague@campus.example")
+    with db.session() as session:
+        for reviewer in (ana, colleague):
+            service.assign_reviewer(session, settings, boss, application_id, reviewer.account_id)
+        service.submit_review(session, ana, application_id, {"impact": 5, "team": 2}, "Solide")
+    with db.session() as session:
+        view = service.application_view(session, colleague, application_id)
+        assert [r["reviewer_id"] for r in view["reviews"]] == [colleague.account_id]
+        assert view["average"] is None and view["reviews_submitted"] is None
+        applications = service.applications_of_call(session, colleague, call_id)
+        listed = service.average_scores(session, colleague, applications)[application_id]
+        assert listed == {"assigned": 2, "submitted": None, "average": None}
+        # A staff member who does not review this application manages it and sees it all.
+        managed = service.average_scores(session, boss, applications)[application_id]
+        assert managed == {"assigned": 2, "submitted": 1, "average": 4.0}
+        service.submit_review(session, colleague, application_id, {"impact": 3, "team": 3}, "")
+        assert service.application_view(session, colleague, application_id)["average"] == 3.5
+
+
 @pytest.mark.parametrize(
     "scores, where",
     [({"impact": 6, "team": 1}, "scores.impact"), ({"impact": 3}, "scores.team")],

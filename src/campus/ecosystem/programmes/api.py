@@ -91,7 +91,7 @@ class ApplicationOut(BaseModel):
 
 class ApplicationSummaryOut(ApplicationOut):
     reviews_assigned: int
-    reviews_submitted: int
+    reviews_submitted: int | None  # None while the caller has their own review to submit
     average: float | None
 
 
@@ -121,8 +121,10 @@ def programme_detail(session: Session, programme) -> dict:
     }
 
 
-def summaries(session: Session, applications: list[ProgrammeApplication]) -> list[dict]:
-    scores = service.average_scores(session, applications)
+def summaries(
+    session: Session, actor: Actor, applications: list[ProgrammeApplication]
+) -> list[dict]:
+    scores = service.average_scores(session, actor, applications)
     return [
         {
             **ApplicationOut.model_validate(a).model_dump(),
@@ -204,7 +206,7 @@ def apply(
 def call_applications(
     call_id: str, actor: Actor = allow("programmes.manage"), session: Session = db_session
 ):
-    return summaries(session, service.applications_of_call(session, actor, call_id))
+    return summaries(session, actor, service.applications_of_call(session, actor, call_id))
 
 
 @router.get(

@@ -202,7 +202,7 @@ def _call_page(
     status: int = 200,
 ) -> Response:
     applications = (
-        api.summaries(session, service.applications_of_call(session, actor, call.id))
+        api.summaries(session, actor, service.applications_of_call(session, actor, call.id))
         if actor.is_staff
         else []
     )

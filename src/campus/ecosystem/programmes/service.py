@@ -442,7 +442,7 @@ def application_view(session: Session, actor: Actor, application_id: str) -> dic
             )
         ).all()
     )
-    see_others = actor.is_staff or (mine is not None and mine.submitted_at is not None)
+    see_others = sees_scores(actor, mine)
     visible: list[dict] = []
     if actor.is_staff or mine is not None:
         for review in reviews:
@@ -493,16 +493,30 @@ def reviews_of_actor(
     )
 
 
-def average_scores(session: Session, applications: list[ProgrammeApplication]) -> dict[str, dict]:
-    """For staff lists: reviews assigned, submitted and the mean weighted score of each."""
+def sees_scores(actor: Actor, mine: ProgrammeReview | None) -> bool:
+    """Whether the actor may see other reviewers' scores of an application, given their own
+    review of it (None if they are not assigned). The blind-review rule, for staff too: an
+    assigned reviewer sees the others only once their own review is submitted."""
+    if mine is not None:
+        return mine.submitted_at is not None
+    return actor.is_staff
+
+
+def average_scores(
+    session: Session, actor: Actor, applications: list[ProgrammeApplication]
+) -> dict[str, dict]:
+    """For staff lists: reviews assigned, submitted and the mean weighted score of each; the
+    last two are None on the applications the actor still has to review (`sees_scores`)."""
     result = {}
     for application in applications:
+        mine = next((r for r in application.reviews if r.reviewer_id == actor.account_id), None)
         submitted = [r for r in application.reviews if r.submitted_at]
         values = [forms.weighted(application.call.criteria, r.scores) or 0.0 for r in submitted]
+        blind = not sees_scores(actor, mine)
         result[application.id] = {
             "assigned": len(application.reviews),
-            "submitted": len(submitted),
-            "average": round(sum(values) / len(values), 2) if values else None,
+            "submitted": None if blind else len(submitted),
+            "average": None if blind or not values else round(sum(values) / len(values), 2),
         }
     return result
 
