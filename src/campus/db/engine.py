@@ -45,6 +45,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        event.listen(engine, "before_execute", _sqlite_locking_read)
         return engine
     if url.startswith("postgresql"):
         from psycopg.types.json import set_json_loads
@@ -54,6 +55,19 @@ def make_engine(url: str) -> Engine:
     # No pre-ping: it costs a round trip on every checkout. A connection found dead is
     # reported once, and SQLAlchemy then drops the whole pool; recycling bounds their age.
     return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+
+
+def _sqlite_locking_read(conn, statement, _multiparams, _params, _options) -> None:
+    """SQLite has no row locks, and its driver opens a transaction only at the first write:
+    a `SELECT ... FOR UPDATE` would count seats outside any transaction, and two requests
+    could both take the last one. Before a locking read outside a write transaction, take
+    the database's write lock (BEGIN IMMEDIATE, which waits its turn like a row lock), so the
+    read and the writes that follow it are serialised with every other writer."""
+    if getattr(statement, "_for_update_arg", None) is None:
+        return
+    connection = conn.connection.dbapi_connection
+    if not connection.in_transaction:
+        connection.execute("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -1,8 +1,9 @@
 """Events: create, publish, cancel; registration with capacity and waitlist; check-in; stats.
 
 No overbooking: a registration, a cancellation and a capacity change lock the event row
-(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises writers) before counting seats, so
-concurrent registrations queue on the row and each sees the seats the previous ones took.
+(`SELECT ... FOR UPDATE`; on SQLite, the database's write lock: see db.engine) before counting
+seats, so concurrent registrations queue on the lock and each sees the seats the previous ones
+took.
 """
 
 from __future__ import annotations
@@ -539,8 +540,8 @@ _INSERT_REGISTRATION = insert(Registration.__table__)
 
 
 def _locked_for_registration(session: Session, event_id: str) -> Row:
-    """The event's registration fields, its row locked until the transaction ends
-    (PostgreSQL; SQLite has one writer at a time)."""
+    """The event's registration fields, its row locked until the transaction ends (on
+    SQLite, the whole database's write lock)."""
     # A locking read waits for other writers: it goes through `write`, never on the loop.
     event = write(session, _LOCK_FOR_REGISTRATION, {"event_id": event_id}).first()
     if event is None:
