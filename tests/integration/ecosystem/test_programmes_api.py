@@ -132,3 +132,17 @@ def test_members_cannot_create_programmes(app, db, client):
         "/api/v1/programmes", json={"slug": "x", "kind": "research", "title_fr": "X"}
     )
     assert response.status_code == 403
+
+
+def test_a_huge_number_answer_is_a_400_naming_the_question_not_a_500(app, db, client):
+    staff = _staff(app, db)
+    _programme_id, call_id = _programme_and_call(staff)
+    org_id, _admin = organisation(db, "medtech", "admin@medtech.example")
+    client.login("admin@medtech.example")
+    url = f"/api/v1/programmes/calls/{call_id}/organisations/{org_id}/application"
+    answers = {"pitch": "Télésuivi", "team": 10**400, "stage": "seed"}
+    response = client.post(url, json={"answers": answers})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["where"], error["code"]) == ("answers.team", "out_of_range")
+    assert client.get("/api/v1/me/applications").json() == []

@@ -22,6 +22,9 @@ MAX_CRITERIA = 20
 MAX_CHOICES = 50
 TEXT_LIMITS = {"text": 300, "long_text": 10000}
 SCORE_MIN, SCORE_MAX = 0, 5
+# A score typed as text: ASCII digits only ("²".isdigit() is true but int("²") fails), and few
+# of them (int() refuses strings of more than 4,300 digits).
+SCORE_TEXT = re.compile(r"^[0-9]{1,3}$")
 
 
 def _key(value: Any, where: str, seen: set[str]) -> str:
@@ -38,9 +41,25 @@ def _key(value: Any, where: str, seen: set[str]) -> str:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """A finite number as a float. NaN is refused as not a number, and a number beyond what a
+    float holds (an infinity, or an integer such as 10**400) as out of range, naming `where`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(N_("this value must be a number"), code="invalid_type", where=where)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float: math.isfinite(int) raises the same
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number):
+        raise BadRequest(N_("this value must be a number"), code="invalid_type", where=where)
+    if math.isinf(number):
+        raise BadRequest(
+            N_("this number is too large to be stored")
+            if number > 0
+            else N_("this negative number is too large to be stored"),
+            code="out_of_range",
+            where=where,
+        )
+    return number
 
 
 def clean_fields(fields: Any) -> list[dict]:
@@ -196,7 +215,7 @@ def clean_scores(criteria: list[dict], scores: Any) -> dict[str, int]:
     for criterion in criteria:
         where = f"scores.{criterion['key']}"
         value = scores.get(criterion["key"])
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and SCORE_TEXT.match(value.strip()):
             value = int(value.strip())
         if value is None or value == "":
             raise BadRequest(N_("every criterion needs a score"), code="required", where=where)
