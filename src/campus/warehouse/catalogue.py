@@ -3,6 +3,12 @@
 Computed once, at publish time, with small counts already masked (`<10` for a threshold of
 10), so the file can be shown as is: the public summary shows counts and dates, members see
 codes and completeness too.
+
+A share is a count divided by another: it must not give back a masked count. A type with fewer
+resources than the threshold has no completeness and no share with a patient (its sample size
+would be its count); an element present in fewer resources of the sample than the threshold
+shows `<10` instead of its share. `member` applies the same rule to catalogues written before
+it, when they are read.
 """
 
 from __future__ import annotations
@@ -19,6 +25,25 @@ COMPLETENESS_SAMPLE = 100_000
 def mask(count: int, threshold: int) -> int | str:
     """A count as shown: itself, or `<threshold` when under it (0 stays 0)."""
     return count if count == 0 or count >= threshold else f"<{threshold}"
+
+
+def share(n: int, total: int, threshold: int) -> float | str:
+    """n / total as shown: `<threshold` when n is under it, since total is shown too."""
+    return round(n / total, 3) if n == 0 or n >= threshold else f"<{threshold}"
+
+
+def _unmasked(count: Any) -> bool:
+    return isinstance(count, int)
+
+
+def _protect(entry: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """One type's entry with no share that could reveal a masked count."""
+    sample = entry.get("completeness_sample")
+    if _unmasked(sample):
+        entry = {**entry, "completeness_sample": mask(sample, threshold)}
+    if not _unmasked(entry["count"]):
+        return {**entry, "with_patient": None, "completeness": {}}
+    return entry
 
 
 def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[str, Any]:
@@ -48,24 +73,27 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
             codes.setdefault(system or "(no system)", []).append(
                 {"code": code, "count": mask(int(n), threshold)}
             )
-        sample = min(count, COMPLETENESS_SAMPLE)
-        elements = con.execute(
-            "SELECT k, count(*) FROM (SELECT unnest(json_keys(resource)) AS k FROM "
-            f"(SELECT resource FROM {source} LIMIT {sample})) GROUP BY k ORDER BY k"
-        ).fetchall()
-        completeness = {
-            k: round(n / sample, 3) for k, n in elements if k not in ("resourceType", "id")
-        }
-        types[table.stem] = {
+        sample = min(int(count), COMPLETENESS_SAMPLE)
+        entry = {
             "count": mask(int(count), threshold),
             "patients": mask(int(n_patients), threshold),
-            "with_patient": round(with_patient / count, 3) if count else 0,
             "first": low,
             "last": high,
             "top_codes": codes,
-            "completeness": completeness,
             "completeness_sample": sample,
         }
+        if _unmasked(entry["count"]):
+            elements = con.execute(
+                "SELECT k, count(*) FROM (SELECT unnest(json_keys(resource)) AS k FROM "
+                f"(SELECT resource FROM {source} LIMIT {sample})) GROUP BY k ORDER BY k"
+            ).fetchall()
+            entry["with_patient"] = share(int(with_patient), int(count), threshold)
+            entry["completeness"] = {
+                k: share(int(n), sample, threshold)
+                for k, n in elements
+                if k not in ("resourceType", "id")
+            }
+        types[table.stem] = _protect(entry, threshold)
     return {
         "threshold": threshold,
         "patients": mask(patients, threshold),
@@ -73,6 +101,32 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
         "last": last,
         "types": types,
     }
+
+
+def member(catalogue: dict[str, Any]) -> dict[str, Any]:
+    """What members see: everything, with the shares of older catalogues masked as `compute`
+    masks them (they were written with exact shares)."""
+    threshold = catalogue["threshold"]
+    types = {}
+    for name, entry in catalogue["types"].items():
+        entry = _protect(entry, threshold)
+        sample = entry.get("completeness_sample")
+        if _unmasked(sample) and sample:
+            entry = {
+                **entry,
+                "with_patient": _reshare(entry.get("with_patient"), int(entry["count"]), threshold),
+                "completeness": {
+                    k: _reshare(v, sample, threshold) for k, v in entry["completeness"].items()
+                },
+            }
+        types[name] = entry
+    return {**catalogue, "types": types}
+
+
+def _reshare(value: Any, total: int, threshold: int) -> Any:
+    if not isinstance(value, float | int) or isinstance(value, bool):
+        return value
+    return share(round(value * total), total, threshold) if value else value
 
 
 def public(catalogue: dict[str, Any]) -> dict[str, Any]:

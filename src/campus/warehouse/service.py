@@ -331,7 +331,7 @@ def catalogue(
     """A version's catalogue: the public part, or everything (`detail`) for members."""
     found = _version(settings, name, version)
     data = json.loads((found.path / "catalogue.json").read_text())
-    shown = data if detail else catalogue_module.public(data)
+    shown = catalogue_module.member(data) if detail else catalogue_module.public(data)
     return {"dataset": name, "version": found.version, **shown}
 
 
