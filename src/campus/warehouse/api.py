@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import unquote
 
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.errors import NotFound
+from campus.auth.roles import Role
+from campus.errors import BadRequest, NotFound
 from campus.warehouse import layout, service, uploads
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, current_actor, db_session
 
 router = APIRouter(tags=["warehouse"])
+
+# The path parameter that `steward` fills for `allow`'s scope: a dataset's owner organisation.
+OWNER = "owner_org"
+
+
+async def _owner_of_named_dataset(request: Request, session: Session = db_session) -> None:
+    dataset = service.get_dataset(session, str(request.path_params.get("name", "")))
+    request.path_params[OWNER] = dataset.owner_org if dataset is not None else ""
+
+
+async def _any_stewarded_organisation(
+    request: Request, actor: Actor = Depends(current_actor)
+) -> None:
+    owners = sorted(actor.scope_ids(Role.DATA_STEWARD, "organisation"))
+    request.path_params[OWNER] = owners[0] if owners else ""
+
+
+def steward(permission: str, *, dataset_in_path: bool = True) -> Any:
+    """`allow(permission)` for data stewards: a global data steward, or one scoped to the
+    organisation that owns the dataset named by the `name` path parameter (`service.may_steward`
+    says the same). A route that names no dataset (`dataset_in_path=False`: a list, a form)
+    lets a steward of any organisation in; the service then checks each dataset.
+
+    `allow` reads a scope from the path, and a dataset's path holds its name, not its owner:
+    the owner is looked up first and set as a path parameter for `allow` to read.
+    """
+    scope = _owner_of_named_dataset if dataset_in_path else _any_stewarded_organisation
+    checked = allow(permission, scope=("organisation", OWNER))
+
+    async def gate(_: None = Depends(scope), actor: Actor = checked) -> Actor:
+        return actor
+
+    return Depends(gate)
 
 
 @router.get("/catalogue", summary="Public summary of every dataset (latest versions)")
@@ -40,7 +75,9 @@ def catalogue_detail(
 
 @router.get("/datasets", summary="Datasets and their versions (data stewards)")
 def list_datasets(
-    request: Request, actor: Actor = allow("dataset.ingest"), session: Session = db_session
+    request: Request,
+    actor: Actor = steward("dataset.ingest", dataset_in_path=False),
+    session: Session = db_session,
 ):
     settings = request.app.state.settings
     return [service.describe(d) for d in service.list_datasets(session, settings)]
@@ -50,7 +87,7 @@ def list_datasets(
 def get_dataset(
     name: str,
     request: Request,
-    actor: Actor = allow("dataset.ingest"),
+    actor: Actor = steward("dataset.ingest"),
     session: Session = db_session,
 ):
     dataset = service.require_dataset(session, name)
@@ -63,7 +100,7 @@ def get_version(
     name: str,
     version: str,
     request: Request,
-    actor: Actor = allow("dataset.ingest"),
+    actor: Actor = steward("dataset.ingest"),
     session: Session = db_session,
 ):
     service.require_dataset(session, name)
@@ -77,7 +114,7 @@ def drop_version(
     name: str,
     version: str,
     request: Request,
-    actor: Actor = allow("dataset.manage"),
+    actor: Actor = steward("dataset.manage"),
     session: Session = db_session,
 ):
     service.drop(session, request.app.state.settings, actor, name, version)
@@ -99,13 +136,25 @@ def drop_version(
 async def upload(
     name: str,
     request: Request,
-    filename: str = Query(..., description="e.g. Patient.ndjson.gz or bundle.json"),
+    x_filename: str | None = Header(
+        None,
+        description="the file's name, percent-encoded UTF-8, e.g. Patient.ndjson.gz or "
+        "bundle.json: a header, since file names can hold patient names and URLs reach "
+        "access logs",
+    ),
     on_error: Literal["skip", "abort"] = "skip",
     strict: bool = False,
-    actor: Actor = allow("dataset.ingest"),
+    actor: Actor = steward("dataset.ingest"),
 ):
     settings = request.app.state.settings
-    label = uploads.clean_filename(filename)
+    if not x_filename:
+        raise BadRequest(
+            "name the file in the X-Filename header (percent-encoded UTF-8), never in the URL: "
+            "file names can hold patient names",
+            code="bad_filename",
+            where="X-Filename",
+        )
+    label = uploads.clean_filename(unquote(x_filename))
     uploads.check_declared(settings, request.headers.get("content-length"))
     path = await uploads.receive(settings, request.stream(), label)
     try:

@@ -11,6 +11,7 @@ from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
 from campus.warehouse import service, uploads
+from campus.warehouse.api import steward
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
 from campus.web.templating import render
@@ -41,7 +42,9 @@ def catalogue_detail_page(
 
 @page(router, "/datasets", twin="/api/v1/datasets")
 def datasets_page(
-    request: Request, actor: Actor = allow("dataset.ingest"), session: Session = db_session
+    request: Request,
+    actor: Actor = steward("dataset.ingest", dataset_in_path=False),
+    session: Session = db_session,
 ):
     datasets = service.list_datasets(session, request.app.state.settings)
     rows = [(d, service.may_steward(actor, d)) for d in datasets]
@@ -53,12 +56,18 @@ def datasets_page(
     "/datasets/upload",
     no_twin="a form; its API twin is POST /api/v1/datasets/{name}/upload",
 )
-def upload_form(request: Request, dataset: str = "", actor: Actor = allow("dataset.ingest")):
+def upload_form(
+    request: Request,
+    dataset: str = "",
+    actor: Actor = steward("dataset.ingest", dataset_in_path=False),
+):
     return render(request, "warehouse/upload.html", {"dataset": dataset})
 
 
 @router.post("/datasets/upload", include_in_schema=False)
-async def upload_submit(request: Request, actor: Actor = allow("dataset.ingest")):
+async def upload_submit(
+    request: Request, actor: Actor = steward("dataset.ingest", dataset_in_path=False)
+):
     settings = request.app.state.settings
     form = await request.form()
     name = str(form.get("dataset", "")).strip()
@@ -103,7 +112,7 @@ def drop_submit(
     name: str,
     version: str,
     request: Request,
-    actor: Actor = allow("dataset.manage"),
+    actor: Actor = steward("dataset.manage"),
     session: Session = db_session,
 ):
     service.drop(session, request.app.state.settings, actor, name, version)
