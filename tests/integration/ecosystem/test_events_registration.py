@@ -122,18 +122,47 @@ def test_cancelling_an_event_mails_registered_and_waitlisted(db, settings):
         assert session.get(Event, event_id).sequence == 1
 
 
-def test_raising_capacity_promotes_the_waitlist_and_lowering_below_taken_is_refused(db, settings):
+def _one_seat_event_with(db, settings, people: int):
+    """Staff, an event of one seat, and `people` members registered in turn (one waitlisted
+    after the first)."""
     admin = staff(db)
     event_id = published_event(db, admin, capacity=1)
-    people = [member(db, f"p{i}@example.org") for i in range(3)]
+    members = [member(db, f"p{i}@example.org") for i in range(people)]
     with db.session() as session:
-        for p in people:
-            service.register(session, settings, p, event_id)
+        for one in members:
+            service.register(session, settings, one, event_id)
+    return admin, event_id
+
+
+def test_raising_capacity_promotes_the_waitlist_and_lowering_below_taken_is_refused(db, settings):
+    admin, event_id = _one_seat_event_with(db, settings, 3)
+    with db.session() as session:
         service.update_event(session, settings, admin, event_id, event_input(capacity=2))
     statuses = _statuses(db, event_id)
     assert sorted(statuses.values()) == ["registered", "registered", "waitlisted"]
     with pytest.raises(Conflict), db.session() as session:
         service.update_event(session, settings, admin, event_id, event_input(capacity=1))
+
+
+def test_an_ended_event_cannot_be_changed_and_its_waitlist_is_not_promoted(db, settings):
+    admin, event_id = _one_seat_event_with(db, settings, 2)
+    with db.session() as session:
+        event = session.get(Event, event_id)
+        event.starts_at = utcnow() - dt.timedelta(days=1, hours=2)
+        event.ends_at = utcnow() - dt.timedelta(days=1)
+    with db.session() as session:
+        stored = session.get(Event, event_id)
+        before = (stored.title, stored.capacity, stored.sequence, stored.ends_at)
+        same_start = stored.starts_at
+    changes = event_input(capacity=5, title="Autre titre", starts_at=same_start)
+    with pytest.raises(Conflict) as refused, db.session() as session:
+        service.update_event(session, settings, admin, event_id, changes)
+    assert refused.value.code == "event_ended"
+    with db.session() as session:
+        stored = session.get(Event, event_id)
+        assert (stored.title, stored.capacity, stored.sequence, stored.ends_at) == before
+        assert session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+    assert sorted(_statuses(db, event_id).values()) == ["registered", "waitlisted"]
 
 
 @pytest.mark.parametrize(

@@ -342,13 +342,18 @@ def update_event(
     now: dt.datetime | None = None,
 ) -> Event:
     """Change an event that has not ended; more seats promote the waitlist, fewer are refused
-    below the seats already taken."""
+    below the seats already taken. An ended event is refused whole: its record stays as it
+    happened, and nobody is promoted to (or mailed about) a seat in the past."""
     if not can_manage(actor):
         raise Forbidden(N_("only campus staff manage events"), code="forbidden")
     now = now or utcnow()
     event = _locked(session, event_id)
     if event.status == EventStatus.CANCELLED:
         raise Conflict(N_("this event is cancelled"), code="event_cancelled")
+    if event.ends_at <= now:
+        raise Conflict(
+            N_("this event has already ended: it can no longer be changed"), code="event_ended"
+        )
     moved = parse_changed_start(event, data)
     clean = clean_event(data, now=now, check_future=moved)
     _check_training(session, clean.training_id)
