@@ -157,7 +157,8 @@ def run(
         count = max(1, min(count, len(tasks)))
         results, hashes = _execute(config, tasks, count, progress)
         log = ProblemLog()
-        _merge(report, tasks, results, log)
+        offsets = _line_offsets(tasks, results)
+        _merge(report, tasks, results, log, offsets)
         # File names may hold patient names (Synthea's do): only hashes and sizes are kept.
         manifest_sources = [
             {"sha256": hashes[path], "bytes": os.path.getsize(path)}
@@ -165,7 +166,7 @@ def run(
         ]
         if on_error == "abort" and log.errors:
             return _abort(report, log, staging, started)
-        final = publish.finalise(staging, registry)
+        final = publish.finalise(staging, registry, offsets)
         log.merge(
             final.problems,
             sum(p.severity == "error" for p in final.problems),
@@ -215,7 +216,6 @@ def run(
             "errors": report.errors,
             "warnings": report.warnings,
             "threshold": threshold,
-            "sizes": publish.sizes(staging),
         }
         version = publish.publish(root, dataset, staging, manifest)
         report.version = version.version
@@ -241,8 +241,9 @@ def _abort(report, log, staging: Path, started: float) -> IngestReport:
     return report
 
 
-def _merge(report: IngestReport, tasks, results: dict[int, TaskResult], log) -> None:
-    """Add up task results; turn chunk-relative NDJSON line numbers into file line numbers."""
+def _line_offsets(tasks, results: dict[int, TaskResult]) -> dict[int, int]:
+    """Task index -> lines of its file before it: a chunk of a large NDJSON counts its lines
+    from its own start, and this turns them into the file's line numbers."""
     offsets: dict[int, int] = {}
     running: dict[str, int] = {}
     for task in tasks:  # tasks of a file are planned in order, chunk 0 first
@@ -250,6 +251,13 @@ def _merge(report: IngestReport, tasks, results: dict[int, TaskResult], log) -> 
             running[task.path] = 0
         offsets[task.index] = running[task.path]
         running[task.path] += results[task.index].lines
+    return offsets
+
+
+def _merge(
+    report: IngestReport, tasks, results: dict[int, TaskResult], log, offsets: dict[int, int]
+) -> None:
+    """Add up task results; turn chunk-relative NDJSON line numbers into file line numbers."""
     for task in tasks:
         result = results[task.index]
         for _type_name, n in result.landed.items():

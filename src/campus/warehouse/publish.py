@@ -25,6 +25,8 @@ from campus.warehouse.parts import OPTOUT_SCHEMA
 from campus.warehouse.problems import Problem
 
 DETAIL_LIMIT = 200
+# How many ids of a type sent several times with different content a problem names.
+CONFLICT_IDS = 5
 # The options of every published table. Small row groups: rows hold whole resources, and a row
 # group is buffered before it is written. zstd at level 1: on the benchmark's tables, smaller
 # and a fifth faster than the default level. No dictionary encoding: the resource texts and ids
@@ -60,13 +62,29 @@ def _glob(folder: Path) -> str:
     return str(folder / "*.parquet").replace("'", "''")
 
 
-def finalise(staging: Path, registry: set[str]) -> Finalised:
-    """Write real/<Type>.parquet and optout_keys.parquet from the parts; report conflicts."""
+def finalise(
+    staging: Path, registry: set[str], line_offsets: dict[int, int] | None = None
+) -> Finalised:
+    """Write real/<Type>.parquet and optout_keys.parquet from the parts; report conflicts.
+
+    `line_offsets` maps a task's index to the lines of its file before it (a chunk of a large
+    NDJSON counts its lines from its own start): reported lines are the file's.
+    """
     out = Finalised()
     real = staging / "real"
     real.mkdir()
     con = connect(staging / "tmp")
     con.register("registry_keys", pa.table({"k": pa.array(sorted(registry), pa.string())}))
+    offsets = line_offsets or {}
+    con.register(
+        "line_offsets",
+        pa.table(
+            {
+                "task": pa.array(list(offsets), pa.int64()),
+                "shift": pa.array(list(offsets.values()), pa.int64()),
+            }
+        ),
+    )
     optout_dir = staging / "optout"
     has_optout = optout_dir.is_dir() and any(optout_dir.glob("*.parquet"))
     if has_optout:
@@ -95,19 +113,26 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
         out.duplicates += int(n_dups)
         if n_dups:
             # Only ids sent several times are compared: identical copies or conflicting ones.
-            (n_conflicts,) = con.execute(
-                f"SELECT count(*) FROM (SELECT p.id FROM {source} p JOIN dups d ON p.id = d.id "
-                "GROUP BY p.id HAVING min(hash(p.resource)) <> max(hash(p.resource)))"
-            ).fetchone()
-            out.conflicts += int(n_conflicts)
-            if n_conflicts:
+            conflicting = [
+                row[0]
+                for row in con.execute(
+                    f"SELECT p.id FROM {source} p JOIN dups d ON p.id = d.id GROUP BY p.id "
+                    "HAVING min(hash(p.resource)) <> max(hash(p.resource)) ORDER BY min(p._o)"
+                ).fetchall()
+            ]
+            out.conflicts += len(conflicting)
+            if conflicting:
+                shown = ", ".join(conflicting[:CONFLICT_IDS])
+                more = len(conflicting) - CONFLICT_IDS
                 out.problems.append(
                     Problem(
                         "warning",
                         "(dataset)",
-                        f"{n_conflicts} {type_name} id(s) were sent several times with different "
-                        "content: upserted, the last one read was kept",
+                        f"{len(conflicting)} {type_name} id(s) were sent several times with "
+                        "different content: upserted, the last one read was kept (ids: "
+                        f"{shown}{f' and {more} more' if more > 0 else ''})",
                         resource_type=type_name,
+                        resource_id=conflicting[0],
                     )
                 )
         target = real / f"{type_name}.parquet"
@@ -137,6 +162,7 @@ def finalise(staging: Path, registry: set[str]) -> Finalised:
 
 
 def _check_references(con, staging: Path, out: Finalised) -> None:
+    """Report `Type/id` targets missing from the version (lines shifted by `line_offsets`)."""
     refs = staging / "refs"
     if not refs.is_dir() or not any(refs.glob("*.parquet")):
         return
@@ -147,13 +173,16 @@ def _check_references(con, staging: Path, out: Finalised) -> None:
         )
         or "SELECT NULL::VARCHAR AS type, NULL::VARCHAR AS id WHERE false"
     )
+    # The first place a target was seen: file, line, entry and source type of that one row.
     con.execute(
-        "CREATE TEMP TABLE dangling AS SELECT type, target, min_by(file, _task * 4294967296 + "
-        "coalesce(line, entry, 0)) AS file, min(line) AS line, min(entry) AS entry, "
-        "min(source_type) AS source_type "
-        f"FROM read_parquet('{_glob(refs)}') r WHERE NOT EXISTS "
-        f"(SELECT 1 FROM ({known}) k WHERE k.type = r.type AND k.id = r.target) "
-        "GROUP BY type, target"
+        "CREATE TEMP TABLE dangling AS SELECT type, target, first.file AS file, "
+        "first.line AS line, first.entry AS entry, first.source_type AS source_type FROM ("
+        "SELECT type, target, min_by({'file': file, 'line': line + coalesce(o.shift, 0), "
+        "'entry': entry, 'source_type': source_type}, "
+        "_task * 4294967296 + coalesce(line, entry, 0)) AS first "
+        f"FROM read_parquet('{_glob(refs)}') r LEFT JOIN line_offsets o ON o.task = r._task "
+        f"WHERE NOT EXISTS (SELECT 1 FROM ({known}) k WHERE k.type = r.type AND k.id = r.target) "
+        "GROUP BY type, target)"
     )
     out.unresolved = con.execute("SELECT count(*) FROM dangling").fetchone()[0]
     rows = con.execute(
@@ -194,22 +223,24 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def publish(root: Path, dataset: str, staging: Path, manifest: dict) -> layout.DatasetVersion:
-    """Name the version, write its manifest, and make it visible by one atomic rename."""
+    """Name the version, write its manifest (with the `sizes` of the files kept), and make it
+    visible by one atomic rename."""
     folder = layout.dataset_dir(root, dataset)
     with dataset_lock(folder):
         published = layout.versions(root, dataset)
         number = int(published[-1].version[1:]) + 1 if published else 1
         name = f"v{number:04d}"
-        manifest = {**manifest, "dataset": dataset, "version": name}
-        temporary = staging / "manifest.json.tmp"
-        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        os.replace(temporary, staging / "manifest.json")
         for scratch in ("tmp", "owner.json"):
             path = staging / scratch
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+        # Sizes of the files the version keeps: measured once the scratch files are gone.
+        manifest = {**manifest, "dataset": dataset, "version": name, "sizes": sizes(staging)}
+        temporary = staging / "manifest.json.tmp"
+        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        os.replace(temporary, staging / "manifest.json")
         _fsync_tree(staging)
         versions_dir = folder / "versions"
         versions_dir.mkdir(exist_ok=True)

@@ -1,0 +1,99 @@
+"""What finalise and publish report: places of unresolved references, conflicting duplicates,
+and the manifest's sizes."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from campus.warehouse import layout, publish
+from campus.warehouse.parts import PART_SCHEMA, REFS_SCHEMA
+from tests.unit.warehouse.samples import (
+    observation,
+    patient,
+    small_bundle,
+    write_json,
+    write_ndjson,
+)
+from tests.unit.warehouse.test_ingest_files import run
+
+
+def _unresolved(report):
+    return [p for p in report.problems if "unresolved reference" in p.message]
+
+
+def _staging(tmp_path, parts: dict[str, list[tuple]], refs: list[tuple]):
+    staging = tmp_path / "staging"
+    for type_name, rows in parts.items():
+        _write(staging / "parts" / type_name / "w0.parquet", PART_SCHEMA, rows)
+    if refs:
+        _write(staging / "refs" / "w0.parquet", REFS_SCHEMA, refs)
+    return staging
+
+
+def _write(path, schema: pa.Schema, rows: list[tuple]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = [dict(zip(schema.names, row, strict=True)) for row in rows]
+    pq.write_table(pa.Table.from_pylist(records, schema=schema), path)
+
+
+def test_an_unresolved_reference_in_a_later_chunk_of_a_big_ndjson_has_its_file_line(
+    tmp_path, monkeypatch
+):
+    from campus.warehouse import sources
+
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 4096)
+    lines = [patient("p")] + [observation(f"o{i}", "Patient/p") for i in range(299)]
+    lines[250] = observation("o-ghost", "Patient/ghost")
+    report = run(tmp_path, [write_ndjson(tmp_path / "big.ndjson", lines)])
+    assert report.status == "published"
+    [problem] = _unresolved(report)
+    assert (problem.file, problem.line) == ("big.ndjson", 251)
+
+
+def test_the_first_place_of_an_unresolved_reference_gives_file_and_line_of_the_same_row(
+    tmp_path,
+):
+    # One target, seen at line 5 of the first file (task 0) and at line 1 of the second (task 1);
+    # another in a second chunk of a file (task 2) whose first chunk had 100 lines.
+    ref = ("Patient", "ghost")
+    staging = _staging(
+        tmp_path,
+        {"Observation": [("o1", None, None, None, "{}", 0)]},
+        [
+            (*ref, "a.ndjson", 5, None, "Observation", 0, 0),
+            (*ref, "b.ndjson", 1, None, "Encounter", 1, 0),
+            ("Patient", "other", "b.ndjson", 7, None, "Encounter", 2, 1),
+        ],
+    )
+    out = publish.finalise(staging, set(), {0: 0, 1: 0, 2: 100})
+    places = sorted((p.file, p.line, p.resource_type) for p in out.problems)
+    assert places == [("a.ndjson", 5, "Observation"), ("b.ndjson", 107, "Encounter")]
+    assert out.unresolved == 2
+
+
+def test_duplicates_with_different_content_name_their_ids(tmp_path):
+    rows = [(f"o{i}", None, None, None, '{"v": 1}', i) for i in range(8)]
+    rows += [(f"o{i}", None, None, None, '{"v": 2}', 100 + i) for i in range(7)]
+    rows += [("o7", None, None, None, '{"v": 1}', 200)]  # an identical copy: no conflict
+    staging = _staging(tmp_path, {"Observation": rows}, [])
+    out = publish.finalise(staging, set())
+    [problem] = out.problems
+    assert out.conflicts == 7 and out.duplicates == 8
+    assert "ids: o0, o1, o2, o3, o4 and 2 more" in problem.message
+    assert problem.resource_id == "o0"
+
+
+def test_the_manifest_sizes_list_exactly_the_files_of_the_version(tmp_path):
+    report = run(tmp_path, [write_json(tmp_path / "b.json", small_bundle())])
+    version = layout.resolve(tmp_path / "wh", "test")
+    assert report.version == version.version
+    kept = {
+        str(p.relative_to(version.path))
+        for p in version.path.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    }
+    sizes = version.manifest["sizes"]
+    assert "owner.json" not in sizes
+    assert set(sizes) == kept
+    assert all(sizes[name] == (version.path / name).stat().st_size for name in kept)
