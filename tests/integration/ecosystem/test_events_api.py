@@ -236,3 +236,40 @@ def test_an_oversized_title_is_refused_and_says_which_field(app, db):
         "message": "this text is too long",
         "where": "title",
     }
+
+
+def test_online_links_of_members_only_events_are_shown_only_to_members(app, db, client):
+    staff = _staff_client(app, db)
+    link = "https://visio.example/reserve-42"
+    members_only = _create(staff, audience="members", online_url=link, room="")
+    public = _create(staff, title="Ouvert", online_url="https://visio.example/ouvert", room="")
+    event_id = members_only["id"]
+
+    def links_seen(reader: CampusClient) -> dict:
+        listed = {e["id"]: e["online_url"] for e in reader.get("/api/v1/events").json()}
+        return {
+            "detail": reader.get(f"/api/v1/events/{event_id}").json()["online_url"],
+            "list": listed[event_id],
+            "public": listed[public["id"]],
+            "page": link in reader.get(f"/events/{event_id}").text,
+            "ics": link in reader.get(f"/events/{event_id}/calendar.ics").text,
+        }
+
+    hidden = {
+        "detail": "",
+        "list": "",
+        "public": "https://visio.example/ouvert",
+        "page": False,
+        "ics": False,
+    }
+    assert links_seen(client) == hidden  # an anonymous visitor
+    make_account(db, "visitor@example.org")  # signed in, but no member role
+    signed_in = CampusClient(app)
+    signed_in.login("visitor@example.org")
+    assert links_seen(signed_in) == hidden
+    make_account(db, "ana@example.org", "member")
+    member = CampusClient(app)
+    member.login("ana@example.org")
+    shown = {**hidden, "detail": link, "list": link, "page": True, "ics": True}
+    assert links_seen(member) == shown
+    assert links_seen(staff) == shown

@@ -64,3 +64,18 @@ def test_training_input_is_checked_and_only_staff_create(app, db, client):
     client.login("ana@example.org")
     assert client.post("/api/v1/trainings", json={"slug": "x", "title_fr": "X"}).status_code == 403
     assert boss.is_staff
+
+
+def test_a_members_only_session_shows_its_online_link_to_members_only(app, db, client):
+    boss = staff(db)
+    with db.session() as session:
+        training_id = service.create_training(
+            session, boss, service.TrainingInput(slug="ia", title_fr="IA", duration_hours=1)
+        ).id
+    link = "https://visio.example/session-ia"
+    published_event(db, boss, training_id=training_id, audience="members", online_url=link)
+    url = f"/api/v1/trainings/{training_id}"
+    assert [s["online_url"] for s in client.get(url).json()["sessions"]] == [""]
+    member(db, "ana@example.org")
+    client.login("ana@example.org")
+    assert [s["online_url"] for s in client.get(url).json()["sessions"]] == [link]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import ics, service
-from campus.ecosystem.events.models import Audience, Registration
+from campus.ecosystem.events.models import Audience, Event, Registration
 from campus.ecosystem.events.schemas import (
     CheckInIn,
     CheckInOut,
@@ -50,10 +51,20 @@ def registration_out(
     }
 
 
-def event_detail(session: Session, settings: Settings, view: service.EventView) -> dict:
+def event_out(actor: Actor, event: Event | Row) -> dict:
+    """An event as the API shows it to the actor: the online link only to its audience."""
+    return {
+        **EventOut.model_validate(event).model_dump(),
+        "online_url": service.online_url_for(actor, event),
+    }
+
+
+def event_detail(
+    session: Session, settings: Settings, actor: Actor, view: service.EventView
+) -> dict:
     counted = view.seats
     return {
-        **EventOut.model_validate(view.event).model_dump(),
+        **event_out(actor, view.event),
         "seats": {
             "capacity": counted.capacity,
             "registered": counted.registered,
@@ -87,9 +98,10 @@ def list_events(
 ):
     """`start`/`end` (ISO 8601, Europe/Paris when naive) bound the period; drafts for staff."""
     lower, upper = _range(start, end)
-    return service.list_events(
+    events = service.list_events(
         session, actor, start=lower, end=upper, include_drafts=drafts, training_id=training_id
     )
+    return [event_out(actor, event) for event in events]
 
 
 @router.post("/events", response_model=EventOut, status_code=201, summary="Create a draft event")
@@ -108,7 +120,12 @@ def feed(request: Request, actor: Actor = allow("public.read"), session: Session
     events = service.list_events(
         session, ANONYMOUS, start=since, audience=Audience.PUBLIC, limit=1000
     )
-    body = ics.calendar(events, base_url=settings.base_url, stamp=utcnow())
+    body = ics.calendar(
+        events,
+        base_url=settings.base_url,
+        stamp=utcnow(),
+        online_url=lambda event: service.online_url_for(ANONYMOUS, event),
+    )
     return Response(body, media_type=ICS_TYPE)
 
 
@@ -138,7 +155,7 @@ async def get_event(
     session: Session = db_session,
 ):
     view = service.view_event(session, actor, event_id)
-    return event_detail(session, request.app.state.settings, view)
+    return event_detail(session, request.app.state.settings, actor, view)
 
 
 @router.put("/events/{event_id}", response_model=EventOut, summary="Change an event")
@@ -178,7 +195,13 @@ def event_ics(
 ):
     event = service.get_event(session, actor, event_id)
     settings = request.app.state.settings
-    body = ics.calendar([event], base_url=settings.base_url, name=event.title, stamp=utcnow())
+    body = ics.calendar(
+        [event],
+        base_url=settings.base_url,
+        name=event.title,
+        stamp=utcnow(),
+        online_url=lambda shown: service.online_url_for(actor, shown),
+    )
     return Response(
         body,
         media_type=ICS_TYPE,

@@ -131,6 +131,11 @@ def event_ics(
             audience=Audience.PUBLIC,
             limit=1000,
         )
-        body = ics.calendar(events, base_url=settings.base_url, stamp=utcnow())
+        body = ics.calendar(
+            events,
+            base_url=settings.base_url,
+            stamp=utcnow(),
+            online_url=lambda event: service.online_url_for(ANONYMOUS, event),
+        )
     db.dispose()
     _write(body, output)

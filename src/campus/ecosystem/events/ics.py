@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from campus.ecosystem.events.models import Event, EventStatus
 
@@ -45,12 +45,19 @@ def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _vevent(event: Event, *, base_url: str, stamp: dt.datetime) -> list[str]:
+def _stored_link(event: Event) -> str:
+    return event.online_url
+
+
+def _vevent(
+    event: Event, *, base_url: str, stamp: dt.datetime, online_url: Callable[[Event], str]
+) -> list[str]:
     url = f"{base_url.rstrip('/')}/events/{event.id}"
-    location = event.room or event.online_url
+    link = online_url(event)
+    location = event.room or link
     description = event.description
-    if event.online_url:
-        description = (description + "\n\n" if description else "") + event.online_url
+    if link:
+        description = (description + "\n\n" if description else "") + link
     lines = [
         "BEGIN:VEVENT",
         f"UID:event-{event.id}@campus",
@@ -71,9 +78,15 @@ def _vevent(event: Event, *, base_url: str, stamp: dt.datetime) -> list[str]:
 
 
 def calendar(
-    events: Iterable[Event], *, base_url: str, name: str = "Campus", stamp: dt.datetime
+    events: Iterable[Event],
+    *,
+    base_url: str,
+    name: str = "Campus",
+    stamp: dt.datetime,
+    online_url: Callable[[Event], str] = _stored_link,
 ) -> str:
-    """A VCALENDAR with one VEVENT an event, CRLF line ends, folded lines."""
+    """A VCALENDAR with one VEVENT an event, CRLF line ends, folded lines. `online_url` gives
+    the link an event shows (routes pass `service.online_url_for` and the reader)."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -84,6 +97,6 @@ def calendar(
         "X-WR-TIMEZONE:Europe/Paris",
     ]
     for event in events:
-        lines.extend(_vevent(event, base_url=base_url, stamp=stamp))
+        lines.extend(_vevent(event, base_url=base_url, stamp=stamp, online_url=online_url))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

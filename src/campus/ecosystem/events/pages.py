@@ -208,7 +208,7 @@ def _event_page(
     settings = request.app.state.settings
     view = view or service.view_event(session, actor, event_id)
     event = view.event
-    detail = api.event_detail(session, settings, view)
+    detail = api.event_detail(session, settings, actor, view)
     mine = detail["my_registration"]
     qr = ""
     if mine and mine["ticket"]:
@@ -223,7 +223,7 @@ def _event_page(
             "qr": qr,
             "ended": event.ends_at <= utcnow(),
             "can_manage": service.can_manage(actor),
-            "can_register": event.audience == "public" or service.is_member(actor),
+            "can_register": service.may_attend(actor, event),
             "stats": service.event_stats(session, event) if service.can_manage(actor) else None,
             "error": error,
             "notice": notice,

@@ -55,6 +55,18 @@ def can_manage(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def may_attend(actor: Actor, event: Event | Row) -> bool:
+    """Whether the actor is in the event's audience: anyone for a public event; members, org
+    admins and staff (`is_member`) for a members-only one."""
+    return event.audience != Audience.MEMBERS or is_member(actor)
+
+
+def online_url_for(actor: Actor, event: Event | Row) -> str:
+    """The event's online link as the actor may see it: only those who may attend get it, so a
+    members-only event's link is never shown to visitors (pages, API and calendar files)."""
+    return event.online_url if may_attend(actor, event) else ""
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
@@ -458,7 +470,7 @@ def _require_open(event: Event | Row, actor: Actor, now: dt.datetime) -> None:
         raise Conflict(N_("this event is not open for registration"), code="not_published")
     if event.ends_at <= now:
         raise Conflict(N_("this event has already ended"), code="event_ended")
-    if event.audience == Audience.MEMBERS and not is_member(actor):
+    if not may_attend(actor, event):
         raise Forbidden(N_("this event is for campus members only"), code="members_only")
 
 

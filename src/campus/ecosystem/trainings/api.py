@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
+from campus.ecosystem.events.api import event_out
 from campus.ecosystem.events.schemas import EventOut
 from campus.ecosystem.trainings import service
 from campus.web.deps import allow, db_session
@@ -96,7 +97,7 @@ def get_training(
     training = service.get_training(session, training_id)
     return {
         **TrainingOut.model_validate(training).model_dump(),
-        "sessions": service.sessions_of(session, training.id),
+        "sessions": [event_out(actor, e) for e in service.sessions_of(session, training.id)],
     }
 
 
