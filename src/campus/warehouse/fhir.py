@@ -158,7 +158,11 @@ RESOURCE_TYPES = frozenset(
 )
 ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 BUNDLE_TYPES = frozenset({"transaction", "batch", "collection"})
-# Elements whose FHIR type is date, dateTime or instant, by name (R4 uses these names).
+# Elements whose FHIR type is date, dateTime or instant, by name: with the suffixes below,
+# every such element name of the R4 resources and data types. Two names are not dates
+# everywhere: `value` (a date only in ImmunizationRecommendation...dateCriterion, which the
+# default policy names) and `when`, a date in Signature but a list of codes in Timing.repeat
+# (CODE_LISTS: its list items are not dates).
 DATE_KEYS = frozenset(
     {
         "date",
@@ -179,8 +183,29 @@ DATE_KEYS = frozenset(
         "whenPrepared",
         "dateAsserted",
         "availabilityStartTime",
+        "authored",
+        "creation",
+        "dateAccessed",
+        "dateTime",
+        "dateWritten",
+        "detected",
+        "effectiveTime",
+        "event",
+        "expiry",
+        "ifModifiedSince",
+        "lastOccurrence",
+        "lastPerformed",
+        "nextScheduled",
+        "onset",
+        "receivedTime",
+        "recordedOn",
+        "time",
+        "useBy",
+        "validTo",
+        "when",
     }
 )
+CODE_LISTS = frozenset({"when"})
 DATE_SUFFIXES = ("DateTime", "Date", "Instant")
 _DATE = re.compile(
     r"^(\d{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"

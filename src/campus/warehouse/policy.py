@@ -55,7 +55,7 @@ class Policy:
         )
 
     def tree(self) -> dict[str, Node]:
-        """Resource type (or '*') -> root node of its rules."""
+        """Resource type, '*' (every type's root) or '**' (any depth) -> root node of rules."""
         roots: dict[str, Node] = {}
         for rule in self.rules:
             type_name, *elements = rule["path"].split(".")
@@ -104,9 +104,12 @@ def parse(data: Any, source: str = "policy") -> Policy:
         if action not in ACTIONS:
             raise _bad(f"{source}: {where}.action must be one of {', '.join(ACTIONS)}", where)
         if not isinstance(path, str) or "." not in path:
-            raise _bad(f"{source}: {where}.path must look like Type.element or *.element", where)
+            raise _bad(
+                f"{source}: {where}.path must look like Type.element, *.element or **.element",
+                where,
+            )
         type_name, *elements = path.split(".")
-        if type_name != "*" and type_name not in RESOURCE_TYPES:
+        if type_name not in ("*", "**") and type_name not in RESOURCE_TYPES:
             raise _bad(f"{source}: {where}.path starts with an unknown type {type_name!r}", where)
         if not all(e.isidentifier() for e in elements):
             raise _bad(f"{source}: {where}.path has an empty or invalid element", where)

@@ -5,10 +5,10 @@ cimport cython
 cdef str _DATE, _REFERENCE, _NOTHING
 cdef dict _KINDS
 cdef Py_ssize_t _KINDS_LIMIT, _CACHE_LIMIT
-cdef frozenset _LIST_KEYS, _SCALAR_TYPES
+cdef frozenset _LIST_KEYS, _SCALAR_TYPES, _CODING_KEYS
 
 cpdef str _kind(str key)
-cpdef bint _only_scalars(dict item) except -1
+cpdef bint _plain_coding(dict item) except -1
 
 
 @cython.final
@@ -21,6 +21,8 @@ cdef class Pseudonymiser:
     cdef public dict _shifts
     cdef public dict _relative
     cdef public dict _dates
+    cdef public object _anywhere
+    cdef public frozenset _anywhere_keys
     cdef object _inner
     cdef object _outer
 
@@ -39,11 +41,15 @@ cdef class _Walk:
     cdef object on_reference
 
     cpdef under_rules(self, dict data, object node, int depth, bint root=*)
+    cpdef reference_display(self, dict data)
     cpdef plain(self, dict data, int depth)
+    cpdef fields(self, dict data, int depth)
+    cpdef anywhere_rule(self, dict data, str key, int depth)
     cpdef dicts(self, list values, int depth)
     cpdef scalar(self, dict data, str key, object value)
     cpdef items(self, str key, list values, object node, int depth)
     cpdef contained(self, object item, int depth)
+    cpdef embedded(self, dict item, int depth)
     cpdef bint rule(self, dict data, str key, object value, object node, int depth) except -1
     cpdef act(self, str action, object value)
     cpdef str date(self, object value)

@@ -2,6 +2,11 @@
 
 One recursive walk does the structural checks (reference shape, date syntax, nesting depth,
 element types) and the policy's actions, in place, so that each resource is visited once.
+
+Rules apply from a resource's root (`Type.path`, `*.path`), or at any depth (`**.path`, for
+the data types that turn up anywhere: identifiers, telecom, addresses, notes). A resource found
+inside another, in `contained` or anywhere else (Parameters.parameter.resource, an unknown
+element), is walked under its own type's rules, so a Patient loses its name wherever it is.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ class Pseudonymiser:
         self._inner, self._outer = _hmac_states(key)
         self.policy = policy
         self._roots = policy.tree()
+        self._anywhere = self._roots.get("**")
+        self._anywhere_keys = frozenset(self._anywhere.children if self._anywhere else ())
         self._trees: dict[str, Node | None] = {}
         self._pseudonyms: dict[str, str] = {}
         self._shifts: dict[str, int] = {}
@@ -122,7 +129,9 @@ class Pseudonymiser:
 
     def tree(self, type_name: str) -> Node | None:
         if type_name not in self._trees:
-            self._trees[type_name] = _merge(self._roots.get("*"), self._roots.get(type_name))
+            self._trees[type_name] = _merge(
+                _merge(self._anywhere, self._roots.get("*")), self._roots.get(type_name)
+            )
         return self._trees[type_name]
 
     # -- references -------------------------------------------------------------------------
@@ -180,17 +189,26 @@ class _Walk:
         self.on_reference = on_reference
 
     def under_rules(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
+        if root:
+            if "contained" in data and type(data["contained"]) is not list:
+                raise ResourceProblem("contained must be a list of resources", ["contained"])
+        elif "resourceType" in data:
+            self.embedded(data, depth)
+            return
         if node is None or not node.children:
-            self.plain(data, depth)
+            self.fields(data, depth)
             return
         if depth > MAX_DEPTH:
             raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
         children = node.children
+        anywhere = self.owner._anywhere_keys
         kinds = _KINDS
         # Rules may delete entries: walk a copy of the items.
         for key, value in list(data.items()):
             try:
                 child = children.get(key)
+                if child is None and key in anywhere:
+                    child = self.owner._anywhere.children[key]
                 kind = type(value)
                 if child is None:
                     if kind is str:
@@ -217,14 +235,33 @@ class _Walk:
             except ResourceProblem as problem:
                 problem.path.insert(0, key)
                 raise
-        if "reference" in data and "display" in data and self.owner.policy.redact_reference_display:
+        self.reference_display(data)
+
+    def reference_display(self, data: dict) -> None:
+        """A Reference's display names its target (a patient, a practitioner): removed when the
+        policy says so, for a literal (`reference`) or a logical (`identifier`) reference."""
+        if (
+            "display" in data
+            and ("reference" in data or "identifier" in data)
+            and self.owner.policy.redact_reference_display
+        ):
             del data["display"]
 
     def plain(self, data: dict, depth: int) -> None:
-        """The walk below any policy rule: only references and dates change, nothing is deleted."""
+        """An object under no rule: a resource inside the resource, or plain fields."""
+        if "resourceType" in data:
+            self.embedded(data, depth)
+        else:
+            self.fields(data, depth)
+
+    def fields(self, data: dict, depth: int) -> None:
+        """The walk below any policy rule: references and dates change, and only the `**`
+        rules (data types found anywhere) delete or change anything else."""
         if depth > MAX_DEPTH:
             raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
         kinds = _KINDS
+        anywhere = self.owner._anywhere_keys
+        ruled = None
         key = None
         try:
             for key, value in data.items():
@@ -236,9 +273,14 @@ class _Walk:
                     elif special is _REFERENCE:
                         data[key] = self.reference(value)
                 elif kind is dict:
-                    self.plain(value, depth + 1)
+                    if key in anywhere:
+                        ruled = [key] if ruled is None else [*ruled, key]
+                    else:
+                        self.plain(value, depth + 1)
                 elif kind is list:
-                    if key in _LIST_KEYS or (kinds.get(key) or _kind(key)) is not _NOTHING:
+                    if key in anywhere:
+                        ruled = [key] if ruled is None else [*ruled, key]
+                    elif key in _LIST_KEYS or (kinds.get(key) or _kind(key)) is not _NOTHING:
                         self.items(key, value, None, depth)
                     else:
                         self.dicts(value, depth)
@@ -246,11 +288,25 @@ class _Walk:
                     raise ResourceProblem("a reference must be a text")
                 elif (kinds.get(key) or _kind(key)) is _DATE:
                     self.date(value)
+            if ruled is not None:  # after the loop: a rule may delete the element
+                for key in ruled:
+                    self.anywhere_rule(data, key, depth)
         except ResourceProblem as problem:
             problem.path.insert(0, key)  # type: ignore[arg-type]
             raise
-        if "reference" in data and "display" in data and self.owner.policy.redact_reference_display:
-            del data["display"]
+        self.reference_display(data)
+
+    def anywhere_rule(self, data: dict, key: str, depth: int) -> None:
+        """Apply a `**` rule to data[key], an object or a list, and walk what is left of it."""
+        node = self.owner._anywhere.children[key]
+        value = data[key]
+        if (node.action or node.by_url) and self.rule(data, key, value, node, depth):
+            return
+        value = data[key]
+        if type(value) is dict:
+            self.under_rules(value, node, depth + 1)
+        else:
+            self.items(key, value, node, depth)
 
     def dicts(self, values: list, depth: int) -> None:
         """A list under no rule, whose name is neither a date, a reference, contained nor coding."""
@@ -290,8 +346,8 @@ class _Walk:
             # Codings (system, code, display...) hold no reference or date: only those with
             # extensions, or with anything that is not plain text, need the walk.
             for index, item in enumerate(values):
-                if type(item) is dict and "extension" not in item and _only_scalars(item):
-                    continue  # only plain values: nothing to check or change
+                if type(item) is dict and _plain_coding(item):
+                    continue  # only a Coding's own texts: nothing to check or change
                 try:
                     if type(item) is not dict:
                         raise ResourceProblem("a Coding must be an object")
@@ -300,7 +356,7 @@ class _Walk:
                     problem.path.insert(0, f"[{index}]")
                     raise
             return
-        dated = fhir.is_date_key(key)
+        dated = fhir.is_date_key(key) and key not in fhir.CODE_LISTS
         ruled = node is not None and bool(node.children)
         for index, item in enumerate(values):
             kind = type(item)
@@ -323,8 +379,18 @@ class _Walk:
             raise ResourceProblem("a contained resource must be an object with a resourceType")
         if item["resourceType"] not in fhir.RESOURCE_TYPES:
             raise ResourceProblem(f"unknown contained resource type {item['resourceType']!r}")
+        if item["resourceType"] == "Bundle":
+            raise ResourceProblem("a Bundle inside a resource is not accepted")
         # Contained ids are local (#id), meaningless outside their container: kept.
         self.under_rules(item, self.owner.tree(item["resourceType"]), depth + 1, root=True)
+
+    def embedded(self, item: dict, depth: int) -> None:
+        """A resource inside the resource elsewhere than `contained`: checked and walked like a
+        contained one, and its id, a real one, pseudonymised like a root id."""
+        self.contained(item, depth)
+        source_id = item.get("id")
+        if type(source_id) is str:
+            item["id"] = self.owner.pseudonym(item["resourceType"], source_id)
 
     def rule(self, data: dict, key: str, value: Any, node: Node, depth: int) -> bool:
         """Apply a policy action to data[key]; True when the element is done."""
@@ -406,6 +472,8 @@ _NOTHING = "-"  # truthy, so that `kinds.get(key) or _kind(key)` caches it
 _KINDS: dict[str, str] = {"reference": _REFERENCE}
 _KINDS_LIMIT = 4096
 _LIST_KEYS = frozenset({"contained", "coding"})
+# What a Coding holds (besides extensions, which the walk checks): texts, a flag.
+_CODING_KEYS = frozenset({"id", "system", "version", "code", "display", "userSelected"})
 
 
 def _kind(key: str) -> str:
@@ -418,12 +486,13 @@ def _kind(key: str) -> str:
 _SCALAR_TYPES = frozenset({str, bool, int, float})
 
 
-def _only_scalars(item: dict) -> bool:
-    """Whether every value of an object is a text, number or boolean."""
+def _plain_coding(item: dict) -> bool:
+    """Whether an object holds only a Coding's own elements, as texts, numbers or booleans:
+    then there is no date, reference, resource or extension in it to check or change."""
     # A loop with `return`, not for-else with `continue` in the caller: compiled by Cython
     # 3.3, that form leaked a reference to each coding. Not all(...): a generator is slower.
-    for value in item.values():  # noqa: SIM110
-        if type(value) not in _SCALAR_TYPES:
+    for key, value in item.items():
+        if key not in _CODING_KEYS or type(value) not in _SCALAR_TYPES:
             return False
     return True
 
@@ -431,6 +500,6 @@ def _only_scalars(item: dict) -> bool:
 def _generalize(value: Any) -> Any:
     if type(value) is not str:
         raise ResourceProblem("generalize applies to text values only")
-    if len(value) >= 7 and fhir.valid_date(value):
-        return value[:7]
+    if fhir.valid_date(value):
+        return value[:7]  # a year-month, or the year of a year-only date
     return value[:2]
