@@ -33,7 +33,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _message(error: CampusError) -> str:
+def error_message(error: CampusError) -> str:
+    """The error's message and, when it names one, the place it refers to (shared by the
+    ecosystem's commands)."""
     return error.message + (f" ({error.where})" if error.where else "")
 
 
@@ -59,7 +61,7 @@ def search(
                 page=page,
             )
     except CampusError as error:
-        raise _fail(_message(error)) from None
+        raise _fail(error_message(error)) from None
     for item in result.items:
         if people:
             typer.echo(f"{item['id']}\t{item['display_name']}\t{item['job_title']}")
@@ -93,7 +95,7 @@ def create(
                 )
             org_id, slug = org.id, org.slug
     except CampusError as error:
-        raise _fail(_message(error)) from None
+        raise _fail(error_message(error)) from None
     typer.echo(f"created {slug} ({org_id})")
     if link:
         typer.echo(f"invitation link: {link}")
@@ -121,7 +123,7 @@ def invite(
                 by=CLI_ACTOR,
             )
     except CampusError as error:
-        raise _fail(_message(error)) from None
+        raise _fail(error_message(error)) from None
     typer.echo(link)
 
 
@@ -137,5 +139,5 @@ def dashboard(
         with _database().session() as session:
             data = figures.figures(session, year or dt.datetime.now(dt.UTC).year)
     except CampusError as error:
-        raise _fail(_message(error)) from None
+        raise _fail(error_message(error)) from None
     typer.echo(figures.as_csv(data) if csv else json.dumps(data, indent=2), nl=not csv)

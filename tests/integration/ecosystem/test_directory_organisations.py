@@ -235,3 +235,18 @@ def test_an_admin_promotes_a_member_and_the_last_admin_cannot_step_down(client, 
     assert client.put(f"{url}/{me}/role", json={"role": "member"}).status_code == 200
     grants = {(g["role"], g["scope_id"]) for g in client.get("/api/v1/me").json()["grants"]}
     assert ("org_admin", org_id) not in grants
+
+
+def test_a_headcount_above_the_bound_says_the_bound(client, db):
+    org_id = make_org(db)
+    org_admin(db, client, org_id)
+    for headcount in (2_000_000, -3):
+        response = client.patch(f"/api/v1/organisations/{org_id}", json={"headcount": headcount})
+        assert response.status_code == 400
+        assert response.json()["error"] == {
+            "code": "out_of_range",
+            "message": "the number must be from 0 to 1,000,000",
+            "where": "headcount",
+        }
+    response = client.patch(f"/api/v1/organisations/{org_id}", json={"headcount": 1_000_000})
+    assert response.status_code == 200

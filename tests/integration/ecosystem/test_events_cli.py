@@ -25,3 +25,10 @@ def test_event_commands_list_export_and_refuse_unknown_events(monkeypatch, db, s
     assert missing.exit_code == 1 and "no such event" in missing.output
     stats = run_cli(monkeypatch, settings, "event", "stats", "--year", "1800")
     assert stats.exit_code == 1
+
+
+def test_event_commands_name_where_an_error_is(monkeypatch, db, settings):
+    missing = run_cli(monkeypatch, settings, "event", "attendees", "nope")
+    assert missing.exit_code == 1 and "error: no such event (nope)" in missing.output
+    stats = run_cli(monkeypatch, settings, "event", "stats", "--year", "1800")
+    assert stats.exit_code == 1 and "error: year is out of range (year)" in stats.output

@@ -100,3 +100,24 @@ def test_impact_is_written_only_by_the_organisation_admins(client, db):
         },
     )
     assert page.status_code == 400 and "amount" in page.text
+
+
+def test_a_refused_amount_says_what_is_wrong_with_it(client, db):
+    org_id = setup(db, client)
+    too_large = "the amount is too large: it must be below 100,000 billion"
+    cases = {
+        "1e15": too_large,
+        "Infinity": too_large,
+        "NaN": "not a number",
+        "sNaN": "not a number",
+        "-5": "the amount must be zero or more",
+        "-Infinity": "the amount must be zero or more",
+    }
+    for amount, message in cases.items():
+        body = {**FUNDRAISING, "amount": amount}
+        response = client.post(f"/api/v1/organisations/{org_id}/impact", json=body)
+        assert response.status_code == 400, (amount, response.text)
+        error = response.json()["error"]
+        assert (error["where"], error["message"]) == ("amount", message), amount
+    with db.session() as session:
+        assert session.scalar(select(ImpactRecord)) is None

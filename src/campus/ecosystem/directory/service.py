@@ -47,6 +47,7 @@ LOGO_MAX_BYTES = 512 * 1024
 RICH_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h3", "h4", "blockquote"}
 RICH_ATTRIBUTES = {"a": {"href", "title"}}
 PER_PAGE_MAX = 100
+MAX_HEADCOUNT = 1_000_000
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -97,28 +98,25 @@ def _url(value: Any, where: str) -> str:
     return text
 
 
-def _year(value: Any, where: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        raise BadRequest(N_("not a whole number"), code="invalid_number", where=where) from None
-    if not 1800 <= year <= utcnow().year:
-        raise BadRequest(N_("the year is out of range"), code="out_of_range", where=where)
-    return year
-
-
-def _count(value: Any, where: str) -> int | None:
+def _whole(value: Any, where: str, low: int, high: int, out_of_range: str) -> int | None:
+    """A whole number from `low` to `high`, or None when empty; `out_of_range` says the bounds."""
     if value in (None, ""):
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadRequest(N_("not a whole number"), code="invalid_number", where=where) from None
-    if not 0 <= number <= 1_000_000:
-        raise BadRequest(N_("the number must be zero or more"), code="out_of_range", where=where)
+    if not low <= number <= high:
+        raise BadRequest(out_of_range, code="out_of_range", where=where)
     return number
+
+
+def _year(value: Any, where: str) -> int | None:
+    return _whole(value, where, 1800, utcnow().year, N_("the year is out of range"))
+
+
+def _count(value: Any, where: str) -> int | None:
+    return _whole(value, where, 0, MAX_HEADCOUNT, N_("the number must be from 0 to 1,000,000"))
 
 
 def slugify(name: str) -> str:

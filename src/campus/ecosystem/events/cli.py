@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from campus.auth.actor import Actor, Grant
+from campus.ecosystem.cli import error_message
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -86,7 +87,7 @@ def event_stats(
         with db.session() as session:
             rows = service.attendance_by_month(session, year or dt.date.today().year)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise _fail(error_message(error)) from None
     finally:
         db.dispose()
     typer.echo(json.dumps(rows, indent=2))
@@ -105,7 +106,7 @@ def event_attendees(
         with db.session() as session:
             body = service.attendees_csv(session, CLI_ACTOR, event_id)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise _fail(error_message(error)) from None
     finally:
         db.dispose()
     _write(body, output)

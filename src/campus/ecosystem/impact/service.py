@@ -18,6 +18,7 @@ from campus.errors import BadRequest, Conflict, NotFound
 from campus.i18n import N_
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF")
+MAX_AMOUNT = Decimal("1e14")  # the column holds 14 digits before the decimal point
 ROUNDS = ("pre_seed", "seed", "series_a", "series_b", "series_c", "grant", "debt", "other")
 COUNTERPART_KINDS = ("hospital", "clinic", "health_insurance", "public_agency", "company", "other")
 FIELDS = (
@@ -81,9 +82,17 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             amount = Decimal(str(raw_amount))
         except InvalidOperation:
             raise BadRequest(N_("not a number"), code="invalid_amount", where="amount") from None
-        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
+        if amount.is_nan():
+            raise BadRequest(N_("not a number"), code="invalid_amount", where="amount")
+        if amount < 0:
             raise BadRequest(
                 N_("the amount must be zero or more"), code="invalid_amount", where="amount"
+            )
+        if amount >= MAX_AMOUNT:  # infinity included
+            raise BadRequest(
+                N_("the amount is too large: it must be below 100,000 billion"),
+                code="invalid_amount",
+                where="amount",
             )
         amount = amount.quantize(Decimal("0.01"))
     currency = str(data.get("currency") or "").upper()
