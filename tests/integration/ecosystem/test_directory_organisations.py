@@ -46,6 +46,22 @@ def test_directory_search_is_accent_insensitive_in_french_and_english(client, db
     assert names(q="nothing like this") == []
 
 
+def test_directory_search_folds_ies_plurals_in_english_and_french(client, db):
+    make_org(db, "Medisoft", "company")
+    make_org(db, "Agence du numérique", "public_agency")
+    make_org(db, "Thera", "startup", summary_fr="Une thérapie digitale")
+    make_account(db, "m@example.org", "member")
+    client.login("m@example.org")
+
+    def names(q):
+        items = client.get("/api/v1/directory", params={"q": q}).json()["items"]
+        return sorted(i["name"] for i in items)
+
+    assert names("companies") == names("company") == ["Medisoft"]
+    assert names("agencies") == names("agency") == ["Agence du numérique"]
+    assert names("thérapies") == names("therapie") == ["Thera"]
+
+
 def test_directory_paginates_and_refuses_bad_parameters(client, db):
     for i in range(25):
         make_org(db, f"Startup {i:02d}")

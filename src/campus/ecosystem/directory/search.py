@@ -3,7 +3,9 @@
 Every searchable row keeps `search_text`: its name and texts in both languages, folded
 (accents removed, lowercased, punctuation turned into spaces). A query is folded the same
 way and split into tokens; a row matches when its search text contains every token. French
-and English plurals are folded too, so "hôpitaux" finds "hôpital" and "startups" "startup".
+and English plurals are folded too, so "hôpitaux" finds "hôpital" and "startups" "startup";
+a token folded to "-ie" is also looked for as "-y", so "companies" finds "company" (English)
+while "thérapies" still finds "thérapie" (French).
 Behaviour is identical on both databases because both run the same LIKE.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import ColumnElement, and_, case
+from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -34,6 +36,20 @@ def stem(token: str) -> str:
     if len(token) > 3 and token[-1] in "sx":
         return token[:-1]
     return token
+
+
+def spellings(token: str) -> tuple[str, ...]:
+    """The forms a (stemmed) token is looked for under. Dropping the "s" of an "-ies" plural
+    gives the French singular ("therapies" -> "therapie") but not the English one
+    ("companies" -> "companie", not in "company"): an "-ie" token is also looked for as "-y"."""
+    if len(token) > 3 and token.endswith("ie"):
+        return (token, token[:-2] + "y")
+    return (token,)
+
+
+def _contains(column: InstrumentedAttribute, token: str, pattern: str) -> ColumnElement[bool]:
+    """`column LIKE pattern` for one spelling of the token, or for any of them."""
+    return or_(*(column.like(pattern.format(form)) for form in spellings(token)))
 
 
 def tokens(query: str) -> list[str]:
@@ -62,7 +78,7 @@ def matches(column: InstrumentedAttribute, query: str) -> ColumnElement[bool] | 
     if not words:
         return None
     # Tokens hold only [a-z0-9]: no LIKE wildcard can be smuggled in.
-    return and_(*(column.like(f"%{word}%") for word in words))
+    return and_(*(_contains(column, word, "%{}%") for word in words))
 
 
 def rank(column: InstrumentedAttribute, query: str) -> ColumnElement[int]:
@@ -70,4 +86,8 @@ def rank(column: InstrumentedAttribute, query: str) -> ColumnElement[int]:
     words = tokens(query)
     if not words:
         return case((column.is_(None), 1), else_=0)
-    return case((column.like(f" {words[0]}%"), 0), (column.like(f"% {words[0]}%"), 1), else_=2)
+    return case(
+        (_contains(column, words[0], " {}%"), 0),
+        (_contains(column, words[0], "% {}%"), 1),
+        else_=2,
+    )
