@@ -21,7 +21,7 @@ from campus.warehouse import fhir
 from campus.warehouse.parts import PartWriter
 from campus.warehouse.policy import parse
 from campus.warehouse.problems import Problem, ProblemLog
-from campus.warehouse.pseudonymise import Pseudonymiser, ResourceProblem, Target
+from campus.warehouse.pseudonymise import MAX_DEPTH, Pseudonymiser, ResourceProblem, Target
 from campus.warehouse.sources import Item, Task, read
 
 PATIENT_KEYS = ("subject", "patient", "beneficiary")
@@ -97,6 +97,15 @@ def _coding(value: Any) -> str | None:
     return None
 
 
+def identifiers_of(resource: dict) -> list[dict]:
+    """The resource's Identifier objects. A single object sent in place of the list counts,
+    so that an opt-out is honoured even on a malformed Patient (which is then refused)."""
+    value = resource.get("identifier")
+    if type(value) is list:
+        return [item for item in value if type(item) is dict]
+    return [value] if type(value) is dict else []
+
+
 def code_of(resource: dict) -> str | None:
     for key in CODE_KEYS:
         if key in resource:
@@ -127,14 +136,13 @@ class _BundleIndex:
             self.local.add((type_name, source_id))
             if type(entry.get("fullUrl")) is str:
                 self.full_urls[entry["fullUrl"]] = target
-            for identifier in resource.get("identifier") or ():
-                if type(identifier) is dict:
-                    system, value = identifier.get("system"), identifier.get("value")
-                    if type(value) is str:
-                        text = f"{type_name}?identifier={system}|{value}" if system else None
-                        if text:
-                            self.identifiers[text] = target
-                        self.identifiers.setdefault(f"{type_name}?identifier={value}", target)
+            for identifier in identifiers_of(resource):
+                system, value = identifier.get("system"), identifier.get("value")
+                if type(value) is str:
+                    text = f"{type_name}?identifier={system}|{value}" if system else None
+                    if text:
+                        self.identifiers[text] = target
+                    self.identifiers.setdefault(f"{type_name}?identifier={value}", target)
 
     def resolve(self, reference: str) -> Target | None:
         return self.full_urls.get(reference) or self.identifiers.get(reference)
@@ -204,12 +212,27 @@ class Runner:
                     self.opted.add(self.pseudonymiser.pseudonym("Patient", source_id))
 
     def _patient_keys(self, resource: dict) -> set[str]:
+        return self._keys_of(identifiers_of(resource))
+
+    def _keys_of(self, identifiers: list[dict]) -> set[str]:
         keys = set()
-        for identifier in resource.get("identifier") or ():
-            if type(identifier) is dict:
-                for text in identifier_texts(identifier.get("system"), identifier.get("value")):
-                    keys.add(key_with(self.config.optout_secret, text))
+        for identifier in identifiers:
+            for text in identifier_texts(identifier.get("system"), identifier.get("value")):
+                keys.add(key_with(self.config.optout_secret, text))
         return keys
+
+    def _logically_opted(self, resource: dict) -> bool:
+        """Whether the resource's patient is given by identifier (a logical reference, such
+        as {"identifier": {"system": INS, "value": NIR}}) and that identifier opted out."""
+        for key in PATIENT_KEYS:
+            ref = resource.get(key)
+            if (
+                type(ref) is dict
+                and type(ref.get("identifier")) is dict
+                and self._keys_of([ref["identifier"]]) & self.config.registry
+            ):
+                return True
+        return False
 
     def _one(self, task, item: Item, index, order: int, result: TaskResult, log) -> None:
         resource = item.resource
@@ -246,16 +269,15 @@ class Runner:
         if type(source_id) is not str or not fhir.ID.match(source_id):
             return problem("id must be 1-64 letters, digits, '-' or '.'", type_name, None, "id")
         resource["id"] = source_id
-        if self.config.strict:
-            found = self._strict(resource)
-            if found is not None:
-                return problem(found[1], type_name, source_id, found[0])
         resolve = index.resolve if index is not None else _no_resolve
         try:
             patient = self._patient(resource, type_name, source_id, resolve)
         except ResourceProblem as error:
             return problem(error.message, type_name, source_id, error.where)
-        if patient is not None and patient in self.opted:
+        # Opt-outs first: a patient who opted out is dropped even if the resource is invalid.
+        if (patient is not None and patient in self.opted) or (
+            self.config.registry and self._logically_opted(resource)
+        ):
             result.dropped_optout += 1
             return None
         optout_rows = []
@@ -270,6 +292,13 @@ class Runner:
                 self.opted.add(patient)  # type: ignore[arg-type]
                 result.dropped_optout += 1
                 return None
+        if "identifier" in resource and type(resource["identifier"]) is not list:
+            message = "identifier must be a list of Identifier objects"
+            return problem(message, type_name, source_id, "identifier")
+        if self.config.strict:
+            found = self._strict(resource)
+            if found is not None:
+                return problem(found[1], type_name, source_id, found[0])
         references: list[tuple[Target, bool]] = []
         try:
             self.pseudonymiser.apply(
@@ -341,6 +370,33 @@ class Runner:
                     raise
                 if target is not None and target.type == "Patient":
                     return self.pseudonymiser.pseudonym("Patient", target.id)
+        # No subject, patient or beneficiary: the first Patient referenced anywhere
+        # (Appointment.participant.actor, Group.member.entity, Provenance.target...), so that
+        # the resource follows its patient's opt-out and date shift.
+        return self._patient_anywhere(resource, resolve, 0)
+
+    def _patient_anywhere(self, value: Any, resolve, depth: int) -> str | None:
+        if depth > MAX_DEPTH:
+            return None  # the walk reports the nesting
+        if type(value) is list:
+            for item in value:
+                found = self._patient_anywhere(item, resolve, depth + 1)
+                if found is not None:
+                    return found
+        elif type(value) is dict:
+            reference = value.get("reference")
+            if type(reference) is str:
+                try:
+                    target = self.pseudonymiser.target(reference, resolve)
+                except ResourceProblem:
+                    target = None  # the walk reports it with its path
+                if target is not None and target.type == "Patient":
+                    return self.pseudonymiser.pseudonym("Patient", target.id)
+            for item in value.values():
+                if type(item) is dict or type(item) is list:
+                    found = self._patient_anywhere(item, resolve, depth + 1)
+                    if found is not None:
+                        return found
         return None
 
     def _strict(self, resource: dict) -> tuple[str, str] | None:

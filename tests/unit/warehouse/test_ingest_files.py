@@ -100,6 +100,60 @@ def test_optout_works_across_ndjson_files_too(tmp_path):
     assert report.status == "empty" and report.landed == {}
 
 
+def _appointment(aid: str, patient_ref: str) -> dict:
+    return {
+        "resourceType": "Appointment",
+        "id": aid,
+        "status": "booked",
+        "start": "2020-04-01T09:00:00Z",
+        "participant": [{"actor": {"reference": patient_ref}, "status": "accepted"}],
+    }
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_opt_out_reaches_every_way_a_resource_points_at_its_patient(tmp_path, workers):
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    by_identifier = observation("o2", "Patient/pat-1")
+    by_identifier["subject"] = {"identifier": {"system": INS_SYSTEM, "value": NIR}}
+    malformed = patient()
+    malformed["identifier"] = malformed["identifier"][0]  # one object, not a list
+    write_ndjson(folder / "Patient.ndjson", [malformed])
+    write_ndjson(folder / "Appointment.ndjson", [_appointment("a1", "Patient/pat-1")])
+    write_ndjson(folder / "Observation.ndjson", [by_identifier])
+    registry = {key_with(OKEY, "nir:" + NIR_BODY)}
+    report = run(tmp_path, [folder], registry, workers=workers)
+    assert report.landed == {} and report.errors == 0, report.problems
+    assert report.dropped_optout == 3
+
+
+def test_a_resource_linked_to_its_patient_elsewhere_gets_the_patients_date_shift(tmp_path):
+    data = bundle([patient(), _appointment("a1", "urn:uuid:pat-1")])
+    run(tmp_path, [write_json(tmp_path / "b.json", data)])
+    [row] = rows(tmp_path, "Appointment")
+    assert row["patient"] == rows(tmp_path, "Patient")[0]["id"]
+    assert row["effective"] is None or not row["effective"].startswith("2020-04-01")
+    assert not json.loads(row["resource"])["start"].startswith("2020-04-01")
+
+
+def test_an_opted_out_patient_is_dropped_even_when_strict_mode_refuses_it(tmp_path):
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    write_ndjson(folder / "Patient.ndjson", [{**patient(), "notAnR4Element": True}])
+    write_ndjson(folder / "Observation.ndjson", [observation("o1", "Patient/pat-1")])
+    report = run(tmp_path, [folder], {key_with(OKEY, "nir:" + NIR_BODY)}, strict=True)
+    assert report.landed == {} and report.dropped_optout == 2, report.problems
+
+
+@pytest.mark.parametrize("value", [5, "text", {"system": "s", "value": "v"}])
+def test_an_identifier_that_is_not_a_list_is_an_error_not_a_crash(tmp_path, value):
+    data = bundle([{**patient(), "identifier": value}, observation("o1", "urn:uuid:pat-1")])
+    report = run(tmp_path, [write_json(tmp_path / "b.json", data)])
+    assert report.landed == {"Observation": 1}
+    [problem] = [p for p in report.problems if p.severity == "error"]
+    assert problem.path == "identifier" and "must be a list" in problem.message
+
+
 def test_bulk_ndjson_gzip_and_folders_are_read_and_duplicates_upserted(tmp_path):
     folder = tmp_path / "bulk"
     folder.mkdir()
