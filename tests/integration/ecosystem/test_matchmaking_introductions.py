@@ -4,7 +4,7 @@ from campus.auth.actor import SYSTEM
 from campus.auth.models import Account, OutboxMail
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.directory.models import Organisation
-from tests.helpers import audit_events, make_account
+from tests.helpers import CampusClient, audit_events, make_account
 
 
 def setup_orgs(db):
@@ -160,3 +160,55 @@ def test_personal_suggestions_and_a_declined_request(client, db):
     )
     assert declined.status_code == 303
     assert client.get("/api/v1/introductions").json()["received"][0]["status"] == "declined"
+
+
+def _ask(client, source, target):
+    body = {
+        "source_type": "organisation",
+        "source_id": source,
+        "target_type": "organisation",
+        "target_id": target,
+    }
+    return client.post("/api/v1/introductions", json=body)
+
+
+def test_a_request_for_the_same_pair_in_either_direction_is_refused(app, client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    join(db, "admin@hopital.example", hospital, "admin")
+    client.login("ceo@cardiolab.example")
+    first = _ask(client, startup, hospital)
+    assert first.status_code == 201
+    other_side = CampusClient(app)
+    other_side.login("admin@hopital.example")
+    reverse = _ask(other_side, hospital, startup)
+    assert reverse.status_code == 409
+    assert reverse.json()["error"]["code"] == "already_requested"
+    assert "answer their request" in reverse.json()["error"]["message"]
+    assert other_side.get("/api/v1/introductions").json()["sent"] == []
+    assert other_side.post(f"/api/v1/introductions/{first.json()['id']}/decline").is_success
+    assert _ask(other_side, hospital, startup).status_code == 201  # a declined one is closed
+
+
+def test_staff_answer_for_an_organisation_without_admins_only(app, client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    make_account(db, "staff@campus.example", "staff")
+    client.login("ceo@cardiolab.example")
+    to_hospital = _ask(client, startup, hospital).json()["id"]  # the hospital has no admin
+    staff = CampusClient(app)
+    staff.login("staff@campus.example")
+    received = staff.get("/api/v1/introductions").json()["received"]
+    assert [i["id"] for i in received] == [to_hospital]
+    accepted = staff.post(f"/api/v1/introductions/{to_hospital}/accept")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    with db.session() as session:
+        answer = session.scalar(select(OutboxMail).where(OutboxMail.to == "ceo@cardiolab.example"))
+        assert "Hôpital Nord accepte" in answer.body
+
+    with db.session() as session:
+        unrelated = session.scalar(select(Organisation.id).where(Organisation.name == "Unrelated"))
+    join(db, "admin@unrelated.example", unrelated, "admin")
+    administered = _ask(client, startup, unrelated).json()["id"]
+    assert staff.post(f"/api/v1/introductions/{administered}/accept").status_code == 403
+    assert [i["id"] for i in staff.get("/api/v1/introductions").json()["received"]] == [to_hospital]

@@ -8,6 +8,7 @@ so its one-sentence explanation is built from the same facts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -284,6 +285,16 @@ def _emails_of_side(session: Session, party_type: str, party_id: str) -> list[st
     return emails
 
 
+def _between(source: Party, target: Party) -> Any:
+    """Introductions asked by `source` of `target` (one direction)."""
+    return (
+        (Introduction.source_type == source.type)
+        & (Introduction.source_id == source.id)
+        & (Introduction.target_type == target.type)
+        & (Introduction.target_id == target.id)
+    )
+
+
 def request_introduction(
     session: Session,
     settings: Settings,
@@ -307,16 +318,25 @@ def request_introduction(
             code="too_long",
             where="message",
         )
-    open_one = session.scalar(
-        select(Introduction.id).where(
-            Introduction.source_type == source.type,
-            Introduction.source_id == source.id,
-            Introduction.target_type == target.type,
-            Introduction.target_id == target.id,
+    # The same pair in either direction: B asking A while A's request to B waits is a duplicate.
+    open_one = session.scalars(
+        select(Introduction)
+        .where(
+            or_(
+                _between(source, target),
+                _between(target, source),
+            ),
             Introduction.status.in_([IntroductionStatus.PENDING, IntroductionStatus.ACCEPTED]),
         )
-    )
-    if open_one:
+        .limit(1)
+    ).first()
+    if open_one is not None:
+        asked_by_target = (open_one.source_type, open_one.source_id) == (target.type, target.id)
+        if asked_by_target and open_one.status == IntroductionStatus.PENDING:
+            raise Conflict(
+                N_("this partner has already asked for an introduction: answer their request"),
+                code="already_requested",
+            )
         raise Conflict(
             N_("an introduction to this partner is already pending or accepted"),
             code="already_requested",
@@ -355,11 +375,25 @@ def request_introduction(
     return intro
 
 
+_ADMINISTERED = select(Membership.organisation_id).where(Membership.role == OrgRole.ADMIN)
+
+
 def _may_answer(session: Session, actor: Actor, intro: Introduction) -> bool:
+    """The target person; for an organisation, its admins, or campus staff when it has none
+    (else its requests could never be answered)."""
     person = _own_person(session, actor)
     if intro.target_type == "person":
         return person is not None and person.id == intro.target_id
-    return intro.target_id in _org_ids_of(session, person, admin=True)
+    if intro.target_id in _org_ids_of(session, person, admin=True):
+        return True
+    return actor.is_staff and _without_admin(session, intro.target_id)
+
+
+def _without_admin(session: Session, organisation_id: str) -> bool:
+    return (
+        session.scalar(_ADMINISTERED.where(Membership.organisation_id == organisation_id).limit(1))
+        is None
+    )
 
 
 def decide(
@@ -418,7 +452,8 @@ def party_name(session: Session, party_type: str, party_id: str) -> str:
 
 
 def introductions_of(session: Session, actor: Actor) -> dict[str, list[Introduction]]:
-    """Requests one sent, and requests sent to oneself or to organisations one administers."""
+    """Requests one sent, and requests sent to oneself or to organisations one administers
+    (for staff, also to organisations without admins: staff answer them)."""
     sent = list(
         session.scalars(
             select(Introduction)
@@ -436,6 +471,11 @@ def introductions_of(session: Session, actor: Actor) -> dict[str, list[Introduct
     if admin_of:
         conditions.append(
             (Introduction.target_type == "organisation") & Introduction.target_id.in_(admin_of)
+        )
+    if actor.is_staff:
+        conditions.append(
+            (Introduction.target_type == "organisation")
+            & Introduction.target_id.not_in(_ADMINISTERED)
         )
     received: list[Introduction] = []
     if conditions:
