@@ -202,6 +202,13 @@ BAD_LINES = [
     ),
     (b"[1, 2]", "must be a JSON object", None),
     (b"{" * 5000 + b"}" * 5000, "not valid JSON", None),
+    # Valid JSON nested deeper than the walk goes, and deeper than the parser goes.
+    (
+        b'{"resourceType":"Observation","id":"deep","x":' + b'{"a":' * 200 + b"1" + b"}" * 201,
+        "nested more than 48 levels",
+        "x" + ".a" * 48,
+    ),
+    (b'{"a":' * 2000 + b"1" + b"}" * 2000, "depth limit exceeded", None),
 ]
 
 
