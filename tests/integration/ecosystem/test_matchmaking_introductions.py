@@ -212,3 +212,17 @@ def test_staff_answer_for_an_organisation_without_admins_only(app, client, db):
     administered = _ask(client, startup, unrelated).json()["id"]
     assert staff.post(f"/api/v1/introductions/{administered}/accept").status_code == 403
     assert [i["id"] for i in staff.get("/api/v1/introductions").json()["received"]] == [to_hospital]
+
+
+def test_an_unknown_answer_on_the_page_is_a_400_and_changes_nothing(client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    join(db, "admin@hopital.example", hospital, "admin")
+    client.login("ceo@cardiolab.example")
+    intro_id = _ask(client, startup, hospital).json()["id"]
+    client.delete("/api/v1/session")
+    client.login("admin@hopital.example")
+    response = client.post(f"/introductions/{intro_id}/maybe", data={"csrf_token": client.csrf()})
+    assert response.status_code == 400
+    assert "réponse inconnue : accepter ou décliner" in response.text
+    assert client.get("/api/v1/introductions").json()["received"][0]["status"] == "pending"

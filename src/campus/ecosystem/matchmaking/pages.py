@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from campus.auth.actor import Actor
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.matchmaking import service
-from campus.errors import CampusError, Forbidden
+from campus.errors import BadRequest, CampusError, Forbidden
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
@@ -115,6 +115,8 @@ def answer_introduction(
     session: Session = db_session,
 ):
     if answer not in ("accept", "decline"):
-        raise Forbidden(N_("unknown answer"), code="invalid_answer")
+        raise BadRequest(
+            N_("unknown answer: accept or decline"), code="invalid_answer", where="answer"
+        )
     service.decide(session, request.app.state.settings, actor, intro_id, accept=answer == "accept")
     return RedirectResponse("/introductions", status_code=303)
