@@ -136,7 +136,9 @@ def build(
         values = _value_ranges(con, source, threshold) if type_name == "Observation" else {}
         n = len(patients) if type_name == "Patient" else min(total, max_rows)
         rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
-        for index, record_id in enumerate(_token_ids(n)):
+        # A synthetic patient's id is the one the other records refer to: joins work.
+        ids = patients if type_name == "Patient" else _token_ids(n)
+        for index, record_id in enumerate(ids):
             patient = patients[index] if type_name == "Patient" else draw.one(patients)
             resource: dict[str, Any] = {
                 "resourceType": type_name,
