@@ -6,7 +6,7 @@ from campus.auth.actor import SYSTEM
 from campus.auth.models import Account, OutboxMail
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.models import Invitation, Membership, Organisation
-from tests.helpers import audit_events, forge, make_account
+from tests.helpers import CampusClient, audit_events, forge, make_account
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -266,3 +266,20 @@ def test_a_headcount_above_the_bound_says_the_bound(client, db):
         }
     response = client.patch(f"/api/v1/organisations/{org_id}", json={"headcount": 1_000_000})
     assert response.status_code == 200
+
+
+def test_nobody_removes_the_last_admin_of_an_organisation_not_even_staff(app, client, db):
+    org_id = make_org(db)
+    org_admin(db, client, org_id)
+    with db.session() as session:
+        admin_id = session.scalar(select(Membership.person_id).where(Membership.role == "admin"))
+    make_account(db, "staff@campus.example", "staff")
+    staff = CampusClient(app)
+    staff.login("staff@campus.example")
+    for who in (staff, client):
+        refused = who.delete(f"/api/v1/organisations/{org_id}/members/{admin_id}")
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_admin"
+    with db.session() as session:
+        assert session.scalar(select(Membership.role).where(Membership.person_id == admin_id))
+    grants = {(g["role"], g["scope_id"]) for g in client.get("/api/v1/me").json()["grants"]}
+    assert ("org_admin", org_id) in grants

@@ -572,6 +572,15 @@ def _admin_count(session: Session, org: Organisation) -> int:
     )
 
 
+def _keep_an_admin(session: Session, org: Organisation, leaving: Membership) -> None:
+    """Refuse, whoever asks (staff included), to take away the organisation's last admin."""
+    if leaving.role == OrgRole.ADMIN and _admin_count(session, org) <= 1:
+        raise Conflict(
+            N_("an organisation keeps at least one admin: name another admin first"),
+            code="last_admin",
+        )
+
+
 def set_member_role(
     session: Session, org: Organisation, person_id: str, role: str, *, by: Actor
 ) -> Membership:
@@ -587,11 +596,7 @@ def set_member_role(
         raise NotFound(N_("this person is not a member"), code="not_found", where=person_id[:80])
     if membership.role == role:
         return membership
-    if membership.role == OrgRole.ADMIN and _admin_count(session, org) <= 1:
-        raise Conflict(
-            N_("an organisation keeps at least one admin: name another admin first"),
-            code="last_admin",
-        )
+    _keep_an_admin(session, org, membership)
     membership.role = role
     session.flush()
     account_id = membership.person.account_id
@@ -621,11 +626,7 @@ def remove_member(session: Session, org: Organisation, person_id: str, *, by: Ac
     )
     if membership is None:
         raise NotFound(N_("this person is not a member"), code="not_found", where=person_id[:80])
-    if membership.role == OrgRole.ADMIN and _admin_count(session, org) <= 1 and not by.is_staff:
-        raise Conflict(
-            N_("an organisation keeps at least one admin: name another admin first"),
-            code="last_admin",
-        )
+    _keep_an_admin(session, org, membership)
     person = membership.person
     session.delete(membership)
     session.flush()
