@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench serve clean
+.PHONY: demo test lint format bench serve clean assets
 
 # Modules compiled with Cython (setup.py): those with a .pxd; rebuilt when they change.
 COMPILED := $(wildcard src/campus/*/*.pxd) $(patsubst %.pxd,%.py,$(wildcard src/campus/*/*.pxd))
@@ -30,6 +30,16 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+## assets: reinstall the vendored front-end assets from frontend/package-lock.json (npm)
+VENDOR := src/campus/web/static/vendor
+assets:
+	cd frontend && npm ci --ignore-scripts
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js frontend/node_modules/htmx.org/LICENSE $(VENDOR)/htmx/
+	cp frontend/node_modules/chart.js/dist/chart.umd.js $(VENDOR)/chartjs/chart.umd.min.js
+	cp frontend/node_modules/chart.js/LICENSE.md $(VENDOR)/chartjs/
+	cp frontend/node_modules/jsqr/dist/jsQR.js frontend/node_modules/jsqr/LICENSE $(VENDOR)/jsqr/
+	rm -rf frontend/node_modules
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,6 +1,8 @@
-// Staff check-in: read attendees' QR codes with the camera (BarcodeDetector API where the
-// browser has it) and post each ticket to the check-in endpoint. Without the API, the manual
-// form of the page does the same. No inline script: the CSP forbids it.
+// Staff check-in: read attendees' QR codes with the camera and post each ticket to the
+// check-in endpoint. The browser's BarcodeDetector reads the frames where it exists; elsewhere
+// (Chromium on Linux and Windows, Firefox) the vendored jsQR does, from frames drawn on a
+// canvas. Without a camera, the manual form of the page does the same. No inline script: the
+// CSP forbids it.
 (function () {
   "use strict";
   var section = document.getElementById("scanner");
@@ -13,7 +15,7 @@
   var okLabel = document.getElementById("scan-msg-ok").textContent;
   var meta = document.querySelector('meta[name="csrf-token"]');
   var stream = null;
-  var detector = null;
+  var detect = null; // () -> Promise of the text of a QR code in the current frame, or ""
   var busy = false;
   var lastToken = "";
 
@@ -51,10 +53,10 @@
   function scan() {
     if (!stream) { return; }
     if (!busy && video.readyState >= 2) {
-      detector.detect(video).then(function (codes) {
-        if (codes.length && codes[0].rawValue && codes[0].rawValue !== lastToken) {
-          lastToken = codes[0].rawValue;
-          post(lastToken);
+      detect().then(function (token) {
+        if (token && token !== lastToken) {
+          lastToken = token;
+          post(token);
         }
       }).catch(function () { /* a frame that cannot be read: try the next one */ });
     }
@@ -69,13 +71,42 @@
     start.disabled = false;
   }
 
+  function nativeDetector() {
+    var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    return function () {
+      return detector.detect(video).then(function (codes) {
+        return codes.length && codes[0].rawValue ? codes[0].rawValue : "";
+      });
+    };
+  }
+
+  function canvasDetector() {
+    var canvas = document.createElement("canvas");
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    return function () {
+      var width = video.videoWidth;
+      var height = video.videoHeight;
+      if (!width || !height) { return Promise.resolve(""); }
+      canvas.width = width;
+      canvas.height = height;
+      context.drawImage(video, 0, 0, width, height);
+      var pixels = context.getImageData(0, 0, width, height).data;
+      var code = window.jsQR(pixels, width, height, { inversionAttempts: "dontInvert" });
+      return Promise.resolve(code && code.data ? code.data : "");
+    };
+  }
+
   section.hidden = false;
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
+  if ("BarcodeDetector" in window) {
+    detect = nativeDetector();
+  } else if (typeof window.jsQR === "function") {
+    detect = canvasDetector();
+  }
+  if (!detect || !navigator.mediaDevices) {
     document.getElementById("scan-msg-unsupported").hidden = false;
     return;
   }
   document.getElementById("camera").hidden = false;
-  detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   start.addEventListener("click", function () {
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
       .then(function (s) {
