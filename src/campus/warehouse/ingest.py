@@ -15,6 +15,7 @@ import os
 import queue as queue_module
 import secrets
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,8 @@ from campus.warehouse.worker import Config, Runner, TaskResult, run_worker
 OnError = Literal["skip", "abort"]
 # Under this many input bytes the work runs in the calling process (no pool start-up cost).
 IN_PROCESS_BYTES = 24 * 1024 * 1024
+# A staging folder of an ingest on another host (shared storage) is kept this long.
+FOREIGN_STAGING_SECONDS = 24 * 3600
 Progress = Callable[[int, int, int], None]  # bytes done, resources read, errors: increments
 
 
@@ -72,18 +75,33 @@ class IngestReport:
 
 
 def cleanup_stale(dataset_dir: Path) -> None:
-    """Remove staging folders left by an ingest that is no longer running."""
+    """Remove staging folders left by an ingest that is no longer running.
+
+    Called under the dataset's lock, which is also held while a staging folder is created
+    with its owner file and while a finished one is published: a folder without an owner
+    file is then never one being set up or published, only one left by a crash. An ingest
+    on another host (shared storage) cannot be checked: its folder is kept for a day.
+    """
     staging = dataset_dir / "staging"
     if not staging.is_dir():
         return
     for folder in staging.iterdir():
         owner = folder / "owner.json"
         try:
-            pid = json.loads(owner.read_text())["pid"]
-        except (OSError, ValueError, KeyError):
-            pid = None
-        if pid is None or not _alive(pid):
-            shutil.rmtree(folder, ignore_errors=True)
+            found = json.loads(owner.read_text())
+            pid, host = found["pid"], found.get("host")
+        except (OSError, ValueError, KeyError, TypeError):
+            pid, host = None, None
+        if host not in (None, socket.gethostname()):
+            try:
+                age = time.time() - folder.stat().st_mtime
+            except OSError:
+                continue
+            if age < FOREIGN_STAGING_SECONDS:
+                continue
+        elif pid is not None and _alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -138,10 +156,12 @@ def run(
     report = IngestReport(dataset, files=len(files), policy_hash=policy.digest)
     report.bytes = sum(t.size for t in tasks)
     dataset_dir.mkdir(parents=True, exist_ok=True)
-    cleanup_stale(dataset_dir)
     staging = dataset_dir / "staging" / secrets.token_hex(8)
-    staging.mkdir(parents=True)
-    (staging / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
+    with publish.dataset_lock(dataset_dir):
+        cleanup_stale(dataset_dir)
+        staging.mkdir(parents=True)
+        owner = {"pid": os.getpid(), "host": socket.gethostname()}
+        (staging / "owner.json").write_text(json.dumps(owner))
     try:
         config = Config(
             staging=str(staging),
