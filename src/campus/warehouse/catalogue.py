@@ -42,7 +42,8 @@ def _protect(entry: dict[str, Any], threshold: int) -> dict[str, Any]:
     if _unmasked(sample):
         entry = {**entry, "completeness_sample": mask(sample, threshold)}
     if not _unmasked(entry["count"]):
-        return {**entry, "with_patient": None, "completeness": {}}
+        # The dates of fewer resources than the threshold are theirs: not shown either.
+        return {**entry, "with_patient": None, "completeness": {}, "first": None, "last": None}
     return entry
 
 
@@ -58,7 +59,7 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
         ).fetchone()
         if table.stem == "Patient":
             patients = count
-        elif low is not None:
+        elif low is not None and count >= threshold:  # no small type sets the dataset's range
             first = low if first is None or low < first else first
             last = high if last is None or high > last else last
         codes: dict[str, list[dict[str, Any]]] = {}

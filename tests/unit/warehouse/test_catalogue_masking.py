@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 from campus.warehouse import catalogue
 
 
-def _table(folder, type_name: str, resources: list[dict]) -> None:
+def _table(folder, type_name: str, resources: list[dict], effective="2020-03-01") -> None:
     rows = {
         "id": [r["id"] for r in resources],
         "patient": [r.get("patient") for r in resources],
-        "effective": ["2020-03-01" for _ in resources],
+        "effective": [effective for _ in resources],
         "code": ["http://loinc.org|8302-2" for _ in resources],
         "resource": [json.dumps({k: v for k, v in r.items() if k != "patient"}) for r in resources],
     }
@@ -26,7 +26,9 @@ def _compute(tmp_path):
     real = tmp_path / "real"
     real.mkdir()
     # 3 Observations: a count under the threshold of 10.
-    _table(real, "Observation", [{"id": f"o{i}", "status": "final"} for i in range(3)])
+    _table(
+        real, "Observation", [{"id": f"o{i}", "status": "final"} for i in range(3)], "1999-01-01"
+    )
     # 40 Conditions, 2 of them with a note and 3 of them with a patient.
     conditions = [
         {"id": f"c{i}", "status": "active", **({"note": "x"} if i < 2 else {})} for i in range(40)
@@ -47,6 +49,13 @@ def test_a_type_under_the_threshold_shows_no_sample_size_nor_shares(tmp_path):
     assert observations["completeness_sample"] == "<10"
     assert observations["completeness"] == {}
     assert observations["with_patient"] is None
+
+
+def test_the_dates_of_a_type_under_the_threshold_are_shown_nowhere(tmp_path):
+    computed = _compute(tmp_path)
+    observations = computed["types"]["Observation"]
+    assert observations["first"] is None and observations["last"] is None
+    assert computed["first"] == "2020-03-01"  # the 3 Observations of 1999 do not set it
 
 
 def test_an_element_on_fewer_resources_than_the_threshold_shows_no_share(tmp_path):
