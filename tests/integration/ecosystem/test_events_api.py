@@ -1,9 +1,13 @@
 """Events through HTTP: API twins, pages, permissions, calendar files, check-in, CSV export."""
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
 from sqlalchemy import select
 
+import campus.web
 from campus.db.base import utcnow
 from campus.ecosystem.events.models import Registration
 from tests.helpers import CampusClient, audit_events, forge, make_account
@@ -273,3 +277,38 @@ def test_online_links_of_members_only_events_are_shown_only_to_members(app, db, 
     shown = {**hidden, "detail": link, "list": link, "page": True, "ics": True}
     assert links_seen(member) == shown
     assert links_seen(staff) == shown
+
+
+def test_the_scan_page_carries_every_text_its_script_shows_in_the_page_language(app, db, client):
+    staff = _staff_client(app, db)
+    event = _create(staff)
+    other = _create(staff, title="Autre")
+    make_account(db, "ana@example.org", "member")
+    client.login("ana@example.org")
+    ticket = client.post(f"/api/v1/events/{event['id']}/registration").json()["ticket"]
+    url = "/api/v1/events/{}/checkin"
+    refusals = [
+        staff.post(url.format(other["id"]), json={"token": ticket}),
+        staff.post(url.format(event["id"]), json={"token": forge(ticket)}),
+        staff.post(url.format("nope"), json={"token": ticket}),
+    ]
+    assert staff.post(url.format(event["id"]), json={"token": ticket}).status_code == 200
+    refusals.append(staff.post(url.format(event["id"]), json={"token": ticket}))
+
+    page = staff.get(f"/events/{event['id']}/checkin").text
+    data = re.search(r'<script type="application/json" id="scan-messages">(.*?)</script>', page)
+    messages = json.loads(data.group(1))
+    for refusal in refusals:
+        assert refusal.json()["error"]["message"] in messages, refusal.text
+    assert messages["this ticket has already been checked in"] == "ce billet a déjà été enregistré"
+    assert 'id="scan-msg-network" hidden>Le serveur est injoignable' in page
+    assert "id=\"scan-msg-failed\" hidden>L'entrée n'a pas pu" in page
+    english = staff.get(f"/events/{event['id']}/checkin", headers={"Accept-Language": "en"})
+    assert 'id="scan-msg-network" hidden>The server could not be reached' in english.text
+
+    script = (Path(campus.web.__file__).parent / "static/js/checkin.js").read_text()
+    assert '"network error"' not in script and "statusText" not in script
+    assert not re.search(r'show\("(ok|error)",\s*"', script)  # no text typed in the script
+    elements = ("scan-msg-ok", "scan-msg-network", "scan-msg-failed", "scan-msg-camera")
+    for element in (*elements, "scan-messages"):
+        assert f'getElementById("{element}")' in script and f'id="{element}"' in page

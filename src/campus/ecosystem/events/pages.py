@@ -360,10 +360,26 @@ def checkin_page(
     session: Session = db_session,
 ):
     event = service.get_event(session, actor, event_id)
+    return _checkin_page(request, session, event)
+
+
+def _checkin_page(
+    request: Request, session: Session, event: Event, status: int = 200, **outcome: str
+) -> Response:
+    """The scan page, with the outcome of a typed ticket (`checked` or `error`) if any. It
+    carries the check-in API's refusals (English message ids) in its language, since the scan
+    script shows the API's answers (static/js/checkin.js)."""
+    scan_messages = {message: _(message) for message in service.CHECK_IN_REFUSALS}
     return render(
         request,
         "ecosystem/event_checkin.html",
-        {"event": event, "stats": service.event_stats(session, event)},
+        {
+            "event": event,
+            "stats": service.event_stats(session, event),
+            "scan_messages": scan_messages,
+            **outcome,
+        },
+        status=status,
     )
 
 
@@ -377,18 +393,13 @@ def checkin_submit(
 ):
     """The manual fallback of the scan page: the ticket code typed or pasted."""
     event = service.get_event(session, actor, event_id)
-    context: dict = {"event": event}
-    status = 200
     try:
         registration = service.check_in(session, request.app.state.settings, actor, event_id, token)
-        account = session.get(Account, registration.account_id)
-        context["checked"] = account.name if account else ""
     except CampusError as error:
         session.rollback()
-        context["error"] = _(error.message)
-        status = error.status
-    context["stats"] = service.event_stats(session, event)
-    return render(request, "ecosystem/event_checkin.html", context, status=status)
+        return _checkin_page(request, session, event, error.status, error=_(error.message))
+    account = session.get(Account, registration.account_id)
+    return _checkin_page(request, session, event, checked=account.name if account else "")
 
 
 @page(router, "/events/{event_id}/calendar.ics", twin="/api/v1/events/{event_id}/calendar.ics")

@@ -665,6 +665,24 @@ def _notify(
 
 # --- check-in ----------------------------------------------------------------------------------
 
+WRONG_EVENT = N_("this ticket is for another event")
+NOT_OPEN_FOR_CHECK_IN = N_("this event is not open for check-in")
+NO_REGISTRATION = N_("this ticket matches no registration")
+NO_SEAT = N_("this ticket holder has no seat (waitlisted or cancelled)")
+ALREADY_CHECKED_IN = N_("this ticket has already been checked in")
+# Every refusal a scan may get (the API answers message ids): the scan page carries their
+# translations for static/js/checkin.js.
+CHECK_IN_REFUSALS = (
+    tickets.INVALID_TICKET,
+    WRONG_EVENT,
+    NOT_OPEN_FOR_CHECK_IN,
+    NO_REGISTRATION,
+    NO_SEAT,
+    ALREADY_CHECKED_IN,
+    N_("no such event"),
+    N_("sign in to continue"),
+)
+
 
 def ticket_for(settings: Settings, registration: Registration) -> str:
     return tickets.ticket_token(
@@ -687,19 +705,17 @@ def check_in(
     now = now or utcnow()
     ticket_event, registration_id = tickets.read_ticket(settings, token)
     if ticket_event != event_id:
-        raise Conflict(N_("this ticket is for another event"), code="wrong_event", where="token")
+        raise Conflict(WRONG_EVENT, code="wrong_event", where="token")
     event = _locked(session, event_id)
     if event.status != EventStatus.PUBLISHED:
-        raise Conflict(N_("this event is not open for check-in"), code="not_published")
+        raise Conflict(NOT_OPEN_FOR_CHECK_IN, code="not_published")
     registration = session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:
-        raise NotFound(N_("this ticket matches no registration"), code="not_registered")
+        raise NotFound(NO_REGISTRATION, code="not_registered")
     if registration.status != RegistrationStatus.REGISTERED:
-        raise Conflict(
-            N_("this ticket holder has no seat (waitlisted or cancelled)"), code="no_seat"
-        )
+        raise Conflict(NO_SEAT, code="no_seat")
     if registration.checked_in_at is not None:
-        raise Conflict(N_("this ticket has already been checked in"), code="already_checked_in")
+        raise Conflict(ALREADY_CHECKED_IN, code="already_checked_in")
     registration.checked_in_at = now
     registration.checked_in_by = actor.label
     session.flush()

@@ -13,6 +13,7 @@ from campus.i18n import N_
 from campus.settings import Settings
 
 SALT = "campus.events.checkin"
+INVALID_TICKET = N_("this ticket code is not valid")
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
@@ -35,15 +36,13 @@ def read_ticket(settings: Settings, token: str) -> tuple[str, str]:
     """The (event id, registration id) of a token, or BadRequest when it is forged or garbled."""
     token = (token or "").strip()
     if not token or len(token) > 500:
-        raise BadRequest(N_("this ticket code is not valid"), code="invalid_ticket", where="token")
+        raise BadRequest(INVALID_TICKET, code="invalid_ticket", where="token")
     try:
         payload = _serializer(settings).loads(token)
     except BadSignature:
-        raise BadRequest(
-            N_("this ticket code is not valid"), code="invalid_ticket", where="token"
-        ) from None
+        raise BadRequest(INVALID_TICKET, code="invalid_ticket", where="token") from None
     if not isinstance(payload, dict) or not {"e", "r"} <= payload.keys():
-        raise BadRequest(N_("this ticket code is not valid"), code="invalid_ticket", where="token")
+        raise BadRequest(INVALID_TICKET, code="invalid_ticket", where="token")
     return str(payload["e"]), str(payload["r"])
 
 

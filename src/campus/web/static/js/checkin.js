@@ -13,6 +13,13 @@
   var start = document.getElementById("scan-start");
   var stop = document.getElementById("scan-stop");
   var okLabel = document.getElementById("scan-msg-ok").textContent;
+  var networkLabel = document.getElementById("scan-msg-network").textContent;
+  var failedLabel = document.getElementById("scan-msg-failed").textContent;
+  var cameraLabel = document.getElementById("scan-msg-camera").textContent;
+  // The API answers English message ids; the page carries their translations.
+  var messages = {};
+  try { messages = JSON.parse(document.getElementById("scan-messages").textContent); }
+  catch (error) { /* untranslated messages are still readable */ }
   var meta = document.querySelector('meta[name="csrf-token"]');
   var stream = null;
   var detect = null; // () -> Promise of the text of a QR code in the current frame, or ""
@@ -39,12 +46,15 @@
       },
       body: JSON.stringify({ token: token })
     }).then(function (response) {
-      return response.json().then(function (body) {
-        if (response.ok) { show("ok", okLabel + " " + body.name); }
-        else { show("error", (body.error && body.error.message) || response.statusText); }
+      // An answer that is not JSON (a proxy's error page) is a failed check-in: the server
+      // was reached.
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        var message = body.error && body.error.message;
+        if (response.ok && body.name !== undefined) { show("ok", okLabel + " " + body.name); }
+        else { show("error", (message && (messages[message] || message)) || failedLabel); }
       });
-    }).catch(function () {
-      show("error", "network error");
+    }, function () {
+      show("error", networkLabel);
     }).finally(function () {
       busy = false;
     });
@@ -117,7 +127,7 @@
         stop.disabled = false;
         scan();
       })
-      .catch(function (error) { show("error", String(error && error.message || error)); });
+      .catch(function () { show("error", cameraLabel); });
   });
   stop.addEventListener("click", stopCamera);
 })();
