@@ -9,6 +9,9 @@ def test_ingest_list_show_drop_and_optout_from_the_command_line(monkeypatch, set
     ingested = run_cli(monkeypatch, settings, "ingest", "--dataset", "demo", str(bundle))
     assert ingested.exit_code == 0, ingested.output
     assert "published: demo v0001" in ingested.output
+    # The progress bar's last state: bytes read of the total, resources, rate and errors.
+    [bar] = [line for line in ingested.output.splitlines() if line.startswith("demo ")]
+    assert "2.0/2.0 kB" in bar and "4 resources · " in bar and "/s · 0 errors" in bar
     listed = run_cli(monkeypatch, settings, "dataset", "list")
     assert "demo" in listed.output and "v0001 (4)" in listed.output
     shown = json.loads(run_cli(monkeypatch, settings, "dataset", "show", "demo").output)
