@@ -82,11 +82,17 @@ ERROR_TITLES = {
 }
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
+def error_page(request: Request, status: int, message: str, where: str | None = None) -> Response:
+    """The HTML twin of an error: its message and, when known, where it is (a field, an id)."""
     return render(
         request,
         "error.html",
-        {"status": status, "title": _(ERROR_TITLES.get(status, "Error")), "message": message},
+        {
+            "status": status,
+            "title": _(ERROR_TITLES.get(status, "Error")),
+            "message": message,
+            "where": where,
+        },
         status=status,
     )
 
@@ -101,7 +107,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 str(request.url.path) + ("?" + request.url.query if request.url.query else "")
             )
             return RedirectResponse(f"/login?next={target}", status_code=303)
-        return error_page(request, exc.status, _(exc.message))
+        return error_page(request, exc.status, _(exc.message), exc.where)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
