@@ -19,7 +19,7 @@ from campus.errors import CampusError
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
-from campus.web import dispatch, routes
+from campus.web import dispatch, routes, validation
 from campus.web.middleware import BodyLimit, ConcurrencyLimit, RequestContext, language_of
 from campus.web.templating import render
 
@@ -111,22 +111,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"where": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
-            for err in exc.errors()
-        ]
         if _wants_json(request):
             return JSONResponse(
                 {
                     "error": {
                         "code": "invalid_request",
                         "message": "the request is not valid",
-                        "where": problems,
+                        "where": validation.problems(exc.errors(), str),
                     }
                 },
                 status_code=422,
             )
-        details = "; ".join(f"{p['where']}: {p['message']}" for p in problems)
+        found = validation.problems(exc.errors(), _)
+        details = "; ".join(f"{p['where']}: {p['message']}" for p in found)
         return error_page(request, 422, details)
 
     @app.exception_handler(StarletteHTTPException)
