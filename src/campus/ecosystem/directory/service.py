@@ -23,7 +23,7 @@ from campus.auth.models import Account
 from campus.auth.policy import get as permission
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
-from campus.db.engine import read
+from campus.db.engine import read, write
 from campus.ecosystem.directory import search
 from campus.ecosystem.directory.models import (
     Invitation,
@@ -573,8 +573,13 @@ def _admin_count(session: Session, org: Organisation) -> int:
 
 
 def _keep_an_admin(session: Session, org: Organisation, leaving: Membership) -> None:
-    """Refuse, whoever asks (staff included), to take away the organisation's last admin."""
-    if leaving.role == OrgRole.ADMIN and _admin_count(session, org) <= 1:
+    """Refuse, whoever asks (staff included), to take away the organisation's last admin.
+    The organisation's row is locked first: two admins removed at once cannot both see the
+    other still there."""
+    if leaving.role != OrgRole.ADMIN:
+        return
+    write(session, select(Organisation.id).where(Organisation.id == org.id).with_for_update())
+    if _admin_count(session, org) <= 1:
         raise Conflict(
             N_("an organisation keeps at least one admin: name another admin first"),
             code="last_admin",

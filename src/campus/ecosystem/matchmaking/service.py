@@ -18,6 +18,7 @@ from campus.auth import mail
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
+from campus.db.engine import write
 from campus.ecosystem.directory.models import Membership, Organisation, OrgRole, Person
 from campus.ecosystem.directory.vocabulary import SKILLS, THEMES, label
 from campus.ecosystem.matchmaking.models import Introduction, IntroductionStatus
@@ -182,6 +183,14 @@ def party(session: Session, party_type: str, party_id: str) -> Party:
     )
 
 
+def _lock_parties(session: Session, *parties: Party) -> None:
+    """Lock the rows of the parties (FOR UPDATE; SQLite's write lock), in a fixed order so
+    that two requests locking the same pair cannot deadlock."""
+    for party_type, party_id in sorted((p.type, p.id) for p in parties):
+        model = Organisation if party_type == "organisation" else Person
+        write(session, select(model.id).where(model.id == party_id).with_for_update())
+
+
 def check_acts_for(session: Session, actor: Actor, source_type: str, source_id: str) -> None:
     """A member acts for their own profile and for the organisations they belong to."""
     person = _own_person(session, actor)
@@ -318,6 +327,9 @@ def request_introduction(
             code="too_long",
             where="message",
         )
+    # Two requests for the same pair at once: each locks both parties' rows, in one order,
+    # before looking, so the second sees the first's request.
+    _lock_parties(session, source, target)
     # The same pair in either direction: B asking A while A's request to B waits is a duplicate.
     open_one = session.scalars(
         select(Introduction)
