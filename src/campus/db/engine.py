@@ -6,11 +6,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 import orjson
 from sqlalchemy import Engine, Executable, Result, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+T = TypeVar("T")
 WRITES = "campus_writes"  # Session.info key: set once the session has sent a write
 # The thread running the web worker's event loop, set for each request (campus.web). A write
 # there could wait for a lock held by another request that needs the loop: refused.
@@ -155,6 +157,20 @@ def write(session: Session, statement: Executable, params: dict | None = None) -
     _refuse_on_event_loop()
     session.info[WRITES] = True
     return _execute(session, statement, params)
+
+
+def lock(session: Session, entity: T) -> T:
+    """Lock an entity's row until the transaction ends and reload it from the database.
+
+    For a state change decided by reading the row (decide, revoke, accept...): a check made
+    after this sees the latest committed state, and a concurrent request doing the same waits
+    here until this one commits, then sees its outcome. `SELECT ... FOR UPDATE`; on SQLite, the
+    database's write lock. A write like any other: refused on the event loop.
+    """
+    _refuse_on_event_loop()
+    session.info[WRITES] = True
+    session.refresh(entity, with_for_update=True)
+    return entity
 
 
 def _execute(session: Session, statement: Executable, params: dict | None) -> Result:

@@ -24,6 +24,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account, RoleGrant
 from campus.auth.roles import Role
 from campus.db.base import utcnow
+from campus.db.engine import lock
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.governance.config import governance_settings
 from campus.governance.models import (
@@ -296,6 +297,7 @@ def update_request(
     session: Session, actor: Actor, request: AccessRequest, **fields: Any
 ) -> AccessRequest:
     """Edit a draft, or a request sent back for changes."""
+    lock(session, request)  # not while it is being submitted
     project = get_project(session, request.project_id)
     _require_team(session, actor, project)
     if request.status not in EDITABLE:
@@ -384,6 +386,7 @@ def submit_request(
     reviewers: int | None = None,
 ) -> AccessRequest:
     """Submit for ethics review and assign reviewers; fresh reviews after changes."""
+    lock(session, request)  # a double submit assigns reviewers once
     project = get_project(session, request.project_id)
     _require_team(session, actor, project)
     if request.status not in EDITABLE:
@@ -521,6 +524,9 @@ def decide(
     """Record one reviewer's decision; when all have decided, settle the request."""
     if decision not in DECISIONS:
         raise BadRequest(f"decision must be one of {', '.join(DECISIONS)}", where="decision")
+    # Locked: the last two reviewers deciding at once each see the other's decision, and one
+    # reviewer's two tabs decide once.
+    lock(session, request)
     if request.status != "in_review":
         raise Conflict(f"the request is {request.status.replace('_', ' ')}, not in review")
     review = _assigned(session, request, actor)
@@ -642,6 +648,7 @@ def set_approval_status(
     """Suspend, reactivate or revoke an approval; revocation is final. Effective at once."""
     if status not in APPROVAL_STATES:
         raise BadRequest(f"status must be one of {', '.join(APPROVAL_STATES)}", where="status")
+    lock(session, approval)  # a revocation made meanwhile stays final
     if approval.status == "revoked":
         raise Conflict(N_("a revoked approval cannot change again"), code="approval_revoked")
     if status == approval.status:

@@ -98,3 +98,32 @@ def test_two_admins_removed_at_once_leave_one(db, settings):
                 )
             )
             assert left == 1
+
+
+def test_an_introduction_accepted_and_declined_at_once_gets_one_answer(db, settings):
+    staff = actor_of(db, make_account(db, "staff@campus.example", "staff"))
+    intros = []
+    with db.session() as session:
+        for i in range(PAIRS):  # organisations without admins: staff answer for them
+            a, b = _organisation(session, f"A{i}"), _organisation(session, f"B{i}")
+            intro = matchmaking.request_introduction(
+                session,
+                settings,
+                staff,
+                source_type="organisation",
+                source_id=a,
+                target_type="organisation",
+                target_id=b,
+            )
+            intros.append(intro.id)
+
+    def answer(intro_id: str, accept: bool):
+        def call():
+            with db.session() as session:
+                matchmaking.decide(session, settings, staff, intro_id, accept=accept)
+
+        return call
+
+    for intro_id in intros:
+        outcome = _both_at_once(answer(intro_id, True), answer(intro_id, False))
+        assert outcome == ["already_answered", "ok"]

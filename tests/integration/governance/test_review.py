@@ -203,3 +203,33 @@ def test_filing_a_known_identifier_again_reveals_nothing(client, db):
     assert first.json()["receipt"] != again.json()["receipt"]
     with db.session() as session:
         assert optout.count(session) == 1
+
+
+def test_the_last_two_reviewers_deciding_at_once_settle_the_request(app, client, world):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.helpers import CampusClient
+
+    client.login("chercheuse@example.org")
+    reviewers = []
+    for email in ("ethique1@example.org", "ethique2@example.org"):
+        reviewer = CampusClient(app)
+        reviewer.login(email)
+        reviewers.append(reviewer)
+    for _round in range(4):
+        _project, request = _new_request(client)
+        assert client.post(f"/api/v1/requests/{request['id']}/submit").is_success
+        barrier = threading.Barrier(2)
+
+        def decide(reviewer, request_id=request["id"], barrier=barrier):
+            barrier.wait()
+            return reviewer.post(
+                f"/api/v1/requests/{request_id}/decision",
+                json={"decision": "approve", "comment": "ok"},
+            ).status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            assert list(pool.map(decide, reviewers)) == [200, 200]
+        settled = client.get(f"/api/v1/requests/{request['id']}").json()
+        assert settled["status"] == "approved"  # not left in review by both

@@ -23,7 +23,7 @@ from campus.auth.models import Account
 from campus.auth.policy import get as permission
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
-from campus.db.engine import read, write
+from campus.db.engine import lock, read, write
 from campus.ecosystem.directory import search
 from campus.ecosystem.directory.models import (
     Invitation,
@@ -572,14 +572,17 @@ def _admin_count(session: Session, org: Organisation) -> int:
     )
 
 
+def _lock_memberships(session: Session, org: Organisation) -> None:
+    """Lock the organisation's row before reading a membership to change: role changes and
+    removals of one organisation then run one at a time, and each sees the admins the
+    previous ones left (two admins removed at once could both see the other still there)."""
+    write(session, select(Organisation.id).where(Organisation.id == org.id).with_for_update())
+
+
 def _keep_an_admin(session: Session, org: Organisation, leaving: Membership) -> None:
     """Refuse, whoever asks (staff included), to take away the organisation's last admin.
-    The organisation's row is locked first: two admins removed at once cannot both see the
-    other still there."""
-    if leaving.role != OrgRole.ADMIN:
-        return
-    write(session, select(Organisation.id).where(Organisation.id == org.id).with_for_update())
-    if _admin_count(session, org) <= 1:
+    Called under `_lock_memberships`."""
+    if leaving.role == OrgRole.ADMIN and _admin_count(session, org) <= 1:
         raise Conflict(
             N_("an organisation keeps at least one admin: name another admin first"),
             code="last_admin",
@@ -592,6 +595,7 @@ def set_member_role(
     """Make a member an admin of the organisation, or an admin a plain member."""
     if role not in {r.value for r in OrgRole}:
         raise BadRequest(N_("unknown role in the organisation"), code="invalid_role", where="role")
+    _lock_memberships(session, org)
     membership = session.scalar(
         select(Membership).where(
             Membership.person_id == person_id, Membership.organisation_id == org.id
@@ -624,6 +628,7 @@ def set_member_role(
 
 
 def remove_member(session: Session, org: Organisation, person_id: str, *, by: Actor) -> None:
+    _lock_memberships(session, org)
     membership = session.scalar(
         select(Membership).where(
             Membership.person_id == person_id, Membership.organisation_id == org.id
@@ -731,8 +736,11 @@ def invite(
     return invitation, link
 
 
-def read_invitation(session: Session, settings: Settings, token: str) -> Invitation:
-    """The open invitation a signed token names; refuses forged, expired, used or revoked ones."""
+def read_invitation(
+    session: Session, settings: Settings, token: str, *, for_update: bool = False
+) -> Invitation:
+    """The open invitation a signed token names; refuses forged, expired, used or revoked ones.
+    `for_update` locks it first (to accept it: not twice, not while it is withdrawn)."""
     try:
         payload = _serializer(settings).loads(token, max_age=INVITATION_DAYS * 24 * 3600)
     except SignatureExpired:
@@ -747,6 +755,8 @@ def read_invitation(session: Session, settings: Settings, token: str) -> Invitat
     invitation = session.get(Invitation, str(payload.get("i", "")))
     if invitation is None or invitation.organisation_id != payload.get("o"):
         raise BadRequest(N_("this invitation link is not valid"), code="invitation_invalid")
+    if for_update:
+        lock(session, invitation)
     if invitation.revoked_at is not None:
         raise BadRequest(N_("this invitation was withdrawn"), code="invitation_revoked")
     if invitation.accepted_at is not None:
@@ -760,7 +770,7 @@ def read_invitation(session: Session, settings: Settings, token: str) -> Invitat
 
 
 def accept_invitation(session: Session, settings: Settings, token: str, actor: Actor) -> Membership:
-    invitation = read_invitation(session, settings, token)
+    invitation = read_invitation(session, settings, token, for_update=True)
     account = session.get(Account, actor.account_id) if actor.account_id else None
     if account is None:
         raise Forbidden(N_("sign in to continue"), code="not_authenticated")
@@ -791,6 +801,7 @@ def revoke_invitation(
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != org.id:
         raise NotFound(N_("no such invitation"), code="not_found", where=invitation_id[:80])
+    lock(session, invitation)  # not while it is being accepted
     if invitation.accepted_at is not None:
         raise Conflict(N_("this invitation was already used"), code="invitation_used")
     if invitation.revoked_at is None:

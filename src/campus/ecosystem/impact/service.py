@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
+from campus.db.engine import lock
 from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.impact.models import ImpactKind, ImpactRecord, ImpactStatus
 from campus.errors import BadRequest, Conflict, NotFound
@@ -170,6 +171,7 @@ def get(session: Session, record_id: str) -> ImpactRecord:
 def decide(
     session: Session, record: ImpactRecord, *, validate: bool, note: str = "", by: Actor
 ) -> ImpactRecord:
+    lock(session, record)  # validated and rejected at once: one decision
     if record.status != ImpactStatus.SUBMITTED:
         raise Conflict(N_("this record was already decided"), code="already_decided")
     note = note.strip()

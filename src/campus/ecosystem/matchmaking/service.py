@@ -18,7 +18,7 @@ from campus.auth import mail
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
-from campus.db.engine import write
+from campus.db.engine import lock, write
 from campus.ecosystem.directory.models import Membership, Organisation, OrgRole, Person
 from campus.ecosystem.directory.vocabulary import SKILLS, THEMES, label
 from campus.ecosystem.matchmaking.models import Introduction, IntroductionStatus
@@ -419,6 +419,7 @@ def decide(
             N_("only the person or the organisation's admins asked may answer"),
             code="not_the_other_side",
         )
+    lock(session, intro)  # two admins answering at once: one answer
     if intro.status != IntroductionStatus.PENDING:
         raise Conflict(N_("this request was already answered"), code="already_answered")
     intro.status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED

@@ -23,6 +23,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account, RoleGrant
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
+from campus.db.engine import lock
 from campus.ecosystem.directory.models import Membership, Organisation, Person
 from campus.ecosystem.events.validation import clean_text, parse_when
 from campus.ecosystem.programmes import forms
@@ -307,7 +308,7 @@ def assign_reviewer(
     reviewer_id: str,
 ) -> ProgrammeReview:
     _staff_only(actor)
-    application = get_application(session, application_id)
+    application = lock(session, get_application(session, application_id))
     reviewer = session.get(Account, reviewer_id)
     if reviewer is None or not reviewer.active:
         raise NotFound(N_("no such account"), code="not_found", where="reviewer_id")
@@ -379,7 +380,8 @@ def submit_review(
     comment: str = "",
 ) -> ProgrammeReview:
     """Scores for every criterion and a comment, once, by an assigned reviewer."""
-    application = get_application(session, application_id)
+    # Locked: a double submit scores once, and no review lands after the decision.
+    application = lock(session, get_application(session, application_id))
     review = review_of(session, application.id, actor.account_id)
     if review is None:
         raise Forbidden(N_("you are not a reviewer of this application"), code="not_assigned")
@@ -538,7 +540,7 @@ def decide(
         raise BadRequest(
             N_("decision must be selected or rejected"), code="invalid_decision", where="decision"
         )
-    application = get_application(session, application_id)
+    application = lock(session, get_application(session, application_id))
     if application.status != ApplicationStatus.SUBMITTED:
         raise Conflict(N_("this application is already decided"), code="already_decided")
     application.status = decision
