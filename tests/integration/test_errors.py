@@ -54,3 +54,32 @@ def test_an_unlisted_validation_error_keeps_its_own_message():
         {"where": "title", "message": "at most 5 characters"},
         {"where": "body", "message": "as pydantic says"},
     ]
+
+
+def test_the_loser_of_a_unique_race_gets_a_409_not_a_500(app, db, caplog):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import insert
+
+    from campus.auth.models import Account
+    from campus.db.engine import write
+    from campus.web.deps import db_session
+
+    make_account(db, "twice@example.org")
+    router = APIRouter()
+
+    @router.get("/api/v1/twice", include_in_schema=False)
+    def twice(actor=allow("public.read"), session=db_session):
+        # What the second of two identical requests meets: the row its check did not see.
+        write(session, insert(Account).values(id="dup-1", email="twice@example.org", name="x"))
+
+    @router.get("/api/v1/broken", include_in_schema=False)
+    def broken(actor=allow("public.read"), session=db_session):
+        write(session, insert(Account).values(id="dup-2", email=None, name="x"))
+
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        lost = client.get("/api/v1/twice")
+        assert lost.status_code == 409
+        assert lost.json()["error"]["code"] == "concurrent_change"
+        assert client.get("/api/v1/broken").status_code == 500  # not a race: a bug
+    assert "twice@example.org" not in caplog.text

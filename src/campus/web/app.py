@@ -11,11 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campus import __version__
 from campus.db.engine import Database
-from campus.errors import CampusError
+from campus.errors import CampusError, Conflict
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
@@ -82,6 +83,16 @@ ERROR_TITLES = {
 }
 
 
+CONCURRENT_CHANGE = N_("this was just done by another request: reload the page to see it")
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    """A unique or primary key violation (PostgreSQL SQLSTATE 23505, SQLite's message)."""
+    if getattr(error.orig, "sqlstate", None) == "23505":
+        return True
+    return "UNIQUE constraint failed" in str(error.orig)
+
+
 def error_page(request: Request, status: int, message: str, where: str | None = None) -> Response:
     """The HTML twin of an error: its message and, when known, where it is (a field, an id)."""
     return render(
@@ -140,6 +151,15 @@ def _install_error_handlers(app: FastAPI) -> None:
                 headers=getattr(exc, "headers", None),
             )
         return error_page(request, exc.status_code, _(message))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # A unique constraint hit by the second of two identical requests at once (a double
+        # click, two tabs): it lost the race, and its transaction was rolled back. Any other
+        # integrity error is a bug. The message of either may hold data: never shown or logged.
+        if not _is_unique_violation(exc):
+            return await unexpected(request, exc)
+        return await campus_error(request, Conflict(CONCURRENT_CHANGE, code="concurrent_change"))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
