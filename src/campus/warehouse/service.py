@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
-from campus.db.engine import Database
+from campus.db.engine import Database, lock
 from campus.errors import BadRequest, Forbidden, NotFound
 from campus.governance import optout
 from campus.settings import Settings
@@ -183,9 +183,12 @@ def ingest(
     with db.session() as session:
         dataset = require_dataset(session, name)
         if report.version:
-            _record_version(
-                session, dataset, layout.resolve(settings.warehouse_path, name, report.version)
-            )
+            # A catalogue visit may have recorded the published folder first (`sync`).
+            lock(session, dataset)
+            if report.version not in {row.version for row in dataset.versions}:
+                _record_version(
+                    session, dataset, layout.resolve(settings.warehouse_path, name, report.version)
+                )
         audit.record(
             session,
             actor=actor.label,
@@ -228,8 +231,14 @@ def _record_version(session: Session, dataset: Dataset, version: layout.DatasetV
 
 
 def sync(session: Session, settings: Settings, dataset: Dataset) -> None:
-    """Make the version rows match the published folders (after a crash between the two)."""
+    """Make the version rows match the published folders (after a crash between the two, or
+    in the moment between an ingest's publication and its own record of it). Nothing to do
+    is the common case, found without a lock; a change is made under the dataset's row lock,
+    which the ingest's record takes too, so the version is recorded once."""
     on_disk = {v.version: v for v in layout.versions(settings.warehouse_path, dataset.name)}
+    if set(on_disk) == {row.version for row in dataset.versions}:
+        return
+    lock(session, dataset)
     rows = {row.version: row for row in dataset.versions}
     for name, row in rows.items():
         if name not in on_disk:
