@@ -6,7 +6,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
@@ -15,42 +15,28 @@ from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.errors import BadRequest, NotFound
 from campus.warehouse import layout, service, uploads
-from campus.web.deps import allow, current_actor, db_session
+from campus.web.deps import allow, db_session
 
 router = APIRouter(tags=["warehouse"])
 
-# The path parameter that `steward` fills for `allow`'s scope: a dataset's owner organisation.
-OWNER = "owner_org"
 
-
-async def _owner_of_named_dataset(request: Request, session: Session = db_session) -> None:
+def _owner_of_named_dataset(request: Request, session: Session, actor: Actor) -> str:
     dataset = service.get_dataset(session, str(request.path_params.get("name", "")))
-    request.path_params[OWNER] = dataset.owner_org if dataset is not None else ""
+    return dataset.owner_org if dataset is not None else ""
 
 
-async def _any_stewarded_organisation(
-    request: Request, actor: Actor = Depends(current_actor)
-) -> None:
+def _any_stewarded_organisation(request: Request, session: Session, actor: Actor) -> str:
     owners = sorted(actor.scope_ids(Role.DATA_STEWARD, "organisation"))
-    request.path_params[OWNER] = owners[0] if owners else ""
+    return owners[0] if owners else ""
 
 
 def steward(permission: str, *, dataset_in_path: bool = True) -> Any:
     """`allow(permission)` for data stewards: a global data steward, or one scoped to the
     organisation that owns the dataset named by the `name` path parameter (`service.may_steward`
     says the same). A route that names no dataset (`dataset_in_path=False`: a list, a form)
-    lets a steward of any organisation in; the service then checks each dataset.
-
-    `allow` reads a scope from the path, and a dataset's path holds its name, not its owner:
-    the owner is looked up first and set as a path parameter for `allow` to read.
-    """
-    scope = _owner_of_named_dataset if dataset_in_path else _any_stewarded_organisation
-    checked = allow(permission, scope=("organisation", OWNER))
-
-    async def gate(_: None = Depends(scope), actor: Actor = checked) -> Actor:
-        return actor
-
-    return Depends(gate)
+    lets a steward of any organisation in; the service then checks each dataset."""
+    owner = _owner_of_named_dataset if dataset_in_path else _any_stewarded_organisation
+    return allow(permission, scope=("organisation", owner))
 
 
 @router.get("/catalogue", summary="Public summary of every dataset (latest versions)")

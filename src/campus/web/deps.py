@@ -137,27 +137,41 @@ async def _check_csrf(request: Request, actor: Actor) -> None:
         )
 
 
-def _scope_of(request: Request, scope: tuple[str, str] | None) -> tuple[str, str]:
+# Where a scoped permission finds its scope's id: the name of a path parameter, or a function
+# of the request, its session and the actor (for a path that names something other than its
+# owner: a dataset by its name, owned by an organisation). A function runs on the loop: reads
+# only.
+ScopeId = str | Callable[[Request, Session, Actor], str]
+
+
+def _scope_of(
+    request: Request, session: Session, actor: Actor, scope: tuple[str, ScopeId] | None
+) -> tuple[str, str]:
     if scope is None:
         return "", ""
-    scope_type, parameter = scope
-    return scope_type, str(request.path_params.get(parameter, ""))
+    scope_type, source = scope
+    if callable(source):
+        return scope_type, source(request, session, actor)
+    return scope_type, str(request.path_params.get(source, ""))
 
 
-def allow(permission: str, *, scope: tuple[str, str] | None = None) -> Any:
+def allow(permission: str, *, scope: tuple[str, ScopeId] | None = None) -> Any:
     """Declare and check the permission a route needs; returns the actor.
 
     `scope=("organisation", "org_id")` checks a role scoped to the organisation whose id is
-    the `org_id` path parameter (a global grant of the role also passes).
+    the `org_id` path parameter (a global grant of the role also passes); the second element
+    may instead be a function giving the id (`ScopeId`).
     """
     rule = policy.get(permission)
 
-    async def check(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
+    async def check(
+        request: Request, actor: Actor = Depends(current_actor), session: Session = db_session
+    ) -> Actor:
         if actor.via == "token" and not _token_allows(actor, permission):
             raise Forbidden(
                 f"this API token's scopes do not cover {permission}", code="token_scope"
             )
-        scope_type, scope_id = _scope_of(request, scope)
+        scope_type, scope_id = _scope_of(request, session, actor, scope)
         if not rule.allows(actor, scope_type, scope_id):
             if not actor.authenticated:
                 raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
