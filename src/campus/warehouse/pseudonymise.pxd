@@ -39,6 +39,7 @@ cdef class _Walk:
     cdef object days
     cdef object resolve
     cdef object on_reference
+    cdef object on_identifier
 
     cpdef under_rules(self, dict data, object node, int depth, bint root=*)
     cpdef reference_display(self, dict data)

@@ -168,11 +168,14 @@ class Pseudonymiser:
         patient: str | None,
         resolve: Resolver,
         on_reference: Callable[[Target, bool], None],
+        on_identifier: Callable[[dict], None] | None = None,
     ) -> None:
-        """Pseudonymise `resource` in place. `on_reference(target, local)` sees each target."""
+        """Pseudonymise `resource` in place. `on_reference(target, local)` sees each target;
+        `on_identifier(identifier)`, when given, sees each single Identifier object (a logical
+        reference's, such as a subject given by its INS) before its value is removed."""
         type_name = resource["resourceType"]
         days = self.shift_days(patient)
-        walker = _Walk(self, days, resolve, on_reference)
+        walker = _Walk(self, days, resolve, on_reference, on_identifier)
         source_id = resource.get("id")
         if source_id is not None:
             resource["id"] = self.pseudonym(type_name, source_id)
@@ -180,13 +183,16 @@ class Pseudonymiser:
 
 
 class _Walk:
-    __slots__ = ("days", "on_reference", "owner", "resolve")
+    __slots__ = ("days", "on_identifier", "on_reference", "owner", "resolve")
 
-    def __init__(self, owner: Pseudonymiser, days: int, resolve: Resolver, on_reference):
+    def __init__(
+        self, owner: Pseudonymiser, days: int, resolve: Resolver, on_reference, on_identifier
+    ):
         self.owner = owner
         self.days = days
         self.resolve = resolve
         self.on_reference = on_reference
+        self.on_identifier = on_identifier
 
     def under_rules(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
         if root:
@@ -210,6 +216,8 @@ class _Walk:
                 if child is None and key in anywhere:
                     child = self.owner._anywhere.children[key]
                 kind = type(value)
+                if kind is dict and key == "identifier" and self.on_identifier is not None:
+                    self.on_identifier(value)
                 if child is None:
                     if kind is str:
                         special = kinds.get(key) or _kind(key)
@@ -273,6 +281,8 @@ class _Walk:
                     elif special is _REFERENCE:
                         data[key] = self.reference(value)
                 elif kind is dict:
+                    if key == "identifier" and self.on_identifier is not None:
+                        self.on_identifier(value)
                     if key in anywhere:
                         ruled = [key] if ruled is None else [*ruled, key]
                     else:

@@ -221,19 +221,6 @@ class Runner:
                 keys.add(key_with(self.config.optout_secret, text))
         return keys
 
-    def _logically_opted(self, resource: dict) -> bool:
-        """Whether the resource's patient is given by identifier (a logical reference, such
-        as {"identifier": {"system": INS, "value": NIR}}) and that identifier opted out."""
-        for key in PATIENT_KEYS:
-            ref = resource.get(key)
-            if (
-                type(ref) is dict
-                and type(ref.get("identifier")) is dict
-                and self._keys_of([ref["identifier"]]) & self.config.registry
-            ):
-                return True
-        return False
-
     def _one(self, task, item: Item, index, order: int, result: TaskResult, log) -> None:
         resource = item.resource
         entry = None
@@ -275,9 +262,7 @@ class Runner:
         except ResourceProblem as error:
             return problem(error.message, type_name, source_id, error.where)
         # Opt-outs first: a patient who opted out is dropped even if the resource is invalid.
-        if (patient is not None and patient in self.opted) or (
-            self.config.registry and self._logically_opted(resource)
-        ):
+        if patient is not None and patient in self.opted:
             result.dropped_optout += 1
             return None
         optout_rows = []
@@ -300,12 +285,24 @@ class Runner:
             if found is not None:
                 return problem(found[1], type_name, source_id, found[0])
         references: list[tuple[Target, bool]] = []
+        # Logical references (a patient given by identifier, anywhere in the resource): seen
+        # by the walk before it removes their values, then matched against the registry.
+        logical: list[dict] = []
         try:
             self.pseudonymiser.apply(
-                resource, patient, resolve, lambda t, local: references.append((t, local))
+                resource,
+                patient,
+                resolve,
+                lambda t, local: references.append((t, local)),
+                (lambda i: logical.append({"system": i.get("system"), "value": i.get("value")}))
+                if self.config.registry
+                else None,
             )
         except ResourceProblem as error:
             return problem(error.message, type_name, source_id, error.where)
+        if logical and self._keys_of(logical) & self.config.registry:
+            result.dropped_optout += 1
+            return None
         data = orjson.dumps(resource)
         if len(data) > self.config.max_resource_bytes:
             return problem(

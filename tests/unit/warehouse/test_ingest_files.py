@@ -119,12 +119,20 @@ def test_an_opt_out_reaches_every_way_a_resource_points_at_its_patient(tmp_path,
     malformed = patient()
     malformed["identifier"] = malformed["identifier"][0]  # one object, not a list
     write_ndjson(folder / "Patient.ndjson", [malformed])
-    write_ndjson(folder / "Appointment.ndjson", [_appointment("a1", "Patient/pat-1")])
+    by_identifier_elsewhere = _appointment("a2", "Patient/ghost")
+    by_identifier_elsewhere["participant"][0]["actor"] = {
+        "identifier": {"system": INS_SYSTEM, "value": NIR},
+        "display": "Jeanne Dupont-Secret",
+    }
+    write_ndjson(
+        folder / "Appointment.ndjson",
+        [_appointment("a1", "Patient/pat-1"), by_identifier_elsewhere],
+    )
     write_ndjson(folder / "Observation.ndjson", [by_identifier])
     registry = {key_with(OKEY, "nir:" + NIR_BODY)}
     report = run(tmp_path, [folder], registry, workers=workers)
     assert report.landed == {} and report.errors == 0, report.problems
-    assert report.dropped_optout == 3
+    assert report.dropped_optout == 4
 
 
 def test_a_resource_linked_to_its_patient_elsewhere_gets_the_patients_date_shift(tmp_path):
