@@ -257,6 +257,12 @@ def list_datasets(session: Session, settings: Settings) -> list[Dataset]:
     return datasets
 
 
+def stewarded_datasets(session: Session, settings: Settings, actor: Actor) -> list[Dataset]:
+    """The datasets the actor may steward (`may_steward`): a steward of one organisation sees
+    neither the policy nor the versions of another's, as the routes naming a dataset refuse."""
+    return [d for d in list_datasets(session, settings) if may_steward(actor, d)]
+
+
 def describe(dataset: Dataset) -> dict[str, Any]:
     """A dataset and its versions, as the API returns them."""
     return {

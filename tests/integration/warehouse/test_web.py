@@ -218,3 +218,87 @@ def test_pages_upload_list_and_show_the_catalogue(client, db):
         files={"file": ("bundle.txt", b"{}", "text/plain")},
     )
     assert bad.status_code == 400 and "alert" in bad.text
+
+
+# --- the permission matrix (docs/warehouse.md, campus.auth.policy) ---------------------------
+
+_READS = {
+    "public catalogue": "/api/v1/catalogue",
+    "public catalogue page": "/catalogue",
+    "catalogue detail": "/api/v1/catalogue/open",
+    "catalogue detail page": "/catalogue/open",
+    "dummy twin": "/api/v1/datasets/open/dummy/Patient",
+    "dataset list": "/api/v1/datasets",
+    "dataset list page": "/datasets",
+    "upload form": "/datasets/upload",
+    "dataset": "/api/v1/datasets/open",
+    "manifest": "/api/v1/datasets/open/versions/v0001",
+    "org-a dataset": "/api/v1/datasets/mine",
+}
+_EVERYONE = {"public catalogue", "public catalogue page"}
+_READERS = _EVERYONE | {"catalogue detail", "catalogue detail page"}
+_STEWARD_PAGES = {"dataset list", "dataset list page", "upload form"}
+# Who may read what: visitors the public summary; members, researchers (of any project) and
+# data stewards the catalogue detail; members and researchers the dummy twin (`dummy.use`);
+# data stewards their own datasets only; staff everything.
+_MATRIX = {
+    None: _EVERYONE,
+    "nobody@example.org": _EVERYONE,
+    "member@example.org": _READERS | {"dummy twin"},
+    "project-researcher@example.org": _READERS | {"dummy twin"},
+    "researcher@example.org": _READERS | {"dummy twin"},
+    "org-a-steward@example.org": _READERS | _STEWARD_PAGES | {"org-a dataset"},
+    "steward@example.org": set(_READS) - {"dummy twin"},
+    "staff@example.org": set(_READS),
+}
+
+
+def test_every_warehouse_route_follows_the_permission_matrix(client, db):
+    make_account(db, "steward@example.org", "data_steward")
+    client.login("steward@example.org")
+    assert _upload(client, json.dumps(small_bundle()).encode(), name="open").status_code == 201
+    _dataset(db, "mine", "org-a")
+    make_account(db, "nobody@example.org")
+    make_account(db, "member@example.org", "member")
+    make_account(db, "project-researcher@example.org", "researcher", scope=("project", "p-1"))
+    make_account(db, "researcher@example.org", "researcher")
+    make_account(db, "org-a-steward@example.org", "data_steward", scope=("organisation", "org-a"))
+    make_account(db, "staff@example.org", "staff")
+    wrong = []
+    for who, allowed in _MATRIX.items():
+        client.cookies.clear()
+        if who:
+            client.login(who)
+        for what, url in _READS.items():
+            status = client.get(url, follow_redirects=False).status_code
+            if (status == 200) != (what in allowed):
+                wrong.append((who, what, status))
+    assert wrong == []
+
+
+def test_a_researcher_of_one_project_reads_the_dummy_twin_and_the_catalogue_detail(client, db):
+    """Researchers hold their role per project; the dummy twin is open to every researcher."""
+    _steward(client, db)
+    assert _upload(client, json.dumps(small_bundle()).encode()).status_code == 201
+    make_account(db, "r@example.org", "researcher", scope=("project", "p-1"))
+    client.login("r@example.org")
+    dummy = client.get("/api/v1/datasets/hopital/dummy/Patient")
+    assert dummy.status_code == 200 and dummy.json()["total"] == 1
+    assert client.get("/api/v1/catalogue/hopital").status_code == 200
+    assert client.get("/catalogue/hopital").status_code == 200
+    assert client.get("/api/v1/datasets").status_code == 403
+
+
+def test_a_scoped_steward_lists_only_its_organisations_datasets_on_the_page_and_its_twin(
+    client, db
+):
+    make_account(db, "b@example.org", "data_steward", scope=("organisation", "org-b"))
+    make_account(db, "a@example.org", "data_steward", scope=("organisation", "org-a"))
+    _dataset(db, "theirs", "org-b")
+    _dataset(db, "mine", "org-a")
+    client.login("b@example.org")
+    assert _upload(client, json.dumps(small_bundle()).encode(), name="theirs").status_code == 201
+    client.login("a@example.org")
+    assert [d["name"] for d in client.get("/api/v1/datasets").json()] == ["mine"]
+    page = client.get("/datasets").text
+    assert "mine" in page and "theirs" not in page
