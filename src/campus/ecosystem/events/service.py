@@ -656,7 +656,9 @@ def _notify(
             session,
             settings,
             to=account.email,
-            subject=i18n.gettext(subject).format(title=event.title),
+            # A mail header is one line: a title stored before titles were kept to one line
+            # (or written straight to the base) must not break the subject or add headers.
+            subject=" ".join(i18n.gettext(subject).format(title=event.title).split()),
             body=i18n.gettext(body).format(title=event.title, when=when) + "\n\n" + link,
         )
     finally:

@@ -20,6 +20,9 @@ MAX_CAPACITY = 100_000
 MAX_DURATION = dt.timedelta(days=31)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+# Line breaks of any kind (CR, LF, NEL, line and paragraph separators, vertical tab, form feed):
+# read as a newline in text, as a space in a one-line field.
+LINE_BREAK = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
 
 
 @dataclass
@@ -50,13 +53,25 @@ class CleanEvent:
     training_id: str | None
 
 
-def clean_text(value: str | None, field: str, *, max_length: int, required: bool = False) -> str:
-    """Trimmed text without control characters; HTML is kept as typed and escaped on output."""
+def clean_text(
+    value: str | None,
+    field: str,
+    *,
+    max_length: int,
+    required: bool = False,
+    one_line: bool = False,
+) -> str:
+    """Trimmed text without control characters; HTML is kept as typed and escaped on output.
+
+    Every line break becomes a newline; in a `one_line` field (a title, a room: they go into
+    mail subjects and calendar properties) a space."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise BadRequest(N_("this field must be text"), code="invalid_type", where=field)
-    text = CONTROL.sub("", value.replace("\r\n", "\n")).strip()
+    text = CONTROL.sub("", LINE_BREAK.sub(" " if one_line else "\n", value)).strip()
+    if one_line:
+        text = re.sub(r" {2,}", " ", text)
     if required and not text:
         raise BadRequest(N_("this field is required"), code="required", where=field)
     if len(text) > max_length:
@@ -108,9 +123,9 @@ def parse_capacity(value: int | str | None) -> int | None:
 
 def clean_event(data: EventInput, *, now: dt.datetime, check_future: bool = True) -> CleanEvent:
     """Validate an event: all of it or nothing; the first wrong field is reported."""
-    title = clean_text(data.title, "title", max_length=200, required=True)
+    title = clean_text(data.title, "title", max_length=200, required=True, one_line=True)
     description = clean_text(data.description, "description", max_length=5000)
-    room = clean_text(data.room, "room", max_length=200)
+    room = clean_text(data.room, "room", max_length=200, one_line=True)
     online_url = clean_text(data.online_url, "online_url", max_length=500)
     if online_url and not URL.match(online_url):
         raise BadRequest(

@@ -62,7 +62,7 @@ class ProgrammeInput:
 
 def create_programme(session: Session, actor: Actor, data: ProgrammeInput) -> Programme:
     _staff_only(actor)
-    slug = clean_text(data.slug, "slug", max_length=80, required=True).lower()
+    slug = clean_text(data.slug, "slug", max_length=80, required=True, one_line=True).lower()
     if not SLUG.match(slug):
         raise BadRequest(
             N_("the short name may hold lowercase letters, digits and dashes only"),
@@ -78,8 +78,10 @@ def create_programme(session: Session, actor: Actor, data: ProgrammeInput) -> Pr
     programme = Programme(
         slug=slug,
         kind=data.kind,
-        title_fr=clean_text(data.title_fr, "title_fr", max_length=200, required=True),
-        title_en=clean_text(data.title_en, "title_en", max_length=200),
+        title_fr=clean_text(
+            data.title_fr, "title_fr", max_length=200, required=True, one_line=True
+        ),
+        title_en=clean_text(data.title_en, "title_en", max_length=200, one_line=True),
         summary_fr=clean_text(data.summary_fr, "summary_fr", max_length=5000),
         summary_en=clean_text(data.summary_en, "summary_en", max_length=5000),
         created_by=actor.label,
@@ -131,7 +133,7 @@ def create_call(
     _staff_only(actor)
     now = now or utcnow()
     programme = get_programme(session, programme_id)
-    title = clean_text(data.title, "title", max_length=200, required=True)
+    title = clean_text(data.title, "title", max_length=200, required=True, one_line=True)
     opens_at = parse_when(data.opens_at, "opens_at")
     closes_at = parse_when(data.closes_at, "closes_at")
     if closes_at <= opens_at:

@@ -46,7 +46,7 @@ def _competences(value: list[str] | str | None) -> list[str]:
         raise BadRequest(N_("competences must be a list of texts"), where="competences")
     cleaned: list[str] = []
     for index, item in enumerate(value):
-        text = clean_text(item, f"competences[{index}]", max_length=80)
+        text = clean_text(item, f"competences[{index}]", max_length=80, one_line=True)
         if text and text.lower() not in {c.lower() for c in cleaned}:
             cleaned.append(text)
     if len(cleaned) > MAX_COMPETENCES:
@@ -55,7 +55,7 @@ def _competences(value: list[str] | str | None) -> list[str]:
 
 
 def _clean(data: TrainingInput) -> dict:
-    slug = clean_text(data.slug, "slug", max_length=80, required=True).lower()
+    slug = clean_text(data.slug, "slug", max_length=80, required=True, one_line=True).lower()
     if not SLUG.match(slug):
         raise BadRequest(
             N_("the short name may hold lowercase letters, digits and dashes only"),
@@ -74,8 +74,10 @@ def _clean(data: TrainingInput) -> dict:
         raise BadRequest(N_("duration must be between 1 and 1000 hours"), where="duration_hours")
     return {
         "slug": slug,
-        "title_fr": clean_text(data.title_fr, "title_fr", max_length=200, required=True),
-        "title_en": clean_text(data.title_en, "title_en", max_length=200),
+        "title_fr": clean_text(
+            data.title_fr, "title_fr", max_length=200, required=True, one_line=True
+        ),
+        "title_en": clean_text(data.title_en, "title_en", max_length=200, one_line=True),
         "summary_fr": clean_text(data.summary_fr, "summary_fr", max_length=5000),
         "summary_en": clean_text(data.summary_en, "summary_en", max_length=5000),
         "level": data.level,
