@@ -7,8 +7,9 @@ from campus.auth.models import Account, OutboxMail
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.models import Invitation, Membership, Organisation
 from tests.helpers import CampusClient, audit_events, forge, make_account
+from tests.unit.ecosystem.test_logo_images import png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png(16, 16)
 
 
 def make_org(db, name="Cardiolab", kind="startup", **extra):
@@ -164,6 +165,30 @@ def test_logo_upload_checks_type_by_content_and_size(client, db, settings):
     served = client.get(url)
     assert served.content == PNG and served.headers["content-type"] == "image/png"
     assert list((settings.var_dir / "uploads" / "logos").iterdir())
+
+
+def test_a_polyglot_logo_is_refused_by_the_api_and_the_form_and_nothing_changes(
+    client, db, settings
+):
+    org_id = make_org(db)
+    org_admin(db, client, org_id)
+    url = f"/api/v1/organisations/{org_id}/logo"
+    assert client.put(url, files={"logo": ("a.png", PNG, "image/png")}).status_code == 200
+    with db.session() as session:
+        before = session.get(Organisation, org_id).logo_file
+    polyglot = PNG + b"<html><script>alert(1)</script></html>"
+    refused = client.put(url, files={"logo": ("a.png", polyglot, "image/png")})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "invalid_image"
+    assert refused.json()["error"]["where"] == "logo"
+    page = client.post(
+        f"/organisations/{org_id}/logo", files={"logo": ("a.png", polyglot, "image/png")}
+    )
+    assert page.status_code == 400 and "image entière et valide" in page.text
+    with db.session() as session:
+        assert session.get(Organisation, org_id).logo_file == before
+    assert client.get(url).content == PNG
+    assert [p.name for p in (settings.var_dir / "uploads" / "logos").iterdir()] == [before]
 
 
 def test_invitation_by_email_creates_membership_and_scoped_admin_role(client, db, settings):

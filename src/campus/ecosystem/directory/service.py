@@ -24,7 +24,7 @@ from campus.auth.policy import get as permission
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
 from campus.db.engine import lock, read, write
-from campus.ecosystem.directory import search
+from campus.ecosystem.directory import images, search
 from campus.ecosystem.directory.models import (
     Invitation,
     Membership,
@@ -342,6 +342,14 @@ def save_logo(
     if kind is None:
         raise BadRequest(
             N_("the logo must be a PNG, JPEG or WebP image"), code="wrong_file_type", where="logo"
+        )
+    if images.problem(content, kind) is not None:
+        # A polyglot (an image with HTML or script appended or tucked inside), a truncated
+        # or damaged file, or one too large in pixels.
+        raise BadRequest(
+            N_("the logo is not a whole, valid image: save it again as PNG, JPEG or WebP"),
+            code="invalid_image",
+            where="logo",
         )
     folder = logos_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
