@@ -312,3 +312,25 @@ def test_the_scan_page_carries_every_text_its_script_shows_in_the_page_language(
     elements = ("scan-msg-ok", "scan-msg-network", "scan-msg-failed", "scan-msg-camera")
     for element in (*elements, "scan-messages"):
         assert f'getElementById("{element}")' in script and f'id="{element}"' in page
+
+
+def test_dates_beyond_the_calendar_are_a_400_naming_the_field_not_a_crash(app, db, client):
+    staff = _staff_client(app, db)
+    for start, end in [
+        ("0001-01-01T00:00", _when(1)),
+        (_when(1), "9999-12-31T23:59-05:00"),
+        (_when(1), "9999-12-31T23:59"),
+    ]:
+        body = {"title": "Forum", "starts_at": start, "ends_at": end, "room": "A"}
+        response = staff.post("/api/v1/events", json=body)
+        assert response.status_code == 400, (start, end)
+        error = response.json()["error"]
+        assert error["code"] == "date_out_of_range"
+        assert error["where"] == ("starts_at" if start.startswith("0001") else "ends_at")
+    assert staff.get("/api/v1/events?drafts=1").json() == []
+    for query, where in [
+        ("start=0001-01-01T00:00", "start"),
+        ("end=9999-12-31T23:59-05:00", "end"),
+    ]:
+        listed = client.get(f"/api/v1/events?{query}")
+        assert listed.status_code == 400 and listed.json()["error"]["where"] == where

@@ -82,8 +82,8 @@ def _input(body: EventIn) -> EventInput:
 
 def _range(start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
     return (
-        parse_when(start, "from") if start else None,
-        parse_when(end, "to") if end else None,
+        parse_when(start, "start") if start else None,
+        parse_when(end, "end") if end else None,
     )
 
 

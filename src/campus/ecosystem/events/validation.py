@@ -18,6 +18,7 @@ from campus.i18n import N_
 PARIS = ZoneInfo("Europe/Paris")
 MAX_CAPACITY = 100_000
 MAX_DURATION = dt.timedelta(days=31)
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 # Line breaks of any kind (CR, LF, NEL, line and paragraph separators, vertical tab, form feed):
@@ -94,6 +95,13 @@ def parse_when(value: dt.datetime | str | None, field: str) -> dt.datetime:
             ) from None
     if not isinstance(value, dt.datetime):
         raise BadRequest(N_("this date is not valid: use YYYY-MM-DDTHH:MM"), where=field)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        # Also keeps clear of the calendar's ends, where a time zone shift overflows.
+        raise BadRequest(
+            N_("this date is out of range: years 1900 to 2200"),
+            code="date_out_of_range",
+            where=field,
+        )
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
     return value.astimezone(dt.UTC)
