@@ -64,6 +64,15 @@ def upload_form(
     return render(request, "warehouse/upload.html", {"dataset": dataset})
 
 
+def _upload_error(error: CampusError, limit: int) -> str:
+    """The refusal in the page's language (the size cap's message holds a number)."""
+    if error.code == "too_large":
+        return _("The file exceeds {limit} bytes: split it into several files.").format(
+            limit=f"{limit:,}".replace(",", "\u202f")
+        )
+    return _(error.message)
+
+
 @router.post("/datasets/upload", include_in_schema=False)
 async def upload_submit(
     request: Request, actor: Actor = steward("dataset.ingest", dataset_in_path=False)
@@ -97,7 +106,7 @@ async def upload_submit(
         return render(
             request,
             "warehouse/upload.html",
-            {**context, "error": _(error.message)},
+            {**context, "error": _upload_error(error, settings.max_upload_bytes)},
             status=error.status,
         )
     finally:

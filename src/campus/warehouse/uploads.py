@@ -13,12 +13,19 @@ from campus.settings import Settings
 from campus.warehouse.sources import JSON_SUFFIXES, NDJSON_SUFFIXES
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME = 200
 
 
 def clean_filename(filename: str) -> str:
     """The base name of an uploaded file, checked for an accepted extension."""
-    name = _SAFE.sub("_", Path(filename or "").name)[:200]
-    if not name.lower().endswith(NDJSON_SUFFIXES + JSON_SUFFIXES):
+    name = _SAFE.sub("_", Path(filename or "").name)
+    # The longest suffix first: "x.ndjson.gz" ends with ".gz" forms before ".json" forms.
+    suffixes = sorted(NDJSON_SUFFIXES + JSON_SUFFIXES, key=len, reverse=True)
+    suffix = next((s for s in suffixes if name.lower().endswith(s)), None)
+    if suffix is not None and len(name) > _MAX_NAME:
+        # Shortened before its format, which the ingest reads from the name.
+        name = name[: _MAX_NAME - len(suffix)] + name[-len(suffix) :]
+    if suffix is None:
         raise BadRequest(
             "name the file with its format: .json (a resource or a Bundle), .ndjson or "
             ".jsonl (Bulk Data), optionally followed by .gz",
