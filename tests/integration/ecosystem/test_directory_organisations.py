@@ -308,3 +308,25 @@ def test_nobody_removes_the_last_admin_of_an_organisation_not_even_staff(app, cl
         assert session.scalar(select(Membership.role).where(Membership.person_id == admin_id))
     grants = {(g["role"], g["scope_id"]) for g in client.get("/api/v1/me").json()["grants"]}
     assert ("org_admin", org_id) in grants
+
+
+def test_a_name_is_one_line_so_an_invitation_subject_cannot_gain_headers(client, db, settings):
+    org_id = make_org(db)
+    org_admin(db, client, org_id)
+    response = client.patch(
+        f"/api/v1/organisations/{org_id}",
+        json={"name": "Cardiolab\r\nBcc: x@evil.example", "city": "Paris\u2028Lyon"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Cardiolab Bcc: x@evil.example"
+    assert response.json()["city"] == "Paris Lyon"
+    with db.session() as session:
+        # A name written straight to the base (an import, an older row) is flattened too.
+        session.get(Organisation, org_id).name = "Cardio\nBcc: y@evil.example"
+    with db.session() as session:
+        service.invite(
+            session, settings, session.get(Organisation, org_id), email="new@x.example", by=SYSTEM
+        )
+    with db.session() as session:
+        subject = session.scalar(select(OutboxMail.subject).order_by(OutboxMail.id.desc()))
+    assert "\n" not in subject and "\r" not in subject and "Cardio Bcc" in subject

@@ -35,6 +35,7 @@ from campus.ecosystem.directory.models import (
 )
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, both_labels
 from campus.ecosystem.directory.vocabulary import check_codes as _codes
+from campus.ecosystem.events.validation import LINE_BREAK, one_line
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from campus.i18n import N_
 from campus.settings import Settings
@@ -64,8 +65,15 @@ def sanitise_rich_text(html: str) -> str:
     ).strip()
 
 
-def _text(value: Any, where: str, *, max_length: int, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
+def _text(
+    value: Any, where: str, *, max_length: int, required: bool = False, one_line: bool = False
+) -> str:
+    """Trimmed text; in a `one_line` field (a name, a city: names go into mail subjects) any
+    line break becomes a space."""
+    text = "" if value is None else str(value)
+    if one_line:
+        text = re.sub(r" {2,}", " ", LINE_BREAK.sub(" ", text))
+    text = text.strip()
     if required and not text:
         raise BadRequest(N_("this field is required"), code="required", where=where)
     if len(text) > max_length:
@@ -163,7 +171,9 @@ def _organisation_values(data: dict[str, Any], current: Organisation | None) -> 
             N_("unknown field"), code="unknown_field", where=", ".join(sorted(unknown))
         )
     if given("name"):
-        values["name"] = _text(data.get("name"), "name", max_length=200, required=True)
+        values["name"] = _text(
+            data.get("name"), "name", max_length=200, required=True, one_line=True
+        )
     if given("kind"):
         kind = str(data.get("kind") or "")
         if kind not in {k.value for k in OrganisationKind}:
@@ -175,7 +185,7 @@ def _organisation_values(data: dict[str, Any], current: Organisation | None) -> 
         values["kind"] = kind
     for name, limit in (("city", 100), ("summary_fr", 500), ("summary_en", 500)):
         if given(name):
-            values[name] = _text(data.get(name), name, max_length=limit)
+            values[name] = _text(data.get(name), name, max_length=limit, one_line=name == "city")
     if given("website"):
         values["website"] = _url(data.get("website"), "website")
     if given("description_html"):
@@ -447,11 +457,11 @@ def update_person(session: Session, person: Person, data: dict[str, Any], *, by:
     values: dict[str, Any] = {}
     if "display_name" in data:
         values["display_name"] = _text(
-            data["display_name"], "display_name", max_length=200, required=True
+            data["display_name"], "display_name", max_length=200, required=True, one_line=True
         )
     for name, limit in (("job_title", 200), ("city", 100)):
         if name in data:
-            values[name] = _text(data[name], name, max_length=limit)
+            values[name] = _text(data[name], name, max_length=limit, one_line=True)
     if "bio_html" in data:
         values["bio_html"] = sanitise_rich_text(
             _text(data["bio_html"], "bio_html", max_length=20_000)
@@ -541,7 +551,7 @@ def add_member(
             person=person,
             organisation=org,
             role=role,
-            position=_text(position, "position", max_length=200),
+            position=_text(position, "position", max_length=200, one_line=True),
         )
         session.add(membership)
     session.flush()
@@ -725,7 +735,9 @@ def invite(
         session,
         settings,
         to=email,
-        subject=f"Campus : invitation à rejoindre {org.name} / invitation to join {org.name}",
+        subject=one_line(
+            f"Campus : invitation à rejoindre {org.name} / invitation to join {org.name}"
+        ),
         body=(
             f"Vous êtes invité·e à rejoindre {org.name} sur Campus. Ce lien est valable "
             f"{INVITATION_DAYS} jours :\n{link}\n\n"

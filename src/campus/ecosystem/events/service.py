@@ -36,7 +36,13 @@ from campus.ecosystem.events.models import (
     Registration,
     RegistrationStatus,
 )
-from campus.ecosystem.events.validation import PARIS, CleanEvent, EventInput, clean_event
+from campus.ecosystem.events.validation import (
+    PARIS,
+    CleanEvent,
+    EventInput,
+    clean_event,
+    one_line,
+)
 from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from campus.i18n import N_
 from campus.settings import Settings
@@ -658,7 +664,7 @@ def _notify(
             to=account.email,
             # A mail header is one line: a title stored before titles were kept to one line
             # (or written straight to the base) must not break the subject or add headers.
-            subject=" ".join(i18n.gettext(subject).format(title=event.title).split()),
+            subject=one_line(i18n.gettext(subject).format(title=event.title)),
             body=i18n.gettext(body).format(title=event.title, when=when) + "\n\n" + link,
         )
     finally:

@@ -54,6 +54,12 @@ class CleanEvent:
     training_id: str | None
 
 
+def one_line(text: str) -> str:
+    """The text on one line, every run of whitespace (line breaks included) one space: for a
+    mail subject, a header that a line break would end or extend."""
+    return " ".join(text.split())
+
+
 def clean_text(
     value: str | None,
     field: str,

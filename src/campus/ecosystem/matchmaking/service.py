@@ -21,6 +21,7 @@ from campus.db.base import utcnow
 from campus.db.engine import lock, write
 from campus.ecosystem.directory.models import Membership, Organisation, OrgRole, Person
 from campus.ecosystem.directory.vocabulary import SKILLS, THEMES, label
+from campus.ecosystem.events.validation import one_line
 from campus.ecosystem.matchmaking.models import Introduction, IntroductionStatus
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
@@ -370,7 +371,9 @@ def request_introduction(
             session,
             settings,
             to=email,
-            subject=f"Campus : {source.name} souhaite vous rencontrer / would like to meet you",
+            subject=one_line(
+                f"Campus : {source.name} souhaite vous rencontrer / would like to meet you"
+            ),
             body=(
                 f"{source.name} demande une mise en relation. Répondez ici : {link}\n\n"
                 f"{source.name} asks for an introduction. Answer here: {link}\n"
