@@ -174,6 +174,8 @@ async def upload(
             code="bad_filename",
             where="X-Filename",
         )
+    # Everything that can be refused is, before the body is read.
+    service.check_name(name)
     label = uploads.clean_filename(unquote(x_filename))
     uploads.check_declared(settings, request.headers.get("content-length"))
     path = await uploads.receive(settings, request.stream(), label)

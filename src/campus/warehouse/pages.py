@@ -88,6 +88,7 @@ async def upload_submit(
     try:
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise CampusError(_("Choose a file to upload."), code="no_file", where="file")
+        service.check_name(name)
         label = uploads.clean_filename(upload.filename)
         uploads.check_declared(settings, request.headers.get("content-length"))
         path = await uploads.receive_file(settings, upload, label)

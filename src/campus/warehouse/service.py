@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus.audit import service as audit
@@ -57,7 +58,12 @@ def require_dataset(session: Session, name: str) -> Dataset:
     return dataset
 
 
-def _valid_name(name: str) -> None:
+class AlreadyExists(BadRequest):
+    """A dataset of that name exists (400, where: dataset)."""
+
+
+def check_name(name: str) -> None:
+    """Refuse a dataset name the folders and URLs cannot hold (400, where: dataset)."""
     if not layout.DATASET_NAME.match(name or ""):
         raise BadRequest(
             "a dataset name is 1-63 lowercase letters, digits, '-' or '_', starting with a "
@@ -78,9 +84,9 @@ def create_dataset(
     threshold: int = 10,
 ) -> Dataset:
     """Create a dataset (its policy defaults to the shipped one)."""
-    _valid_name(name)
+    check_name(name)
     if get_dataset(session, name) is not None:
-        raise BadRequest(f"dataset {name!r} already exists", code="exists", where="dataset")
+        raise AlreadyExists(f"dataset {name!r} already exists", code="exists", where="dataset")
     if not actor.is_staff and actor.via != "system":
         owners = actor.scope_ids(Role.DATA_STEWARD, "organisation")
         if not actor.has_role(Role.DATA_STEWARD) and owner_org not in owners:
@@ -144,25 +150,12 @@ def ingest(
     limits: engine.Limits | None = None,
 ) -> engine.IngestReport:
     """Ingest files into a new version of a dataset (created on first use)."""
-    _valid_name(name)
-    with db.session() as session:
-        dataset = get_dataset(session, name)
-        if dataset is None:
-            dataset = create_dataset(
-                session,
-                actor,
-                name,
-                owner_org=owner_org,
-                policy=policy,
-                threshold=settings.disclosure_threshold,
-            )
-        else:
-            _check(actor, dataset)
-            if policy is not None and policy.as_dict() != dataset.policy:
-                set_policy(session, actor, name, policy)
-        chosen = policies.parse(dataset.policy, "dataset policy")
-        threshold = dataset.threshold
-        registry = optout.all_keys(session)
+    check_name(name)
+    try:
+        chosen, threshold, registry = _prepare(db, settings, actor, name, policy, owner_org)
+    except (IntegrityError, AlreadyExists):
+        # Another first upload created the dataset meanwhile: ingest into it, as its steward.
+        chosen, threshold, registry = _prepare(db, settings, actor, name, policy, owner_org)
     report = engine.run(
         settings.warehouse_path,
         name,
@@ -208,6 +201,35 @@ def ingest(
             },
         )
     return report
+
+
+def _prepare(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    name: str,
+    policy: policies.Policy | None,
+    owner_org: str,
+) -> tuple[policies.Policy, int, set[str]]:
+    """The dataset's policy, threshold and the opt-out registry; creates the dataset, or
+    checks the actor may steward it and records a new policy."""
+    with db.session() as session:
+        dataset = get_dataset(session, name)
+        if dataset is None:
+            dataset = create_dataset(
+                session,
+                actor,
+                name,
+                owner_org=owner_org,
+                policy=policy,
+                threshold=settings.disclosure_threshold,
+            )
+        else:
+            _check(actor, dataset)
+            if policy is not None and policy.as_dict() != dataset.policy:
+                set_policy(session, actor, name, policy)
+        chosen = policies.parse(dataset.policy, "dataset policy")
+        return chosen, dataset.threshold, optout.all_keys(session)
 
 
 def _record_version(session: Session, dataset: Dataset, version: layout.DatasetVersion) -> None:

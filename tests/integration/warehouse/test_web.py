@@ -302,3 +302,37 @@ def test_a_scoped_steward_lists_only_its_organisations_datasets_on_the_page_and_
     assert [d["name"] for d in client.get("/api/v1/datasets").json()] == ["mine"]
     page = client.get("/datasets").text
     assert "mine" in page and "theirs" not in page
+
+
+def test_a_bad_dataset_name_is_refused_before_the_body_is_read(client, db, settings):
+    _steward(client, db)
+    settings.max_upload_bytes = 100
+    body = iter([b" " * 60, b" " * 60])  # streamed: no content-length to refuse it early
+    response = client.post(
+        "/api/v1/datasets/Mon%20Jeu/upload",
+        content=body,
+        headers={"content-type": "application/octet-stream", "x-filename": "bundle.json"},
+    )
+    assert response.status_code == 400 and response.json()["error"]["where"] == "dataset"
+
+
+def test_two_first_uploads_into_one_new_dataset_both_land(client, db, monkeypatch):
+    """The other upload creates the dataset between this one's look-up and its creation."""
+    from campus.auth.actor import SYSTEM
+    from campus.warehouse import service
+
+    _steward(client, db)
+    original = service.create_dataset
+
+    def beaten_by_another_upload(session, actor, name, **options):
+        monkeypatch.setattr(service, "create_dataset", original)
+        with db.session() as other:
+            original(other, SYSTEM, name)
+        return original(session, actor, name, **options)
+
+    monkeypatch.setattr(service, "create_dataset", beaten_by_another_upload)
+    response = _upload(client, json.dumps(small_bundle()).encode())
+    assert response.status_code == 201, response.text
+    assert [v["version"] for v in client.get("/api/v1/datasets/hopital").json()["versions"]] == [
+        "v0001"
+    ]
