@@ -121,3 +121,19 @@ def test_a_refused_amount_says_what_is_wrong_with_it(client, db):
         assert (error["where"], error["message"]) == ("amount", message), amount
     with db.session() as session:
         assert session.scalar(select(ImpactRecord)) is None
+
+
+def test_control_characters_and_nul_are_a_400_naming_the_field_and_nothing_is_stored(client, db):
+    org_id = setup(db, client)
+    url = f"/api/v1/organisations/{org_id}/impact"
+    for field, value in [
+        ("title", "Série\x00A"),
+        ("description", "ligne\x00"),
+        ("counterpart", "AP\x07HP"),
+        ("investors", ["BPI\x00"]),
+    ]:
+        response = client.post(url, json={**FUNDRAISING, field: value})
+        assert response.status_code == 400, (field, response.text)
+        assert response.json()["error"]["where"].startswith(field)
+    with db.session() as session:
+        assert session.scalar(select(ImpactRecord.id)) is None

@@ -226,3 +226,22 @@ def test_an_unknown_answer_on_the_page_is_a_400_and_changes_nothing(client, db):
     assert response.status_code == 400
     assert "réponse inconnue : accepter ou décliner" in response.text
     assert client.get("/api/v1/introductions").json()["received"][0]["status"] == "pending"
+
+
+def test_a_message_with_a_nul_byte_is_a_400_naming_it_and_nothing_is_asked(client, db):
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "admin")
+    join(db, "admin@hopital.example", hospital, "admin")
+    client.login("ceo@cardiolab.example")
+    body = {
+        "source_type": "organisation",
+        "source_id": startup,
+        "target_type": "organisation",
+        "target_id": hospital,
+        "message": "Bonjour\x00",
+    }
+    refused = client.post("/api/v1/introductions", json=body)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["where"] == "message"
+    with db.session() as session:
+        assert session.scalar(select(OutboxMail.id)) is None

@@ -54,6 +54,14 @@ class CleanEvent:
     training_id: str | None
 
 
+def refuse_control(text: str, field: str) -> str:
+    """The text, refused when it holds control characters other than tab and line breaks (a NUL
+    byte would not even reach PostgreSQL)."""
+    if CONTROL.search(text):
+        raise BadRequest(N_("this field holds control characters"), code="invalid", where=field)
+    return text
+
+
 def one_line(text: str) -> str:
     """The text on one line, every run of whitespace (line breaks included) one space: for a
     mail subject, a header that a line break would end or extend."""

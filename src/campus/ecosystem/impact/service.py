@@ -14,6 +14,7 @@ from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.db.engine import lock
 from campus.ecosystem.directory.models import Organisation
+from campus.ecosystem.events.validation import refuse_control as _refuse_control
 from campus.ecosystem.impact.models import ImpactKind, ImpactRecord, ImpactStatus
 from campus.errors import BadRequest, Conflict, NotFound
 from campus.i18n import N_
@@ -56,7 +57,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             code="invalid_kind",
             where=f"kind: one of {', '.join(k.value for k in ImpactKind)}",
         )
-    title = str(data.get("title") or "").strip()
+    title = _refuse_control(str(data.get("title") or "").strip(), "title")
     if not title or len(title) > 200:
         raise BadRequest(N_("a title has 1 to 200 characters"), code="invalid_title", where="title")
     occurred = data.get("occurred_on")
@@ -108,12 +109,16 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     round_ = str(data.get("round") or "")
     if round_ and round_ not in ROUNDS:
         raise BadRequest(N_("unknown funding round"), code="invalid_round", where="round")
-    investors = [str(i).strip() for i in data.get("investors") or [] if str(i).strip()]
+    investors = [
+        _refuse_control(str(i).strip(), "investors")
+        for i in data.get("investors") or []
+        if str(i).strip()
+    ]
     if len(investors) > 20 or any(len(i) > 200 for i in investors):
         raise BadRequest(
             N_("at most 20 investors of 200 characters each"), code="invalid", where="investors"
         )
-    counterpart = str(data.get("counterpart") or "").strip()
+    counterpart = _refuse_control(str(data.get("counterpart") or "").strip(), "counterpart")
     if len(counterpart) > 200:
         raise BadRequest(N_("this field is too long"), code="too_long", where="counterpart")
     if kind in (ImpactKind.CONTRACT, ImpactKind.PARTNERSHIP, ImpactKind.ACQUISITION) and not (
@@ -127,7 +132,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(
             N_("unknown kind of counterpart"), code="invalid", where="counterpart_kind"
         )
-    description = str(data.get("description") or "").strip()
+    description = _refuse_control(str(data.get("description") or "").strip(), "description")
     if len(description) > 5000:
         raise BadRequest(N_("this field is too long"), code="too_long", where="description")
     return {
@@ -174,7 +179,7 @@ def decide(
     lock(session, record)  # validated and rejected at once: one decision
     if record.status != ImpactStatus.SUBMITTED:
         raise Conflict(N_("this record was already decided"), code="already_decided")
-    note = note.strip()
+    note = _refuse_control(note.strip(), "note")
     if len(note) > 500:
         raise BadRequest(N_("this field is too long"), code="too_long", where="note")
     if not validate and not note:

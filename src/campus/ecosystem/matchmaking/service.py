@@ -21,7 +21,7 @@ from campus.db.base import utcnow
 from campus.db.engine import lock, write
 from campus.ecosystem.directory.models import Membership, Organisation, OrgRole, Person
 from campus.ecosystem.directory.vocabulary import SKILLS, THEMES, label
-from campus.ecosystem.events.validation import one_line
+from campus.ecosystem.events.validation import one_line, refuse_control
 from campus.ecosystem.matchmaking.models import Introduction, IntroductionStatus
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
@@ -321,7 +321,7 @@ def request_introduction(
     target = party(session, target_type, target_id)
     if (source.type, source.id) == (target.type, target.id):
         raise BadRequest(N_("you cannot ask to meet yourself"), code="same_party")
-    message = (message or "").strip()
+    message = refuse_control((message or "").strip(), "message")
     if len(message) > MESSAGE_MAX:
         raise BadRequest(
             N_("the message is too long: 1000 characters at most"),
