@@ -336,3 +336,29 @@ def test_two_first_uploads_into_one_new_dataset_both_land(client, db, monkeypatc
     assert [v["version"] for v in client.get("/api/v1/datasets/hopital").json()["versions"]] == [
         "v0001"
     ]
+
+
+def test_only_stewards_write_visitors_members_and_researchers_are_refused(client, db):
+    _steward(client, db)
+    assert _upload(client, json.dumps(small_bundle()).encode()).status_code == 201
+    make_account(db, "m@example.org", "member", "researcher")
+    for who, refused, page_refused in ((None, 401, 303), ("m@example.org", 403, 403)):
+        client.cookies.clear()
+        if who:
+            client.login(who)
+        assert _upload(client, json.dumps(small_bundle()).encode()).status_code == refused
+        assert client.delete("/api/v1/datasets/hopital/versions/v0001").status_code == refused
+        drop = client.post("/datasets/hopital/versions/v0001/drop", follow_redirects=False)
+        page = client.post(
+            "/datasets/upload",
+            data={"dataset": "hopital"},
+            files={"file": ("b.json", b"{}", "application/json")},
+            follow_redirects=False,
+        )
+        assert drop.status_code == page.status_code == page_refused
+        if who is None:  # to the sign-in page, not to the dataset list
+            assert drop.headers["location"].startswith("/login?next=")
+    client.login("steward@example.org")
+    assert [v["version"] for v in client.get("/api/v1/datasets/hopital").json()["versions"]] == [
+        "v0001"
+    ]
