@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 
 from campus.ecosystem.events.models import Event, EventStatus
@@ -11,16 +12,18 @@ PRODID = "-//Campus//Events//FR"
 MAX_OCTETS = 75
 
 
+# Line breaks of every kind become an escaped newline; other control characters, which TEXT
+# may not hold (RFC 5545 3.3.11), are dropped. Rows never cleaned (imports, older rows) are
+# safe too.
+LINE_BREAK = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def escape_text(value: str) -> str:
     """TEXT escaping of RFC 5545 3.3.11: backslash, semicolon, comma and newlines."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
+    value = CONTROL.sub("", value)
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return LINE_BREAK.sub("\\\\n", value)
 
 
 def fold(line: str) -> str:
