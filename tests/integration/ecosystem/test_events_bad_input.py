@@ -173,3 +173,26 @@ def test_a_start_in_the_past_and_an_end_before_the_start_are_refused(db, setting
         with db.session() as session, pytest.raises(BadRequest) as refused:
             service.create_event(session, admin, event_input(**changes))
         assert refused.value.where == where
+
+
+def test_tickets_of_a_cancelled_event_or_a_waitlisted_holder_are_refused(db, settings):
+    admin = staff(db)
+    event_id = published_event(db, admin, capacity=1)
+    ana, bob = member(db, "ana@example.org"), member(db, "bob@example.org")
+    with db.session() as session:
+        service.register(session, settings, ana, event_id)
+        waitlisted = service.register(session, settings, bob, event_id)
+        bob_ticket = service.ticket_for(settings, waitlisted)
+    with db.session() as session, pytest.raises(Conflict) as refused:
+        service.check_in(session, settings, admin, event_id, bob_ticket)
+    assert refused.value.code == "no_seat"
+    with db.session() as session:
+        ana_ticket = service.ticket_for(
+            settings, service.registration_of(session, event_id, ana.account_id)
+        )
+        service.cancel_event(session, settings, admin, event_id)
+    with db.session() as session, pytest.raises(Conflict) as refused:
+        service.check_in(session, settings, admin, event_id, ana_ticket)
+    assert refused.value.code == "not_published"
+    with db.session() as session:
+        assert service.seats(session, session.get(Event, event_id)).checked_in == 0

@@ -1,7 +1,12 @@
 """Trainings: the catalogue, sessions as events, and the record built from check-ins."""
 
+import time
+
+import pytest
+
 from campus.ecosystem.events import service as events
 from campus.ecosystem.trainings import service
+from campus.errors import BadRequest
 from tests.helpers import CampusClient
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
 
@@ -79,3 +84,20 @@ def test_a_members_only_session_shows_its_online_link_to_members_only(app, db, c
     member(db, "ana@example.org")
     client.login("ana@example.org")
     assert [s["online_url"] for s in client.get(url).json()["sessions"]] == [link]
+
+
+def test_a_huge_list_of_competences_is_refused_at_once_naming_the_field(db, settings):
+    boss = staff(db)
+    competences = [f"c{i}" for i in range(200_000)]
+    data = service.TrainingInput(
+        slug="ia", title_fr="IA\r\nX", duration_hours=1, competences=competences
+    )
+    started = time.monotonic()
+    with db.session() as session, pytest.raises(BadRequest) as refused:
+        service.create_training(session, boss, data)
+    assert refused.value.where == "competences" and time.monotonic() - started < 2
+    with db.session() as session:
+        created = service.create_training(
+            session, boss, service.TrainingInput(slug="ia", title_fr="IA\r\nX", duration_hours=1)
+        )
+        assert created.title_fr == "IA X"

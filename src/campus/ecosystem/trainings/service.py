@@ -45,12 +45,15 @@ def _competences(value: list[str] | str | None) -> list[str]:
     if not isinstance(value, list):
         raise BadRequest(N_("competences must be a list of texts"), where="competences")
     cleaned: list[str] = []
+    seen: set[str] = set()
     for index, item in enumerate(value):
         text = clean_text(item, f"competences[{index}]", max_length=80, one_line=True)
-        if text and text.lower() not in {c.lower() for c in cleaned}:
+        if text and text.lower() not in seen:
+            seen.add(text.lower())
             cleaned.append(text)
-    if len(cleaned) > MAX_COMPETENCES:
-        raise BadRequest(N_("a training lists 20 competences at most"), where="competences")
+        if len(cleaned) > MAX_COMPETENCES:
+            # Stops at the first one too many: a long list costs nothing more to refuse.
+            raise BadRequest(N_("a training lists 20 competences at most"), where="competences")
     return cleaned
 
 
