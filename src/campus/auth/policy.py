@@ -4,7 +4,9 @@ A route declares the permission it needs with `campus.web.deps.allow(name)`; a t
 every route and fails when one declares none. A permission lists the roles that hold it;
 campus staff hold every permission. `PUBLIC` permissions are open to visitors,
 `AUTHENTICATED` ones to any signed-in account. A scoped permission is checked against the
-scope named by the route (an organisation or project id in its path).
+scope named by the route (an organisation or project id in its path). An `anywhere`
+permission counts a role wherever it is held: researchers are granted their role per project,
+and a read open to every researcher (the dummy twins) takes the role in any project.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Permission:
     public: bool = False
     authenticated: bool = False
     verified_email: bool = False
+    anywhere: bool = False  # a role held in any scope counts
 
     def allows(self, actor: Actor, scope_type: str = "", scope_id: str = "") -> bool:
         if self.public:
@@ -36,13 +39,21 @@ class Permission:
             return False
         if self.authenticated or actor.is_staff:
             return True
+        if self.anywhere:
+            return any(actor.has_any_grant_of(role) for role in self.roles)
         return any(actor.has_role(role, scope_type, scope_id) for role in self.roles)
 
 
 PERMISSIONS: dict[str, Permission] = {}
 
 
-def define(name: str, description: str, *roles: str, verified_email: bool = False) -> Permission:
+def define(
+    name: str,
+    description: str,
+    *roles: str,
+    verified_email: bool = False,
+    anywhere: bool = False,
+) -> Permission:
     if name in PERMISSIONS:
         raise ValueError(f"permission {name} defined twice")
     permission = Permission(
@@ -52,6 +63,7 @@ def define(name: str, description: str, *roles: str, verified_email: bool = Fals
         public=PUBLIC in roles,
         authenticated=AUTHENTICATED in roles,
         verified_email=verified_email,
+        anywhere=anywhere,
     )
     PERMISSIONS[name] = permission
     return permission
@@ -95,8 +107,15 @@ define("consultation.manage", "Create consultations and answer proposals", R.STA
 # --- data: warehouse, views, governance, analysis ----------------------------------------------
 define("dataset.ingest", "Upload FHIR data into a dataset", R.DATA_STEWARD)
 define("dataset.manage", "Drop dataset versions", R.DATA_STEWARD)
-define("catalogue.read", "Read dataset catalogue details", R.MEMBER, R.RESEARCHER, R.DATA_STEWARD)
-define("dummy.use", "Run views and analyses on dummy twins", R.RESEARCHER, R.MEMBER)
+define(
+    "catalogue.read",
+    "Read dataset catalogue details",
+    R.MEMBER,
+    R.RESEARCHER,
+    R.DATA_STEWARD,
+    anywhere=True,
+)
+define("dummy.use", "Run views and analyses on dummy twins", R.RESEARCHER, R.MEMBER, anywhere=True)
 define("projects.write", "Create data projects and access requests", R.RESEARCHER, R.MEMBER)
 define("ethics.review", "Review access requests", R.ETHICS_REVIEWER)
 define("jobs.run", "Submit jobs on real data within an approval", R.RESEARCHER)

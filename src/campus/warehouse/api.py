@@ -6,16 +6,16 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
-from campus.errors import BadRequest, CampusError, NotFound
+from campus.errors import BadRequest, NotFound
 from campus.warehouse import layout, service, uploads
-from campus.web.deps import allow, current_actor, db_session
+from campus.web.deps import allow, db_session
 
 router = APIRouter(tags=["warehouse"])
 
@@ -28,40 +28,6 @@ def _owner_of_named_dataset(request: Request, session: Session, actor: Actor) ->
 def _any_stewarded_organisation(request: Request, session: Session, actor: Actor) -> str:
     owners = sorted(actor.scope_ids(Role.DATA_STEWARD, "organisation"))
     return owners[0] if owners else ""
-
-
-def _any_research_project(request: Request, session: Session, actor: Actor) -> str:
-    projects = sorted(actor.scope_ids(Role.RESEARCHER, "project"))
-    return projects[0] if projects else ""
-
-
-def held_anywhere(permission: str) -> Any:
-    """`allow(permission)` for a read open to a role wherever the actor holds it: globally, as
-    a researcher of any project (researchers are granted their role per project) or as a data
-    steward of any organisation. `allow(permission)` alone would count global grants only, and
-    refuse the dummy twin to the researchers it is meant for."""
-    checks = [
-        allow(permission, scope=scope).dependency
-        for scope in (
-            ("project", _any_research_project),
-            ("organisation", _any_stewarded_organisation),
-        )
-    ]
-
-    async def check(
-        request: Request, actor: Actor = Depends(current_actor), session: Session = db_session
-    ) -> Actor:
-        refusal: CampusError | None = None
-        for each in checks:
-            try:
-                return await each(request, actor, session)
-            except CampusError as error:
-                refusal = refusal or error
-        assert refusal is not None
-        raise refusal
-
-    check.campus_permission = permission  # type: ignore[attr-defined]
-    return Depends(check)
 
 
 def steward(permission: str, *, dataset_in_path: bool = True) -> Any:
@@ -85,7 +51,7 @@ def catalogue_detail(
     name: str,
     request: Request,
     version: str | None = None,
-    actor: Actor = held_anywhere("catalogue.read"),
+    actor: Actor = allow("catalogue.read"),
     session: Session = db_session,
 ):
     dataset = service.require_dataset(session, name)
@@ -218,7 +184,7 @@ def dummy_rows(
     version: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    actor: Actor = held_anywhere("dummy.use"),
+    actor: Actor = allow("dummy.use"),
     session: Session = db_session,
 ):
     service.require_dataset(session, name)
