@@ -137,3 +137,27 @@ def test_control_characters_and_nul_are_a_400_naming_the_field_and_nothing_is_st
         assert response.json()["error"]["where"].startswith(field)
     with db.session() as session:
         assert session.scalar(select(ImpactRecord.id)) is None
+
+
+def test_script_in_every_text_of_a_record_is_shown_escaped(client, db):
+    org_id = setup(db, client)
+    script = "<script>alert(1)</script>"
+    contract = {
+        "kind": "contract",
+        "title": "Contrat " + script,
+        "occurred_on": f"{YEAR}-02-01",
+        "counterpart": "AP-HP " + script,
+        "counterpart_kind": "hospital",
+        "description": "Description " + script,
+    }
+    created = client.post(f"/api/v1/organisations/{org_id}/impact", json=contract)
+    assert created.status_code == 201, created.text
+    mine = client.get(f"/organisations/{org_id}/impact")
+    assert script not in mine.text and "&lt;script&gt;" in mine.text
+    client.delete("/api/v1/session")
+    client.login("staff@campus.example")
+    queue = client.get("/admin/impact")
+    assert script not in queue.text and "&lt;script&gt;" in queue.text
+    client.post(f"/api/v1/impact/{created.json()['id']}/validate", json={})
+    profile = client.get("/organisations/cardiolab")
+    assert script not in profile.text and "Contrat &lt;script&gt;" in profile.text

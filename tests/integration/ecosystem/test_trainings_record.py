@@ -101,3 +101,26 @@ def test_a_huge_list_of_competences_is_refused_at_once_naming_the_field(db, sett
             session, boss, service.TrainingInput(slug="ia", title_fr="IA\r\nX", duration_hours=1)
         )
         assert created.title_fr == "IA X"
+
+
+def test_script_in_every_text_of_a_training_is_shown_escaped(app, db, client):
+    staff(db)
+    staff_client = CampusClient(app)
+    staff_client.login("staff@campus.example")
+    script = "<script>alert(1)</script>"
+    created = staff_client.post(
+        "/api/v1/trainings",
+        json={
+            "slug": "xss",
+            "title_fr": "Titre " + script,
+            "summary_fr": "Résumé " + script,
+            "duration_hours": 2,
+            "competences": ["Compétence " + script],
+        },
+    )
+    assert created.status_code == 201, created.text
+    training_id = created.json()["id"]
+    for url in ["/trainings", f"/trainings/{training_id}"]:
+        page = staff_client.get(url)
+        assert page.status_code == 200 and script not in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
