@@ -206,6 +206,52 @@ DATE_KEYS = frozenset(
     }
 )
 CODE_LISTS = frozenset({"when"})
+# Elements whose FHIR type is Reference (or CodeableReference), by name, in the R4 resources
+# and data types, leaving out the names that are texts, uris or canonicals elsewhere (`source`,
+# `profile`, `type`...). A text there that reads `Type/id` is a Reference sent without its
+# object: refused, since its source id would land as it is.
+REFERENCE_KEYS = frozenset(
+    """
+abnormalCodedValueSet about account actor additionalContext additive additiveReference
+addresses administeredBy allergyIntolerance answerReference appointment asserter assessment
+assessor assigner associatedMedication attachedDocument authenticator author authorReference
+authorizingPrescription baseCitation basedOn beneficiary candidate careManager careTeam
+chargeItemReference citeAsReference claim claimResponse clinicalTrial codeReference
+collector communicationRequest comorbidity complicationDetail consent contact contract
+contraindication contributor costCenter coverage coverageArea criticalCodedValueSet
+crossReference custodian defaultValueCodeableReference defaultValueReference
+definitionReference deliverFrom deliverTo destination details detectedIssue device
+diagnosisReference diseaseStatus diseaseSymptomProcedure document domain effect encounter
+enrollment enterer entity entityReference entry entryReference episodeOfCare
+evaluatedResource evaluationMessage eventHistory exposure exposureAlternative expressedBy
+facility fixedCodeableReference fixedReference focus focusReference for formOf
+generalPractitioner goal hasMember healthcareService holder imagingStudy immunizationEvent
+implicated impurity inResponseTo indicationReference individual information
+informationSource instance insurance insurer intended intendedEffect interpreter item
+itemReference knownAllergen legallyBindingReference locationReference managingEntity
+managingOrganization manipulated manufacturerReference masterFile medicationReference member
+nameReference normalCodedValueSet observationRequirement observationResultRequirement
+observed observer onBehalfOf orderer organization origin originalPrescription
+outcomeReference outputParameters ownedBy owner packageFor parentDevice participant
+participatingOrganization party patient patternCodeableReference patternReference payee
+paymentIssuer payor performingOrganization person pointer policyHolder population
+practitioner prescriber prescription principalInvestigator priorPrescription priorRequest
+problem procedureReference producedFrom product productReference prognosisReference
+providedBy provider reasonReference recipient recorder ref referenceDocument
+referenceSeqPointer referencedItem referral referralRequest referrer regulator
+regulatoryAuthority related relevantHistory report reportedReference reporter request
+requestProvider requester requestingOrganization requestor responsibleParty
+resultingCondition resultsInterpreter schedule securityContext sender service
+serviceProvider slot sourceDocument sourcePatientInfo sourceReference specimen
+specimenRequirement sponsor statusReasonReference study subject subjectMedicalHistory
+subjectReference subjectResults submitter subscriber subscription substance
+substanceDefinitionReference substanceReference supplier supportingImmunization
+supportingInfo supportingPatientInformation symptomConditionEffect targetReference team
+testScript therapy timingReference topicReference typeReference udi undesirableEffect
+usedReference validCodedValueSet valueCodeableReference valueReference variableDefinition
+variantPointer verifiedWith what who
+    """.split()  # noqa: SIM905 (a word list reads better than 234 quoted names)
+)
 DATE_SUFFIXES = ("DateTime", "Date", "Instant")
 _DATE = re.compile(
     r"^(\d{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
@@ -216,6 +262,12 @@ ABSOLUTE_REFERENCE = re.compile(
     r"^https?://\S+/([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[^/]+)?$"
 )
 CONDITIONAL_REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)\?identifier=([^&]*)$")
+
+
+def is_bare_reference(text: str) -> bool:
+    """Whether a text reads as a literal reference: `Type/id` of a known R4 type."""
+    match = REFERENCE_TYPE_ID.match(text)
+    return match is not None and match.group(1) in RESOURCE_TYPES
 
 
 @lru_cache(maxsize=4096)

@@ -2,12 +2,13 @@
 # file stays the only source of the logic and runs as is when the extension is not built.
 cimport cython
 
-cdef str _DATE, _REFERENCE, _NOTHING
+cdef str _DATE, _REFERENCE, _NAMED_REFERENCE, _NOTHING
 cdef dict _KINDS
 cdef Py_ssize_t _KINDS_LIMIT, _CACHE_LIMIT
 cdef frozenset _LIST_KEYS, _SCALAR_TYPES, _CODING_KEYS
 
 cpdef str _kind(str key)
+cpdef _refuse_bare_reference(str text)
 cpdef bint _plain_coding(dict item) except -1
 
 

@@ -225,6 +225,8 @@ class _Walk:
                             data[key] = self.date(value)
                         elif special is _REFERENCE:
                             data[key] = self.reference(value)
+                        elif special is _NAMED_REFERENCE:
+                            _refuse_bare_reference(value)
                     elif kind is dict:
                         self.plain(value, depth + 1)
                     elif kind is list:
@@ -280,6 +282,8 @@ class _Walk:
                         data[key] = self.date(value)
                     elif special is _REFERENCE:
                         data[key] = self.reference(value)
+                    elif special is _NAMED_REFERENCE:
+                        _refuse_bare_reference(value)
                 elif kind is dict:
                     if key == "identifier" and self.on_identifier is not None:
                         self.on_identifier(value)
@@ -338,6 +342,8 @@ class _Walk:
                 data[key] = self.reference(value)
             elif fhir.is_date_key(key):
                 data[key] = self.date(value)
+            elif key in fhir.REFERENCE_KEYS:
+                _refuse_bare_reference(value)
         elif key == "reference":
             raise ResourceProblem("a reference must be a text")
         elif fhir.is_date_key(key):
@@ -367,6 +373,7 @@ class _Walk:
                     raise
             return
         dated = fhir.is_date_key(key) and key not in fhir.CODE_LISTS
+        named_reference = not dated and key in fhir.REFERENCE_KEYS
         ruled = node is not None and bool(node.children)
         for index, item in enumerate(values):
             kind = type(item)
@@ -380,6 +387,8 @@ class _Walk:
                     raise ResourceProblem("a list may not hold a list")
                 elif dated:
                     values[index] = self.date(item)
+                elif named_reference and kind is str:
+                    _refuse_bare_reference(item)
             except ResourceProblem as problem:
                 problem.path.insert(0, f"[{index}]")
                 raise
@@ -476,6 +485,7 @@ class _Walk:
 
 _DATE = "date"
 _REFERENCE = "reference"
+_NAMED_REFERENCE = "named reference"  # an element of type Reference: its texts are suspect
 _NOTHING = "-"  # truthy, so that `kinds.get(key) or _kind(key)` caches it
 # Element name -> what its text values are (a date, a reference, nothing): bounded, since names
 # come from the input.
@@ -487,13 +497,25 @@ _CODING_KEYS = frozenset({"id", "system", "version", "code", "display", "userSel
 
 
 def _kind(key: str) -> str:
-    special = _DATE if fhir.is_date_key(key) else _NOTHING
+    if fhir.is_date_key(key):
+        special = _DATE
+    elif key in fhir.REFERENCE_KEYS:
+        special = _NAMED_REFERENCE
+    else:
+        special = _NOTHING
     if len(_KINDS) < _KINDS_LIMIT:
         _KINDS[key] = special
     return special
 
 
 _SCALAR_TYPES = frozenset({str, bool, int, float})
+
+
+def _refuse_bare_reference(text: str) -> None:
+    """A Reference element sent as a text (`"subject": "Patient/123"`): its source id would land
+    as it is, neither pseudonymised nor shifted. Refused with the way to write it."""
+    if fhir.is_bare_reference(text):
+        raise ResourceProblem('a reference must be an object: {"reference": "Type/id"}')
 
 
 def _plain_coding(item: dict) -> bool:

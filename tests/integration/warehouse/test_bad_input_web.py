@@ -177,11 +177,6 @@ def test_wrong_types_are_reported_in_strict_mode_with_their_element(client, db):
     assert found == {(1, "status"), (2, "gender"), (3, "valueQuantity.value")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the compiled walk (fhir.py/worker.py) lands a Reference given as a bare string "
-    "as it is: the source id is neither pseudonymised nor reported",
-)
 def test_a_reference_given_as_a_string_is_reported_not_landed_with_the_source_id(client, db):
     _steward(client, db)
     resource = {**observation("o1", "Patient/p"), "subject": "Patient/source-id-42"}

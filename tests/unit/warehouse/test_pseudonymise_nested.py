@@ -135,3 +135,25 @@ def test_every_element_r4_types_as_a_date_is_checked_and_shifted():
 
 def test_a_year_only_birth_date_stays_a_year():
     assert _apply({**patient(), "birthDate": "1980"}, None)["birthDate"] == "1980"
+
+
+@pytest.mark.parametrize(
+    "field, value, where",
+    [
+        ("subject", "Patient/pat-1", "subject"),
+        ("basedOn", ["ServiceRequest/sr-1"], "basedOn.[0]"),
+        ("performer", [{"actor": "Practitioner/dr-1"}], "performer.[0].actor"),
+    ],
+)
+def test_a_reference_sent_as_a_text_is_refused_not_landed_with_its_source_id(field, value, where):
+    with pytest.raises(ResourceProblem, match="a reference must be an object") as error:
+        _apply({**observation("o1", "Patient/pat-1"), field: value})
+    assert error.value.where == where
+
+
+def test_texts_that_only_look_like_references_elsewhere_are_kept():
+    resource = observation("o1", "Patient/pat-1")
+    resource["meta"] = {"source": "urn:uuid:1234", "profile": ["StructureDefinition/bp"]}
+    resource["valueString"] = "Patient/pat-1 was seen"
+    out = _apply(resource)
+    assert out["meta"]["profile"] == ["StructureDefinition/bp"]
