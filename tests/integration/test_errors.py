@@ -83,3 +83,12 @@ def test_the_loser_of_a_unique_race_gets_a_409_not_a_500(app, db, caplog):
         assert lost.json()["error"]["code"] == "concurrent_change"
         assert client.get("/api/v1/broken").status_code == 500  # not a race: a bug
     assert "twice@example.org" not in caplog.text
+
+
+def test_a_nul_character_in_an_address_is_a_400_not_a_500(client, db):
+    response = client.get("/api/v1/events/a%00b")
+    if db.is_postgresql:  # PostgreSQL refuses to compare a text holding NUL
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_value"
+    else:  # SQLite compares it and finds nothing
+        assert response.status_code == 404

@@ -11,12 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campus import __version__
 from campus.db.engine import Database
-from campus.errors import CampusError, Conflict
+from campus.errors import BadRequest, CampusError, Conflict
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
@@ -84,6 +84,7 @@ ERROR_TITLES = {
 
 
 CONCURRENT_CHANGE = N_("this was just done by another request: reload the page to see it")
+UNSTORABLE = N_("a value cannot be stored: a NUL character, or a number out of range")
 
 
 def _is_unique_violation(error: IntegrityError) -> bool:
@@ -160,6 +161,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         if not _is_unique_violation(exc):
             return await unexpected(request, exc)
         return await campus_error(request, Conflict(CONCURRENT_CHANGE, code="concurrent_change"))
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # A value the database refuses to store or compare: a NUL character in a text (from
+        # a path, a query or a body; PostgreSQL refuses them), a number out of its range.
+        # Bad input, not a bug; the message may hold the value: not shown, not logged.
+        return await campus_error(request, BadRequest(UNSTORABLE, code="bad_value"))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
