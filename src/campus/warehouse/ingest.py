@@ -173,9 +173,14 @@ def run(
             max_resource_bytes=limits.max_resource_bytes,
             max_json_bytes=limits.max_json_bytes,
         )
-        count = workers or (1 if report.bytes < IN_PROCESS_BYTES else min(2, os.cpu_count() or 1))
+        # Small plain input is read in this process. A gzip file may expand a thousandfold (a
+        # few MB can hold a JSON file of the 512 MB limit): it is read by a worker process,
+        # whose memory goes back when it ends, never in a web server's.
+        small = report.bytes < IN_PROCESS_BYTES and not any(sources.is_gzip(t) for t in tasks)
+        count = workers or (1 if small else min(2, os.cpu_count() or 1))
         count = max(1, min(count, len(tasks)))
-        results, hashes = _execute(config, tasks, count, progress)
+        in_process = count == 1 and (small or workers == 1)
+        results, hashes = _execute(config, tasks, count, progress, in_process)
         log = ProblemLog()
         offsets = _line_offsets(tasks, results)
         _merge(report, tasks, results, log, offsets)
@@ -294,11 +299,15 @@ def _merge(
 
 
 def _execute(
-    config: Config, tasks: list[sources.Task], count: int, progress: Progress | None
+    config: Config,
+    tasks: list[sources.Task],
+    count: int,
+    progress: Progress | None,
+    in_process: bool,
 ) -> tuple[dict[int, TaskResult], dict[str, str]]:
     hashes: dict[str, str] = {}
     results: dict[int, TaskResult] = {}
-    if count == 1:
+    if in_process:
         runner = Runner(config, 0)
         try:
             for task in tasks:

@@ -94,8 +94,12 @@ def plan(files: list[Path], labels: list[str] | None = None) -> list[Task]:
     return tasks
 
 
+def is_gzip(task: Task) -> bool:
+    return task.label.lower().endswith(".gz") or task.path.endswith(".gz")
+
+
 def _open(task: Task) -> BinaryIO:
-    if task.label.lower().endswith(".gz") or task.path.endswith(".gz"):
+    if is_gzip(task):
         return gzip.open(task.path, "rb")  # type: ignore[return-value]
     return open(task.path, "rb")
 

@@ -319,3 +319,17 @@ def test_unreadable_input_paths_are_a_clear_error(tmp_path):
     with pytest.raises(BadRequest, match="no input file"):
         run(tmp_path, [tmp_path / "empty"])
     assert INS_SYSTEM and NIR  # the samples carry a valid INS
+
+
+def test_a_gzip_file_is_read_by_a_worker_process_never_in_the_callers(tmp_path, monkeypatch):
+    def in_this_process(*args, **kwargs):
+        raise AssertionError("read in the calling process")
+
+    monkeypatch.setattr(ingest, "Runner", in_this_process)  # the spawned worker has its own
+    packed = tmp_path / "o.ndjson.gz"
+    packed.write_bytes(gzip.compress(json.dumps(observation("o1", "Patient/p")).encode()))
+    report = run(tmp_path, [packed], workers=None)
+    assert report.landed == {"Observation": 1}
+    plain = write_ndjson(tmp_path / "p.ndjson", [observation("o2", "Patient/p")])
+    with pytest.raises(AssertionError, match="calling process"):
+        run(tmp_path, [plain], workers=None)  # small plain input: read here
