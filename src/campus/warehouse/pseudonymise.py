@@ -373,7 +373,6 @@ class _Walk:
                     raise
             return
         dated = fhir.is_date_key(key) and key not in fhir.CODE_LISTS
-        named_reference = not dated and key in fhir.REFERENCE_KEYS
         ruled = node is not None and bool(node.children)
         for index, item in enumerate(values):
             kind = type(item)
@@ -387,7 +386,7 @@ class _Walk:
                     raise ResourceProblem("a list may not hold a list")
                 elif dated:
                     values[index] = self.date(item)
-                elif named_reference and kind is str:
+                elif kind is str and key in fhir.REFERENCE_KEYS:  # texts in lists: rare
                     _refuse_bare_reference(item)
             except ResourceProblem as problem:
                 problem.path.insert(0, f"[{index}]")
