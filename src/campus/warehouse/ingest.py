@@ -191,7 +191,8 @@ def run(
         ]
         if on_error == "abort" and log.errors:
             return _abort(report, log, staging, started)
-        final = publish.finalise(staging, registry, offsets)
+        places = {t.index: (t.label, t.ndjson) for t in tasks}
+        final = publish.finalise(staging, registry, offsets, places)
         log.merge(
             final.problems,
             sum(p.severity == "error" for p in final.problems),

@@ -63,12 +63,16 @@ def _glob(folder: Path) -> str:
 
 
 def finalise(
-    staging: Path, registry: set[str], line_offsets: dict[int, int] | None = None
+    staging: Path,
+    registry: set[str],
+    line_offsets: dict[int, int] | None = None,
+    places: dict[int, tuple[str, bool]] | None = None,
 ) -> Finalised:
     """Write real/<Type>.parquet and optout_keys.parquet from the parts; report conflicts.
 
     `line_offsets` maps a task's index to the lines of its file before it (a chunk of a large
-    NDJSON counts its lines from its own start): reported lines are the file's.
+    NDJSON counts its lines from its own start): reported lines are the file's. `places` maps
+    a task's index to its file's label and whether it is NDJSON, to locate conflicting copies.
     """
     out = Finalised()
     real = staging / "real"
@@ -121,18 +125,22 @@ def finalise(
                 ).fetchall()
             ]
             out.conflicts += len(conflicting)
-            if conflicting:
-                shown = ", ".join(conflicting[:CONFLICT_IDS])
-                more = len(conflicting) - CONFLICT_IDS
+            for pseudonym in conflicting[:CONFLICT_IDS]:
+                copies = [
+                    row[0]
+                    for row in con.execute(
+                        f"SELECT _o FROM {source} WHERE id = ? ORDER BY _o", [pseudonym]
+                    ).fetchall()
+                ]
+                out.problems.append(_conflict(type_name, copies, line_offsets or {}, places or {}))
+            if len(conflicting) > CONFLICT_IDS:
                 out.problems.append(
                     Problem(
                         "warning",
                         "(dataset)",
-                        f"{len(conflicting)} {type_name} id(s) were sent several times with "
-                        "different content: upserted, the last one read was kept (ids: "
-                        f"{shown}{f' and {more} more' if more > 0 else ''})",
+                        f"{len(conflicting) - CONFLICT_IDS} more {type_name} id(s) were sent "
+                        "several times with different content: upserted, the last one read kept",
                         resource_type=type_name,
-                        resource_id=conflicting[0],
                     )
                 )
         target = real / f"{type_name}.parquet"
@@ -159,6 +167,40 @@ def finalise(
     shutil.rmtree(staging / "optout", ignore_errors=True)
     shutil.rmtree(staging / "refs", ignore_errors=True)
     return out
+
+
+def _place(
+    order: int, line_offsets: dict[int, int], places: dict[int, tuple[str, bool]]
+) -> tuple[str, int | None, int | None]:
+    """File, line (NDJSON) and entry (Bundle) of a staged row, from its order: the task's
+    index in the high 32 bits, the item's rank in the task (from 1) in the low ones."""
+    task, position = order >> 32, order & 0xFFFFFFFF
+    label, ndjson = places.get(task, ("(dataset)", False))
+    if ndjson:
+        return label, position + line_offsets.get(task, 0), None
+    return label, None, position - 1
+
+
+def _conflict(
+    type_name: str,
+    copies: list[int],
+    line_offsets: dict[int, int],
+    places: dict[int, tuple[str, bool]],
+) -> Problem:
+    """One id sent with different contents: located at its first copy, naming the kept one."""
+    file, line, entry = _place(copies[0], line_offsets, places)
+    kept_file, kept_line, kept_entry = _place(copies[-1], line_offsets, places)
+    kept = f"{kept_file} {'line' if kept_line is not None else 'entry'} "
+    kept += str(kept_line if kept_line is not None else kept_entry)
+    return Problem(
+        "warning",
+        file,
+        f"this {type_name} was sent {len(copies)} times with different content: upserted, the "
+        f"copy read last ({kept}) was kept",
+        line=line,
+        entry=entry,
+        resource_type=type_name,
+    )
 
 
 def _check_references(con, staging: Path, out: Finalised) -> None:

@@ -266,8 +266,10 @@ def test_a_50_mb_string_is_refused_without_crashing(tmp_path):
 def test_duplicates_with_different_content_are_reported(tmp_path):
     first = observation("dup", "Patient/p")
     second = observation("dup", "Patient/p", status="amended")
-    report = run(tmp_path, [write_ndjson(tmp_path / "d.ndjson", [first, second])])
-    assert "different content" in _problem(report, "different content").message
+    report = run(tmp_path, [write_ndjson(tmp_path / "d.ndjson", [first, b"", second])])
+    problem = _problem(report, "different content")
+    assert (problem.file, problem.line, problem.resource_type) == ("d.ndjson", 1, "Observation")
+    assert "the copy read last (d.ndjson line 3) was kept" in problem.message
     [row] = rows(tmp_path, "Observation")
     assert json.loads(row["resource"])["status"] == "amended"  # the last one wins
 

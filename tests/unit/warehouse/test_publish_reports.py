@@ -72,16 +72,22 @@ def test_the_first_place_of_an_unresolved_reference_gives_file_and_line_of_the_s
     assert out.unresolved == 2
 
 
-def test_duplicates_with_different_content_name_their_ids(tmp_path):
-    rows = [(f"o{i}", None, None, None, '{"v": 1}', i) for i in range(8)]
-    rows += [(f"o{i}", None, None, None, '{"v": 2}', 100 + i) for i in range(7)]
-    rows += [("o7", None, None, None, '{"v": 1}', 200)]  # an identical copy: no conflict
+def test_duplicates_with_different_content_are_located_at_their_copies(tmp_path):
+    # Orders: task index << 32 | rank in the task. Task 0 is a.ndjson (its second chunk,
+    # 100 lines after the file's start), task 1 a Bundle b.json.
+    first, bundle = 0 << 32, 1 << 32
+    rows = [(f"o{i}", None, None, None, '{"v": 1}', first | (i + 1)) for i in range(8)]
+    rows += [(f"o{i}", None, None, None, '{"v": 2}', bundle | (i + 1)) for i in range(7)]
+    rows += [("o7", None, None, None, '{"v": 1}', bundle | 50)]  # an identical copy: no conflict
     staging = _staging(tmp_path, {"Observation": rows}, [])
-    out = publish.finalise(staging, set())
-    [problem] = out.problems
+    places = {0: ("a.ndjson", True), 1: ("b.json", False)}
+    out = publish.finalise(staging, set(), {0: 100, 1: 0}, places)
     assert out.conflicts == 7 and out.duplicates == 8
-    assert "ids: o0, o1, o2, o3, o4 and 2 more" in problem.message
-    assert problem.resource_id == "o0"
+    *located, more = out.problems
+    assert [(p.file, p.line) for p in located] == [("a.ndjson", 101 + i) for i in range(5)]
+    assert "the copy read last (b.json entry 0) was kept" in located[0].message
+    assert "sent 2 times" in located[0].message
+    assert more.message.startswith("2 more Observation id(s)")
 
 
 def test_the_manifest_sizes_list_exactly_the_files_of_the_version(tmp_path):
