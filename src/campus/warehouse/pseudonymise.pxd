@@ -48,6 +48,7 @@ cdef class _Walk:
     cpdef fields(self, dict data, int depth)
     cpdef anywhere_rule(self, dict data, str key, int depth)
     cpdef dicts(self, list values, int depth)
+    cpdef text(self, dict data, str key, str value, str special)
     cpdef scalar(self, dict data, str key, object value)
     cpdef items(self, str key, list values, object node, int depth)
     cpdef contained(self, object item, int depth)

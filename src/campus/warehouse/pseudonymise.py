@@ -221,12 +221,8 @@ class _Walk:
                 if child is None:
                     if kind is str:
                         special = kinds.get(key) or _kind(key)
-                        if special is _DATE:
-                            data[key] = self.date(value)
-                        elif special is _REFERENCE:
-                            data[key] = self.reference(value)
-                        elif special is _NAMED_REFERENCE:
-                            _refuse_bare_reference(value)
+                        if special is not _NOTHING:
+                            self.text(data, key, value, special)
                     elif kind is dict:
                         self.plain(value, depth + 1)
                     elif kind is list:
@@ -278,12 +274,8 @@ class _Walk:
                 kind = type(value)
                 if kind is str:
                     special = kinds.get(key) or _kind(key)
-                    if special is _DATE:
-                        data[key] = self.date(value)
-                    elif special is _REFERENCE:
-                        data[key] = self.reference(value)
-                    elif special is _NAMED_REFERENCE:
-                        _refuse_bare_reference(value)
+                    if special is not _NOTHING:
+                        self.text(data, key, value, special)
                 elif kind is dict:
                     if key == "identifier" and self.on_identifier is not None:
                         self.on_identifier(value)
@@ -335,15 +327,20 @@ class _Walk:
                 problem.path.insert(0, f"[{index}]")
                 raise
 
+    def text(self, data: dict, key: str, value: str, special: str) -> None:
+        """A text whose element name is special (`_kind`): a date is checked and shifted, a
+        reference rewritten, a Reference sent as a bare text refused."""
+        if special is _DATE:
+            data[key] = self.date(value)
+        elif special is _REFERENCE:
+            data[key] = self.reference(value)
+        elif special is _NAMED_REFERENCE:
+            _refuse_bare_reference(value)
+
     def scalar(self, data: dict, key: str, value: Any) -> None:
         """A value that is neither an object nor a list (null included)."""
         if type(value) is str:
-            if key == "reference":
-                data[key] = self.reference(value)
-            elif fhir.is_date_key(key):
-                data[key] = self.date(value)
-            elif key in fhir.REFERENCE_KEYS:
-                _refuse_bare_reference(value)
+            self.text(data, key, value, _KINDS.get(key) or _kind(key))
         elif key == "reference":
             raise ResourceProblem("a reference must be a text")
         elif fhir.is_date_key(key):
