@@ -118,12 +118,17 @@ def _flushed(session: Session, _context) -> None:
     session.info[WRITES] = True
 
 
+def _writing(session: Session) -> None:
+    """A write is about to be sent: refused on the event loop, and remembered for the commit."""
+    _refuse_on_event_loop()
+    session.info[WRITES] = True
+
+
 def _executed(state: ORMExecuteState) -> None:
     # Anything but an ORM or Core SELECT counts as a write: text() statements included, so
     # that a raw statement is never mistaken for a read.
     if not state.is_select:
-        _refuse_on_event_loop()
-        state.session.info[WRITES] = True
+        _writing(state.session)
 
 
 def _ended(session: Session, transaction) -> None:
@@ -154,8 +159,7 @@ def write(session: Session, statement: Executable, params: dict | None = None) -
     a millisecond of CPU a flush, is skipped. Like every write it is refused on the event loop
     and marks the session as written, so the request commits on the thread pool.
     """
-    _refuse_on_event_loop()
-    session.info[WRITES] = True
+    _writing(session)
     return _execute(session, statement, params)
 
 
@@ -167,8 +171,7 @@ def lock(session: Session, entity: T) -> T:
     here until this one commits, then sees its outcome. `SELECT ... FOR UPDATE`; on SQLite, the
     database's write lock. A write like any other: refused on the event loop.
     """
-    _refuse_on_event_loop()
-    session.info[WRITES] = True
+    _writing(session)
     session.refresh(entity, with_for_update=True)
     return entity
 

@@ -23,7 +23,7 @@ from campus.auth.models import Account
 from campus.auth.policy import get as permission
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
-from campus.db.engine import lock, read, write
+from campus.db.engine import lock, read
 from campus.ecosystem.directory import images, search
 from campus.ecosystem.directory.models import (
     Invitation,
@@ -594,7 +594,7 @@ def _lock_memberships(session: Session, org: Organisation) -> None:
     """Lock the organisation's row before reading a membership to change: role changes and
     removals of one organisation then run one at a time, and each sees the admins the
     previous ones left (two admins removed at once could both see the other still there)."""
-    write(session, select(Organisation.id).where(Organisation.id == org.id).with_for_update())
+    lock(session, org)
 
 
 def _keep_an_admin(session: Session, org: Organisation, leaving: Membership) -> None:
