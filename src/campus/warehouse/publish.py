@@ -25,7 +25,7 @@ from campus.warehouse.parts import OPTOUT_SCHEMA
 from campus.warehouse.problems import Problem
 
 DETAIL_LIMIT = 200
-# How many ids of a type sent several times with different content a problem names.
+# How many ids of a type sent several times with different content are located one by one.
 CONFLICT_IDS = 5
 # The options of every published table. Small row groups: rows hold whole resources, and a row
 # group is buffered before it is written. zstd at level 1: on the benchmark's tables, smaller
@@ -80,6 +80,7 @@ def finalise(
     con = connect(staging / "tmp")
     con.register("registry_keys", pa.table({"k": pa.array(sorted(registry), pa.string())}))
     offsets = line_offsets or {}
+    places = places or {}
     con.register(
         "line_offsets",
         pa.table(
@@ -132,7 +133,7 @@ def finalise(
                         f"SELECT _o FROM {source} WHERE id = ? ORDER BY _o", [pseudonym]
                     ).fetchall()
                 ]
-                out.problems.append(_conflict(type_name, copies, line_offsets or {}, places or {}))
+                out.problems.append(_conflict(type_name, copies, offsets, places))
             if len(conflicting) > CONFLICT_IDS:
                 out.problems.append(
                     Problem(
