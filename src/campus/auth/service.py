@@ -28,6 +28,7 @@ from campus.auth.passwords import hash_password, needs_rehash, verify_password
 from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
 from campus.db.engine import read
+from campus.db.prepared import prepare
 from campus.errors import CampusError
 from campus.i18n import N_
 from campus.settings import Settings
@@ -326,14 +327,14 @@ def _actor_of_rows(rows, via: str, token_scopes: tuple[str, ...] = ()) -> Actor 
     return _actor(first, grants, via, token_scopes)
 
 
-# Built once: constructing a select costs more CPU than running it.
-_SESSION_QUERY = (
+# Built and compiled once (campus.db.prepared): they run on every request.
+_SESSION_QUERY = prepare(
     select(WebSession.expires_at, *_ACTOR_COLUMNS)
     .join(Account, Account.id == WebSession.account_id)
     .outerjoin(RoleGrant, RoleGrant.account_id == Account.id)
     .where(WebSession.id_hash == bindparam("digest"))
 )
-_TOKEN_QUERY = (
+_TOKEN_QUERY = prepare(
     select(
         ApiToken.id.label("token_id"),
         ApiToken.scopes,

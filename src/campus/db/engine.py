@@ -9,8 +9,11 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 import orjson
-from sqlalchemy import Engine, Executable, Result, create_engine, event
+from sqlalchemy import Engine, Executable, Result, Select, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+from campus.db import prepared
+from campus.db.prepared import SIDE_EFFECTS, Prepared, Rows
 
 T = TypeVar("T")
 WRITES = "campus_writes"  # Session.info key: set once the session has sent a write
@@ -56,7 +59,55 @@ def make_engine(url: str) -> Engine:
         set_json_loads(orjson.loads)
     # No pre-ping: it costs a round trip on every checkout. A connection found dead is
     # reported once, and SQLAlchemy then drops the whole pool; recycling bounds their age.
-    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+    engine = create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+    if url.startswith("postgresql"):
+        _transaction_from_first_write(engine)
+    return engine
+
+
+def _transaction_from_first_write(engine: Engine) -> None:
+    """On PostgreSQL, a connection opens its transaction at its first statement that is not a
+    plain read; the plain reads before it run in autocommit.
+
+    A request that only reads (most pages) then costs no BEGIN and no COMMIT: two round trips
+    of its three or four. Nothing is lost: in READ COMMITTED, PostgreSQL's level and the one
+    Campus uses, every statement already takes its own snapshot, in a transaction or not, and
+    a plain read takes no lock that a transaction would hold. A plain read is a compiled
+    SELECT without FOR UPDATE/SHARE and without a function that acts on the session; anything
+    else (insert, update, delete, a locking read, a savepoint, text(), DDL) first switches the
+    connection out of autocommit, so it and every statement after it, reads included, run in
+    one transaction until the commit or rollback. The connection returns to autocommit when
+    it goes back to the pool.
+    """
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_conn, _record) -> None:
+        dbapi_conn.autocommit = True
+
+    @event.listens_for(engine, "checkin")
+    def _back_to_autocommit(dbapi_conn, _record) -> None:
+        if dbapi_conn is None or dbapi_conn.closed or dbapi_conn.autocommit:
+            return
+        if dbapi_conn.info.transaction_status != TransactionStatus.IDLE:
+            dbapi_conn.rollback()  # the pool's reset has normally done it already
+        dbapi_conn.autocommit = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_before_write(conn, _cursor, statement, _params, context, _many) -> None:
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.autocommit and not _is_plain_read(context, statement):
+            dbapi_conn.autocommit = False  # psycopg sends BEGIN before this statement
+
+
+def _is_plain_read(context, statement: str) -> bool:
+    compiled = getattr(context, "compiled", None)
+    target = getattr(compiled, "statement", None)
+    return (
+        isinstance(target, Select)
+        and target._for_update_arg is None
+        and not SIDE_EFFECTS.search(statement)
+    )
 
 
 def _sqlite_locking_read(conn, statement, _multiparams, _params, _options) -> None:
@@ -141,13 +192,20 @@ def has_writes(session: Session) -> bool:
     return bool(session.info.get(WRITES)) or _has_pending(session)
 
 
-def read(session: Session, statement: Executable, params: dict | None = None) -> Result:
+def read(
+    session: Session, statement: Executable | Prepared, params: dict | None = None
+) -> Result | Rows:
     """Run a read-only Core select on the session's connection and transaction.
 
     For hot read paths (every page request): the ORM's per-statement work, about 0.3 ms of
     CPU, is skipped, and rows come back as named tuples rather than entities. Pending ORM
-    changes are flushed first, as an ORM query would (autoflush), so the read sees them.
+    changes are flushed first, as an ORM query would (autoflush), so the read sees them. A
+    `Prepared` statement (campus.db.prepared) also skips Core's execution machinery.
     """
+    if isinstance(statement, Prepared):
+        if session.autoflush:
+            session.flush()
+        return prepared.run(session.connection(), statement, params)
     return _execute(session, statement, params)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus.db.base import Base
 from campus.db.engine import read
+from campus.db.prepared import prepare
 
 GROUPS: dict[str, tuple[str, ...]] = {
     # What the directory search reads.
@@ -32,7 +33,7 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-_CURRENT = select(DataVersion.version).where(DataVersion.name == bindparam("name"))
+_CURRENT = prepare(select(DataVersion.version).where(DataVersion.name == bindparam("name")))
 
 
 def current(session: Session, group: str) -> int:

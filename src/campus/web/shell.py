@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from campus import __version__, i18n
 from campus.auth import service as auth
 from campus.auth.actor import Actor
+from campus.db.engine import read
+from campus.db.prepared import prepare
 from campus.web.deps import allow, db_session
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
@@ -37,15 +39,18 @@ def api_index(actor: Actor = allow("public.read")) -> dict:
     }
 
 
+_PING = prepare(select(literal(1)))
+
+
 @api.get("/healthz", summary="Health of the app and its database")
 def api_health(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
-    session.scalar(select(literal(1)))
+    read(session, _PING).scalar()
     return {"status": "ok", "version": __version__}
 
 
 @pages.get("/healthz", include_in_schema=False)
 async def healthz(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
-    session.scalar(select(literal(1)))
+    read(session, _PING).scalar()
     return {"status": "ok"}
 
 

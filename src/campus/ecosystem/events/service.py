@@ -28,6 +28,7 @@ from campus.auth.models import Account
 from campus.auth.roles import Role
 from campus.db.base import new_id, utcnow
 from campus.db.engine import read, write
+from campus.db.prepared import prepare
 from campus.ecosystem.events import tickets
 from campus.ecosystem.events.models import (
     Audience,
@@ -135,7 +136,7 @@ class Seats:
         return self.capacity is not None and self.registered >= self.capacity
 
 
-_SEATS = (
+_SEATS = prepare(
     select(Registration.status, func.count(), func.count(Registration.checked_in_at))
     .where(Registration.event_id == bindparam("event_id"))
     .group_by(Registration.status)
@@ -190,15 +191,17 @@ def _mine(event_id: Any) -> Any:
     )
 
 
-_EVENT_VIEW = select(
-    *Event.__table__.c,
-    _counted(_EVENT.id, RegistrationStatus.REGISTERED).label("seats_registered"),
-    _counted(_EVENT.id, RegistrationStatus.WAITLISTED).label("seats_waitlisted"),
-    _counted(_EVENT.id, RegistrationStatus.REGISTERED, _REGISTRATION.checked_in_at).label(
-        "seats_checked_in"
-    ),
-    _mine(_EVENT.id).label("mine_id"),
-).where(_EVENT.id == bindparam("event_id"))
+_EVENT_VIEW = prepare(
+    select(
+        *Event.__table__.c,
+        _counted(_EVENT.id, RegistrationStatus.REGISTERED).label("seats_registered"),
+        _counted(_EVENT.id, RegistrationStatus.WAITLISTED).label("seats_waitlisted"),
+        _counted(_EVENT.id, RegistrationStatus.REGISTERED, _REGISTRATION.checked_in_at).label(
+            "seats_checked_in"
+        ),
+        _mine(_EVENT.id).label("mine_id"),
+    ).where(_EVENT.id == bindparam("event_id"))
+)
 
 
 def view_event(session: Session, actor: Actor, event_id: str) -> EventView:
@@ -249,7 +252,7 @@ def registration_of(session: Session, event_id: str, account_id: str | None) -> 
     )
 
 
-_AHEAD_IN_QUEUE = (
+_AHEAD_IN_QUEUE = prepare(
     select(func.count())
     .select_from(Registration)
     .where(
@@ -555,9 +558,11 @@ _LOCK_FOR_REGISTRATION = (
     .where(_EVENT.id == bindparam("event_id"))
     .with_for_update()
 )
-_MINE_AND_TAKEN = select(
-    _mine(bindparam("event_id")),
-    _counted(bindparam("event_id"), RegistrationStatus.REGISTERED),
+_MINE_AND_TAKEN = prepare(
+    select(
+        _mine(bindparam("event_id")),
+        _counted(bindparam("event_id"), RegistrationStatus.REGISTERED),
+    )
 )
 _INSERT_REGISTRATION = insert(Registration.__table__)
 

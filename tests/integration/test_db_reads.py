@@ -1,0 +1,174 @@
+"""Reads without a transaction on PostgreSQL, and prepared reads on both backends.
+
+A PostgreSQL connection runs plain reads in autocommit and opens its transaction at the
+first statement that is not one; whatever runs after it, reads included, is in that
+transaction, so a failed request still writes nothing. A prepared read gives the same rows
+as the Core read it compiles."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.exc import DataError, MultipleResultsFound, NoResultFound
+
+from campus.auth.models import Account
+from campus.db.base import new_id, utcnow
+from campus.db.engine import read, write
+from campus.db.prepared import CannotPrepare, prepare
+
+_BY_EMAIL = select(Account.id, Account.email, Account.created_at, Account.active).where(
+    Account.email == bindparam("email")
+)
+_PREPARED_BY_EMAIL = prepare(_BY_EMAIL)
+_ACTIVE_COUNT = prepare(
+    select(Account.email).where(Account.active == True).order_by(Account.email)  # noqa: E712
+)
+
+
+def _insert(session, email: str) -> None:
+    write(
+        session,
+        insert(Account.__table__),
+        {
+            "id": new_id(),
+            "email": email,
+            "name": "Ada",
+            "language": "fr",
+            "email_verified": True,
+            "active": True,
+            "created_at": utcnow(),
+        },
+    )
+
+
+def _status(session) -> str:
+    return session.connection().connection.dbapi_connection.info.transaction_status.name
+
+
+# Autocommit reads are PostgreSQL's: these tests take only the `db` fixture's PostgreSQL side.
+postgresql_only = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+
+
+@postgresql_only
+def test_a_read_only_session_opens_no_transaction_on_postgresql(db):
+    with db.session() as session:
+        read(session, _PREPARED_BY_EMAIL, {"email": "nobody@example.org"}).all()
+        session.execute(select(Account)).all()
+        assert _status(session) == "IDLE"
+
+
+@postgresql_only
+def test_a_write_opens_the_transaction_and_the_reads_after_it_see_it(db):
+    with db.session() as session:
+        read(session, _PREPARED_BY_EMAIL, {"email": "ada@example.org"}).all()
+        _insert(session, "ada@example.org")
+        assert _status(session) == "INTRANS"
+        assert read(session, _PREPARED_BY_EMAIL, {"email": "ada@example.org"}).one()
+        with db.session() as other:  # not committed yet: invisible elsewhere
+            assert read(other, _PREPARED_BY_EMAIL, {"email": "ada@example.org"}).all() == []
+    with db.session() as session:
+        assert read(session, _PREPARED_BY_EMAIL, {"email": "ada@example.org"}).one()
+
+
+@postgresql_only
+@pytest.mark.parametrize("how", ["core", "orm", "text", "locking read"])
+def test_a_failed_session_leaves_nothing_written_whatever_wrote(db, how):
+    with db.session() as session:
+        _insert(session, "keep@example.org")
+    with pytest.raises(RuntimeError), db.session() as session:
+        read(session, _PREPARED_BY_EMAIL, {"email": "keep@example.org"}).one()
+        if how == "core":
+            _insert(session, "lost@example.org")
+        elif how == "orm":
+            session.add(Account(email="lost@example.org", name="Lost"))
+            session.flush()
+        elif how == "text":
+            session.execute(
+                text("UPDATE accounts SET email = 'lost@example.org' WHERE email = :e"),
+                {"e": "keep@example.org"},
+            )
+        else:
+            session.execute(
+                select(Account).where(Account.email == "keep@example.org").with_for_update()
+            )
+            session.execute(update(Account).values(email="lost@example.org"))
+        raise RuntimeError("the request fails after writing")
+    with db.session() as session:
+        assert read(session, _PREPARED_BY_EMAIL, {"email": "lost@example.org"}).all() == []
+        assert read(session, _PREPARED_BY_EMAIL, {"email": "keep@example.org"}).one()
+
+
+@postgresql_only
+def test_a_connection_goes_back_to_autocommit_in_the_pool(db):
+    db.engine.pool.dispose()
+    with db.session() as session:
+        _insert(session, "first@example.org")
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi.autocommit is False
+    assert dbapi.autocommit is True
+    with db.session() as session:
+        read(session, _PREPARED_BY_EMAIL, {"email": "first@example.org"}).one()
+        assert _status(session) == "IDLE"
+
+
+@postgresql_only
+def test_a_savepoint_runs_inside_the_transaction_it_opens(db):
+    with db.session() as session:
+        read(session, _PREPARED_BY_EMAIL, {"email": "x@example.org"}).all()
+        with session.begin_nested():
+            _insert(session, "inner@example.org")
+        assert _status(session) == "INTRANS"
+        session.rollback()
+    with db.session() as session:
+        assert read(session, _PREPARED_BY_EMAIL, {"email": "inner@example.org"}).all() == []
+
+
+def test_a_prepared_read_gives_the_core_reads_rows_and_types(db):
+    with db.session() as session:
+        _insert(session, "b@example.org")
+        _insert(session, "a@example.org")
+    with db.session() as session:
+        core = session.execute(_BY_EMAIL, {"email": "a@example.org"}).one()
+        fast = read(session, _PREPARED_BY_EMAIL, {"email": "a@example.org"}).one()
+        assert tuple(fast) == tuple(core)
+        assert fast.email == "a@example.org" and fast.active is True
+        assert fast.created_at.tzinfo == dt.UTC  # the UTC type's processor ran (SQLite too)
+        emails, *_ = zip(*read(session, _ACTIVE_COUNT).all(), strict=True)
+        assert emails == ("a@example.org", "b@example.org")
+        assert read(session, _ACTIVE_COUNT).first().email == "a@example.org"
+        assert read(session, _ACTIVE_COUNT).scalar() == "a@example.org"
+        with pytest.raises(MultipleResultsFound):
+            read(session, _ACTIVE_COUNT).one()
+        with pytest.raises(NoResultFound):
+            read(session, _PREPARED_BY_EMAIL, {"email": "none@example.org"}).one()
+
+
+def test_a_prepared_read_sees_the_sessions_pending_changes(db):
+    with db.session() as session:
+        session.add(Account(email="pending@example.org", name="Pending"))
+        assert read(session, _PREPARED_BY_EMAIL, {"email": "pending@example.org"}).one()
+
+
+def test_a_prepared_read_refuses_a_missing_parameter_by_name(db):
+    with db.session() as session, pytest.raises(ValueError, match="email"):
+        read(session, _PREPARED_BY_EMAIL, {})
+
+
+@postgresql_only
+def test_a_value_the_database_refuses_is_sqlalchemys_data_error(db):
+    with db.session() as session, pytest.raises(DataError):
+        read(session, _PREPARED_BY_EMAIL, {"email": "nul\x00byte"}).all()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        select(Account.id).with_for_update(),
+        select(Account.id).where(Account.email.in_(["a", "b"])),
+        select(text("pg_advisory_xact_lock(1)")),
+    ],
+    ids=["locking read", "IN list", "side effect"],
+)
+def test_only_a_plain_fixed_select_can_be_prepared(db, statement):
+    with pytest.raises(CannotPrepare), db.session() as session:
+        read(session, prepare(statement))
