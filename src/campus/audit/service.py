@@ -10,7 +10,7 @@ Two steps, so that writers never wait for one another:
    previous event's hash. One seal takes whatever is pending.
 
 When the process is quiet, the committing thread seals at once. Under load a seal costs as
-much as the action itself (six statements and a commit), so a process seals at most once per
+much as the action itself (five statements and a commit), so a process seals at most once per
 `SEAL_INTERVAL`: a commit that comes sooner leaves its events to the process's sealer thread,
 which seals them all at the end of the interval. An event is thus outside the chain for at
 most about `SEAL_INTERVAL` after its commit, and whatever reads the chain (`verify`, `recent`)
@@ -30,7 +30,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
@@ -98,14 +98,12 @@ def seal(connection: Connection) -> int:
     Runs inside the caller's transaction on `connection`, which it locks for the chain.
     """
     _lock_chain(connection)
-    last = connection.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    last = connection.execute(_LAST_SEALED).first()
     seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
-    pending = PendingAuditEvent.__table__
     sealed = 0
     while True:
-        rows = connection.execute(select(pending).order_by(pending.c.id).limit(SEAL_BATCH)).all()
+        # Taken and removed in one statement; only committed events are visible to it.
+        rows = sorted(connection.execute(_TAKE_PENDING, {"batch": SEAL_BATCH}).all())
         if not rows:
             return sealed
         chained = []
@@ -115,9 +113,25 @@ def seal(connection: Connection) -> int:
             digest = event_hash(seq=seq, prev_hash=prev_hash, **fields)
             chained.append({"seq": seq, "prev_hash": prev_hash, "hash": digest, **fields})
             prev_hash = digest
-        connection.execute(insert(AuditEvent.__table__), chained)
-        connection.execute(delete(pending).where(pending.c.id.in_([row.id for row in rows])))
+        connection.execute(_INSERT_SEALED, chained)
         sealed += len(rows)
+
+
+_PENDING = PendingAuditEvent.__table__
+_LAST_SEALED = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_TAKE_PENDING = (
+    delete(_PENDING)
+    .where(
+        _PENDING.c.id.in_(
+            select(_PENDING.c.id)
+            .order_by(_PENDING.c.id)
+            .limit(bindparam("batch"))
+            .scalar_subquery()
+        )
+    )
+    .returning(_PENDING.c.id, *(_PENDING.c[name] for name in _FIELDS))
+)
+_INSERT_SEALED = insert(AuditEvent.__table__)
 
 
 def seal_pending(session: Session) -> int:
