@@ -31,4 +31,6 @@ def test_event_commands_name_where_an_error_is(monkeypatch, db, settings):
     missing = run_cli(monkeypatch, settings, "event", "attendees", "nope")
     assert missing.exit_code == 1 and "error: no such event (nope)" in missing.output
     stats = run_cli(monkeypatch, settings, "event", "stats", "--year", "1800")
-    assert stats.exit_code == 1 and "error: year is out of range (year)" in stats.output
+    assert (
+        stats.exit_code == 1 and "error: the year must be from 1900 to 2200 (year)" in stats.output
+    )

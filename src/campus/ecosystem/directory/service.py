@@ -120,7 +120,7 @@ def _whole(value: Any, where: str, low: int, high: int, out_of_range: str) -> in
 
 
 def _year(value: Any, where: str) -> int | None:
-    return _whole(value, where, 1800, utcnow().year, N_("the year is out of range"))
+    return _whole(value, where, 1800, utcnow().year, N_("the year must be from 1800 to this year"))
 
 
 def _count(value: Any, where: str) -> int | None:

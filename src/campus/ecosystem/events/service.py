@@ -748,7 +748,9 @@ def check_in(
 
 def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     if not 1900 <= year <= 2200:
-        raise BadRequest(N_("year is out of range"), code="invalid_year", where="year")
+        raise BadRequest(
+            N_("the year must be from 1900 to 2200"), code="invalid_year", where="year"
+        )
     start = dt.datetime(year, 1, 1, tzinfo=PARIS).astimezone(dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=PARIS).astimezone(dt.UTC)
     return start, end

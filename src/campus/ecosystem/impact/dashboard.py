@@ -64,7 +64,9 @@ def members_by_kind(session: Session) -> list[dict[str, Any]]:
 
 def figures(session: Session, year: int) -> dict[str, Any]:
     if not 1990 <= year <= 2200:
-        raise BadRequest(N_("the year is out of range"), code="invalid_year", where="year")
+        raise BadRequest(
+            N_("the year must be from 1990 to 2200"), code="invalid_year", where="year"
+        )
     records = session.execute(
         select(
             ImpactRecord.kind, ImpactRecord.occurred_on, ImpactRecord.amount, ImpactRecord.currency

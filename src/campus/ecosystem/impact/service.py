@@ -76,7 +76,9 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             where="occurred_on",
         )
     if occurred_on.year < 1990:
-        raise BadRequest(N_("the year is out of range"), code="out_of_range", where="occurred_on")
+        raise BadRequest(
+            N_("the date must be in 1990 or later"), code="out_of_range", where="occurred_on"
+        )
     amount: Decimal | None = None
     raw_amount = data.get("amount")
     if raw_amount not in (None, ""):
