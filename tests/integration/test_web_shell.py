@@ -124,6 +124,18 @@ def test_huge_bodies_are_refused_before_reading(client):
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+def test_a_huge_form_on_a_page_is_refused_with_a_page_in_the_visitors_language(client):
+    response = client.post(
+        "/login",
+        content=b"x" * (11 * 1024 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert "text/html" in response.headers["content-type"]
+    assert "La requête dépasse 10\u202f485\u202f760 octets." in response.text
 
 
 def test_login_redirect_never_leaves_the_site(client, db):

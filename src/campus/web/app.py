@@ -47,7 +47,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.db_url)
-    app.add_middleware(BodyLimit, limit=MAX_BODY, streaming_suffixes=STREAMING_SUFFIXES)
+    app.add_middleware(
+        BodyLimit,
+        limit=MAX_BODY,
+        streaming_suffixes=STREAMING_SUFFIXES,
+        upload_limit=lambda: settings.max_upload_bytes,
+    )
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(
         RequestContext, secure_cookies=settings.secure_cookies, production=settings.is_production

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campus import i18n
@@ -114,21 +115,47 @@ class ConcurrencyLimit:
             await self.app(scope, receive, send)
 
 
-class BodyLimit:
-    """Refuses request bodies over a limit, except on routes that stream their own uploads."""
+# A form that carries an upload holds a few small fields and the multipart framing besides the
+# file: this much is allowed on top of the upload cap.
+FORM_SLACK = 64 * 1024
 
-    def __init__(self, app: ASGIApp, *, limit: int, streaming_suffixes: tuple[str, ...]):
+
+class BodyLimit:
+    """Refuses request bodies over a limit, from the first byte and before anything parses them.
+
+    Routes that take uploads (`streaming_suffixes`) have the upload cap instead, read from the
+    settings on each request (`upload_limit`), plus `FORM_SLACK` for an upload page's form. A
+    page's form (CSRF token included) is parsed by Starlette, which spools files to disk: with
+    no cap there, an upload page would spool a body of any size before refusing it. A refusal
+    is JSON under /api and a page, in the visitor's language, elsewhere.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        streaming_suffixes: tuple[str, ...],
+        upload_limit: Callable[[], int],
+    ):
         self.app = app
         self.limit = limit
         self.streaming = streaming_suffixes
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].endswith(self.streaming):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"].endswith(self.streaming):
+            shown = self.upload_limit()
+            limit, upload = shown + FORM_SLACK, True
+        else:
+            shown = limit = self.limit
+            upload = False
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(send, self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, receive, send, shown, upload)
             return
         received = 0
 
@@ -137,32 +164,44 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except _BodyTooLarge:
-            await _too_large(send, self.limit)
+            await _too_large(scope, receive, send, shown, upload)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        '{"error":{"code":"too_large","message":"request body over ' + str(limit) + ' bytes"}}'
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int, upload: bool) -> None:
+    if scope["path"].startswith("/api/"):
+        body = (
+            '{"error":{"code":"too_large","message":"request body over ' + str(limit) + ' bytes"}}'
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return
+    from campus.web.app import error_page  # the app module imports this one
+
+    shown = f"{limit:,}".replace(",", "\u202f")
+    message = (
+        i18n.gettext("The file exceeds {limit} bytes: split it into several files.")
+        if upload
+        else i18n.gettext("The request exceeds {limit} bytes.")
+    ).format(limit=shown)
+    response = error_page(Request(scope, receive), 413, message)
+    await response(scope, receive, send)

@@ -184,3 +184,66 @@ def test_a_reference_given_as_a_string_is_reported_not_landed_with_the_source_id
     assert "source-id-42" not in response.text
     assert response.status_code == 422
     assert response.json()["report"]["problems"][0]["path"] == "subject"
+
+
+def test_an_upload_page_body_over_the_cap_is_refused_before_a_byte_is_read(client, db, settings):
+    """The page's form (its CSRF token too) is parsed by Starlette, which spools files to disk:
+    the cap must hold before that, from the declared length or the bytes as they arrive."""
+    import asyncio
+
+    _steward(client, db)
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items()).encode()
+    settings.max_upload_bytes = 1000
+    read: list[int] = []
+    head = (
+        f'--xyz\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{client.csrf()}\r\n'
+        '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.ndjson"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+
+    async def call(headers: list[tuple[bytes, bytes]], chunks: int) -> tuple[int, str]:
+        sent: list[dict] = []
+        left = chunks
+
+        async def receive() -> dict:
+            nonlocal left
+            left -= 1
+            body = head if not read else b"x" * 16384  # a file part that never ends
+            read.append(1)
+            return {"type": "http.request", "body": body, "more_body": left > 0}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/datasets/upload",
+            "raw_path": b"/datasets/upload",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"multipart/form-data; boundary=xyz"),
+                (b"cookie", cookie),
+                *headers,
+            ],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        await client.app(scope, receive, send)
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return sent[0]["status"], body.decode()
+
+    status, page = asyncio.run(call([(b"content-length", str(10 * 1024**3).encode())], 1))
+    assert status == 413 and "Le fichier dépasse 1\u202f000 octets" in page
+    assert read == []  # refused on the declared length
+    # Chunked, 1.6 GB if read to the end: the steward's session lets it reach the CSRF check,
+    # which parses the form.
+    status, page = asyncio.run(call([], 100_000))
+    assert status == 413 and "Le fichier dépasse 1\u202f000 octets" in page
+    assert len(read) <= 1 + 65536 // 16384 + 1
+    assert not list((settings.var_dir / "uploads").glob("*"))
