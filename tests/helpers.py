@@ -83,3 +83,21 @@ def forge(token: str) -> str:
     i = len(token) - 6
     swapped = "A" if token[i] != "A" else "B"
     return token[:i] + swapped + token[i + 1 :]
+
+
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict:
+    """An ASGI HTTP scope, for tests that call the app directly (their own receive and send)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }

@@ -4,24 +4,11 @@ import asyncio
 import threading
 
 from campus.auth import service as auth
-from tests.helpers import make_account
+from tests.helpers import http_scope, make_account
 
 
 async def _get(app, path: str, token: str) -> int:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope("GET", path, [(b"authorization", f"Bearer {token}".encode())])
     statuses = []
 
     async def receive():

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.helpers import http_scope
 from tests.integration.warehouse.test_web import _steward, _upload
 from tests.unit.warehouse.samples import bundle, observation, patient, small_bundle
 
@@ -215,25 +216,15 @@ def test_an_upload_page_body_over_the_cap_is_refused_before_a_byte_is_read(clien
         async def send(message: dict) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/datasets/upload",
-            "raw_path": b"/datasets/upload",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [
-                (b"host", b"testserver"),
+        scope = http_scope(
+            "POST",
+            "/datasets/upload",
+            [
                 (b"content-type", b"multipart/form-data; boundary=xyz"),
                 (b"cookie", cookie),
                 *headers,
             ],
-            "client": ("127.0.0.1", 5000),
-            "server": ("testserver", 80),
-        }
+        )
         await client.app(scope, receive, send)
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         return sent[0]["status"], body.decode()
