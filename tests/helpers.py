@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -11,6 +16,7 @@ from campus.auth import service as auth
 from campus.db.engine import Database
 
 PASSWORD = "correct horse battery"
+T = TypeVar("T")
 
 
 class CampusClient(TestClient):
@@ -101,3 +107,25 @@ def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> di
         "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
     }
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a new event loop in a thread of its own: a test run may
+    have left a loop running in the test's thread (Playwright's sync API does), and
+    `asyncio.run` refuses to nest."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            results.append(asyncio.run(coroutine))
+        except BaseException as error:  # re-raised in the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(120)
+    if errors:
+        raise errors[0]
+    assert results, "the coroutine did not finish in 120 s"
+    return results[0]

@@ -4,6 +4,7 @@ import asyncio
 import socket
 
 from campus.web.serve import _socket
+from tests.helpers import run_coroutine
 
 
 def test_connections_accepted_on_a_worker_socket_have_tcp_nodelay():
@@ -30,5 +31,5 @@ def test_connections_accepted_on_a_worker_socket_have_tcp_nodelay():
             await asyncio.wait_for(accepted.wait(), 10)
             writer.close()
 
-    asyncio.run(main())
+    run_coroutine(main())
     assert seen and seen[0] != 0

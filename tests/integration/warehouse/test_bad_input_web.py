@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import http_scope
+from tests.helpers import http_scope, run_coroutine
 from tests.integration.warehouse.test_web import _steward, _upload
 from tests.unit.warehouse.samples import bundle, observation, patient, small_bundle
 
@@ -190,8 +190,6 @@ def test_a_reference_given_as_a_string_is_reported_not_landed_with_the_source_id
 def test_an_upload_page_body_over_the_cap_is_refused_before_a_byte_is_read(client, db, settings):
     """The page's form (its CSRF token too) is parsed by Starlette, which spools files to disk:
     the cap must hold before that, from the declared length or the bytes as they arrive."""
-    import asyncio
-
     _steward(client, db)
     cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items()).encode()
     settings.max_upload_bytes = 1000
@@ -229,12 +227,12 @@ def test_an_upload_page_body_over_the_cap_is_refused_before_a_byte_is_read(clien
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         return sent[0]["status"], body.decode()
 
-    status, page = asyncio.run(call([(b"content-length", str(10 * 1024**3).encode())], 1))
+    status, page = run_coroutine(call([(b"content-length", str(10 * 1024**3).encode())], 1))
     assert status == 413 and "Le fichier dépasse 1\u202f000 octets" in page
     assert read == []  # refused on the declared length
     # Chunked, 1.6 GB if read to the end: the steward's session lets it reach the CSRF check,
     # which parses the form.
-    status, page = asyncio.run(call([], 100_000))
+    status, page = run_coroutine(call([], 100_000))
     assert status == 413 and "Le fichier dépasse 1\u202f000 octets" in page
     assert len(read) <= 1 + 65536 // 16384 + 1
     assert not list((settings.var_dir / "uploads").glob("*"))
