@@ -102,7 +102,9 @@ def test_a_ticket_of_another_event_is_refused_even_naming_a_real_registration(db
     from campus.ecosystem.events import tickets
 
     # A ticket signed for the second event but naming the first event's registration.
-    token = tickets.ticket_token(settings, event_id=second, registration_id=registration.id)
+    token = tickets.ticket_token(
+        settings, event_id=second, registration_id=registration.id, queued_at=registration.queued_at
+    )
     with db.session() as session, pytest.raises(Exception) as refused:
         service.check_in(session, settings, admin, second, token)
     assert refused.value.code == "not_registered"
@@ -123,6 +125,24 @@ def test_a_replayed_ticket_is_refused_after_check_in(db, settings):
     assert refused.value.code == "already_checked_in"
     with db.session() as session:
         assert service.registration_of(session, event_id, ana.account_id).checked_in_at == first
+
+
+def test_a_ticket_from_before_a_cancellation_does_not_check_in_the_new_registration(db, settings):
+    admin = staff(db)
+    event_id = published_event(db, admin)
+    ana = member(db, "ana@example.org")
+    with db.session() as session:
+        old = service.ticket_for(settings, service.register(session, settings, ana, event_id))
+    with db.session() as session:
+        service.cancel_registration(session, settings, ana, event_id)
+    with db.session() as session:
+        new = service.ticket_for(settings, service.register(session, settings, ana, event_id))
+    assert new != old
+    with db.session() as session, pytest.raises(Conflict) as refused:
+        service.check_in(session, settings, admin, event_id, old)
+    assert refused.value.code == "replaced_ticket" and refused.value.where == "token"
+    with db.session() as session:
+        assert service.check_in(session, settings, admin, event_id, new).checked_in_at
 
 
 @pytest.mark.parametrize("start", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "\n=1"])

@@ -47,8 +47,9 @@ def test_a_cancelled_event_is_marked_cancelled_in_utc():
 
 def test_tickets_roundtrip_and_refuse_another_key_or_garbage(tmp_path):
     settings = _settings(tmp_path)
-    token = tickets.ticket_token(settings, event_id="e1", registration_id="r1")
-    assert tickets.read_ticket(settings, token) == ("e1", "r1")
+    queued = dt.datetime(2027, 3, 1, 9, 30, 0, 123456, tzinfo=dt.UTC)
+    token = tickets.ticket_token(settings, event_id="e1", registration_id="r1", queued_at=queued)
+    assert tickets.read_ticket(settings, token) == ("e1", "r1", tickets.issue_stamp(queued))
     other = _settings(tmp_path / "o", "z" * 48)
     with pytest.raises(BadRequest):
         tickets.read_ticket(other, token)

@@ -683,6 +683,9 @@ NOT_OPEN_FOR_CHECK_IN = N_("this event is not open for check-in")
 NO_REGISTRATION = N_("this ticket matches no registration")
 NO_SEAT = N_("this ticket holder has no seat (waitlisted or cancelled)")
 ALREADY_CHECKED_IN = N_("this ticket has already been checked in")
+REPLACED_TICKET = N_(
+    "this ticket was replaced: the attendee cancelled and registered again, ask for the new one"
+)
 # Every refusal a scan may get (the API answers message ids): the scan page carries their
 # translations for static/js/checkin.js.
 CHECK_IN_REFUSALS = (
@@ -692,6 +695,7 @@ CHECK_IN_REFUSALS = (
     NO_REGISTRATION,
     NO_SEAT,
     ALREADY_CHECKED_IN,
+    REPLACED_TICKET,
     N_("no such event"),
     N_("sign in to continue"),
 )
@@ -699,7 +703,10 @@ CHECK_IN_REFUSALS = (
 
 def ticket_for(settings: Settings, registration: Registration) -> str:
     return tickets.ticket_token(
-        settings, event_id=registration.event_id, registration_id=registration.id
+        settings,
+        event_id=registration.event_id,
+        registration_id=registration.id,
+        queued_at=registration.queued_at,
     )
 
 
@@ -716,7 +723,7 @@ def check_in(
     if not can_manage(actor):
         raise Forbidden(N_("only campus staff manage events"), code="forbidden")
     now = now or utcnow()
-    ticket_event, registration_id = tickets.read_ticket(settings, token)
+    ticket_event, registration_id, issued = tickets.read_ticket(settings, token)
     if ticket_event != event_id:
         raise Conflict(WRONG_EVENT, code="wrong_event", where="token")
     event = _locked(session, event_id)
@@ -727,6 +734,8 @@ def check_in(
         raise NotFound(NO_REGISTRATION, code="not_registered")
     if registration.status != RegistrationStatus.REGISTERED:
         raise Conflict(NO_SEAT, code="no_seat")
+    if tickets.issue_stamp(registration.queued_at) != issued:
+        raise Conflict(REPLACED_TICKET, code="replaced_ticket", where="token")
     if registration.checked_in_at is not None:
         raise Conflict(ALREADY_CHECKED_IN, code="already_checked_in")
     registration.checked_in_at = now

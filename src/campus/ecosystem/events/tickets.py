@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from functools import lru_cache
 
@@ -27,13 +28,26 @@ def _serializer_for(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=SALT)
 
 
-def ticket_token(settings: Settings, *, event_id: str, registration_id: str) -> str:
-    """A token naming one registration at one event, signed with the platform secret."""
-    return _serializer(settings).dumps({"e": event_id, "r": registration_id})
+def issue_stamp(queued_at: dt.datetime) -> int:
+    """The ticket's issue: the registration's queue time in microseconds. A new registration
+    of the same account (after a cancellation) queues again, so its ticket differs and the
+    earlier one no longer checks in."""
+    return round(queued_at.timestamp() * 1_000_000)
 
 
-def read_ticket(settings: Settings, token: str) -> tuple[str, str]:
-    """The (event id, registration id) of a token, or BadRequest when it is forged or garbled."""
+def ticket_token(
+    settings: Settings, *, event_id: str, registration_id: str, queued_at: dt.datetime
+) -> str:
+    """A token naming one registration at one event, as issued at `queued_at`, signed with
+    the platform secret."""
+    return _serializer(settings).dumps(
+        {"e": event_id, "r": registration_id, "q": issue_stamp(queued_at)}
+    )
+
+
+def read_ticket(settings: Settings, token: str) -> tuple[str, str, int]:
+    """The (event id, registration id, issue stamp) of a token, or BadRequest when it is
+    forged or garbled."""
     token = (token or "").strip()
     if not token or len(token) > 500:
         raise BadRequest(INVALID_TICKET, code="invalid_ticket", where="token")
@@ -41,9 +55,13 @@ def read_ticket(settings: Settings, token: str) -> tuple[str, str]:
         payload = _serializer(settings).loads(token)
     except BadSignature:
         raise BadRequest(INVALID_TICKET, code="invalid_ticket", where="token") from None
-    if not isinstance(payload, dict) or not {"e", "r"} <= payload.keys():
+    if (
+        not isinstance(payload, dict)
+        or not {"e", "r", "q"} <= payload.keys()
+        or not isinstance(payload["q"], int)
+    ):
         raise BadRequest(INVALID_TICKET, code="invalid_ticket", where="token")
-    return str(payload["e"]), str(payload["r"])
+    return str(payload["e"]), str(payload["r"]), payload["q"]
 
 
 @lru_cache(maxsize=256)
