@@ -112,12 +112,18 @@ def test_a_ticket_of_another_event_is_refused_even_naming_a_real_registration(db
         assert service.seats(session, session.get(Event, first)).checked_in == 0
 
 
-def test_a_replayed_ticket_is_refused_after_check_in(db, settings):
+def _ticketed(db, settings):
+    """Staff, a published event, and a member registered to it with their ticket."""
     admin = staff(db)
     event_id = published_event(db, admin)
     ana = member(db, "ana@example.org")
     with db.session() as session:
         ticket = service.ticket_for(settings, service.register(session, settings, ana, event_id))
+    return admin, event_id, ana, ticket
+
+
+def test_a_replayed_ticket_is_refused_after_check_in(db, settings):
+    admin, event_id, ana, ticket = _ticketed(db, settings)
     with db.session() as session:
         first = service.check_in(session, settings, admin, event_id, ticket).checked_in_at
     with db.session() as session, pytest.raises(Conflict) as refused:
@@ -128,11 +134,7 @@ def test_a_replayed_ticket_is_refused_after_check_in(db, settings):
 
 
 def test_a_ticket_from_before_a_cancellation_does_not_check_in_the_new_registration(db, settings):
-    admin = staff(db)
-    event_id = published_event(db, admin)
-    ana = member(db, "ana@example.org")
-    with db.session() as session:
-        old = service.ticket_for(settings, service.register(session, settings, ana, event_id))
+    admin, event_id, ana, old = _ticketed(db, settings)
     with db.session() as session:
         service.cancel_registration(session, settings, ana, event_id)
     with db.session() as session:
