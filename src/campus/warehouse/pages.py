@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
-from campus.warehouse import service, uploads
+from campus.warehouse import messages, service, uploads
 from campus.warehouse.api import steward
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
@@ -114,7 +114,12 @@ async def upload_submit(
         if path is not None:
             path.unlink(missing_ok=True)
     status = 201 if report.status == "published" else 422
-    return render(request, "warehouse/report.html", {"report": report}, status=status)
+    return render(
+        request,
+        "warehouse/report.html",
+        {"report": report, "translate_problem": messages.translate},
+        status=status,
+    )
 
 
 @router.post("/datasets/{name}/versions/{version}/drop", include_in_schema=False)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from campus.warehouse import fhir
+from campus.warehouse import fhir, messages
 from campus.warehouse.policy import Node, Policy
 
 MAX_DEPTH = 48
@@ -145,21 +145,22 @@ class Pseudonymiser:
         match = fhir.REFERENCE_TYPE_ID.match(reference) or fhir.ABSOLUTE_REFERENCE.match(reference)
         if match:
             if match.group(1) not in fhir.RESOURCE_TYPES:
-                raise ResourceProblem(f"reference to an unknown resource type {match.group(1)!r}")
+                raise ResourceProblem(
+                    messages.UNKNOWN_REFERENCE_TYPE.format(type_name=repr(match.group(1)))
+                )
             return Target(match.group(1), match.group(2))
         if reference.startswith(("urn:uuid:", "urn:oid:")) or fhir.CONDITIONAL_REFERENCE.match(
             reference
         ):
             found = resolve(reference)
             if found is None:
-                kind = "conditional" if "?" in reference else "full URL"
                 raise ResourceProblem(
-                    f"unresolved {kind} reference: no resource of this file matches it"
+                    messages.UNRESOLVED_CONDITIONAL
+                    if "?" in reference
+                    else messages.UNRESOLVED_FULL_URL
                 )
             return found
-        raise ResourceProblem(
-            "a reference must be Type/id, an absolute URL, urn:uuid:, Type?identifier= or #id"
-        )
+        raise ResourceProblem(messages.BAD_REFERENCE)
 
     # -- the walk ---------------------------------------------------------------------------
     def apply(
@@ -197,7 +198,7 @@ class _Walk:
     def under_rules(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
         if root:
             if "contained" in data and type(data["contained"]) is not list:
-                raise ResourceProblem("contained must be a list of resources", ["contained"])
+                raise ResourceProblem(messages.CONTAINED_NOT_LIST, ["contained"])
         elif "resourceType" in data:
             self.embedded(data, depth)
             return
@@ -205,7 +206,7 @@ class _Walk:
             self.fields(data, depth)
             return
         if depth > MAX_DEPTH:
-            raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
+            raise ResourceProblem(messages.TOO_DEEP.format(depth=MAX_DEPTH))
         children = node.children
         anywhere = self.owner._anywhere_keys
         kinds = _KINDS
@@ -264,7 +265,7 @@ class _Walk:
         """The walk below any policy rule: references and dates change, and only the `**`
         rules (data types found anywhere) delete or change anything else."""
         if depth > MAX_DEPTH:
-            raise ResourceProblem(f"elements are nested more than {MAX_DEPTH} levels deep")
+            raise ResourceProblem(messages.TOO_DEEP.format(depth=MAX_DEPTH))
         kinds = _KINDS
         anywhere = self.owner._anywhere_keys
         ruled = None
@@ -291,7 +292,7 @@ class _Walk:
                     else:
                         self.dicts(value, depth)
                 elif key == "reference":
-                    raise ResourceProblem("a reference must be a text")
+                    raise ResourceProblem(messages.REFERENCE_NOT_TEXT)
                 elif (kinds.get(key) or _kind(key)) is _DATE:
                     self.date(value)
             if ruled is not None:  # after the loop: a rule may delete the element
@@ -322,7 +323,7 @@ class _Walk:
                 if kind is dict:
                     self.plain(item, depth + 1)
                 elif kind is list:
-                    raise ResourceProblem("a list may not hold a list")
+                    raise ResourceProblem(messages.LIST_IN_LIST)
             except ResourceProblem as problem:
                 problem.path.insert(0, f"[{index}]")
                 raise
@@ -342,7 +343,7 @@ class _Walk:
         if type(value) is str:
             self.text(data, key, value, _KINDS.get(key) or _kind(key))
         elif key == "reference":
-            raise ResourceProblem("a reference must be a text")
+            raise ResourceProblem(messages.REFERENCE_NOT_TEXT)
         elif fhir.is_date_key(key):
             self.date(value)
 
@@ -363,7 +364,7 @@ class _Walk:
                     continue  # only a Coding's own texts: nothing to check or change
                 try:
                     if type(item) is not dict:
-                        raise ResourceProblem("a Coding must be an object")
+                        raise ResourceProblem(messages.CODING_NOT_OBJECT)
                     self.under_rules(item, None, depth + 1)
                 except ResourceProblem as problem:
                     problem.path.insert(0, f"[{index}]")
@@ -380,7 +381,7 @@ class _Walk:
                     else:
                         self.plain(item, depth + 1)
                 elif kind is list:
-                    raise ResourceProblem("a list may not hold a list")
+                    raise ResourceProblem(messages.LIST_IN_LIST)
                 elif dated:
                     values[index] = self.date(item)
                 elif kind is str and key in fhir.REFERENCE_KEYS:  # texts in lists: rare
@@ -391,11 +392,13 @@ class _Walk:
 
     def contained(self, item: Any, depth: int) -> None:
         if type(item) is not dict or type(item.get("resourceType")) is not str:
-            raise ResourceProblem("a contained resource must be an object with a resourceType")
+            raise ResourceProblem(messages.CONTAINED_NOT_RESOURCE)
         if item["resourceType"] not in fhir.RESOURCE_TYPES:
-            raise ResourceProblem(f"unknown contained resource type {item['resourceType']!r}")
+            raise ResourceProblem(
+                messages.UNKNOWN_CONTAINED_TYPE.format(type_name=repr(item["resourceType"]))
+            )
         if item["resourceType"] == "Bundle":
-            raise ResourceProblem("a Bundle inside a resource is not accepted")
+            raise ResourceProblem(messages.BUNDLE_IN_RESOURCE)
         # Contained ids are local (#id), meaningless outside their container: kept.
         self.under_rules(item, self.owner.tree(item["resourceType"]), depth + 1, root=True)
 
@@ -439,7 +442,7 @@ class _Walk:
             return _generalize(value)
         if action == "cryptoHash":
             if type(value) is not str:
-                raise ResourceProblem("cryptoHash applies to text values only")
+                raise ResourceProblem(messages.HASH_NOT_TEXT)
             return self.owner.hash_value(value)
         if action == "dateShift":
             return self.date(value)
@@ -447,13 +450,13 @@ class _Walk:
 
     def date(self, value: Any) -> str:
         if type(value) is not str:
-            raise ResourceProblem(f"a date must be a text, not {type(value).__name__}")
+            raise ResourceProblem(messages.DATE_NOT_TEXT.format(kind=type(value).__name__))
         dates = self.owner._dates
         key = (value, self.days)
         shifted = dates.get(key)
         if shifted is None:
             if not fhir.valid_date(value):
-                raise ResourceProblem("not a valid FHIR date, dateTime or instant")
+                raise ResourceProblem(messages.BAD_DATE)
             shifted = fhir.shift_date(value, self.days) if self.days else value
             if len(dates) > _CACHE_LIMIT:
                 dates.clear()
@@ -511,7 +514,7 @@ def _refuse_bare_reference(text: str) -> None:
     """A Reference element sent as a text (`"subject": "Patient/123"`): its source id would land
     as it is, neither pseudonymised nor shifted. Refused with the way to write it."""
     if fhir.is_bare_reference(text):
-        raise ResourceProblem('a reference must be an object: {"reference": "Type/id"}')
+        raise ResourceProblem(messages.REFERENCE_NOT_OBJECT)
 
 
 def _plain_coding(item: dict) -> bool:
@@ -527,7 +530,7 @@ def _plain_coding(item: dict) -> bool:
 
 def _generalize(value: Any) -> Any:
     if type(value) is not str:
-        raise ResourceProblem("generalize applies to text values only")
+        raise ResourceProblem(messages.GENERALIZE_NOT_TEXT)
     if fhir.valid_date(value):
         return value[:7]  # a year-month, or the year of a year-only date
     return value[:2]

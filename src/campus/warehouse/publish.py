@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from campus.warehouse import layout
+from campus.warehouse import layout, messages
 from campus.warehouse.parts import OPTOUT_SCHEMA
 from campus.warehouse.problems import Problem
 
@@ -139,8 +139,9 @@ def finalise(
                     Problem(
                         "warning",
                         "(dataset)",
-                        f"{len(conflicting) - CONFLICT_IDS} more {type_name} id(s) were sent "
-                        "several times with different content: upserted, the last one read kept",
+                        messages.MORE_CONFLICTS.format(
+                            count=len(conflicting) - CONFLICT_IDS, type_name=type_name
+                        ),
                         resource_type=type_name,
                     )
                 )
@@ -191,13 +192,14 @@ def _conflict(
     """One id sent with different contents: located at its first copy, naming the kept one."""
     file, line, entry = _place(copies[0], line_offsets, places)
     kept_file, kept_line, kept_entry = _place(copies[-1], line_offsets, places)
-    kept = f"{kept_file} {'line' if kept_line is not None else 'entry'} "
-    kept += str(kept_line if kept_line is not None else kept_entry)
+    template = messages.CONFLICT_AT_LINE if kept_line is not None else messages.CONFLICT_AT_ENTRY
+    message = template.format(
+        type_name=type_name, count=len(copies), file=kept_file, line=kept_line, entry=kept_entry
+    )
     return Problem(
         "warning",
         file,
-        f"this {type_name} was sent {len(copies)} times with different content: upserted, the "
-        f"copy read last ({kept}) was kept",
+        message,
         line=line,
         entry=entry,
         resource_type=type_name,
@@ -236,7 +238,7 @@ def _check_references(con, staging: Path, out: Finalised) -> None:
             Problem(
                 "warning",
                 file,
-                f"unresolved reference to a {type_name} that is not in this dataset version",
+                messages.UNRESOLVED_REFERENCE.format(type_name=type_name),
                 line=line,
                 entry=entry,
                 resource_type=source_type,

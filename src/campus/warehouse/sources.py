@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from campus.errors import BadRequest
+from campus.warehouse import messages
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 JSON_SUFFIXES = (".json", ".json.gz")
@@ -137,7 +138,7 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
                         position += len(rest)
                         if not rest or rest.endswith(b"\n"):
                             break
-                    yield Item(line, None, error=f"line longer than {limit} bytes: not read")
+                    yield Item(line, None, error=messages.LINE_TOO_LONG.format(limit=limit))
                     continue
                 if raw.isspace():  # as `not raw.strip()`, without copying the line
                     yield Item(line, None, blank=True)
@@ -145,11 +146,11 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
                 try:
                     yield Item(line, None, resource=orjson.loads(raw))
                 except orjson.JSONDecodeError as error:
-                    yield Item(line, None, error=f"not valid JSON: {error}")
+                    yield Item(line, None, error=messages.NOT_JSON.format(error=error))
         except GZIP_ERRORS as error:
-            yield Item(line + 1, None, error=f"the gzip stream is truncated or corrupt: {error}")
+            yield Item(line + 1, None, error=messages.BAD_GZIP.format(error=error))
         except OSError as error:
-            yield Item(line + 1, None, error=f"cannot read the file: {error}")
+            yield Item(line + 1, None, error=messages.UNREADABLE.format(error=error))
 
 
 def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
@@ -157,27 +158,26 @@ def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
         with _open(task) as handle:
             raw = handle.read(max_bytes + 1)
     except GZIP_ERRORS as error:
-        yield Item(None, None, error=f"the gzip stream is truncated or corrupt: {error}")
+        yield Item(None, None, error=messages.BAD_GZIP.format(error=error))
         return
     except OSError as error:
-        yield Item(None, None, error=f"cannot read the file: {error}")
+        yield Item(None, None, error=messages.UNREADABLE.format(error=error))
         return
     if len(raw) > max_bytes:
         yield Item(
             None,
             None,
-            error=f"a JSON file is read whole and may not exceed {max_bytes} bytes: "
-            "split it or send Bulk Data NDJSON",
+            error=messages.JSON_TOO_LARGE.format(limit=max_bytes),
         )
         return
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        yield Item(None, None, error=f"not valid JSON: {error}")
+        yield Item(None, None, error=messages.NOT_JSON.format(error=error))
         return
     del raw
     if type(data) is not dict:
-        yield Item(None, None, error="the file must hold one JSON object (a resource or a Bundle)")
+        yield Item(None, None, error=messages.NOT_ONE_OBJECT)
         return
     if data.get("resourceType") != "Bundle":
         yield Item(None, None, resource=data)
@@ -187,17 +187,16 @@ def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
         yield Item(
             None,
             None,
-            error=f"Bundle type {bundle_type!r} is not accepted: send a transaction, batch or "
-            "collection Bundle",
+            error=messages.BUNDLE_TYPE.format(bundle_type=repr(bundle_type)),
         )
         return
     entries = data.get("entry", [])
     if type(entries) is not list:
-        yield Item(None, None, error="Bundle.entry must be a list")
+        yield Item(None, None, error=messages.ENTRY_NOT_LIST)
         return
     for index, entry in enumerate(entries):
         if type(entry) is not dict:
-            yield Item(None, index, error="a Bundle entry must be an object")
+            yield Item(None, index, error=messages.ENTRY_NOT_OBJECT)
             continue
         resource = entry.get("resource")
         if resource is None:
@@ -209,7 +208,7 @@ def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
             yield Item(
                 None,
                 index,
-                error=f"entry without a resource (request {method or 'none'}): nothing to land",
+                error=messages.ENTRY_WITHOUT_RESOURCE.format(method=method or "none"),
             )
             continue
         yield Item(None, index, resource=resource, bundle=data)

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from campus.governance.optout import identifier_texts, key_with
-from campus.warehouse import fhir
+from campus.warehouse import fhir, messages
 from campus.warehouse.parts import PartWriter
 from campus.warehouse.policy import parse
 from campus.warehouse.problems import Problem, ProblemLog
@@ -242,19 +242,20 @@ class Runner:
             )
 
         if type(resource) is not dict:
-            return problem("a resource must be a JSON object")
+            return problem(messages.NOT_AN_OBJECT)
         type_name = resource.get("resourceType")
         if type(type_name) is not str:
-            return problem("resourceType is missing or not a text", path="resourceType")
+            return problem(messages.NO_RESOURCE_TYPE, path="resourceType")
         if type_name not in fhir.RESOURCE_TYPES:
-            return problem(f"unknown R4 resource type {type_name!r}", path="resourceType")
+            unknown = messages.UNKNOWN_TYPE.format(type_name=repr(type_name))
+            return problem(unknown, path="resourceType")
         if type_name == "Bundle":
-            return problem("a Bundle inside a Bundle or in NDJSON is not accepted", type_name)
+            return problem(messages.NESTED_BUNDLE, type_name)
         source_id = resource_id(resource, entry)
         if source_id is None:
-            return problem("the resource has no id (and no urn:uuid fullUrl)", type_name)
+            return problem(messages.NO_ID, type_name)
         if type(source_id) is not str or not fhir.ID.match(source_id):
-            return problem("id must be 1-64 letters, digits, '-' or '.'", type_name, None, "id")
+            return problem(messages.BAD_ID, type_name, None, "id")
         resource["id"] = source_id
         resolve = index.resolve if index is not None else _no_resolve
         try:
@@ -278,8 +279,7 @@ class Runner:
                 result.dropped_optout += 1
                 return None
         if "identifier" in resource and type(resource["identifier"]) is not list:
-            message = "identifier must be a list of Identifier objects"
-            return problem(message, type_name, source_id, "identifier")
+            return problem(messages.IDENTIFIER_NOT_LIST, type_name, source_id, "identifier")
         if self.config.strict:
             found = self._strict(resource)
             if found is not None:
