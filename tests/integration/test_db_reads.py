@@ -1,15 +1,15 @@
-"""Reads without a transaction on PostgreSQL, and prepared reads on both backends.
+"""Reads without a transaction on PostgreSQL, and prepared statements on both backends.
 
 A PostgreSQL connection runs plain reads in autocommit and opens its transaction at the
 first statement that is not one; whatever runs after it, reads included, is in that
 transaction, so a failed request still writes nothing. A prepared read gives the same rows
-as the Core read it compiles."""
+as the Core read it compiles; a prepared write opens its transaction as any write does."""
 
 import datetime as dt
 
 import pytest
 from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.exc import DataError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DataError, MultipleResultsFound, NoResultFound, OperationalError
 
 from campus.auth.models import Account
 from campus.db.base import new_id, utcnow
@@ -20,6 +20,15 @@ _BY_EMAIL = select(Account.id, Account.email, Account.created_at, Account.active
     Account.email == bindparam("email")
 )
 _PREPARED_BY_EMAIL = prepare(_BY_EMAIL)
+_PREPARED_INSERT = prepare(
+    insert(Account.__table__).values(
+        {name: bindparam(name) for name in ("id", "email", "name", "language", "active")}
+        | {"email_verified": True, "created_at": bindparam("created_at")}
+    )
+)
+_PREPARED_LOCK = prepare(
+    select(Account.id).where(Account.email == bindparam("email")).with_for_update()
+)
 _ACTIVE_COUNT = prepare(
     select(Account.email).where(Account.active == True).order_by(Account.email)  # noqa: E712
 )
@@ -71,7 +80,9 @@ def test_a_write_opens_the_transaction_and_the_reads_after_it_see_it(db):
 
 
 @postgresql_only
-@pytest.mark.parametrize("how", ["core", "orm", "text", "locking read"])
+@pytest.mark.parametrize(
+    "how", ["core", "orm", "text", "locking read", "prepared", "prepared lock"]
+)
 def test_a_failed_session_leaves_nothing_written_whatever_wrote(db, how):
     with db.session() as session:
         _insert(session, "keep@example.org")
@@ -82,6 +93,22 @@ def test_a_failed_session_leaves_nothing_written_whatever_wrote(db, how):
         elif how == "orm":
             session.add(Account(email="lost@example.org", name="Lost"))
             session.flush()
+        elif how == "prepared":
+            write(
+                session,
+                _PREPARED_INSERT,
+                {
+                    "id": new_id(),
+                    "email": "lost@example.org",
+                    "name": "Lost",
+                    "language": "fr",
+                    "active": True,
+                    "created_at": utcnow(),
+                },
+            )
+        elif how == "prepared lock":
+            write(session, _PREPARED_LOCK, {"email": "keep@example.org"}).one()
+            session.execute(update(Account).values(email="lost@example.org"))
         elif how == "text":
             session.execute(
                 text("UPDATE accounts SET email = 'lost@example.org' WHERE email = :e"),
@@ -169,6 +196,33 @@ def test_a_value_the_database_refuses_is_sqlalchemys_data_error(db):
     ],
     ids=["locking read", "IN list", "side effect"],
 )
-def test_only_a_plain_fixed_select_can_be_prepared(db, statement):
+def test_a_prepared_read_takes_only_a_plain_fixed_select(db, statement):
     with pytest.raises(CannotPrepare), db.session() as session:
         read(session, prepare(statement))
+
+
+def test_a_prepared_locking_read_takes_the_lock_and_opens_the_transaction(db):
+    with db.session() as session:
+        _insert(session, "lock@example.org")
+    with db.session() as session:
+        read(session, _PREPARED_BY_EMAIL, {"email": "lock@example.org"}).one()
+        row = write(session, _PREPARED_LOCK, {"email": "lock@example.org"}).one()
+        dbapi = session.connection().connection.dbapi_connection
+        if db.is_postgresql:
+            assert _status(session) == "INTRANS"
+            with db.engine.connect() as other:
+                other.exec_driver_sql("SET lock_timeout = '100ms'")
+                with pytest.raises(OperationalError):  # the row is locked until the commit
+                    other.execute(
+                        select(Account.id).where(Account.id == row.id).with_for_update()
+                    ).all()
+        else:
+            assert dbapi.in_transaction  # BEGIN IMMEDIATE: SQLite's write lock is held
+
+
+def test_read_refuses_a_prepared_write_or_locking_read(db):
+    with db.session() as session:
+        with pytest.raises(CannotPrepare):
+            read(session, _PREPARED_LOCK, {"email": "x@example.org"})
+        with pytest.raises(CannotPrepare):
+            read(session, _PREPARED_INSERT, {})

@@ -38,6 +38,7 @@ from campus.audit.chain import GENESIS, event_hash
 from campus.audit.models import AuditEvent, PendingAuditEvent
 from campus.db.base import utcnow
 from campus.db.engine import write
+from campus.db.prepared import prepare
 
 log = logging.getLogger("campus.audit")
 
@@ -51,7 +52,10 @@ _TO_SEAL = "campus_audit_to_seal"  # Session.info: they were committed, seal the
 SEAL_BATCH = 1000
 SEAL_INTERVAL = 0.05  # seconds: under load, a process seals at most this often
 _FIELDS = ("at", "actor", "action", "object_type", "object_id", "details")
-_INSERT_PENDING = insert(PendingAuditEvent.__table__)
+# Its id is the database's (autoincrement): the INSERT names the other columns only.
+_INSERT_PENDING = prepare(
+    insert(PendingAuditEvent.__table__).values({name: bindparam(name) for name in _FIELDS})
+)
 
 
 def record(

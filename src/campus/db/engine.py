@@ -13,7 +13,7 @@ from sqlalchemy import Engine, Executable, Result, Select, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from campus.db import prepared
-from campus.db.prepared import SIDE_EFFECTS, Prepared, Rows
+from campus.db.prepared import SIDE_EFFECTS, CannotPrepare, Prepared, Rows, begin_writing
 
 T = TypeVar("T")
 WRITES = "campus_writes"  # Session.info key: set once the session has sent a write
@@ -97,7 +97,7 @@ def _transaction_from_first_write(engine: Engine) -> None:
     def _begin_before_write(conn, _cursor, statement, _params, context, _many) -> None:
         dbapi_conn = conn.connection.dbapi_connection
         if dbapi_conn.autocommit and not _is_plain_read(context, statement):
-            dbapi_conn.autocommit = False  # psycopg sends BEGIN before this statement
+            begin_writing(dbapi_conn, "postgresql", locking=False)
 
 
 def _is_plain_read(context, statement: str) -> bool:
@@ -118,9 +118,7 @@ def _sqlite_locking_read(conn, statement, _multiparams, _params, _options) -> No
     read and the writes that follow it are serialised with every other writer."""
     if getattr(statement, "_for_update_arg", None) is None:
         return
-    connection = conn.connection.dbapi_connection
-    if not connection.in_transaction:
-        connection.execute("BEGIN IMMEDIATE")
+    begin_writing(conn.connection.dbapi_connection, "sqlite", locking=True)
 
 
 class Database:
@@ -203,21 +201,26 @@ def read(
     `Prepared` statement (campus.db.prepared) also skips Core's execution machinery.
     """
     if isinstance(statement, Prepared):
-        if session.autoflush:
-            session.flush()
-        return prepared.run(session.connection(), statement, params)
+        if statement.kind != "read":
+            raise CannotPrepare("a locking read or a write goes through engine.write")
+        return _run_prepared(session, statement, params)
     return _execute(session, statement, params)
 
 
-def write(session: Session, statement: Executable, params: dict | None = None) -> Result:
+def write(
+    session: Session, statement: Executable | Prepared, params: dict | None = None
+) -> Result | Rows:
     """Run a Core insert, update, delete or locking select (FOR UPDATE) on the session's
     connection and transaction.
 
     For hot write paths (a registration, an audit event): the ORM's unit of work, about half
-    a millisecond of CPU a flush, is skipped. Like every write it is refused on the event loop
-    and marks the session as written, so the request commits on the thread pool.
+    a millisecond of CPU a flush, is skipped; a `Prepared` statement also skips Core's
+    execution machinery. Like every write it is refused on the event loop and marks the
+    session as written, so the request commits on the thread pool.
     """
     _writing(session)
+    if isinstance(statement, Prepared):
+        return _run_prepared(session, statement, params)
     return _execute(session, statement, params)
 
 
@@ -232,6 +235,13 @@ def lock(session: Session, entity: T) -> T:
     _writing(session)
     session.refresh(entity, with_for_update=True)
     return entity
+
+
+def _run_prepared(session: Session, statement: Prepared, params: dict | None) -> Rows:
+    """A prepared statement on the session's connection, after an autoflush."""
+    if session.autoflush:
+        session.flush()
+    return prepared.run(session.connection(), statement, params)
 
 
 def _execute(session: Session, statement: Executable, params: dict | None) -> Result:

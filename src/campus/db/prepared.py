@@ -1,4 +1,4 @@
-"""Prepared reads: a hot, fixed SELECT compiled once and run on the driver's cursor.
+"""Prepared statements: a hot, fixed statement compiled once and run on the driver's cursor.
 
 The busiest reads (an API token or a web session on every request, the seats of an event)
 are module-level constants with bound parameters. Through SQLAlchemy's Core execution each
@@ -13,9 +13,13 @@ SQLAlchemy type processors (UTC datetimes, enums, JSON), rows have named fields 
 as tuples, driver errors arrive as SQLAlchemy's `DBAPIError` subclasses (so the web layer's
 `DataError` -> 400 still applies), and the session's pending changes are flushed first.
 
-Only plain reads can be prepared: a SELECT without FOR UPDATE/SHARE and without parameters
-expanded at execution time (`IN` lists). Such a read never switches a PostgreSQL connection
-out of autocommit (see `campus.db.engine`), so it needs none of the execution events.
+A prepared plain read (a SELECT without FOR UPDATE/SHARE) goes through `engine.read`; a
+prepared locking read, INSERT, UPDATE or DELETE (the hot writes: a registration, an audit
+event) through `engine.write`, which marks the session as written and refuses the event loop
+as for any write. Before a write runs, `begin_writing` opens its transaction by the rule the
+engine's execution hooks apply to every other statement. Parameters expanded at execution
+time (`IN` lists) cannot be prepared, and an INSERT names its columns with `.values(...)`
+(column defaults computed in Python are not applied).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -80,14 +84,32 @@ class _Compiled:
         ]
 
 
-class Prepared:
-    """A plain SELECT compiled once per dialect; pass it to `campus.db.engine.read`."""
+def begin_writing(dbapi_connection, dialect: str, *, locking: bool) -> None:
+    """Open the transaction a write (or a locking read) needs, before it is sent.
 
-    def __init__(self, statement: Select):
-        if not isinstance(statement, Select):
-            raise CannotPrepare("only a SELECT can be prepared")
-        if statement._for_update_arg is not None:
-            raise CannotPrepare("a locking read (FOR UPDATE/SHARE) is a write: use engine.write")
+    PostgreSQL: the connection leaves autocommit, so the driver sends BEGIN first (plain reads
+    run in autocommit until then: `campus.db.engine`). SQLite: its driver opens a transaction
+    at the first write by itself, but not before a SELECT; a locking read takes the
+    database's write lock first (BEGIN IMMEDIATE), which waits its turn as a row lock would.
+    """
+    if dialect == "postgresql":
+        if dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False
+    elif dialect == "sqlite" and locking and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+class Prepared:
+    """A fixed statement compiled once per dialect: a plain read for `campus.db.engine.read`,
+    a locking read or a write for `campus.db.engine.write`."""
+
+    def __init__(self, statement: Select | Insert | Update | Delete):
+        if isinstance(statement, Select):
+            self.kind = "read" if statement._for_update_arg is None else "lock"
+        elif isinstance(statement, Insert | Update | Delete):
+            self.kind = "write"
+        else:
+            raise CannotPrepare("only a SELECT, INSERT, UPDATE or DELETE can be prepared")
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
@@ -101,16 +123,16 @@ class Prepared:
         return f"Prepared({self.statement})"
 
 
-def prepare(statement: Select) -> Prepared:
+def prepare(statement: Select | Insert | Update | Delete) -> Prepared:
     return Prepared(statement)
 
 
-def _compile(statement: Select, dialect: Dialect) -> _Compiled:
+def _compile(statement: Select | Insert | Update | Delete, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     if compiled.post_compile_params or compiled.literal_execute_params:
         raise CannotPrepare("parameters expanded at execution time (IN lists) cannot be prepared")
     sql = compiled.string
-    if SIDE_EFFECTS.search(sql):
+    if isinstance(statement, Select) and SIDE_EFFECTS.search(sql):
         raise CannotPrepare("a SELECT calling a function with side effects cannot be prepared")
     bound = compiled.construct_params(_check=False)
     defaults = {name: value for name, value in bound.items() if value is not None}
@@ -165,10 +187,12 @@ def run(connection, prepared: Prepared, params: dict[str, Any] | None) -> Rows:
     compiled = prepared.compiled(dialect)
     parameters = compiled.parameters(params or {})
     dbapi_connection = connection.connection.dbapi_connection
+    if prepared.kind != "read":
+        begin_writing(dbapi_connection, dialect.name, locking=prepared.kind == "lock")
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(compiled.sql, parameters)
-        raw = cursor.fetchall()
+        raw = cursor.fetchall() if cursor.description is not None else []
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             compiled.sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect

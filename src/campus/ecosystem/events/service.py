@@ -553,7 +553,7 @@ def register(
     return registration
 
 
-_LOCK_FOR_REGISTRATION = (
+_LOCK_FOR_REGISTRATION = prepare(
     select(_EVENT.id, _EVENT.status, _EVENT.ends_at, _EVENT.audience, _EVENT.capacity)
     .where(_EVENT.id == bindparam("event_id"))
     .with_for_update()
@@ -564,7 +564,12 @@ _MINE_AND_TAKEN = prepare(
         _counted(bindparam("event_id"), RegistrationStatus.REGISTERED),
     )
 )
-_INSERT_REGISTRATION = insert(Registration.__table__)
+# Every column named (a prepared INSERT applies no Python-side default): `register` gives all.
+_INSERT_REGISTRATION = prepare(
+    insert(Registration.__table__).values(
+        {column.name: bindparam(column.name) for column in Registration.__table__.c}
+    )
+)
 
 
 def _locked_for_registration(session: Session, event_id: str) -> Row:
