@@ -13,6 +13,7 @@ from campus.i18n import gettext as _
 from campus.warehouse import messages, service, uploads
 from campus.warehouse.api import steward
 from campus.web.deps import allow, db_session
+from campus.web.middleware import too_large_text
 from campus.web.pages_registry import page
 from campus.web.templating import render
 
@@ -67,9 +68,7 @@ def upload_form(
 def _upload_error(error: CampusError, limit: int) -> str:
     """The refusal in the page's language (the size cap's message holds a number)."""
     if error.code == "too_large":
-        return _("The file exceeds {limit} bytes: split it into several files.").format(
-            limit=f"{limit:,}".replace(",", "\u202f")
-        )
+        return too_large_text(limit, upload=True)
     return _(error.message)
 
 

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from campus import i18n
 from campus.db.engine import event_loop_thread
 from campus.web.deps import CSRF_COOKIE
+from campus.web.templating import format_number
 
 LANG_COOKIE = "campus_lang"
 
@@ -197,11 +198,15 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int, upl
         return
     from campus.web.app import error_page  # the app module imports this one
 
-    shown = f"{limit:,}".replace(",", "\u202f")
-    message = (
-        i18n.gettext("The file exceeds {limit} bytes: split it into several files.")
-        if upload
-        else i18n.gettext("The request exceeds {limit} bytes.")
-    ).format(limit=shown)
-    response = error_page(Request(scope, receive), 413, message)
+    response = error_page(Request(scope, receive), 413, too_large_text(limit, upload=upload))
     await response(scope, receive, send)
+
+
+def too_large_text(limit: int, *, upload: bool) -> str:
+    """A page's refusal of a body over `limit` bytes, in the visitor's language: a file for
+    an upload (the upload page says it too when the upload's own cap refuses it)."""
+    if upload:
+        text = i18n.gettext("The file exceeds {limit} bytes: split it into several files.")
+    else:
+        text = i18n.gettext("The request exceeds {limit} bytes.")
+    return text.format(limit=format_number(limit))

@@ -41,7 +41,8 @@ def _local(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(PARIS).strftime(fmt)
 
 
-def _number(value: float | int | None) -> str:
+def format_number(value: float | int | None) -> str:
+    """A number as the visitor's language writes it (thin spaces between thousands in French)."""
     if value is None:
         return ""
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -90,7 +91,7 @@ def main_menu(context: Context) -> Markup:
 env.globals["is_current"] = _is_current
 env.globals["main_menu"] = main_menu
 env.filters["local"] = _local
-env.filters["number"] = _number
+env.filters["number"] = format_number
 env.globals["pick"] = i18n.pick
 
 
