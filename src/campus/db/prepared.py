@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 
 # A SELECT calling one of these acts on the session or the transaction: not a plain read.
 SIDE_EFFECTS = re.compile(
@@ -43,7 +43,7 @@ SIDE_EFFECTS = re.compile(
 
 
 class CannotPrepare(ValueError):
-    """The statement is not a plain, fixed SELECT."""
+    """The statement cannot be prepared, or is run by the wrong function (a write by `read`)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class _Compiled:
         values = {**self.defaults, **given}
         missing = [name for name in self.names if name not in values]
         if missing:
-            raise ValueError(f"missing parameter(s) of a prepared read: {', '.join(missing)}")
+            raise ValueError(f"missing parameter(s) of a prepared statement: {', '.join(missing)}")
         for name, binder in self.binders.items():
             values[name] = binder(values[name])
         if self.positional:
@@ -152,7 +152,8 @@ def _compile(statement: Select | Insert | Update | Delete, dialect: Dialect) -> 
 
 
 class Rows:
-    """The rows of a prepared read, with the `Result` methods the code base uses."""
+    """The rows of a prepared statement (none for a write without RETURNING), with the
+    `Result` methods the code base uses."""
 
     __slots__ = ("_rows",)
 
@@ -170,8 +171,6 @@ class Rows:
 
     def one(self) -> Any:
         if len(self._rows) != 1:
-            from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-
             raise (NoResultFound if not self._rows else MultipleResultsFound)(
                 f"expected one row, got {len(self._rows)}"
             )
