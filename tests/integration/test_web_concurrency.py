@@ -1,10 +1,9 @@
 """Requests of one worker share one event loop: nothing on it may wait for another request."""
 
 import asyncio
-import threading
 
 from campus.auth import service as auth
-from tests.helpers import http_scope, make_account
+from tests.helpers import http_scope, make_account, run_coroutine
 
 
 async def _get(app, path: str, token: str) -> int:
@@ -35,23 +34,11 @@ def test_a_burst_with_one_token_whose_use_is_due_does_not_stall_the_worker(app, 
         calls = [_get(app, "/healthz", token) for _ in range(12)]
         results.extend(await asyncio.wait_for(asyncio.gather(*calls), timeout=30))
 
-    # A loop of its own, in a thread: another test's browser may own this thread's loop.
-    errors: list = []
-    thread = threading.Thread(target=lambda: _run(burst, errors))
-    thread.start()
-    thread.join(60)
-    assert not errors, errors
+    run_coroutine(burst())  # another test's browser may own this thread's loop
     assert results == [200] * 12
     with db.session() as session:
         used = [e for e in auth_audit(session) if e == "token.used"]
     assert 1 <= len(used) <= 12
-
-
-def _run(coroutine, errors):
-    try:
-        asyncio.run(coroutine())
-    except Exception as error:  # reported by the test
-        errors.append(repr(error))
 
 
 def auth_audit(session):

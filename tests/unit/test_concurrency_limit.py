@@ -1,7 +1,7 @@
 import asyncio
-import threading
 
 from campus.web.middleware import ConcurrencyLimit
+from tests.helpers import run_coroutine
 
 
 def test_no_more_than_the_limit_of_requests_run_at_once():
@@ -20,8 +20,5 @@ def test_no_more_than_the_limit_of_requests_run_at_once():
     async def burst():
         await asyncio.gather(*(limited({"type": "http"}, None, None) for _ in range(20)))
 
-    # In a thread of its own: another test (Playwright) may own this thread's event loop.
-    thread = threading.Thread(target=lambda: asyncio.run(burst()))
-    thread.start()
-    thread.join()
+    run_coroutine(burst())  # another test (Playwright) may own this thread's event loop
     assert peak == 3
