@@ -27,6 +27,9 @@ from campus.warehouse.problems import Problem
 DETAIL_LIMIT = 200
 # How many ids of a type sent several times with different content are located one by one.
 CONFLICT_IDS = 5
+# The reference check's passes hold at most this many ids each (about 100 MB of hash table):
+# its memory stays the same from one million resources to many.
+IDS_PER_PASS = 1_000_000
 # The options of every published table. Small row groups: rows hold whole resources, and a row
 # group is buffered before it is written. zstd at level 1: on the benchmark's tables, smaller
 # and a fifth faster than the default level. No dictionary encoding: the resource texts and ids
@@ -207,31 +210,46 @@ def _conflict(
 
 
 def _check_references(con, staging: Path, out: Finalised) -> None:
-    """Report `Type/id` targets missing from the version (lines shifted by `line_offsets`)."""
+    """Report `Type/id` targets missing from the version (lines shifted by `line_offsets`).
+
+    The anti join holds the ids it checks against in a hash table. So that memory does not
+    grow with the version, targets and ids are split by a hash of the id into passes of at
+    most `IDS_PER_PASS` ids: a target can only be found among the ids of its own pass, so
+    each pass checks its share of the references exactly."""
     refs = staging / "refs"
     if not refs.is_dir() or not any(refs.glob("*.parquet")):
         return
     tables = sorted((staging / "real").glob("*.parquet"))
-    known = (
-        " UNION ALL ".join(
-            f"SELECT '{p.stem}' AS type, id FROM read_parquet('{p}')" for p in tables
-        )
-        or "SELECT NULL::VARCHAR AS type, NULL::VARCHAR AS id WHERE false"
-    )
-    # The first place a target was seen: file, line, entry and source type of that one row.
+    passes = max(1, -(-sum(out.counts.values()) // IDS_PER_PASS))
     con.execute(
-        "CREATE TEMP TABLE dangling AS SELECT type, target, first.file AS file, "
-        "first.line AS line, first.entry AS entry, first.source_type AS source_type FROM ("
-        "SELECT type, target, min_by({'file': file, 'line': line + coalesce(o.shift, 0), "
-        "'entry': entry, 'source_type': source_type}, "
-        "_task * 4294967296 + coalesce(line, entry, 0)) AS first "
-        f"FROM read_parquet('{_glob(refs)}') r LEFT JOIN line_offsets o ON o.task = r._task "
-        f"WHERE NOT EXISTS (SELECT 1 FROM ({known}) k WHERE k.type = r.type AND k.id = r.target) "
-        "GROUP BY type, target)"
+        "CREATE TEMP TABLE dangling (type VARCHAR, target VARCHAR, file VARCHAR, line BIGINT, "
+        "entry BIGINT, source_type VARCHAR)"
     )
+    for share in range(passes):
+        mine = f"hash({{}}) % {passes} = {share}" if passes > 1 else "true"
+        known = (
+            " UNION ALL ".join(
+                f"SELECT '{p.stem}' AS type, id FROM read_parquet('{p}') WHERE {mine.format('id')}"
+                for p in tables
+            )
+            or "SELECT NULL::VARCHAR AS type, NULL::VARCHAR AS id WHERE false"
+        )
+        # The first place a target was seen: file, line, entry and source type of that one row.
+        con.execute(
+            "INSERT INTO dangling SELECT type, target, first.file, first.line, first.entry, "
+            "first.source_type FROM ("
+            "SELECT type, target, min_by({'file': file, 'line': line + coalesce(o.shift, 0), "
+            "'entry': entry, 'source_type': source_type}, "
+            "_task * 4294967296 + coalesce(line, entry, 0)) AS first "
+            f"FROM read_parquet('{_glob(refs)}') r LEFT JOIN line_offsets o ON o.task = r._task "
+            f"WHERE {mine.format('r.target')} AND NOT EXISTS "
+            f"(SELECT 1 FROM ({known}) k WHERE k.type = r.type AND k.id = r.target) "
+            "GROUP BY type, target)"
+        )
     out.unresolved = con.execute("SELECT count(*) FROM dangling").fetchone()[0]
     rows = con.execute(
-        f"SELECT type, file, line, entry, source_type FROM dangling LIMIT {DETAIL_LIMIT}"
+        "SELECT type, file, line, entry, source_type FROM dangling "
+        f"ORDER BY file, line, entry, type, target LIMIT {DETAIL_LIMIT}"
     ).fetchall()
     for type_name, file, line, entry, source_type in rows:
         out.problems.append(

@@ -103,3 +103,24 @@ def test_the_manifest_sizes_list_exactly_the_files_of_the_version(tmp_path):
     assert "owner.json" not in sizes
     assert set(sizes) == kept
     assert all(sizes[name] == (version.path / name).stat().st_size for name in kept)
+
+
+def test_the_reference_check_split_in_passes_finds_the_same_dangling_targets(tmp_path, monkeypatch):
+    # 40 patients; references to 30 of them and to 12 that do not exist, from two files.
+    patients = [(f"p{i}", f"p{i}", None, None, "{}", i + 1) for i in range(40)]
+    refs = [
+        ("Patient", f"p{i}" if i < 30 else f"ghost{i}", f"f{i % 2}.ndjson", i + 1, None,
+         "Observation", i % 2, 0)
+        for i in range(42)
+    ]  # fmt: skip
+
+    def finalised(per_pass: int, name: str):
+        monkeypatch.setattr(publish, "IDS_PER_PASS", per_pass)
+        staging = _staging(tmp_path / name, {"Patient": patients}, refs)
+        out = publish.finalise(staging, set(), {0: 0, 1: 0})
+        return out.unresolved, [(p.file, p.line, p.message) for p in out.problems]
+
+    whole = finalised(1_000_000, "one")
+    assert whole[0] == 12
+    assert finalised(7, "six") == whole  # six passes
+    assert finalised(1, "forty") == whole
