@@ -226,3 +226,29 @@ def test_read_refuses_a_prepared_write_or_locking_read(db):
             read(session, _PREPARED_LOCK, {"email": "x@example.org"})
         with pytest.raises(CannotPrepare):
             read(session, _PREPARED_INSERT, {})
+
+
+def test_a_prepared_write_given_several_parameter_sets_writes_each_in_the_transaction(db):
+    rows = [
+        {
+            "id": new_id(),
+            "email": f"many{n}@example.org",
+            "name": "Ada",
+            "language": "fr",
+            "active": True,
+            "created_at": utcnow(),
+        }
+        for n in range(3)
+    ]
+    with pytest.raises(RuntimeError), db.session() as session:
+        write(session, _PREPARED_INSERT, rows)
+        raise RuntimeError("the request failed after writing")
+    with db.session() as session:
+        assert read(session, _ACTIVE_COUNT).all() == []  # rolled back with the session
+        write(session, _PREPARED_INSERT, rows)
+        write(session, _PREPARED_INSERT, [])  # nothing to write: nothing sent
+    with db.session() as session:
+        emails = [row.email for row in read(session, _ACTIVE_COUNT)]
+        assert emails == [f"many{n}@example.org" for n in range(3)]
+        with pytest.raises(CannotPrepare):  # a locking read runs with one parameter set
+            write(session, _PREPARED_LOCK, [{"email": "many0@example.org"}])

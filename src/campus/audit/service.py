@@ -27,6 +27,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,23 +69,37 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Append an event in the caller's transaction; it lands with the action or not at all."""
+    write(session, _INSERT_PENDING, _pending(actor, action, object_type, object_id, details))
+    session.info[_RECORDED] = True
+
+
+def record_many(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """`record` for several events (each a dict of `record`'s keyword arguments), in one
+    statement: for actions taken as a batch (registrations)."""
+    if events:
+        write(session, _INSERT_PENDING, [_pending(**event) for event in events])
+        session.info[_RECORDED] = True
+
+
+def _pending(
+    actor: str,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     details = dict(details or {})
     leaked = FORBIDDEN_DETAIL_KEYS.intersection(details)
     if leaked:
         raise ValueError(f"audit details may not hold {sorted(leaked)}")
-    write(
-        session,
-        _INSERT_PENDING,
-        {
-            "at": utcnow(),
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "details": details,
-        },
-    )
-    session.info[_RECORDED] = True
+    return {
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "details": details,
+    }
 
 
 def _lock_chain(connection: Connection) -> None:

@@ -208,10 +208,11 @@ def read(
 
 
 def write(
-    session: Session, statement: Executable | Prepared, params: dict | None = None
+    session: Session, statement: Executable | Prepared, params: dict | list[dict] | None = None
 ) -> Result | Rows:
     """Run a Core insert, update, delete or locking select (FOR UPDATE) on the session's
-    connection and transaction.
+    connection and transaction; an insert, update or delete given a list of parameter sets
+    runs once for each, as one batch.
 
     For hot write paths (a registration, an audit event): the ORM's unit of work, about half
     a millisecond of CPU a flush, is skipped; a `Prepared` statement also skips Core's
@@ -237,14 +238,14 @@ def lock(session: Session, entity: T) -> T:
     return entity
 
 
-def _run_prepared(session: Session, statement: Prepared, params: dict | None) -> Rows:
+def _run_prepared(session: Session, statement: Prepared, params: dict | list[dict] | None) -> Rows:
     """A prepared statement on the session's connection, after an autoflush."""
     if session.autoflush:
         session.flush()
     return prepared.run(session.connection(), statement, params)
 
 
-def _execute(session: Session, statement: Executable, params: dict | None) -> Result:
+def _execute(session: Session, statement: Executable, params: dict | list[dict] | None) -> Result:
     """Core execution on the session's transaction, after an autoflush (as the ORM would),
     so that the statement sees, and follows, the session's pending changes."""
     if session.autoflush:

@@ -180,18 +180,34 @@ class Rows:
         return self._rows[0][0] if self._rows else None
 
 
-def run(connection, prepared: Prepared, params: dict[str, Any] | None) -> Rows:
-    """Run `prepared` on a SQLAlchemy `Connection`'s driver connection."""
+def run(
+    connection, prepared: Prepared, params: dict[str, Any] | Sequence[dict[str, Any]] | None
+) -> Rows:
+    """Run `prepared` on a SQLAlchemy `Connection`'s driver connection; a write given a list
+    of parameter sets runs once for each, in one `executemany` (one round trip on
+    PostgreSQL, whose driver pipelines them)."""
     dialect = connection.dialect
     compiled = prepared.compiled(dialect)
-    parameters = compiled.parameters(params or {})
+    many = isinstance(params, list | tuple)
+    if many and prepared.kind != "write":
+        raise CannotPrepare("only an INSERT, UPDATE or DELETE runs with several parameter sets")
+    parameters: Any = (
+        [compiled.parameters(one) for one in params]  # type: ignore[union-attr]
+        if many
+        else compiled.parameters(params or {})  # type: ignore[arg-type]
+    )
     dbapi_connection = connection.connection.dbapi_connection
     if prepared.kind != "read":
         begin_writing(dbapi_connection, dialect.name, locking=prepared.kind == "lock")
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(compiled.sql, parameters)
-        raw = cursor.fetchall() if cursor.description is not None else []
+        if many:
+            if parameters:
+                cursor.executemany(compiled.sql, parameters)
+            raw = []
+        else:
+            cursor.execute(compiled.sql, parameters)
+            raw = cursor.fetchall() if cursor.description is not None else []
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             compiled.sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect

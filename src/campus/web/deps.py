@@ -3,15 +3,16 @@ permission check that every route declares.
 
 How a request runs. The dependencies are coroutines: they run on the worker's event loop,
 with no thread hop. Opening the session costs no I/O (it connects on first use); resolving
-the actor is one indexed query; a read-only session ends with a COMMIT round trip on the
-loop. A route written `def` runs on the thread pool (one hop a request), and a session
-that wrote commits on the thread pool, since its commit waits for the disk. Every thread hop
+the actor is one indexed query; a read-only session is closed, with nothing to commit. A
+route written `def` runs on the thread pool (one hop a request), and a session that wrote
+commits on the thread pool, since its commit waits for the disk. Every thread hop
 costs about a quarter of a millisecond of CPU, which is most of a small page's budget; see
 docs/ecosystem.md, Performance. So the busiest read-only pages (healthz, directory search,
 an event) are written `async def` and run on the loop: a route may be `async def` only when
 all it does is a few short indexed reads: no write, no lock, no heavy CPU. The busiest write
-route (an event registration) is `async def` too, and hands its writes and their commit to
-the thread pool in one hop with `write_and_commit`.
+route (an event registration) is `async def` too: it hands its request to a batcher
+(campus.web.batching), which runs the registrations waiting together in one transaction on
+the thread pool.
 
 Only reads run on the loop. PostgreSQL reads never wait for a lock, and SQLite's readers do
 not wait in WAL mode; a write may wait for a lock held by another request of the same worker,
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -44,7 +45,6 @@ CSRF_COOKIE = "campus_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
@@ -70,20 +70,6 @@ async def _db_session(request: Request) -> AsyncIterator[Session]:
 
 
 db_session = Depends(_db_session, scope="function")
-
-
-async def write_and_commit(session: Session, work: Callable[[], T]) -> T:
-    """Run `work`, which writes, and commit, in one hop to the thread pool: for the busiest
-    write routes (an event registration), which are then `async def`. A `def` route costs
-    three hops: the route, its commit, and FastAPI's check of its response. If `work` fails,
-    nothing is committed (the session dependency rolls back)."""
-
-    def run() -> T:
-        result = work()
-        session.commit()
-        return result
-
-    return await run_in_threadpool(run)
 
 
 async def _form(request: Request) -> FormData:

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
@@ -112,8 +113,35 @@ class ConcurrencyLimit:
             return
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.limit)
-        async with self._semaphore:
+        semaphore = self._semaphore
+        await semaphore.acquire()
+        admitted = True
+
+        def leave() -> None:
+            nonlocal admitted
+            if admitted:
+                admitted = False
+                semaphore.release()
+
+        token = _leave.set(leave)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            _leave.reset(token)
+            leave()
+
+
+_leave: ContextVar[Callable[[], None] | None] = ContextVar("campus_leave_admission", default=None)
+
+
+def leave_admission() -> None:
+    """Give the request's place among those admitted at once (`ConcurrencyLimit`) to the next
+    one waiting. For a request that from now on only waits for work done elsewhere (a batch of
+    writes) and holds no thread and no database connection: while it waits, the next requests
+    can be admitted, and their batch formed."""
+    leave = _leave.get()
+    if leave is not None:
+        leave()
 
 
 # A form that carries an upload holds a few small fields and the multipart framing besides the

@@ -1,5 +1,6 @@
 """Events through HTTP: API twins, pages, permissions, calendar files, check-in, CSV export."""
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -334,3 +335,60 @@ def test_dates_beyond_the_calendar_are_a_400_naming_the_field_not_a_crash(app, d
     ]:
         listed = client.get(f"/api/v1/events?{query}")
         assert listed.status_code == 400 and listed.json()["error"]["where"] == where
+
+
+def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks(app, db):
+    """90 members register at once over HTTP for 30 seats: registrations that arrive together
+    share a transaction, exactly 30 get a seat, and the waitlist places are 1 to 60."""
+    import httpx
+
+    from campus.auth import service as auth
+    from campus.auth.models import Account
+    from campus.auth.passwords import hash_password
+    from tests.helpers import run_coroutine
+
+    staff = _staff_client(app, db)
+    event = _create(staff, capacity=30)
+    digest = hash_password("not used in this test")  # one Argon2 hash for all 90
+    with db.session() as session:
+        accounts = [
+            Account(email=f"burst{n}@example.org", name=f"B {n}", password_hash=digest)
+            for n in range(90)
+        ]
+        session.add_all(accounts)
+        session.flush()
+        tokens = []
+        for account in accounts:
+            auth.grant_role(session, account, "member")
+            tokens.append(auth.create_token(session, account, name="burst", days=1)[1])
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://campus.test") as http,
+        ):
+            return await asyncio.gather(
+                *(
+                    http.post(
+                        f"/api/v1/events/{event['id']}/registration",
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    for token in tokens
+                )
+            )
+
+    responses = run_coroutine(burst())
+    assert [r.status_code for r in responses] == [201] * 90
+    bodies = [r.json() for r in responses]
+    assert sum(b["status"] == "registered" for b in bodies) == 30
+    assert all(b["ticket"] for b in bodies if b["status"] == "registered")
+    places = sorted(b["waitlist_position"] for b in bodies if b["status"] == "waitlisted")
+    assert places == list(range(1, 61))
+    batcher = app.state.registrations
+    assert batcher.items == 90 and batcher.batches < 90
+    with db.session() as session:
+        stored = session.scalars(
+            select(Registration).where(Registration.event_id == event["id"])
+        ).all()
+    assert sum(r.status == "registered" for r in stored) == 30 and len(stored) == 90

@@ -11,7 +11,7 @@ from campus.db.base import utcnow
 from campus.ecosystem.events import service
 from campus.ecosystem.events.models import Event, Registration
 from campus.errors import BadRequest, Conflict, Forbidden
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 from tests.integration.ecosystem.events_helpers import (
     actor_of,
     event_input,
@@ -255,3 +255,83 @@ def test_concurrent_registrations_never_overbook(db, settings):
     statuses = _statuses(db, event_id)
     assert statuses[first_id] == "registered"
     assert list(statuses.values()).count("registered") == 50
+
+
+def test_a_batch_of_registrations_applies_the_rules_in_order_and_refuses_each_alone(db, settings):
+    """One transaction for several requests: seats go in request order, the waitlist takes
+    the rest, and each refusal concerns its own request (nothing written for it)."""
+    from campus.auth.actor import ANONYMOUS
+    from campus.errors import NotAuthenticated, NotFound
+
+    admin = staff(db)
+    small = published_event(db, admin, capacity=2)
+    other = published_event(db, admin, capacity=None)
+    members_only = published_event(db, admin, audience="members")
+    people = [member(db, f"m{i}@example.org") for i in range(4)]
+    visitor = actor_of(db, make_account(db, "visitor@example.org"))
+    at = utcnow()
+
+    def ask(actor, event_id, seconds):
+        return service.RegistrationRequest(actor, event_id, at + dt.timedelta(seconds=seconds))
+
+    requests = [
+        ask(people[0], small, 0),
+        ask(people[1], other, 1),
+        ask(ANONYMOUS, small, 2),
+        ask(people[1], small, 3),
+        ask(people[0], small, 4),  # the same account again, in the same batch
+        ask(people[2], "no-such-event", 5),
+        ask(people[2], small, 6),  # the third seat of two: waitlisted
+        ask(visitor, members_only, 7),
+        ask(people[3], small, 8),
+    ]
+    with db.session() as session:
+        outcomes = service.register_many(session, requests)
+    kinds = [
+        o.status if isinstance(o, Registration) else (type(o).__name__, o.code) for o in outcomes
+    ]
+    assert kinds == [
+        "registered",
+        "registered",
+        ("NotAuthenticated", "not_authenticated"),
+        "registered",
+        ("Conflict", "already_registered"),
+        ("NotFound", "not_found"),
+        "waitlisted",
+        ("Forbidden", "members_only"),
+        "waitlisted",
+    ]
+    assert isinstance(outcomes[2], NotAuthenticated) and isinstance(outcomes[5], NotFound)
+    statuses = _statuses(db, small)
+    assert sorted(statuses.values()) == ["registered", "registered", "waitlisted", "waitlisted"]
+    assert _statuses(db, members_only) == {}
+    with db.session() as session:
+        waiting = session.scalars(
+            select(Registration)
+            .where(Registration.event_id == small, Registration.status == "waitlisted")
+            .order_by(Registration.queued_at)
+        ).all()
+        assert [r.account_id for r in waiting] == [people[2].account_id, people[3].account_id]
+        assert service.waitlist_positions(session, waiting) == {
+            waiting[0].id: 1,
+            waiting[1].id: 2,
+        }
+    registered_events = [e for e in audit_events(db) if e.action == "event.registered"]
+    assert len(registered_events) == 3
+
+
+def test_a_batch_reuses_a_cancelled_registration_and_puts_it_at_the_end_of_the_queue(db, settings):
+    admin = staff(db)
+    event_id = published_event(db, admin, capacity=1)
+    ana, bob = member(db, "ana@example.org"), member(db, "bob@example.org")
+    with db.session() as session:
+        first = service.register(session, settings, ana, event_id)
+    with db.session() as session:
+        service.register(session, settings, bob, event_id)  # waitlisted
+    with db.session() as session:
+        service.cancel_registration(session, settings, ana, event_id)  # bob is promoted
+    at = utcnow()
+    with db.session() as session:
+        [again] = service.register_many(session, [service.RegistrationRequest(ana, event_id, at)])
+    assert again.id == first.id and again.status == "waitlisted" and again.queued_at == at
+    assert _statuses(db, event_id) == {ana.account_id: "waitlisted", bob.account_id: "registered"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -24,8 +24,11 @@ from campus.ecosystem.events.schemas import (
     RegistrationOut,
 )
 from campus.ecosystem.events.validation import EventInput, parse_when
+from campus.errors import CampusError
 from campus.settings import Settings
-from campus.web.deps import allow, db_session, write_and_commit
+from campus.web.batching import Batcher
+from campus.web.deps import allow, db_session
+from campus.web.middleware import leave_admission
 
 router = APIRouter(tags=["events"])
 
@@ -37,18 +40,29 @@ def registration_out(
 ) -> dict | None:
     if registration is None:
         return None
-    return {
-        "id": registration.id,
-        "event_id": registration.event_id,
-        "status": registration.status,
-        "queued_at": registration.queued_at,
-        "promoted_at": registration.promoted_at,
-        "checked_in_at": registration.checked_in_at,
-        "waitlist_position": service.waitlist_position(session, registration),
-        "ticket": service.ticket_for(settings, registration)
-        if registration.status == "registered"
-        else None,
-    }
+    return registrations_out(session, settings, [registration])[0]
+
+
+def registrations_out(
+    session: Session, settings: Settings, registrations: list[Registration]
+) -> list[dict]:
+    """Registrations as the API shows them (their waitlist places read in one statement)."""
+    places = service.waitlist_positions(session, registrations)
+    return [
+        {
+            "id": registration.id,
+            "event_id": registration.event_id,
+            "status": registration.status,
+            "queued_at": registration.queued_at,
+            "promoted_at": registration.promoted_at,
+            "checked_in_at": registration.checked_in_at,
+            "waitlist_position": places.get(registration.id),
+            "ticket": service.ticket_for(settings, registration)
+            if registration.status == "registered"
+            else None,
+        }
+        for registration in registrations
+    ]
 
 
 def event_out(actor: Actor, event: Event | Row) -> dict:
@@ -237,13 +251,34 @@ async def register(
     actor: Actor = allow("events.register"),
     session: Session = db_session,
 ):
-    settings = request.app.state.settings
+    # Registrations that arrive together share one transaction (campus.web.batching). While
+    # this request waits for its batch it holds no database connection and no place among
+    # the requests admitted at once: the next batch forms meanwhile.
+    session.close()  # it only read (the actor); nothing to commit
+    leave_admission()
+    return await _registrations(request.app).submit(
+        service.RegistrationRequest(actor, event_id, utcnow())
+    )
 
-    def work() -> dict | None:
-        registration = service.register(session, settings, actor, event_id)
-        return registration_out(session, settings, registration)
 
-    return await write_and_commit(session, work)
+def _registrations(app: FastAPI) -> Batcher[service.RegistrationRequest, dict]:
+    """The app's batcher of registrations: created on first use, one per app and worker."""
+    batcher = getattr(app.state, "registrations", None)
+    if batcher is None:
+        database, settings = app.state.db, app.state.settings
+
+        def run(requests: list[service.RegistrationRequest]) -> list[dict | CampusError]:
+            with database.session() as session:
+                outcomes = service.register_many(session, requests)
+                # Committed before any answer is built or sent; the waitlist places are read
+                # after the commit, once the events' locks are released.
+                session.commit()
+                taken = [o for o in outcomes if not isinstance(o, CampusError)]
+                shown = iter(registrations_out(session, settings, taken))
+                return [o if isinstance(o, CampusError) else next(shown) for o in outcomes]
+
+        batcher = app.state.registrations = Batcher(run)
+    return batcher
 
 
 @router.delete(

@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select
@@ -28,7 +29,7 @@ from campus.auth.models import Account
 from campus.auth.roles import Role
 from campus.db.base import new_id, utcnow
 from campus.db.engine import read, write
-from campus.db.prepared import prepare
+from campus.db.prepared import Prepared, prepare
 from campus.ecosystem.events import tickets
 from campus.ecosystem.events.models import (
     Audience,
@@ -44,7 +45,14 @@ from campus.ecosystem.events.validation import (
     clean_event,
     one_line,
 )
-from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from campus.errors import (
+    BadRequest,
+    CampusError,
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+)
 from campus.i18n import N_
 from campus.settings import Settings
 
@@ -252,34 +260,40 @@ def registration_of(session: Session, event_id: str, account_id: str | None) -> 
     )
 
 
-_AHEAD_IN_QUEUE = prepare(
-    select(func.count())
-    .select_from(Registration)
-    .where(
-        Registration.event_id == bindparam("event_id"),
-        Registration.status == RegistrationStatus.WAITLISTED,
-        (Registration.queued_at < bindparam("queued_at"))
-        | (
-            (Registration.queued_at == bindparam("queued_at")) & (Registration.id < bindparam("id"))
-        ),
-    )
-)
-
-
 def waitlist_position(session: Session, registration: Registration) -> int | None:
     """1 for the first in the queue; None when not waitlisted."""
-    if registration.status != RegistrationStatus.WAITLISTED:
-        return None
-    ahead = read(
-        session,
-        _AHEAD_IN_QUEUE,
-        {
-            "event_id": registration.event_id,
-            "queued_at": registration.queued_at,
-            "id": registration.id,
-        },
-    ).scalar()
-    return int(ahead or 0) + 1
+    return waitlist_positions(session, [registration]).get(registration.id)
+
+
+def waitlist_positions(session: Session, registrations: Sequence[Registration]) -> dict[str, int]:
+    """The place in its event's queue (1 for the first) of each waitlisted registration given,
+    by id, in one statement: the order is `queued_at`, then id."""
+    waiting = sorted({r.id for r in registrations if r.status == RegistrationStatus.WAITLISTED})
+    if not waiting:
+        return {}
+    rows = read(session, _places_in_queue(len(waiting)), _values("r", waiting))
+    return {row.id: int(row.ahead or 0) + 1 for row in rows}
+
+
+@lru_cache(maxsize=64)
+def _places_in_queue(count: int) -> Prepared:
+    mine, ahead = Registration.__table__.alias("mine"), Registration.__table__.alias("ahead")
+    before = (ahead.c.queued_at < mine.c.queued_at) | (
+        (ahead.c.queued_at == mine.c.queued_at) & (ahead.c.id < mine.c.id)
+    )
+    in_front = (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            ahead.c.event_id == mine.c.event_id,
+            ahead.c.status == RegistrationStatus.WAITLISTED,
+            before,
+        )
+        .scalar_subquery()
+    )
+    return prepare(
+        select(mine.c.id, in_front.label("ahead")).where(mine.c.id.in_(_binds("r", count)))
+    )
 
 
 def my_registrations(session: Session, account_id: str) -> list[Registration]:
@@ -483,6 +497,15 @@ def _require_open(event: Event | Row, actor: Actor, now: dt.datetime) -> None:
         raise Forbidden(N_("this event is for campus members only"), code="members_only")
 
 
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """One account asking for a seat: `at`, when it asked, is its place in the queue."""
+
+    actor: Actor
+    event_id: str
+    at: dt.datetime
+
+
 def register(
     session: Session,
     settings: Settings,
@@ -491,95 +514,188 @@ def register(
     *,
     now: dt.datetime | None = None,
 ) -> Registration:
-    """Take a seat, or a place on the waitlist when the event is full.
+    """Take a seat, or a place on the waitlist when the event is full (see `register_many`)."""
+    [outcome] = register_many(session, [RegistrationRequest(actor, event_id, now or utcnow())])
+    if isinstance(outcome, CampusError):
+        raise outcome
+    return outcome
 
-    The event row is locked first, so the seat count cannot change between the count and
-    the insert. A second registration of the same account is refused (and the unique
-    (event, account) constraint backs this up).
+
+def register_many(
+    session: Session, requests: Sequence[RegistrationRequest]
+) -> list[Registration | CampusError]:
+    """Take seats (or waitlist places) for several requests in one transaction, in their
+    order: for each, its registration, or the refusal that left nothing written for it.
+
+    The events' rows are locked first, in id order (so that two batches never wait for each
+    other), and seats are counted after the lock: in READ COMMITTED that count sees every
+    seat taken by the transactions that held the locks before, and the batch adds its own as
+    it goes, so an event is never overbooked. An account registered already (or twice in the
+    batch) is refused; the unique (event, account) constraint backs this up.
     """
-    if not actor.authenticated or not actor.account_id:
-        raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
-    now = now or utcnow()
-    event = _locked_for_registration(session, event_id)
-    if not visible_to(actor, event):
-        raise NotFound(N_("no such event"), code="not_found", where=event_id)
-    _require_open(event, actor, now)
-    # Counted after the lock: in READ COMMITTED this statement sees every seat taken by the
-    # registrations that held the lock before.
-    mine, taken = read(
-        session, _MINE_AND_TAKEN, {"event_id": event.id, "account_id": actor.account_id}
-    ).one()
-    existing = session.get(Registration, mine) if mine is not None else None
+    outcomes: list[Registration | CampusError | None] = [None] * len(requests)
+    asking = []
+    for index, request in enumerate(requests):
+        if request.actor.authenticated and request.actor.account_id:
+            asking.append(index)
+        else:
+            outcomes[index] = NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
+    events = _locked_for_registration(session, {requests[i].event_id for i in asking})
+    taken, known = _seats_and_registrations(
+        session, sorted(events), {requests[i].actor.account_id for i in asking}
+    )
+    inserted, audited = [], []
+    for index in asking:
+        request = requests[index]
+        try:
+            registration = _take(session, request, events.get(request.event_id), taken, known)
+        except CampusError as refusal:
+            outcomes[index] = refusal
+            continue
+        if registration in session:
+            session.flush()  # taken again after a cancellation: the row is reused
+        else:
+            inserted.append({name: getattr(registration, name) for name in _REGISTRATION_COLUMNS})
+        known[(registration.event_id, registration.account_id)] = registration
+        outcomes[index] = registration
+        audited.append(
+            {
+                "actor": request.actor.label,
+                "action": "event.registered"
+                if registration.status == RegistrationStatus.REGISTERED
+                else "event.waitlisted",
+                "object_type": "event",
+                "object_id": registration.event_id,
+                "details": {"registration": registration.id},
+            }
+        )
+    if inserted:
+        # First registrations (the hot path) skip the ORM's unit of work: one INSERT.
+        write(session, _INSERT_REGISTRATION, inserted)
+    audit.record_many(session, audited)
+    return outcomes  # type: ignore[return-value]
+
+
+_REGISTRATION_COLUMNS = tuple(column.name for column in Registration.__table__.c)
+# Every column named (a prepared INSERT applies no Python-side default): `_take` gives all.
+_INSERT_REGISTRATION = prepare(
+    insert(Registration.__table__).values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
+)
+
+
+def _binds(prefix: str, count: int) -> list[Any]:
+    return [bindparam(f"{prefix}{n}") for n in range(count)]
+
+
+def _values(prefix: str, values: Sequence[str]) -> dict[str, str]:
+    return {f"{prefix}{n}": value for n, value in enumerate(values)}
+
+
+# The statements of a batch, prepared once for each number of events (e0, e1...) and of
+# accounts (a0, a1...) they name.
+@lru_cache(maxsize=64)
+def _lock_events(count: int) -> Prepared:
+    return prepare(
+        select(_EVENT.id, _EVENT.status, _EVENT.ends_at, _EVENT.audience, _EVENT.capacity)
+        .where(_EVENT.id.in_(_binds("e", count)))
+        .order_by(_EVENT.id)
+        .with_for_update()
+    )
+
+
+@lru_cache(maxsize=64)
+def _seats_taken(count: int) -> Prepared:
+    return prepare(
+        select(_REGISTRATION.event_id, func.count())
+        .where(
+            _REGISTRATION.event_id.in_(_binds("e", count)),
+            _REGISTRATION.status == RegistrationStatus.REGISTERED,
+        )
+        .group_by(_REGISTRATION.event_id)
+    )
+
+
+@lru_cache(maxsize=256)
+def _registrations_of(events: int, accounts: int) -> Prepared:
+    return prepare(
+        select(_REGISTRATION.id, _REGISTRATION.event_id, _REGISTRATION.account_id)
+        .add_columns(_REGISTRATION.status)
+        .where(
+            _REGISTRATION.event_id.in_(_binds("e", events)),
+            _REGISTRATION.account_id.in_(_binds("a", accounts)),
+        )
+    )
+
+
+def _locked_for_registration(session: Session, event_ids: set[str]) -> dict[str, Row]:
+    """The events' registration fields, their rows locked in id order until the transaction
+    ends (on SQLite, the whole database's write lock)."""
+    if not event_ids:
+        return {}
+    ordered = sorted(event_ids)
+    # A locking read waits for other writers: it goes through `write`, never on the loop.
+    rows = write(session, _lock_events(len(ordered)), _values("e", ordered))
+    return {row.id: row for row in rows}
+
+
+def _seats_and_registrations(
+    session: Session, event_ids: list[str], account_ids: set[str]
+) -> tuple[dict[str, int], dict[tuple[str, str], Any]]:
+    """Seats taken per event, and the accounts' registrations to the events (any status)."""
+    if not event_ids:
+        return {}, {}
+    accounts = sorted(account_ids)
+    events = _values("e", event_ids)
+    taken = read(session, _seats_taken(len(event_ids)), events)
+    known = read(
+        session,
+        _registrations_of(len(event_ids), len(accounts)),
+        {**events, **_values("a", accounts)},
+    )
+    return dict(taken.all()), {(row.event_id, row.account_id): row for row in known}
+
+
+def _take(
+    session: Session,
+    request: RegistrationRequest,
+    event: Row | None,
+    taken: dict[str, int],
+    known: dict[tuple[str, str], Any],
+) -> Registration:
+    """One request's registration as `register_many` decides it; a seat given is counted in
+    `taken`. A registration cancelled before is reused: loaded into the session, changed."""
+    actor = request.actor
+    if event is None or not visible_to(actor, event):
+        raise NotFound(N_("no such event"), code="not_found", where=request.event_id)
+    _require_open(event, actor, request.at)
+    existing = known.get((event.id, actor.account_id))
     if existing is not None and existing.status != RegistrationStatus.CANCELLED:
         raise Conflict(N_("you are already registered to this event"), code="already_registered")
-    status = (
-        RegistrationStatus.WAITLISTED
-        if event.capacity is not None and taken >= event.capacity
-        else RegistrationStatus.REGISTERED
+    seated = taken.get(event.id, 0)
+    full = event.capacity is not None and seated >= event.capacity
+    status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
+    if not full:
+        taken[event.id] = seated + 1
+    if existing is not None:
+        reused = session.get(Registration, existing.id)
+        assert reused is not None  # its event's row is locked: it cannot have been deleted
+        reused.status = status
+        reused.queued_at = request.at
+        reused.cancelled_at = None
+        reused.promoted_at = None
+        return reused
+    return Registration(  # as it will be stored; not attached to the session
+        id=new_id(),
+        event_id=event.id,
+        account_id=actor.account_id,
+        status=status,
+        queued_at=request.at,
+        created_at=request.at,
+        promoted_at=None,
+        cancelled_at=None,
+        checked_in_at=None,
+        checked_in_by="",
     )
-    if existing is None:
-        # The hot path (a first registration) skips the ORM's unit of work: one INSERT.
-        values = {
-            "id": new_id(),
-            "event_id": event.id,
-            "account_id": actor.account_id,
-            "status": status,
-            "queued_at": now,
-            "created_at": now,
-            "promoted_at": None,
-            "cancelled_at": None,
-            "checked_in_at": None,
-            "checked_in_by": "",
-        }
-        write(session, _INSERT_REGISTRATION, values)
-        registration = Registration(**values)  # as stored; not attached to the session
-    else:
-        registration = existing
-        registration.status = status
-        registration.queued_at = now
-        registration.cancelled_at = None
-        registration.promoted_at = None
-        session.flush()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="event.registered"
-        if status == RegistrationStatus.REGISTERED
-        else "event.waitlisted",
-        object_type="event",
-        object_id=event.id,
-        details={"registration": registration.id},
-    )
-    return registration
-
-
-_LOCK_FOR_REGISTRATION = prepare(
-    select(_EVENT.id, _EVENT.status, _EVENT.ends_at, _EVENT.audience, _EVENT.capacity)
-    .where(_EVENT.id == bindparam("event_id"))
-    .with_for_update()
-)
-_MINE_AND_TAKEN = prepare(
-    select(
-        _mine(bindparam("event_id")),
-        _counted(bindparam("event_id"), RegistrationStatus.REGISTERED),
-    )
-)
-# Every column named (a prepared INSERT applies no Python-side default): `register` gives all.
-_INSERT_REGISTRATION = prepare(
-    insert(Registration.__table__).values(
-        {column.name: bindparam(column.name) for column in Registration.__table__.c}
-    )
-)
-
-
-def _locked_for_registration(session: Session, event_id: str) -> Row:
-    """The event's registration fields, its row locked until the transaction ends (on
-    SQLite, the whole database's write lock)."""
-    # A locking read waits for other writers: it goes through `write`, never on the loop.
-    event = write(session, _LOCK_FOR_REGISTRATION, {"event_id": event_id}).first()
-    if event is None:
-        raise NotFound(N_("no such event"), code="not_found", where=event_id)
-    return event
 
 
 def cancel_registration(
