@@ -43,6 +43,11 @@ class Batcher(Generic[T, R]):
     async def submit(self, item: T) -> R:
         """`item`'s outcome: its result, or its refusal raised."""
         loop = asyncio.get_running_loop()
+        if self._drainer is not None and self._drainer.get_loop() is not loop:
+            if not self._drainer.get_loop().is_closed():
+                raise RuntimeError("a Batcher serves one event loop at a time")
+            # Its loop was closed in the middle of a batch: the requests it held are gone.
+            self._drainer, self._waiting = None, []
         future: asyncio.Future = loop.create_future()
         self._waiting.append((item, future))
         if self._drainer is None:

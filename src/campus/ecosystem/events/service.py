@@ -527,11 +527,12 @@ def register_many(
     """Take seats (or waitlist places) for several requests in one transaction, in their
     order: for each, its registration, or the refusal that left nothing written for it.
 
-    The events' rows are locked first, in id order (so that two batches never wait for each
-    other), and seats are counted after the lock: in READ COMMITTED that count sees every
-    seat taken by the transactions that held the locks before, and the batch adds its own as
-    it goes, so an event is never overbooked. An account registered already (or twice in the
-    batch) is refused; the unique (event, account) constraint backs this up.
+    The events' rows are locked first, in id order (so that two batches locking the same
+    events queue rather than deadlock), and seats are counted after the lock: in READ
+    COMMITTED that count sees every seat taken by the transactions that held the locks
+    before, and the batch adds its own as it goes, so an event is never overbooked. An
+    account registered already (or twice in the batch) is refused; the unique (event,
+    account) constraint backs this up.
     """
     outcomes: list[Registration | CampusError | None] = [None] * len(requests)
     asking = []
