@@ -115,6 +115,18 @@ def code_of(resource: dict) -> str | None:
     return None
 
 
+def _logical_patient(ref: dict) -> str | None:
+    """`system|value` (or `value`) of a logical reference to a patient: a Reference with an
+    identifier and no literal reference, whose type, when given, is Patient."""
+    identifier = ref.get("identifier")
+    if type(identifier) is not dict or ref.get("type", "Patient") != "Patient":
+        return None
+    system, value = identifier.get("system"), identifier.get("value")
+    if type(value) is not str or not value:
+        return None
+    return f"{system}|{value}" if type(system) is str and system else value
+
+
 class _BundleIndex:
     """Resolves urn:uuid full URLs and conditional references inside one Bundle."""
 
@@ -288,10 +300,15 @@ class Runner:
         # Logical references (a patient given by identifier, anywhere in the resource): seen
         # by the walk before it removes their values, then matched against the registry.
         logical: list[dict] = []
+        # A patient known only by identifier (outside its Bundle) is not the `patient` column,
+        # but its resources' dates are still shifted, by an offset of that identifier's own.
+        shift_for = patient
+        if patient is None:
+            shift_for = self._logical_shift_key(resource)
         try:
             self.pseudonymiser.apply(
                 resource,
-                patient,
+                shift_for,
                 resolve,
                 lambda t, local: references.append((t, local)),
                 (lambda i: logical.append({"system": i.get("system"), "value": i.get("value")}))
@@ -354,6 +371,13 @@ class Runner:
             return self.pseudonymiser.pseudonym("Patient", source_id)
         for key in PATIENT_KEYS:
             ref = resource.get(key)
+            if type(ref) is dict and "reference" not in ref:
+                # A logical reference: the Patient of the same Bundle with that identifier.
+                text = _logical_patient(ref)
+                target = resolve("Patient?identifier=" + text) if text is not None else None
+                if target is not None and target.type == "Patient":
+                    return self.pseudonymiser.pseudonym("Patient", target.id)
+                continue
             if type(ref) is dict and type(ref.get("reference")) is str:
                 cached = self.pseudonymiser._relative.get(ref["reference"])
                 if cached is not None:
@@ -371,6 +395,15 @@ class Runner:
         # (Appointment.participant.actor, Group.member.entity, Provenance.target...), so that
         # the resource follows its patient's opt-out and date shift.
         return self._patient_anywhere(resource, resolve, 0)
+
+    def _logical_shift_key(self, resource: dict) -> str | None:
+        for key in PATIENT_KEYS:
+            ref = resource.get(key)
+            if type(ref) is dict and "reference" not in ref:
+                text = _logical_patient(ref)
+                if text is not None:
+                    return "identifier|" + text
+        return None
 
     def _patient_anywhere(self, value: Any, resolve, depth: int) -> str | None:
         if depth > MAX_DEPTH:

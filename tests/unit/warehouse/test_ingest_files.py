@@ -335,3 +335,44 @@ def test_a_gzip_file_is_read_by_a_worker_process_never_in_the_callers(tmp_path, 
     plain = write_ndjson(tmp_path / "p.ndjson", [observation("o2", "Patient/p")])
     with pytest.raises(AssertionError, match="calling process"):
         run(tmp_path, [plain], workers=None)  # small plain input: read here
+
+
+def _by_identifier(oid: str, value: str = NIR, **extra) -> dict:
+    resource = observation(oid, "Patient/unused", **extra)
+    resource["subject"] = {"identifier": {"system": INS_SYSTEM, "value": value}}
+    return resource
+
+
+def test_a_patient_given_by_identifier_in_its_bundle_is_the_patient_column_and_date_shift(
+    tmp_path,
+):
+    data = bundle([patient(), observation("o1", "urn:uuid:pat-1"), _by_identifier("o2")])
+    report = run(tmp_path, [write_json(tmp_path / "b.json", data)])
+    assert report.landed == {"Patient": 1, "Observation": 2}, report.problems
+    [pat] = rows(tmp_path, "Patient")
+    by_reference, by_identifier = sorted(rows(tmp_path, "Observation"), key=lambda r: r["id"])
+    if json.loads(by_reference["resource"])["subject"].get("identifier"):
+        by_reference, by_identifier = by_identifier, by_reference
+    assert by_identifier["patient"] == by_reference["patient"] == pat["id"]
+    # The same source date, shifted by the same (the patient's) offset.
+    assert by_identifier["effective"] == by_reference["effective"]
+    assert not by_identifier["effective"].startswith("2020-03-01")
+
+
+def test_a_patient_given_by_identifier_alone_still_gets_its_dates_shifted(tmp_path):
+    """Bulk NDJSON has no Bundle to find the Patient in: the `patient` column stays empty,
+    but the dates are shifted, by one offset per identifier, never landed as they were."""
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    other = NIR_BODY[:-1] + "1"
+    write_ndjson(
+        folder / "Observation.ndjson",
+        [_by_identifier("o1"), _by_identifier("o2"), _by_identifier("o3", value=other)],
+    )
+    report = run(tmp_path, [folder])
+    assert report.landed == {"Observation": 3}, report.problems
+    landed = rows(tmp_path, "Observation")
+    effective = sorted(r["effective"] for r in landed)
+    assert all(r["patient"] is None for r in landed)
+    assert not any(e.startswith("2020-03-01") for e in effective)
+    assert len(set(effective)) == 2  # o1 and o2 share their identifier's offset, o3 has its own
