@@ -60,13 +60,22 @@ async def _db_session(request: Request) -> AsyncIterator[Session]:
     session = request.app.state.db.sessions()
     try:
         yield session
-        if has_writes(session):
-            await run_in_threadpool(session.commit)
+        await end_session(session)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+async def end_session(session: Session) -> None:
+    """End the request's session: commit what it wrote (on the thread pool: a commit waits
+    for the disk), else only close it. For a route that is done with its session before it
+    returns (a registration, which then waits for its batch holding no connection); the
+    session dependency ends it again at no cost."""
+    if has_writes(session):
+        await run_in_threadpool(session.commit)
+    session.close()
 
 
 db_session = Depends(_db_session, scope="function")

@@ -392,3 +392,5 @@ def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks
             select(Registration).where(Registration.event_id == event["id"])
         ).all()
     assert sum(r.status == "registered" for r in stored) == 30 and len(stored) == 90
+    # Each token's first use is noted before the request waits for its batch, not dropped.
+    assert sum(e.action == "token.used" for e in audit_events(db)) == 90

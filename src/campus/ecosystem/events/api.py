@@ -27,7 +27,7 @@ from campus.ecosystem.events.validation import EventInput, parse_when
 from campus.errors import CampusError
 from campus.settings import Settings
 from campus.web.batching import Batcher
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, end_session
 from campus.web.middleware import leave_admission
 
 router = APIRouter(tags=["events"])
@@ -254,7 +254,7 @@ async def register(
     # Registrations that arrive together share one transaction (campus.web.batching). While
     # this request waits for its batch it holds no database connection and no place among
     # the requests admitted at once: the next batch forms meanwhile.
-    session.close()  # it only read (the actor); nothing to commit
+    await end_session(session)  # the actor's read, and its token's use when that is noted
     leave_admission()
     return await _registrations(request.app).submit(
         service.RegistrationRequest(actor, event_id, utcnow())
