@@ -11,7 +11,9 @@ finishes its requests in flight: uvicorn's graceful shutdown).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import signal
@@ -53,24 +55,53 @@ def _die_with_parent() -> None:
         pass
 
 
+def freeze_start_up_objects() -> None:
+    """Leave the objects made at start-up (modules, the app, its routes, models and templates:
+    some 250,000) out of the cyclic garbage collector's full collections.
+
+    Such a collection scans every tracked object; under load it came every few seconds and
+    paused all of a worker's requests for about 130 ms each time (measured in process: two of
+    134 ms in 3,000 registrations). With the start-up objects frozen it takes about a
+    millisecond, and a request's CPU fell by a tenth. Garbage is collected first, so that
+    only live objects are frozen; reference counting still frees frozen objects."""
+    gc.collect()
+    gc.freeze()
+
+
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     _die_with_parent()
     config = uvicorn.Config(app, **options)
     config.load()  # import the app before listening: the kernel routes to a listening socket
+    freeze_start_up_objects()
     sock = _socket(host, port)
     sock.listen(BACKLOG)
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _single(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+    """One process, as `uvicorn.run` serves it, with the start-up objects frozen."""
+    config = uvicorn.Config(app, host=host, port=port, **options)
+    config.load()
+    freeze_start_up_objects()
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # the app's start-up failed: uvicorn's exit code for it
+        raise SystemExit(3)
+
+
 def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """Serve `app` (an import path) on host:port with `workers` processes."""
-    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+    if workers > 1 and not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
     try:  # fail now, in the foreground, if the address is taken
         _socket(host, port).close()
     except OSError as error:
         raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    if workers <= 1:
+        _single(app, host, port, options)
+        return
     context = multiprocessing.get_context("spawn")
     processes: dict[int, Any] = {}
     stopping = False
