@@ -45,6 +45,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bench.common import create_database, drop_database
+from campus.web.serve import worker_pids
 
 DB_NAME = "campus_bench_web"
 CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "100"))
@@ -452,20 +453,6 @@ def _cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _workers(server: int) -> list[int]:
-    """The web worker processes of `campus serve` (not multiprocessing's resource tracker)."""
-    found = []
-    for task in Path(f"/proc/{server}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                command = Path(f"/proc/{child}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"spawn_main" in command and b"resource_tracker" not in command:
-                found.append(int(child))
-    return found
-
-
 def _postgres() -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -483,7 +470,7 @@ def _measured(scenario: Scenario, server: int) -> Summary:
     a figure that a noisy machine moves less than latency (when /proc is there)."""
     if not Path("/proc/self/stat").exists():
         return scenario()
-    workers, database = _workers(server), _postgres()
+    workers, database = worker_pids(server), _postgres()
     before = _cpu_seconds(workers), _cpu_seconds(database)
     result = scenario()
     database = sorted(set(database) | set(_postgres()))

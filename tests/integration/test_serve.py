@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campus.web.serve import worker_pids
 from tests.conftest import TEST_SECRET
 
 
@@ -19,20 +20,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _children(pid: int) -> set[int]:
-    """The worker processes of the server (not multiprocessing's resource tracker)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                command = Path(f"/proc/{child}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"spawn_main" in command:
-                found.add(int(child))
-    return found
 
 
 def _start(settings, port: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
@@ -81,13 +68,13 @@ def test_workers_each_listen_a_dead_one_is_restarted_and_sigterm_stops_all(setti
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _healthy(base) and _listeners(port) == 2)
-        workers = _children(server.pid)
+        workers = set(worker_pids(server.pid))
         assert len(workers) == 2
         victim = sorted(workers)[0]
         os.kill(victim, signal.SIGKILL)
-        _wait(lambda: len(_children(server.pid) - {victim}) == 2 and _listeners(port) == 2)
+        _wait(lambda: len(set(worker_pids(server.pid)) - {victim}) == 2 and _listeners(port) == 2)
         assert all(_healthy(base) for _ in range(10))
-        workers = _children(server.pid)
+        workers = set(worker_pids(server.pid))
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
         for pid in workers:
@@ -105,7 +92,7 @@ def test_workers_stop_when_the_supervisor_is_killed(settings):
     server = _start(settings, port)
     try:
         _wait(lambda: _healthy(f"http://127.0.0.1:{port}") and _listeners(port) == 2)
-        workers = _children(server.pid)
+        workers = set(worker_pids(server.pid))
     finally:
         server.kill()
         server.wait()

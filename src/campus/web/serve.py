@@ -19,6 +19,7 @@ import multiprocessing
 import signal
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -88,6 +89,22 @@ def _single(app: str, host: str, port: int, options: dict[str, Any]) -> None:
         server.run()
     if not server.started:  # the app's start-up failed: uvicorn's exit code for it
         raise SystemExit(3)
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    """The worker processes of a running `campus serve --workers N` (its spawned children,
+    not multiprocessing's resource tracker), read from Linux's /proc: for monitoring, the
+    load benchmark's CPU figures and the tests."""
+    found = []
+    for task in Path(f"/proc/{supervisor}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:  # it ended meanwhile
+                continue
+            if b"spawn_main" in command and b"resource_tracker" not in command:
+                found.append(int(child))
+    return found
 
 
 def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
