@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -129,3 +130,10 @@ def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
         raise errors[0]
     assert results, "the coroutine did not finish in 120 s"
     return results[0]
+
+
+def free_port() -> int:
+    """A loopback port free at the moment of asking, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -8,7 +8,6 @@ tests seed what they need through `live_server.db` (the same database file) or t
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from campus.db.engine import Database
 from campus.db.migrate import upgrade
+from tests.helpers import free_port
 
 CHROMIUM = os.environ.get("CAMPUS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,19 +43,13 @@ class LiveServer:
     env: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, shared_dir) -> Iterator[LiveServer]:
     var_dir = tmp_path_factory.mktemp("live") / "var"
     var_dir.mkdir()
     db_url = f"sqlite:///{var_dir / 'campus.db'}"
     upgrade(db_url)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CAMPUS_ENV": "test",

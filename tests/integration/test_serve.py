@@ -14,12 +14,7 @@ import pytest
 
 from campus.web.serve import worker_pids
 from tests.conftest import TEST_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import free_port
 
 
 def _start(settings, port: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
@@ -63,7 +58,7 @@ def _healthy(base: str) -> bool:
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 def test_workers_each_listen_a_dead_one_is_restarted_and_sigterm_stops_all(settings):
-    port = _free_port()
+    port = free_port()
     server = _start(settings, port)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -88,7 +83,7 @@ def test_workers_each_listen_a_dead_one_is_restarted_and_sigterm_stops_all(setti
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="Linux only")
 def test_workers_stop_when_the_supervisor_is_killed(settings):
-    port = _free_port()
+    port = free_port()
     server = _start(settings, port)
     try:
         _wait(lambda: _healthy(f"http://127.0.0.1:{port}") and _listeners(port) == 2)

@@ -4,22 +4,16 @@ skip them (they paused every request of a worker for about 130 ms)."""
 from __future__ import annotations
 
 import gc
-import socket
 
 import pytest
 import uvicorn
 
 from campus.web import serve
+from tests.helpers import free_port
 
 
 async def tiny_app(scope, receive, send):  # the app the tests serve
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -40,13 +34,13 @@ def served(monkeypatch):
 
 
 def test_one_process_freezes_its_start_up_objects_before_serving(served):
-    port = _free_port()
+    port = free_port()
     serve.serve("tests.unit.test_serve_gc:tiny_app", host="127.0.0.1", port=port, workers=1)
     assert len(served) == 1 and served[0] > 10_000
 
 
 def test_a_worker_process_freezes_its_start_up_objects_before_serving(served):
-    port = _free_port()
+    port = free_port()
     serve._worker("tests.unit.test_serve_gc:tiny_app", "127.0.0.1", port, {})
     assert len(served) == 1 and served[0] > 10_000
 
@@ -55,7 +49,7 @@ def test_one_process_whose_app_did_not_start_exits_as_uvicorn_does(monkeypatch):
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
     with pytest.raises(SystemExit) as stopped:
         serve.serve(
-            "tests.unit.test_serve_gc:tiny_app", host="127.0.0.1", port=_free_port(), workers=1
+            "tests.unit.test_serve_gc:tiny_app", host="127.0.0.1", port=free_port(), workers=1
         )
     assert stopped.value.code == 3
     gc.unfreeze()
