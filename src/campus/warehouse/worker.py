@@ -115,9 +115,11 @@ def code_of(resource: dict) -> str | None:
     return None
 
 
-def _logical_patient(ref: dict) -> str | None:
+def _logical_patient(ref: Any) -> str | None:
     """`system|value` (or `value`) of a logical reference to a patient: a Reference with an
-    identifier and no literal reference, whose type, when given, is Patient."""
+    identifier and no literal reference, whose type, when given, is Patient; else None."""
+    if type(ref) is not dict or "reference" in ref:
+        return None
     identifier = ref.get("identifier")
     if type(identifier) is not dict or ref.get("type", "Patient") != "Patient":
         return None
@@ -371,10 +373,10 @@ class Runner:
             return self.pseudonymiser.pseudonym("Patient", source_id)
         for key in PATIENT_KEYS:
             ref = resource.get(key)
-            if type(ref) is dict and "reference" not in ref:
+            text = _logical_patient(ref)
+            if text is not None:
                 # A logical reference: the Patient of the same Bundle with that identifier.
-                text = _logical_patient(ref)
-                target = resolve("Patient?identifier=" + text) if text is not None else None
+                target = resolve("Patient?identifier=" + text)
                 if target is not None and target.type == "Patient":
                     return self.pseudonymiser.pseudonym("Patient", target.id)
                 continue
@@ -398,11 +400,9 @@ class Runner:
 
     def _logical_shift_key(self, resource: dict) -> str | None:
         for key in PATIENT_KEYS:
-            ref = resource.get(key)
-            if type(ref) is dict and "reference" not in ref:
-                text = _logical_patient(ref)
-                if text is not None:
-                    return "identifier|" + text
+            text = _logical_patient(resource.get(key))
+            if text is not None:
+                return "identifier|" + text
         return None
 
     def _patient_anywhere(self, value: Any, resolve, depth: int) -> str | None:

@@ -619,9 +619,9 @@ def _seats_taken(count: int) -> Prepared:
 @lru_cache(maxsize=256)
 def _registrations_of(events: int, accounts: int) -> Prepared:
     return prepare(
-        select(_REGISTRATION.id, _REGISTRATION.event_id, _REGISTRATION.account_id)
-        .add_columns(_REGISTRATION.status)
-        .where(
+        select(
+            _REGISTRATION.id, _REGISTRATION.event_id, _REGISTRATION.account_id, _REGISTRATION.status
+        ).where(
             _REGISTRATION.event_id.in_(_binds("e", events)),
             _REGISTRATION.account_id.in_(_binds("a", accounts)),
         )
