@@ -337,23 +337,17 @@ def test_dates_beyond_the_calendar_are_a_400_naming_the_field_not_a_crash(app, d
         assert listed.status_code == 400 and listed.json()["error"]["where"] == where
 
 
-def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks(app, db):
-    """90 members register at once over HTTP for 30 seats: registrations that arrive together
-    share a transaction, exactly 30 get a seat, and the waitlist places are 1 to 60."""
-    import httpx
-
+def _member_tokens(db, count: int) -> list[str]:
+    """API tokens of `count` new members (one Argon2 hash for all: it is not used)."""
     from campus.auth import service as auth
     from campus.auth.models import Account
     from campus.auth.passwords import hash_password
-    from tests.helpers import run_coroutine
 
-    staff = _staff_client(app, db)
-    event = _create(staff, capacity=30)
-    digest = hash_password("not used in this test")  # one Argon2 hash for all 90
+    digest = hash_password("not used in this test")
     with db.session() as session:
         accounts = [
             Account(email=f"burst{n}@example.org", name=f"B {n}", password_hash=digest)
-            for n in range(90)
+            for n in range(count)
         ]
         session.add_all(accounts)
         session.flush()
@@ -361,6 +355,14 @@ def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks
         for account in accounts:
             auth.grant_role(session, account, "member")
             tokens.append(auth.create_token(session, account, name="burst", days=1)[1])
+    return tokens
+
+
+def _register_at_once(app, calls: list[tuple[str, str]]) -> list:
+    """POST each (event id, token) registration at the same moment, through the ASGI app."""
+    import httpx
+
+    from tests.helpers import run_coroutine
 
     async def burst() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -371,14 +373,23 @@ def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks
             return await asyncio.gather(
                 *(
                     http.post(
-                        f"/api/v1/events/{event['id']}/registration",
+                        f"/api/v1/events/{event_id}/registration",
                         headers={"Authorization": f"Bearer {token}"},
                     )
-                    for token in tokens
+                    for event_id, token in calls
                 )
             )
 
-    responses = run_coroutine(burst())
+    return run_coroutine(burst())
+
+
+def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks(app, db):
+    """90 members register at once over HTTP for 30 seats: registrations that arrive together
+    share a transaction, exactly 30 get a seat, and the waitlist places are 1 to 60."""
+    staff = _staff_client(app, db)
+    event = _create(staff, capacity=30)
+    tokens = _member_tokens(db, 90)
+    responses = _register_at_once(app, [(event["id"], token) for token in tokens])
     assert [r.status_code for r in responses] == [201] * 90
     bodies = [r.json() for r in responses]
     assert sum(b["status"] == "registered" for b in bodies) == 30
@@ -394,3 +405,24 @@ def test_a_burst_of_registrations_through_the_api_is_batched_and_never_overbooks
     assert sum(r.status == "registered" for r in stored) == 30 and len(stored) == 90
     # Each token's first use is noted before the request waits for its batch, not dropped.
     assert sum(e.action == "token.used" for e in audit_events(db)) == 90
+
+
+def test_a_bad_registration_in_a_burst_is_refused_alone_and_the_others_land(app, db):
+    """A NUL character in an event id, among good registrations arriving at once: PostgreSQL
+    refuses the value, so its batch fails as a whole and each request is run again alone. The
+    bad one gets a clear error (400 on PostgreSQL; SQLite finds no such event: 404), the others
+    their seats, and nothing of the bad one is written."""
+    staff = _staff_client(app, db)
+    event = _create(staff, capacity=5)
+    tokens = _member_tokens(db, 8)
+    calls = [(event["id"], token) for token in tokens]
+    calls.insert(4, ("a%00b", tokens[0]))
+    responses = _register_at_once(app, calls)
+    bad = responses.pop(4)
+    assert bad.status_code == (400 if db.is_postgresql else 404)
+    assert bad.json()["error"]["code"] == ("bad_value" if db.is_postgresql else "not_found")
+    assert [r.status_code for r in responses] == [201] * 8
+    assert sorted(r.json()["status"] for r in responses) == ["registered"] * 5 + ["waitlisted"] * 3
+    with db.session() as session:
+        stored = session.scalars(select(Registration)).all()
+    assert len(stored) == 8 and {r.event_id for r in stored} == {event["id"]}
