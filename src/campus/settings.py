@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     reset_token_minutes: int = 60
     max_upload_bytes: int = 5 * 1024**3
+    auth_cache_seconds: float = Field(
+        default=30,
+        ge=0,
+        description=(
+            "How long a worker may keep the actor of a token or session in memory"
+            " (PostgreSQL only; 0: never). Changes reach every worker at commit"
+            " (campus.auth.cache); this bounds a change missed by a lost connection."
+        ),
+    )
     max_concurrent_requests: int = Field(
         default=8,
         description=(

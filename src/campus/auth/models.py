@@ -103,3 +103,7 @@ class OutboxMail(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+
+
+# Every process that can write these tables announces its changes (campus.auth.changes).
+from campus.auth import changes as _changes  # noqa: E402, F401

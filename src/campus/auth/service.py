@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from campus.audit import service as audit
 from campus.auth import mail
 from campus.auth.actor import Actor, Grant
+from campus.auth.cache import ActorCache, Entry
 from campus.auth.models import (
     Account,
     ApiToken,
@@ -349,12 +350,39 @@ _TOKEN_QUERY = prepare(
 )
 
 
-def resolve_session(session: Session, cookie_value: str) -> Actor | None:
-    """The actor of a session cookie, in one query (it runs on every page request)."""
-    rows = read(session, _SESSION_QUERY, {"digest": _digest(cookie_value)}).all()
-    if not rows or rows[0].expires_at <= utcnow():
+def resolve_session(
+    session: Session, cookie_value: str, cache: ActorCache | None = None
+) -> Actor | None:
+    """The actor of a session cookie, in one query (it runs on every page request), or
+    from `cache` when it holds it."""
+    digest = _digest(cookie_value)
+    entry = _cached(cache, "s" + digest, lambda: _session_entry(session, digest))
+    if entry is None or entry.expires_at <= utcnow():
         return None
-    return _actor_of_rows(rows, "session")
+    return entry.actor
+
+
+def _session_entry(session: Session, digest: str) -> Entry | None:
+    rows = read(session, _SESSION_QUERY, {"digest": digest}).all()
+    if not rows:
+        return None
+    actor = _actor_of_rows(rows, "session")
+    if actor is None:
+        return None
+    return Entry(actor, rows[0].id, rows[0].expires_at)
+
+
+def _cached(cache: ActorCache | None, key: str, load: Callable[[], Entry | None]) -> Entry | None:
+    """The cache's entry for `key`, else what `load` reads (then kept in the cache)."""
+    if cache is None:
+        return load()
+    entry = cache.get(key)
+    if entry is None:
+        generation = cache.generation()
+        entry = load()
+        if entry is not None:
+            cache.put(key, entry, generation)
+    return entry
 
 
 def logout(session: Session, cookie_value: str) -> None:
@@ -425,21 +453,33 @@ class TokenRead:
     actor: Actor
     token_id: str
     stale_use: bool
+    key: str = ""  # its key in the actor cache
 
 
-def read_token(session: Session, value: str) -> TokenRead | None:
-    """Look a bearer token up, in one read-only query; None when unknown, expired, revoked
-    or its account inactive. Safe on the event loop: it writes nothing and takes no lock."""
-    rows = read(session, _TOKEN_QUERY, {"digest": _digest(value)}).all()
+def read_token(session: Session, value: str, cache: ActorCache | None = None) -> TokenRead | None:
+    """Look a bearer token up, in one read-only query or from `cache`; None when unknown,
+    expired, revoked or its account inactive. Safe on the event loop: it writes nothing and
+    takes no lock."""
+    digest = _digest(value)
+    key = "t" + digest
+    entry = _cached(cache, key, lambda: _token_entry(session, digest))
     now = utcnow()
-    if not rows or rows[0].revoked_at is not None or rows[0].expires_at <= now:
+    if entry is None or entry.expires_at <= now:
+        return None
+    last = entry.last_used_at
+    stale = last is None or now - last > TOKEN_USE_INTERVAL
+    return TokenRead(entry.actor, entry.token_id, stale, key)
+
+
+def _token_entry(session: Session, digest: str) -> Entry | None:
+    rows = read(session, _TOKEN_QUERY, {"digest": digest}).all()
+    if not rows or rows[0].revoked_at is not None:
         return None
     first = rows[0]
     actor = _actor_of_rows(rows, "token", tuple(first.scopes))
     if actor is None:
         return None
-    stale = first.last_used_at is None or now - first.last_used_at > TOKEN_USE_INTERVAL
-    return TokenRead(actor, first.token_id, stale)
+    return Entry(actor, first.id, first.expires_at, first.token_id, first.last_used_at)
 
 
 def record_token_use(session: Session, read: TokenRead) -> None:

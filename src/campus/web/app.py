@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campus import __version__
+from campus.auth.cache import ActorCache
 from campus.db.engine import Database
 from campus.errors import BadRequest, CampusError, Conflict
 from campus.i18n import N_, current_language
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.db_url)
+    app.state.actors = ActorCache(app.state.db.engine, settings.auth_cache_seconds)
     app.add_middleware(
         BodyLimit,
         limit=MAX_BODY,

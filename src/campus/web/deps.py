@@ -35,6 +35,7 @@ from starlette.datastructures import FormData
 from campus.auth import policy
 from campus.auth import service as auth
 from campus.auth.actor import ANONYMOUS, Actor
+from campus.db.base import utcnow
 from campus.db.engine import has_writes
 from campus.errors import Forbidden, NotAuthenticated
 from campus.i18n import N_
@@ -101,7 +102,8 @@ async def current_actor(request: Request, session: Session) -> Actor:
     actor = ANONYMOUS
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        read = auth.read_token(session, header[7:].strip())
+        cache = request.app.state.actors
+        read = auth.read_token(session, header[7:].strip(), cache)
         if read is None:
             raise NotAuthenticated(
                 "the bearer token is invalid, expired or revoked", code="invalid_token"
@@ -110,9 +112,10 @@ async def current_actor(request: Request, session: Session) -> Actor:
             # A write may wait for a row lock held by a request of this worker that needs the
             # loop to commit: writes never run on the loop.
             await run_in_threadpool(auth.record_token_use, session, read)
+            cache.used(read.key, utcnow())
         actor = read.actor
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        actor = auth.resolve_session(session, cookie) or ANONYMOUS
+        actor = auth.resolve_session(session, cookie, request.app.state.actors) or ANONYMOUS
     request.state.actor = actor
     return actor
 
