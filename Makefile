@@ -9,10 +9,10 @@ STAMP := $(VENV)/.installed
 # Modules compiled with Cython (setup.py): those with a .pxd; rebuilt when they change.
 COMPILED := $(wildcard src/campus/*/*.pxd) $(patsubst %.pxd,%.py,$(wildcard src/campus/*/*.pxd))
 
-$(STAMP): pyproject.toml setup.py $(COMPILED)
+$(STAMP): pyproject.toml constraints.txt setup.py $(COMPILED)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 ## demo: create the embedded database and warehouse under ./var, load the demo data, serve on :8000
