@@ -6,11 +6,11 @@ mode in its own process, and fires requests over loopback from a second process:
 process. `BENCH_WEB_CLIENTS` concurrent connections (100 by default); every scenario is
 bounded in time (`BENCH_WEB_SECONDS`) and, with httpx, in count (`BENCH_WEB_REQUESTS`).
 Registrations go to one of `BENCH_WEB_EVENTS` events (capacity 100 each, so later ones join
-the waitlist), each account once per event. The baseline is `/healthz` (no database, no template),
-measured the same way in the same run: the ratios say what the application adds to the
-framework's floor. Each scenario is also charged the CPU that the web workers and PostgreSQL
-spent during it (from /proc), per request: on a shared, noisy machine that figure moves less
-than latency does.
+the waitlist), each account once per event. The baseline is `/healthz` (the actor check and
+one query, no template), measured the same way in the same run: the ratios say what the
+application adds to the framework's floor. Each scenario is also charged the CPU that the web
+workers and PostgreSQL spent during it (from /proc), per request: on a shared, noisy machine
+that figure moves less than latency does.
 
 Requests authenticate with API tokens of demo members (production cookies are `Secure` and
 would not travel over plain-HTTP loopback); each token is used once before measuring, so
@@ -52,7 +52,7 @@ CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "100"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "2000"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "30"))
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
-EVENTS = int(os.environ.get("BENCH_WEB_EVENTS", "40"))
+EVENTS = int(os.environ.get("BENCH_WEB_EVENTS", "80"))
 REGISTRATION_CLIENTS = int(os.environ.get("BENCH_WEB_REGISTRATION_CLIENTS", str(CLIENTS)))
 DRIVER = os.environ.get("BENCH_WEB_DRIVER", "wrk" if shutil.which("wrk") else "httpx")
 QUERIES = [

@@ -44,10 +44,15 @@ def registration_out(
 
 
 def registrations_out(
-    session: Session, settings: Settings, registrations: list[Registration]
+    session: Session,
+    settings: Settings,
+    registrations: list[Registration],
+    places: dict[str, int] | None = None,
 ) -> list[dict]:
-    """Registrations as the API shows them (their waitlist places read in one statement)."""
-    places = service.waitlist_positions(session, registrations)
+    """Registrations as the API shows them, with their waitlist places: given, or read in
+    one statement."""
+    if places is None:
+        places = service.waitlist_positions(session, registrations)
     return [
         {
             "id": registration.id,
@@ -269,12 +274,11 @@ def _registrations(app: FastAPI) -> Batcher[service.RegistrationRequest, dict]:
 
         def run(requests: list[service.RegistrationRequest]) -> list[dict | CampusError]:
             with database.session() as session:
-                outcomes = service.register_many(session, requests)
-                # Committed before any answer is built or sent; the waitlist places are read
-                # after the commit, once the events' locks are released.
-                session.commit()
+                places: dict[str, int] = {}
+                outcomes = service.register_many(session, requests, places)
+                session.commit()  # before any answer is built or sent
                 taken = [o for o in outcomes if not isinstance(o, CampusError)]
-                shown = iter(registrations_out(session, settings, taken))
+                shown = iter(registrations_out(session, settings, taken, places))
                 return [o if isinstance(o, CampusError) else next(shown) for o in outcomes]
 
         batcher = app.state.registrations = Batcher(run)

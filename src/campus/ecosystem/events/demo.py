@@ -24,6 +24,7 @@ from campus.ecosystem.events.models import (
     Registration,
     RegistrationStatus,
 )
+from campus.ecosystem.events.service import recount_seats
 from campus.ecosystem.events.validation import PARIS
 from campus.ecosystem.trainings.demo import load_catalogue
 from campus.settings import Settings
@@ -170,7 +171,9 @@ def generate(session: Session, *, seed: int = SEED, reference: dt.date | None = 
             registrations.append(registration)
     session.add_all(registrations)
     session.flush()
+    recount_seats(session)  # inserted directly: the events' counts are built from them
     _demo_accounts(session, events, now)
+    recount_seats(session)
     summary = {
         "events": len(events),
         "registrations": len(registrations),

@@ -55,6 +55,14 @@ class Event(Base):
     published_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # RFC 5545 SEQUENCE
+    # The event's seats, kept by every change of a registration's status (its row locked):
+    # a registration and the event's page read them instead of counting registrations, which
+    # grew with the waitlist. `queue_tail` is the last `queued_at` given, the end of the
+    # queue: a newcomer queues after it. `recount_seats` (the service) rebuilds them.
+    registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checked_in_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    queue_tail: Mapped[dt.datetime | None]
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
