@@ -2,8 +2,9 @@
 permission check that every route declares.
 
 How a request runs. The dependencies are coroutines: they run on the worker's event loop,
-with no thread hop. Opening the session costs no I/O (it connects on first use); resolving
-the actor is one indexed query; a read-only session is closed, with nothing to commit. A
+with no thread hop. Opening the session costs no I/O (it connects on first use); the actor
+comes from the worker's actor cache (campus.auth.cache), else from one indexed query; a
+read-only session is closed, with nothing to commit. A
 route written `def` runs on the thread pool (one hop a request), and a session that wrote
 commits on the thread pool, since its commit waits for the disk. Every thread hop
 costs about a quarter of a millisecond of CPU, which is most of a small page's budget; see
