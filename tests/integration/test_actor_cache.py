@@ -201,3 +201,23 @@ def test_there_is_no_cache_on_sqlite(app, client, db):
     _, bearer = _token(db)
     assert _me(client, bearer).status_code == 200
     assert not app.state.actors.enabled and len(app.state.actors) == 0
+
+
+def test_only_changes_to_an_actor_are_announced(db):
+    from sqlalchemy import update
+
+    from campus.auth import changes
+
+    account_id, _ = _token(db)
+    with db.sessions() as session:
+        session.execute(update(ApiToken).values(last_used_at=utcnow()))  # a token's use
+        session.execute(update(Account).values(locked_until=None))  # a lock-out ending
+        assert changes.CHANGED not in session.info
+        session.execute(update(ApiToken).values(revoked_at=utcnow()))
+        assert session.info[changes.CHANGED] == {changes.EVERYONE}
+        session.rollback()
+        assert changes.CHANGED not in session.info
+    with db.sessions() as session:
+        auth.set_language(session, account_id, "en")
+        session.flush()
+        assert session.info[changes.CHANGED] == {account_id}

@@ -74,7 +74,8 @@ class ActorCache:
         self.seconds = seconds
         self.enabled = seconds > 0 and engine.dialect.name == "postgresql"
         self._entries: OrderedDict[str, Entry] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the entries
+        self._listen_lock = threading.Lock()  # the listening connection
         self._generation = 0
         self._listener: Any = None
         self._pid = 0
@@ -142,7 +143,13 @@ class ActorCache:
 
     def _listening(self) -> bool:
         """Read the notifications that have arrived; connect (again) when needed. False when
-        changes cannot be heard: the cache is then not used."""
+        changes cannot be heard: the cache is then not used. One thread at a time uses the
+        listening connection (each server worker looks up from its event loop alone; an app
+        driven from several threads, as tests do, takes turns)."""
+        with self._listen_lock:
+            return self._hear()
+
+    def _hear(self) -> bool:
         if self._pid != os.getpid():  # a forked child never uses its parent's connection
             self._listener, self._pid = None, os.getpid()
             self.forget({EVERYONE})
