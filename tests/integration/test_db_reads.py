@@ -6,14 +6,16 @@ transaction, so a failed request still writes nothing. A prepared read gives the
 as the Core read it compiles; a prepared write opens its transaction as any write does."""
 
 import datetime as dt
+import threading
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DataError, MultipleResultsFound, NoResultFound, OperationalError
 
 from campus.auth.models import Account
 from campus.db.base import new_id, utcnow
-from campus.db.engine import read, write
+from campus.db.engine import event_loop_thread, read, write
 from campus.db.prepared import CannotPrepare, prepare
 
 _BY_EMAIL = select(Account.id, Account.email, Account.created_at, Account.active).where(
@@ -252,3 +254,65 @@ def test_a_prepared_write_given_several_parameter_sets_writes_each_in_the_transa
         assert emails == [f"many{n}@example.org" for n in range(3)]
         with pytest.raises(CannotPrepare):  # a locking read runs with one parameter set
             write(session, _PREPARED_LOCK, [{"email": "many0@example.org"}])
+
+
+@contextmanager
+def _on_the_event_loop():
+    """Run as a request on the worker's event loop does (campus.web.middleware)."""
+    token = event_loop_thread.set(threading.get_ident())
+    try:
+        yield
+    finally:
+        event_loop_thread.reset(token)
+
+
+@postgresql_only
+def test_plain_reads_on_the_event_loop_share_one_connection_outside_the_pool(db):
+    with db.session() as session:
+        _insert(session, "ada@example.org")
+    checked_out = db.engine.pool.checkedout()
+    with _on_the_event_loop():
+        for _ in range(3):
+            with db.sessions() as session:
+                found = read(session, _PREPARED_BY_EMAIL, {"email": "ada@example.org"}).one()
+                assert found.email == "ada@example.org"
+                assert not session.in_transaction()  # no pool connection was taken
+                assert db.engine.pool.checkedout() == checked_out
+    pids = set()
+    with _on_the_event_loop():
+        for _ in range(2):
+            with db.sessions() as session:
+                pids.add(read(session, prepare(select(func.pg_backend_pid()))).scalar())
+    assert len(pids) == 1
+
+
+@postgresql_only
+def test_a_session_that_wrote_reads_its_own_writes_on_its_own_connection(db):
+    with _on_the_event_loop(), db.sessions() as session:
+        with event_loop_thread_unset():
+            _insert(session, "ada@example.org")  # a write (done on the thread pool)
+        found = read(session, _PREPARED_BY_EMAIL, {"email": "ada@example.org"}).all()
+        assert [row.email for row in found] == ["ada@example.org"]  # not committed yet
+        session.rollback()
+
+
+@postgresql_only
+def test_a_lost_event_loop_connection_is_replaced_at_the_next_read(db):
+    pid = prepare(select(func.pg_backend_pid()))
+    with _on_the_event_loop(), db.sessions() as session:
+        first = read(session, pid).scalar()
+    with db.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    with _on_the_event_loop(), db.sessions() as session, pytest.raises(OperationalError):
+        read(session, pid).scalar()
+    with _on_the_event_loop(), db.sessions() as session:
+        assert read(session, pid).scalar() != first
+
+
+@contextmanager
+def event_loop_thread_unset():
+    token = event_loop_thread.set(None)
+    try:
+        yield
+    finally:
+        event_loop_thread.reset(token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -203,8 +204,55 @@ def read(
     if isinstance(statement, Prepared):
         if statement.kind != "read":
             raise CannotPrepare("a locking read or a write goes through engine.write")
+        own = _loop_connection(session)
+        if own is not None:
+            return _read_on_loop(session, own, statement, params)
         return _run_prepared(session, statement, params)
     return _execute(session, statement, params)
+
+
+# The event loop's own connection, per engine and thread (PostgreSQL). A request's first
+# database work used to check a connection out of the pool and give it back at the end: about
+# 250 µs of CPU around a read of 100 µs, for a page that reads once or twice. Plain reads on
+# the loop are sequential (the loop runs one thing at a time and a read blocks it), so one
+# connection serves them all. A prepared plain read takes it when the session holds no
+# connection yet: it runs in autocommit and sees what is committed, as the session's first
+# read would (campus.db.engine: plain reads before a write run in autocommit). A session that
+# holds a connection (it wrote, or ran an ORM query) keeps reading on it, and sees its own
+# writes.
+_loop_connections: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
+_loop_connections_lock = threading.Lock()
+
+
+def _loop_connection(session: Session):
+    """The driver connection for a plain read of `session` on the event loop, or None (off
+    the loop, not PostgreSQL, or the session holds a connection)."""
+    if event_loop_thread.get() != threading.get_ident():
+        return None
+    if session.in_transaction() or _has_pending(session):
+        return None
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return None
+    with _loop_connections_lock:
+        local = _loop_connections.get(engine)
+        if local is None:
+            local = _loop_connections[engine] = threading.local()
+    found = getattr(local, "connection", None)
+    if found is None or found.closed or found.broken:
+        fairy = engine.raw_connection()  # connected by the pool's rules, then its own
+        fairy.detach()
+        found = local.connection = fairy.dbapi_connection
+    return found
+
+
+def _read_on_loop(session: Session, connection, statement: Prepared, params: dict | None) -> Rows:
+    try:
+        return prepared.run_on(session.get_bind().dialect, connection, statement, params)
+    except Exception:
+        if connection.closed or connection.broken:  # the next read connects again
+            connection.close()
+        raise
 
 
 def write(

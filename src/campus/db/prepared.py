@@ -186,7 +186,16 @@ def run(
     """Run `prepared` on a SQLAlchemy `Connection`'s driver connection; a write given a list
     of parameter sets runs once for each, in one `executemany` (one round trip on
     PostgreSQL, whose driver pipelines them)."""
-    dialect = connection.dialect
+    return run_on(connection.dialect, connection.connection.dbapi_connection, prepared, params)
+
+
+def run_on(
+    dialect: Dialect,
+    dbapi_connection: Any,
+    prepared: Prepared,
+    params: dict[str, Any] | Sequence[dict[str, Any]] | None,
+) -> Rows:
+    """`run` on a driver connection of `dialect`'s database."""
     compiled = prepared.compiled(dialect)
     many = isinstance(params, list | tuple)
     if many and prepared.kind != "write":
@@ -196,7 +205,6 @@ def run(
         if many
         else compiled.parameters(params or {})  # type: ignore[arg-type]
     )
-    dbapi_connection = connection.connection.dbapi_connection
     if prepared.kind != "read":
         begin_writing(dbapi_connection, dialect.name, locking=prepared.kind == "lock")
     cursor = dbapi_connection.cursor()

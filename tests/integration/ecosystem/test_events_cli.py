@@ -34,3 +34,18 @@ def test_event_commands_name_where_an_error_is(monkeypatch, db, settings):
     assert (
         stats.exit_code == 1 and "error: the year must be from 1900 to 2200 (year)" in stats.output
     )
+
+
+def test_recount_rebuilds_the_seats_that_sql_by_hand_left_wrong(monkeypatch, db, settings):
+    from sqlalchemy import text
+
+    from campus.ecosystem.events.models import Event
+
+    event_id = published_event(db, staff(db), title="Atelier CLI", capacity=1)
+    with db.session() as session:
+        service.register(session, settings, member(db, "ana@example.org"), event_id)
+        session.execute(text("DELETE FROM event_registrations"))  # outside the service
+    recounted = run_cli(monkeypatch, settings, "event", "recount")
+    assert recounted.exit_code == 0 and "event(s) recounted" in recounted.output
+    with db.session() as session:
+        assert session.get(Event, event_id).registered_count == 0

@@ -1,4 +1,5 @@
-"""`campus event ...`: list events, attendance by month, attendees CSV, the iCalendar feed."""
+"""`campus event ...`: list events, attendance by month, attendees CSV, the iCalendar feed,
+seat recount."""
 
 from __future__ import annotations
 
@@ -73,6 +74,26 @@ def event_list(
                 f"+{waitlisted:<3} {event.title}"
             )
     db.dispose()
+
+
+@event_app.command("recount")
+def event_recount() -> None:
+    """Rebuild every event's seat counts from its registrations (after a change made outside
+    Campus, such as SQL by hand); audited."""
+    from campus.audit import service as audit
+    from campus.ecosystem.events import service
+
+    db = _database()
+    with db.session() as session:
+        updated = service.recount_seats(session)
+        audit.record(
+            session,
+            actor=CLI_ACTOR.label,
+            action="event.seats_recounted",
+            details={"events": updated},
+        )
+    db.dispose()
+    typer.echo(f"{updated} event(s) recounted")
 
 
 @event_app.command("stats")
