@@ -201,7 +201,9 @@ class ActorCache:
             listener.close()
 
     def close(self) -> None:
-        """Stop listening and keep nothing (the database is being disposed of)."""
+        """Stop listening and keep nothing. A server's caches live as long as their worker
+        (their connection closes with it); this is for a cache made and dropped sooner, as a
+        test does."""
         self.enabled = False
         self.forget({EVERYONE})
         listener, self._listener = self._listener, None

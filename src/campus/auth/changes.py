@@ -8,9 +8,11 @@ changes any of these, in any process (a web worker, the CLI, a job), sends
 PostgreSQL delivers it when the transaction commits, and never if it rolls back. After the
 commit, the caches of the committing process drop those accounts' entries themselves.
 
-- ORM flushes: the mapper events of the four models below. An insert notifies only for a
-  role grant (a new account, token or session is in no cache yet); an update only when one
-  of the columns above changed (a token's `last_used_at`, an account's `locked_until`: no).
+- ORM flushes: the mapper events of the four models below note the accounts, and the flush
+  sends one NOTIFY for all of them when it ends (a flush inserting 1,600 grants sends one,
+  not 1,600). An insert counts only for a role grant (a new account, token or session is in
+  no cache yet); an update only when one of the columns above changed (a token's
+  `last_used_at`, an account's `locked_until`: no).
 - Core statements through a session (`session.execute(delete(WebSession)...)`): their rows
   are not known, so they notify `*` (every entry goes), unless an UPDATE sets none of the
   columns above. So does a `text()` statement other than a SELECT that names one of the
@@ -45,6 +47,7 @@ ACTOR_COLUMNS: dict[type, frozenset[str] | None] = {
 }
 TABLES = {model.__table__.name: model for model in ACTOR_COLUMNS}  # type: ignore[attr-defined]
 CHANGED = "campus_auth_changed"  # Session.info: the account ids (or EVERYONE) changed in it
+FLUSHED = "campus_auth_flushed"  # Session.info: those the running flush changed, to announce
 _A_SELECT = re.compile(r"\s*select\b", re.IGNORECASE)
 _NAMES_A_TABLE = re.compile(r"\b(?:" + "|".join(TABLES) + r")\b", re.IGNORECASE)
 
@@ -86,9 +89,20 @@ def _row_changed(kind: str) -> Callable[..., None]:
             return
         if kind == "update" and not _changes_actor(target, ACTOR_COLUMNS[model]):
             return
-        _announce(Session.object_session(target), connection, {_account_of(target)})
+        session = Session.object_session(target)
+        if session is None:  # not from a session's flush: announce it at once
+            _announce(None, connection, {_account_of(target)})
+        else:
+            session.info.setdefault(FLUSHED, set()).add(_account_of(target))
 
     return listener
+
+
+def _flushed(session: Session, _context: Any) -> None:
+    """One NOTIFY for every account the flush changed, still inside its transaction."""
+    accounts = session.info.pop(FLUSHED, None)
+    if accounts:
+        _announce(session, session.connection(), accounts)
 
 
 def _updated_columns(statement: Any) -> set[str] | None:
@@ -128,12 +142,14 @@ def _committed(session: Session) -> None:
 
 def _rolled_back(session: Session) -> None:
     session.info.pop(CHANGED, None)
+    session.info.pop(FLUSHED, None)
 
 
 def _install() -> None:
     for model in ACTOR_COLUMNS:
         for kind in ("insert", "update", "delete"):
             event.listen(model, f"after_{kind}", _row_changed(kind))
+    event.listen(Session, "after_flush", _flushed)
     event.listen(Session, "do_orm_execute", _statement_ran)
     event.listen(Session, "after_commit", _committed)
     event.listen(Session, "after_rollback", _rolled_back)
