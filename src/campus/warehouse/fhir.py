@@ -254,8 +254,8 @@ variantPointer verifiedWith what who
 )
 DATE_SUFFIXES = ("DateTime", "Date", "Instant")
 _DATE = re.compile(
-    r"^(\d{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
-    r"(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$"
+    r"^([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$"
 )
 REFERENCE_TYPE_ID = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[^/]+)?$")
 ABSOLUTE_REFERENCE = re.compile(
@@ -277,27 +277,52 @@ def is_date_key(key: str) -> bool:
 
 
 def valid_date(text: str) -> bool:
-    """FHIR date / dateTime / instant syntax, with a real calendar day."""
+    """FHIR date / dateTime / instant syntax, with a real calendar day (year 0001 to 9999)."""
+    return _day(text) is not False
+
+
+def _day(text: str) -> dt.date | bool | None:
+    """The calendar day of a valid FHIR date with a day, None for a valid year or year-month,
+    False for a text that is no valid date (FHIR has no year 0000)."""
     match = _DATE.match(text)
-    if not match:
+    if not match or match.group(1) == "0000":
         return False
     if match.group(5):
         try:
-            dt.date(int(match.group(1)), int(match.group(3)), int(match.group(5)))
+            return dt.date(int(match.group(1)), int(match.group(3)), int(match.group(5)))
         except ValueError:
             return False
-    return True
+    return None
+
+
+def _moved(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held at the first or last day of the calendar (0001-01-01,
+    9999-12-31) where it would leave it: a "no end" sentinel such as 9999-12-31 stays one."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 def shift_date(text: str, days: int) -> str:
-    """The same date moved by `days`, keeping its precision, time and offset."""
+    """The same (valid) date moved by `days`, keeping its precision, time and offset."""
     if days == 0:
         return text
     if len(text) >= 10:
-        day = dt.date.fromisoformat(text[:10]) + dt.timedelta(days=days)
-        return day.isoformat() + text[10:]
+        return _moved(dt.date.fromisoformat(text[:10]), days).isoformat() + text[10:]
     if len(text) == 7:
-        day = dt.date(int(text[:4]), int(text[5:7]), 15) + dt.timedelta(days=days)
-        return day.isoformat()[:7]
-    day = dt.date(int(text[:4]), 7, 1) + dt.timedelta(days=days)
-    return day.isoformat()[:4]
+        return _moved(dt.date(int(text[:4]), int(text[5:7]), 15), days).isoformat()[:7]
+    return _moved(dt.date(int(text[:4]), 7, 1), days).isoformat()[:4]
+
+
+def checked_shift(text: str, days: int) -> str | None:
+    """`text` moved by `days` as `shift_date` moves it, or None when it is no valid date: one
+    match for both, the walk's path for each date text it meets first with an offset."""
+    day = _day(text)
+    if day is False:
+        return None
+    if days == 0:
+        return text
+    if day is None:
+        return shift_date(text, days)
+    return _moved(day, days).isoformat() + text[10:]
