@@ -31,6 +31,8 @@ REFS_SCHEMA = pa.schema(
     ]
 )
 OPTOUT_SCHEMA = pa.schema([("optout_key", pa.string()), ("patient", pa.string())])
+# Staging columns whose values repeat from row to row.
+REPEATED = frozenset({"patient", "type", "file", "source_type"})
 FLUSH_ROWS = 4096
 FLUSH_BYTES = 8 * 1024 * 1024
 
@@ -53,19 +55,32 @@ class _Table:
             self.flush()
 
     def flush(self) -> None:
-        if not self.rows:
+        if not self._pending():
             return
         batch = pa.RecordBatch.from_arrays(self._columns(), schema=self.schema)
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.path, self.schema, compression="lz4")
+            # Read once, by finalise: no column statistics, and dictionaries only for the
+            # columns whose values repeat (a resource's text never does: trying costs a hash).
+            self.writer = pq.ParquetWriter(
+                self.path,
+                self.schema,
+                compression="lz4",
+                write_statistics=False,
+                use_dictionary=[n for n in self.schema.names if n in REPEATED],
+            )
         self.writer.write_batch(batch)
-        self.rows = []
-        self.bytes = 0
+
+    def _pending(self) -> int:
+        return len(self.rows)
 
     def _columns(self) -> list[pa.Array]:
+        """The pending rows as columns; the table is empty afterwards."""
         columns = zip(*self.rows, strict=True)  # rows of one width; columns of the schema's
-        return [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)]
+        arrays = [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)]
+        self.rows = []
+        self.bytes = 0
+        return arrays
 
     def close(self) -> None:
         self.flush()
@@ -74,42 +89,55 @@ class _Table:
 
 
 class _Resources(_Table):
-    """Resource rows whose JSON texts go to one buffer, never made Python strings.
+    """Resource rows kept as columns, their JSON texts in one buffer, never Python strings.
 
-    A row is (id, patient, effective, code, order) and its text the resource as JSON bytes; at
-    each flush the buffer and its offsets become the `resource` column as they are (orjson
-    writes valid UTF-8), and the rows keep no reference to the texts meanwhile.
+    Each resource appends its id, patient, effective date, code and input order to one list per
+    column (no row tuple to build, keep and take apart: strings in lists are not tracked by the
+    garbage collector) and its text, JSON bytes, to the buffer; at each flush the buffer and its
+    offsets become the `resource` column as they are (orjson writes valid UTF-8).
     """
 
     def __init__(self, path: Path):
         super().__init__(path, PART_SCHEMA)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.ids: list = []
+        self.patients: list = []
+        self.effective: list = []
+        self.codes: list = []
+        self.order = array("q")
         self.text = bytearray()
         self.offsets = array("i", [0])
 
-    def append(self, row: tuple, data: bytes) -> None:
+    def append(self, source_id, patient, effective, code, order: int, data: bytes) -> None:
         text = self.text
         text += data
         self.offsets.append(len(text))
-        rows = self.rows
-        rows.append(row)
-        if len(rows) >= FLUSH_ROWS or len(text) >= FLUSH_BYTES:
+        ids = self.ids
+        ids.append(source_id)
+        self.patients.append(patient)
+        self.effective.append(effective)
+        self.codes.append(code)
+        self.order.append(order)
+        if len(ids) >= FLUSH_ROWS or len(text) >= FLUSH_BYTES:
             self.flush()
 
+    def _pending(self) -> int:
+        return len(self.ids)
+
     def _columns(self) -> list[pa.Array]:
-        ids, patients, effective, codes, order = zip(*self.rows, strict=True)
-        text = pa.StringArray.from_buffers(
-            len(self.rows), pa.py_buffer(self.offsets), pa.py_buffer(self.text)
-        )
-        self.text = bytearray()
-        self.offsets = array("i", [0])
-        return [
-            pa.array(ids, pa.string()),
-            pa.array(patients, pa.string()),
-            pa.array(effective, pa.string()),
-            pa.array(codes, pa.string()),
-            text,
-            pa.array(order, pa.int64()),
+        count = len(self.ids)
+        columns = [
+            pa.array(self.ids, pa.string()),
+            pa.array(self.patients, pa.string()),
+            pa.array(self.effective, pa.string()),
+            pa.array(self.codes, pa.string()),
+            pa.StringArray.from_buffers(count, pa.py_buffer(self.offsets), pa.py_buffer(self.text)),
+            pa.array(self.order, pa.int64()),
         ]
+        self._reset()
+        return columns
 
 
 class PartWriter:
@@ -122,13 +150,15 @@ class PartWriter:
         self.refs = _Table(staging / "refs" / f"w{worker}.parquet", REFS_SCHEMA)
         self.optout = _Table(staging / "optout" / f"w{worker}.parquet", OPTOUT_SCHEMA)
 
-    def resource(self, type_name: str, row: tuple, data: bytes) -> None:
-        """Stage a resource: row (id, patient, effective, code, order), data its JSON."""
+    def resource(
+        self, type_name: str, source_id, patient, effective, code, order: int, data: bytes
+    ) -> None:
+        """Stage a resource: its key columns, its input order and its JSON text."""
         table = self.tables.get(type_name)
         if table is None:
             table = _Resources(self.staging / "parts" / type_name / f"w{self.worker}.parquet")
             self.tables[type_name] = table
-        table.append(row, data)
+        table.append(source_id, patient, effective, code, order, data)
 
     def close(self) -> None:
         for table in self.tables.values():

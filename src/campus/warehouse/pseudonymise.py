@@ -20,6 +20,15 @@ from campus.warehouse import fhir, messages
 from campus.warehouse.policy import Node, Policy
 
 MAX_DEPTH = 48
+# The fhir names used per element, bound here once: a module global is a cached lookup in the
+# compiled build, where `fhir.NAME` is an attribute lookup on the module at every use.
+_RESOURCE_TYPES = fhir.RESOURCE_TYPES
+_REFERENCE_KEYS = fhir.REFERENCE_KEYS
+_CODE_LISTS = fhir.CODE_LISTS
+_REFERENCE_TYPE_ID = fhir.REFERENCE_TYPE_ID
+_ABSOLUTE_REFERENCE = fhir.ABSOLUTE_REFERENCE
+_CONDITIONAL_REFERENCE = fhir.CONDITIONAL_REFERENCE
+_checked_shift = fhir.checked_shift
 _CACHE_LIMIT = 100_000
 
 
@@ -87,7 +96,9 @@ class Pseudonymiser:
         self._pseudonyms: dict[str, str] = {}
         self._shifts: dict[str, int] = {}
         self._relative: dict[str, tuple[Target, str]] = {}
-        self._dates: dict[tuple[str, int], str] = {}
+        # Date offset -> source date text -> shifted text.
+        self._dates: dict[int, dict[str, str]] = {}
+        self._date_entries = 0
 
     # -- pseudonyms -------------------------------------------------------------------------
     def _hmac(self, message: bytes) -> bytes:
@@ -142,14 +153,14 @@ class Pseudonymiser:
         """
         if reference.startswith("#"):
             return None
-        match = fhir.REFERENCE_TYPE_ID.match(reference) or fhir.ABSOLUTE_REFERENCE.match(reference)
+        match = _REFERENCE_TYPE_ID.match(reference) or _ABSOLUTE_REFERENCE.match(reference)
         if match:
-            if match.group(1) not in fhir.RESOURCE_TYPES:
+            if match.group(1) not in _RESOURCE_TYPES:
                 raise ResourceProblem(
                     messages.UNKNOWN_REFERENCE_TYPE.format(type_name=repr(match.group(1)))
                 )
             return Target(match.group(1), match.group(2))
-        if reference.startswith(("urn:uuid:", "urn:oid:")) or fhir.CONDITIONAL_REFERENCE.match(
+        if reference.startswith(("urn:uuid:", "urn:oid:")) or _CONDITIONAL_REFERENCE.match(
             reference
         ):
             found = resolve(reference)
@@ -168,10 +179,11 @@ class Pseudonymiser:
         resource: dict[str, Any],
         patient: str | None,
         resolve: Resolver,
-        on_reference: Callable[[Target, bool], None],
+        on_reference: Callable[[Target, bool, str], None],
         on_identifier: Callable[[dict], None] | None = None,
     ) -> None:
-        """Pseudonymise `resource` in place. `on_reference(target, local)` sees each target;
+        """Pseudonymise `resource` in place. `on_reference(target, local, rewritten)` sees each
+        target and the `Type/pseudonym` reference that replaces it;
         `on_identifier(identifier)`, when given, sees each single Identifier object (a logical
         reference's, such as a subject given by its INS) before its value is removed."""
         type_name = resource["resourceType"]
@@ -184,7 +196,7 @@ class Pseudonymiser:
 
 
 class _Walk:
-    __slots__ = ("days", "on_identifier", "on_reference", "owner", "resolve")
+    __slots__ = ("dates", "days", "on_identifier", "on_reference", "owner", "resolve")
 
     def __init__(
         self, owner: Pseudonymiser, days: int, resolve: Resolver, on_reference, on_identifier
@@ -194,6 +206,11 @@ class _Walk:
         self.resolve = resolve
         self.on_reference = on_reference
         self.on_identifier = on_identifier
+        # Shifted dates of this walk's offset, keyed by the source text alone (no tuple key).
+        dates = owner._dates.get(days)
+        if dates is None:
+            dates = owner._dates[days] = {}
+        self.dates = dates
 
     def under_rules(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
         if root:
@@ -344,7 +361,7 @@ class _Walk:
             self.text(data, key, value, _KINDS.get(key) or _kind(key))
         elif key == "reference":
             raise ResourceProblem(messages.REFERENCE_NOT_TEXT)
-        elif fhir.is_date_key(key):
+        elif (_KINDS.get(key) or _kind(key)) is _DATE:
             self.date(value)
 
     def items(self, key: str, values: list, node: Node | None, depth: int) -> None:
@@ -370,7 +387,7 @@ class _Walk:
                     problem.path.insert(0, f"[{index}]")
                     raise
             return
-        dated = fhir.is_date_key(key) and key not in fhir.CODE_LISTS
+        dated = (_KINDS.get(key) or _kind(key)) is _DATE and key not in _CODE_LISTS
         ruled = node is not None and bool(node.children)
         for index, item in enumerate(values):
             kind = type(item)
@@ -384,7 +401,7 @@ class _Walk:
                     raise ResourceProblem(messages.LIST_IN_LIST)
                 elif dated:
                     values[index] = self.date(item)
-                elif kind is str and key in fhir.REFERENCE_KEYS:  # texts in lists: rare
+                elif kind is str and key in _REFERENCE_KEYS:  # texts in lists: rare
                     _refuse_bare_reference(item)
             except ResourceProblem as problem:
                 problem.path.insert(0, f"[{index}]")
@@ -393,7 +410,7 @@ class _Walk:
     def contained(self, item: Any, depth: int) -> None:
         if type(item) is not dict or type(item.get("resourceType")) is not str:
             raise ResourceProblem(messages.CONTAINED_NOT_RESOURCE)
-        if item["resourceType"] not in fhir.RESOURCE_TYPES:
+        if item["resourceType"] not in _RESOURCE_TYPES:
             raise ResourceProblem(
                 messages.UNKNOWN_CONTAINED_TYPE.format(type_name=repr(item["resourceType"]))
             )
@@ -451,30 +468,33 @@ class _Walk:
     def date(self, value: Any) -> str:
         if type(value) is not str:
             raise ResourceProblem(messages.DATE_NOT_TEXT.format(kind=type(value).__name__))
-        dates = self.owner._dates
-        key = (value, self.days)
-        shifted = dates.get(key)
+        dates = self.dates
+        shifted = dates.get(value)
         if shifted is None:
-            if not fhir.valid_date(value):
+            shifted = _checked_shift(value, self.days)
+            if shifted is None:
                 raise ResourceProblem(messages.BAD_DATE)
-            shifted = fhir.shift_date(value, self.days) if self.days else value
-            if len(dates) > _CACHE_LIMIT:
+            self.owner._date_entries += 1
+            if self.owner._date_entries > _CACHE_LIMIT:  # all offsets together: bounded memory
+                self.owner._dates.clear()
+                self.owner._date_entries = 1
                 dates.clear()
-            dates[key] = shifted
+                self.owner._dates[self.days] = dates
+            dates[value] = shifted
         return shifted
 
     def reference(self, value: str) -> str:
         owner = self.owner
         cached = owner._relative.get(value)  # Type/id references do not depend on the file
         if cached is not None:
-            self.on_reference(cached[0], False)
+            self.on_reference(cached[0], False, cached[1])
             return cached[1]
         target = owner.target(value, self.resolve)
         if target is None:
             return value
         local = value.startswith(("urn:", "http")) or "?" in value
-        self.on_reference(target, local)
         rewritten = target.type + "/" + owner.pseudonym(target.type, target.id)
+        self.on_reference(target, local, rewritten)
         if not local:
             if len(owner._relative) > _CACHE_LIMIT:
                 owner._relative.clear()
@@ -498,7 +518,7 @@ _CODING_KEYS = frozenset({"id", "system", "version", "code", "display", "userSel
 def _kind(key: str) -> str:
     if fhir.is_date_key(key):
         special = _DATE
-    elif key in fhir.REFERENCE_KEYS:
+    elif key in _REFERENCE_KEYS:
         special = _NAMED_REFERENCE
     else:
         special = _NOTHING

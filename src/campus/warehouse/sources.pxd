@@ -1,1 +1,10 @@
-# Compiled by Cython from sources.py at install time (see setup.py); no static types needed here.
+# Static types for the compiled build of sources.py (Cython "pure Python" mode): `Item`, made
+# once per resource read, becomes an extension type.
+
+cdef class Item:
+    cdef public object line
+    cdef public object entry
+    cdef public object resource
+    cdef public object error
+    cdef public object bundle
+    cdef public bint blank

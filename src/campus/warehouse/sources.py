@@ -38,16 +38,31 @@ class Task:
     chunk: int = 0  # the chunk's rank in its file (line numbers are fixed up afterwards)
 
 
-@dataclass
 class Item:
-    """One read outcome: a resource, or a problem (`error`) at a location."""
+    """One read outcome: a resource, or a problem (`error`) at a location.
 
-    line: int | None
-    entry: int | None
-    resource: Any = None
-    error: str | None = None
-    bundle: Any = None  # the Bundle object a resource came from (for reference resolution)
-    blank: bool = False  # an empty NDJSON line: counted, nothing to land
+    A plain class, not a dataclass: one is made per resource read, and compiled (sources.pxd)
+    it is an extension type whose construction costs no Python-level `__init__`.
+    """
+
+    def __init__(
+        self,
+        line: int | None,
+        entry: int | None,
+        resource: Any = None,
+        error: str | None = None,
+        bundle: Any = None,
+        blank: bool = False,
+    ):
+        self.line = line
+        self.entry = entry
+        self.resource = resource
+        self.error = error
+        self.bundle = bundle  # the Bundle object a resource came from (reference resolution)
+        self.blank = blank  # an empty NDJSON line: counted, nothing to land
+
+    def __repr__(self) -> str:
+        return f"Item(line={self.line!r}, entry={self.entry!r}, error={self.error!r})"
 
 
 def discover(paths: list[Path]) -> list[Path]:

@@ -45,6 +45,9 @@ EFFECTIVE_PATHS: tuple[tuple[str, ...], ...] = (
     ("birthDate",),
 )
 CODE_KEYS = ("code", "vaccineCode", "medicationCodeableConcept", "type", "class")
+# Bound once: a module global is a cached lookup in the compiled build, `fhir.NAME` is not.
+_RESOURCE_TYPES = fhir.RESOURCE_TYPES
+_ID = fhir.ID
 PROGRESS_EVERY = 2000
 GC_YOUNG_THRESHOLD = 50_000
 
@@ -74,10 +77,12 @@ class TaskResult:
 
 
 def effective_of(resource: dict) -> str | None:
-    for path in EFFECTIVE_PATHS:
-        value: Any = resource
-        for key in path:
-            value = value.get(key) if type(value) is dict else None
+    for path in EFFECTIVE_PATHS:  # paths of one or two names
+        value = resource.get(path[0])
+        if value is None:
+            continue
+        if len(path) == 2:
+            value = value.get(path[1]) if type(value) is dict else None
         if type(value) is str:
             return value
     return None
@@ -260,7 +265,7 @@ class Runner:
         type_name = resource.get("resourceType")
         if type(type_name) is not str:
             return problem(messages.NO_RESOURCE_TYPE, path="resourceType")
-        if type_name not in fhir.RESOURCE_TYPES:
+        if type_name not in _RESOURCE_TYPES:
             unknown = messages.UNKNOWN_TYPE.format(type_name=repr(type_name))
             return problem(unknown, path="resourceType")
         if type_name == "Bundle":
@@ -268,7 +273,7 @@ class Runner:
         source_id = resource_id(resource, entry)
         if source_id is None:
             return problem(messages.NO_ID, type_name)
-        if type(source_id) is not str or not fhir.ID.match(source_id):
+        if type(source_id) is not str or not _ID.match(source_id):
             return problem(messages.BAD_ID, type_name, None, "id")
         resource["id"] = source_id
         resolve = index.resolve if index is not None else _no_resolve
@@ -298,7 +303,7 @@ class Runner:
             found = self._strict(resource)
             if found is not None:
                 return problem(found[1], type_name, source_id, found[0])
-        references: list[tuple[Target, bool]] = []
+        references: list[tuple[Target, bool, str]] = []
         # Logical references (a patient given by identifier, anywhere in the resource): seen
         # by the walk before it removes their values, then matched against the registry.
         logical: list[dict] = []
@@ -312,7 +317,7 @@ class Runner:
                 resource,
                 shift_for,
                 resolve,
-                lambda t, local: references.append((t, local)),
+                lambda t, local, rewritten: references.append((t, local, rewritten)),
                 (lambda i: logical.append({"system": i.get("system"), "value": i.get("value")}))
                 if self.config.registry
                 else None,
@@ -331,19 +336,19 @@ class Runner:
                 source_id,
             )
         local = index.local if index is not None else ()
-        for target, resolved in references:
+        for target, resolved, rewritten in references:
             if resolved or (target.type, target.id) in local:
                 continue
-            pseudonym = self.pseudonymiser.pseudonym(target.type, target.id)
-            if pseudonym in self._seen_targets:
+            # `Type/pseudonym`: one text per target, seen once per worker (bounded).
+            if rewritten in self._seen_targets:
                 continue
             if len(self._seen_targets) > 200_000:
                 self._seen_targets.clear()
-            self._seen_targets.add(pseudonym)
+            self._seen_targets.add(rewritten)
             self.writer.refs.add(
                 (
                     target.type,
-                    pseudonym,
+                    rewritten[len(target.type) + 1 :],
                     task.label,
                     item.line,
                     item.entry,
@@ -356,13 +361,11 @@ class Runner:
             self.writer.optout.add(row)
         self.writer.resource(
             type_name,
-            (
-                resource["id"],
-                patient,
-                effective_of(resource),
-                code_of(resource),
-                order,
-            ),
+            resource["id"],
+            patient,
+            effective_of(resource),
+            code_of(resource),
+            order,
             data,
         )
         result.landed[type_name] = result.landed.get(type_name, 0) + 1

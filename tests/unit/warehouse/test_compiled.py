@@ -110,7 +110,10 @@ def _outcome(pseudonymiser, module: ModuleType, resource: dict, index) -> tuple:
     seen: list[tuple] = []
     try:
         pseudonymiser.apply(
-            resource, "patient", index.resolve, lambda t, local: seen.append((t.type, t.id, local))
+            resource,
+            "patient",
+            index.resolve,
+            lambda t, local, rewritten: seen.append((t.type, t.id, local, rewritten)),
         )
     except module.ResourceProblem as problem:
         return ("problem", problem.message, problem.where)
@@ -153,7 +156,9 @@ def test_the_compiled_walk_keeps_no_memory_per_resource(shared_dir):
 
     def walk() -> None:
         for text, index in texts:
-            pseudonymiser.apply(orjson.loads(text), "patient", index.resolve, lambda t, local: 0)
+            pseudonymiser.apply(
+                orjson.loads(text), "patient", index.resolve, lambda t, local, rewritten: 0
+            )
         for cache in ("_pseudonyms", "_relative", "_dates", "_shifts"):
             getattr(pseudonymiser, cache).clear()
 

@@ -17,7 +17,9 @@ def _resolve(reference):
 def _apply(resource, policy=None, patient_pseudonym="p", key=KEY):
     pseudonymiser = Pseudonymiser(key, policy or policies.default())
     seen = []
-    pseudonymiser.apply(resource, patient_pseudonym, _resolve, lambda t, local: seen.append(t))
+    pseudonymiser.apply(
+        resource, patient_pseudonym, _resolve, lambda t, local, rewritten: seen.append(t)
+    )
     return resource, seen, pseudonymiser
 
 

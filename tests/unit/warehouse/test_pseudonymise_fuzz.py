@@ -99,7 +99,7 @@ def test_planted_identifying_values_never_survive_however_deep(seed):
         resource = _resource(rng)
         before = orjson.dumps(resource).decode()
         try:
-            pseudonymiser.apply(resource, "p", lambda r: None, lambda t, local: None)
+            pseudonymiser.apply(resource, "p", lambda r: None, lambda t, local, rewritten: None)
         except ResourceProblem:
             continue  # refused: nothing lands
         after = orjson.dumps(resource).decode()

@@ -15,7 +15,9 @@ SECRETS = ("Dupont-Secret", "Jeanne", NIR, "MRN-0001", "12 rue des Secrets", "Ro
 
 def _apply(resource, patient_pseudonym="p"):
     pseudonymiser = Pseudonymiser(KEY, policies.default())
-    pseudonymiser.apply(resource, patient_pseudonym, lambda r: None, lambda t, local: None)
+    pseudonymiser.apply(
+        resource, patient_pseudonym, lambda r: None, lambda t, local, rewritten: None
+    )
     return resource
 
 
