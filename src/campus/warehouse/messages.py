@@ -60,6 +60,12 @@ BAD_DATE = N_("not a valid FHIR date, dateTime or instant")
 REFERENCE_NOT_OBJECT = N_('a reference must be an object: {"reference": "Type/id"}')
 GENERALIZE_NOT_TEXT = N_("generalize applies to text values only")
 
+# Strict mode (the R4 models)
+STRICT_UNKNOWN_NESTED_TYPE = N_(
+    "strict R4 validation: a resource inside this one has an unknown resourceType"
+)
+STRICT_FAILED = N_("strict R4 validation could not check this resource ({kind})")
+
 # The whole version (duplicates, references)
 CONFLICT_AT_LINE = N_(
     "this {type_name} was sent {count} times with different content: upserted, the copy read "

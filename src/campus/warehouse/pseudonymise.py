@@ -432,7 +432,8 @@ class _Walk:
         if node.by_url and type(value) is list:
             kept = []
             for item in value:
-                action = node.by_url.get(item.get("url")) if type(item) is dict else None
+                url = item.get("url") if type(item) is dict else None
+                action = node.by_url.get(url) if type(url) is str else None
                 if action is None:
                     kept.append(item)
                 elif action != "redact":

@@ -149,7 +149,7 @@ class _BundleIndex:
             if type(type_name) is not str:
                 continue
             source_id = resource_id(resource, entry)
-            if source_id is None:
+            if type(source_id) is not str:  # none, or not a text: reported when it is read
                 continue
             target = Target(type_name, source_id)
             self.local.add((type_name, source_id))
@@ -454,6 +454,12 @@ class Runner:
             return (path, f"strict R4 validation: {first.get('msg', 'invalid')}")
         except (ValueError, TypeError) as error:
             return ("", f"strict R4 validation: {error}")
+        except KeyError:  # the models' lookup of a nested resource's type
+            return ("", messages.STRICT_UNKNOWN_NESTED_TYPE)
+        except Exception as error:
+            # The models' own failure stops this resource, not the ingest. Only the class is
+            # reported: the exception's text may quote the input.
+            return ("", messages.STRICT_FAILED.format(kind=type(error).__name__))
         return None
 
 

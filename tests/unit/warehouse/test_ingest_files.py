@@ -376,3 +376,27 @@ def test_a_patient_given_by_identifier_alone_still_gets_its_dates_shifted(tmp_pa
     assert all(r["patient"] is None for r in landed)
     assert not any(e.startswith("2020-03-01") for e in effective)
     assert len(set(effective)) == 2  # o1 and o2 share their identifier's offset, o3 has its own
+
+
+def test_strict_mode_reports_a_nested_resource_of_unknown_type_instead_of_crashing(tmp_path):
+    nested = {
+        "resourceType": "Parameters",
+        "id": "par-1",
+        "parameter": [{"name": "x", "resource": {"resourceType": "0001-01-01"}}],
+    }
+    path = write_ndjson(tmp_path / "in.ndjson", [patient(), nested])
+    report = run(tmp_path, [path], strict=True)
+    assert report.landed == {"Patient": 1}
+    [problem] = report.problems
+    assert problem.line == 2 and "unknown resourceType" in problem.message
+
+
+@pytest.mark.parametrize("bad_id", [["pat-9"], {"id": "pat-9"}, 7])
+def test_an_id_that_is_not_a_text_inside_a_bundle_is_reported_and_the_rest_lands(tmp_path, bad_id):
+    odd = {**patient(), "id": bad_id}
+    data = bundle([patient(), odd])
+    data["entry"][1]["fullUrl"] = ["not", "a", "text"]
+    report = run(tmp_path, [write_json(tmp_path / "b.json", data)])
+    assert report.status == "published" and report.landed == {"Patient": 1}
+    [problem] = report.problems
+    assert (problem.entry, problem.path) == (1, "id")

@@ -157,3 +157,12 @@ def test_the_keyed_hash_is_hmac_sha256(key):
     for message in (b"", b"Patient/pat-1", b"value|" + b"\xc3\xa9" * 80):
         assert pz._hmac(message) == hmac.digest(key, message, "sha256")
     assert pz.pseudonym("Patient", "a") == hmac.digest(key, b"Patient/a", "sha256")[:16].hex()
+
+
+@pytest.mark.parametrize("url", [["a"], {"b": 1}, 3, None])
+def test_an_extension_whose_url_is_not_a_text_is_matched_by_no_rule_and_does_not_crash(url):
+    maiden = {"url": "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"}
+    resource = patient()
+    resource["extension"] = [{**maiden, "valueString": "Durand"}, {"url": url, "valueCode": "x"}]
+    out, _, _ = _apply(resource)
+    assert out["extension"] == [{"url": url, "valueCode": "x"}]
