@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from campus.errors import BadRequest
-from campus.warehouse import catalogue, dummy, layout, publish, sources
+from campus.warehouse import catalogue, deferred, dummy, layout, publish, sources
 from campus.warehouse.policy import Policy
 from campus.warehouse.problems import Problem, ProblemLog
 from campus.warehouse.worker import Config, Runner, TaskResult, run_worker
@@ -181,6 +181,8 @@ def run(
         count = max(1, min(count, len(tasks)))
         in_process = count == 1 and (small or workers == 1)
         results, hashes = _execute(config, tasks, count, progress, in_process)
+        if any(result.deferred for result in results.values()):
+            deferred.resolve_deferred(config, count, tasks, results)
         log = ProblemLog()
         offsets = _line_offsets(tasks, results)
         _merge(report, tasks, results, log, offsets)

@@ -31,6 +31,10 @@ REFS_SCHEMA = pa.schema(
     ]
 )
 OPTOUT_SCHEMA = pa.schema([("optout_key", pa.string()), ("patient", pa.string())])
+# NDJSON resources left for the second pass: their source line as read, and where it was.
+DEFERRED_SCHEMA = pa.schema(
+    [("_task", pa.int64()), ("line", pa.int64()), ("_o", pa.int64()), ("raw", pa.binary())]
+)
 # Staging columns whose values repeat from row to row.
 REPEATED = frozenset({"patient", "type", "file", "source_type"})
 FLUSH_ROWS = 4096
@@ -149,6 +153,7 @@ class PartWriter:
         self.tables: dict[str, _Resources] = {}
         self.refs = _Table(staging / "refs" / f"w{worker}.parquet", REFS_SCHEMA)
         self.optout = _Table(staging / "optout" / f"w{worker}.parquet", OPTOUT_SCHEMA)
+        self.deferred = _Table(staging / "deferred" / f"w{worker}.parquet", DEFERRED_SCHEMA)
 
     def resource(
         self, type_name: str, source_id, patient, effective, code, order: int, data: bytes
@@ -165,3 +170,4 @@ class PartWriter:
             table.close()
         self.refs.close()
         self.optout.close()
+        self.deferred.close()

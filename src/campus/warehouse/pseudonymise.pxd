@@ -32,6 +32,7 @@ cdef class Pseudonymiser:
 
     cpdef bytes _hmac(self, bytes message)
     cpdef str pseudonym(self, str type_name, str source_id)
+    cpdef str pseudonym_of(self, object target)
     cpdef object shift_days(self, object patient)
     cpdef object tree(self, str type_name)
     cpdef object target(self, str reference, object resolve)

@@ -47,10 +47,12 @@ class ResourceProblem(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """What a source reference points at: a type and a source id."""
+    """What a source reference points at: a type and a source id, or, for a patient found by
+    identifier in another file (whose source id is not at hand), its pseudonym."""
 
     type: str
     id: str
+    pseudonym: str | None = None
 
 
 # A resolver turns a non-relative reference (urn:uuid, conditional) into a Target, or None.
@@ -119,6 +121,12 @@ class Pseudonymiser:
             cached = self._hmac(text.encode())[:16].hex()
             self._pseudonyms[text] = cached
         return cached
+
+    def pseudonym_of(self, target: Target) -> str:
+        """The pseudonym of a reference's target: known already, or computed from its id."""
+        if target.pseudonym is not None:
+            return target.pseudonym
+        return self.pseudonym(target.type, target.id)
 
     def hash_value(self, value: str) -> str:
         return self._hmac(b"value|" + value.encode())[:16].hex()
@@ -494,7 +502,7 @@ class _Walk:
         if target is None:
             return value
         local = value.startswith(("urn:", "http")) or "?" in value
-        rewritten = target.type + "/" + owner.pseudonym(target.type, target.id)
+        rewritten = target.type + "/" + owner.pseudonym_of(target)
         self.on_reference(target, local, rewritten)
         if not local:
             if len(owner._relative) > _CACHE_LIMIT:

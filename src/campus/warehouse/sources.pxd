@@ -8,3 +8,4 @@ cdef class Item:
     cdef public object error
     cdef public object bundle
     cdef public bint blank
+    cdef public object raw

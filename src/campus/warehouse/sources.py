@@ -53,6 +53,7 @@ class Item:
         error: str | None = None,
         bundle: Any = None,
         blank: bool = False,
+        raw: bytes | None = None,
     ):
         self.line = line
         self.entry = entry
@@ -60,6 +61,7 @@ class Item:
         self.error = error
         self.bundle = bundle  # the Bundle object a resource came from (reference resolution)
         self.blank = blank  # an empty NDJSON line: counted, nothing to land
+        self.raw = raw  # an NDJSON resource's line as read (kept if the resource is deferred)
 
     def __repr__(self) -> str:
         return f"Item(line={self.line!r}, entry={self.entry!r}, error={self.error!r})"
@@ -159,7 +161,7 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
                     yield Item(line, None, blank=True)
                     continue
                 try:
-                    yield Item(line, None, resource=orjson.loads(raw))
+                    yield Item(line, None, orjson.loads(raw), raw=raw)
                 except orjson.JSONDecodeError as error:
                     yield Item(line, None, error=messages.NOT_JSON.format(error=error))
         except GZIP_ERRORS as error:

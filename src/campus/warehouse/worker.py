@@ -74,6 +74,7 @@ class TaskResult:
     problems: list[Problem] = field(default_factory=list)
     errors: int = 0
     warnings: int = 0
+    deferred: int = 0  # NDJSON resources left for the second pass (`resolve_deferred`)
 
 
 def effective_of(resource: dict) -> str | None:
@@ -191,6 +192,8 @@ class Runner:
         self.opted: set[str] = set()
         self._seen_targets: set[str] = set()
         self._models: dict[str, Any] = {}
+        # Set for the second pass: resolves a patient named by identifier in another file.
+        self.elsewhere: Any = None
 
     def close(self) -> None:
         self.writer.close()
@@ -276,10 +279,19 @@ class Runner:
         if type(source_id) is not str or not _ID.match(source_id):
             return problem(messages.BAD_ID, type_name, None, "id")
         resource["id"] = source_id
-        resolve = index.resolve if index is not None else _no_resolve
+        # In NDJSON, a patient named by identifier may be a Patient of another file: such a
+        # resource is deferred to a second pass that looks the identifier up among the
+        # Patients landed (`resolve_deferred`), rather than landed without its patient.
+        deferrable = index is None and self.elsewhere is None and item.raw is not None
+        if index is not None:
+            resolve = index.resolve
+        else:
+            resolve = self.elsewhere if self.elsewhere is not None else _no_resolve
         try:
             patient = self._patient(resource, type_name, source_id, resolve)
         except ResourceProblem as error:
+            if deferrable and error.message == messages.UNRESOLVED_CONDITIONAL:
+                return self._defer(task, item, order, result)
             return problem(error.message, type_name, source_id, error.where)
         # Opt-outs first: a patient who opted out is dropped even if the resource is invalid.
         if patient is not None and patient in self.opted:
@@ -312,6 +324,8 @@ class Runner:
         shift_for = patient
         if patient is None:
             shift_for = self._logical_shift_key(resource)
+            if shift_for is not None and deferrable:
+                return self._defer(task, item, order, result)
         try:
             self.pseudonymiser.apply(
                 resource,
@@ -323,6 +337,8 @@ class Runner:
                 else None,
             )
         except ResourceProblem as error:
+            if deferrable and error.message == messages.UNRESOLVED_CONDITIONAL:
+                return self._defer(task, item, order, result)
             return problem(error.message, type_name, source_id, error.where)
         if logical and self._keys_of(logical) & self.config.registry:
             result.dropped_optout += 1
@@ -371,6 +387,11 @@ class Runner:
         result.landed[type_name] = result.landed.get(type_name, 0) + 1
         return None
 
+    def _defer(self, task, item: Item, order: int, result: TaskResult) -> None:
+        """Stage the resource's source line for the second pass: counted there, not here."""
+        self.writer.deferred.add((task.index, item.line, order, item.raw), len(item.raw))
+        result.deferred += 1
+
     def _patient(self, resource: dict, type_name: str, source_id: str, resolve) -> str | None:
         if type_name == "Patient":
             return self.pseudonymiser.pseudonym("Patient", source_id)
@@ -378,10 +399,11 @@ class Runner:
             ref = resource.get(key)
             text = _logical_patient(ref)
             if text is not None:
-                # A logical reference: the Patient of the same Bundle with that identifier.
+                # A logical reference: the Patient with that identifier, in the same Bundle or
+                # (second pass) among the Patients landed from any file.
                 target = resolve("Patient?identifier=" + text)
                 if target is not None and target.type == "Patient":
-                    return self.pseudonymiser.pseudonym("Patient", target.id)
+                    return self.pseudonymiser.pseudonym_of(target)
                 continue
             if type(ref) is dict and type(ref.get("reference")) is str:
                 cached = self.pseudonymiser._relative.get(ref["reference"])
@@ -395,7 +417,7 @@ class Runner:
                     error.path[:0] = [key, "reference"]
                     raise
                 if target is not None and target.type == "Patient":
-                    return self.pseudonymiser.pseudonym("Patient", target.id)
+                    return self.pseudonymiser.pseudonym_of(target)
         # No subject, patient or beneficiary: the first Patient referenced anywhere
         # (Appointment.participant.actor, Group.member.entity, Provenance.target...), so that
         # the resource follows its patient's opt-out and date shift.
@@ -424,7 +446,7 @@ class Runner:
                 except ResourceProblem:
                     target = None  # the walk reports it with its path
                 if target is not None and target.type == "Patient":
-                    return self.pseudonymiser.pseudonym("Patient", target.id)
+                    return self.pseudonymiser.pseudonym_of(target)
             for item in value.values():
                 if type(item) is dict or type(item) is list:
                     found = self._patient_anywhere(item, resolve, depth + 1)

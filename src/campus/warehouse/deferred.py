@@ -1,0 +1,113 @@
+"""The second pass: NDJSON resources that named their patient by identifier.
+
+Bulk NDJSON has no Bundle to look a `Patient?identifier=system|value` reference up in, and the
+Patient it names usually sits in another file, read by another worker. So a worker does not
+land such a resource (a conditional reference to a patient, or a logical reference: `subject`
+given by identifier): it stages the source line (`deferred/`), and once every worker is done,
+this pass finds the patient among the Patients landed, by the keyed hashes of their
+identifiers that the workers staged for the opt-out (`optout/`), and runs the resource through
+the same worker code. It then has its patient's pseudonym in its reference and in its `patient`
+column, the patient's own date offset and the patient's opt-out. An identifier that matches no
+Patient (or matches without a system) is reported or handled as before: an unresolved
+conditional reference is refused, a logical reference shifts dates by the identifier's own
+offset.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+
+from campus.governance.optout import identifier_texts, key_with
+from campus.warehouse import fhir
+from campus.warehouse.problems import ProblemLog
+from campus.warehouse.pseudonymise import Target
+from campus.warehouse.publish import connect
+from campus.warehouse.sources import Item, Task
+from campus.warehouse.worker import Config, Runner, TaskResult
+
+_CACHE_LIMIT = 100_000
+
+
+class PatientsByIdentifier:
+    """Patient pseudonyms by identifier, looked up in the staged opt-out keys (DuckDB, with an
+    index: memory does not grow with the number of patients); answers cached, bounded."""
+
+    def __init__(self, staging: Path, secret: bytes):
+        self.secret = secret
+        self.cache: dict[str, Target | None] = {}
+        self.con = connect(staging / "tmp-deferred", memory="256MB")
+        optout = staging / "optout"
+        files = str(optout / "*.parquet").replace("'", "''")
+        if any(optout.glob("*.parquet")):
+            self.con.execute(
+                "CREATE TABLE keys AS SELECT optout_key, min(patient) AS patient "
+                f"FROM read_parquet('{files}') GROUP BY optout_key"
+            )
+        else:  # no Patient landed
+            self.con.execute("CREATE TABLE keys (optout_key VARCHAR, patient VARCHAR)")
+        self.con.execute("CREATE INDEX keys_key ON keys (optout_key)")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def resolve(self, reference: str) -> Target | None:
+        """The Patient of `Patient?identifier=system|value`, or None."""
+        if reference in self.cache:
+            return self.cache[reference]
+        found = None
+        match = fhir.CONDITIONAL_REFERENCE.match(reference)
+        if match is not None and match.group(1) == "Patient" and "|" in match.group(2):
+            system, _, value = match.group(2).partition("|")
+            for text in identifier_texts(system, value):
+                row = self.con.execute(
+                    "SELECT patient FROM keys WHERE optout_key = ?", [key_with(self.secret, text)]
+                ).fetchone()
+                if row is not None:
+                    found = Target("Patient", "", pseudonym=row[0])
+                    break
+        if len(self.cache) > _CACHE_LIMIT:
+            self.cache.clear()
+        self.cache[reference] = found
+        return found
+
+
+def resolve_deferred(
+    config: Config, worker: int, tasks: list[Task], results: dict[int, TaskResult]
+) -> None:
+    """Run the deferred resources of every task; their counts and problems join the task's."""
+    staging = Path(config.staging)
+    parts = sorted((staging / "deferred").glob("*.parquet"))
+    if not parts:
+        return
+    by_index = {task.index: task for task in tasks}
+    patients = PatientsByIdentifier(staging, config.optout_secret)
+    runner = Runner(config, worker)
+    runner.elsewhere = patients.resolve
+    logs: dict[int, ProblemLog] = {}
+    try:
+        for part in parts:
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=1024):
+                columns = batch.to_pydict()
+                for task_index, line, order, raw in zip(
+                    columns["_task"], columns["line"], columns["_o"], columns["raw"], strict=True
+                ):
+                    log = logs.get(task_index)
+                    if log is None:
+                        log = logs[task_index] = ProblemLog(limit=500)
+                    item = Item(line, None, orjson.loads(raw))
+                    runner._one(by_index[task_index], item, None, order, results[task_index], log)
+    finally:
+        runner.close()
+        patients.close()
+        # The source lines hold identifying data: gone as soon as they are read.
+        shutil.rmtree(staging / "deferred", ignore_errors=True)
+        shutil.rmtree(staging / "tmp-deferred", ignore_errors=True)
+    for task_index, log in logs.items():
+        result = results[task_index]
+        result.problems = result.problems + log.items
+        result.errors += log.errors
+        result.warnings += log.warnings
