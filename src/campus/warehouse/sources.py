@@ -22,6 +22,9 @@ from campus.warehouse import messages
 NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 JSON_SUFFIXES = (".json", ".json.gz")
 CHUNK_BYTES = 48 * 1024 * 1024
+# A UTF-8 byte order mark: JSON must not start with one (RFC 8259), but parsers may ignore it,
+# and files saved by some Windows tools do.
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,8 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
                             break
                     yield Item(line, None, error=messages.LINE_TOO_LONG.format(limit=limit))
                     continue
+                if line == 1 and task.start == 0 and raw.startswith(BOM):
+                    raw = raw[3:]  # a UTF-8 byte order mark, written by some Windows tools
                 if raw.isspace():  # as `not raw.strip()`, without copying the line
                     yield Item(line, None, blank=True)
                     continue
@@ -188,7 +193,7 @@ def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
         )
         return
     try:
-        data = orjson.loads(raw)
+        data = orjson.loads(raw[3:] if raw.startswith(BOM) else raw)
     except orjson.JSONDecodeError as error:
         yield Item(None, None, error=messages.NOT_JSON.format(error=error))
         return

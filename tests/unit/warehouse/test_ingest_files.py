@@ -400,3 +400,17 @@ def test_an_id_that_is_not_a_text_inside_a_bundle_is_reported_and_the_rest_lands
     assert report.status == "published" and report.landed == {"Patient": 1}
     [problem] = report.problems
     assert (problem.entry, problem.path) == (1, "id")
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_windows_tools_write_them(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    lines = [json.dumps(patient(f"p{n}")).encode() for n in range(3)]
+    (tmp_path / "a.ndjson").write_bytes(bom + b"\r\n".join(lines) + b"\r\n\r\n")
+    (tmp_path / "b.json").write_bytes(bom + json.dumps(bundle([patient("p9")])).encode())
+    report = run(tmp_path, [tmp_path / "a.ndjson", tmp_path / "b.json"])
+    assert report.landed == {"Patient": 4} and not report.problems
+    # Only a mark at the very start of a file is skipped: elsewhere the line is not JSON.
+    (tmp_path / "c.ndjson").write_bytes(lines[0] + b"\n" + bom + lines[1] + b"\n")
+    report = run(tmp_path, [tmp_path / "c.ndjson"])
+    assert report.landed == {"Patient": 1}
+    assert [p.line for p in report.problems] == [2]
