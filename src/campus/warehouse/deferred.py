@@ -99,7 +99,9 @@ def resolve_deferred(
                     if log is None:
                         log = logs[task_index] = ProblemLog(limit=500)
                     item = Item(line, None, orjson.loads(raw))
-                    runner._one(by_index[task_index], item, None, order, results[task_index], log)
+                    runner.process(
+                        by_index[task_index], item, None, order, results[task_index], log
+                    )
     finally:
         runner.close()
         patients.close()

@@ -216,7 +216,7 @@ class Runner:
             if item.bundle is not None and id(item.bundle) != bundle_id:
                 index, bundle_id = _BundleIndex(item.bundle), id(item.bundle)
                 self._screen_patients(item.bundle)
-            self._one(task, item, index, (task.index << 32) | position, result, log)
+            self.process(task, item, index, (task.index << 32) | position, result, log)
             if progress is not None and position % PROGRESS_EVERY == 0:
                 progress(0, PROGRESS_EVERY, 0)
         if progress is not None:
@@ -243,7 +243,8 @@ class Runner:
                 keys.add(key_with(self.config.optout_secret, text))
         return keys
 
-    def _one(self, task, item: Item, index, order: int, result: TaskResult, log) -> None:
+    def process(self, task, item: Item, index, order: int, result: TaskResult, log) -> None:
+        """Land one item read from `task` (or report it, drop it for an opt-out, defer it)."""
         resource = item.resource
         entry = None
         if item.bundle is not None and item.entry is not None:
