@@ -29,3 +29,16 @@ cdef class _Resources(_Table):
 
     cpdef _reset(self)
     cpdef append(self, source_id, patient, effective, code, long long order, bytes data)
+
+
+@cython.final
+cdef class PartWriter:
+    cdef public object staging
+    cdef public object worker
+    cdef public dict tables
+    cdef public _Table refs
+    cdef public _Table optout
+    cdef public _Table deferred
+
+    cpdef resource(self, str type_name, source_id, patient, effective, code, long long order, bytes data)
+    cpdef close(self)
