@@ -27,7 +27,7 @@ from campus.warehouse.problems import ProblemLog
 from campus.warehouse.pseudonymise import Target
 from campus.warehouse.publish import connect
 from campus.warehouse.sources import Item, Task
-from campus.warehouse.worker import Config, Runner, TaskResult
+from campus.warehouse.worker import TASK_PROBLEMS, Config, Runner, TaskResult
 
 _CACHE_LIMIT = 100_000
 
@@ -97,7 +97,7 @@ def resolve_deferred(
                 ):
                     log = logs.get(task_index)
                     if log is None:
-                        log = logs[task_index] = ProblemLog(limit=500)
+                        log = logs[task_index] = ProblemLog(limit=TASK_PROBLEMS)
                     item = Item(line, None, orjson.loads(raw))
                     runner.process(
                         by_index[task_index], item, None, order, results[task_index], log

@@ -49,6 +49,8 @@ CODE_KEYS = ("code", "vaccineCode", "medicationCodeableConcept", "type", "class"
 _RESOURCE_TYPES = fhir.RESOURCE_TYPES
 _ID = fhir.ID
 PROGRESS_EVERY = 2000
+# Problems a task's result carries in full (beyond, only counted).
+TASK_PROBLEMS = 500
 GC_YOUNG_THRESHOLD = 50_000
 
 
@@ -200,7 +202,7 @@ class Runner:
 
     def run(self, task: Task, progress=None) -> TaskResult:
         result = TaskResult(task.index, bytes=task.size)
-        log = ProblemLog(limit=500)
+        log = ProblemLog(limit=TASK_PROBLEMS)
         index: _BundleIndex | None = None
         bundle_id = None
         position = 0
