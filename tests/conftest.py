@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, inspect, text
 from campus.db.engine import Database
 from campus.db.migrate import upgrade
 from campus.db.models import metadata
-from campus.settings import Settings
+from campus.governance.config import governance_settings
+from campus.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CAMPUS_SHARED", ROOT.parent / "shared"))
@@ -35,6 +36,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_settings() -> Iterator[None]:
+    """Settings are read once per process (`get_settings`, `governance_settings`); a test
+    that sets CAMPUS_* variables must not see what an earlier test of the same worker
+    resolved, whichever file ran before it."""
+    get_settings.cache_clear()
+    governance_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    governance_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
