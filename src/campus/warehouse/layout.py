@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-VERSION_NAME = re.compile(r"^v\d{4,}$")
+DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
+VERSION_NAME = re.compile(r"^v\d{4,}\Z")
 KEY_COLUMNS = ("id", "patient", "effective", "code", "resource")
 Kind = Literal["real", "dummy"]
 

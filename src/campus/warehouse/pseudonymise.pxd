@@ -7,6 +7,7 @@ cdef dict _KINDS
 cdef Py_ssize_t _KINDS_LIMIT, _CACHE_LIMIT
 cdef frozenset _LIST_KEYS, _SCALAR_TYPES, _CODING_KEYS
 cdef frozenset _RESOURCE_TYPES, _REFERENCE_KEYS, _CODE_LISTS
+cdef object _checked_shift
 cdef object _REFERENCE_TYPE_ID, _ABSOLUTE_REFERENCE, _CONDITIONAL_REFERENCE
 
 cpdef str _kind(str key)
@@ -23,8 +24,6 @@ cdef class Pseudonymiser:
     cdef public dict _pseudonyms
     cdef public dict _shifts
     cdef public dict _relative
-    cdef public dict _dates
-    cdef public Py_ssize_t _date_entries
     cdef public object _anywhere
     cdef public frozenset _anywhere_keys
     cdef object _inner
@@ -45,7 +44,6 @@ cdef class _Walk:
     cdef object resolve
     cdef object on_reference
     cdef object on_identifier
-    cdef dict dates
 
     cpdef under_rules(self, dict data, object node, int depth, bint root=*)
     cpdef reference_display(self, dict data)

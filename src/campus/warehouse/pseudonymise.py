@@ -98,9 +98,6 @@ class Pseudonymiser:
         self._pseudonyms: dict[str, str] = {}
         self._shifts: dict[str, int] = {}
         self._relative: dict[str, tuple[Target, str]] = {}
-        # Date offset -> source date text -> shifted text.
-        self._dates: dict[int, dict[str, str]] = {}
-        self._date_entries = 0
 
     # -- pseudonyms -------------------------------------------------------------------------
     def _hmac(self, message: bytes) -> bytes:
@@ -204,7 +201,7 @@ class Pseudonymiser:
 
 
 class _Walk:
-    __slots__ = ("dates", "days", "on_identifier", "on_reference", "owner", "resolve")
+    __slots__ = ("days", "on_identifier", "on_reference", "owner", "resolve")
 
     def __init__(
         self, owner: Pseudonymiser, days: int, resolve: Resolver, on_reference, on_identifier
@@ -214,11 +211,6 @@ class _Walk:
         self.resolve = resolve
         self.on_reference = on_reference
         self.on_identifier = on_identifier
-        # Shifted dates of this walk's offset, keyed by the source text alone (no tuple key).
-        dates = owner._dates.get(days)
-        if dates is None:
-            dates = owner._dates[days] = {}
-        self.dates = dates
 
     def under_rules(self, data: dict, node: Node | None, depth: int, root: bool = False) -> None:
         if root:
@@ -477,19 +469,9 @@ class _Walk:
     def date(self, value: Any) -> str:
         if type(value) is not str:
             raise ResourceProblem(messages.DATE_NOT_TEXT.format(kind=type(value).__name__))
-        dates = self.dates
-        shifted = dates.get(value)
+        shifted = _checked_shift(value, self.days)
         if shifted is None:
-            shifted = _checked_shift(value, self.days)
-            if shifted is None:
-                raise ResourceProblem(messages.BAD_DATE)
-            self.owner._date_entries += 1
-            if self.owner._date_entries > _CACHE_LIMIT:  # all offsets together: bounded memory
-                self.owner._dates.clear()
-                self.owner._date_entries = 1
-                dates.clear()
-                self.owner._dates[self.days] = dates
-            dates[value] = shifted
+            raise ResourceProblem(messages.BAD_DATE)
         return shifted
 
     def reference(self, value: str) -> str:

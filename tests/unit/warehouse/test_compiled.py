@@ -159,7 +159,7 @@ def test_the_compiled_walk_keeps_no_memory_per_resource(shared_dir):
             pseudonymiser.apply(
                 orjson.loads(text), "patient", index.resolve, lambda t, local, rewritten: 0
             )
-        for cache in ("_pseudonyms", "_relative", "_dates", "_shifts"):
+        for cache in ("_pseudonyms", "_relative", "_shifts"):
             getattr(pseudonymiser, cache).clear()
 
     walk()  # fills the bounded caches that live as long as the module

@@ -202,6 +202,13 @@ BAD_LINES = [
     ),
     (json.dumps(small_bundle()).encode(), "Bundle inside a Bundle", None),
     (json.dumps({"resourceType": "Observation", "id": "bad id!"}).encode(), "id must be", "id"),
+    # A trailing newline is part of the text, not the end of it ($ of a regular expression).
+    (json.dumps({"resourceType": "Observation", "id": "o2\n"}).encode(), "id must be", "id"),
+    (
+        json.dumps(observation("o3", "Patient/p", effectiveDateTime="2020-01-01\n")).encode(),
+        "not a valid FHIR date",
+        "effectiveDateTime",
+    ),
     (json.dumps({"resourceType": 7}).encode(), "resourceType is missing", "resourceType"),
     (
         json.dumps(observation("o", "Patient/p", effectiveDateTime=[1])).encode(),
