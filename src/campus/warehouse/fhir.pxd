@@ -20,3 +20,6 @@ cdef long _moved(long year, long month, long day, long days)
 
 @cython.locals(year=long, month=long, day=long)
 cdef str _format(long packed, Py_ssize_t size)
+
+@cython.locals(size=Py_ssize_t, slash=Py_ssize_t, end=Py_ssize_t, char=Py_UCS4)
+cpdef tuple relative_reference(str text)

@@ -8,11 +8,18 @@ cdef Py_ssize_t _KINDS_LIMIT, _CACHE_LIMIT
 cdef frozenset _LIST_KEYS, _SCALAR_TYPES, _CODING_KEYS
 cdef frozenset _RESOURCE_TYPES, _REFERENCE_KEYS, _CODE_LISTS
 cdef object _checked_shift
-cdef object _REFERENCE_TYPE_ID, _ABSOLUTE_REFERENCE, _CONDITIONAL_REFERENCE
+cdef object _relative_reference, _ABSOLUTE_REFERENCE, _CONDITIONAL_REFERENCE
 
 cpdef str _kind(str key)
 cpdef _refuse_bare_reference(str text)
 cpdef bint _plain_coding(dict item) except -1
+
+
+@cython.final
+cdef class Target:
+    cdef readonly str type
+    cdef readonly str id
+    cdef readonly object pseudonym
 
 
 @cython.final
