@@ -214,7 +214,8 @@ class Pseudonymiser:
         walker = _Walk(self, days, resolve, on_reference, on_identifier)
         source_id = resource.get("id")
         if source_id is not None:
-            resource["id"] = self.pseudonym(type_name, source_id)
+            # Not through the cache: a resource's own id is met once (references, many times).
+            resource["id"] = self._hmac((type_name + "/" + source_id).encode())[:16].hex()
         walker.under_rules(resource, self.tree(type_name), 0, root=True)
 
 
