@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from campus.errors import BadRequest
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 MAX_DEFINITION_BYTES = 256 * 1024
 Scalar = str | int | float | bool
 Op = Literal[

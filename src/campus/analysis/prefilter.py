@@ -18,7 +18,7 @@ from campus.analysis.definition import Analysis, Criterion, IndexDate, TimeToEve
 PLAIN_PATH = re.compile(
     r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|first\(\)|ofType\([A-Za-z]+\)))*$"
 )
-PLAIN_TEXT = re.compile(r"^[A-Za-z0-9 ._:|-]{1,200}$")
+PLAIN_TEXT = re.compile(r"^[A-Za-z0-9 ._:|-]{1,200}\Z")
 
 
 def _column_paths(select: list[dict[str, Any]], out: dict[str, str]) -> dict[str, str]:

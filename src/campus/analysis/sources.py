@@ -20,7 +20,7 @@ from campus.analysis.definition import Analysis, ViewRef
 from campus.errors import BadRequest, Forbidden, NotFound
 from campus.warehouse import layout
 
-LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
 OPTOUT_TABLE = "__optout_patients"
 
 

@@ -34,7 +34,7 @@ from campus.errors import CampusError
 from campus.i18n import N_
 from campus.settings import Settings
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}\Z")
 LANGUAGES = ("fr", "en")
 ADDRESS_FAILURE_FACTOR = 4  # an address may fail this many times more than one account
 

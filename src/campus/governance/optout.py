@@ -46,7 +46,7 @@ NIR_SYSTEMS = frozenset(
         "urn:oid:1.2.250.1.213.1.4.2",
     }
 )
-_NIR = re.compile(r"^([1-478])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$")
+_NIR = re.compile(r"^([1-478])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})\Z")
 _MAX_VALUE = 512
 
 

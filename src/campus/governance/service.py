@@ -39,8 +39,8 @@ from campus.governance.notify import notify
 from campus.i18n import N_
 from campus.settings import Settings
 
-PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
 MEMBER_ROLES = ("lead", "researcher", "analyst", "data_manager")
 DECISIONS = ("approve", "refuse", "changes")
 EDITABLE = ("draft", "changes_requested")

@@ -30,7 +30,7 @@ from campus.participation.models import (
 from campus.participation.phases import PHASE_LABELS, Phase, phase_of
 from campus.settings import Settings
 
-SUBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+SUBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 MAX_THREAD_DEPTH = 6
 TITLE_MIN, TITLE_MAX = 5, 150
 BODY_MIN, BODY_MAX = 20, 5000

@@ -19,7 +19,7 @@ from campus.views.resources import PRIMITIVE_TYPES, RESOURCE_TYPES
 
 MAX_NODES = 2_000  # selects + columns + where clauses + constants
 MAX_DEPTH = 24  # nesting of select / unionAll
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 
 # Metadata elements of the ViewDefinition resource that do not change its rows.
 _VIEW_METADATA = {

@@ -41,7 +41,7 @@ from campus.i18n import N_
 from campus.settings import Settings
 
 SLUG_RE = re.compile(r"[^a-z0-9]+")
-PHONE_RE = re.compile(r"^[0-9+ ().-]{6,40}$")
+PHONE_RE = re.compile(r"^[0-9+ ().-]{6,40}\Z")
 INVITATION_DAYS = 7
 INVITATION_SALT = "campus.ecosystem.invitation"
 LOGO_MAX_BYTES = 512 * 1024

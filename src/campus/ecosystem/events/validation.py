@@ -20,7 +20,7 @@ MAX_CAPACITY = 100_000
 MAX_DURATION = dt.timedelta(days=31)
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+URL = re.compile(r"^https?://[^\s<>\"']+\Z", re.IGNORECASE)
 # Line breaks of any kind (CR, LF, NEL, line and paragraph separators, vertical tab, form feed):
 # read as a newline in text, as a space in a one-line field.
 LINE_BREAK = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")

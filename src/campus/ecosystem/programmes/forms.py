@@ -16,7 +16,7 @@ from campus.errors import BadRequest
 from campus.i18n import N_
 
 FIELD_TYPES = ("text", "long_text", "number", "choice")
-KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 MAX_FIELDS = 30
 MAX_CRITERIA = 20
 MAX_CHOICES = 50
@@ -24,7 +24,7 @@ TEXT_LIMITS = {"text": 300, "long_text": 10000}
 SCORE_MIN, SCORE_MAX = 0, 5
 # A score typed as text: ASCII digits only ("²".isdigit() is true but int("²") fails), and few
 # of them (int() refuses strings of more than 4,300 digits).
-SCORE_TEXT = re.compile(r"^[0-9]{1,3}$")
+SCORE_TEXT = re.compile(r"^[0-9]{1,3}\Z")
 
 
 def _key(value: Any, where: str, seen: set[str]) -> str:

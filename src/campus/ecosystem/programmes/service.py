@@ -39,7 +39,7 @@ from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
 from campus.settings import Settings
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
 def _staff_only(actor: Actor) -> None:

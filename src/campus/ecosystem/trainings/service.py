@@ -21,7 +21,7 @@ from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
 
 LEVELS = ("introductory", "intermediate", "advanced")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 MAX_COMPETENCES = 20
 
 
