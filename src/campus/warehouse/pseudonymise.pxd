@@ -37,6 +37,7 @@ cdef class Pseudonymiser:
     cdef object _outer
 
     cpdef bytes _hmac(self, bytes message)
+    cdef str _digest(self, str text)
     cpdef str pseudonym(self, str type_name, str source_id)
     cpdef str pseudonym_of(self, object target)
     cpdef object shift_days(self, object patient)

@@ -122,14 +122,18 @@ class Pseudonymiser:
         outer.update(inner.digest())
         return outer.digest()
 
+    def _digest(self, text: str) -> str:
+        """The pseudonym of `Type/id`: 32 hex characters of HMAC-SHA256, the one formula."""
+        return self._hmac(text.encode())[:16].hex()
+
     def pseudonym(self, type_name: str, source_id: str) -> str:
-        """The keyed pseudonym of a resource: 32 hex characters of HMAC-SHA256."""
+        """The keyed pseudonym of a resource, cached (references name the same targets)."""
         text = type_name + "/" + source_id
         cached = self._pseudonyms.get(text)
         if cached is None:
             if len(self._pseudonyms) > _CACHE_LIMIT:
                 self._pseudonyms.clear()
-            cached = self._hmac(text.encode())[:16].hex()
+            cached = self._digest(text)
             self._pseudonyms[text] = cached
         return cached
 
@@ -215,7 +219,7 @@ class Pseudonymiser:
         source_id = resource.get("id")
         if source_id is not None:
             # Not through the cache: a resource's own id is met once (references, many times).
-            resource["id"] = self._hmac((type_name + "/" + source_id).encode())[:16].hex()
+            resource["id"] = self._digest(type_name + "/" + source_id)
         walker.under_rules(resource, self.tree(type_name), 0, root=True)
 
 
