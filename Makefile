@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 # Modules compiled with Cython (setup.py): those with a .pxd; rebuilt when they change.
 COMPILED := $(wildcard src/campus/*/*.pxd) $(patsubst %.pxd,%.py,$(wildcard src/campus/*/*.pxd))
+COMPILED += $(wildcard src/campus/*/*.pyx) $(wildcard src/campus/*/native/*.hpp)
 
 $(STAMP): pyproject.toml constraints.txt setup.py $(COMPILED)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

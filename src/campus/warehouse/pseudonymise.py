@@ -527,6 +527,7 @@ _KINDS_LIMIT = 4096
 _LIST_KEYS = frozenset({"contained", "coding"})
 # What a Coding holds (besides extensions, which the walk checks): texts, a flag.
 _CODING_KEYS = frozenset({"id", "system", "version", "code", "display", "userSelected"})
+CODING_KEYS = _CODING_KEYS  # read by the native path (a cdef global is not importable)
 
 
 def _kind(key: str) -> str:

@@ -125,10 +125,13 @@ def _open(task: Task) -> BinaryIO:
     return open(task.path, "rb")
 
 
-def read(task: Task, max_resource_bytes: int, max_json_bytes: int) -> Iterator[Item]:
-    """The items of a task, in order."""
+def read(
+    task: Task, max_resource_bytes: int, max_json_bytes: int, parse: bool = True
+) -> Iterator[Item]:
+    """The items of a task, in order. With `parse` false, an NDJSON line comes unparsed (its
+    `raw` text, `resource` None): the caller parses it when it needs the objects."""
     if task.ndjson:
-        yield from _read_ndjson(task, max_resource_bytes)
+        yield from _read_ndjson(task, max_resource_bytes, parse)
     else:
         yield from _read_json(task, max_json_bytes)
 
@@ -136,7 +139,7 @@ def read(task: Task, max_resource_bytes: int, max_json_bytes: int) -> Iterator[I
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
-def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
+def _read_ndjson(task: Task, limit: int, parse: bool = True) -> Iterator[Item]:
     line = 0
     with _open(task) as handle:
         try:
@@ -164,6 +167,9 @@ def _read_ndjson(task: Task, limit: int) -> Iterator[Item]:
                     raw = raw[3:]  # a UTF-8 byte order mark, written by some Windows tools
                 if raw.isspace():  # as `not raw.strip()`, without copying the line
                     yield Item(line, None, blank=True)
+                    continue
+                if not parse:
+                    yield Item(line, None, raw=raw)
                     continue
                 try:
                     yield Item(line, None, orjson.loads(raw), raw=raw)

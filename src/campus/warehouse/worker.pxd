@@ -12,3 +12,4 @@ cdef class Runner:
     cdef public set _seen_targets
     cdef public dict _models
     cdef public object elsewhere
+    cdef public object native

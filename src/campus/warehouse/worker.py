@@ -21,8 +21,19 @@ from campus.warehouse import fhir, messages
 from campus.warehouse.parts import PartWriter
 from campus.warehouse.policy import parse
 from campus.warehouse.problems import Problem, ProblemLog
-from campus.warehouse.pseudonymise import MAX_DEPTH, Pseudonymiser, ResourceProblem, Target
+from campus.warehouse.pseudonymise import (
+    CODING_KEYS,
+    MAX_DEPTH,
+    Pseudonymiser,
+    ResourceProblem,
+    Target,
+)
 from campus.warehouse.sources import Item, Task, read
+
+try:  # the native fast path (textwalk.pyx), built where simdjson and OpenSSL are installed
+    from campus.warehouse.textwalk import NativeWalk
+except ImportError:  # every resource takes the Python path
+    NativeWalk = None
 
 PATIENT_KEYS = ("subject", "patient", "beneficiary")
 EFFECTIVE_PATHS: tuple[tuple[str, ...], ...] = (
@@ -64,6 +75,9 @@ class Config:
     strict: bool
     max_resource_bytes: int
     max_json_bytes: int
+    # NDJSON lines go through the native fast path first when it is built (False: never; the
+    # tests compare both paths).
+    native: bool = True
 
 
 @dataclass
@@ -196,6 +210,16 @@ class Runner:
         self._models: dict[str, Any] = {}
         # Set for the second pass: resolves a patient named by identifier in another file.
         self.elsewhere: Any = None
+        self.native: Any = None
+        if NativeWalk is not None and config.native and not config.strict:
+            self.native = NativeWalk(
+                self.pseudonymiser,
+                bool(config.registry),
+                EFFECTIVE_PATHS,
+                CODE_KEYS,
+                PATIENT_KEYS,
+                CODING_KEYS,
+            )
 
     def close(self) -> None:
         self.writer.close()
@@ -206,7 +230,10 @@ class Runner:
         index: _BundleIndex | None = None
         bundle_id = None
         position = 0
-        for item in read(task, self.config.max_resource_bytes, self.config.max_json_bytes):
+        native = self.native is not None and self.elsewhere is None
+        for item in read(
+            task, self.config.max_resource_bytes, self.config.max_json_bytes, not native
+        ):
             position += 1
             if item.line is not None:
                 result.lines = item.line
@@ -215,6 +242,18 @@ class Runner:
             if item.error is not None:
                 log.add(Problem("error", task.label, item.error, item.line, item.entry))
                 continue
+            if native and item.resource is None:  # an NDJSON line, not parsed yet
+                if self._native(task, item, (task.index << 32) | position, result):
+                    continue
+                try:
+                    item.resource = orjson.loads(item.raw)
+                except orjson.JSONDecodeError as error:
+                    log.add(
+                        Problem(
+                            "error", task.label, messages.NOT_JSON.format(error=error), item.line
+                        )
+                    )
+                    continue
             if item.bundle is not None and id(item.bundle) != bundle_id:
                 index, bundle_id = _BundleIndex(item.bundle), id(item.bundle)
                 self._screen_patients(item.bundle)
@@ -225,6 +264,24 @@ class Runner:
             progress(task.size, position % PROGRESS_EVERY, 0)
         result.problems, result.errors, result.warnings = log.items, log.errors, log.warnings
         return result
+
+    def _native(self, task, item: Item, order: int, result: TaskResult) -> bool:
+        """Land an NDJSON line by the native path; False when the Python path must take it
+        (which then does everything again, from the parse)."""
+        landed = self.native.transform(item.raw)
+        if landed is None:
+            return False
+        type_name, pseudonym, patient, effective, code, data, references = landed
+        if len(data) > self.config.max_resource_bytes:
+            return False  # reported by the Python path
+        if patient is not None and patient in self.opted:
+            result.dropped_optout += 1
+            return True
+        for type_length, rewritten in references:
+            self._target(task, item, type_name, rewritten[:type_length], rewritten)
+        self.writer.resource(type_name, pseudonym, patient, effective, code, order, data)
+        result.landed[type_name] = result.landed.get(type_name, 0) + 1
+        return True
 
     def _screen_patients(self, bundle: dict) -> None:
         """Find the Bundle's opted-out patients before writing any of their resources."""
@@ -358,24 +415,7 @@ class Runner:
         for target, resolved, rewritten in references:
             if resolved or (target.type, target.id) in local:
                 continue
-            # `Type/pseudonym`: one text per target, seen once per worker (bounded).
-            if rewritten in self._seen_targets:
-                continue
-            if len(self._seen_targets) > 200_000:
-                self._seen_targets.clear()
-            self._seen_targets.add(rewritten)
-            self.writer.refs.add(
-                (
-                    target.type,
-                    rewritten[len(target.type) + 1 :],
-                    task.label,
-                    item.line,
-                    item.entry,
-                    type_name,
-                    task.index,
-                    task.chunk,
-                )
-            )
+            self._target(task, item, type_name, target.type, rewritten)
         for row in optout_rows:
             self.writer.optout.add(row)
         self.writer.resource(
@@ -389,6 +429,27 @@ class Runner:
         )
         result.landed[type_name] = result.landed.get(type_name, 0) + 1
         return None
+
+    def _target(self, task, item: Item, type_name: str, target_type: str, rewritten: str) -> None:
+        """Stage a reference's `Type/pseudonym` target for finalise's check, the first time
+        this worker sees it (bounded): one row per target, at the first place it was seen."""
+        if rewritten in self._seen_targets:
+            return
+        if len(self._seen_targets) > 200_000:
+            self._seen_targets.clear()
+        self._seen_targets.add(rewritten)
+        self.writer.refs.add(
+            (
+                target_type,
+                rewritten[len(target_type) + 1 :],
+                task.label,
+                item.line,
+                item.entry,
+                type_name,
+                task.index,
+                task.chunk,
+            )
+        )
 
     def _defer(self, task, item: Item, order: int, result: TaskResult) -> None:
         """Stage the resource's source line for the second pass: counted there, not here."""

@@ -1,0 +1,1054 @@
+// The native fast path of the ingest: one NDJSON line in, the pseudonymised resource out.
+//
+// It does what worker.Runner.process and pseudonymise._Walk do to a resource, on the JSON
+// text (simdjson's DOM) rather than on Python objects: structural checks, the policy's
+// actions, ids and references pseudonymised, dates shifted, the key columns; and it writes
+// the result exactly as orjson.dumps writes the Python walk's result.
+//
+// It only takes the common case. On anything else (a Patient, a contained or nested
+// resource, a reference that is not `Type/id`, a logical reference, duplicate keys, a number
+// whose text orjson would write differently, any problem to report) it gives up (`Bail`) and
+// the resource takes the Python path, which is the specification: the tests require that
+// every resource this path lands is byte for byte what the Python path lands.
+#pragma once
+
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace campus {
+
+namespace dom = simdjson::dom;
+using std::string;
+using std::string_view;
+
+struct Bail {};  // thrown: the resource goes to the Python path
+
+// The text of a string element (checked to be one by the caller).
+inline std::string_view sv(simdjson::dom::element value) {
+  return std::string_view(value.get_string());
+}
+
+enum class Action : uint8_t { None, Keep, Redact, CryptoHash, DateShift, Generalize };
+
+inline Action action_of(const string& name) {
+  if (name == "keep") return Action::Keep;
+  if (name == "redact") return Action::Redact;
+  if (name == "cryptoHash") return Action::CryptoHash;
+  if (name == "dateShift") return Action::DateShift;
+  if (name == "generalize") return Action::Generalize;
+  return Action::None;
+}
+
+struct Node {
+  Action action = Action::None;
+  std::unordered_map<string, Action> by_url;
+  std::unordered_map<string, const Node*> children;
+};
+
+enum class Kind : uint8_t { Nothing, Date, Reference, NamedReference };
+
+struct Outcome {
+  string type_name;
+  string id;
+  string patient;  // empty: none
+  string effective;
+  string code;
+  string data;
+  bool has_patient = false;
+  bool has_effective = false;
+  bool has_code = false;
+  std::vector<string> references;  // `Type/pseudonym` of each relative reference
+  std::vector<size_t> reference_types;  // length of the type in each of them
+};
+
+// ---- dates (fhir.checked_shift's grammar and arithmetic, checked against the same spec) ----
+
+constexpr long FIRST_DAY = -719162;  // 0001-01-01
+constexpr long LAST_DAY = 2932896;   // 9999-12-31
+
+inline long digits(string_view text, size_t start, size_t count) {
+  long value = 0;
+  for (size_t index = start; index < start + count; ++index) {
+    char c = text[index];
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+inline bool valid_time(string_view text) {
+  size_t size = text.size();
+  if (size < 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':') return false;
+  long hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;
+  size_t index = 19;
+  char c = text[index];
+  if (c == '.') {
+    index += 1;
+    while (index < size) {
+      c = text[index];
+      if (c < '0' || c > '9') break;
+      index += 1;
+    }
+    if (index == 20 || index > 29 || index == size) return false;
+    c = text[index];
+  }
+  if (c == 'Z') return index + 1 == size;
+  if ((c != '+' && c != '-') || size != index + 6 || text[index + 3] != ':') return false;
+  hour = digits(text, index + 1, 2);
+  minute = digits(text, index + 4, 2);
+  if (hour == 14) return minute == 0;
+  return 0 <= hour && hour <= 13 && 0 <= minute && minute <= 59;
+}
+
+inline long month_days(long year, long month) {
+  if (month == 2) return (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28;
+  return (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31;
+}
+
+inline long floor_div(long a, long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+inline long moved(long year, long month, long day, long days) {
+  long y = month <= 2 ? year - 1 : year;
+  long era = floor_div(y, 400);
+  long of_era = y - era * 400;
+  long of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  long number = era * 146097 + of_era * 365 + of_era / 4 - of_era / 100 + of_year - 719468;
+  number += days;
+  if (number < FIRST_DAY) number = FIRST_DAY;
+  if (number > LAST_DAY) number = LAST_DAY;
+  number += 719468;
+  era = floor_div(number, 146097);
+  of_era = number - era * 146097;
+  y = (of_era - of_era / 1460 + of_era / 36524 - of_era / 146096) / 365;
+  of_year = of_era - (365 * y + y / 4 - y / 100);
+  long shifted = (5 * of_year + 2) / 153;
+  day = of_year - (153 * shifted + 2) / 5 + 1;
+  month = shifted < 10 ? shifted + 3 : shifted - 9;
+  year = y + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 10000 + month * 100 + day;
+}
+
+inline void format_day(long packed, size_t size, string& out) {
+  char buffer[11];
+  long year = packed / 10000, month = packed / 100 % 100, day = packed % 100;
+  buffer[0] = char('0' + year / 1000);
+  buffer[1] = char('0' + year / 100 % 10);
+  buffer[2] = char('0' + year / 10 % 10);
+  buffer[3] = char('0' + year % 10);
+  buffer[4] = '-';
+  buffer[5] = char('0' + month / 10);
+  buffer[6] = char('0' + month % 10);
+  buffer[7] = '-';
+  buffer[8] = char('0' + day / 10);
+  buffer[9] = char('0' + day % 10);
+  out.append(buffer, size);
+}
+
+// Appends `text` moved by `days` to `out`; false (nothing appended) when it is no FHIR date.
+inline bool checked_shift(string_view text, long days, string& out) {
+  size_t size = text.size();
+  if (size < 4) return false;
+  long year = digits(text, 0, 4);
+  if (year <= 0) return false;
+  if (size == 4) {
+    if (days == 0)
+      out.append(text);
+    else
+      format_day(moved(year, 7, 1, days), 4, out);
+    return true;
+  }
+  if (size < 7 || text[4] != '-') return false;
+  long month = digits(text, 5, 2);
+  if (month < 1 || month > 12) return false;
+  if (size == 7) {
+    if (days == 0)
+      out.append(text);
+    else
+      format_day(moved(year, month, 15, days), 7, out);
+    return true;
+  }
+  if (size < 10 || text[7] != '-') return false;
+  long day = digits(text, 8, 2);
+  if (day < 1 || day > month_days(year, month)) return false;
+  if (size > 10 && !valid_time(text)) return false;
+  if (days == 0) {
+    out.append(text);
+    return true;
+  }
+  format_day(moved(year, month, day, days), 10, out);
+  out.append(text.substr(10));
+  return true;
+}
+
+// ---- references (fhir.relative_reference) ----
+
+inline bool is_letter(char c) { return ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z'); }
+
+// (type, id) of `Type/id` or `Type/id/_history/version`; false when the text is not one.
+inline bool relative_reference(string_view text, string_view& type, string_view& id) {
+  size_t size = text.size(), slash = 1;
+  if (size < 4 || !('A' <= text[0] && text[0] <= 'Z')) return false;
+  while (slash < size) {
+    char c = text[slash];
+    if (c == '/') break;
+    if (!is_letter(c)) return false;
+    ++slash;
+  }
+  if (slash < 2 || slash == size) return false;
+  size_t end = slash + 1;
+  while (end < size) {
+    char c = text[end];
+    if (c == '/') break;
+    if (!(is_letter(c) || ('0' <= c && c <= '9') || c == '-' || c == '.')) return false;
+    ++end;
+  }
+  if (end == slash + 1 || end - slash - 1 > 64) return false;
+  if (end < size) {
+    if (text.substr(end, 10) != "/_history/" || size == end + 10) return false;
+    if (text.find('/', end + 10) != string_view::npos) return false;
+  }
+  type = text.substr(0, slash);
+  id = text.substr(slash + 1, end - slash - 1);
+  return true;
+}
+
+// ---- the walker ----
+
+constexpr size_t CACHE_LIMIT = 100000;
+constexpr size_t MAX_DEPTH = 40;  // below the Python walk's 48: deeper goes there
+
+class TextWalk {
+ public:
+  TextWalk(const string& key, bool date_shift, long max_days, bool redact_display,
+           bool watch_identifiers)
+      : date_shift_(date_shift),
+        max_days_(max_days),
+        redact_display_(redact_display),
+        watch_identifiers_(watch_identifiers) {
+    unsigned char block[64] = {0};
+    if (key.size() > 64) {
+      SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+    } else {
+      std::memcpy(block, key.data(), key.size());
+    }
+    unsigned char pad[64];
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&inner_);
+    SHA256_Update(&inner_, pad, 64);
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&outer_);
+    SHA256_Update(&outer_, pad, 64);
+  }
+
+  // -- set-up: the policy tree and the names of fhir.py, given by the Python side --
+  int new_node(const string& action) {
+    nodes_.emplace_back();
+    nodes_.back().action = action_of(action);
+    return int(nodes_.size()) - 1;
+  }
+  void add_url(int node, const string& url, const string& action) {
+    nodes_[node].by_url[url] = action_of(action);
+  }
+  void add_child(int parent, const string& name, int child) {
+    nodes_[parent].children[name] = &nodes_[child];
+  }
+  void set_root(const string& type_name, int node) {
+    roots_[type_name] = node < 0 ? nullptr : &nodes_[node];
+  }
+  void set_anywhere(int node) { anywhere_ = node < 0 ? nullptr : &nodes_[node]; }
+  // 0 resource types, 1 date keys, 2 date suffixes, 3 reference keys, 4 code lists,
+  // 5 effective paths (`a` or `a.b`), 6 code keys, 7 patient keys, 8 coding keys
+  void add_name(int which, const string& name) {
+    switch (which) {
+      case 0: resource_types_.insert(name); break;
+      case 1: date_keys_.insert(name); break;
+      case 2: date_suffixes_.push_back(name); break;
+      case 3: reference_keys_.insert(name); break;
+      case 4: code_lists_.insert(name); break;
+      case 5: effective_paths_.push_back(name); break;
+      case 6: code_keys_.push_back(name); break;
+      case 7: patient_keys_.push_back(name); break;
+      case 8: coding_keys_.insert(name); break;
+    }
+  }
+
+  // The pseudonym of `Type/id`, as Pseudonymiser._digest (exposed for the tests).
+  string digest(string_view text) {
+    unsigned char mac[32];
+    hmac(text.data(), text.size(), mac);
+    return hex16(mac);
+  }
+
+  // One resource: true with `out` filled, or false when the Python path must take it.
+  bool transform(const char* data, size_t size, Outcome& out) {
+    out.references.clear();
+    out.reference_types.clear();
+    out.data.clear();
+    out.has_patient = out.has_effective = out.has_code = false;
+    dom::element root;
+    if (parser_.parse(data, size).get(root)) return false;
+    try {
+      return run(root, out);
+    } catch (const Bail&) {
+      return false;
+    }
+  }
+
+ private:
+  // -- HMAC-SHA256 from the keyed states (as Pseudonymiser._hmac) --
+  void hmac(const char* message, size_t size, unsigned char* mac) {
+    SHA256_CTX context = inner_;
+    SHA256_Update(&context, message, size);
+    unsigned char digest[32];
+    SHA256_Final(digest, &context);
+    context = outer_;
+    SHA256_Update(&context, digest, 32);
+    SHA256_Final(mac, &context);
+  }
+  static string hex16(const unsigned char* mac) {
+    static const char* HEX = "0123456789abcdef";
+    string text(32, '0');
+    for (int i = 0; i < 16; ++i) {
+      text[2 * i] = HEX[mac[i] >> 4];
+      text[2 * i + 1] = HEX[mac[i] & 15];
+    }
+    return text;
+  }
+  const string& pseudonym(string_view type, string_view id) {
+    scratch_.assign(type);
+    scratch_.push_back('/');
+    scratch_.append(id);
+    auto found = pseudonyms_.find(scratch_);
+    if (found != pseudonyms_.end()) return found->second;
+    if (pseudonyms_.size() > CACHE_LIMIT) pseudonyms_.clear();
+    return pseudonyms_.emplace(scratch_, digest(scratch_)).first->second;
+  }
+  long shift_days(const string& patient) {
+    if (!date_shift_) return 0;
+    auto found = shifts_.find(patient);
+    if (found != shifts_.end()) return found->second;
+    if (shifts_.size() > CACHE_LIMIT) shifts_.clear();
+    string message = "dateshift|" + patient;
+    unsigned char mac[32];
+    hmac(message.data(), message.size(), mac);
+    uint32_t raw = (uint32_t(mac[0]) << 24) | (uint32_t(mac[1]) << 16) |
+                   (uint32_t(mac[2]) << 8) | uint32_t(mac[3]);
+    long days = long(raw % uint32_t(max_days_)) + 1;
+    if (raw & (1u << 31)) days = -days;
+    shifts_[patient] = days;
+    return days;
+  }
+
+  // -- names --
+  Kind kind(string_view key) {
+    if (key == "reference") return Kind::Reference;
+    auto found = kinds_.find(string(key));
+    if (found != kinds_.end()) return found->second;
+    Kind value = Kind::Nothing;
+    bool date = date_keys_.count(string(key)) > 0;
+    for (const string& suffix : date_suffixes_) {
+      if (!date && key.size() >= suffix.size() &&
+          key.substr(key.size() - suffix.size()) == suffix)
+        date = true;
+    }
+    if (date)
+      value = Kind::Date;
+    else if (reference_keys_.count(string(key)))
+      value = Kind::NamedReference;
+    if (kinds_.size() < 4096) kinds_.emplace(string(key), value);
+    return value;
+  }
+  const Node* anywhere_child(string_view key) const {
+    if (anywhere_ == nullptr) return nullptr;
+    auto found = anywhere_->children.find(string(key));
+    return found == anywhere_->children.end() ? nullptr : found->second;
+  }
+  static const Node* child_of(const Node* node, string_view key) {
+    auto found = node->children.find(string(key));
+    return found == node->children.end() ? nullptr : found->second;
+  }
+
+  // -- output, as orjson.dumps writes it --
+  void text(string_view value) {
+    string& out = *out_;
+    out.push_back('"');
+    size_t start = 0;
+    for (size_t i = 0; i < value.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(value[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(value.data() + start, i - start);
+      start = i + 1;
+      switch (c) {
+        case '"': out.append("\\\""); break;
+        case '\\': out.append("\\\\"); break;
+        case '\b': out.append("\\b"); break;
+        case '\t': out.append("\\t"); break;
+        case '\n': out.append("\\n"); break;
+        case '\f': out.append("\\f"); break;
+        case '\r': out.append("\\r"); break;
+        default: {
+          static const char* HEX = "0123456789abcdef";
+          char escape[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
+          out.append(escape, 6);
+        }
+      }
+    }
+    out.append(value.data() + start, value.size() - start);
+    out.push_back('"');
+  }
+  void key(string_view name, bool& first) {
+    if (!first) out_->push_back(',');
+    first = false;
+    text(name);
+    out_->push_back(':');
+  }
+  void number(dom::element value) {
+    char buffer[64];
+    switch (value.type()) {
+      case dom::element_type::INT64: {
+        auto end = std::to_chars(buffer, buffer + 64, int64_t(value.get_int64())).ptr;
+        out_->append(buffer, end - buffer);
+        return;
+      }
+      case dom::element_type::UINT64: {
+        auto end = std::to_chars(buffer, buffer + 64, uint64_t(value.get_uint64())).ptr;
+        out_->append(buffer, end - buffer);
+        return;
+      }
+      default: {
+        double x = value.get_double();
+        double magnitude = std::fabs(x);
+        // orjson writes these positionally; beyond, its exponent form: left to it.
+        if (std::signbit(x) && x == 0) throw Bail();
+        if (x != 0 && (magnitude < 1e-5 || magnitude >= 1e15)) throw Bail();
+        auto result = std::to_chars(buffer, buffer + 64, x, std::chars_format::fixed);
+        if (result.ec != std::errc()) throw Bail();
+        out_->append(buffer, result.ptr - buffer);
+        if (std::memchr(buffer, '.', result.ptr - buffer) == nullptr) out_->append(".0");
+      }
+    }
+  }
+  // Any value as it is (no policy, no checks), refusing duplicate keys.
+  void raw(dom::element value, size_t depth) {
+    if (depth > MAX_DEPTH) throw Bail();
+    switch (value.type()) {
+      case dom::element_type::OBJECT: {
+        dom::object object = value.get_object();
+        unique_keys(object);
+        out_->push_back('{');
+        bool first = true;
+        for (auto field : object) {
+          key(field.key, first);
+          raw(field.value, depth + 1);
+        }
+        out_->push_back('}');
+        return;
+      }
+      case dom::element_type::ARRAY: {
+        out_->push_back('[');
+        bool first = true;
+        for (dom::element item : value.get_array()) {
+          if (!first) out_->push_back(',');
+          first = false;
+          raw(item, depth + 1);
+        }
+        out_->push_back(']');
+        return;
+      }
+      case dom::element_type::STRING: text(sv(value)); return;
+      case dom::element_type::BOOL: out_->append(bool(value.get_bool()) ? "true" : "false"); return;
+      case dom::element_type::NULL_VALUE: out_->append("null"); return;
+      default: number(value);
+    }
+  }
+  // Python keeps the last value of a repeated key at the first one's place: left to it.
+  static void unique_keys(dom::object object) {
+    size_t count = object.size();
+    if (count < 2) return;
+    string_view seen[64];
+    if (count > 64) throw Bail();
+    size_t n = 0;
+    for (auto field : object) {
+      for (size_t i = 0; i < n; ++i)
+        if (seen[i] == field.key) throw Bail();
+      seen[n++] = field.key;
+    }
+  }
+
+  // -- the walk (pseudonymise._Walk), emitting as it goes --
+  struct Shape {
+    bool display = false, reference = false, identifier = false, resource_type = false;
+  };
+  static Shape shape(dom::object object) {
+    unique_keys(object);
+    Shape found;
+    for (auto field : object) {
+      string_view k = field.key;
+      if (k == "display") found.display = true;
+      else if (k == "reference") found.reference = true;
+      else if (k == "identifier") found.identifier = true;
+      else if (k == "resourceType") found.resource_type = true;
+    }
+    return found;
+  }
+  // Whether `display` goes (reference_display), given which keys a rule removes.
+  bool drops_display(dom::object object, const Shape& found, const Node* node, bool under) {
+    if (!redact_display_ || !found.display || !(found.reference || found.identifier)) return false;
+    bool kept = false;
+    for (auto field : object) {
+      string_view k = field.key;
+      if (k != "reference" && k != "identifier") continue;
+      const Node* rule = nullptr;
+      if (under) {
+        rule = node ? child_of(node, k) : nullptr;
+        if (rule == nullptr) rule = anywhere_child(k);
+      } else if (field.value.is_object() || field.value.is_array()) {
+        rule = anywhere_child(k);
+      }
+      if (rule == nullptr || rule->action != Action::Redact) kept = true;
+    }
+    return kept;
+  }
+  // The display a rule would have walked first: the Python path, which may report it.
+  void check_dropped_display(dom::element value, const Node* rule) {
+    if (rule != nullptr || !value.is_string()) throw Bail();
+  }
+
+  void under_rules(dom::object object, const Node* node, size_t depth, bool root) {
+    Shape found = shape(object);
+    if (!root && found.resource_type) throw Bail();  // a resource inside the resource
+    if (node == nullptr || node->children.empty()) {
+      fields(object, found, depth, root);
+      return;
+    }
+    if (depth > MAX_DEPTH) throw Bail();
+    bool drop_display = drops_display(object, found, node, true);
+    out_->push_back('{');
+    bool first = true;
+    for (auto field : object) {
+      string_view k = field.key;
+      dom::element value = field.value;
+      const Node* child = child_of(node, k);
+      if (child == nullptr) child = anywhere_child(k);
+      if (drop_display && k == "display") {
+        check_dropped_display(value, child);
+        continue;
+      }
+      if (root && k == "id") {
+        key(k, first);
+        text(own_id_);
+        continue;
+      }
+      if (watch_identifiers_ && k == "identifier" && value.is_object()) throw Bail();
+      if (child == nullptr) {
+        key(k, first);
+        unruled(k, value, depth);
+        continue;
+      }
+      if (child->action != Action::None || !child->by_url.empty()) {
+        if (rule(k, value, child, depth, first)) continue;
+      }
+      key(k, first);
+      ruled(k, value, child, depth);
+    }
+    out_->push_back('}');
+  }
+
+  // A value under a node with no action left to apply (or none at all).
+  void ruled(string_view k, dom::element value, const Node* child, size_t depth) {
+    if (value.is_object()) {
+      under_rules(value.get_object(), child, depth + 1, false);
+    } else if (value.is_array()) {
+      items(k, value.get_array(), child, depth);
+    } else {
+      scalar(k, value);
+    }
+  }
+
+  // A value under no rule in `under_rules` (the `child is None` branch).
+  void unruled(string_view k, dom::element value, size_t depth) {
+    switch (value.type()) {
+      case dom::element_type::STRING: string_value(k, sv(value), kind(k)); return;
+      case dom::element_type::OBJECT: plain(value.get_object(), depth + 1); return;
+      case dom::element_type::ARRAY: items(k, value.get_array(), nullptr, depth); return;
+      default: scalar(k, value);
+    }
+  }
+
+  void plain(dom::object object, size_t depth) {
+    Shape found = shape(object);
+    if (found.resource_type) throw Bail();
+    fields(object, found, depth, false);
+  }
+
+  void fields(dom::object object, const Shape& found, size_t depth, bool root) {
+    if (depth > MAX_DEPTH) throw Bail();
+    bool drop_display = drops_display(object, found, nullptr, false);
+    out_->push_back('{');
+    bool first = true;
+    for (auto field : object) {
+      string_view k = field.key;
+      dom::element value = field.value;
+      auto type = value.type();
+      bool container = type == dom::element_type::OBJECT || type == dom::element_type::ARRAY;
+      const Node* rule = container ? anywhere_child(k) : nullptr;
+      if (drop_display && k == "display") {
+        check_dropped_display(value, rule);
+        continue;
+      }
+      if (root && k == "id") {
+        key(k, first);
+        text(own_id_);
+        continue;
+      }
+      if (type == dom::element_type::STRING) {
+        key(k, first);
+        string_value(k, sv(value), kind(k));
+      } else if (type == dom::element_type::OBJECT) {
+        if (watch_identifiers_ && k == "identifier") throw Bail();
+        if (rule != nullptr) {
+          anywhere(k, value, rule, depth, first);
+        } else {
+          key(k, first);
+          plain(value.get_object(), depth + 1);
+        }
+      } else if (type == dom::element_type::ARRAY) {
+        if (rule != nullptr) {
+          anywhere(k, value, rule, depth, first);
+        } else {
+          key(k, first);
+          if (k == "contained" || k == "coding" || kind(k) != Kind::Nothing)
+            items(k, value.get_array(), nullptr, depth);
+          else
+            dicts(value.get_array(), depth);
+        }
+      } else {
+        if (k == "reference") throw Bail();
+        if (kind(k) == Kind::Date) throw Bail();
+        key(k, first);
+        raw(value, depth);
+      }
+    }
+    out_->push_back('}');
+  }
+
+  // A `**` rule on an object or a list (anywhere_rule).
+  void anywhere(string_view k, dom::element value, const Node* node, size_t depth, bool& first) {
+    if (node->action != Action::None || !node->by_url.empty()) {
+      if (rule(k, value, node, depth, first)) return;
+    }
+    key(k, first);
+    if (value.is_object())
+      under_rules(value.get_object(), node, depth + 1, false);
+    else
+      items(k, value.get_array(), node, depth);
+  }
+
+  void dicts(dom::array values, size_t depth) {
+    out_->push_back('[');
+    bool first = true;
+    for (dom::element item : values) {
+      if (!first) out_->push_back(',');
+      first = false;
+      if (item.is_object())
+        plain(item.get_object(), depth + 1);
+      else if (item.is_array())
+        throw Bail();
+      else
+        raw(item, depth);
+    }
+    out_->push_back(']');
+  }
+
+  bool plain_coding(dom::object object) {
+    for (auto field : object) {
+      if (!coding_keys_.count(string(field.key))) return false;
+      auto type = field.value.type();
+      if (type == dom::element_type::OBJECT || type == dom::element_type::ARRAY ||
+          type == dom::element_type::NULL_VALUE)
+        return false;
+    }
+    return true;
+  }
+
+  void items(string_view k, dom::array values, const Node* node, size_t depth) {
+    if (k == "contained") throw Bail();
+    out_->push_back('[');
+    bool first = true;
+    if (k == "coding" && node == nullptr) {
+      for (dom::element item : values) {
+        if (!first) out_->push_back(',');
+        first = false;
+        if (!item.is_object()) throw Bail();
+        dom::object coding = item.get_object();
+        if (plain_coding(coding))
+          raw(item, depth + 1);
+        else
+          under_rules(coding, nullptr, depth + 1, false);
+      }
+      out_->push_back(']');
+      return;
+    }
+    Kind named = kind(k);
+    bool dated = named == Kind::Date && !code_lists_.count(string(k));
+    bool with_rules = node != nullptr && !node->children.empty();
+    for (dom::element item : values) {
+      if (!first) out_->push_back(',');
+      first = false;
+      auto type = item.type();
+      if (type == dom::element_type::OBJECT) {
+        if (with_rules)
+          under_rules(item.get_object(), node, depth + 1, false);
+        else
+          plain(item.get_object(), depth + 1);
+      } else if (type == dom::element_type::ARRAY) {
+        throw Bail();
+      } else if (dated) {
+        date(item);
+      } else if (type == dom::element_type::STRING && reference_keys_.count(string(k))) {
+        refuse_bare_reference(sv(item));
+        raw(item, depth);
+      } else {
+        raw(item, depth);
+      }
+    }
+    out_->push_back(']');
+  }
+
+  // A text whose element name may make it a date or a reference (text, scalar).
+  void string_value(string_view k, string_view value, Kind special) {
+    if (special == Kind::Date) {
+      if (!checked_shift(value, days_, shifted_)) throw Bail();
+      text(shifted_);
+      shifted_.clear();
+    } else if (special == Kind::Reference) {
+      reference(value);
+    } else {
+      if (special == Kind::NamedReference) refuse_bare_reference(value);
+      text(value);
+    }
+  }
+  void scalar(string_view k, dom::element value) {
+    if (value.is_string()) {
+      string_value(k, sv(value), kind(k));
+      return;
+    }
+    if (k == "reference") throw Bail();
+    if (kind(k) == Kind::Date) throw Bail();
+    raw(value, 0);
+  }
+  void refuse_bare_reference(string_view value) {
+    string_view type, id;
+    if (relative_reference(value, type, id) && resource_types_.count(string(type))) throw Bail();
+  }
+  void date(dom::element value) {
+    if (!value.is_string()) throw Bail();
+    if (!checked_shift(sv(value), days_, shifted_)) throw Bail();
+    text(shifted_);
+    shifted_.clear();
+  }
+
+  // A reference's text: `#id` kept, `Type/id` rewritten, anything else to the Python path.
+  void reference(string_view value) {
+    if (!value.empty() && value[0] == '#') {
+      text(value);
+      return;
+    }
+    string source(value);
+    auto cached = relative_.find(source);
+    if (cached == relative_.end()) {
+      string_view type, id;
+      if (!relative_reference(value, type, id)) throw Bail();
+      if (!resource_types_.count(string(type))) throw Bail();
+      string rewritten(type);
+      rewritten.push_back('/');
+      rewritten.append(pseudonym(type, id));
+      if (relative_.size() > CACHE_LIMIT) relative_.clear();
+      cached = relative_.emplace(std::move(source), std::make_pair(rewritten, type.size())).first;
+    }
+    outcome_->references.push_back(cached->second.first);
+    outcome_->reference_types.push_back(cached->second.second);
+    text(cached->second.first);
+  }
+
+  // A policy action on an element (rule); true when the element is done.
+  bool rule(string_view k, dom::element value, const Node* node, size_t depth, bool& first) {
+    if (!node->by_url.empty() && value.is_array()) {
+      // Extensions by url: redacted ones go; any other action on an object is the Python's.
+      std::vector<dom::element> kept;
+      for (dom::element item : value.get_array()) {
+        Action action = Action::None;
+        if (item.is_object()) {
+          dom::element url;
+          if (!item.get_object().at_key("url").get(url) && url.is_string()) {
+            auto found = node->by_url.find(string(sv(url)));
+            if (found != node->by_url.end()) action = found->second;
+          }
+        }
+        if (action == Action::None || action == Action::Keep)
+          kept.push_back(item);
+        else if (action != Action::Redact)
+          throw Bail();
+      }
+      if (kept.empty()) return true;
+      if (node->action == Action::None) {
+        key(k, first);
+        list_under(k, kept, node, depth);
+        return true;
+      }
+      if (kept.size() != value.get_array().size()) throw Bail();
+    }
+    if (node->action == Action::None) return false;
+    if (node->action == Action::Redact) return true;
+    key(k, first);
+    act(node->action, value, depth);
+    return true;
+  }
+  // The items kept of a list filtered by url, walked as `items` walks a list.
+  void list_under(string_view k, const std::vector<dom::element>& kept, const Node* node,
+                  size_t depth) {
+    if (k == "contained" || (k == "coding" && node == nullptr)) throw Bail();
+    Kind named = kind(k);
+    bool dated = named == Kind::Date && !code_lists_.count(string(k));
+    bool with_rules = !node->children.empty();
+    out_->push_back('[');
+    bool first = true;
+    for (dom::element item : kept) {
+      if (!first) out_->push_back(',');
+      first = false;
+      if (item.is_object()) {
+        if (with_rules)
+          under_rules(item.get_object(), node, depth + 1, false);
+        else
+          plain(item.get_object(), depth + 1);
+      } else if (item.is_array() || dated || (item.is_string() && reference_keys_.count(string(k)))) {
+        throw Bail();
+      } else {
+        raw(item, depth);
+      }
+    }
+    out_->push_back(']');
+  }
+
+  void act(Action action, dom::element value, size_t depth) {
+    if (action == Action::Keep) {
+      raw(value, depth);
+      return;
+    }
+    if (value.is_array()) {
+      out_->push_back('[');
+      bool first = true;
+      for (dom::element item : value.get_array()) {
+        if (!first) out_->push_back(',');
+        first = false;
+        act(action, item, depth + 1);
+      }
+      out_->push_back(']');
+      return;
+    }
+    if (!value.is_string()) throw Bail();
+    string_view textual = sv(value);
+    if (action == Action::Generalize) {
+      if (checked_shift(textual, 0, shifted_)) {
+        shifted_.clear();
+        text(textual.substr(0, 7));  // a valid date is ASCII
+      } else {
+        text(prefix(textual, 2));
+      }
+    } else if (action == Action::CryptoHash) {
+      string message = "value|";
+      message.append(textual);
+      unsigned char mac[32];
+      hmac(message.data(), message.size(), mac);
+      text(hex16(mac));
+    } else if (action == Action::DateShift) {
+      date(value);
+    } else {
+      throw Bail();
+    }
+  }
+  // The first `count` characters (code points, as Python slices) of a UTF-8 text.
+  static string_view prefix(string_view value, size_t count) {
+    size_t index = 0;
+    while (index < value.size() && count > 0) {
+      unsigned char c = static_cast<unsigned char>(value[index]);
+      index += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      --count;
+    }
+    return value.substr(0, index < value.size() ? index : value.size());
+  }
+
+  // -- one resource (Runner.process for an NDJSON line, first pass) --
+  bool run(dom::element root, Outcome& out) {
+    if (!root.is_object()) return false;
+    dom::object resource = root.get_object();
+    unique_keys(resource);
+    dom::element type_value, id_value;
+    if (resource.at_key("resourceType").get(type_value) || !type_value.is_string()) return false;
+    string_view type_name = sv(type_value);
+    if (!resource_types_.count(string(type_name)) || type_name == "Bundle" ||
+        type_name == "Patient")
+      return false;
+    if (resource.at_key("id").get(id_value) || !id_value.is_string()) return false;
+    string_view source_id = sv(id_value);
+    if (!valid_id(source_id)) return false;
+    dom::element identifier;
+    if (!resource.at_key("identifier").get(identifier) && !identifier.is_array()) return false;
+    if (resource.at_key("contained").get(identifier) == simdjson::SUCCESS) return false;
+    out.type_name.assign(type_name);
+    if (!patient_of(root, resource, out.patient)) return false;
+    out.has_patient = !out.patient.empty();
+    days_ = out.has_patient ? shift_days(out.patient) : 0;
+    scratch_.assign(type_name);
+    scratch_.push_back('/');
+    scratch_.append(source_id);
+    own_id_ = digest(scratch_);
+    out.id = own_id_;
+    out_ = &out.data;
+    outcome_ = &out;
+    const Node* tree = nullptr;
+    auto found = roots_.find(out.type_name);
+    if (found != roots_.end()) tree = found->second;
+    under_rules(resource, tree, 0, true);
+    key_columns(out);
+    return true;
+  }
+
+  static bool valid_id(string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id)
+      if (!(is_letter(c) || ('0' <= c && c <= '9') || c == '-' || c == '.')) return false;
+    return true;
+  }
+
+  // The patient's pseudonym in `patient` (empty: none); false for the Python path.
+  bool patient_of(dom::element root, dom::object resource, string& patient) {
+    patient.clear();
+    for (const string& name : patient_keys_) {
+      dom::element ref;
+      if (resource.at_key(name).get(ref) || !ref.is_object()) continue;
+      dom::element reference;
+      if (ref.get_object().at_key("reference").get(reference)) return false;  // logical
+      if (!reference.is_string()) continue;
+      int found = patient_target(sv(reference), patient);
+      if (found < 0) return false;
+      if (found > 0) return true;
+    }
+    return anywhere_patient(root, patient, 0) >= 0;
+  }
+  // 1 found (Patient), 0 not a patient, -1 for the Python path.
+  int patient_target(string_view value, string& patient) {
+    if (!value.empty() && value[0] == '#') return 0;
+    string_view type, id;
+    if (!relative_reference(value, type, id)) return -1;
+    if (!resource_types_.count(string(type))) return -1;
+    if (type != "Patient") return 0;
+    patient = pseudonym(type, id);
+    return 1;
+  }
+  int anywhere_patient(dom::element value, string& patient, size_t depth) {
+    if (depth > MAX_DEPTH) return -1;
+    if (value.is_array()) {
+      for (dom::element item : value.get_array()) {
+        int found = anywhere_patient(item, patient, depth + 1);
+        if (found != 0) return found;
+      }
+    } else if (value.is_object()) {
+      dom::object object = value.get_object();
+      dom::element reference;
+      if (!object.at_key("reference").get(reference) && reference.is_string()) {
+        int found = patient_target(sv(reference), patient);
+        if (found != 0) return found;
+      }
+      for (auto field : object) {
+        if (field.value.is_object() || field.value.is_array()) {
+          int found = anywhere_patient(field.value, patient, depth + 1);
+          if (found != 0) return found;
+        }
+      }
+    }
+    return 0;
+  }
+
+  // effective_of and code_of, on the resource as written.
+  void key_columns(Outcome& out) {
+    dom::element written;
+    if (columns_.parse(out.data).get(written)) throw Bail();
+    dom::object resource = written.get_object();
+    for (const string& path : effective_paths_) {
+      size_t dot = path.find('.');
+      dom::element value;
+      if (resource.at_key(path.substr(0, dot)).get(value) || value.is_null()) continue;
+      if (dot != string::npos) {
+        dom::element inner;
+        if (!value.is_object() || value.get_object().at_key(path.substr(dot + 1)).get(inner))
+          continue;
+        value = inner;
+      }
+      if (value.is_string()) {
+        out.effective.assign(sv(value));
+        out.has_effective = true;
+        break;
+      }
+    }
+    for (const string& name : code_keys_) {
+      dom::element value;
+      if (resource.at_key(name).get(value)) continue;
+      if (value.is_array()) {
+        dom::array list = value.get_array();
+        if (list.size() == 0) continue;
+        value = list.at(0);
+      }
+      if (!value.is_object()) continue;
+      dom::element codings;
+      if (!value.get_object().at_key("coding").get(codings) && codings.is_array() &&
+          codings.get_array().size() > 0)
+        value = codings.get_array().at(0);
+      dom::element code, system;
+      if (value.is_object() && !value.get_object().at_key("code").get(code) && code.is_string()) {
+        out.code.clear();
+        if (!value.get_object().at_key("system").get(system) && system.is_string())
+          out.code.assign(sv(system));
+        out.code.push_back('|');
+        out.code.append(sv(code));
+        out.has_code = true;
+        return;
+      }
+    }
+  }
+
+  bool date_shift_;
+  long max_days_;
+  bool redact_display_;
+  bool watch_identifiers_;
+  SHA256_CTX inner_, outer_;
+  std::deque<Node> nodes_;
+  std::unordered_map<string, const Node*> roots_;
+  const Node* anywhere_ = nullptr;
+  std::unordered_set<string> resource_types_, date_keys_, reference_keys_, code_lists_,
+      coding_keys_;
+  std::vector<string> date_suffixes_, effective_paths_, code_keys_, patient_keys_;
+  std::unordered_map<string, Kind> kinds_;
+  std::unordered_map<string, string> pseudonyms_;
+  std::unordered_map<string, long> shifts_;
+  std::unordered_map<string, std::pair<string, size_t>> relative_;
+  dom::parser parser_, columns_;
+  string scratch_, shifted_, own_id_;
+  string* out_ = nullptr;
+  Outcome* outcome_ = nullptr;
+  long days_ = 0;
+};
+
+}  // namespace campus

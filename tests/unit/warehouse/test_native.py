@@ -1,0 +1,223 @@
+"""The native fast path (textwalk.pyx over native/textwalk.hpp) lands what the Python path lands.
+
+The Python path (worker.Runner.process, pseudonymise._Walk, orjson) is the specification. The
+native path takes an NDJSON line only when it can land it exactly as the Python path would, and
+gives every other line back. These tests run a worker twice over the same lines, with and
+without the native path, and require the same staged rows, bytes included, the same reference
+rows and the same report: on the Synthea sample written as Bulk NDJSON, and on variants of it
+that hit each rule, each check and each way JSON can be written differently.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from campus.warehouse import policy, worker
+from campus.warehouse.pseudonymise import CODING_KEYS, Pseudonymiser
+from campus.warehouse.sources import Task
+from tests.unit.warehouse.test_compiled import _bundles
+
+KEY = b"k" * 32
+UUID = re.compile(r'"urn:uuid:([0-9a-f-]{36})"')
+
+
+def _walker():
+    if worker.NativeWalk is None:
+        if all(Path("/usr/include", h).exists() for h in ("simdjson.h", "openssl/sha.h")):
+            pytest.fail("simdjson and OpenSSL are installed but the native path is not built")
+        pytest.skip("the native path is not built (no simdjson or OpenSSL headers)")
+    return worker.NativeWalk(
+        Pseudonymiser(KEY, policy.default()),
+        False,
+        worker.EFFECTIVE_PATHS,
+        worker.CODE_KEYS,
+        worker.PATIENT_KEYS,
+        CODING_KEYS,
+    )
+
+
+def _lines(shared_dir: Path) -> list[bytes]:
+    """The Synthea sample as Bulk NDJSON: `urn:uuid` references made `Type/id`."""
+    lines = []
+    for bundle in _bundles(shared_dir):
+        types = {e["fullUrl"][9:]: e["resource"]["resourceType"] for e in bundle["entry"]}
+        for entry in bundle["entry"]:
+            text = orjson.dumps(entry["resource"]).decode()
+            text = UUID.sub(
+                lambda m, t=types: f'"{t.get(m.group(1), "Patient")}/{m.group(1)}"', text
+            )
+            lines.append(text.encode())
+    return lines
+
+
+NUMBERS = [
+    "0", "-0", "0.0", "-0.0", "1", "-1", "1.0", "1.50", "1e2", "1E2", "1e-5", "2.5e-5", "1e-7",
+    "0.1", "0.30000000000000004", "123456789.123456789", "1e15", "999999999999999.9", "1e16",
+    "9007199254740993", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
+    "-9223372036854775809", "1e308", "5e-324", "12345678901234567890123", "3.14159", "100",
+]  # fmt: skip
+STRINGS = [
+    "é",
+    "😀",
+    "\u2028",
+    "\x7f",
+    'a"b',
+    "a\\b",
+    "\\/",
+    "\t",
+    "\x00",
+    "\x1f",
+    "\x0b",
+    "Patient/1",
+    "#x",
+    "line\nbreak",
+]
+# As written in the JSON text: a surrogate pair, lone surrogates, escapes of plain characters.
+ESCAPES = ["\\ud83d\\ude00", "\\ud800", "\\udc00x", "\\u00e9", "\\u0041", "\\/", "\\u1F",
+           "\\u001F"]  # fmt: skip
+
+
+def _variants(line: bytes, rng: random.Random) -> list[bytes]:
+    """Lines that differ from a clean one in each way the two paths could diverge."""
+    resource = orjson.loads(line)
+    text = line.decode()
+    out: list[bytes] = []
+
+    def add(value) -> None:
+        out.append(orjson.dumps(value))
+
+    keys = [k for k in resource if k not in ("resourceType", "id")]
+    for key in keys:
+        value = resource[key]
+        if type(value) is str:
+            add({**resource, key: value[:4] + "-13-40"})
+            add({**resource, key: value + "\u00e9"})
+        elif type(value) is dict:
+            add({**resource, key: {**value, "reference": 12}})
+            add({**resource, key: {**value, "reference": "not a reference"}})
+            add({**resource, key: {**value, "reference": "urn:uuid:1234"}})
+            add({**resource, key: {**value, "reference": "Nothing/1"}})
+            add({**resource, key: {**value, "reference": "#contained"}})
+            add({**resource, key: {**value, "display": {"text": 1}}})
+            add({**resource, key: {"identifier": {"system": "s", "value": "v"}, "display": "d"}})
+            add({**resource, key: [value]})
+        elif type(value) is list and value:
+            add({**resource, key: [value]})
+            add({**resource, key: [*value[:1], None, 1, "x"]})
+    for escape in ESCAPES:
+        out.append(text[:-1].encode() + b',"status":"' + escape.encode() + b'"}')
+    for number in NUMBERS:
+        out.append(text[:-1].encode() + b',"valueQuantity":{"value":' + number.encode() + b"}}")
+    for string in STRINGS:
+        add({**resource, "status": string})
+        add({**resource, "note": [{"text": string}], "extension": [{"url": string}]})
+    # Written otherwise than orjson writes it: spaces, escapes, a repeated key, a BOM-less CRLF.
+    out.append(text.replace(":", ": ", 3).encode())
+    out.append(text.replace("a", "\\u0061", 2).encode())
+    out.append(text.replace("/", "\\/", 2).encode())
+    out.append((text[:-1] + ',"status":"x","status":"y"}').encode())
+    out.append((text + "\r\n").encode())
+    out.append(text[: len(text) // 2].encode())
+    # The rules and checks the walk applies.
+    add({**resource, "text": {"div": "<div>x</div>"}, "note": [{"text": "n"}]})
+    add({**resource, "contained": [{"resourceType": "Medication", "id": "m"}]})
+    add({**resource, "extension": [{"url": "u", "valueAddress": {"line": ["x"]}}]})
+    add({**resource, "identifier": {"system": "s", "value": "v"}})
+    add({**resource, "identifier": [{"system": "s", "value": "v", "assigner": {"display": "a"}}]})
+    add({**resource, "telecom": [{"value": "0600"}], "address": [{"postalCode": "75013"}]})
+    add({**resource, "address": {"postalCode": "éé013", "city": "Paris", "line": ["1 rue"]}})
+    add({**resource, "performer": [{"reference": "Practitioner/1", "display": "Dr X"}]})
+    add({**resource, "performer": [{"display": "Dr X", "identifier": {"value": "1"}}]})
+    add({**resource, "recorder": "Practitioner/1"})
+    add({**resource, "encounter": {"reference": "Encounter/1", "type": "Encounter"}})
+    add({**resource, "item": [{"sequence": 1, "servicedDate": "2020-01-0"}]})
+    add({**resource, "timing": {"repeat": {"when": ["MORN"]}, "event": ["2020-01-01"]}})
+    add({**resource, "component": [{"code": {"coding": [{"code": "x", "extension": []}]}}]})
+    add({**resource, "code": {"coding": [{"code": 1, "userSelected": True}, {"x": None}]}})
+    add({**resource, "subject": {"reference": "Group/1"}, "patient": {"reference": "Patient/9"}})
+    add({**resource, "subject": {"display": "someone"}})
+    deep: dict = {"extension": []}
+    for _ in range(rng.choice((30, 39, 41, 60))):
+        deep = {"valueCodeableConcept": deep}
+    add({**resource, "extension": [deep]})
+    return out
+
+
+def _run(path: Path, staging: Path, native: bool, registry: frozenset[str]) -> tuple:
+    config = worker.Config(
+        str(staging),
+        KEY,
+        b"o" * 32,
+        policy.default().as_dict(),
+        registry,
+        False,
+        16 << 20,
+        512 << 20,
+        native,
+    )
+    runner = worker.Runner(config, 0)
+    assert (runner.native is not None) == native
+    result = runner.run(Task(0, str(path), "in.ndjson", True, 0, -1, path.stat().st_size, 0))
+    runner.close()
+    tables = {
+        str(part.relative_to(staging)): pq.read_table(part).to_pylist()
+        for part in sorted(staging.rglob("*.parquet"))
+    }
+    report = [
+        (p.severity, p.line, p.resource_type, p.resource_id, p.path, p.message)
+        for p in result.problems
+    ]
+    counts = (result.landed, result.dropped_optout, result.deferred, result.errors, result.lines)
+    return counts, report, tables
+
+
+@pytest.mark.parametrize("registry", [frozenset(), frozenset({"some key"})], ids=["", "optout"])
+def test_the_native_and_python_paths_land_the_same_rows_and_report_the_same(
+    shared_dir, tmp_path, registry, monkeypatch
+):
+    _walker()
+    monkeypatch.setattr(worker, "TASK_PROBLEMS", 1_000_000)  # every problem, compared
+    rng = random.Random(20261206)
+    lines = _lines(shared_dir)
+    cases = list(lines)
+    for position, line in enumerate(lines):
+        if position % 40 == 0:
+            cases.extend(_variants(line, rng))
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"\n".join(cases) + b"\n")
+    ours = _run(path, tmp_path / "native", True, registry)
+    theirs = _run(path, tmp_path / "python", False, registry)
+    assert ours[0] == theirs[0]
+    assert len(ours[1]) == len(theirs[1])
+    for mine, expected in zip(ours[1], theirs[1], strict=True):
+        assert mine == expected
+    assert ours[2].keys() == theirs[2].keys()
+    for name, rows in ours[2].items():
+        assert rows == theirs[2][name], name
+    assert len(cases) > 40_000 and sum(ours[0][0].values()) > 30_000 and len(ours[1]) > 5_000
+
+
+def test_the_native_path_takes_most_of_the_sample(shared_dir):
+    """Else it would be correct and useless: it gives back only what it does not handle."""
+    walker = _walker()
+    lines = _lines(shared_dir)
+    taken = {}
+    for line in lines:
+        kind = orjson.loads(line)["resourceType"]
+        taken.setdefault(kind, [0, 0])[walker.transform(line) is not None] += 1
+    share = sum(t for _, t in taken.values()) / len(lines)
+    assert share > 0.85, taken
+    assert taken["Observation"][0] == 0 and taken["Patient"][1] == 0  # patients: Python's
+
+
+def test_the_native_pseudonym_is_the_python_one():
+    walker = _walker()
+    python = Pseudonymiser(KEY, policy.default())
+    for type_name, source_id in (("Patient", "1"), ("Observation", "x" * 64), ("Encounter", "é")):
+        assert walker.digest(f"{type_name}/{source_id}") == python.pseudonym(type_name, source_id)
