@@ -8,7 +8,8 @@ the specification this path is tested against. `NativeWalk.transform` returns No
 resource it does not take: the caller then parses the line and runs the Python path.
 """
 
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.string cimport memcmp
 from libcpp cimport bool as cbool
 from libcpp.string cimport string
 from libcpp.string_view cimport string_view
@@ -18,6 +19,7 @@ from campus.warehouse import fhir
 
 cdef extern from "native/textwalk.hpp" namespace "campus":
     cdef cppclass Outcome:
+        int type_index
         string type_name
         string id
         string patient
@@ -39,6 +41,7 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         void set_anywhere(int) except +
         void add_name(int, const string&) except +
         string digest(string) except +
+        cbool first_sight(const string&) except +
         cbool transform(const char*, size_t, Outcome&) except +
 
 
@@ -50,13 +53,19 @@ cdef inline str _text(const string& value):
     return PyUnicode_DecodeUTF8(value.c_str(), value.size(), NULL)
 
 
+cdef inline str _ascii(const string& value):
+    """A pseudonym or a `Type/pseudonym`: ASCII."""
+    return PyUnicode_DecodeASCII(value.c_str(), value.size(), NULL)
+
+
 cdef class NativeWalk:
     """The native walker of one worker, set up from its Pseudonymiser (key, policy tree)."""
 
     cdef TextWalk* walk
     cdef Outcome outcome
     cdef dict _nodes
-    cdef dict _types
+    cdef list _types
+    cdef str _patient  # the last patient's pseudonym: consecutive resources often share it
 
     def __cinit__(self, pseudonymiser, bint watch_identifiers, effective_paths, code_keys,
                   patient_keys, coding_keys):
@@ -69,7 +78,8 @@ cdef class NativeWalk:
             watch_identifiers,
         )
         self._nodes = {}
-        self._types = {}
+        self._types = sorted(fhir.RESOURCE_TYPES)
+        self._patient = ""
         names = (
             sorted(fhir.RESOURCE_TYPES),
             sorted(fhir.DATE_KEYS),
@@ -86,7 +96,6 @@ cdef class NativeWalk:
                 self.walk.add_name(which, name.encode())
         for type_name in sorted(fhir.RESOURCE_TYPES):
             self.walk.set_root(type_name.encode(), self._node(pseudonymiser.tree(type_name)))
-            self._types[type_name.encode()] = type_name
         self.walk.set_anywhere(self._node(pseudonymiser._anywhere))
 
     def __dealloc__(self):
@@ -111,23 +120,33 @@ cdef class NativeWalk:
         """The pseudonym of `Type/id` (for the tests: the same as Pseudonymiser's)."""
         return _text(self.walk.digest(text.encode()))
 
+    def first_sight(self, str target):
+        """Whether this worker sees a reference's `Type/pseudonym` target for the first time:
+        one set for both paths, so that each target is staged once, at its first place."""
+        return self.walk.first_sight(target.encode())
+
     def transform(self, bytes raw):
         """(type, id, patient, effective, code, JSON bytes, references) of a landed resource,
-        the references as (type length, `Type/pseudonym`); None for the Python path."""
+        the references as (type length, `Type/pseudonym`) of the targets seen for the first
+        time (`first_sight`); None for the Python path."""
         cdef Outcome* out = &self.outcome
         if not self.walk.transform(raw, len(raw), out[0]):
             return None
-        type_name = self._types.get(out.type_name)
-        if type_name is None:
-            type_name = _text(out.type_name)
         references = [
-            (out.reference_types[i], _text(out.references[i]))
+            (out.reference_types[i], _ascii(out.references[i]))
             for i in range(out.references.size())
         ]
+        patient = None
+        if out.has_patient:
+            patient = self._patient
+            if out.patient.size() != <size_t>len(patient) or memcmp(
+                out.patient.data(), PyUnicode_1BYTE_DATA(patient), out.patient.size()
+            ):
+                patient = self._patient = _ascii(out.patient)
         return (
-            type_name,
-            _text(out.id),
-            _text(out.patient) if out.has_patient else None,
+            self._types[out.type_index],
+            _ascii(out.id),
+            patient,
             _text(out.effective) if out.has_effective else None,
             _text(out.code) if out.has_code else None,
             <bytes>out.data,

@@ -277,8 +277,8 @@ class Runner:
         if patient is not None and patient in self.opted:
             result.dropped_optout += 1
             return True
-        for type_length, rewritten in references:
-            self._target(task, item, type_name, rewritten[:type_length], rewritten)
+        for type_length, rewritten in references:  # seen for the first time
+            self._stage_target(task, item, type_name, rewritten[:type_length], rewritten)
         self.writer.resource(type_name, pseudonym, patient, effective, code, order, data)
         result.landed[type_name] = result.landed.get(type_name, 0) + 1
         return True
@@ -433,11 +433,20 @@ class Runner:
     def _target(self, task, item: Item, type_name: str, target_type: str, rewritten: str) -> None:
         """Stage a reference's `Type/pseudonym` target for finalise's check, the first time
         this worker sees it (bounded): one row per target, at the first place it was seen."""
-        if rewritten in self._seen_targets:
+        if self.native is not None:  # the set the native path keeps
+            if not self.native.first_sight(rewritten):
+                return
+        elif rewritten in self._seen_targets:
             return
-        if len(self._seen_targets) > 200_000:
-            self._seen_targets.clear()
-        self._seen_targets.add(rewritten)
+        else:
+            if len(self._seen_targets) > 200_000:
+                self._seen_targets.clear()
+            self._seen_targets.add(rewritten)
+        self._stage_target(task, item, type_name, target_type, rewritten)
+
+    def _stage_target(
+        self, task, item: Item, type_name: str, target_type: str, rewritten: str
+    ) -> None:
         self.writer.refs.add(
             (
                 target_type,

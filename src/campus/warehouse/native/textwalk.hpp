@@ -5,8 +5,8 @@
 // actions, ids and references pseudonymised, dates shifted, the key columns; and it writes
 // the result exactly as orjson.dumps writes the Python walk's result.
 //
-// It only takes the common case. On anything else (a Patient, a contained or nested
-// resource, a reference that is not `Type/id`, a logical reference, duplicate keys, a number
+// It only takes the common case. On anything else (a Patient, a resource nested elsewhere than
+// in `contained`, a reference that is not `Type/id`, a logical reference, duplicate keys, a number
 // whose text orjson would write differently, any problem to report) it gives up (`Bail`) and
 // the resource takes the Python path, which is the specification: the tests require that
 // every resource this path lands is byte for byte what the Python path lands.
@@ -20,6 +20,9 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,12 +56,22 @@ inline Action action_of(const string& name) {
 struct Node {
   Action action = Action::None;
   std::unordered_map<string, Action> by_url;
-  std::unordered_map<string, const Node*> children;
+  std::vector<const Node*> children;  // by the element name's number (`KeyInfo::rule`)
+  bool has_children = false;
 };
 
 enum class Kind : uint8_t { Nothing, Date, Reference, NamedReference };
 
+// What the walk needs to know of an element name, found by one lookup.
+struct KeyInfo {
+  Kind kind = Kind::Nothing;
+  int rule = -1;  // the name's number among the policy's element names, -1 if none names it
+  int root = -1;  // the name's slot among the root elements read (`Root`), -1 if none
+  bool code_list = false, reference_key = false, coding_key = false;
+};
+
 struct Outcome {
+  int type_index = -1;  // the type's rank among the resource types given (add_name 0)
   string type_name;
   string id;
   string patient;  // empty: none
@@ -70,6 +83,78 @@ struct Outcome {
   bool has_code = false;
   std::vector<string> references;  // `Type/pseudonym` of each relative reference
   std::vector<size_t> reference_types;  // length of the type in each of them
+};
+
+// Element name -> KeyInfo: open addressing over a cheap hash of the name's ends (names are
+// short), met on every element. The table grows with the names seen (a few hundred), so that
+// it stays in the processor's caches; each entry holds the name's length and first 8 bytes.
+class KeyTable {
+ public:
+  static constexpr size_t LIMIT = 4096;  // names come from the input: bounded
+
+  const KeyInfo* find(string_view key) const {
+    uint64_t head = 0, tail = 0;
+    ends(key, head, tail);
+    for (size_t slot = start(head, tail, key.size());; slot = (slot + 1) & mask_) {
+      const Entry& entry = entries_[slot];
+      if (entry.name == nullptr) return nullptr;
+      if (entry.head == head && entry.size == key.size() &&
+          (key.size() <= 8 || std::memcmp(entry.name->data(), key.data(), key.size()) == 0))
+        return &entry.info;
+    }
+  }
+  // False when full (the caller then works the name out each time).
+  bool insert(string_view key, const KeyInfo& info) {
+    if (names_.size() >= LIMIT) return false;
+    if (2 * (names_.size() + 1) > entries_.size()) grow();
+    names_.emplace_back(key);
+    place(&names_.back(), info);
+    return true;
+  }
+  void clear() {
+    if (names_.empty()) return;
+    entries_.assign(entries_.size(), Entry{});
+    names_.clear();
+  }
+  KeyTable() : entries_(256), mask_(255) {}
+
+ private:
+  struct Entry {
+    const string* name = nullptr;
+    uint64_t head = 0;
+    size_t size = 0;
+    KeyInfo info;
+  };
+  static void ends(string_view key, uint64_t& head, uint64_t& tail) {
+    size_t size = key.size();
+    std::memcpy(&head, key.data(), size < 8 ? size : 8);
+    if (size > 8) {
+      size_t count = size < 16 ? size - 8 : 8;
+      std::memcpy(&tail, key.data() + size - count, count);
+    }
+  }
+  size_t start(uint64_t head, uint64_t tail, size_t size) const {
+    uint64_t hash = (head * 0x9E3779B97F4A7C15ull) ^ (tail * 0xC2B2AE3D27D4EB4Full) ^ size;
+    hash ^= hash >> 29;
+    return size_t((hash * 0xBF58476D1CE4E5B9ull) >> 40) & mask_;
+  }
+  void place(const string* name, const KeyInfo& info) {
+    uint64_t head = 0, tail = 0;
+    ends(*name, head, tail);
+    size_t slot = start(head, tail, name->size());
+    while (entries_[slot].name != nullptr) slot = (slot + 1) & mask_;
+    entries_[slot] = Entry{name, head, name->size(), info};
+  }
+  void grow() {
+    std::vector<Entry> old(2 * entries_.size());
+    old.swap(entries_);
+    mask_ = entries_.size() - 1;
+    for (const Entry& entry : old)
+      if (entry.name != nullptr) place(entry.name, entry.info);
+  }
+  std::vector<Entry> entries_;
+  size_t mask_;
+  std::deque<string> names_;
 };
 
 // ---- dates (fhir.checked_shift's grammar and arithmetic, checked against the same spec) ----
@@ -237,6 +322,7 @@ class TextWalk {
         max_days_(max_days),
         redact_display_(redact_display),
         watch_identifiers_(watch_identifiers) {
+    for (const char* name : {"resourceType", "id", "identifier", "contained"}) root_slot(name);
     unsigned char block[64] = {0};
     if (key.size() > 64) {
       SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
@@ -262,7 +348,17 @@ class TextWalk {
     nodes_[node].by_url[url] = action_of(action);
   }
   void add_child(int parent, const string& name, int child) {
-    nodes_[parent].children[name] = &nodes_[child];
+    auto found = rule_names_.find(name);
+    int number = int(rule_names_.size());
+    if (found == rule_names_.end())
+      rule_names_.emplace(name, number);
+    else
+      number = found->second;
+    Node& node = nodes_[parent];
+    if (node.children.size() <= size_t(number)) node.children.resize(number + 1, nullptr);
+    node.children[number] = &nodes_[child];
+    node.has_children = true;
+    infos_.clear();  // names read before would miss this one's number
   }
   void set_root(const string& type_name, int node) {
     roots_[type_name] = node < 0 ? nullptr : &nodes_[node];
@@ -272,14 +368,26 @@ class TextWalk {
   // 5 effective paths (`a` or `a.b`), 6 code keys, 7 patient keys, 8 coding keys
   void add_name(int which, const string& name) {
     switch (which) {
-      case 0: resource_types_.insert(name); break;
+      case 0:
+        type_names_.push_back(name);
+        resource_types_.emplace(string_view(type_names_.back()), int(type_names_.size()) - 1);
+        break;
       case 1: date_keys_.insert(name); break;
       case 2: date_suffixes_.push_back(name); break;
       case 3: reference_keys_.insert(name); break;
       case 4: code_lists_.insert(name); break;
-      case 5: effective_paths_.push_back(name); break;
-      case 6: code_keys_.push_back(name); break;
-      case 7: patient_keys_.push_back(name); break;
+      case 5: {
+        size_t dot = name.find('.');
+        int slot = root_slot(name.substr(0, dot));
+        effective_paths_.emplace_back(slot, dot == string::npos ? "" : name.substr(dot + 1));
+        column_slots_ |= uint64_t(1) << slot;
+        break;
+      }
+      case 6:
+        code_keys_.push_back(root_slot(name));
+        column_slots_ |= uint64_t(1) << code_keys_.back();
+        break;
+      case 7: patient_keys_.push_back(root_slot(name)); break;
       case 8: coding_keys_.insert(name); break;
     }
   }
@@ -289,6 +397,15 @@ class TextWalk {
     unsigned char mac[32];
     hmac(text.data(), text.size(), mac);
     return hex16(mac);
+  }
+
+  // Whether a reference's `Type/pseudonym` target is seen for the first time by this worker
+  // (then staged for finalise's check): bounded, as worker.Runner._target was.
+  bool first_sight(const string& target) {
+    if (seen_.count(target)) return false;
+    if (seen_.size() > 200000) seen_.clear();
+    seen_.insert(target);
+    return true;
   }
 
   // One resource: true with `out` filled, or false when the Python path must take it.
@@ -352,40 +469,87 @@ class TextWalk {
   }
 
   // -- names --
-  Kind kind(string_view key) {
-    if (key == "reference") return Kind::Reference;
-    auto found = kinds_.find(string(key));
-    if (found != kinds_.end()) return found->second;
-    Kind value = Kind::Nothing;
-    bool date = date_keys_.count(string(key)) > 0;
+  // The slot of a root element the path reads (resourceType, id, the patient's, the key
+  // columns'): the root is read once into its slots (`Root`), not searched name by name.
+  int root_slot(const string& name) {
+    auto found = root_slots_.find(name);
+    if (found != root_slots_.end()) return found->second;
+    int slot = int(root_slots_.size());
+    if (slot >= 64) throw std::length_error("too many root elements");
+    root_slots_.emplace(name, slot);
+    infos_.clear();
+    return slot;
+  }
+  struct Root {
+    dom::element slots[64];
+    uint64_t present = 0;
+    bool has(int slot) const { return (present >> slot) & 1; }
+  };
+  void read_root(dom::object object, Root& root) {
+    root.present = 0;
+    for (auto field : object) {
+      int slot = info(field.key).root;
+      if (slot >= 0) {
+        root.slots[slot] = field.value;
+        root.present |= uint64_t(1) << slot;
+      }
+    }
+  }
+
+  KeyInfo info(string_view key) {
+    const KeyInfo* found = infos_.find(key);
+    if (found != nullptr) return *found;
+    string name(key);
+    KeyInfo value;
+    bool date = date_keys_.count(name) > 0;
     for (const string& suffix : date_suffixes_) {
       if (!date && key.size() >= suffix.size() &&
           key.substr(key.size() - suffix.size()) == suffix)
         date = true;
     }
-    if (date)
-      value = Kind::Date;
-    else if (reference_keys_.count(string(key)))
-      value = Kind::NamedReference;
-    if (kinds_.size() < 4096) kinds_.emplace(string(key), value);
+    value.reference_key = reference_keys_.count(name) > 0;
+    if (key == "reference")
+      value.kind = Kind::Reference;
+    else if (date)
+      value.kind = Kind::Date;
+    else if (value.reference_key)
+      value.kind = Kind::NamedReference;
+    auto rule = rule_names_.find(name);
+    value.rule = rule == rule_names_.end() ? -1 : rule->second;
+    value.code_list = code_lists_.count(name) > 0;
+    value.coding_key = coding_keys_.count(name) > 0;
+    auto slot = root_slots_.find(name);
+    value.root = slot == root_slots_.end() ? -1 : slot->second;
+    infos_.insert(key, value);
     return value;
   }
-  const Node* anywhere_child(string_view key) const {
-    if (anywhere_ == nullptr) return nullptr;
-    auto found = anywhere_->children.find(string(key));
-    return found == anywhere_->children.end() ? nullptr : found->second;
+  Kind kind(string_view key) { return info(key).kind; }
+  static const Node* child_of(const Node* node, const KeyInfo& key) {
+    if (node == nullptr || key.rule < 0 || size_t(key.rule) >= node->children.size())
+      return nullptr;
+    return node->children[key.rule];
   }
-  static const Node* child_of(const Node* node, string_view key) {
-    auto found = node->children.find(string(key));
-    return found == node->children.end() ? nullptr : found->second;
-  }
+  const Node* anywhere_child(const KeyInfo& key) const { return child_of(anywhere_, key); }
 
   // -- output, as orjson.dumps writes it --
   void text(string_view value) {
     string& out = *out_;
     out.push_back('"');
-    size_t start = 0;
-    for (size_t i = 0; i < value.size(); ++i) {
+    size_t start = 0, i = 0;
+#ifdef __SSE2__
+    // 16 bytes at a time to the first that needs an escape (a quote, a backslash, < 0x20).
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x1f);
+    while (i + 16 <= value.size()) {
+      __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(value.data() + i));
+      __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(chunk, space), chunk);
+      __m128i special = _mm_or_si128(
+          control, _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
+      if (_mm_movemask_epi8(special) != 0) break;
+      i += 16;
+    }
+#endif
+    for (; i < value.size(); ++i) {
       unsigned char c = static_cast<unsigned char>(value[i]);
       if (c >= 0x20 && c != '"' && c != '\\') continue;
       out.append(value.data() + start, i - start);
@@ -480,16 +644,23 @@ class TextWalk {
     string_view seen[64];
     if (count > 64) throw Bail();
     size_t n = 0;
+    uint64_t marks = 0;  // a bit per (length, first and last character): most keys differ
     for (auto field : object) {
-      for (size_t i = 0; i < n; ++i)
-        if (seen[i] == field.key) throw Bail();
-      seen[n++] = field.key;
+      string_view k = field.key;
+      uint64_t mark = k.empty() ? 1 : uint64_t(1) << ((k.size() * 7 + k[0] + k.back() * 3) & 63);
+      if (marks & mark) {
+        for (size_t i = 0; i < n; ++i)
+          if (seen[i] == k) throw Bail();
+      }
+      marks |= mark;
+      seen[n++] = k;
     }
   }
 
   // -- the walk (pseudonymise._Walk), emitting as it goes --
   struct Shape {
     bool display = false, reference = false, identifier = false, resource_type = false;
+    bool contained_not_list = false;
   };
   static Shape shape(dom::object object) {
     unique_keys(object);
@@ -500,6 +671,7 @@ class TextWalk {
       else if (k == "reference") found.reference = true;
       else if (k == "identifier") found.identifier = true;
       else if (k == "resourceType") found.resource_type = true;
+      else if (k == "contained") found.contained_not_list = !field.value.is_array();
     }
     return found;
   }
@@ -511,11 +683,12 @@ class TextWalk {
       string_view k = field.key;
       if (k != "reference" && k != "identifier") continue;
       const Node* rule = nullptr;
+      KeyInfo about = info(k);
       if (under) {
-        rule = node ? child_of(node, k) : nullptr;
-        if (rule == nullptr) rule = anywhere_child(k);
+        rule = child_of(node, about);
+        if (rule == nullptr) rule = anywhere_child(about);
       } else if (field.value.is_object() || field.value.is_array()) {
-        rule = anywhere_child(k);
+        rule = anywhere_child(about);
       }
       if (rule == nullptr || rule->action != Action::Redact) kept = true;
     }
@@ -526,11 +699,42 @@ class TextWalk {
     if (rule != nullptr || !value.is_string()) throw Bail();
   }
 
-  void under_rules(dom::object object, const Node* node, size_t depth, bool root) {
+  // Where the top resource's elements that the key columns read were written: their values'
+  // offsets in the output, noted as each is written, so that the columns are read from these
+  // few values rather than from the whole output parsed again.
+  struct Written {
+    TextWalk* walk;
+    int slot;
+    size_t start;
+    Written(TextWalk* owner, int root_slot)
+        : walk(owner),
+          slot(root_slot >= 0 && ((owner->column_slots_ >> root_slot) & 1) ? root_slot : -1),
+          start(owner->out_->size()) {}
+    ~Written() {
+      if (slot >= 0) walk->note(slot, start);
+    }
+  };
+  void note(int slot, size_t start) {
+    const string& out = *out_;
+    size_t at = start;
+    if (at >= out.size()) return;  // removed by a rule: not in the output
+    if (out[at] == ',') ++at;
+    for (++at; out[at] != '"'; ++at)  // the key, a JSON string
+      if (out[at] == '\\') ++at;
+    written_[slot] = {at + 2, out.size()};  // after `":`
+    written_present_ |= uint64_t(1) << slot;
+  }
+
+  // Where an object is: a resource's root (TOP), a contained resource's (CONTAINED), or
+  // inside one (INNER). Only the top resource's id is pseudonymised: contained ids are local.
+  enum Level { INNER, TOP, CONTAINED };
+
+  void under_rules(dom::object object, const Node* node, size_t depth, Level level) {
     Shape found = shape(object);
-    if (!root && found.resource_type) throw Bail();  // a resource inside the resource
-    if (node == nullptr || node->children.empty()) {
-      fields(object, found, depth, root);
+    if (level == INNER && found.resource_type) throw Bail();  // a resource inside the resource
+    if (level != INNER && found.contained_not_list) throw Bail();
+    if (node == nullptr || !node->has_children) {
+      fields(object, found, depth, level);
       return;
     }
     if (depth > MAX_DEPTH) throw Bail();
@@ -540,13 +744,15 @@ class TextWalk {
     for (auto field : object) {
       string_view k = field.key;
       dom::element value = field.value;
-      const Node* child = child_of(node, k);
-      if (child == nullptr) child = anywhere_child(k);
+      KeyInfo about = info(k);
+      Written written(this, level == TOP ? about.root : -1);
+      const Node* child = child_of(node, about);
+      if (child == nullptr) child = anywhere_child(about);
       if (drop_display && k == "display") {
         check_dropped_display(value, child);
         continue;
       }
-      if (root && k == "id") {
+      if (level == TOP && k == "id") {
         key(k, first);
         text(own_id_);
         continue;
@@ -554,7 +760,7 @@ class TextWalk {
       if (watch_identifiers_ && k == "identifier" && value.is_object()) throw Bail();
       if (child == nullptr) {
         key(k, first);
-        unruled(k, value, depth);
+        unruled(k, about, value, depth);
         continue;
       }
       if (child->action != Action::None || !child->by_url.empty()) {
@@ -569,7 +775,7 @@ class TextWalk {
   // A value under a node with no action left to apply (or none at all).
   void ruled(string_view k, dom::element value, const Node* child, size_t depth) {
     if (value.is_object()) {
-      under_rules(value.get_object(), child, depth + 1, false);
+      under_rules(value.get_object(), child, depth + 1, INNER);
     } else if (value.is_array()) {
       items(k, value.get_array(), child, depth);
     } else {
@@ -578,9 +784,9 @@ class TextWalk {
   }
 
   // A value under no rule in `under_rules` (the `child is None` branch).
-  void unruled(string_view k, dom::element value, size_t depth) {
+  void unruled(string_view k, const KeyInfo& about, dom::element value, size_t depth) {
     switch (value.type()) {
-      case dom::element_type::STRING: string_value(k, sv(value), kind(k)); return;
+      case dom::element_type::STRING: string_value(k, sv(value), about.kind); return;
       case dom::element_type::OBJECT: plain(value.get_object(), depth + 1); return;
       case dom::element_type::ARRAY: items(k, value.get_array(), nullptr, depth); return;
       default: scalar(k, value);
@@ -590,10 +796,10 @@ class TextWalk {
   void plain(dom::object object, size_t depth) {
     Shape found = shape(object);
     if (found.resource_type) throw Bail();
-    fields(object, found, depth, false);
+    fields(object, found, depth, INNER);
   }
 
-  void fields(dom::object object, const Shape& found, size_t depth, bool root) {
+  void fields(dom::object object, const Shape& found, size_t depth, Level level) {
     if (depth > MAX_DEPTH) throw Bail();
     bool drop_display = drops_display(object, found, nullptr, false);
     out_->push_back('{');
@@ -603,19 +809,21 @@ class TextWalk {
       dom::element value = field.value;
       auto type = value.type();
       bool container = type == dom::element_type::OBJECT || type == dom::element_type::ARRAY;
-      const Node* rule = container ? anywhere_child(k) : nullptr;
+      KeyInfo about = info(k);
+      Written written(this, level == TOP ? about.root : -1);
+      const Node* rule = container ? anywhere_child(about) : nullptr;
       if (drop_display && k == "display") {
         check_dropped_display(value, rule);
         continue;
       }
-      if (root && k == "id") {
+      if (level == TOP && k == "id") {
         key(k, first);
         text(own_id_);
         continue;
       }
       if (type == dom::element_type::STRING) {
         key(k, first);
-        string_value(k, sv(value), kind(k));
+        string_value(k, sv(value), about.kind);
       } else if (type == dom::element_type::OBJECT) {
         if (watch_identifiers_ && k == "identifier") throw Bail();
         if (rule != nullptr) {
@@ -629,14 +837,13 @@ class TextWalk {
           anywhere(k, value, rule, depth, first);
         } else {
           key(k, first);
-          if (k == "contained" || k == "coding" || kind(k) != Kind::Nothing)
+          if (k == "contained" || k == "coding" || about.kind != Kind::Nothing)
             items(k, value.get_array(), nullptr, depth);
           else
             dicts(value.get_array(), depth);
         }
       } else {
-        if (k == "reference") throw Bail();
-        if (kind(k) == Kind::Date) throw Bail();
+        if (about.kind == Kind::Reference || about.kind == Kind::Date) throw Bail();
         key(k, first);
         raw(value, depth);
       }
@@ -651,7 +858,7 @@ class TextWalk {
     }
     key(k, first);
     if (value.is_object())
-      under_rules(value.get_object(), node, depth + 1, false);
+      under_rules(value.get_object(), node, depth + 1, INNER);
     else
       items(k, value.get_array(), node, depth);
   }
@@ -672,9 +879,24 @@ class TextWalk {
     out_->push_back(']');
   }
 
+  // A contained resource, walked under its own type's rules (pseudonymise._Walk.contained).
+  void contained(dom::element item, size_t depth) {
+    dom::element type_value;
+    if (!item.is_object() || item.get_object().at_key("resourceType").get(type_value) ||
+        !type_value.is_string())
+      throw Bail();
+    string_view type_name = sv(type_value);
+    if (!known_type(type_name) || type_name == "Bundle") throw Bail();
+    under_rules(item.get_object(), tree(type_name), depth + 1, CONTAINED);
+  }
+  const Node* tree(string_view type_name) {
+    auto found = roots_.find(string(type_name));
+    return found == roots_.end() ? nullptr : found->second;
+  }
+
   bool plain_coding(dom::object object) {
     for (auto field : object) {
-      if (!coding_keys_.count(string(field.key))) return false;
+      if (!info(field.key).coding_key) return false;
       auto type = field.value.type();
       if (type == dom::element_type::OBJECT || type == dom::element_type::ARRAY ||
           type == dom::element_type::NULL_VALUE)
@@ -684,9 +906,17 @@ class TextWalk {
   }
 
   void items(string_view k, dom::array values, const Node* node, size_t depth) {
-    if (k == "contained") throw Bail();
     out_->push_back('[');
     bool first = true;
+    if (k == "contained") {
+      for (dom::element item : values) {
+        if (!first) out_->push_back(',');
+        first = false;
+        contained(item, depth);
+      }
+      out_->push_back(']');
+      return;
+    }
     if (k == "coding" && node == nullptr) {
       for (dom::element item : values) {
         if (!first) out_->push_back(',');
@@ -696,28 +926,28 @@ class TextWalk {
         if (plain_coding(coding))
           raw(item, depth + 1);
         else
-          under_rules(coding, nullptr, depth + 1, false);
+          under_rules(coding, nullptr, depth + 1, INNER);
       }
       out_->push_back(']');
       return;
     }
-    Kind named = kind(k);
-    bool dated = named == Kind::Date && !code_lists_.count(string(k));
-    bool with_rules = node != nullptr && !node->children.empty();
+    KeyInfo about = info(k);
+    bool dated = about.kind == Kind::Date && !about.code_list;
+    bool with_rules = node != nullptr && node->has_children;
     for (dom::element item : values) {
       if (!first) out_->push_back(',');
       first = false;
       auto type = item.type();
       if (type == dom::element_type::OBJECT) {
         if (with_rules)
-          under_rules(item.get_object(), node, depth + 1, false);
+          under_rules(item.get_object(), node, depth + 1, INNER);
         else
           plain(item.get_object(), depth + 1);
       } else if (type == dom::element_type::ARRAY) {
         throw Bail();
       } else if (dated) {
         date(item);
-      } else if (type == dom::element_type::STRING && reference_keys_.count(string(k))) {
+      } else if (type == dom::element_type::STRING && about.reference_key) {
         refuse_bare_reference(sv(item));
         raw(item, depth);
       } else {
@@ -751,7 +981,7 @@ class TextWalk {
   }
   void refuse_bare_reference(string_view value) {
     string_view type, id;
-    if (relative_reference(value, type, id) && resource_types_.count(string(type))) throw Bail();
+    if (relative_reference(value, type, id) && known_type(type)) throw Bail();
   }
   void date(dom::element value) {
     if (!value.is_string()) throw Bail();
@@ -766,21 +996,18 @@ class TextWalk {
       text(value);
       return;
     }
-    string source(value);
-    auto cached = relative_.find(source);
-    if (cached == relative_.end()) {
-      string_view type, id;
-      if (!relative_reference(value, type, id)) throw Bail();
-      if (!resource_types_.count(string(type))) throw Bail();
-      string rewritten(type);
-      rewritten.push_back('/');
-      rewritten.append(pseudonym(type, id));
-      if (relative_.size() > CACHE_LIMIT) relative_.clear();
-      cached = relative_.emplace(std::move(source), std::make_pair(rewritten, type.size())).first;
+    string_view type, id;
+    if (!relative_reference(value, type, id)) throw Bail();
+    if (!known_type(type)) throw Bail();
+    string& rewritten = rewritten_;
+    rewritten.assign(type);
+    rewritten.push_back('/');
+    rewritten.append(pseudonym(type, id));
+    if (first_sight(rewritten)) {
+      outcome_->references.push_back(rewritten);
+      outcome_->reference_types.push_back(type.size());
     }
-    outcome_->references.push_back(cached->second.first);
-    outcome_->reference_types.push_back(cached->second.second);
-    text(cached->second.first);
+    text(rewritten);
   }
 
   // A policy action on an element (rule); true when the element is done.
@@ -819,10 +1046,10 @@ class TextWalk {
   // The items kept of a list filtered by url, walked as `items` walks a list.
   void list_under(string_view k, const std::vector<dom::element>& kept, const Node* node,
                   size_t depth) {
-    if (k == "contained" || (k == "coding" && node == nullptr)) throw Bail();
-    Kind named = kind(k);
-    bool dated = named == Kind::Date && !code_lists_.count(string(k));
-    bool with_rules = !node->children.empty();
+    if (k == "contained" || (k == "coding" && node == nullptr)) throw Bail();  // rules on them
+    KeyInfo about = info(k);
+    bool dated = about.kind == Kind::Date && !about.code_list;
+    bool with_rules = node->has_children;
     out_->push_back('[');
     bool first = true;
     for (dom::element item : kept) {
@@ -830,10 +1057,10 @@ class TextWalk {
       first = false;
       if (item.is_object()) {
         if (with_rules)
-          under_rules(item.get_object(), node, depth + 1, false);
+          under_rules(item.get_object(), node, depth + 1, INNER);
         else
           plain(item.get_object(), depth + 1);
-      } else if (item.is_array() || dated || (item.is_string() && reference_keys_.count(string(k)))) {
+      } else if (item.is_array() || dated || (item.is_string() && about.reference_key)) {
         throw Bail();
       } else {
         raw(item, depth);
@@ -895,20 +1122,19 @@ class TextWalk {
     if (!root.is_object()) return false;
     dom::object resource = root.get_object();
     unique_keys(resource);
-    dom::element type_value, id_value;
-    if (resource.at_key("resourceType").get(type_value) || !type_value.is_string()) return false;
-    string_view type_name = sv(type_value);
-    if (!resource_types_.count(string(type_name)) || type_name == "Bundle" ||
-        type_name == "Patient")
-      return false;
-    if (resource.at_key("id").get(id_value) || !id_value.is_string()) return false;
-    string_view source_id = sv(id_value);
+    Root& read = root_;
+    read_root(resource, read);
+    if (!read.has(SLOT_TYPE) || !read.slots[SLOT_TYPE].is_string()) return false;
+    string_view type_name = sv(read.slots[SLOT_TYPE]);
+    if (!known_type(type_name) || type_name == "Bundle" || type_name == "Patient") return false;
+    if (!read.has(SLOT_ID) || !read.slots[SLOT_ID].is_string()) return false;
+    string_view source_id = sv(read.slots[SLOT_ID]);
     if (!valid_id(source_id)) return false;
-    dom::element identifier;
-    if (!resource.at_key("identifier").get(identifier) && !identifier.is_array()) return false;
-    if (resource.at_key("contained").get(identifier) == simdjson::SUCCESS) return false;
+    if (read.has(SLOT_IDENTIFIER) && !read.slots[SLOT_IDENTIFIER].is_array()) return false;
+    if (read.has(SLOT_CONTAINED) && !read.slots[SLOT_CONTAINED].is_array()) return false;
     out.type_name.assign(type_name);
-    if (!patient_of(root, resource, out.patient)) return false;
+    out.type_index = resource_types_.find(type_name)->second;
+    if (!patient_of(root, read, out.patient)) return false;
     out.has_patient = !out.patient.empty();
     days_ = out.has_patient ? shift_days(out.patient) : 0;
     scratch_.assign(type_name);
@@ -918,12 +1144,14 @@ class TextWalk {
     out.id = own_id_;
     out_ = &out.data;
     outcome_ = &out;
-    const Node* tree = nullptr;
-    auto found = roots_.find(out.type_name);
-    if (found != roots_.end()) tree = found->second;
-    under_rules(resource, tree, 0, true);
+    written_present_ = 0;
+    under_rules(resource, tree(type_name), 0, TOP);
     key_columns(out);
     return true;
+  }
+
+  bool known_type(string_view type) const {
+    return resource_types_.count(type) > 0;
   }
 
   static bool valid_id(string_view id) {
@@ -934,11 +1162,11 @@ class TextWalk {
   }
 
   // The patient's pseudonym in `patient` (empty: none); false for the Python path.
-  bool patient_of(dom::element root, dom::object resource, string& patient) {
+  bool patient_of(dom::element root, const Root& read, string& patient) {
     patient.clear();
-    for (const string& name : patient_keys_) {
-      dom::element ref;
-      if (resource.at_key(name).get(ref) || !ref.is_object()) continue;
+    for (int slot : patient_keys_) {
+      if (!read.has(slot) || !read.slots[slot].is_object()) continue;
+      dom::element ref = read.slots[slot];
       dom::element reference;
       if (ref.get_object().at_key("reference").get(reference)) return false;  // logical
       if (!reference.is_string()) continue;
@@ -953,7 +1181,7 @@ class TextWalk {
     if (!value.empty() && value[0] == '#') return 0;
     string_view type, id;
     if (!relative_reference(value, type, id)) return -1;
-    if (!resource_types_.count(string(type))) return -1;
+    if (!known_type(type)) return -1;
     if (type != "Patient") return 0;
     patient = pseudonym(type, id);
     return 1;
@@ -982,19 +1210,36 @@ class TextWalk {
     return 0;
   }
 
+  // One value of the output, as the key columns read it: a plain text as it is, else parsed.
+  bool written_value(int slot, dom::element& value, string_view& plain) {
+    if (!((written_present_ >> slot) & 1)) return false;
+    auto [begin, end] = written_[slot];
+    plain = string_view(out_->data() + begin, end - begin);
+    if (plain.size() >= 2 && plain.front() == '"' && plain.find('\\') == string_view::npos) {
+      plain = plain.substr(1, plain.size() - 2);
+      return true;
+    }
+    plain = string_view();
+    if (columns_.parse(out_->data() + begin, end - begin).get(value)) throw Bail();
+    return true;
+  }
+
   // effective_of and code_of, on the resource as written.
   void key_columns(Outcome& out) {
-    dom::element written;
-    if (columns_.parse(out.data).get(written)) throw Bail();
-    dom::object resource = written.get_object();
-    for (const string& path : effective_paths_) {
-      size_t dot = path.find('.');
+    for (const auto& [slot, below] : effective_paths_) {
       dom::element value;
-      if (resource.at_key(path.substr(0, dot)).get(value) || value.is_null()) continue;
-      if (dot != string::npos) {
+      string_view plain;
+      if (!written_value(slot, value, plain)) continue;
+      if (plain.data() != nullptr) {
+        if (!below.empty()) continue;  // a text where an object was looked into
+        out.effective.assign(plain);
+        out.has_effective = true;
+        break;
+      }
+      if (value.is_null()) continue;
+      if (!below.empty()) {
         dom::element inner;
-        if (!value.is_object() || value.get_object().at_key(path.substr(dot + 1)).get(inner))
-          continue;
+        if (!value.is_object() || value.get_object().at_key(below).get(inner)) continue;
         value = inner;
       }
       if (value.is_string()) {
@@ -1003,9 +1248,11 @@ class TextWalk {
         break;
       }
     }
-    for (const string& name : code_keys_) {
+    for (int slot : code_keys_) {
       dom::element value;
-      if (resource.at_key(name).get(value)) continue;
+      string_view plain;
+      if (!written_value(slot, value, plain)) continue;
+      if (plain.data() != nullptr) continue;  // a text: no code
       if (value.is_array()) {
         dom::array list = value.get_array();
         if (list.size() == 0) continue;
@@ -1037,15 +1284,26 @@ class TextWalk {
   std::deque<Node> nodes_;
   std::unordered_map<string, const Node*> roots_;
   const Node* anywhere_ = nullptr;
-  std::unordered_set<string> resource_types_, date_keys_, reference_keys_, code_lists_,
-      coding_keys_;
-  std::vector<string> date_suffixes_, effective_paths_, code_keys_, patient_keys_;
+  std::unordered_set<string> date_keys_, reference_keys_, code_lists_, coding_keys_;
+  std::unordered_map<string_view, int> resource_types_;  // views of type_names_ -> rank
+  std::deque<string> type_names_;
+  std::unordered_map<string, int> rule_names_;
+  KeyTable infos_;
+  std::vector<string> date_suffixes_;
+  std::vector<std::pair<int, string>> effective_paths_;  // (root slot, name below or "")
+  std::vector<int> code_keys_, patient_keys_;  // root slots
+  std::unordered_map<string, int> root_slots_;
+  Root root_;
+  uint64_t column_slots_ = 0;  // the root slots the key columns read
+  std::pair<size_t, size_t> written_[64];
+  uint64_t written_present_ = 0;
+  static constexpr int SLOT_TYPE = 0, SLOT_ID = 1, SLOT_IDENTIFIER = 2, SLOT_CONTAINED = 3;
   std::unordered_map<string, Kind> kinds_;
   std::unordered_map<string, string> pseudonyms_;
   std::unordered_map<string, long> shifts_;
-  std::unordered_map<string, std::pair<string, size_t>> relative_;
   dom::parser parser_, columns_;
-  string scratch_, shifted_, own_id_;
+  string scratch_, shifted_, own_id_, rewritten_;
+  std::unordered_set<string> seen_;
   string* out_ = nullptr;
   Outcome* outcome_ = nullptr;
   long days_ = 0;
