@@ -6,7 +6,8 @@ CAMPUS_BENCH_INGEST_SIZES (default 1000000), then measures in the same run:
 
 - campus: `campus.warehouse.ingest.run` with the default policy, in a child process so that
   its peak memory (the main process's own high-water mark, and the workers' from getrusage) and
-  CPU time (getrusage) are measured alone;
+  CPU time (getrusage) are measured alone; with CAMPUS_BENCH_NATIVE=0, every line by the Python
+  path even where the native fast path is built (to compare the two);
 - duckdb: `read_json` of the same NDJSON into a table (the parse-and-load limit);
 - naive: `fhir.resources` R4B `model_validate` one resource at a time, on a sample.
 
@@ -41,7 +42,7 @@ from campus.warehouse import ingest, policy
 started = time.perf_counter()
 report = ingest.run(Path(sys.argv[1]), "bench", [Path(sys.argv[2])], policy=policy.default(),
                     pseudonym_key=b"k" * 32, optout_secret=b"o" * 32, registry=set(),
-                    actor="bench")
+                    actor="bench", native=sys.argv[3] != "0")
 seconds = time.perf_counter() - started
 own = resource.getrusage(resource.RUSAGE_SELF)
 workers = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -119,7 +120,14 @@ def campus(folder: Path, out: Path) -> dict:
 
     shutil.rmtree(out, ignore_errors=True)
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(out), str(folder)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(out),
+            str(folder),
+            os.environ.get("CAMPUS_BENCH_NATIVE", "1"),
+        ],
         capture_output=True,
         text=True,
     )

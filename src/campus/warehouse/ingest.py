@@ -139,8 +139,12 @@ def run(
     workers: int | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    native: bool = True,
 ) -> IngestReport:
-    """Ingest files into a new version of `dataset`; nothing is visible unless it completes."""
+    """Ingest files into a new version of `dataset`; nothing is visible unless it completes.
+
+    `native=False` sends every NDJSON line through the Python path (the specification) even
+    where the native fast path is built: for comparisons."""
     if on_error not in ("skip", "abort"):
         raise BadRequest("--on-error must be skip or abort", code="bad_option", where="on_error")
     limits = limits or Limits()
@@ -172,6 +176,7 @@ def run(
             strict=strict,
             max_resource_bytes=limits.max_resource_bytes,
             max_json_bytes=limits.max_json_bytes,
+            native=native,
         )
         # Small plain input is read in this process. A gzip file may expand a thousandfold (a
         # few MB can hold a JSON file of the 512 MB limit): it is read by a worker process,

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import random
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -138,9 +139,24 @@ def _texts(rng: random.Random) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "pure"])
+def _native_reader():
+    """The native path's date reader (native/textwalk.hpp), where it is built."""
+    from campus.warehouse import worker
+
+    if worker.NativeWalk is None:
+        pytest.skip("the native path is not built")
+    from campus.warehouse import textwalk
+
+    return SimpleNamespace(
+        checked_shift=textwalk.checked_shift,
+        valid_date=lambda text: textwalk.checked_shift(text, 0) is not None,
+    )
+
+
+@pytest.mark.parametrize("compiled", [True, False, "native"], ids=["compiled", "pure", "native"])
 def test_the_date_reader_follows_the_r4_grammar_and_the_calendar(compiled):
-    module = fhir if compiled else _pure("campus.warehouse.fhir")
+    module = _native_reader() if compiled == "native" else None
+    module = module or (fhir if compiled else _pure("campus.warehouse.fhir"))
     rng = random.Random(20261205)
     offsets = [0, 1, -1, 3650, -3650, 10**6, -(10**6), 3_000_000, -3_000_000]
     checked = valid = 0

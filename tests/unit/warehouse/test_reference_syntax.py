@@ -3,6 +3,7 @@ regular expression it replaces, kept here as its specification."""
 
 import random
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -50,9 +51,25 @@ def _texts(rng: random.Random) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "pure"])
+def _native_reader():
+    """The native path's reference reader (native/textwalk.hpp), where it is built."""
+    from campus.warehouse import worker
+
+    if worker.NativeWalk is None:
+        pytest.skip("the native path is not built")
+    from campus.warehouse import textwalk
+
+    def bare(text: str) -> bool:
+        parts = textwalk.relative_reference(text)
+        return parts is not None and parts[0] in fhir.RESOURCE_TYPES
+
+    return SimpleNamespace(relative_reference=textwalk.relative_reference, is_bare_reference=bare)
+
+
+@pytest.mark.parametrize("compiled", [True, False, "native"], ids=["compiled", "pure", "native"])
 def test_relative_references_follow_the_specified_grammar(compiled):
-    module = fhir if compiled else _pure("campus.warehouse.fhir")
+    module = _native_reader() if compiled == "native" else None
+    module = module or (fhir if compiled else _pure("campus.warehouse.fhir"))
     found = 0
     for text in _texts(random.Random(7)):
         expected = _specified(text)
