@@ -12,6 +12,7 @@ cdef class _Table:
 
     cpdef add(self, tuple row, Py_ssize_t size=*)
     cpdef flush(self)
+    cpdef write(self, list columns)
     cpdef Py_ssize_t _pending(self) except -1
     cpdef list _columns(self)
     cpdef close(self)
@@ -41,4 +42,6 @@ cdef class PartWriter:
     cdef public _Table deferred
 
     cpdef resource(self, str type_name, source_id, patient, effective, code, long long order, bytes data)
+    cpdef batch(self, str type_name, list columns)
+    cpdef _Resources _table(self, str type_name)
     cpdef close(self)

@@ -61,7 +61,11 @@ class _Table:
     def flush(self) -> None:
         if not self._pending():
             return
-        batch = pa.RecordBatch.from_arrays(self._columns(), schema=self.schema)
+        self.write(self._columns())
+
+    def write(self, columns: list) -> None:
+        """Write one batch of columns of the table's schema to its part file."""
+        batch = pa.RecordBatch.from_arrays(columns, schema=self.schema)
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Read once, by finalise: no column statistics, and dictionaries only for the
@@ -159,11 +163,18 @@ class PartWriter:
         self, type_name: str, source_id, patient, effective, code, order: int, data: bytes
     ) -> None:
         """Stage a resource: its key columns, its input order and its JSON text."""
+        self._table(type_name).append(source_id, patient, effective, code, order, data)
+
+    def batch(self, type_name: str, columns: list) -> None:
+        """Write a batch of a type's rows staged elsewhere (the native path's columns)."""
+        self._table(type_name).write(columns)
+
+    def _table(self, type_name: str) -> _Resources:
         table = self.tables.get(type_name)
         if table is None:
             table = _Resources(self.staging / "parts" / type_name / f"w{self.worker}.parquet")
             self.tables[type_name] = table
-        table.append(source_id, patient, effective, code, order, data)
+        return table
 
     def close(self) -> None:
         for table in self.tables.values():

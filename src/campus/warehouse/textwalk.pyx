@@ -8,17 +8,37 @@ the specification this path is tested against. `NativeWalk.transform` returns No
 resource it does not take: the caller then parses the line and runs the Python path.
 """
 
-from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
-from libc.string cimport memcmp
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libcpp cimport bool as cbool
 from libcpp.string cimport string
 from libcpp.string_view cimport string_view
 from libcpp.vector cimport vector
 
+import pyarrow as pa
+
 from campus.warehouse import fhir
 
 cdef extern from "native/textwalk.hpp" namespace "campus":
+    cdef cppclass TextColumn:
+        string data
+        vector[int] offsets
+        size_t nulls
+        string bitmap()
+
+    cdef cppclass Staged:
+        TextColumn id
+        TextColumn patient
+        TextColumn effective
+        TextColumn code
+        TextColumn resource
+        vector[long long] order
+        size_t rows()
+        void clear()
+
     cdef cppclass Outcome:
+        cbool dropped
+        cbool full
         int type_index
         string type_name
         string id
@@ -42,7 +62,10 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         void add_name(int, const string&) except +
         string digest(string) except +
         cbool first_sight(const string&) except +
-        cbool transform(const char*, size_t, Outcome&) except +
+        cbool transform(const char*, size_t, long long, size_t, Outcome&) except +
+        void opt_out(const string&) except +
+        Staged& staged(int) except +
+        size_t types()
 
 
 cdef extern from "native/textwalk.hpp" namespace "campus":
@@ -58,6 +81,19 @@ cdef inline str _ascii(const string& value):
     return PyUnicode_DecodeASCII(value.c_str(), value.size(), NULL)
 
 
+cdef object _strings(TextColumn& column, Py_ssize_t count):
+    """A staged text column as an Arrow string array (its buffers copied once)."""
+    offsets = pa.py_buffer(
+        PyBytes_FromStringAndSize(<char*>column.offsets.data(), column.offsets.size() * 4)
+    )
+    data = pa.py_buffer(PyBytes_FromStringAndSize(column.data.data(), column.data.size()))
+    validity = None
+    if column.nulls:
+        bits = column.bitmap()
+        validity = pa.py_buffer(PyBytes_FromStringAndSize(bits.data(), bits.size()))
+    return pa.StringArray.from_buffers(count, offsets, data, validity, column.nulls)
+
+
 cdef class NativeWalk:
     """The native walker of one worker, set up from its Pseudonymiser (key, policy tree)."""
 
@@ -65,7 +101,7 @@ cdef class NativeWalk:
     cdef Outcome outcome
     cdef dict _nodes
     cdef list _types
-    cdef str _patient  # the last patient's pseudonym: consecutive resources often share it
+    cdef dict _index
 
     def __cinit__(self, pseudonymiser, bint watch_identifiers, effective_paths, code_keys,
                   patient_keys, coding_keys):
@@ -79,7 +115,7 @@ cdef class NativeWalk:
         )
         self._nodes = {}
         self._types = sorted(fhir.RESOURCE_TYPES)
-        self._patient = ""
+        self._index = {name: rank for rank, name in enumerate(self._types)}
         names = (
             sorted(fhir.RESOURCE_TYPES),
             sorted(fhir.DATE_KEYS),
@@ -125,33 +161,56 @@ cdef class NativeWalk:
         one set for both paths, so that each target is staged once, at its first place."""
         return self.walk.first_sight(target.encode())
 
-    def transform(self, bytes raw):
-        """(type, id, patient, effective, code, JSON bytes, references) of a landed resource,
-        the references as (type length, `Type/pseudonym`) of the targets seen for the first
-        time (`first_sight`); None for the Python path."""
+    def transform(self, bytes raw, long long order, size_t limit):
+        """Land an NDJSON line: None when the Python path must take it, else (type, targets,
+        full): `type` None when its patient opted out (nothing staged), `targets` the
+        (type length, `Type/pseudonym`) of the references seen for the first time, `full`
+        when the type's staged rows make a batch (`take`). A text over `limit` bytes is the
+        Python path's to report."""
         cdef Outcome* out = &self.outcome
-        if not self.walk.transform(raw, len(raw), out[0]):
+        if not self.walk.transform(raw, len(raw), order, limit, out[0]):
             return None
-        references = [
-            (out.reference_types[i], _ascii(out.references[i]))
-            for i in range(out.references.size())
+        if out.dropped:
+            return _DROPPED
+        references = _NONE
+        if out.references.size():
+            references = [
+                (out.reference_types[i], _ascii(out.references[i]))
+                for i in range(out.references.size())
+            ]
+        return (self._types[out.type_index], references, out.full)
+
+    def opt_out(self, str patient):
+        """A patient's pseudonym found on the opt-out registry: their resources are dropped."""
+        self.walk.opt_out(patient.encode())
+
+    def pending(self):
+        """The types with staged rows not taken yet."""
+        return [
+            self._types[i] for i in range(self.walk.types()) if self.walk.staged(i).rows()
         ]
-        patient = None
-        if out.has_patient:
-            patient = self._patient
-            if out.patient.size() != <size_t>len(patient) or memcmp(
-                out.patient.data(), PyUnicode_1BYTE_DATA(patient), out.patient.size()
-            ):
-                patient = self._patient = _ascii(out.patient)
-        return (
-            self._types[out.type_index],
-            _ascii(out.id),
-            patient,
-            _text(out.effective) if out.has_effective else None,
-            _text(out.code) if out.has_code else None,
-            <bytes>out.data,
-            references,
+
+    def take(self, str type_name):
+        """A type's staged rows as the columns of parts.PART_SCHEMA; they are forgotten here."""
+        cdef Staged* rows = &self.walk.staged(self._index[type_name])
+        cdef Py_ssize_t count = rows.rows()
+        order = pa.py_buffer(
+            PyBytes_FromStringAndSize(<char*>rows.order.data(), count * 8)
         )
+        columns = [
+            _strings(rows.id, count),
+            _strings(rows.patient, count),
+            _strings(rows.effective, count),
+            _strings(rows.code, count),
+            _strings(rows.resource, count),
+            pa.Array.from_buffers(pa.int64(), count, [None, order]),
+        ]
+        rows.clear()
+        return columns
+
+
+_DROPPED = (None, (), False)
+_NONE = ()
 
 
 def checked_shift(str text, long days):

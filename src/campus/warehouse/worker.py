@@ -222,6 +222,9 @@ class Runner:
             )
 
     def close(self) -> None:
+        if self.native is not None:  # the rows the native path staged and has not written
+            for type_name in self.native.pending():
+                self.writer.batch(type_name, self.native.take(type_name))
         self.writer.close()
 
     def run(self, task: Task, progress=None) -> TaskResult:
@@ -266,22 +269,27 @@ class Runner:
         return result
 
     def _native(self, task, item: Item, order: int, result: TaskResult) -> bool:
-        """Land an NDJSON line by the native path; False when the Python path must take it
-        (which then does everything again, from the parse)."""
-        landed = self.native.transform(item.raw)
+        """Land an NDJSON line by the native path, which stages its row itself; False when
+        the Python path must take it (which then does everything again, from the parse)."""
+        landed = self.native.transform(item.raw, order, self.config.max_resource_bytes)
         if landed is None:
             return False
-        type_name, pseudonym, patient, effective, code, data, references = landed
-        if len(data) > self.config.max_resource_bytes:
-            return False  # reported by the Python path
-        if patient is not None and patient in self.opted:
+        type_name, references, full = landed
+        if type_name is None:
             result.dropped_optout += 1
             return True
         for type_length, rewritten in references:  # seen for the first time
             self._stage_target(task, item, type_name, rewritten[:type_length], rewritten)
-        self.writer.resource(type_name, pseudonym, patient, effective, code, order, data)
         result.landed[type_name] = result.landed.get(type_name, 0) + 1
+        if full:
+            self.writer.batch(type_name, self.native.take(type_name))
         return True
+
+    def _opt_out(self, patient: str) -> None:
+        """Drop this patient's resources from now on, on both paths."""
+        self.opted.add(patient)
+        if self.native is not None:
+            self.native.opt_out(patient)
 
     def _screen_patients(self, bundle: dict) -> None:
         """Find the Bundle's opted-out patients before writing any of their resources."""
@@ -290,7 +298,7 @@ class Runner:
             if type(resource) is dict and resource.get("resourceType") == "Patient":
                 source_id = resource_id(resource, entry)
                 if type(source_id) is str and self._patient_keys(resource) & self.config.registry:
-                    self.opted.add(self.pseudonymiser.pseudonym("Patient", source_id))
+                    self._opt_out(self.pseudonymiser.pseudonym("Patient", source_id))
 
     def _patient_keys(self, resource: dict) -> set[str]:
         return self._keys_of(identifiers_of(resource))
@@ -366,7 +374,7 @@ class Runner:
                 # or earlier files; never published (finalise filters opted-out patients).
                 for row in optout_rows:
                     self.writer.optout.add(row)
-                self.opted.add(patient)  # type: ignore[arg-type]
+                self._opt_out(patient)  # type: ignore[arg-type]
                 result.dropped_optout += 1
                 return None
         if "identifier" in resource and type(resource["identifier"]) is not list:

@@ -18,12 +18,14 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from campus.governance.optout import identifier_texts, key_with
 from campus.warehouse import policy, worker
 from campus.warehouse.pseudonymise import CODING_KEYS, Pseudonymiser
 from campus.warehouse.sources import Task
 from tests.unit.warehouse.test_compiled import _bundles
 
 KEY = b"k" * 32
+OPTOUT_SECRET = b"o" * 32
 UUID = re.compile(r'"urn:uuid:([0-9a-f-]{36})"')
 
 
@@ -142,6 +144,12 @@ def _variants(line: bytes, rng: random.Random) -> list[bytes]:
     add({**resource, "code": {"coding": [{"code": 1, "userSelected": True}, {"x": None}]}})
     add({**resource, "subject": {"reference": "Group/1"}, "patient": {"reference": "Patient/9"}})
     add({**resource, "subject": {"display": "someone"}})
+    # A target first met by a line the Python path takes (an exponent it writes otherwise),
+    # then by a line this path takes: staged once, at the first.
+    fresh = {"reference": f"Encounter/fresh-{rng.randrange(10**9)}"}
+    first = orjson.dumps({**resource, "encounter": fresh})
+    out.append(first[:-1] + b',"valueQuantity":{"value":1e16}}')
+    add({**resource, "encounter": fresh})
     deep: dict = {"extension": []}
     for _ in range(rng.choice((30, 39, 41, 60))):
         deep = {"valueCodeableConcept": deep}
@@ -153,7 +161,7 @@ def _run(path: Path, staging: Path, native: bool, registry: frozenset[str]) -> t
     config = worker.Config(
         str(staging),
         KEY,
-        b"o" * 32,
+        OPTOUT_SECRET,
         policy.default().as_dict(),
         registry,
         False,
@@ -165,10 +173,12 @@ def _run(path: Path, staging: Path, native: bool, registry: frozenset[str]) -> t
     assert (runner.native is not None) == native
     result = runner.run(Task(0, str(path), "in.ndjson", True, 0, -1, path.stat().st_size, 0))
     runner.close()
-    tables = {
-        str(part.relative_to(staging)): pq.read_table(part).to_pylist()
-        for part in sorted(staging.rglob("*.parquet"))
-    }
+    tables = {}
+    for part in sorted(staging.rglob("*.parquet")):
+        rows = pq.read_table(part).to_pylist()
+        if "_o" in rows[0]:  # the native path writes its rows in batches of its own
+            rows.sort(key=lambda row: row["_o"])
+        tables[str(part.relative_to(staging))] = rows
     report = [
         (p.severity, p.line, p.resource_type, p.resource_id, p.path, p.message)
         for p in result.problems
@@ -177,14 +187,25 @@ def _run(path: Path, staging: Path, native: bool, registry: frozenset[str]) -> t
     return counts, report, tables
 
 
-@pytest.mark.parametrize("registry", [frozenset(), frozenset({"some key"})], ids=["", "optout"])
+def _registry(lines: list[bytes]) -> frozenset[str]:
+    """The opt-out keys of the sample's first patient: its later resources are dropped."""
+    patient = next(r for r in map(orjson.loads, lines) if r["resourceType"] == "Patient")
+    return frozenset(
+        key_with(OPTOUT_SECRET, text)
+        for identifier in patient["identifier"]
+        for text in identifier_texts(identifier.get("system"), identifier.get("value"))
+    )
+
+
+@pytest.mark.parametrize("optout", [False, True], ids=["", "optout"])
 def test_the_native_and_python_paths_land_the_same_rows_and_report_the_same(
-    shared_dir, tmp_path, registry, monkeypatch
+    shared_dir, tmp_path, optout, monkeypatch
 ):
     _walker()
     monkeypatch.setattr(worker, "TASK_PROBLEMS", 1_000_000)  # every problem, compared
     rng = random.Random(20261206)
     lines = _lines(shared_dir)
+    registry = _registry(lines) if optout else frozenset()
     cases = list(lines)
     for position, line in enumerate(lines):
         if position % 40 == 0:
@@ -201,6 +222,7 @@ def test_the_native_and_python_paths_land_the_same_rows_and_report_the_same(
     for name, rows in ours[2].items():
         assert rows == theirs[2][name], name
     assert len(cases) > 40_000 and sum(ours[0][0].values()) > 30_000 and len(ours[1]) > 5_000
+    assert (ours[0][1] > 100) == optout  # the first patient's resources, dropped
 
 
 def test_the_native_path_takes_most_of_the_sample(shared_dir):
@@ -210,7 +232,7 @@ def test_the_native_path_takes_most_of_the_sample(shared_dir):
     taken = {}
     for line in lines:
         kind = orjson.loads(line)["resourceType"]
-        taken.setdefault(kind, [0, 0])[walker.transform(line) is not None] += 1
+        taken.setdefault(kind, [0, 0])[walker.transform(line, 0, 1 << 24) is not None] += 1
     share = sum(t for _, t in taken.values()) / len(lines)
     assert share > 0.85, taken
     assert taken["Observation"][0] == 0 and taken["Patient"][1] == 0  # patients: Python's

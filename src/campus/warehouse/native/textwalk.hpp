@@ -70,7 +70,56 @@ struct KeyInfo {
   bool code_list = false, reference_key = false, coding_key = false;
 };
 
+// One text column of a batch of staged rows, laid out as an Arrow string array.
+struct TextColumn {
+  string data;
+  std::vector<int32_t> offsets{0};
+  std::vector<uint8_t> valid;
+  size_t nulls = 0;
+
+  void add(string_view value) {
+    data.append(value);
+    offsets.push_back(int32_t(data.size()));
+    valid.push_back(1);
+  }
+  void null() {
+    offsets.push_back(int32_t(data.size()));
+    valid.push_back(0);
+    ++nulls;
+  }
+  void clear() {
+    data.clear();
+    offsets.assign(1, 0);
+    valid.clear();
+    nulls = 0;
+  }
+  // Arrow's validity bitmap (least significant bit first).
+  string bitmap() const {
+    string bits((valid.size() + 7) / 8, '\0');
+    for (size_t i = 0; i < valid.size(); ++i)
+      if (valid[i]) bits[i / 8] = char(bits[i / 8] | (1 << (i % 8)));
+    return bits;
+  }
+};
+
+// A type's rows landed by this path and not written yet: the columns of parts.PART_SCHEMA.
+struct Staged {
+  TextColumn id, patient, effective, code, resource;
+  std::vector<int64_t> order;
+  size_t rows() const { return order.size(); }
+  void clear() {
+    id.clear();
+    patient.clear();
+    effective.clear();
+    code.clear();
+    resource.clear();
+    order.clear();
+  }
+};
+
 struct Outcome {
+  bool dropped = false;  // the patient opted out: nothing staged
+  bool full = false;     // the type's staged rows reached a batch: to be written
   int type_index = -1;  // the type's rank among the resource types given (add_name 0)
   string type_name;
   string id;
@@ -408,22 +457,76 @@ class TextWalk {
     return true;
   }
 
-  // One resource: true with `out` filled, or false when the Python path must take it.
-  bool transform(const char* data, size_t size, Outcome& out) {
+  // One resource: true when landed (staged, or dropped for an opt-out), false when the Python
+  // path must take it. `order` is the row's input order; a text of over `limit` bytes is the
+  // Python path's to report.
+  bool transform(const char* data, size_t size, int64_t order, size_t limit, Outcome& out) {
     out.references.clear();
     out.reference_types.clear();
     out.data.clear();
     out.has_patient = out.has_effective = out.has_code = false;
+    out.dropped = out.full = false;
     dom::element root;
     if (parser_.parse(data, size).get(root)) return false;
     try {
-      return run(root, out);
+      if (!run(root, out)) return false;
     } catch (const Bail&) {
       return false;
     }
+    if (out.data.size() > limit) return false;
+    order_ = order;
+    if (out.has_patient && opted_.count(out.patient)) {
+      out.dropped = true;
+      return true;
+    }
+    // Only a landed resource's targets count as seen (else the Python path, taking the
+    // resource or a later one, would find them seen and stage none).
+    size_t kept = 0;
+    for (size_t i = 0; i < out.references.size(); ++i) {
+      if (!first_sight(out.references[i])) continue;
+      if (kept != i) {
+        out.references[kept].swap(out.references[i]);
+        out.reference_types[kept] = out.reference_types[i];
+      }
+      ++kept;
+    }
+    out.references.resize(kept);
+    out.reference_types.resize(kept);
+    stage(out);
+    return true;
   }
 
+  // A patient who opted out (Runner.opted): their resources are dropped from now on.
+  void opt_out(const string& patient) { opted_.insert(patient); }
+
+  // The rows staged for a type, handed over and forgotten.
+  Staged& staged(int type_index) { return staged_[type_index]; }
+  size_t types() const { return staged_.size(); }
+
+  static constexpr size_t BATCH_ROWS = 4096, BATCH_BYTES = 8 << 20;  // as parts.FLUSH_*
+
  private:
+  void stage(Outcome& out) {
+    if (staged_.size() < type_names_.size()) staged_.resize(type_names_.size());
+    Staged& rows = staged_[out.type_index];
+    rows.id.add(out.id);
+    if (out.has_patient)
+      rows.patient.add(out.patient);
+    else
+      rows.patient.null();
+    if (out.has_effective)
+      rows.effective.add(out.effective);
+    else
+      rows.effective.null();
+    if (out.has_code)
+      rows.code.add(out.code);
+    else
+      rows.code.null();
+    rows.resource.add(out.data);
+    rows.order.push_back(order_);
+    out.full = rows.rows() >= BATCH_ROWS || rows.resource.data.size() >= BATCH_BYTES;
+  }
+
   // -- HMAC-SHA256 from the keyed states (as Pseudonymiser._hmac) --
   void hmac(const char* message, size_t size, unsigned char* mac) {
     SHA256_CTX context = inner_;
@@ -548,6 +651,16 @@ class TextWalk {
       if (_mm_movemask_epi8(special) != 0) break;
       i += 16;
     }
+    if (value.size() - i < 16) {  // the last bytes, checked in a copy padded with letters
+      alignas(16) char tail[16];
+      std::memset(tail, 'a', 16);
+      std::memcpy(tail, value.data() + i, value.size() - i);
+      __m128i chunk = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+      __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(chunk, space), chunk);
+      __m128i special = _mm_or_si128(
+          control, _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
+      if (_mm_movemask_epi8(special) == 0) i = value.size();
+    }
 #endif
     for (; i < value.size(); ++i) {
       unsigned char c = static_cast<unsigned char>(value[i]);
@@ -662,16 +775,39 @@ class TextWalk {
     bool display = false, reference = false, identifier = false, resource_type = false;
     bool contained_not_list = false;
   };
+  // The keys the walk of an object looks for, read in the same pass that refuses repeats.
   static Shape shape(dom::object object) {
-    unique_keys(object);
     Shape found;
+    string_view seen[64];
+    size_t n = 0;
+    uint64_t marks = 0;
     for (auto field : object) {
       string_view k = field.key;
-      if (k == "display") found.display = true;
-      else if (k == "reference") found.reference = true;
-      else if (k == "identifier") found.identifier = true;
-      else if (k == "resourceType") found.resource_type = true;
-      else if (k == "contained") found.contained_not_list = !field.value.is_array();
+      if (n == 64) throw Bail();
+      uint64_t mark = k.empty() ? 1 : uint64_t(1) << ((k.size() * 7 + k[0] + k.back() * 3) & 63);
+      if (marks & mark) {
+        for (size_t i = 0; i < n; ++i)
+          if (seen[i] == k) throw Bail();
+      }
+      marks |= mark;
+      seen[n++] = k;
+      switch (k.size()) {
+        case 7:
+          found.display |= k == "display";
+          break;
+        case 9:
+          if (k == "reference")
+            found.reference = true;
+          else if (k == "contained")
+            found.contained_not_list = !field.value.is_array();
+          break;
+        case 10:
+          found.identifier |= k == "identifier";
+          break;
+        case 12:
+          found.resource_type |= k == "resourceType";
+          break;
+      }
     }
     return found;
   }
@@ -1003,10 +1139,8 @@ class TextWalk {
     rewritten.assign(type);
     rewritten.push_back('/');
     rewritten.append(pseudonym(type, id));
-    if (first_sight(rewritten)) {
-      outcome_->references.push_back(rewritten);
-      outcome_->reference_types.push_back(type.size());
-    }
+    outcome_->references.push_back(rewritten);
+    outcome_->reference_types.push_back(type.size());
     text(rewritten);
   }
 
@@ -1120,8 +1254,7 @@ class TextWalk {
   // -- one resource (Runner.process for an NDJSON line, first pass) --
   bool run(dom::element root, Outcome& out) {
     if (!root.is_object()) return false;
-    dom::object resource = root.get_object();
-    unique_keys(resource);
+    dom::object resource = root.get_object();  // repeated keys: refused by the walk (shape)
     Root& read = root_;
     read_root(resource, read);
     if (!read.has(SLOT_TYPE) || !read.slots[SLOT_TYPE].is_string()) return false;
@@ -1303,7 +1436,9 @@ class TextWalk {
   std::unordered_map<string, long> shifts_;
   dom::parser parser_, columns_;
   string scratch_, shifted_, own_id_, rewritten_;
-  std::unordered_set<string> seen_;
+  std::unordered_set<string> seen_, opted_;
+  std::vector<Staged> staged_;
+  int64_t order_ = 0;
   string* out_ = nullptr;
   Outcome* outcome_ = nullptr;
   long days_ = 0;
