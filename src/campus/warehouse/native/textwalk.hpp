@@ -752,14 +752,17 @@ class TextWalk {
   }
   // Python keeps the last value of a repeated key at the first one's place: left to it.
   static void unique_keys(dom::object object) {
-    size_t count = object.size();
-    if (count < 2) return;
+    if (object.size() < 2) return;
+    Keys keys;
+    for (auto field : object) keys.add(field.key);
+  }
+  // An object's keys so far, refusing a repeat (and more than 64 keys).
+  struct Keys {
     string_view seen[64];
-    if (count > 64) throw Bail();
     size_t n = 0;
     uint64_t marks = 0;  // a bit per (length, first and last character): most keys differ
-    for (auto field : object) {
-      string_view k = field.key;
+    void add(string_view k) {
+      if (n == 64) throw Bail();
       uint64_t mark = k.empty() ? 1 : uint64_t(1) << ((k.size() * 7 + k[0] + k.back() * 3) & 63);
       if (marks & mark) {
         for (size_t i = 0; i < n; ++i)
@@ -768,7 +771,7 @@ class TextWalk {
       marks |= mark;
       seen[n++] = k;
     }
-  }
+  };
 
   // -- the walk (pseudonymise._Walk), emitting as it goes --
   struct Shape {
@@ -778,19 +781,10 @@ class TextWalk {
   // The keys the walk of an object looks for, read in the same pass that refuses repeats.
   static Shape shape(dom::object object) {
     Shape found;
-    string_view seen[64];
-    size_t n = 0;
-    uint64_t marks = 0;
+    Keys keys;
     for (auto field : object) {
       string_view k = field.key;
-      if (n == 64) throw Bail();
-      uint64_t mark = k.empty() ? 1 : uint64_t(1) << ((k.size() * 7 + k[0] + k.back() * 3) & 63);
-      if (marks & mark) {
-        for (size_t i = 0; i < n; ++i)
-          if (seen[i] == k) throw Bail();
-      }
-      marks |= mark;
-      seen[n++] = k;
+      keys.add(k);
       switch (k.size()) {
         case 7:
           found.display |= k == "display";
