@@ -172,8 +172,16 @@ def naive(folder: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "resources": len(lines), "errors": errors}
 
 
+def _native() -> bool:
+    """Whether Campus's NDJSON lines go through the native fast path in this run."""
+    from campus.warehouse import worker
+
+    return worker.NativeWalk is not None and os.environ.get("CAMPUS_BENCH_NATIVE", "1") != "0"
+
+
 def main() -> None:
     sizes = [int(s) for s in os.environ.get("CAMPUS_BENCH_INGEST_SIZES", "1000000").split(",")]
+    print(f"native fast path: {'on' if _native() else 'off (Python path)'}", flush=True)
     figures = []
     for size in sizes:
         folder = WORK / f"ndjson-{size}"
@@ -217,7 +225,14 @@ def main() -> None:
             flush=True,
         )
         figures.append(
-            {"size": count, "bytes": data_bytes, "campus": ours, "duckdb": duck, "naive": slow}
+            {
+                "size": count,
+                "bytes": data_bytes,
+                "native": _native(),
+                "campus": ours,
+                "duckdb": duck,
+                "naive": slow,
+            }
         )
     out = WORK.parent / "ingest.json"
     out.write_text(json.dumps(figures, indent=2))
