@@ -243,3 +243,43 @@ def test_the_native_pseudonym_is_the_python_one():
     python = Pseudonymiser(KEY, policy.default())
     for type_name, source_id in (("Patient", "1"), ("Observation", "x" * 64), ("Encounter", "é")):
         assert walker.digest(f"{type_name}/{source_id}") == python.pseudonym(type_name, source_id)
+
+
+def _mutated(line: bytes, rng: random.Random) -> bytes:
+    """A line with a few bytes changed, inserted, cut or truncated: JSON's own characters, bytes
+    that are not UTF-8 or start a surrogate, control characters."""
+    alphabet = b'{}[]",:\\ 0123456789.eE-+tfnulr\x00\x1f\x7f\xc3\xa9\xff\xed\xa0\x80'
+    data = bytearray(line)
+    for _ in range(rng.randint(1, 4)):
+        position = rng.randrange(len(data) + 1)
+        choice = rng.random()
+        if choice < 0.4 and position < len(data):
+            data[position] = rng.choice(alphabet)
+        elif choice < 0.7:
+            data[position:position] = bytes([rng.choice(alphabet)])
+        elif choice < 0.85:
+            del data[position : position + rng.randint(1, 20)]
+        else:
+            del data[position:]
+    return bytes(data).replace(b"\n", b" ").replace(b"\r", b" ")
+
+
+def test_bytes_changed_at_random_land_the_same_on_both_paths_or_go_to_python(
+    shared_dir, tmp_path, monkeypatch
+):
+    """What the native path reads from damaged text it must read as the Python path does,
+    and it must never fail on it (a crash would stop the worker)."""
+    _walker()
+    monkeypatch.setattr(worker, "TASK_PROBLEMS", 1_000_000)
+    rng = random.Random(20261206)
+    lines = _lines(shared_dir)
+    cases = [_mutated(rng.choice(lines), rng) for _ in range(20_000)]
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"\n".join(cases) + b"\n")
+    ours = _run(path, tmp_path / "native", True, frozenset())
+    theirs = _run(path, tmp_path / "python", False, frozenset())
+    assert ours[0] == theirs[0] and ours[1] == theirs[1]
+    assert ours[2].keys() == theirs[2].keys()
+    for name, rows in ours[2].items():
+        assert rows == theirs[2][name], name
+    assert 1_000 < sum(ours[0][0].values()) < 19_000  # some land, most are refused
