@@ -472,6 +472,8 @@ class TextWalk {
       if (!run(root, out)) return false;
     } catch (const Bail&) {
       return false;
+    } catch (const simdjson::simdjson_error&) {
+      return false;  // an element not of the type read: the Python path's to judge
     }
     if (out.data.size() > limit) return false;
     order_ = order;
