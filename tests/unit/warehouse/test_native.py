@@ -157,12 +157,14 @@ def _variants(line: bytes, rng: random.Random) -> list[bytes]:
     return out
 
 
-def _run(path: Path, staging: Path, native: bool, registry: frozenset[str]) -> tuple:
+def _run(
+    path: Path, staging: Path, native: bool, registry: frozenset[str], rules: dict | None = None
+) -> tuple:
     config = worker.Config(
         str(staging),
         KEY,
         OPTOUT_SECRET,
-        policy.default().as_dict(),
+        rules or policy.default().as_dict(),
         registry,
         False,
         16 << 20,
@@ -283,3 +285,41 @@ def test_bytes_changed_at_random_land_the_same_on_both_paths_or_go_to_python(
     for name, rows in ours[2].items():
         assert rows == theirs[2][name], name
     assert 1_000 < sum(ours[0][0].values()) < 19_000  # some land, most are refused
+
+
+def test_an_extension_removed_by_its_url_is_still_checked_and_its_references_staged(tmp_path):
+    """A rule by url removes an extension after the walk has met it (as the Python path does):
+    a bad date in it is still reported, its reference target still staged."""
+    _walker()
+    rules = policy.default().as_dict()
+    rules["rules"] = [
+        *rules["rules"],
+        {"path": "Observation.extension", "url": "http://x/secret", "action": "redact"},
+    ]
+    subject = {"reference": "Patient/p1"}
+
+    def observation(number: int, *extensions: dict) -> dict:
+        return {
+            "resourceType": "Observation",
+            "id": f"o{number}",
+            "subject": subject,
+            "extension": list(extensions),
+        }
+
+    secret = {"url": "http://x/secret", "valueDateTime": "2020-13-40"}
+    pointing = {"url": "http://x/secret", "valueReference": {"reference": "Encounter/e9"}}
+    kept = {"url": "http://x/kept", "valueString": "v"}
+    lines = [
+        observation(1, secret, kept),  # the bad date: reported, though removed
+        observation(2, pointing, kept),  # Encounter/e9: staged for the reference check
+        observation(3, pointing),  # every extension removed: the element goes
+        observation(4, kept),
+        observation(5),  # an empty list: the element goes, as in Python
+    ]
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    ours = _run(path, tmp_path / "native", True, frozenset(), rules)
+    theirs = _run(path, tmp_path / "python", False, frozenset(), rules)
+    assert ours == theirs
+    assert len(ours[1]) == 1 and ours[0][0] == {"Observation": 4}
+    assert any(row["target"] for row in ours[2]["refs/w0.parquet"] if row["type"] == "Encounter")

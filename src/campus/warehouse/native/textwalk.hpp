@@ -1143,9 +1143,13 @@ class TextWalk {
   // A policy action on an element (rule); true when the element is done.
   bool rule(string_view k, dom::element value, const Node* node, size_t depth, bool& first) {
     if (!node->by_url.empty() && value.is_array()) {
-      // Extensions by url: redacted ones go; any other action on an object is the Python's.
-      std::vector<dom::element> kept;
+      // Extensions by url. None left (all redacted, or an empty list): the element goes, as
+      // in Python. All kept: as if no url were named.
+      // Some: the Python walk still walks the removed ones (it may report them, and stages
+      // their references), so the line is its to take; and any other action on them too.
+      size_t count = 0, redacted = 0;
       for (dom::element item : value.get_array()) {
+        ++count;
         Action action = Action::None;
         if (item.is_object()) {
           dom::element url;
@@ -1154,18 +1158,13 @@ class TextWalk {
             if (found != node->by_url.end()) action = found->second;
           }
         }
-        if (action == Action::None || action == Action::Keep)
-          kept.push_back(item);
-        else if (action != Action::Redact)
+        if (action == Action::Redact)
+          ++redacted;
+        else if (action != Action::None && action != Action::Keep)
           throw Bail();
       }
-      if (kept.empty()) return true;
-      if (node->action == Action::None) {
-        key(k, first);
-        list_under(k, kept, node, depth);
-        return true;
-      }
-      if (kept.size() != value.get_array().size()) throw Bail();
+      if (redacted == count) return true;
+      if (redacted) throw Bail();
     }
     if (node->action == Action::None) return false;
     if (node->action == Action::Redact) return true;
@@ -1173,32 +1172,6 @@ class TextWalk {
     act(node->action, value, depth);
     return true;
   }
-  // The items kept of a list filtered by url, walked as `items` walks a list.
-  void list_under(string_view k, const std::vector<dom::element>& kept, const Node* node,
-                  size_t depth) {
-    if (k == "contained" || (k == "coding" && node == nullptr)) throw Bail();  // rules on them
-    KeyInfo about = info(k);
-    bool dated = about.kind == Kind::Date && !about.code_list;
-    bool with_rules = node->has_children;
-    out_->push_back('[');
-    bool first = true;
-    for (dom::element item : kept) {
-      if (!first) out_->push_back(',');
-      first = false;
-      if (item.is_object()) {
-        if (with_rules)
-          under_rules(item.get_object(), node, depth + 1, INNER);
-        else
-          plain(item.get_object(), depth + 1);
-      } else if (item.is_array() || dated || (item.is_string() && about.reference_key)) {
-        throw Bail();
-      } else {
-        raw(item, depth);
-      }
-    }
-    out_->push_back(']');
-  }
-
   void act(Action action, dom::element value, size_t depth) {
     if (action == Action::Keep) {
       raw(value, depth);
