@@ -36,19 +36,10 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         size_t rows()
         void clear()
 
-    cdef cppclass Outcome:
+    cdef cppclass Outcome:  # the fields read here
         cbool dropped
         cbool full
         int type_index
-        string type_name
-        string id
-        string patient
-        string effective
-        string code
-        string data
-        cbool has_patient
-        cbool has_effective
-        cbool has_code
         vector[string] references
         vector[size_t] reference_types
 

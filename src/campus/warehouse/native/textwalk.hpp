@@ -121,7 +121,6 @@ struct Outcome {
   bool dropped = false;  // the patient opted out: nothing staged
   bool full = false;     // the type's staged rows reached a batch: to be written
   int type_index = -1;  // the type's rank among the resource types given (add_name 0)
-  string type_name;
   string id;
   string patient;  // empty: none
   string effective;
@@ -476,7 +475,6 @@ class TextWalk {
       return false;  // an element not of the type read: the Python path's to judge
     }
     if (out.data.size() > limit) return false;
-    order_ = order;
     if (out.has_patient && opted_.count(out.patient)) {
       out.dropped = true;
       return true;
@@ -494,7 +492,7 @@ class TextWalk {
     }
     out.references.resize(kept);
     out.reference_types.resize(kept);
-    stage(out);
+    stage(out, order);
     return true;
   }
 
@@ -508,7 +506,7 @@ class TextWalk {
   static constexpr size_t BATCH_ROWS = 4096, BATCH_BYTES = 8 << 20;  // as parts.FLUSH_*
 
  private:
-  void stage(Outcome& out) {
+  void stage(Outcome& out, int64_t order) {
     if (staged_.size() < type_names_.size()) staged_.resize(type_names_.size());
     Staged& rows = staged_[out.type_index];
     rows.id.add(out.id);
@@ -525,7 +523,7 @@ class TextWalk {
     else
       rows.code.null();
     rows.resource.add(out.data);
-    rows.order.push_back(order_);
+    rows.order.push_back(order);
     out.full = rows.rows() >= BATCH_ROWS || rows.resource.data.size() >= BATCH_BYTES;
   }
 
@@ -776,6 +774,10 @@ class TextWalk {
   };
 
   // -- the walk (pseudonymise._Walk), emitting as it goes --
+  // Where an object is: a resource's root (TOP), a contained resource's (CONTAINED), or
+  // inside one (INNER). Only the top resource's id is pseudonymised: contained ids are local.
+  enum Level { INNER, TOP, CONTAINED };
+
   struct Shape {
     bool display = false, reference = false, identifier = false, resource_type = false;
     bool contained_not_list = false;
@@ -826,9 +828,20 @@ class TextWalk {
     }
     return kept;
   }
-  // The display a rule would have walked first: the Python path, which may report it.
-  void check_dropped_display(dom::element value, const Node* rule) {
-    if (rule != nullptr || !value.is_string()) throw Bail();
+  // What both walks settle before the rules: a display that goes (one a rule would have walked
+  // first is the Python path's, which may report it), and the top resource's own id.
+  bool settled(string_view k, dom::element value, const Node* rule, bool drop_display,
+               Level level, bool& first) {
+    if (drop_display && k == "display") {
+      if (rule != nullptr || !value.is_string()) throw Bail();
+      return true;
+    }
+    if (level == TOP && k == "id") {
+      key(k, first);
+      text(own_id_);
+      return true;
+    }
+    return false;
   }
 
   // Where the top resource's elements that the key columns read were written: their values'
@@ -857,10 +870,6 @@ class TextWalk {
     written_present_ |= uint64_t(1) << slot;
   }
 
-  // Where an object is: a resource's root (TOP), a contained resource's (CONTAINED), or
-  // inside one (INNER). Only the top resource's id is pseudonymised: contained ids are local.
-  enum Level { INNER, TOP, CONTAINED };
-
   void under_rules(dom::object object, const Node* node, size_t depth, Level level) {
     Shape found = shape(object);
     if (level == INNER && found.resource_type) throw Bail();  // a resource inside the resource
@@ -880,15 +889,7 @@ class TextWalk {
       Written written(this, level == TOP ? about.root : -1);
       const Node* child = child_of(node, about);
       if (child == nullptr) child = anywhere_child(about);
-      if (drop_display && k == "display") {
-        check_dropped_display(value, child);
-        continue;
-      }
-      if (level == TOP && k == "id") {
-        key(k, first);
-        text(own_id_);
-        continue;
-      }
+      if (settled(k, value, child, drop_display, level, first)) continue;
       if (watch_identifiers_ && k == "identifier" && value.is_object()) throw Bail();
       if (child == nullptr) {
         key(k, first);
@@ -944,15 +945,7 @@ class TextWalk {
       KeyInfo about = info(k);
       Written written(this, level == TOP ? about.root : -1);
       const Node* rule = container ? anywhere_child(about) : nullptr;
-      if (drop_display && k == "display") {
-        check_dropped_display(value, rule);
-        continue;
-      }
-      if (level == TOP && k == "id") {
-        key(k, first);
-        text(own_id_);
-        continue;
-      }
+      if (settled(k, value, rule, drop_display, level, first)) continue;
       if (type == dom::element_type::STRING) {
         key(k, first);
         string_value(k, sv(value), about.kind);
@@ -1234,7 +1227,6 @@ class TextWalk {
     if (!valid_id(source_id)) return false;
     if (read.has(SLOT_IDENTIFIER) && !read.slots[SLOT_IDENTIFIER].is_array()) return false;
     if (read.has(SLOT_CONTAINED) && !read.slots[SLOT_CONTAINED].is_array()) return false;
-    out.type_name.assign(type_name);
     out.type_index = resource_types_.find(type_name)->second;
     if (!patient_of(root, read, out.patient)) return false;
     out.has_patient = !out.patient.empty();
@@ -1400,14 +1392,12 @@ class TextWalk {
   std::pair<size_t, size_t> written_[64];
   uint64_t written_present_ = 0;
   static constexpr int SLOT_TYPE = 0, SLOT_ID = 1, SLOT_IDENTIFIER = 2, SLOT_CONTAINED = 3;
-  std::unordered_map<string, Kind> kinds_;
   std::unordered_map<string, string> pseudonyms_;
   std::unordered_map<string, long> shifts_;
   dom::parser parser_, columns_;
   string scratch_, shifted_, own_id_, rewritten_;
   std::unordered_set<string> seen_, opted_;
   std::vector<Staged> staged_;
-  int64_t order_ = 0;
   string* out_ = nullptr;
   Outcome* outcome_ = nullptr;
   long days_ = 0;
