@@ -50,7 +50,7 @@ workers = resource.getrusage(resource.RUSAGE_CHILDREN)
 # benchmark's process that forked this one (Linux keeps it across exec).
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"seconds": seconds, "resources": report.resources, "read": report.read,
-                  "errors": report.errors, "status": report.status,
+                  "errors": report.errors, "status": report.status, "phases": report.phases,
                   "cpu_main_s": own.ru_utime + own.ru_stime,
                   "cpu_workers_s": workers.ru_utime + workers.ru_stime,
                   "peak_main_mb": hwm / 1024,
@@ -206,6 +206,8 @@ def main() -> None:
             f"main {ours['cpu_main_s'] * per:.1f} µs/resource",
             flush=True,
         )
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in ours["phases"].items())
+        print(f"  campus phases : {phases}", flush=True)
         duck = duckdb_read(folder)
         duck_rate = duck["resources"] / duck["seconds"]
         print(

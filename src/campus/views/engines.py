@@ -22,6 +22,7 @@ from campus.errors import BadRequest
 from campus.views.compiler import CompiledView
 from campus.views.dialects.base import Dialect
 from campus.views.sources import Source, is_ndjson, sql_path
+from campus.warehouse import layout
 
 FORMATS = ("csv", "parquet", "ndjson")
 BATCH_ROWS = 10_000
@@ -88,7 +89,7 @@ class DuckDBEngine:
         path = self.source.parquet.get(resource)
         if path is None:
             return "(SELECT CAST(NULL AS VARCHAR) AS resource WHERE FALSE)"
-        return f"read_parquet({sql_path(path)})"
+        return f"read_parquet({sql_path(layout.pattern(path))})"
 
     def _load_files(self) -> None:
         if self._loaded:

@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from campus.warehouse import layout
+
 TOP_CODES = 10
 COMPLETENESS_SAMPLE = 100_000
 
@@ -51,13 +53,13 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
     types: dict[str, Any] = {}
     first, last = None, None
     patients = 0
-    for table in sorted(real.glob("*.parquet")):
-        source = f"read_parquet('{table}')"
+    for name, table in layout.tables_in(real).items():
+        source = "read_parquet('" + layout.pattern(table).replace("'", "''") + "')"
         count, with_patient, n_patients, low, high = con.execute(
             f"SELECT count(*), count(patient), count(DISTINCT patient), "
             f"min(substr(effective, 1, 10)), max(substr(effective, 1, 10)) FROM {source}"
         ).fetchone()
-        if table.stem == "Patient":
+        if name == "Patient":
             patients = count
         elif low is not None and count >= threshold:  # no small type sets the dataset's range
             first = low if first is None or low < first else first
@@ -94,7 +96,7 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
                 for k, n in elements
                 if k not in ("resourceType", "id")
             }
-        types[table.stem] = _protect(entry, threshold)
+        types[name] = _protect(entry, threshold)
     return {
         "threshold": threshold,
         "patients": mask(patients, threshold),

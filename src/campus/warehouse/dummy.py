@@ -21,6 +21,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from campus.warehouse import layout
 from campus.warehouse.layout import KEY_COLUMNS
 from campus.warehouse.worker import EFFECTIVE_PATHS, PATIENT_KEYS, code_of
 
@@ -107,19 +108,19 @@ def _most_common(values: list) -> Any:
 def build(
     con: duckdb.DuckDBPyConnection, real: Path, out: Path, threshold: int, max_rows: int = MAX_ROWS
 ) -> dict[str, int]:
-    """Write out/<Type>.parquet for every real table; returns the row counts."""
+    """Write out/<Type>.parquet for every table of `real`; returns the row counts."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(secrets.randbits(64))  # noqa: S311 - synthetic values, not secrets
     draw = _Draw(rng)
-    tables = {p.stem: p for p in sorted(real.glob("*.parquet"))}
+    tables = layout.tables_in(real)
     n_patients = 0
     if "Patient" in tables:
-        n_patients = min(pq.ParquetFile(tables["Patient"]).metadata.num_rows, max_rows)
+        n_patients = min(layout.rows(tables["Patient"]), max_rows)
     patients = _token_ids(max(n_patients, 1))
     counts = {}
     for type_name, table in tables.items():
-        source = f"read_parquet('{table}')"
-        total = pq.ParquetFile(table).metadata.num_rows
+        source = "read_parquet('" + layout.pattern(table).replace("'", "''") + "')"
+        total = layout.rows(table)
         shape = _Shape(_shape_sample(table, rng), threshold)
         codes, code_weights = _weighted(
             con,
@@ -191,11 +192,11 @@ def _shape_sample(table: Path, rng: random.Random, size: int = _SHAPE_SAMPLE) ->
     """Up to `size` resources of a table, drawn from row groups taken at random until four
     times as many are at hand: the shape is learnt without reading and decompressing every
     resource of a large table (a reservoir sample reads them all: 1.9 s at 4M resources)."""
-    parquet = pq.ParquetFile(table)
-    groups = list(range(parquet.num_row_groups))
+    files = [pq.ParquetFile(path) for path in layout.files(table)]
+    groups = [(parquet, group) for parquet in files for group in range(parquet.num_row_groups)]
     rng.shuffle(groups)
     texts: list[str] = []
-    for group in groups:
+    for parquet, group in groups:
         texts.extend(parquet.read_row_group(group, columns=["resource"]).column(0).to_pylist())
         if len(texts) >= 4 * size:
             break

@@ -61,6 +61,9 @@ class IngestReport:
     problems: list[Problem] = field(default_factory=list)
     omitted_problems: int = 0
     seconds: float = 0.0
+    # Wall seconds by phase: read (workers), finalise (dedupe, opt-out, references), describe
+    # (catalogue and dummy twin), publish.
+    phases: dict[str, float] = field(default_factory=dict)
     policy_hash: str = ""
 
     @property
@@ -185,9 +188,11 @@ def run(
         count = workers or (1 if small else min(2, os.cpu_count() or 1))
         count = max(1, min(count, len(tasks)))
         in_process = count == 1 and (small or workers == 1)
+        clock = _Clock(report.phases)
         results, hashes = _execute(config, tasks, count, progress, in_process)
         if any(result.deferred for result in results.values()):
             deferred.resolve_deferred(config, count, tasks, results)
+        clock.lap("read")
         log = ProblemLog()
         offsets = _line_offsets(tasks, results)
         _merge(report, tasks, results, log, offsets)
@@ -200,6 +205,7 @@ def run(
             return _abort(report, log, staging, started)
         places = {t.index: (t.label, t.ndjson) for t in tasks}
         final = publish.finalise(staging, registry, offsets, places)
+        clock.lap("finalise")
         log.merge(
             final.problems,
             sum(p.severity == "error" for p in final.problems),
@@ -229,6 +235,7 @@ def run(
             stats = statistics.result()
         con.close()
         (staging / "catalogue.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
+        clock.lap("describe")
         _finish(report, log, started)
         manifest = {
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -251,12 +258,26 @@ def run(
             "threshold": threshold,
         }
         version = publish.publish(root, dataset, staging, manifest)
+        clock.lap("publish")
         report.version = version.version
         report.status = "published"
         return report
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+class _Clock:
+    """Records the wall seconds of each phase of an ingest into `phases`."""
+
+    def __init__(self, phases: dict[str, float]):
+        self.phases = phases
+        self.last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self.last, 3)
+        self.last = now
 
 
 def _finish(report: IngestReport, log: ProblemLog, started: float) -> None:

@@ -1,12 +1,17 @@
 """Where dataset versions live on disk: the contract between the warehouse and its readers.
 
 ```
-<warehouse>/<dataset>/versions/<version>/manifest.json         the version's manifest
-<warehouse>/<dataset>/versions/<version>/real/<Type>.parquet   pseudonymised resources
-<warehouse>/<dataset>/versions/<version>/dummy/<Type>.parquet  the dummy twin, same schema
-<warehouse>/<dataset>/versions/<version>/optout_keys.parquet   (optout_key, patient)
-<warehouse>/<dataset>/staging/<random>/                          a version being written
+<warehouse>/<dataset>/versions/<version>/manifest.json             the version's manifest
+<warehouse>/<dataset>/versions/<version>/real/<Type>/part-<n>.parquet  pseudonymised resources
+<warehouse>/<dataset>/versions/<version>/dummy/<Type>.parquet      the dummy twin, same schema
+<warehouse>/<dataset>/versions/<version>/optout_keys.parquet       (optout_key, patient)
+<warehouse>/<dataset>/staging/<random>/                              a version being written
 ```
+
+A table is a folder of Parquet files of the same schema (one per ingest worker, as they were
+written) or a single `<Type>.parquet` file (the dummy twin, and versions written before
+December 2026): `tables_in` finds both, `pattern` gives what DuckDB's `read_parquet` reads, and
+Spark and pyarrow read either path as it is.
 
 Every resource table has the columns `id` (pseudonymised resource id), `patient`
 (pseudonym of the patient it belongs to, null when none), `effective` (main date as ISO
@@ -30,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow.parquet as pq
+
 DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
 VERSION_NAME = re.compile(r"^v\d{4,}\Z")
 KEY_COLUMNS = ("id", "patient", "effective", "code", "resource")
@@ -49,13 +56,40 @@ class DatasetVersion:
         return json.loads((self.path / "manifest.json").read_text())
 
     def tables(self, kind: Kind = "real") -> dict[str, Path]:
-        """Resource type -> Parquet file of this version (or of its dummy twin)."""
-        folder = self.path / kind
-        return {p.stem: p for p in sorted(folder.glob("*.parquet"))} if folder.is_dir() else {}
+        """Resource type -> table (Parquet folder or file) of this version or of its twin."""
+        return tables_in(self.path / kind)
 
     @property
     def optout_keys(self) -> Path:
         return self.path / "optout_keys.parquet"
+
+
+def tables_in(folder: Path) -> dict[str, Path]:
+    """Resource type -> table in `folder`: `<Type>/` holding Parquet files, or `<Type>.parquet`."""
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() and any(path.glob("*.parquet")):
+            found[path.name] = path
+        elif path.suffix == ".parquet" and path.is_file():
+            found[path.stem] = path
+    return found
+
+
+def files(table: Path) -> list[Path]:
+    """The Parquet files of a table, in order."""
+    return sorted(table.glob("*.parquet")) if table.is_dir() else [table]
+
+
+def pattern(table: Path) -> str:
+    """What DuckDB's read_parquet reads for a table: the file, or a glob of the folder's files."""
+    return str(table / "*.parquet") if table.is_dir() else str(table)
+
+
+def rows(table: Path) -> int:
+    """A table's row count, from the files' footers."""
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in files(table))
 
 
 def dataset_dir(root: Path, dataset: str) -> Path:

@@ -27,6 +27,8 @@ cdef class _Resources(_Table):
     cdef public object order
     cdef public bytearray text
     cdef public object offsets
+    cdef public object order_path
+    cdef public object order_writer
 
     cpdef _reset(self)
     cpdef append(self, source_id, patient, effective, code, long long order, bytes data)

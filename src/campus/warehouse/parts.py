@@ -1,4 +1,10 @@
-"""Staging parts: each worker appends rows per resource type to its own Parquet files."""
+"""Staging parts: each worker appends rows per resource type to its own Parquet files.
+
+A worker's part of a type (`parts/<Type>/w<n>.parquet`) is written in the published tables'
+format, so that finalise can publish it as it is: only a type with duplicates or with rows of
+a patient found opted out late is rewritten. The input order of its rows, which decides which
+duplicate wins, goes to a file of its own (`order/<Type>/w<n>.parquet`, row for row).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,19 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PART_SCHEMA = pa.schema(
+# A published table's columns (layout.KEY_COLUMNS).
+TABLE_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
         ("patient", pa.string()),
         ("effective", pa.string()),
         ("code", pa.string()),
         ("resource", pa.string()),
-        ("_o", pa.int64()),  # input order: the last duplicate wins
     ]
 )
+ORDER_SCHEMA = pa.schema([("_o", pa.int64())])  # input order: the last duplicate wins
+# A staged resource row: the table's columns, then its input order.
+PART_SCHEMA = pa.schema([*TABLE_SCHEMA, *ORDER_SCHEMA])
 REFS_SCHEMA = pa.schema(
     [
         ("type", pa.string()),
@@ -36,7 +45,17 @@ DEFERRED_SCHEMA = pa.schema(
     [("_task", pa.int64()), ("line", pa.int64()), ("_o", pa.int64()), ("raw", pa.binary())]
 )
 # Staging columns whose values repeat from row to row.
-REPEATED = frozenset({"patient", "type", "file", "source_type"})
+REPEATED = frozenset({"patient", "code", "type", "file", "source_type"})
+# How the parts of a resource table are written: as published. zstd at level 1 costs a tenth
+# more time than LZ4 and gives files half the size; statistics for the key columns only (a
+# resource text's minimum is no use to anyone); no dictionary for the ids or the texts, which
+# are unique (trying costs a hash per value).
+TABLE_OPTIONS = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "write_statistics": ["id", "patient", "effective", "code"],
+    "use_dictionary": ["patient", "code"],
+}
 FLUSH_ROWS = 4096
 FLUSH_BYTES = 8 * 1024 * 1024
 
@@ -67,10 +86,9 @@ class _Table:
         """Write one batch of columns of the table's schema to its part file."""
         batch = pa.RecordBatch.from_arrays(columns, schema=self.schema)
         if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             # Read once, by finalise: no column statistics, and dictionaries only for the
-            # columns whose values repeat (a resource's text never does: trying costs a hash).
-            self.writer = pq.ParquetWriter(
+            # columns whose values repeat.
+            self.writer = _open(
                 self.path,
                 self.schema,
                 compression="lz4",
@@ -96,6 +114,11 @@ class _Table:
             self.writer.close()
 
 
+def _open(path: Path, schema: pa.Schema, **options) -> pq.ParquetWriter:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return pq.ParquetWriter(path, schema, **options)
+
+
 class _Resources(_Table):
     """Resource rows kept as columns, their JSON texts in one buffer, never Python strings.
 
@@ -105,8 +128,10 @@ class _Resources(_Table):
     offsets become the `resource` column as they are (orjson writes valid UTF-8).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, order_path: Path):
         super().__init__(path, PART_SCHEMA)
+        self.order_path = order_path
+        self.order_writer: pq.ParquetWriter | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -131,6 +156,20 @@ class _Resources(_Table):
         if len(ids) >= FLUSH_ROWS or len(text) >= FLUSH_BYTES:
             self.flush()
 
+    def write(self, columns: list) -> None:
+        """Write one batch of staged rows (PART_SCHEMA's columns): the table's columns to the
+        part, the input order to its own file."""
+        if self.writer is None:
+            self.writer = _open(self.path, TABLE_SCHEMA, **TABLE_OPTIONS)
+            self.order_writer = _open(self.order_path, ORDER_SCHEMA, compression="lz4")
+        self.writer.write_batch(pa.RecordBatch.from_arrays(columns[:-1], schema=TABLE_SCHEMA))
+        self.order_writer.write_batch(pa.RecordBatch.from_arrays(columns[-1:], schema=ORDER_SCHEMA))
+
+    def close(self) -> None:
+        _Table.close(self)  # (compiled: no super() in a cdef class method)
+        if self.order_writer is not None:
+            self.order_writer.close()
+
     def _pending(self) -> int:
         return len(self.ids)
 
@@ -149,7 +188,8 @@ class _Resources(_Table):
 
 
 class PartWriter:
-    """One worker's staging output: parts/<Type>/w<n>.parquet, refs/w<n>, optout/w<n>."""
+    """One worker's staging output: parts/<Type>/w<n>.parquet with order/<Type>/w<n>.parquet,
+    refs/w<n>, optout/w<n>, deferred/w<n>."""
 
     def __init__(self, staging: Path, worker: int):
         self.staging = staging
@@ -172,7 +212,11 @@ class PartWriter:
     def _table(self, type_name: str) -> _Resources:
         table = self.tables.get(type_name)
         if table is None:
-            table = _Resources(self.staging / "parts" / type_name / f"w{self.worker}.parquet")
+            name = f"w{self.worker}.parquet"
+            table = _Resources(
+                self.staging / "parts" / type_name / name,
+                self.staging / "order" / type_name / name,
+            )
             self.tables[type_name] = table
         return table
 

@@ -30,7 +30,8 @@ CONFLICT_IDS = 5
 # The reference check's passes hold at most this many ids each (about 100 MB of hash table):
 # its memory stays the same from one million resources to many.
 IDS_PER_PASS = 1_000_000
-# The options of every published table. Small row groups: rows hold whole resources, and a row
+# The options of a published table that finalise rewrites (parts.TABLE_OPTIONS are those of the
+# tables it publishes as written). Small row groups: rows hold whole resources, and a row
 # group is buffered before it is written. zstd at level 1: on the benchmark's tables, smaller
 # and a fifth faster than the default level. No dictionary encoding: the resource texts and ids
 # are unique, so building their dictionaries was wasted work (the files came out no larger).
@@ -71,7 +72,7 @@ def finalise(
     line_offsets: dict[int, int] | None = None,
     places: dict[int, tuple[str, bool]] | None = None,
 ) -> Finalised:
-    """Write real/<Type>.parquet and optout_keys.parquet from the parts; report conflicts.
+    """Write real/<Type>/ and optout_keys.parquet from the parts; report conflicts.
 
     `line_offsets` maps a task's index to the lines of its file before it (a chunk of a large
     NDJSON counts its lines from its own start): reported lines are the file's. `places` maps
@@ -111,67 +112,119 @@ def finalise(
         con.execute("CREATE TEMP TABLE opted (patient VARCHAR)")
         pq.write_table(OPTOUT_SCHEMA.empty_table(), staging / "optout_keys.parquet")
     parts = staging / "parts"
+    late_optout = con.execute("SELECT count(*) FROM opted").fetchone()[0] > 0
     for folder in sorted(parts.iterdir()) if parts.is_dir() else ():
-        type_name, source = folder.name, f"read_parquet('{_glob(folder)}')"
+        _finalise_type(con, staging, folder, late_optout, offsets, places, out)
+    _check_references(con, staging, out)
+    con.close()
+    for scratch in ("parts", "order", "optout", "refs"):
+        shutil.rmtree(staging / scratch, ignore_errors=True)
+    return out
+
+
+def _finalise_type(
+    con,
+    staging: Path,
+    folder: Path,
+    late_optout: bool,
+    offsets: dict[int, int],
+    places: dict[int, tuple[str, bool]],
+    out: Finalised,
+) -> None:
+    """Publish one type's parts as real/<Type>/: as they are, or rewritten into one file
+    when the type has duplicates (the last copy wins) or rows of a patient opted out late."""
+    type_name = folder.name
+    files = sorted(folder.glob("*.parquet"))
+    source = "read_parquet([" + ", ".join(_literal(f) for f in files) + "])"
+    # A part's rows with their input order, read from its order file row for row.
+    staged = " UNION ALL ".join(
+        f"SELECT * FROM read_parquet({_literal(f)}) POSITIONAL JOIN "
+        f"read_parquet({_literal(staging / 'order' / type_name / f.name)})"
+        for f in files
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dups AS SELECT id, count(*) AS n "
+        f"FROM {source} GROUP BY id HAVING count(*) > 1"
+    )
+    (n_dups,) = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dups").fetchone()
+    n_dups = int(n_dups)
+    out.duplicates += n_dups
+    if n_dups:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE dups AS SELECT id, max(_o) AS keep, count(*) AS n "
-            f"FROM {source} GROUP BY id HAVING count(*) > 1"
+            "CREATE OR REPLACE TEMP TABLE dups AS SELECT p.id, max(p._o) AS keep, "
+            f"min(p._o) AS first FROM ({staged}) p SEMI JOIN dups d ON p.id = d.id GROUP BY p.id"
         )
-        (n_dups,) = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dups").fetchone()
-        out.duplicates += int(n_dups)
-        if n_dups:
-            # Only ids sent several times are compared: identical copies or conflicting ones.
-            conflicting = [
-                row[0]
-                for row in con.execute(
-                    f"SELECT p.id FROM {source} p JOIN dups d ON p.id = d.id GROUP BY p.id "
-                    "HAVING min(hash(p.resource)) <> max(hash(p.resource)) ORDER BY min(p._o)"
-                ).fetchall()
-            ]
-            out.conflicts += len(conflicting)
-            for pseudonym in conflicting[:CONFLICT_IDS]:
-                copies = [
-                    row[0]
-                    for row in con.execute(
-                        f"SELECT _o FROM {source} WHERE id = ? ORDER BY _o", [pseudonym]
-                    ).fetchall()
-                ]
-                out.problems.append(_conflict(type_name, copies, offsets, places))
-            if len(conflicting) > CONFLICT_IDS:
-                out.problems.append(
-                    Problem(
-                        "warning",
-                        "(dataset)",
-                        messages.MORE_CONFLICTS.format(
-                            count=len(conflicting) - CONFLICT_IDS, type_name=type_name
-                        ),
-                        resource_type=type_name,
-                    )
-                )
-        target = real / f"{type_name}.parquet"
-        # Without duplicates every row is kept: no join.
+        _report_conflicts(con, type_name, staged, offsets, places, out)
+    opted_rows = 0
+    if late_optout:
+        (opted_rows,) = con.execute(
+            f"SELECT count(*) FROM {source} WHERE patient IN (SELECT patient FROM opted)"
+        ).fetchone()
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    target = staging / "real" / type_name
+    target.mkdir()
+    if n_dups or opted_rows:
         upsert = "LEFT JOIN dups d ON p.id = d.id " if n_dups else ""
         last = "(d.id IS NULL OR p._o = d.keep) AND " if n_dups else ""
         con.execute(
             "COPY (SELECT p.id, p.patient, p.effective, p.code, p.resource "
-            f"FROM {source} p {upsert}"
+            f"FROM ({staged}) p {upsert}"
             f"WHERE {last}(p.patient IS NULL OR p.patient NOT IN (SELECT patient FROM opted))) "
-            f"TO '{target}' ({PARQUET})"
+            f"TO {_literal(target / 'part-0.parquet')} ({PARQUET})"
         )
-        count = pq.ParquetFile(target).metadata.num_rows
-        total = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
-        before = int(total) - int(n_dups)  # distinct ids
-        out.dropped_optout += int(before) - count
-        if count:
-            out.counts[type_name] = count
-        else:
-            target.unlink()
-    _check_references(con, staging, out)
-    con.close()
-    shutil.rmtree(staging / "parts", ignore_errors=True)
-    shutil.rmtree(staging / "optout", ignore_errors=True)
-    shutil.rmtree(staging / "refs", ignore_errors=True)
-    return out
+    else:
+        for number, part in enumerate(files):
+            os.rename(part, target / f"part-{number}.parquet")
+    count = layout.rows(target)
+    out.dropped_optout += total - n_dups - count  # distinct ids staged, less those kept
+    if count:
+        out.counts[type_name] = count
+    else:
+        shutil.rmtree(target)
+
+
+def _report_conflicts(
+    con,
+    type_name: str,
+    staged: str,
+    offsets: dict[int, int],
+    places: dict[int, tuple[str, bool]],
+    out: Finalised,
+) -> None:
+    """Report the ids sent several times with different contents (identical copies are
+    not a problem): the first few located one by one, the others counted."""
+    conflicting = [
+        row[0]
+        for row in con.execute(
+            f"SELECT p.id FROM ({staged}) p JOIN dups d ON p.id = d.id GROUP BY p.id "
+            "HAVING min(hash(p.resource)) <> max(hash(p.resource)) ORDER BY min(d.first)"
+        ).fetchall()
+    ]
+    out.conflicts += len(conflicting)
+    for pseudonym in conflicting[:CONFLICT_IDS]:
+        copies = [
+            row[0]
+            for row in con.execute(
+                f"SELECT _o FROM ({staged}) WHERE id = ? ORDER BY _o", [pseudonym]
+            ).fetchall()
+        ]
+        out.problems.append(_conflict(type_name, copies, offsets, places))
+    if len(conflicting) > CONFLICT_IDS:
+        out.problems.append(
+            Problem(
+                "warning",
+                "(dataset)",
+                messages.MORE_CONFLICTS.format(
+                    count=len(conflicting) - CONFLICT_IDS, type_name=type_name
+                ),
+                resource_type=type_name,
+            )
+        )
+
+
+def _literal(path: Path | str) -> str:
+    """A path as a SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _place(
@@ -219,7 +272,7 @@ def _check_references(con, staging: Path, out: Finalised) -> None:
     refs = staging / "refs"
     if not refs.is_dir() or not any(refs.glob("*.parquet")):
         return
-    tables = sorted((staging / "real").glob("*.parquet"))
+    tables = layout.tables_in(staging / "real")
     passes = max(1, -(-sum(out.counts.values()) // IDS_PER_PASS))
     con.execute(
         "CREATE TEMP TABLE dangling (type VARCHAR, target VARCHAR, file VARCHAR, line BIGINT, "
@@ -229,8 +282,9 @@ def _check_references(con, staging: Path, out: Finalised) -> None:
         mine = f"hash({{}}) % {passes} = {share}" if passes > 1 else "true"
         known = (
             " UNION ALL ".join(
-                f"SELECT '{p.stem}' AS type, id FROM read_parquet('{p}') WHERE {mine.format('id')}"
-                for p in tables
+                f"SELECT '{name}' AS type, id FROM read_parquet({_literal(layout.pattern(table))}) "
+                f"WHERE {mine.format('id')}"
+                for name, table in tables.items()
             )
             or "SELECT NULL::VARCHAR AS type, NULL::VARCHAR AS id WHERE false"
         )

@@ -60,7 +60,7 @@ def test_a_transaction_bundle_lands_as_a_pseudonymised_version(tmp_path):
     manifest = layout.resolve(tmp_path / "wh", "test").manifest
     assert manifest["policy"]["sha256"] == policy.default().digest
     assert manifest["sources"][0]["sha256"] and manifest["counts"]["Observation"] == 2
-    assert manifest["sizes"]["real/Patient.parquet"] > 0
+    assert manifest["sizes"]["real/Patient/part-0.parquet"] > 0
 
 
 def test_optout_keys_map_every_identifier_hash_to_the_patient_pseudonym(tmp_path):

@@ -177,8 +177,13 @@ def _run(
     runner.close()
     tables = {}
     for part in sorted(staging.rglob("*.parquet")):
+        if part.parts[-3] == "order":  # read with its part, below
+            continue
         rows = pq.read_table(part).to_pylist()
-        if "_o" in rows[0]:  # the native path writes its rows in batches of its own
+        if part.parts[-3] == "parts":  # the native path writes its rows in batches of its own
+            order = pq.read_table(staging / "order" / part.parent.name / part.name)
+            for row, position in zip(rows, order.column("_o").to_pylist(), strict=True):
+                row["_o"] = position
             rows.sort(key=lambda row: row["_o"])
         tables[str(part.relative_to(staging))] = rows
     report = [

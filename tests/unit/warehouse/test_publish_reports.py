@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from campus.warehouse import layout, publish
-from campus.warehouse.parts import PART_SCHEMA, REFS_SCHEMA
+from campus.warehouse.parts import REFS_SCHEMA, PartWriter
 from tests.unit.warehouse.samples import (
     observation,
     patient,
@@ -23,9 +23,13 @@ def _unresolved(report):
 
 
 def _staging(tmp_path, parts: dict[str, list[tuple]], refs: list[tuple]):
+    """Parts staged as a worker stages them (rows of parts.PART_SCHEMA), and reference rows."""
     staging = tmp_path / "staging"
+    writer = PartWriter(staging, 0)
     for type_name, rows in parts.items():
-        _write(staging / "parts" / type_name / "w0.parquet", PART_SCHEMA, rows)
+        for *columns, resource, order in rows:
+            writer.resource(type_name, *columns, order, resource.encode())
+    writer.close()
     if refs:
         _write(staging / "refs" / "w0.parquet", REFS_SCHEMA, refs)
     return staging
