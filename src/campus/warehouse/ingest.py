@@ -6,6 +6,7 @@ policy, opt-out registry, version row, audit).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -206,34 +207,32 @@ def run(
         places = {t.index: (t.label, t.ndjson) for t in tasks}
         final = publish.finalise(staging, registry, offsets, places)
         clock.lap("finalise")
-        log.merge(
-            final.problems,
-            sum(p.severity == "error" for p in final.problems),
-            sum(p.severity == "warning" for p in final.problems),
-        )
-        log.warnings += max(
-            0, final.unresolved - len([p for p in final.problems if p.severity == "warning"])
-        )
+        log.merge(final.problems, 0, len(final.problems))
         report.landed = final.counts
         report.duplicates = final.duplicates
         report.dropped_optout += final.dropped_optout
-        report.unresolved_references = final.unresolved
-        if on_error == "abort" and log.errors:
-            return _abort(report, log, staging, started)
         if not report.landed:
+            with contextlib.closing(publish.connect(staging / "tmp")) as con:
+                publish.check_references(con, staging, final, offsets)
+            _references(report, log, final)
             _finish(report, log, started)
             shutil.rmtree(staging, ignore_errors=True)
             return report
         con = publish.connect(staging / "tmp")
-        # The catalogue (DuckDB queries, which release the GIL) is computed on a second cursor
-        # while the dummy twin draws its records in Python.
-        with ThreadPoolExecutor(1) as pool:
+        # The reference check and the catalogue (DuckDB queries, which release the GIL) run
+        # on cursors of their own while the dummy twin draws its records in Python.
+        with ThreadPoolExecutor(2) as pool:
+            references = pool.submit(
+                publish.check_references, con.cursor(), staging, final, offsets
+            )
             statistics = pool.submit(catalogue.compute, con.cursor(), staging / "real", threshold)
             dummy_counts = dummy.build(
                 con, staging / "real", staging / "dummy", threshold, limits.dummy_rows
             )
             stats = statistics.result()
+            references.result()
         con.close()
+        _references(report, log, final)
         (staging / "catalogue.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
         clock.lap("describe")
         _finish(report, log, started)
@@ -278,6 +277,12 @@ class _Clock:
         now = time.monotonic()
         self.phases[name] = round(now - self.last, 3)
         self.last = now
+
+
+def _references(report: IngestReport, log: ProblemLog, final: publish.Finalised) -> None:
+    """The reference check's findings: the first ones itemised, all of them counted."""
+    log.merge(final.references, 0, final.unresolved)
+    report.unresolved_references = final.unresolved
 
 
 def _finish(report: IngestReport, log: ProblemLog, started: float) -> None:

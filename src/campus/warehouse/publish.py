@@ -46,9 +46,10 @@ class Finalised:
     counts: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     dropped_optout: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # conflicts
     conflicts: int = 0
     unresolved: int = 0
+    references: list[Problem] = field(default_factory=list)  # the first unresolved ones
 
 
 def connect(temp: Path, memory: str = "512MB") -> duckdb.DuckDBPyConnection:
@@ -72,7 +73,8 @@ def finalise(
     line_offsets: dict[int, int] | None = None,
     places: dict[int, tuple[str, bool]] | None = None,
 ) -> Finalised:
-    """Write real/<Type>/ and optout_keys.parquet from the parts; report conflicts.
+    """Write real/<Type>/ and optout_keys.parquet from the parts; report conflicts. The
+    staged references stay for `check_references`, which reads the published tables.
 
     `line_offsets` maps a task's index to the lines of its file before it (a chunk of a large
     NDJSON counts its lines from its own start): reported lines are the file's. `places` maps
@@ -85,15 +87,6 @@ def finalise(
     con.register("registry_keys", pa.table({"k": pa.array(sorted(registry), pa.string())}))
     offsets = line_offsets or {}
     places = places or {}
-    con.register(
-        "line_offsets",
-        pa.table(
-            {
-                "task": pa.array(list(offsets), pa.int64()),
-                "shift": pa.array(list(offsets.values()), pa.int64()),
-            }
-        ),
-    )
     optout_dir = staging / "optout"
     has_optout = optout_dir.is_dir() and any(optout_dir.glob("*.parquet"))
     if has_optout:
@@ -115,9 +108,8 @@ def finalise(
     late_optout = con.execute("SELECT count(*) FROM opted").fetchone()[0] > 0
     for folder in sorted(parts.iterdir()) if parts.is_dir() else ():
         _finalise_type(con, staging, folder, late_optout, offsets, places, out)
-    _check_references(con, staging, out)
     con.close()
-    for scratch in ("parts", "order", "optout", "refs"):
+    for scratch in ("parts", "order", "optout"):
         shutil.rmtree(staging / scratch, ignore_errors=True)
     return out
 
@@ -262,16 +254,35 @@ def _conflict(
     )
 
 
-def _check_references(con, staging: Path, out: Finalised) -> None:
-    """Report `Type/id` targets missing from the version (lines shifted by `line_offsets`).
+def check_references(
+    con, staging: Path, out: Finalised, line_offsets: dict[int, int] | None = None
+) -> None:
+    """Report `Type/id` targets missing from the version (lines shifted by `line_offsets`),
+    into `out.unresolved` and `out.references`; the staged references are removed.
 
     The anti join holds the ids it checks against in a hash table. So that memory does not
     grow with the version, targets and ids are split by a hash of the id into passes of at
     most `IDS_PER_PASS` ids: a target can only be found among the ids of its own pass, so
     each pass checks its share of the references exactly."""
     refs = staging / "refs"
-    if not refs.is_dir() or not any(refs.glob("*.parquet")):
-        return
+    try:
+        if refs.is_dir() and any(refs.glob("*.parquet")):
+            _check_references(con, staging, out, line_offsets or {})
+    finally:
+        shutil.rmtree(refs, ignore_errors=True)
+
+
+def _check_references(con, staging: Path, out: Finalised, line_offsets: dict[int, int]) -> None:
+    con.register(
+        "line_offsets",
+        pa.table(
+            {
+                "task": pa.array(list(line_offsets), pa.int64()),
+                "shift": pa.array(list(line_offsets.values()), pa.int64()),
+            }
+        ),
+    )
+    refs = staging / "refs"
     tables = layout.tables_in(staging / "real")
     passes = max(1, -(-sum(out.counts.values()) // IDS_PER_PASS))
     con.execute(
@@ -306,7 +317,7 @@ def _check_references(con, staging: Path, out: Finalised) -> None:
         f"ORDER BY file, line, entry, type, target LIMIT {DETAIL_LIMIT}"
     ).fetchall()
     for type_name, file, line, entry, source_type in rows:
-        out.problems.append(
+        out.references.append(
             Problem(
                 "warning",
                 file,

@@ -36,12 +36,19 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         size_t rows()
         void clear()
 
+    cdef cppclass StagedTargets:
+        TextColumn type
+        TextColumn target
+        TextColumn source_type
+        vector[long long] line
+        size_t rows()
+        void clear()
+
     cdef cppclass Outcome:  # the fields read here
         cbool dropped
         cbool full
+        cbool targets_full
         int type_index
-        vector[string] references
-        vector[size_t] reference_types
 
     cdef cppclass TextWalk:
         TextWalk(const string&, cbool, long, cbool, cbool) except +
@@ -53,7 +60,8 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         void add_name(int, const string&) except +
         string digest(string) except +
         cbool first_sight(const string&) except +
-        cbool transform(const char*, size_t, long long, size_t, Outcome&) except +
+        cbool transform(const char*, size_t, long long, long long, size_t, Outcome&) except +
+        StagedTargets& targets()
         void opt_out(const string&) except +
         Staged& staged(int) except +
         size_t types()
@@ -152,24 +160,33 @@ cdef class NativeWalk:
         one set for both paths, so that each target is staged once, at its first place."""
         return self.walk.first_sight(target.encode())
 
-    def transform(self, bytes raw, long long order, size_t limit):
-        """Land an NDJSON line: None when the Python path must take it, else (type, targets,
-        full): `type` None when its patient opted out (nothing staged), `targets` the
-        (type length, `Type/pseudonym`) of the references seen for the first time, `full`
-        when the type's staged rows make a batch (`take`). A text over `limit` bytes is the
-        Python path's to report."""
+    def transform(self, bytes raw, long long order, long long line, size_t limit):
+        """Land an NDJSON line: None when the Python path must take it, else (type, full,
+        targets_full): `type` None when its patient opted out (nothing staged), `full` when
+        the type's staged rows make a batch (`take`), `targets_full` when the reference
+        targets seen for the first time, staged at `line`, make one (`take_targets`). A text
+        over `limit` bytes is the Python path's to report."""
         cdef Outcome* out = &self.outcome
-        if not self.walk.transform(raw, len(raw), order, limit, out[0]):
+        if not self.walk.transform(raw, len(raw), order, line, limit, out[0]):
             return None
         if out.dropped:
             return _DROPPED
-        references = _NONE
-        if out.references.size():
-            references = [
-                (out.reference_types[i], _ascii(out.references[i]))
-                for i in range(out.references.size())
-            ]
-        return (self._types[out.type_index], references, out.full)
+        return (self._types[out.type_index], out.full, out.targets_full)
+
+    def take_targets(self):
+        """The staged reference targets as the columns type, target, line and source_type of
+        parts.REFS_SCHEMA (the others are the task's); they are forgotten here."""
+        cdef StagedTargets* rows = &self.walk.targets()
+        cdef Py_ssize_t count = rows.rows()
+        line = pa.py_buffer(PyBytes_FromStringAndSize(<char*>rows.line.data(), count * 8))
+        columns = [
+            _strings(rows.type, count),
+            _strings(rows.target, count),
+            pa.Array.from_buffers(pa.int64(), count, [None, line]),
+            _strings(rows.source_type, count),
+        ]
+        rows.clear()
+        return columns
 
     def opt_out(self, str patient):
         """A patient's pseudonym found on the opt-out registry: their resources are dropped."""
@@ -200,8 +217,7 @@ cdef class NativeWalk:
         return columns
 
 
-_DROPPED = (None, (), False)
-_NONE = ()
+_DROPPED = (None, False, False)
 
 
 def checked_shift(str text, long days):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from campus.governance.optout import identifier_texts, key_with
 from campus.warehouse import fhir, messages
@@ -232,12 +233,15 @@ class Runner:
         log = ProblemLog(limit=TASK_PROBLEMS)
         index: _BundleIndex | None = None
         bundle_id = None
-        position = 0
+        position = reported = 0
         native = self.native is not None and self.elsewhere is None
         for item in read(
             task, self.config.max_resource_bytes, self.config.max_json_bytes, not native
         ):
             position += 1
+            if progress is not None and position - reported >= PROGRESS_EVERY:
+                progress(0, position - reported, 0)
+                reported = position
             if item.line is not None:
                 result.lines = item.line
             if item.blank:
@@ -261,29 +265,48 @@ class Runner:
                 index, bundle_id = _BundleIndex(item.bundle), id(item.bundle)
                 self._screen_patients(item.bundle)
             self.process(task, item, index, (task.index << 32) | position, result, log)
-            if progress is not None and position % PROGRESS_EVERY == 0:
-                progress(0, PROGRESS_EVERY, 0)
+        if native:  # the targets it staged have this task's file, index and chunk
+            self._native_targets(task)
         if progress is not None:
-            progress(task.size, position % PROGRESS_EVERY, 0)
+            progress(task.size, position - reported, 0)
         result.problems, result.errors, result.warnings = log.items, log.errors, log.warnings
         return result
 
     def _native(self, task, item: Item, order: int, result: TaskResult) -> bool:
         """Land an NDJSON line by the native path, which stages its row itself; False when
         the Python path must take it (which then does everything again, from the parse)."""
-        landed = self.native.transform(item.raw, order, self.config.max_resource_bytes)
+        landed = self.native.transform(item.raw, order, item.line, self.config.max_resource_bytes)
         if landed is None:
             return False
-        type_name, references, full = landed
+        type_name, full, targets_full = landed
         if type_name is None:
             result.dropped_optout += 1
             return True
-        for type_length, rewritten in references:  # seen for the first time
-            self._stage_target(task, item, type_name, rewritten[:type_length], rewritten)
         result.landed[type_name] = result.landed.get(type_name, 0) + 1
         if full:
             self.writer.batch(type_name, self.native.take(type_name))
+        if targets_full:
+            self._native_targets(task)
         return True
+
+    def _native_targets(self, task) -> None:
+        """Write the reference targets the native path staged for this task, with the
+        columns that are the task's."""
+        type_column, target, line, source_type = self.native.take_targets()
+        count = len(target)
+        if count:
+            self.writer.refs.write(
+                [
+                    type_column,
+                    target,
+                    pa.repeat(pa.scalar(task.label, pa.string()), count),
+                    line,
+                    pa.nulls(count, pa.int64()),
+                    source_type,
+                    pa.repeat(pa.scalar(task.index, pa.int64()), count),
+                    pa.repeat(pa.scalar(task.chunk, pa.int64()), count),
+                ]
+            )
 
     def _opt_out(self, patient: str) -> None:
         """Drop this patient's resources from now on, on both paths."""
@@ -450,11 +473,6 @@ class Runner:
             if len(self._seen_targets) > 200_000:
                 self._seen_targets.clear()
             self._seen_targets.add(rewritten)
-        self._stage_target(task, item, type_name, target_type, rewritten)
-
-    def _stage_target(
-        self, task, item: Item, type_name: str, target_type: str, rewritten: str
-    ) -> None:
         self.writer.refs.add(
             (
                 target_type,

@@ -105,3 +105,21 @@ def test_rows_staged_before_their_patient_was_found_opted_out_are_left_out(tmp_p
         kept[0]["patient"]
     ]
     assert pq.read_table(tables["Encounter"]).num_rows == 1
+
+
+def test_the_progress_counts_every_line_of_a_long_ndjson_file(tmp_path):
+    """Lines landed by the native path count too, not only those the Python path takes."""
+    lines = [patient("p-a"), *_observations("o", "Patient/p-a", 4_500)]
+    path = write_ndjson(tmp_path / "in.ndjson", lines)
+    seen = {"bytes": 0, "resources": 0, "errors": 0, "calls": 0}
+
+    def progress(done: int, resources: int, errors: int) -> None:
+        seen["bytes"] += done
+        seen["resources"] += resources
+        seen["errors"] += errors
+        seen["calls"] += 1
+
+    report = run(tmp_path, [path], progress=progress)
+    assert report.landed == {"Patient": 1, "Observation": 4_500}
+    assert seen["resources"] == 4_501 and seen["bytes"] == path.stat().st_size
+    assert seen["errors"] == 0 and seen["calls"] > 2  # counted as it goes, not only at the end

@@ -35,6 +35,14 @@ def _staging(tmp_path, parts: dict[str, list[tuple]], refs: list[tuple]):
     return staging
 
 
+def _checked(staging, line_offsets: dict[int, int]) -> publish.Finalised:
+    """Finalise, then check the references against the published tables, as an ingest does."""
+    out = publish.finalise(staging, set(), line_offsets)
+    publish.check_references(publish.connect(staging / "tmp"), staging, out, line_offsets)
+    assert not (staging / "refs").exists()
+    return out
+
+
 def _write(path, schema: pa.Schema, rows: list[tuple]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     records = [dict(zip(schema.names, row, strict=True)) for row in rows]
@@ -70,8 +78,8 @@ def test_the_first_place_of_an_unresolved_reference_gives_file_and_line_of_the_s
             ("Patient", "other", "b.ndjson", 7, None, "Encounter", 2, 1),
         ],
     )
-    out = publish.finalise(staging, set(), {0: 0, 1: 0, 2: 100})
-    places = sorted((p.file, p.line, p.resource_type) for p in out.problems)
+    out = _checked(staging, {0: 0, 1: 0, 2: 100})
+    places = sorted((p.file, p.line, p.resource_type) for p in out.references)
     assert places == [("a.ndjson", 5, "Observation"), ("b.ndjson", 107, "Encounter")]
     assert out.unresolved == 2
 
@@ -121,8 +129,8 @@ def test_the_reference_check_split_in_passes_finds_the_same_dangling_targets(tmp
     def finalised(per_pass: int, name: str):
         monkeypatch.setattr(publish, "IDS_PER_PASS", per_pass)
         staging = _staging(tmp_path / name, {"Patient": patients}, refs)
-        out = publish.finalise(staging, set(), {0: 0, 1: 0})
-        return out.unresolved, [(p.file, p.line, p.message) for p in out.problems]
+        out = _checked(staging, {0: 0, 1: 0})
+        return out.unresolved, [(p.file, p.line, p.message) for p in out.references]
 
     whole = finalised(1_000_000, "one")
     assert whole[0] == 12

@@ -117,9 +117,24 @@ struct Staged {
   }
 };
 
+// The reference targets this path staged for finalise's check (refs/ of parts.REFS_SCHEMA,
+// less the columns that are the task's: file, entry, _task, _chunk).
+struct StagedTargets {
+  TextColumn type, target, source_type;
+  std::vector<int64_t> line;
+  size_t rows() const { return line.size(); }
+  void clear() {
+    type.clear();
+    target.clear();
+    source_type.clear();
+    line.clear();
+  }
+};
+
 struct Outcome {
   bool dropped = false;  // the patient opted out: nothing staged
   bool full = false;     // the type's staged rows reached a batch: to be written
+  bool targets_full = false;  // the staged targets reached a batch: to be written
   int type_index = -1;  // the type's rank among the resource types given (add_name 0)
   string id;
   string patient;  // empty: none
@@ -457,14 +472,15 @@ class TextWalk {
   }
 
   // One resource: true when landed (staged, or dropped for an opt-out), false when the Python
-  // path must take it. `order` is the row's input order; a text of over `limit` bytes is the
-  // Python path's to report.
-  bool transform(const char* data, size_t size, int64_t order, size_t limit, Outcome& out) {
+  // path must take it. `order` is the row's input order and `line` its line, where its
+  // reference targets are staged; a text of over `limit` bytes is the Python path's to report.
+  bool transform(const char* data, size_t size, int64_t order, int64_t line, size_t limit,
+                 Outcome& out) {
     out.references.clear();
     out.reference_types.clear();
     out.data.clear();
     out.has_patient = out.has_effective = out.has_code = false;
-    out.dropped = out.full = false;
+    out.dropped = out.full = out.targets_full = false;
     dom::element root;
     if (parser_.parse(data, size).get(root)) return false;
     try {
@@ -481,20 +497,23 @@ class TextWalk {
     }
     // Only a landed resource's targets count as seen (else the Python path, taking the
     // resource or a later one, would find them seen and stage none).
-    size_t kept = 0;
     for (size_t i = 0; i < out.references.size(); ++i) {
-      if (!first_sight(out.references[i])) continue;
-      if (kept != i) {
-        out.references[kept].swap(out.references[i]);
-        out.reference_types[kept] = out.reference_types[i];
-      }
-      ++kept;
+      const string& reference = out.references[i];
+      if (!first_sight(reference)) continue;
+      size_t type_size = out.reference_types[i];
+      string_view text(reference);
+      targets_.type.add(text.substr(0, type_size));
+      targets_.target.add(text.substr(type_size + 1));
+      targets_.source_type.add(type_names_[out.type_index]);
+      targets_.line.push_back(line);
     }
-    out.references.resize(kept);
-    out.reference_types.resize(kept);
+    out.targets_full = targets_.rows() >= BATCH_ROWS;
     stage(out, order);
     return true;
   }
+
+  // The reference targets staged since they were last taken.
+  StagedTargets& targets() { return targets_; }
 
   // A patient who opted out (Runner.opted): their resources are dropped from now on.
   void opt_out(const string& patient) { opted_.insert(patient); }
@@ -1397,6 +1416,7 @@ class TextWalk {
   dom::parser parser_, columns_;
   string scratch_, shifted_, own_id_, rewritten_;
   std::unordered_set<string> seen_, opted_;
+  StagedTargets targets_;
   std::vector<Staged> staged_;
   string* out_ = nullptr;
   Outcome* outcome_ = nullptr;
