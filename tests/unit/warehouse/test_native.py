@@ -186,8 +186,8 @@ def _run(
             for row, position in zip(rows, order.column("_o").to_pylist(), strict=True):
                 row["_o"] = position
             rows.sort(key=lambda row: row["_o"])
-        elif part.parts[-2] == "refs":  # the native path writes its targets at each task's end
-            rows.sort(key=lambda row: (row["_task"], row["line"], row["type"], row["target"]))
+        elif part.parts[-2] == "refs":
+            rows = _first_places(rows)
         tables[str(part.relative_to(staging))] = rows
     report = [
         (p.severity, p.line, p.resource_type, p.resource_id, p.path, p.message)
@@ -195,6 +195,16 @@ def _run(
     ]
     counts = (result.landed, result.dropped_optout, result.deferred, result.errors, result.lines)
     return counts, report, tables
+
+
+def _first_places(rows: list[dict]) -> list[dict]:
+    """Each staged target at the first place it was seen: what finalise reports. The paths may
+    stage a target again after forgetting it (their memories of targets seen are bounded
+    differently), and write their rows in orders of their own."""
+    first: dict[tuple, dict] = {}
+    for row in sorted(rows, key=lambda row: (row["_task"], row["line"] or 0, row["entry"] or 0)):
+        first.setdefault((row["type"], row["target"]), row)
+    return sorted(first.values(), key=lambda row: (row["_task"], row["line"] or 0, row["target"]))
 
 
 def _registry(lines: list[bytes]) -> frozenset[str]:

@@ -220,6 +220,39 @@ class KeyTable {
   std::deque<string> names_;
 };
 
+// Recent keys of up to 96 bytes, each with a value of `Value` bytes, in a direct-mapped table
+// made once: a key takes its slot from the one there, nothing is allocated afterwards. Exact:
+// a key is found only if it is the one its slot holds.
+template <size_t Slots, size_t Value>
+class Recent {
+ public:
+  static constexpr size_t KEY = 96;
+  // The value kept for `key`, or nullptr.
+  const char* find(string_view key) const {
+    const Slot& slot = slots_[slot_of(key)];
+    if (slot.size != key.size() || std::memcmp(slot.key, key.data(), key.size()) != 0)
+      return nullptr;
+    return slot.value;
+  }
+  // Keep `key` with `value` (a longer key is not kept).
+  void put(string_view key, const char* value) {
+    if (key.empty() || key.size() > KEY) return;
+    Slot& slot = slots_[slot_of(key)];
+    slot.size = key.size();
+    std::memcpy(slot.key, key.data(), key.size());
+    if (Value) std::memcpy(slot.value, value, Value);
+  }
+
+ private:
+  struct Slot {
+    size_t size = 0;  // 0: empty
+    char key[KEY];
+    char value[Value ? Value : 1];
+  };
+  static size_t slot_of(string_view key) { return std::hash<string_view>()(key) & (Slots - 1); }
+  std::vector<Slot> slots_ = std::vector<Slot>(Slots);
+};
+
 // ---- dates (fhir.checked_shift's grammar and arithmetic, checked against the same spec) ----
 
 constexpr long FIRST_DAY = -719162;  // 0001-01-01
@@ -374,7 +407,6 @@ inline bool relative_reference(string_view text, string_view& type, string_view&
 
 // ---- the walker ----
 
-constexpr size_t CACHE_LIMIT = 100000;
 constexpr size_t MAX_DEPTH = 40;  // below the Python walk's 48: deeper goes there
 
 class TextWalk {
@@ -465,9 +497,8 @@ class TextWalk {
   // Whether a reference's `Type/pseudonym` target is seen for the first time by this worker
   // (then staged for finalise's check): bounded, as worker.Runner._target was.
   bool first_sight(const string& target) {
-    if (seen_.count(target)) return false;
-    if (seen_.size() > 200000) seen_.clear();
-    seen_.insert(target);
+    if (seen_.find(target) != nullptr) return false;
+    seen_.put(target, nullptr);
     return true;
   }
 
@@ -557,36 +588,53 @@ class TextWalk {
     SHA256_Final(mac, &context);
   }
   static string hex16(const unsigned char* mac) {
-    static const char* HEX = "0123456789abcdef";
-    string text(32, '0');
-    for (int i = 0; i < 16; ++i) {
-      text[2 * i] = HEX[mac[i] >> 4];
-      text[2 * i + 1] = HEX[mac[i] & 15];
-    }
+    string text;
+    hex16(mac, text);
     return text;
   }
+  // The first 16 bytes of a MAC in lowercase hexadecimal, into `out`.
+  static void hex16(const unsigned char* mac, string& out) {
+    static const char* HEX = "0123456789abcdef";
+    out.resize(32);
+    for (int i = 0; i < 16; ++i) {
+      out[2 * i] = HEX[mac[i] >> 4];
+      out[2 * i + 1] = HEX[mac[i] & 15];
+    }
+  }
+  // The pseudonym of `Type/id`. Most ids are met once (a resource's own) and the others soon
+  // after (its patient's, its encounter's): the recent ones are kept, without paying for the
+  // others as a growing map would.
   const string& pseudonym(string_view type, string_view id) {
     scratch_.assign(type);
     scratch_.push_back('/');
     scratch_.append(id);
-    auto found = pseudonyms_.find(scratch_);
-    if (found != pseudonyms_.end()) return found->second;
-    if (pseudonyms_.size() > CACHE_LIMIT) pseudonyms_.clear();
-    return pseudonyms_.emplace(scratch_, digest(scratch_)).first->second;
+    const char* found = pseudonyms_.find(scratch_);
+    if (found != nullptr) {
+      pseudonym_.assign(found, 32);
+      return pseudonym_;
+    }
+    unsigned char mac[32];
+    hmac(scratch_.data(), scratch_.size(), mac);
+    hex16(mac, pseudonym_);
+    pseudonyms_.put(scratch_, pseudonym_.data());
+    return pseudonym_;
   }
   long shift_days(const string& patient) {
     if (!date_shift_) return 0;
-    auto found = shifts_.find(patient);
-    if (found != shifts_.end()) return found->second;
-    if (shifts_.size() > CACHE_LIMIT) shifts_.clear();
+    long days;
+    const char* found = shifts_.find(patient);
+    if (found != nullptr) {
+      std::memcpy(&days, found, sizeof days);
+      return days;
+    }
     string message = "dateshift|" + patient;
     unsigned char mac[32];
     hmac(message.data(), message.size(), mac);
     uint32_t raw = (uint32_t(mac[0]) << 24) | (uint32_t(mac[1]) << 16) |
                    (uint32_t(mac[2]) << 8) | uint32_t(mac[3]);
-    long days = long(raw % uint32_t(max_days_)) + 1;
+    days = long(raw % uint32_t(max_days_)) + 1;
     if (raw & (1u << 31)) days = -days;
-    shifts_[patient] = days;
+    shifts_.put(patient, reinterpret_cast<const char*>(&days));
     return days;
   }
 
@@ -1411,11 +1459,13 @@ class TextWalk {
   std::pair<size_t, size_t> written_[64];
   uint64_t written_present_ = 0;
   static constexpr int SLOT_TYPE = 0, SLOT_ID = 1, SLOT_IDENTIFIER = 2, SLOT_CONTAINED = 3;
-  std::unordered_map<string, string> pseudonyms_;
-  std::unordered_map<string, long> shifts_;
+  Recent<4096, 32> pseudonyms_;
+  string pseudonym_;
+  Recent<4096, sizeof(long)> shifts_;  // patient pseudonym -> days
   dom::parser parser_, columns_;
   string scratch_, shifted_, own_id_, rewritten_;
-  std::unordered_set<string> seen_, opted_;
+  std::unordered_set<string> opted_;
+  Recent<(1 << 17), 0> seen_;  // reference targets staged (13 MB)
   StagedTargets targets_;
   std::vector<Staged> staged_;
   string* out_ = nullptr;
