@@ -8,7 +8,6 @@ between the real 10th and 90th percentiles of its code. No real record is copied
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import random
 import secrets
@@ -41,23 +40,101 @@ def _weighted(con, query: str) -> tuple[list[Any], list[int]]:
     return [r[0] for r in rows], list(itertools.accumulate(int(r[1]) for r in rows))
 
 
-class _Draw:
-    """Draws for one synthetic record after another: one call to `random()` each, where the
-    `Random` methods cost several Python calls (the twin draws hundreds of thousands)."""
+# The time of day and day of month of a synthetic date: drawn whole, one draw a record.
+_MOMENTS = [
+    f"-{day:02d}T{hour:02d}:{minute:02d}:00Z"
+    for day in range(1, 29)
+    for hour in range(24)
+    for minute in range(60)
+]
 
-    def __init__(self, rng: random.Random):
-        self.random = rng.random
 
-    def one(self, values: list) -> Any:
-        return values[int(self.random() * len(values))]
+class _Draws:
+    """A type's random columns, drawn at once (`Random.choices(k=n)`: one Python call a
+    column, not several a record)."""
 
-    def weighted(self, values: list, cum_weights: list[int]) -> Any:
-        """As `Random.choices(values, cum_weights=cum_weights)[0]`."""
-        return values[bisect.bisect_right(cum_weights, self.random() * cum_weights[-1])]
+    def __init__(self, rng: random.Random, n: int, codes, code_weights, months, month_weights):
+        self.n = n
+        self.codes = rng.choices(codes, cum_weights=code_weights, k=n) if codes else [None] * n
+        self.months = rng.choices(months, cum_weights=month_weights, k=n) if months else [None] * n
+        self.moments = rng.choices(_MOMENTS, k=n)
 
-    def integer(self, low: int, high: int) -> int:
-        """Uniform in [low, high]."""
-        return low + int(self.random() * (high - low + 1))
+    def pick(self, rng: random.Random, values: list) -> list:
+        """n values drawn uniformly from `values` (n None when there are none)."""
+        return rng.choices(values, k=self.n) if values else [None] * self.n
+
+
+def _records(
+    type_name: str,
+    shape: _Shape,
+    patients: list[str],
+    draws: _Draws,
+    values: dict[str, tuple[float, float, str]],
+    rng: random.Random,
+) -> dict[str, list]:
+    """The twin's rows of one type, as columns."""
+    is_patient = type_name == "Patient"
+    # A synthetic patient's id is the one the other records refer to: joins work.
+    ids = patients if is_patient else _token_ids(draws.n)
+    owners = patients if is_patient else draws.pick(rng, patients)
+    statuses = draws.pick(rng, shape.statuses)
+    genders = draws.pick(rng, shape.genders) if is_patient else [None] * draws.n
+    concepts: dict[str, Any] = {}  # code -> its element, shared by the records that have it
+    subjects: dict[str, dict] = {}  # patient -> {"reference": "Patient/<id>"}
+    effective_key = shape.effective[0] if shape.effective and len(shape.effective) == 1 else None
+    rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
+    meta = {"tag": [DUMMY_TAG]}
+    for record_id, patient, status, code, month, moment, gender in zip(
+        ids, owners, statuses, draws.codes, draws.months, draws.moments, genders, strict=True
+    ):
+        resource: dict[str, Any] = {"resourceType": type_name, "id": record_id, "meta": meta}
+        if status is not None:
+            resource["status"] = status
+        if code is not None and shape.code_key:
+            concept = concepts.get(code)
+            if concept is None:
+                concept = concepts[code] = _concept(code, shape)
+            resource[shape.code_key] = concept
+        effective = (month + moment if len(month) >= 7 else month) if month else None
+        if is_patient:
+            if gender is not None:
+                resource["gender"] = gender
+            if effective:
+                effective = resource["birthDate"] = effective[:7]
+            patient_ref = patient
+        else:
+            patient_ref = patient if shape.patient_key else None
+            if shape.patient_key:
+                subject = subjects.get(patient)
+                if subject is None:
+                    subject = subjects[patient] = {"reference": f"Patient/{patient}"}
+                resource[shape.patient_key] = subject
+            if effective and shape.effective:
+                if effective_key is not None:
+                    resource[effective_key] = effective
+                else:
+                    _put(resource, shape.effective, effective)
+        if code in values:
+            low, high, unit = values[code]
+            quantity = {"value": round(low + (high - low) * rng.random(), 1)}
+            if unit:
+                quantity["unit"] = unit
+            resource["valueQuantity"] = quantity
+        rows["id"].append(record_id)
+        rows["patient"].append(patient_ref)
+        rows["effective"].append(effective)
+        rows["code"].append(code if shape.code_key else None)
+        rows["resource"].append(orjson.dumps(resource).decode())
+    return rows
+
+
+def _concept(code: str, shape: _Shape) -> Any:
+    """The element a `system|code` takes in the type's records (a Coding, a CodeableConcept,
+    or a list of one)."""
+    system, _, value = code.partition("|")
+    coding = {"system": system, "code": value} if system else {"code": value}
+    concept: Any = coding if shape.code_is_coding else {"coding": [coding]}
+    return [concept] if shape.code_is_list else concept
 
 
 def _token_ids(n: int) -> list[str]:
@@ -111,7 +188,6 @@ def build(
     """Write out/<Type>.parquet for every table of `real`; returns the row counts."""
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(secrets.randbits(64))  # noqa: S311 - synthetic values, not secrets
-    draw = _Draw(rng)
     tables = layout.tables_in(real)
     n_patients = 0
     if "Patient" in tables:
@@ -138,49 +214,8 @@ def build(
             else {}
         )
         n = len(patients) if type_name == "Patient" else min(total, max_rows)
-        rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
-        # A synthetic patient's id is the one the other records refer to: joins work.
-        ids = patients if type_name == "Patient" else _token_ids(n)
-        for index, record_id in enumerate(ids):
-            patient = patients[index] if type_name == "Patient" else draw.one(patients)
-            resource: dict[str, Any] = {
-                "resourceType": type_name,
-                "id": record_id,
-                "meta": {"tag": [DUMMY_TAG]},
-            }
-            if shape.statuses:
-                resource["status"] = draw.one(shape.statuses)
-            code = draw.weighted(codes, code_weights) if codes else None
-            if code and shape.code_key:
-                system, _, value = code.partition("|")
-                coding = {"system": system, "code": value} if system else {"code": value}
-                concept: Any = coding if shape.code_is_coding else {"coding": [coding]}
-                resource[shape.code_key] = [concept] if shape.code_is_list else concept
-            effective = _date(draw, draw.weighted(months, month_weights)) if months else None
-            if type_name == "Patient":
-                if shape.genders:
-                    resource["gender"] = draw.one(shape.genders)
-                if effective:
-                    resource["birthDate"] = effective[:7]
-                    effective = effective[:7]
-                patient_ref = patient
-            else:
-                patient_ref = patient if shape.patient_key else None
-                if shape.patient_key:
-                    resource[shape.patient_key] = {"reference": f"Patient/{patient}"}
-                if effective and shape.effective:
-                    _put(resource, shape.effective, effective)
-            if code in values:
-                low, high, unit = values[code]
-                quantity = {"value": round(rng.uniform(low, high), 1)}
-                if unit:
-                    quantity["unit"] = unit
-                resource["valueQuantity"] = quantity
-            rows["id"].append(record_id)
-            rows["patient"].append(patient if type_name == "Patient" else patient_ref)
-            rows["effective"].append(effective)
-            rows["code"].append(code if shape.code_key else None)
-            rows["resource"].append(orjson.dumps(resource).decode())
+        draws = _Draws(rng, n, codes, code_weights, months, month_weights)
+        rows = _records(type_name, shape, patients, draws, values, rng)
         pq.write_table(
             pa.table(rows, schema=SCHEMA), out / f"{type_name}.parquet", compression="zstd"
         )
@@ -218,13 +253,6 @@ def _value_ranges(
         f"HAVING count(*) >= {threshold}"
     ).fetchall()
     return {code: (float(low), float(high), unit) for code, low, high, unit in rows}
-
-
-def _date(draw: _Draw, month: str) -> str:
-    if len(month) < 7:
-        return month
-    day, hour, minute = draw.integer(1, 28), draw.integer(0, 23), draw.integer(0, 59)
-    return f"{month}-{day:02d}T{hour:02d}:{minute:02d}:00Z"
 
 
 def _put(resource: dict, path: tuple[str, ...], value: str) -> None:
