@@ -126,6 +126,11 @@ def _variants(line: bytes, rng: random.Random) -> list[bytes]:
     out.append((text[:-1] + ',"status":"x","status":"y"}').encode())
     out.append((text + "\r\n").encode())
     out.append(text[: len(text) // 2].encode())
+    # Element names that need escapes when written (a quote, a backslash, a control character,
+    # a long one), at the root and inside an element.
+    for name in ('q\\"x', "b\\\\s", "c\\u0001", "\\u001fz", "n" * 40, "\\u00e9l\\u00e8ve"):
+        out.append((text[:-1] + f',"{name}":1}}').encode())
+        out.append((text[:-1] + f',"meta":{{"{name}":"v"}}}}').encode())
     # The rules and checks the walk applies.
     add({**resource, "text": {"div": "<div>x</div>"}, "note": [{"text": "n"}]})
     add({**resource, "contained": [{"resourceType": "Medication", "id": "m"}]})

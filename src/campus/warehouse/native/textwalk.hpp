@@ -753,10 +753,27 @@ class TextWalk {
     out.push_back('"');
   }
   void key(string_view name, bool& first) {
-    if (!first) out_->push_back(',');
+    string& out = *out_;
+    if (!first) out.push_back(',');
     first = false;
-    text(name);
-    out_->push_back(':');
+    // Element names are short and plain: written at once when no byte needs an escape.
+    bool plain = name.size() <= 32;
+    for (size_t i = 0; plain && i < name.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(name[i]);
+      plain = c >= 0x20 && c != '"' && c != '\\';
+    }
+    if (!plain) {
+      text(name);
+      out.push_back(':');
+      return;
+    }
+    size_t at = out.size();
+    out.resize(at + name.size() + 3);
+    char* where = &out[at];
+    where[0] = '"';
+    std::memcpy(where + 1, name.data(), name.size());
+    where[name.size() + 1] = '"';
+    where[name.size() + 2] = ':';
   }
   void number(dom::element value) {
     char buffer[64];
