@@ -62,8 +62,8 @@ class IngestReport:
     problems: list[Problem] = field(default_factory=list)
     omitted_problems: int = 0
     seconds: float = 0.0
-    # Wall seconds by phase: read (workers), finalise (dedupe, opt-out, references), describe
-    # (catalogue and dummy twin), publish.
+    # Wall seconds by phase: read (workers), finalise (duplicates, late opt-outs, the parts
+    # published), describe (reference check, catalogue, dummy twin), publish.
     phases: dict[str, float] = field(default_factory=dict)
     policy_hash: str = ""
 
