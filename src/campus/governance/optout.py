@@ -157,6 +157,12 @@ def identifier_texts(system: object, value: object) -> list[str]:
     return texts
 
 
+def identifier_keys(secret: bytes, system: object, value: object) -> list[str]:
+    """The keyed hashes under which a FHIR Identifier may be registered, in the order of
+    `identifier_texts` (what the registry and each version's optout_keys.parquet hold)."""
+    return [key_with(secret, text) for text in identifier_texts(system, value)]
+
+
 def _receipt_number() -> str:
     return "OPT-" + secrets.token_hex(8).upper()
 

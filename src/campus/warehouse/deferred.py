@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
-from campus.governance.optout import identifier_texts, key_with
+from campus.governance.optout import identifier_keys
 from campus.warehouse import fhir
 from campus.warehouse.problems import ProblemLog
 from campus.warehouse.pseudonymise import Target
@@ -62,9 +62,9 @@ class PatientsByIdentifier:
         match = fhir.CONDITIONAL_REFERENCE.match(reference)
         if match is not None and match.group(1) == "Patient" and "|" in match.group(2):
             system, _, value = match.group(2).partition("|")
-            for text in identifier_texts(system, value):
+            for key in identifier_keys(self.secret, system, value):
                 row = self.con.execute(
-                    "SELECT patient FROM keys WHERE optout_key = ?", [key_with(self.secret, text)]
+                    "SELECT patient FROM keys WHERE optout_key = ?", [key]
                 ).fetchone()
                 if row is not None:
                     found = Target("Patient", "", pseudonym=row[0])

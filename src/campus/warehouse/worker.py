@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from campus.governance.optout import identifier_texts, key_with
+from campus.governance.optout import identifier_keys
 from campus.warehouse import fhir, messages
 from campus.warehouse.parts import PartWriter
 from campus.warehouse.policy import parse
@@ -327,11 +327,12 @@ class Runner:
         return self._keys_of(identifiers_of(resource))
 
     def _keys_of(self, identifiers: list[dict]) -> set[str]:
-        keys = set()
-        for identifier in identifiers:
-            for text in identifier_texts(identifier.get("system"), identifier.get("value")):
-                keys.add(key_with(self.config.optout_secret, text))
-        return keys
+        secret = self.config.optout_secret
+        return {
+            key
+            for identifier in identifiers
+            for key in identifier_keys(secret, identifier.get("system"), identifier.get("value"))
+        }
 
     def process(self, task, item: Item, index, order: int, result: TaskResult, log) -> None:
         """Land one item read from `task` (or report it, drop it for an opt-out, defer it)."""
@@ -374,6 +375,14 @@ class Runner:
         # resource is deferred to a second pass that looks the identifier up among the
         # Patients landed (`resolve_deferred`), rather than landed without its patient.
         deferrable = index is None and self.elsewhere is None and item.raw is not None
+
+        def failed(error: ResourceProblem) -> None:
+            """Report the problem, or defer the resource when its patient, named by identifier,
+            may be a Patient of another file."""
+            if deferrable and error.message == messages.UNRESOLVED_CONDITIONAL:
+                return self._defer(task, item, order, result)
+            return problem(error.message, type_name, source_id, error.where)
+
         if index is not None:
             resolve = index.resolve
         else:
@@ -381,9 +390,7 @@ class Runner:
         try:
             patient = self._patient(resource, type_name, source_id, resolve)
         except ResourceProblem as error:
-            if deferrable and error.message == messages.UNRESOLVED_CONDITIONAL:
-                return self._defer(task, item, order, result)
-            return problem(error.message, type_name, source_id, error.where)
+            return failed(error)
         # Opt-outs first: a patient who opted out is dropped even if the resource is invalid.
         if patient is not None and patient in self.opted:
             result.dropped_optout += 1
@@ -428,9 +435,7 @@ class Runner:
                 else None,
             )
         except ResourceProblem as error:
-            if deferrable and error.message == messages.UNRESOLVED_CONDITIONAL:
-                return self._defer(task, item, order, result)
-            return problem(error.message, type_name, source_id, error.where)
+            return failed(error)
         if logical and self._keys_of(logical) & self.config.registry:
             result.dropped_optout += 1
             return None
