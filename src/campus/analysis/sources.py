@@ -175,9 +175,7 @@ def table_expressions(
             f"dataset {found.dataset} {found.version} has no {kind} tables", code="no_tables"
         )
     if kind == "dummy" or optout_keys is None:
-        return {
-            name: f"read_parquet({_quote(layout.pattern(path))})" for name, path in tables.items()
-        }
+        return {name: layout.scan(path) for name, path in tables.items()}
     keys = pa.table({"optout_key": pa.array(sorted(optout_keys), pa.string())})
     connection.register("__registry_keys", keys)
     if found.optout_keys.is_file():
@@ -192,9 +190,8 @@ def table_expressions(
     out = {}
     for name, path in tables.items():
         column = "coalesce(patient, id)" if name == "Patient" else "patient"
-        table = _quote(layout.pattern(path))
         out[name] = (
-            f"(SELECT * FROM read_parquet({table}) WHERE {column} IS NULL OR "
+            f"(SELECT * FROM {layout.scan(path)} WHERE {column} IS NULL OR "
             f"{column} NOT IN (SELECT patient FROM {OPTOUT_TABLE}))"
         )
     return out

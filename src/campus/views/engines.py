@@ -89,7 +89,7 @@ class DuckDBEngine:
         path = self.source.parquet.get(resource)
         if path is None:
             return "(SELECT CAST(NULL AS VARCHAR) AS resource WHERE FALSE)"
-        return f"read_parquet({sql_path(layout.pattern(path))})"
+        return layout.scan(path)
 
     def _load_files(self) -> None:
         if self._loaded:

@@ -66,6 +66,6 @@ def is_ndjson(path: Path) -> bool:
     return path.name.lower().endswith(NDJSON_SUFFIXES)
 
 
-def sql_path(path: Path | str) -> str:
+def sql_path(path: Path) -> str:
     """A file path as a SQL string literal (single quotes doubled)."""
     return "'" + str(path).replace("'", "''") + "'"

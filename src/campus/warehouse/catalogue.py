@@ -54,7 +54,7 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
     first, last = None, None
     patients = 0
     for name, table in layout.tables_in(real).items():
-        source = "read_parquet('" + layout.pattern(table).replace("'", "''") + "')"
+        source = layout.scan(table)
         count, with_patient, n_patients, low, high = con.execute(
             f"SELECT count(*), count(patient), count(DISTINCT patient), "
             f"min(substr(effective, 1, 10)), max(substr(effective, 1, 10)) FROM {source}"

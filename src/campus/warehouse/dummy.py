@@ -54,14 +54,15 @@ class _Draws:
     column, not several a record)."""
 
     def __init__(self, rng: random.Random, n: int, codes, code_weights, months, month_weights):
+        self.rng = rng
         self.n = n
         self.codes = rng.choices(codes, cum_weights=code_weights, k=n) if codes else [None] * n
         self.months = rng.choices(months, cum_weights=month_weights, k=n) if months else [None] * n
         self.moments = rng.choices(_MOMENTS, k=n)
 
-    def pick(self, rng: random.Random, values: list) -> list:
+    def pick(self, values: list) -> list:
         """n values drawn uniformly from `values` (n None when there are none)."""
-        return rng.choices(values, k=self.n) if values else [None] * self.n
+        return self.rng.choices(values, k=self.n) if values else [None] * self.n
 
 
 def _records(
@@ -70,18 +71,17 @@ def _records(
     patients: list[str],
     draws: _Draws,
     values: dict[str, tuple[float, float, str]],
-    rng: random.Random,
 ) -> dict[str, list]:
     """The twin's rows of one type, as columns."""
     is_patient = type_name == "Patient"
     # A synthetic patient's id is the one the other records refer to: joins work.
     ids = patients if is_patient else _token_ids(draws.n)
-    owners = patients if is_patient else draws.pick(rng, patients)
-    statuses = draws.pick(rng, shape.statuses)
-    genders = draws.pick(rng, shape.genders) if is_patient else [None] * draws.n
+    owners = patients if is_patient else draws.pick(patients)
+    statuses = draws.pick(shape.statuses)
+    genders = draws.pick(shape.genders) if is_patient else [None] * draws.n
+    uniform = draws.rng.random
     concepts: dict[str, Any] = {}  # code -> its element, shared by the records that have it
     subjects: dict[str, dict] = {}  # patient -> {"reference": "Patient/<id>"}
-    effective_key = shape.effective[0] if shape.effective and len(shape.effective) == 1 else None
     rows: dict[str, list] = {name: [] for name in KEY_COLUMNS}
     meta = {"tag": [DUMMY_TAG]}
     for record_id, patient, status, code, month, moment, gender in zip(
@@ -110,13 +110,10 @@ def _records(
                     subject = subjects[patient] = {"reference": f"Patient/{patient}"}
                 resource[shape.patient_key] = subject
             if effective and shape.effective:
-                if effective_key is not None:
-                    resource[effective_key] = effective
-                else:
-                    _put(resource, shape.effective, effective)
+                _put(resource, shape.effective, effective)
         if code in values:
             low, high, unit = values[code]
-            quantity = {"value": round(low + (high - low) * rng.random(), 1)}
+            quantity = {"value": round(low + (high - low) * uniform(), 1)}
             if unit:
                 quantity["unit"] = unit
             resource["valueQuantity"] = quantity
@@ -195,7 +192,7 @@ def build(
     patients = _token_ids(max(n_patients, 1))
     counts = {}
     for type_name, table in tables.items():
-        source = "read_parquet('" + layout.pattern(table).replace("'", "''") + "')"
+        source = layout.scan(table)
         total = layout.rows(table)
         shape = _Shape(_shape_sample(table, rng), threshold)
         codes, code_weights = _weighted(
@@ -215,7 +212,7 @@ def build(
         )
         n = len(patients) if type_name == "Patient" else min(total, max_rows)
         draws = _Draws(rng, n, codes, code_weights, months, month_weights)
-        rows = _records(type_name, shape, patients, draws, values, rng)
+        rows = _records(type_name, shape, patients, draws, values)
         pq.write_table(
             pa.table(rows, schema=SCHEMA), out / f"{type_name}.parquet", compression="zstd"
         )

@@ -10,7 +10,7 @@
 
 A table is a folder of Parquet files of the same schema (one per ingest worker, as they were
 written) or a single `<Type>.parquet` file (the dummy twin, and versions written before
-December 2026): `tables_in` finds both, `pattern` gives what DuckDB's `read_parquet` reads, and
+December 2026): `tables_in` finds both, `scan` gives the DuckDB expression that reads one, and
 Spark and pyarrow read either path as it is.
 
 Every resource table has the columns `id` (pseudonymised resource id), `patient`
@@ -85,6 +85,11 @@ def files(table: Path) -> list[Path]:
 def pattern(table: Path) -> str:
     """What DuckDB's read_parquet reads for a table: the file, or a glob of the folder's files."""
     return str(table / "*.parquet") if table.is_dir() else str(table)
+
+
+def scan(table: Path) -> str:
+    """The DuckDB expression that reads a table: `read_parquet('<pattern>')`."""
+    return "read_parquet('" + pattern(table).replace("'", "''") + "')"
 
 
 def rows(table: Path) -> int:

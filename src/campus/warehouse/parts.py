@@ -45,7 +45,7 @@ DEFERRED_SCHEMA = pa.schema(
     [("_task", pa.int64()), ("line", pa.int64()), ("_o", pa.int64()), ("raw", pa.binary())]
 )
 # Staging columns whose values repeat from row to row.
-REPEATED = frozenset({"patient", "code", "type", "file", "source_type"})
+REPEATED = frozenset({"patient", "type", "file", "source_type"})
 # How the parts of a resource table are written: as published. zstd at level 1 costs a tenth
 # more time than LZ4 and gives files half the size; statistics for the key columns only (a
 # resource text's minimum is no use to anyone); no dictionary for the ids or the texts, which

@@ -63,10 +63,6 @@ def connect(temp: Path, memory: str = "512MB") -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _glob(folder: Path) -> str:
-    return str(folder / "*.parquet").replace("'", "''")
-
-
 def finalise(
     staging: Path,
     registry: set[str],
@@ -92,13 +88,14 @@ def finalise(
     if has_optout:
         con.execute(
             "CREATE TEMP TABLE opted AS SELECT DISTINCT patient FROM "
-            f"read_parquet('{_glob(optout_dir)}')"
+            f"read_parquet({_literal(optout_dir / '*.parquet')})"
             " WHERE optout_key IN (SELECT k FROM registry_keys)"
         )
         con.execute(
-            f"COPY (SELECT DISTINCT optout_key, patient FROM read_parquet('{_glob(optout_dir)}') "
+            "COPY (SELECT DISTINCT optout_key, patient FROM "
+            f"read_parquet({_literal(optout_dir / '*.parquet')}) "
             "WHERE patient NOT IN (SELECT patient FROM opted)) "
-            f"TO '{staging / 'optout_keys.parquet'}' "
+            f"TO {_literal(staging / 'optout_keys.parquet')} "
             f"({PARQUET})"
         )
     else:
@@ -293,8 +290,7 @@ def _check_references(con, staging: Path, out: Finalised, line_offsets: dict[int
         mine = f"hash({{}}) % {passes} = {share}" if passes > 1 else "true"
         known = (
             " UNION ALL ".join(
-                f"SELECT '{name}' AS type, id FROM read_parquet({_literal(layout.pattern(table))}) "
-                f"WHERE {mine.format('id')}"
+                f"SELECT '{name}' AS type, id FROM {layout.scan(table)} WHERE {mine.format('id')}"
                 for name, table in tables.items()
             )
             or "SELECT NULL::VARCHAR AS type, NULL::VARCHAR AS id WHERE false"
@@ -306,7 +302,8 @@ def _check_references(con, staging: Path, out: Finalised, line_offsets: dict[int
             "SELECT type, target, min_by({'file': file, 'line': line + coalesce(o.shift, 0), "
             "'entry': entry, 'source_type': source_type}, "
             "_task * 4294967296 + coalesce(line, entry, 0)) AS first "
-            f"FROM read_parquet('{_glob(refs)}') r LEFT JOIN line_offsets o ON o.task = r._task "
+            f"FROM read_parquet({_literal(refs / '*.parquet')}) r "
+            "LEFT JOIN line_offsets o ON o.task = r._task "
             f"WHERE {mine.format('r.target')} AND NOT EXISTS "
             f"(SELECT 1 FROM ({known}) k WHERE k.type = r.type AND k.id = r.target) "
             "GROUP BY type, target)"

@@ -10,6 +10,7 @@ resource it does not take: the caller then parses the line and runs the Python p
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.stdint cimport int64_t
 from libcpp cimport bool as cbool
 from libcpp.string cimport string
 from libcpp.string_view cimport string_view
@@ -32,7 +33,7 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         TextColumn effective
         TextColumn code
         TextColumn resource
-        vector[long long] order
+        vector[int64_t] order
         size_t rows()
         void clear()
 
@@ -40,7 +41,7 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         TextColumn type
         TextColumn target
         TextColumn source_type
-        vector[long long] line
+        vector[int64_t] line
         size_t rows()
         void clear()
 
@@ -91,6 +92,12 @@ cdef object _strings(TextColumn& column, Py_ssize_t count):
         bits = column.bitmap()
         validity = pa.py_buffer(PyBytes_FromStringAndSize(bits.data(), bits.size()))
     return pa.StringArray.from_buffers(count, offsets, data, validity, column.nulls)
+
+
+cdef object _int64s(vector[int64_t]& values, Py_ssize_t count):
+    """A staged integer column as an Arrow int64 array (its buffer copied once)."""
+    data = pa.py_buffer(PyBytes_FromStringAndSize(<char*>values.data(), count * 8))
+    return pa.Array.from_buffers(pa.int64(), count, [None, data])
 
 
 cdef class NativeWalk:
@@ -178,11 +185,10 @@ cdef class NativeWalk:
         parts.REFS_SCHEMA (the others are the task's); they are forgotten here."""
         cdef StagedTargets* rows = &self.walk.targets()
         cdef Py_ssize_t count = rows.rows()
-        line = pa.py_buffer(PyBytes_FromStringAndSize(<char*>rows.line.data(), count * 8))
         columns = [
             _strings(rows.type, count),
             _strings(rows.target, count),
-            pa.Array.from_buffers(pa.int64(), count, [None, line]),
+            _int64s(rows.line, count),
             _strings(rows.source_type, count),
         ]
         rows.clear()
@@ -202,16 +208,13 @@ cdef class NativeWalk:
         """A type's staged rows as the columns of parts.PART_SCHEMA; they are forgotten here."""
         cdef Staged* rows = &self.walk.staged(self._index[type_name])
         cdef Py_ssize_t count = rows.rows()
-        order = pa.py_buffer(
-            PyBytes_FromStringAndSize(<char*>rows.order.data(), count * 8)
-        )
         columns = [
             _strings(rows.id, count),
             _strings(rows.patient, count),
             _strings(rows.effective, count),
             _strings(rows.code, count),
             _strings(rows.resource, count),
-            pa.Array.from_buffers(pa.int64(), count, [None, order]),
+            _int64s(rows.order, count),
         ]
         rows.clear()
         return columns
