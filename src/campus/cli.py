@@ -11,6 +11,7 @@ import typer
 
 from campus.errors import CampusError
 from campus.settings import ConfigurationError, get_settings
+from campus.site.cli import mount_capabilities
 
 app = typer.Typer(
     help="Campus: the platform of a digital-health innovation campus.",
@@ -24,33 +25,19 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 
-from campus.warehouse import cli as warehouse_cli  # noqa: E402 - sub-apps register after app
+mount_capabilities(app)  # each capability's sub-apps and commands (campus/site/capabilities.py)
 
-app.command("ingest")(warehouse_cli.ingest)
-app.add_typer(warehouse_cli.dataset_app, name="dataset")
-app.add_typer(warehouse_cli.optout_app, name="optout")
 
-from campus.analysis import cli as analysis_cli  # noqa: E402 - sub-apps register after app
+@app.callback()
+def _start(context: typer.Context) -> None:
+    """Before a long-running command: check that var/ is for the service account alone."""
+    if context.invoked_subcommand in {"serve", "worker", "demo"}:
+        from campus.ops import files
 
-app.add_typer(analysis_cli.project_app, name="project")
-app.add_typer(analysis_cli.job_app, name="job")
-app.command("worker")(analysis_cli.worker)
-
-from campus.participation import cli as participation_cli  # noqa: E402 - sub-apps after app
-
-app.add_typer(participation_cli.consultation_app, name="consultation")
-
-from campus.ecosystem.events import cli as events_cli  # noqa: E402 - sub-apps after app
-
-app.add_typer(events_cli.event_app, name="event")
-
-from campus.ecosystem import cli as ecosystem_cli  # noqa: E402 - sub-apps after app
-
-app.add_typer(ecosystem_cli.org_app, name="org")
-
-from campus.views import cli as views_cli  # noqa: E402 - sub-apps register after app
-
-app.add_typer(views_cli.app, name="view")
+        try:
+            files.check_at_start(get_settings())
+        except ConfigurationError as error:
+            raise fail(str(error)) from None
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -214,7 +201,7 @@ def serve(
         raise fail(str(error)) from None
     try:
         run_server(
-            "campus.web.asgi:app",
+            "campus.site.asgi:app",
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,

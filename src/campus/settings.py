@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SECRET_NAMES = ("secret_key", "pseudonym_key", "optout_key")
 MIN_SECRET_LENGTH = 32
 MIN_OIDC_SECRET_LENGTH = 20  # provider-issued client secrets (Keycloak: 32)
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700 (campus.ops.files checks them)
 
 
 class ConfigurationError(RuntimeError):
@@ -104,6 +105,34 @@ class Settings(BaseSettings):
         default=48, ge=1, description="Validity of the email-verification link of a sign-up."
     )
 
+    # Account security and retention (campus.auth; `campus purge` applies the periods).
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks of the reverse proxies whose"
+            " X-Forwarded-For and X-Forwarded-Proto are believed; none by default."
+        ),
+    )
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days a row of the mail outbox is kept (links removed once sent).",
+    )
+    session_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="Days an ended session's row is kept (0: deleted by the next purge).",
+    )
+    login_attempt_retention_days: int = Field(
+        default=7, ge=1, description="Days a failed login (email, address) is kept for throttling."
+    )
+    upload_retention_days: int = Field(
+        default=7, ge=1, description="Days a staged upload that was never ingested is kept."
+    )
+    log_retention_days: int = Field(
+        default=30, ge=1, description="Days a log file under var/logs is kept."
+    )
+
     disclosure_threshold: int = 10
     rounding_base: int = 5
 
@@ -136,8 +165,13 @@ class Settings(BaseSettings):
         return value.get_secret_value()
 
     def resolve(self) -> Settings:
-        """Create var/ and generate missing secrets (stored 0600 under var/secrets)."""
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        """Create var/ and generate missing secrets (stored 0600 under var/secrets).
+
+        Sets the process umask to 077 first: everything Campus creates under var/ (database,
+        warehouse, uploads, secrets) is then for the service account alone.
+        """
+        os.umask(PRIVATE_UMASK)
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         generated = []
         for name in SECRET_NAMES:
             if getattr(self, name) is None:

@@ -1,0 +1,1 @@
+"""Operations: file modes, health, metrics, request logs, backups and `campus doctor`."""
