@@ -13,9 +13,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from campus.db.engine import Database
 from campus.db.migrate import upgrade
-from campus.db.models import metadata
 from campus.governance.config import governance_settings
 from campus.settings import Settings, get_settings
+from campus.site.models import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CAMPUS_SHARED", ROOT.parent / "shared"))
@@ -123,7 +123,7 @@ def settings(tmp_path, db: Database) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, db: Database):
-    from campus.web.app import create_app
+    from campus.site.app import create_app
 
     return create_app(settings, db)
 

@@ -58,20 +58,9 @@ def load_demo(settings: Settings, *, reset: bool = True) -> list[tuple[str, str]
 
 
 def demo_loaders() -> list:
-    """Each capability's demo loader, called in order after the accounts exist."""
-    from campus.ecosystem import demo_data as ecosystem_demo
-    from campus.ecosystem.events import demo as events_demo
-    from campus.ecosystem.programmes import demo as programmes_demo
-    from campus.governance import demo as governance_demo
-    from campus.participation import demo as participation_demo
-    from campus.warehouse import demo as warehouse_demo
+    """Each capability's demo loader, in the order the capability registry gives
+    (`campus/site/capabilities.py`: declaration order, each after its `demo_after`)."""
+    from campus.site.capabilities import CAPABILITIES
+    from campus.site.registry import loaders
 
-    # governance_demo runs after the warehouse's loader (it uses dataset hopital-synthea).
-    return [
-        ecosystem_demo.load,
-        events_demo.load,
-        programmes_demo.load,
-        participation_demo.load,
-        warehouse_demo.load,
-        governance_demo.load,
-    ]
+    return loaders(CAPABILITIES)

@@ -64,7 +64,7 @@ def live_server(tmp_path_factory, shared_dir) -> Iterator[LiveServer]:
             sys.executable,
             "-m",
             "uvicorn",
-            "campus.web.asgi:app",
+            "campus.site.asgi:app",
             "--host",
             "127.0.0.1",
             "--port",

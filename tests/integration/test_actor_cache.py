@@ -142,7 +142,7 @@ def test_noting_a_tokens_use_keeps_its_entry_and_is_not_repeated(app, client, db
 
 @on_postgresql
 def test_logging_out_ends_the_session_in_every_worker(app, db):
-    from campus.web.app import create_app
+    from campus.site.app import create_app
 
     make_account(db, "ana@example.org")
     other_worker = create_app(app.state.settings, Database(db.url))

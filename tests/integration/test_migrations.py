@@ -3,7 +3,7 @@ import os
 from sqlalchemy import create_engine, inspect, text
 
 from campus.db.migrate import downgrade, upgrade
-from campus.db.models import metadata
+from campus.site.models import metadata
 from tests.conftest import PG_ADMIN_URL, _pg_url
 
 

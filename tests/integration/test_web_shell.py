@@ -1,7 +1,7 @@
 import pytest
 
 from campus.auth import policy
-from campus.web import routes
+from campus.site import routes
 from campus.web.pages_registry import NO_TWIN, TWINS
 from tests.helpers import make_account
 

@@ -4,7 +4,7 @@ that cannot match."""
 from starlette.routing import Match
 
 from campus.settings import Settings
-from campus.web.app import create_app
+from campus.site.app import create_app
 from campus.web.dispatch import ANY, SegmentIndex, signature, signatures_of
 
 

@@ -12,7 +12,7 @@ from campus.i18n import gettext as _
 from campus.web.deps import SESSION_COOKIE, allow, db_session
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
-from campus.web.shell import _safe_next
+from campus.web.redirects import safe_next
 from campus.web.templating import render
 
 router = APIRouter()
@@ -22,7 +22,7 @@ def _refused(request: Request, error: service.AuthError, next_path: str = "/"):
     response = render(
         request,
         "auth/login.html",
-        {"next": _safe_next(next_path), "error": _(error.message)},
+        {"next": safe_next(next_path), "error": _(error.message)},
         status=error.status,
     )
     response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH)
@@ -38,7 +38,7 @@ def oidc_start(
 ):
     settings = request.app.state.settings
     try:
-        url, cookie = oidc.start(settings, _safe_next(next))
+        url, cookie = oidc.start(settings, safe_next(next))
     except service.AuthError as error:
         if isinstance(error, oidc.OidcError) and error.code != "oidc_disabled":
             oidc.record_failure(session, error)
@@ -72,7 +72,7 @@ def oidc_callback(
         session.rollback()  # nothing of a refused sign-in stays, except its audit record
         oidc.record_failure(session, error)
         return _refused(request, error)
-    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    response = RedirectResponse(safe_next(next_path), status_code=303)
     response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH)
     response.set_cookie(
         SESSION_COOKIE,

@@ -16,7 +16,7 @@ from campus.i18n import gettext as _
 from campus.web.deps import SESSION_COOKIE, allow, client_address, db_session
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
-from campus.web.shell import _safe_next
+from campus.web.redirects import safe_next
 from campus.web.templating import render
 
 router = APIRouter()
@@ -24,7 +24,7 @@ router = APIRouter()
 
 @page(router, "/login", no_twin="a form; its API twin is POST /api/v1/session")
 def login_form(request: Request, next: str = "/", actor: Actor = allow("public.read")):
-    return render(request, "auth/login.html", {"next": _safe_next(next)})
+    return render(request, "auth/login.html", {"next": safe_next(next)})
 
 
 @router.post("/login", include_in_schema=False)
@@ -46,10 +46,10 @@ def login_submit(
         return render(
             request,
             "auth/login.html",
-            {"next": _safe_next(next), "error": _(error.message), "email": email},
+            {"next": safe_next(next), "error": _(error.message), "email": email},
             status=error.status,
         )
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         opened.cookie_value,

@@ -24,7 +24,7 @@ from campus.participation.results import ANSWER_STATUSES, STATUS_LABELS
 from campus.participation.service import STANCE_LABELS, STANCES, SUBJECT_LABELS
 from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
-from campus.web.shell import _safe_next
+from campus.web.redirects import safe_next
 from campus.web.templating import PARIS, render
 
 router = APIRouter()
@@ -578,7 +578,7 @@ def charter_page(
         {
             "articles": charter.articles(),
             "accepted": charter.has_accepted(session, actor.account_id),
-            "next": _safe_next(next) if next else "",
+            "next": safe_next(next) if next else "",
         },
     )
 
@@ -590,7 +590,7 @@ def charter_accept(
     session: Session = db_session,
 ):
     charter.accept(session, actor)
-    return RedirectResponse(_safe_next(next) if next else "/consultations", status_code=303)
+    return RedirectResponse(safe_next(next) if next else "/consultations", status_code=303)
 
 
 # --- citizen sign-up ------------------------------------------------------------------------

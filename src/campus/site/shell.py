@@ -15,17 +15,11 @@ from campus.db.prepared import prepare
 from campus.web.deps import allow, db_session
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
+from campus.web.redirects import safe_next
 from campus.web.templating import render
 
 api = APIRouter(tags=["platform"])
 pages = APIRouter()
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot redirect elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 @api.get("/", summary="API index")
@@ -70,7 +64,7 @@ def switch_language(
     chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
     if actor.authenticated:
         auth.set_language(session, actor.account_id or "", chosen)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         LANG_COOKIE,
         chosen,

@@ -1,29 +1,40 @@
-"""The FastAPI app factory: settings, database, middleware, error handlers and routers."""
+"""The web kit's app builder: settings, database, middleware and error handlers around the
+routers it is given. It imports no capability: the site (`campus.site.app`) passes them."""
 
 from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message, Receive, Scope, Send
 
 from campus import __version__
 from campus.auth.cache import ActorCache
 from campus.db.engine import Database
 from campus.errors import BadRequest, CampusError, Conflict
-from campus.i18n import N_, current_language
+from campus.i18n import current_language
 from campus.i18n import gettext as _
 from campus.settings import Settings, get_settings
-from campus.web import dispatch, routes, validation
+from campus.web import dispatch, validation
+from campus.web.errors import (
+    CONCURRENT_CHANGE,
+    ERROR_TITLES,
+    UNSTORABLE,
+    error_page,
+)
+from campus.web.errors import is_unique_violation as _is_unique_violation
+from campus.web.errors import wants_json as _wants_json
 from campus.web.middleware import BodyLimit, ConcurrencyLimit, RequestContext, language_of
-from campus.web.templating import render
 
 log = logging.getLogger("campus.web")
 STATIC = Path(__file__).parent / "static"
@@ -31,7 +42,18 @@ MAX_BODY = 10 * 1024 * 1024
 STREAMING_SUFFIXES = ("/upload",)
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+API_PREFIX = "/api/v1"
+
+
+def build_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    api_routers: Sequence[APIRouter] = (),
+    page_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """The app with the web kit's middleware and error handlers around the given routers
+    (the site's app factory, `campus.site.app.create_app`, passes every capability's)."""
     settings = settings or get_settings()
     settings.check_production()
     app = FastAPI(
@@ -60,60 +82,83 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         RequestContext, secure_cookies=settings.secure_cookies, production=settings.is_production
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in routes.api_routers():
-        app.include_router(router, prefix=routes.API_PREFIX)
-    for router in routes.page_routers():
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in page_routers:
         app.include_router(router)
     _install_error_handlers(app)
     dispatch.install(app.router)
+    _swallow_reraised_errors(app)
     return app
 
 
-def _wants_json(request: Request) -> bool:
-    return (
-        request.url.path.startswith("/api/")
-        or "application/json" in request.headers.get("accept", "").split(",")[0]
+def _swallow_reraised_errors(app: FastAPI) -> None:
+    """Starlette's outermost layer answers an unexpected error with our handler below, then
+    raises it again so that the server logs it: uvicorn would write its full traceback, with
+    the exception's message (user values, compiled SQL). This layer wraps that one and drops
+    the re-raised error (the handler has logged its type and frames); when no answer has been
+    sent yet, it sends the generic 500 itself."""
+    build = app.build_middleware_stack
+
+    def build_with_catch() -> Any:
+        inner = build()
+
+        async def catch(scope: Scope, receive: Receive, send: Send) -> None:
+            started = False
+
+            async def tracked(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                await send(message)
+
+            try:
+                await inner(scope, receive, tracked)
+            except Exception as exc:
+                if scope["type"] != "http" or started:
+                    return
+                _log_unexpected(Request(scope), exc)
+                await _internal_error(Request(scope))(scope, receive, send)
+
+        return catch
+
+    app.build_middleware_stack = build_with_catch  # type: ignore[method-assign]
+
+
+def _route_template(request: Request) -> str:
+    """The matched route's template (`/password/reset`), never the filled-in path, which may
+    hold a token or a name."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(no route)"
+
+
+def _log_unexpected(request: Request, exc: BaseException) -> None:
+    # The exception type only: messages may carry data that must not reach logs.
+    # Frames as file:line only: source lines and messages could carry data.
+    frames = "\n".join(
+        f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
+    )
+    log.error(
+        "unexpected %s on %s %s\n%s",
+        type(exc).__name__,
+        request.method,
+        _route_template(request),
+        frames,
     )
 
 
-ERROR_TITLES = {
-    400: N_("The request is not valid"),
-    401: N_("Sign in to continue"),
-    403: N_("Access denied"),
-    404: N_("Page not found"),
-    405: N_("Method not allowed"),
-    409: N_("Conflict"),
-    413: N_("Too large"),
-    422: N_("The request is not valid"),
-    429: N_("Too many requests"),
-    500: N_("Something went wrong"),
-}
-
-
-CONCURRENT_CHANGE = N_("this was just done by another request: reload the page to see it")
-UNSTORABLE = N_("a value cannot be stored: a NUL character, or a number out of range")
-
-
-def _is_unique_violation(error: IntegrityError) -> bool:
-    """A unique or primary key violation (PostgreSQL SQLSTATE 23505, SQLite's message)."""
-    if getattr(error.orig, "sqlstate", None) == "23505":
-        return True
-    return "UNIQUE constraint failed" in str(error.orig)
-
-
-def error_page(request: Request, status: int, message: str, where: str | None = None) -> Response:
-    """The HTML twin of an error: its message and, when known, where it is (a field, an id)."""
-    return render(
-        request,
-        "error.html",
-        {
-            "status": status,
-            "title": _(ERROR_TITLES.get(status, "Error")),
-            "message": message,
-            "where": where,
-        },
-        status=status,
-    )
+def _internal_error(request: Request) -> Response:
+    if _wants_json(request):
+        return JSONResponse(
+            {"error": {"code": "internal", "message": "unexpected error; it was logged"}},
+            status_code=500,
+        )
+    # This runs outside the request middleware: choose the language again.
+    token = current_language.set(language_of(request))
+    try:
+        return error_page(request, 500, _("An unexpected error happened. It was logged."))
+    finally:
+        current_language.reset(token)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -178,27 +223,5 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        # The exception type only: messages may carry data that must not reach logs.
-        # Frames as file:line only: source lines and messages could carry data.
-        frames = "\n".join(
-            f"  {f.filename}:{f.lineno} in {f.name}"
-            for f in traceback.extract_tb(exc.__traceback__)
-        )
-        log.error(
-            "unexpected %s on %s %s\n%s",
-            type(exc).__name__,
-            request.method,
-            request.url.path,
-            frames,
-        )
-        if _wants_json(request):
-            return JSONResponse(
-                {"error": {"code": "internal", "message": "unexpected error; it was logged"}},
-                status_code=500,
-            )
-        # This handler runs outside the request middleware: choose the language again.
-        token = current_language.set(language_of(request))
-        try:
-            return error_page(request, 500, _("An unexpected error happened. It was logged."))
-        finally:
-            current_language.reset(token)
+        _log_unexpected(request, exc)
+        return _internal_error(request)

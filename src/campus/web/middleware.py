@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from campus import i18n
 from campus.db.engine import event_loop_thread
 from campus.web.deps import CSRF_COOKIE
+from campus.web.errors import error_page
 from campus.web.templating import format_number
 
 LANG_COOKIE = "campus_lang"
@@ -224,8 +225,6 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int, upl
         )
         await send({"type": "http.response.body", "body": body})
         return
-    from campus.web.app import error_page  # the app module imports this one
-
     response = error_page(Request(scope, receive), 413, too_large_text(limit, upload=upload))
     await response(scope, receive, send)
 

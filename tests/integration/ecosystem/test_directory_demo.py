@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from campus.auth.models import Account, RoleGrant
-from campus.db.models import metadata
+from campus.site.models import metadata
 from campus.ecosystem import demo_data
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.models import Membership, Organisation, OrganisationKind, Person

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from campus.db.models import metadata
+from campus.site.models import metadata
 
 config = context.config
 

@@ -1,0 +1,19 @@
+"""The app factory: the web kit's app around every capability's routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from campus.db.engine import Database
+from campus.settings import Settings
+from campus.site import routes
+from campus.web.app import build_app
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    return build_app(
+        settings,
+        database,
+        api_routers=routes.api_routers(),
+        page_routers=routes.page_routers(),
+    )

@@ -1,0 +1,129 @@
+"""Every capability of the site, declared once (how: see `campus.site.registry`).
+
+The order is the order of mounting (routes, CLI help) and, apart from `demo_after`, of the
+demo loaders. Add a capability by adding its entry; no other file lists it.
+"""
+
+from __future__ import annotations
+
+from campus.site.registry import Capability, check, command, sub_app
+
+CAPABILITIES: list[Capability] = [
+    Capability(
+        "shell",
+        api=("campus.site.shell:api",),
+        pages=("campus.site.shell:pages",),
+        models=("campus.db.versions",),
+    ),
+    Capability(
+        "auth",
+        api=("campus.auth.api:router",),
+        pages=("campus.auth.pages:router", "campus.auth.oidc_pages:router"),
+        models=("campus.auth.models", "campus.auth.oidc_models"),
+    ),
+    Capability(
+        "audit",
+        api=("campus.audit.api:router",),
+        pages=("campus.audit.pages:router",),
+        models=("campus.audit.models",),
+    ),
+    Capability(
+        "directory",
+        api=("campus.ecosystem.directory.api:router",),
+        pages=("campus.ecosystem.directory.pages:router",),
+        models=("campus.ecosystem.directory.models",),
+        cli=(sub_app("org", "campus.ecosystem.cli:org_app"),),
+        demo=("campus.ecosystem.demo_data:load",),
+    ),
+    Capability(
+        "matchmaking",
+        api=("campus.ecosystem.matchmaking.api:router",),
+        pages=("campus.ecosystem.matchmaking.pages:router",),
+        models=("campus.ecosystem.matchmaking.models",),
+    ),
+    Capability(
+        "impact",
+        api=("campus.ecosystem.impact.api:router",),
+        pages=("campus.ecosystem.impact.pages:router",),
+        models=("campus.ecosystem.impact.models",),
+    ),
+    Capability(
+        "events",
+        api=("campus.ecosystem.events.api:router",),
+        pages=("campus.ecosystem.events.pages:router",),
+        models=("campus.ecosystem.events.models",),
+        cli=(sub_app("event", "campus.ecosystem.events.cli:event_app"),),
+        demo=("campus.ecosystem.events.demo:load",),
+        demo_after=("directory",),
+    ),
+    Capability(
+        "programmes",
+        api=("campus.ecosystem.programmes.api:router",),
+        pages=("campus.ecosystem.programmes.pages:router",),
+        models=("campus.ecosystem.programmes.models",),
+        demo=("campus.ecosystem.programmes.demo:load",),
+        demo_after=("directory",),
+    ),
+    Capability(
+        "trainings",
+        api=("campus.ecosystem.trainings.api:router",),
+        pages=("campus.ecosystem.trainings.pages:router",),
+        models=("campus.ecosystem.trainings.models",),
+    ),
+    Capability(
+        "residency",
+        models=("campus.residency.models",),
+    ),
+    Capability(
+        "spaces",
+        models=("campus.spaces.models",),
+    ),
+    Capability(
+        "participation",
+        api=("campus.participation.api:router",),
+        pages=("campus.participation.pages:router",),
+        models=("campus.participation.models",),
+        cli=(sub_app("consultation", "campus.participation.cli:consultation_app"),),
+        demo=("campus.participation.demo:load",),
+    ),
+    Capability(
+        "governance",
+        api=("campus.governance.api:router",),
+        pages=("campus.governance.pages:router",),
+        models=("campus.governance.models", "campus.governance.optout"),
+        demo=("campus.governance.demo:load",),
+        # Its demo project asks for the warehouse's demo dataset (hopital-synthea).
+        demo_after=("warehouse",),
+    ),
+    Capability(
+        "analysis",
+        api=("campus.analysis.api:router",),
+        pages=("campus.analysis.pages:router",),
+        models=("campus.analysis.models",),
+        cli=(
+            sub_app("project", "campus.analysis.cli:project_app"),
+            sub_app("job", "campus.analysis.cli:job_app"),
+            command("worker", "campus.analysis.cli:worker"),
+        ),
+    ),
+    Capability(
+        "views",
+        api=("campus.views.api:router",),
+        pages=("campus.views.pages:router",),
+        cli=(sub_app("view", "campus.views.cli:app"),),
+    ),
+    Capability(
+        "warehouse",
+        api=("campus.warehouse.api:router",),
+        pages=("campus.warehouse.pages:router",),
+        models=("campus.warehouse.models",),
+        cli=(
+            command("ingest", "campus.warehouse.cli:ingest"),
+            sub_app("dataset", "campus.warehouse.cli:dataset_app"),
+            sub_app("optout", "campus.warehouse.cli:optout_app"),
+        ),
+        demo=("campus.warehouse.demo:load",),
+    ),
+]
+
+check(CAPABILITIES)
