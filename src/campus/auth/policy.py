@@ -118,6 +118,12 @@ define(
 define("dummy.use", "Run views and analyses on dummy twins", R.RESEARCHER, R.MEMBER, anywhere=True)
 define("projects.write", "Create data projects and access requests", R.RESEARCHER, R.MEMBER)
 define("ethics.review", "Review access requests", R.ETHICS_REVIEWER)
+define(
+    "approvals.manage",
+    "Suspend, reactivate or revoke an approval (its assigned reviewers, the DPO)",
+    R.ETHICS_REVIEWER,
+    R.DPO,
+)
 define("jobs.run", "Submit jobs on real data within an approval", R.RESEARCHER)
 define("outputs.check", "Approve or reject job outputs for release", R.OUTPUT_CHECKER)
 define("optout.manage", "Read and manage the opt-out registry", R.DPO)

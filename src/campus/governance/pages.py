@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.auth import service as auth
 from campus.auth.actor import Actor
 from campus.errors import CampusError, NotFound
 from campus.governance import api, optout, register, serialise, service
+from campus.governance.models import Approval
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
@@ -223,6 +225,7 @@ def _request_context(session: Session, actor: Actor, request_id: str) -> dict:
     access = api.request_visible(session, actor, request_id)
     project = service.get_project(session, access.project_id)
     data = serialise.request_full(session, access)
+    approval = session.scalar(select(Approval).where(Approval.request_id == access.id))
     names = {}
     for review in data["reviews"]:
         account = auth.get_account(session, review["reviewer"])
@@ -236,7 +239,8 @@ def _request_context(session: Session, actor: Actor, request_id: str) -> dict:
         "names": names,
         "is_team": service.is_member(session, project.id, actor.account_id) or actor.is_staff,
         "my_review": next((v for v in data["reviews"] if v["reviewer"] == actor.account_id), None),
-        "can_manage_approval": actor.is_staff or actor.has_role("ethics_reviewer"),
+        "can_manage_approval": approval is not None
+        and service.can_manage_approval(session, actor, approval),
     }
 
 
@@ -361,7 +365,7 @@ def approval_status(
     approval_id: str,
     status: str = Form(...),
     reason: str = Form(..., max_length=2000),
-    actor: Actor = allow("ethics.review"),
+    actor: Actor = allow("approvals.manage"),
     session: Session = db_session,
 ):
     approval = service.get_approval(session, approval_id)

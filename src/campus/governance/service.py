@@ -45,6 +45,9 @@ MEMBER_ROLES = ("lead", "researcher", "analyst", "data_manager")
 DECISIONS = ("approve", "refuse", "changes")
 EDITABLE = ("draft", "changes_requested")
 APPROVAL_STATES = ("active", "suspended", "revoked")
+# Roles that check the teams' work: whoever holds one never joins a team, and a team member
+# never acts in one of them on the team's project (separation of duties).
+INDEPENDENT_ROLES = (Role.OUTPUT_CHECKER, Role.ETHICS_REVIEWER, Role.DPO)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,30 @@ def is_member(session: Session, project_id: str, account_id: str | None) -> bool
     return bool(account_id) and account_id in member_ids(session, project_id)
 
 
+def independent_roles(session: Session, account_id: str) -> set[str]:
+    """The checking roles (output checker, ethics reviewer, DPO) an account holds anywhere."""
+    return set(
+        session.scalars(
+            select(RoleGrant.role).where(
+                RoleGrant.account_id == account_id, RoleGrant.role.in_(INDEPENDENT_ROLES)
+            )
+        )
+    )
+
+
+def require_independent(session: Session, actor: Actor, project_id: str) -> None:
+    """Separation of duties: a member of a project never reviews, checks or governs it.
+
+    Called before every act of an ethics reviewer, an output checker or the DPO on a
+    project's request, approval or job outputs (`campus.analysis.service.check_output` too).
+    """
+    if is_member(session, project_id, actor.account_id):
+        raise Forbidden(
+            N_("a project member may not review, check or govern the project's data use"),
+            code="conflict_of_interest",
+        )
+
+
 def _require_team(session: Session, actor: Actor, project: DataProject) -> None:
     if actor.is_staff or is_member(session, project.id, actor.account_id):
         return
@@ -195,6 +222,12 @@ def add_member(
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound(f"no account {account_id}", code="not_found", where="account_id")
+    if independent_roles(session, account_id):
+        raise Forbidden(
+            N_("an output checker, ethics reviewer or DPO may not join a project team"),
+            code="separation_of_duties",
+            where="account_id",
+        )
     existing = session.scalar(
         select(ProjectMember).where(
             ProjectMember.project_id == project.id, ProjectMember.account_id == account_id
@@ -483,6 +516,7 @@ def ask_or_answer(
     team = member_ids(session, project.id)
     reviewer_ids = {r.reviewer_id for r in reviews(session, request.id)}
     if actor.account_id in reviewer_ids:
+        require_independent(session, actor, project.id)
         kind, recipients = "question", team
     elif actor.account_id in team:
         kind, recipients = "answer", reviewer_ids
@@ -530,6 +564,7 @@ def decide(
     if request.status != "in_review":
         raise Conflict(f"the request is {request.status.replace('_', ' ')}, not in review")
     review = _assigned(session, request, actor)
+    require_independent(session, actor, request.project_id)
     if review.decision is not None:
         raise Conflict(N_("you have already decided on this request"), code="already_decided")
     review.decision = decision
@@ -637,6 +672,30 @@ def approval_state(approval: Approval, now: dt.datetime | None = None) -> str:
     return approval.status
 
 
+def can_manage_approval(session: Session, actor: Actor, approval: Approval) -> bool:
+    """Whether `set_approval_status` would let this actor change this approval."""
+    try:
+        _require_approval_manager(session, actor, approval)
+    except Forbidden:
+        return False
+    return True
+
+
+def _require_approval_manager(session: Session, actor: Actor, approval: Approval) -> None:
+    """The ethics reviewers assigned to the approval's request, and the DPO; never a member
+    of the project, and never staff by their blanket permissions alone."""
+    require_independent(session, actor, approval.project_id)
+    assigned = {r.reviewer_id for r in reviews(session, approval.request_id)}
+    if actor.account_id in assigned and actor.has_role(Role.ETHICS_REVIEWER):
+        return
+    if actor.has_role(Role.DPO):
+        return
+    raise Forbidden(
+        N_("only the request's assigned reviewers and the DPO may change its approval"),
+        code="not_assigned",
+    )
+
+
 def set_approval_status(
     session: Session,
     settings: Settings,
@@ -648,6 +707,7 @@ def set_approval_status(
     """Suspend, reactivate or revoke an approval; revocation is final. Effective at once."""
     if status not in APPROVAL_STATES:
         raise BadRequest(f"status must be one of {', '.join(APPROVAL_STATES)}", where="status")
+    _require_approval_manager(session, actor, approval)
     lock(session, approval)  # a revocation made meanwhile stays final
     if approval.status == "revoked":
         raise Conflict(N_("a revoked approval cannot change again"), code="approval_revoked")

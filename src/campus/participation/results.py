@@ -9,6 +9,7 @@ import io
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campus import exports
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
@@ -28,7 +29,6 @@ STATUS_LABELS = {
     "rejected": N_("Rejected"),
 }
 CSV_COLUMNS = ("proposal_id", "title", "supports", "status", "answer", "answered_at")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def answer(
@@ -118,8 +118,7 @@ def results(session: Session, consultation: Consultation) -> dict:
 
 def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
-    cell = "" if value is None else str(value)
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return exports.safe_cell("" if value is None else str(value))
 
 
 def as_csv(data: dict) -> str:

@@ -11,7 +11,6 @@ same transaction: reading them costs the same with 10 or 10,000 registrations.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import logging
@@ -24,7 +23,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from campus import i18n
+from campus import exports, i18n
 from campus.audit import service as audit
 from campus.auth import mail
 from campus.auth.actor import Actor
@@ -1065,7 +1064,7 @@ def attendees_csv(session: Session, actor: Actor, event_id: str) -> str:
     if event is None:
         raise NotFound(N_("no such event"), code="not_found", where=event_id)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = exports.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     rows = session.execute(
         select(Registration, Account.name, Account.email)

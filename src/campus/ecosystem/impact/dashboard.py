@@ -8,7 +8,6 @@ for impact.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import Counter, defaultdict
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campus import exports
 from campus.ecosystem.directory.models import Membership, Organisation, OrganisationKind, Person
 from campus.ecosystem.impact.models import ImpactKind, ImpactRecord, ImpactStatus
 from campus.errors import BadRequest
@@ -131,7 +131,7 @@ def figures(session: Session, year: int) -> dict[str, Any]:
 def as_csv(data: dict[str, Any]) -> str:
     """One tidy table: section, key, month (empty for totals), value."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(["year", "section", "key", "month", "value"])
     year = data["year"]
     for row in data["members_by_kind"]:
