@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from campus.auth import service as auth
 from campus.auth.roles import Role
 from campus.db.engine import Database
 from campus.db.migrate import upgrade
-from campus.settings import Settings
-
-DEMO_PASSWORD = "campus-demo-2026"  # noqa: S105 - documented demo password, dev only
+from campus.demo_password import DEMO_PASSWORD
+from campus.settings import Settings, get_settings
 
 DEMO_ACCOUNTS: list[tuple[str, str, list[str]]] = [
     ("admin@campus.example", "Camille Admin", [Role.STAFF]),
@@ -64,3 +65,30 @@ def demo_loaders() -> list:
     from campus.site.registry import loaders
 
     return loaders(CAPABILITIES)
+
+
+def prepare_environment(host: str | None = None, port: int | None = None) -> Settings:
+    """Set what the demo changes in the process environment, before the demo reads any
+    setting, and return the settings as they then stand.
+
+    The in-process job worker is switched on (unless CAMPUS_IN_PROCESS_WORKER says
+    otherwise), `--host`/`--port` become CAMPUS_HOST/CAMPUS_PORT, and the base URL of links
+    in mails follows them unless CAMPUS_BASE_URL is set. Settings cached before (the
+    governance settings decide whether the app starts the worker) are read again."""
+    from campus.governance.config import governance_settings
+
+    if host:
+        os.environ["CAMPUS_HOST"] = host
+    if port:
+        os.environ["CAMPUS_PORT"] = str(port)
+    os.environ.setdefault("CAMPUS_IN_PROCESS_WORKER", "true")
+    get_settings.cache_clear()
+    governance_settings.cache_clear()
+    settings = get_settings()
+    if "base_url" not in settings.model_fields_set:
+        shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        os.environ["CAMPUS_BASE_URL"] = f"http://{shown}:{settings.port}"
+        get_settings.cache_clear()
+        settings = get_settings()
+    return settings
