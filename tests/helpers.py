@@ -137,3 +137,32 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Mailbox:
+    """The mail the console delivered during a test (no SMTP in tests): once sent, the outbox
+    keeps no link, so a test reads the links a person would have received from here."""
+
+    def __init__(self, caplog):
+        self.caplog = caplog
+
+    def messages(self) -> list[tuple[str, str, str]]:
+        """(to, subject, body) of each message, oldest first."""
+        return [
+            record.args
+            for record in self.caplog.records
+            if record.name == "campus.mail" and isinstance(record.args, tuple)
+        ]
+
+    def link(self, marker: str, to: str | None = None) -> str:
+        """The last link holding `marker` (a path such as "/signup/verify/"), from the
+        mail to `to` when given."""
+        import re
+
+        for address, _subject, body in reversed(self.messages()):
+            if to is not None and address != to:
+                continue
+            for url in reversed(re.findall(r"https?://\S+", body)):
+                if marker in url:
+                    return url
+        raise AssertionError(f"no mail with a link holding {marker!r}")

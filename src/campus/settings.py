@@ -133,6 +133,17 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Days a log file under var/logs is kept."
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token a Prometheus scraper sends to /metrics on the app; /metrics answers"
+            " 404 when unset (use `campus metrics` on a private address instead)."
+        ),
+    )
+    metrics_bind: str = Field(
+        default="127.0.0.1:9464", description="Address of `campus metrics` (host:port)."
+    )
+
     disclosure_threshold: int = 10
     rounding_base: int = 5
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campus.auth import service as auth
 from campus.auth.models import Account, OutboxMail
@@ -94,23 +94,66 @@ def test_expired_tokens_stop_working(client, db):
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401
 
 
-def test_password_reset_token_is_single_use(client, db):
+def test_password_reset_token_is_single_use_and_never_in_a_url_path(client, db, mailbox):
     make_account(db, "ana@example.org")
     client.post("/password/forgot", data={"email": "ana@example.org"})
-    with db.session() as session:
-        body = session.scalar(select(OutboxMail)).body
-    token = body.split("/password/reset/")[1].split()[0]
+    link = mailbox.link("/password/reset", to="ana@example.org")
+    # The token travels in the fragment, which browsers never send: no log sees it.
+    path, fragment = link.split("#")
+    assert path.endswith("/password/reset") and fragment.startswith("token=")
+    token = fragment.removeprefix("token=")
+    form = client.get("/password/reset")
+    assert form.status_code == 200 and "link-token.js" in form.text
     assert (
         client.post(
-            f"/password/reset/{token}",
-            data={"password": "a brand new secret"},
+            "/password/reset",
+            data={"token": token, "password": "a brand new secret"},
             follow_redirects=False,
         ).status_code
         == 303
     )
     client.login("ana@example.org", "a brand new secret")
-    again = client.post(f"/password/reset/{token}", data={"password": "another new secret"})
+    again = client.post("/password/reset", data={"token": token, "password": "another new secret"})
     assert again.status_code == 400
+
+
+def test_the_api_resets_a_password_with_the_token_in_the_body(client, db, mailbox):
+    make_account(db, "ana@example.org")
+    sent = client.post("/api/v1/password/forgot", json={"email": "ana@example.org"})
+    unknown = client.post("/api/v1/password/forgot", json={"email": "nobody@example.org"})
+    assert sent.status_code == unknown.status_code == 202 and sent.json() == unknown.json()
+    token = mailbox.link("/password/reset").split("#token=")[1]
+    weak = client.post("/api/v1/password/reset", json={"token": token, "password": "short"})
+    assert weak.status_code == 400 and weak.json()["error"]["where"] == "password"
+    done = client.post(
+        "/api/v1/password/reset", json={"token": token, "password": "a brand new one"}
+    )
+    assert done.status_code == 204
+    client.login("ana@example.org", "a brand new one")
+    reused = client.post("/api/v1/password/reset", json={"token": token, "password": "yet another"})
+    assert reused.status_code == 400 and reused.json()["error"]["code"] == "invalid_token"
+
+
+def test_the_outbox_keeps_no_link_once_a_mail_is_sent_and_purges_old_rows(db, settings, mailbox):
+    from campus.auth import mail
+
+    make_account(db, "ana@example.org")
+    with db.session() as session:
+        auth.request_password_reset(session, settings, "ana@example.org")
+    token = mailbox.link("/password/reset").split("#token=")[1]
+    with db.session() as session:
+        row = session.scalar(select(OutboxMail))
+        assert row.sent_at is not None and row.to == "ana@example.org"
+        assert token not in row.body and mail.LINK_REMOVED in row.body
+        row.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(
+            days=settings.outbox_retention_days, minutes=1
+        )
+    with db.session() as session:
+        auth.request_password_reset(session, settings, "ana@example.org")
+    with db.session() as session:
+        assert mail.purge_outbox(session, settings) == 1
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMail)) == 1
 
 
 def test_unknown_email_reset_sends_nothing_and_says_the_same(client, db):
@@ -154,7 +197,10 @@ def test_the_language_switch_is_remembered_on_the_account(client, db):
         assert session.get(Account, account_id).language == "en"
 
 
-def test_smtp_delivery_sends_pending_outbox_mail(db, settings, monkeypatch):
+LINK_BODY = "Open https://campus.example/password/reset#token=tok3n now"
+
+
+def test_smtp_delivery_sends_pending_outbox_mail_then_drops_its_links(db, settings, monkeypatch):
     from campus.auth import mail
 
     sent = []
@@ -176,12 +222,16 @@ def test_smtp_delivery_sends_pending_outbox_mail(db, settings, monkeypatch):
             pass
 
         def send_message(self, message):
-            sent.append(("send", message["To"]))
+            sent.append(("send", message["To"], message.get_content()))
 
     monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
     settings.smtp_host = "smtp.example.org"
     with db.session() as session:
-        mail.queue(session, settings, to="ana@example.org", subject="s", body="b")
+        mail.queue(session, settings, to="ana@example.org", subject="s", body=LINK_BODY)
+        # Unsent: the outbox keeps what it must send.
+        assert session.scalar(select(OutboxMail.body)) == LINK_BODY
     assert mail.deliver_pending(db, settings) == 1
-    assert ("send", "ana@example.org") in sent
+    assert ("send", "ana@example.org", LINK_BODY + "\n") in sent
+    with db.session() as session:
+        assert "tok3n" not in session.scalar(select(OutboxMail.body))
     assert mail.deliver_pending(db, settings) == 0

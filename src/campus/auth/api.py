@@ -12,14 +12,17 @@ from campus.auth.models import Account
 from campus.auth.schemas import (
     AccountIn,
     AccountOut,
+    ForgotIn,
     GrantIn,
     LanguageIn,
     LoginIn,
+    ResetIn,
+    SentOut,
     TokenCreated,
     TokenIn,
     TokenOut,
 )
-from campus.errors import NotFound
+from campus.errors import BadRequest, NotFound
 from campus.web.deps import SESSION_COOKIE, allow, client_address, db_session
 
 router = APIRouter(tags=["accounts"])
@@ -72,6 +75,35 @@ def api_logout(
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.post(
+    "/password/forgot",
+    status_code=202,
+    response_model=SentOut,
+    summary="Mail a password-reset link (the answer does not tell whether the account exists)",
+)
+def api_forgot(
+    body: ForgotIn,
+    request: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    service.request_password_reset(session, request.app.state.settings, body.email)
+    return SentOut(status="sent if the account exists")
+
+
+@router.post(
+    "/password/reset",
+    status_code=204,
+    summary="Choose a new password with the token of a reset link (in the body, never a URL)",
+)
+def api_reset(body: ResetIn, actor: Actor = allow("public.read"), session: Session = db_session):
+    try:
+        service.reset_password(session, body.token, body.password)
+    except ValueError as error:
+        raise BadRequest(str(error), code="weak_password", where="password") from error
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=AccountOut, summary="The signed-in account")

@@ -1,11 +1,20 @@
-"""Outgoing mail: every message goes to the outbox table, then to SMTP or the console."""
+"""Outgoing mail: every message goes to the outbox table, then to SMTP or the console.
+
+A message's body holds what must be sent, links with single-use tokens included (password
+reset, invitation, email verification). Once sent, its links are removed from the stored
+body: the outbox keeps who was written to, about what and when, never a usable link. Rows
+older than `CAMPUS_OUTBOX_RETENTION_DAYS` are deleted by `campus purge`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from campus.auth.models import OutboxMail
@@ -13,6 +22,14 @@ from campus.db.base import utcnow
 from campus.settings import Settings
 
 log = logging.getLogger("campus.mail")
+LINK = re.compile(r"https?://\S+")
+LINK_REMOVED = "[lien retiré après l'envoi / link removed after sending]"
+
+
+def mark_sent(message: OutboxMail) -> None:
+    """Record the message as sent and drop its links (they may carry tokens)."""
+    message.sent_at = utcnow()
+    message.body = LINK.sub(LINK_REMOVED, message.body)
 
 
 def queue(session: Session, settings: Settings, *, to: str, subject: str, body: str) -> OutboxMail:
@@ -23,7 +40,7 @@ def queue(session: Session, settings: Settings, *, to: str, subject: str, body: 
     if not settings.smtp_host and not settings.is_production:
         # Development: the console is the mailbox.
         log.info("mail to %s: %s\n%s", to, subject, body)
-        message.sent_at = utcnow()
+        mark_sent(message)
     return message
 
 
@@ -40,7 +57,7 @@ def deliver(session: Session, settings: Settings, message: OutboxMail) -> None:
         if settings.smtp_user and settings.smtp_password:
             smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
         smtp.send_message(email)
-    message.sent_at = utcnow()
+    mark_sent(message)
 
 
 def deliver_pending(db, settings: Settings, limit: int = 100) -> int:
@@ -66,3 +83,11 @@ def deliver_pending(db, settings: Settings, limit: int = 100) -> int:
                 log.warning("mail %s not sent: %s", message.id, type(error).__name__)
                 break
     return sent
+
+
+def purge_outbox(session: Session, settings: Settings) -> int:
+    """Delete outbox rows older than the retention period, sent or not (an unsent message
+    that old carries links long expired)."""
+    since = utcnow() - dt.timedelta(days=settings.outbox_retention_days)
+    result = session.execute(delete(OutboxMail).where(OutboxMail.created_at < since))
+    return result.rowcount or 0

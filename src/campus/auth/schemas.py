@@ -67,3 +67,18 @@ class TokenCreated(TokenOut):
 
 class LanguageIn(BaseModel):
     language: str
+
+
+class ForgotIn(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class ResetIn(BaseModel):
+    token: str = Field(
+        min_length=1, max_length=200, description="From the mail's link, after #token=."
+    )
+    password: str = Field(max_length=1024)
+
+
+class SentOut(BaseModel):
+    status: str = Field(description="Always the same, whether or not the account exists.")

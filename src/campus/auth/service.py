@@ -536,7 +536,8 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
             expires_at=utcnow() + dt.timedelta(minutes=settings.reset_token_minutes),
         )
     )
-    link = f"{settings.base_url.rstrip('/')}/password/reset/{value}"
+    # In the fragment: a browser never sends it, so no access log holds the token.
+    link = f"{settings.base_url.rstrip('/')}/password/reset#token={value}"
     mail.queue(
         session,
         settings,
