@@ -12,9 +12,10 @@ import typer
 from campus.errors import CampusError
 from campus.settings import ConfigurationError, get_settings
 from campus.site.cli import mount_capabilities
+from campus.startup import CampusTyper, ensure_embedded_schema
 from campus.warehouse import synthetic
 
-app = typer.Typer(
+app = CampusTyper(
     help="Campus: the platform of a digital-health innovation campus.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -31,7 +32,10 @@ mount_capabilities(app)  # each capability's sub-apps and commands (campus/site/
 
 @app.callback()
 def _start(context: typer.Context) -> None:
-    """Before a long-running command: check that var/ is for the service account alone."""
+    """Before a command: the embedded database at the current schema; before a long-running
+    one, check that var/ is for the service account alone."""
+    if context.invoked_subcommand not in {None, "db", "demo", "synth"}:
+        ensure_embedded_schema(get_settings())
     if context.invoked_subcommand in {"serve", "worker", "demo"}:
         from campus.ops import files
 
@@ -39,6 +43,17 @@ def _start(context: typer.Context) -> None:
             files.check_at_start(get_settings())
         except ConfigurationError as error:
             raise fail(str(error)) from None
+    if context.invoked_subcommand in {"serve", "demo"}:
+        # Before prometheus-client is first imported: each web worker writes its figures
+        # there and /metrics adds them up (campus.ops.metrics).
+        from campus.ops.files import private_metrics_dir
+
+        private_metrics_dir(get_settings())
+    if context.invoked_subcommand == "worker":
+        from campus.ops import logs
+
+        logs.configure()  # one JSON line a job step and a job's end
+        logs.observe_jobs()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -224,8 +239,12 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
-            proxy_headers=True,
+            # The app believes forwarded headers from CAMPUS_TRUSTED_PROXIES only
+            # (campus.web.middleware.ForwardedFrom); uvicorn's own would trust 127.0.0.1.
+            proxy_headers=False,
             log_level="info",
+            # A path may hold a token: campus.ops.requests logs the route template instead.
+            access_log=False,
             log_config=log_config(settings),
             # The standard loop, not uvloop: under load uvloop served some connections
             # seconds late (p95 1.6-2.6 s against 0.16-0.23 s for the same load, p50 equal).

@@ -34,7 +34,14 @@ from campus.web.errors import (
 )
 from campus.web.errors import is_unique_violation as _is_unique_violation
 from campus.web.errors import wants_json as _wants_json
-from campus.web.middleware import BodyLimit, ConcurrencyLimit, RequestContext, language_of
+from campus.web.middleware import (
+    BodyLimit,
+    ConcurrencyLimit,
+    ForwardedFrom,
+    RequestContext,
+    language_of,
+    trusted_networks,
+)
 
 log = logging.getLogger("campus.web")
 STATIC = Path(__file__).parent / "static"
@@ -81,6 +88,8 @@ def build_app(
     app.add_middleware(
         RequestContext, secure_cookies=settings.secure_cookies, production=settings.is_production
     )
+    # Outermost: every layer (request logs, the login throttle) sees the real client.
+    app.add_middleware(ForwardedFrom, trusted=trusted_networks(settings.trusted_proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)

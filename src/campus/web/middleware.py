@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +43,66 @@ def language_of(connection: HTTPConnection) -> str:
     if chosen in i18n.LANGUAGES:
         return chosen
     return i18n.negotiate(connection.headers.get("accept-language")) or i18n.DEFAULT_LANGUAGE
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(listed: str) -> tuple[Network, ...]:
+    """The networks of `CAMPUS_TRUSTED_PROXIES` (comma-separated addresses or CIDRs)."""
+    networks = []
+    for item in filter(None, (part.strip() for part in listed.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"CAMPUS_TRUSTED_PROXIES: {item!r} is not an address or a network (10.0.0.5, "
+                "10.0.0.0/24)"
+            ) from None
+    return tuple(networks)
+
+
+class ForwardedFrom:
+    """Believes `X-Forwarded-For` and `X-Forwarded-Proto` only from the reverse proxies of
+    `CAMPUS_TRUSTED_PROXIES` (none by default): anyone else could change them to appear as
+    another client, and escape the per-address login throttle. Walking the list from the
+    right, the client is the first address that is not a trusted proxy."""
+
+    def __init__(self, app: ASGIApp, *, trusted: tuple[Network, ...]):
+        self.app = app
+        self.trusted = trusted
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if (
+            self.trusted
+            and scope["type"] in ("http", "websocket")
+            and client
+            and self._is_trusted(client[0])
+        ):
+            headers = Headers(scope=scope)
+            address = client[0]
+            hops = [h.strip() for h in headers.get("x-forwarded-for", "").split(",")]
+            for hop in reversed([h for h in hops if h]):
+                try:
+                    ipaddress.ip_address(hop)
+                except ValueError:
+                    break  # not an address: stop at the last one a proxy vouched for
+                address = hop
+                if not self._is_trusted(hop):
+                    break
+            scope["client"] = (address, 0)
+            proto = headers.get("x-forwarded-proto", "")
+            if proto in ("http", "https"):
+                scope["scheme"] = proto
+        await self.app(scope, receive, send)
 
 
 class RequestContext:

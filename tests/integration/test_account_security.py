@@ -1,0 +1,84 @@
+"""Account security as an attacker tries it: forged forwarded headers, CSRF tokens, lockouts,
+sign-up answers that would tell who has an account."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from campus.site.app import create_app
+from campus.web.middleware import ForwardedFrom, trusted_networks
+from tests.helpers import CampusClient
+
+LOOPBACK = ("127.0.0.1", 50000)
+
+
+def _client(settings, db, **changes) -> CampusClient:
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return CampusClient(create_app(settings, db), client=LOOPBACK)
+
+
+def _fail_login(client: CampusClient, email: str, forwarded: str | None = None) -> int:
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    response = client.post(
+        "/api/v1/session", json={"email": email, "password": "not the password"}, headers=headers
+    )
+    return response.status_code
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_address_throttle(settings, db):
+    """No proxy is trusted by default, not even 127.0.0.1: each attempt changing
+    X-Forwarded-For still counts against the one real address."""
+    with _client(settings, db, login_max_failures=1) as client:
+        # One failure per account allowed, four times as many per address.
+        codes = [_fail_login(client, f"u{n}@example.org", f"203.0.113.{n}") for n in range(6)]
+    assert codes[:4] == [401] * 4
+    assert codes[4:] == [429, 429]
+
+
+def test_a_trusted_proxy_names_the_client_and_a_forged_left_part_is_ignored(settings, db):
+    with _client(settings, db, login_max_failures=1, trusted_proxies="127.0.0.1, 10.0.0.0/8") as c:
+        # Behind the proxy, each client has its own count.
+        first = [_fail_login(c, f"a{n}@example.org", f"198.51.100.{n}") for n in range(6)]
+        # A client that writes its own X-Forwarded-For gets the real address appended by the
+        # proxy (and a second trusted hop): the forged left part changes nothing.
+        forged = [
+            _fail_login(c, f"b{n}@example.org", f"192.0.2.{n}, 198.51.100.77, 10.1.2.3")
+            for n in range(6)
+        ]
+    assert first == [401] * 6
+    assert forged[:4] == [401] * 4 and forged[4:] == [429, 429]
+
+
+def test_a_wrong_trusted_proxies_setting_is_a_clear_error(settings, db):
+    settings.trusted_proxies = "10.0.0.1, proxy.internal"
+    with pytest.raises(ValueError, match=r"CAMPUS_TRUSTED_PROXIES: 'proxy\.internal'"):
+        create_app(settings, db)
+
+
+def _seen_through(trusted: str, peer: str, headers: dict[str, str]) -> tuple[str, str]:
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen.update(client=scope["client"][0], scheme=scope["scheme"])
+
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "client": (peer, 1234),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    asyncio.run(ForwardedFrom(app, trusted=trusted_networks(trusted))(scope, None, None))
+    return seen["client"], seen["scheme"]
+
+
+def test_forwarded_proto_and_for_count_only_from_a_trusted_proxy():
+    headers = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    assert _seen_through("", "127.0.0.1", headers) == ("127.0.0.1", "http")
+    assert _seen_through("10.0.0.1", "127.0.0.1", headers) == ("127.0.0.1", "http")
+    assert _seen_through("10.0.0.1", "10.0.0.1", headers) == ("198.51.100.7", "https")
+    # Garbage where an address should be: the last address a proxy vouched for.
+    garbage = {"X-Forwarded-For": "<script>, 10.0.0.2"}
+    assert _seen_through("10.0.0.0/24", "10.0.0.1", garbage) == ("10.0.0.2", "http")
