@@ -97,6 +97,38 @@ define("impact.write", "Record an organisation's impact", R.ORG_ADMIN)
 define("impact.validate", "Validate impact records; read the dashboard details", R.STAFF)
 define("matchmaking.use", "See partner suggestions and request introductions", R.MEMBER)
 
+# --- campus life: residency, spaces, sponsorship -------------------------------------------------
+define(
+    "residency.own",
+    "See one's organisations' residencies and sponsorships",
+    R.MEMBER,
+    R.ORG_ADMIN,
+    anywhere=True,
+)
+define(
+    "residency.manage",
+    "Admissions, residencies, allocations, exits, waiting list, figures",
+    R.STAFF,
+)
+define(
+    "spaces.book",
+    "Book meeting rooms, the auditorium and equipment; see room schedules",
+    R.MEMBER,
+    R.ORG_ADMIN,
+    anywhere=True,
+)
+define("spaces.manage", "Create buildings and rooms, set their rules, approve bookings", R.STAFF)
+define(
+    "sponsorship.take_part",
+    "Set objectives, log meetings and rate a sponsorship one is part of",
+    R.MEMBER,
+    R.ORG_ADMIN,
+    anywhere=True,
+)
+define(
+    "sponsorship.manage", "Pair startups with sponsors and close pairs with their outcomes", R.STAFF
+)
+
 # --- participation -----------------------------------------------------------------------------
 define(
     "consultation.contribute", "Propose, comment, vote, report", AUTHENTICATED, verified_email=True

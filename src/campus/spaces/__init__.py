@@ -1,0 +1,1 @@
+"""Spaces: buildings, floors, rooms and equipment, allocations to residencies, bookings."""
