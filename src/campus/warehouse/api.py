@@ -128,7 +128,7 @@ async def upload(
         "bundle.json: a header, since file names can hold patient names and URLs reach "
         "access logs",
     ),
-    on_error: Literal["skip", "abort"] = "skip",
+    on_error: Literal["skip", "abort"] = "abort",
     strict: bool = False,
     actor: Actor = steward("dataset.ingest"),
 ):
@@ -162,7 +162,8 @@ async def upload(
     body = report.as_dict()
     if report.status != "published":
         message = (
-            "nothing was published: the upload had errors and on_error=abort"
+            f"nothing was published: {report.errors} resource(s) failed (on_error=abort, the "
+            "default; on_error=skip publishes the others)"
             if report.status == "aborted"
             else "nothing was published: no resource could be landed"
         )

@@ -63,7 +63,13 @@ def problems_table(report) -> Table:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.json, .ndjson, .gz).")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name.")],
-    on_error: Annotated[str, typer.Option(help="skip: land good resources; abort: none.")] = "skip",
+    on_error: Annotated[
+        str,
+        typer.Option(
+            help="abort (default): publish nothing when a resource fails (beyond the "
+            "dataset's error tolerance); skip: publish the good resources, counted and named."
+        ),
+    ] = "abort",
     strict: Annotated[bool, typer.Option(help="Validate each resource against R4 models.")] = False,
     policy: Annotated[Path | None, typer.Option(help="Pseudonymisation policy (YAML).")] = None,
     no_date_shift: Annotated[bool, typer.Option(help="Turn the date shift off.")] = False,
@@ -137,12 +143,37 @@ def ingest(
         typer.echo(
             f"{result.status}: {dataset} {result.version or '(no new version)'} — "
             f"{result.resources:,} resources landed of {result.read:,} read, "
-            f"{result.duplicates:,} duplicates upserted, {result.dropped_optout:,} dropped "
-            f"(opt-out), {result.errors:,} errors, {result.warnings:,} warnings, "
+            f"{result.duplicates:,} duplicates upserted, "
+            f"{result.errors:,} errors, {result.warnings:,} warnings, "
             f"{result.seconds:.1f} s ({rate:,.0f} resources/s)"
         )
+        typer.echo(outcome_line(result))
+    raise typer.Exit(exit_code(result))
+
+
+# Exit codes: 0 published complete, 1 nothing published, 3 published with resources skipped.
+EXIT_SKIPPED = 3
+
+
+def exit_code(result) -> int:
     if result.status != "published":
-        raise typer.Exit(1)
+        return 1
+    return EXIT_SKIPPED if result.skipped else 0
+
+
+def outcome_line(result) -> str:
+    """The last line: what was published, and what was left out and why (never silent)."""
+    reasons = "; ".join(f"{count:,} × {why}" for why, count in result.skipped_reasons.items())
+    if result.status == "aborted":
+        return (
+            f"NOT PUBLISHED: {result.errors:,} resource(s) failed ({reasons}); fix the input, "
+            "or publish the rest with --on-error skip"
+        )
+    if result.status != "published":
+        return "NOT PUBLISHED: no resource to land"
+    if result.skipped:
+        return f"PUBLISHED {result.version} WITH {result.skipped:,} RESOURCE(S) SKIPPED: {reasons}"
+    return f"published {result.version}: complete, no resource skipped"
 
 
 def _files(paths: list[Path]) -> list[Path]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from campus.errors import BadRequest
-from campus.warehouse import catalogue, deferred, dummy, layout, publish, sources
+from campus.warehouse import catalogue, deferred, dummy, layout, messages, publish, sources
 from campus.warehouse.policy import Policy
 from campus.warehouse.problems import Problem, ProblemLog
 from campus.warehouse.worker import Config, Runner, TaskResult, run_worker
@@ -59,6 +59,10 @@ class IngestReport:
     unresolved_references: int = 0
     errors: int = 0
     warnings: int = 0
+    # Resources (or lines, entries) refused by an error and left out of a published version,
+    # and why: counts per message template (no value of the input), most frequent first.
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     omitted_problems: int = 0
     seconds: float = 0.0
@@ -73,6 +77,8 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        # Opted-out counts are the DPO's alone (the audit event keeps it), never a steward's.
+        data.pop("dropped_optout")
         data["resources"] = self.resources
         data["problems"] = [p.as_dict() for p in self.problems]
         return data
@@ -137,7 +143,8 @@ def run(
     registry: set[str],
     actor: str,
     labels: list[str] | None = None,
-    on_error: OnError = "skip",
+    on_error: OnError = "abort",
+    tolerance: int = 0,
     strict: bool = False,
     threshold: int = 10,
     workers: int | None = None,
@@ -146,6 +153,11 @@ def run(
     native: bool = True,
 ) -> IngestReport:
     """Ingest files into a new version of `dataset`; nothing is visible unless it completes.
+
+    No silent loss: with `on_error="abort"` (the default) a resource refused by an error stops
+    the publication unless there are at most `tolerance` of them (the dataset's own setting);
+    `on_error="skip"` publishes the good resources. Either way a published version's report
+    and manifest count the resources skipped and why.
 
     `native=False` sends every NDJSON line through the Python path (the specification) even
     where the native fast path is built: for comparisons."""
@@ -202,7 +214,7 @@ def run(
             {"sha256": hashes[path], "bytes": os.path.getsize(path)}
             for path in dict.fromkeys(t.path for t in tasks)
         ]
-        if on_error == "abort" and log.errors:
+        if on_error == "abort" and log.errors > tolerance:
             return _abort(report, log, staging, started)
         places = {t.index: (t.label, t.ndjson) for t in tasks}
         final = publish.finalise(staging, registry, offsets, places)
@@ -251,9 +263,10 @@ def run(
             "sources": manifest_sources,
             "read": report.read,
             "duplicates": report.duplicates,
-            "dropped_optout": report.dropped_optout,
             "errors": report.errors,
             "warnings": report.warnings,
+            "skipped": report.skipped,
+            "skipped_reasons": report.skipped_reasons,
             "threshold": threshold,
         }
         version = publish.publish(root, dataset, staging, manifest)
@@ -289,7 +302,29 @@ def _finish(report: IngestReport, log: ProblemLog, started: float) -> None:
     report.problems = log.items
     report.errors, report.warnings = log.errors, log.warnings
     report.omitted_problems = log.omitted
+    report.skipped, report.skipped_reasons = skipped_reasons(log)
     report.seconds = round(time.monotonic() - started, 3)
+
+
+def skipped_reasons(log: ProblemLog) -> tuple[int, dict[str, int]]:
+    """How many resources the errors left out, and why: counts per message template (the
+    template, never the values formatted into it, which can quote the input), most frequent
+    first; errors beyond the ones itemised are counted under "not itemised"."""
+    counts: dict[str, int] = {}
+    itemised = 0
+    for problem in log.items:
+        if problem.severity != "error":
+            continue
+        itemised += 1
+        reason = messages.template_of(problem.message)
+        counts[reason] = counts.get(reason, 0) + 1
+    if log.errors > itemised:
+        counts[NOT_ITEMISED] = log.errors - itemised
+    ranked = dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
+    return log.errors, ranked
+
+
+NOT_ITEMISED = "not itemised (see the report's error count)"
 
 
 def _abort(report, log, staging: Path, started: float) -> IngestReport:

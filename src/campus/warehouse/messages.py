@@ -41,7 +41,9 @@ IDENTIFIER_NOT_LIST = N_("identifier must be a list of Identifier objects")
 
 # The walk (references, dates, nesting, policy actions)
 UNKNOWN_REFERENCE_TYPE = N_("reference to an unknown resource type {type_name}")
-UNRESOLVED_CONDITIONAL = N_("unresolved conditional reference: no resource of this file matches it")
+UNRESOLVED_CONDITIONAL = N_(
+    "unresolved conditional reference: no resource of this ingest matches it"
+)
 UNRESOLVED_FULL_URL = N_("unresolved full URL reference: no resource of this file matches it")
 BAD_REFERENCE = N_(
     "a reference must be Type/id, an absolute URL, urn:uuid:, Type?identifier= or #id"
@@ -96,6 +98,18 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         (re.compile(_FIELD.sub(r"(?P<\1>.*?)", re.escape(template)), re.DOTALL), template)
         for template in sorted(TEMPLATES, key=len, reverse=True)
     )
+
+
+def template_of(text: str) -> str:
+    """The template `text` was formatted from (no value of the input), or a fixed word for a
+    text no template matches (the R4 models' messages, which may quote the input)."""
+    for pattern, template in _patterns():
+        if pattern.fullmatch(text) is not None:
+            return template
+    return OTHER_REASON
+
+
+OTHER_REASON = "strict R4 validation or another check (see the report)"
 
 
 def translate(text: str) -> str:

@@ -21,6 +21,10 @@ class Dataset(Base):
     policy: Mapped[dict] = mapped_column(JSONType)
     date_shift: Mapped[bool] = mapped_column(Boolean, default=True)
     threshold: Mapped[int] = mapped_column(Integer, default=10)
+    # Resources an ingest may skip (errors) and still publish without `--on-error skip`.
+    error_tolerance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The hospital's Bulk Data server (`campus pull`): base URL, client id, key reference.
+    pull_source: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
 

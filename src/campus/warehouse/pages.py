@@ -79,7 +79,7 @@ async def upload_submit(
     settings = request.app.state.settings
     form = await request.form()
     name = str(form.get("dataset", "")).strip()
-    on_error = "abort" if form.get("on_error") == "abort" else "skip"
+    on_error = "skip" if form.get("on_error") == "skip" else "abort"
     strict = form.get("strict") == "on"
     upload = form.get("file")
     context = {"dataset": name}

@@ -133,6 +133,28 @@ def set_policy(session: Session, actor: Actor, name: str, policy: policies.Polic
     return dataset
 
 
+def set_error_tolerance(session: Session, actor: Actor, name: str, tolerance: int) -> Dataset:
+    """How many resources an ingest of this dataset may skip and still publish by default."""
+    dataset = require_dataset(session, name)
+    _check(actor, dataset)
+    if type(tolerance) is not int or not 0 <= tolerance <= 1_000_000_000:
+        raise BadRequest(
+            "the error tolerance is a whole number of resources, 0 or more",
+            code="bad_tolerance",
+            where="error_tolerance",
+        )
+    dataset.error_tolerance = tolerance
+    audit.record(
+        session,
+        actor=actor.label,
+        action="dataset.error_tolerance",
+        object_type="dataset",
+        object_id=name,
+        details={"error_tolerance": tolerance},
+    )
+    return dataset
+
+
 def ingest(
     db: Database,
     settings: Settings,
@@ -141,21 +163,29 @@ def ingest(
     paths: list[Path],
     *,
     labels: list[str] | None = None,
-    on_error: engine.OnError = "skip",
+    on_error: engine.OnError = "abort",
     strict: bool = False,
     policy: policies.Policy | None = None,
     owner_org: str = "",
     workers: int | None = None,
     progress: engine.Progress | None = None,
     limits: engine.Limits | None = None,
+    audit_details: dict[str, Any] | None = None,
 ) -> engine.IngestReport:
-    """Ingest files into a new version of a dataset (created on first use)."""
+    """Ingest files into a new version of a dataset (created on first use).
+
+    By default (`on_error="abort"`) nothing is published when more resources fail than the
+    dataset's `error_tolerance` (0 unless a steward set it); `"skip"` publishes the rest."""
     check_name(name)
     try:
-        chosen, threshold, registry = _prepare(db, settings, actor, name, policy, owner_org)
+        chosen, threshold, registry, tolerance = _prepare(
+            db, settings, actor, name, policy, owner_org
+        )
     except (IntegrityError, AlreadyExists):
         # Another first upload created the dataset meanwhile: ingest into it, as its steward.
-        chosen, threshold, registry = _prepare(db, settings, actor, name, policy, owner_org)
+        chosen, threshold, registry, tolerance = _prepare(
+            db, settings, actor, name, policy, owner_org
+        )
     report = engine.run(
         settings.warehouse_path,
         name,
@@ -167,6 +197,7 @@ def ingest(
         actor=actor.label,
         labels=labels,
         on_error=on_error,
+        tolerance=tolerance,
         strict=strict,
         threshold=threshold,
         workers=workers,
@@ -196,8 +227,10 @@ def ingest(
                 "warnings": report.warnings,
                 "dropped_optout": report.dropped_optout,
                 "policy_sha256": report.policy_hash,
+                "skipped": report.skipped,
                 "strict": strict,
                 "on_error": on_error,
+                **(audit_details or {}),
             },
         )
     return report
@@ -210,9 +243,9 @@ def _prepare(
     name: str,
     policy: policies.Policy | None,
     owner_org: str,
-) -> tuple[policies.Policy, int, set[str]]:
-    """The dataset's policy, threshold and the opt-out registry; creates the dataset, or
-    checks the actor may steward it and records a new policy."""
+) -> tuple[policies.Policy, int, set[str], int]:
+    """The dataset's policy, threshold, the opt-out registry and its error tolerance; creates
+    the dataset, or checks the actor may steward it and records a new policy."""
     with db.session() as session:
         dataset = get_dataset(session, name)
         if dataset is None:
@@ -229,7 +262,8 @@ def _prepare(
             if policy is not None and policy.as_dict() != dataset.policy:
                 set_policy(session, actor, name, policy)
         chosen = policies.parse(dataset.policy, "dataset policy")
-        return chosen, dataset.threshold, optout.all_keys(session)
+        tolerance = dataset.error_tolerance or 0
+        return chosen, dataset.threshold, optout.all_keys(session), tolerance
 
 
 def _record_version(session: Session, dataset: Dataset, version: layout.DatasetVersion) -> None:
@@ -244,7 +278,16 @@ def _record_version(session: Session, dataset: Dataset, version: layout.DatasetV
         policy_hash=manifest.get("policy", {}).get("sha256", ""),
         summary={
             k: manifest.get(k)
-            for k in ("counts", "errors", "warnings", "dropped_optout", "duplicates", "created_at")
+            for k in (
+                "counts",
+                "errors",
+                "warnings",
+                "duplicates",
+                "created_at",
+                "skipped",
+                "skipped_reasons",
+                "pull",
+            )
         },
         created_by=manifest.get("created_by", ""),
     )
@@ -293,6 +336,7 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "description": dataset.description,
         "owner_org": dataset.owner_org,
         "threshold": dataset.threshold,
+        "error_tolerance": dataset.error_tolerance or 0,
         "policy": dataset.policy,
         "policy_sha256": policies.parse(dataset.policy, "dataset policy").digest,
         "created_at": dataset.created_at.isoformat(),
@@ -313,7 +357,9 @@ def describe(dataset: Dataset) -> dict[str, Any]:
 
 
 def manifest(settings: Settings, name: str, version: str | None = None) -> dict[str, Any]:
-    return _version(settings, name, version).manifest
+    found = _version(settings, name, version).manifest
+    # Versions written before opted-out counts became the DPO's alone still hold one.
+    return {k: v for k, v in found.items() if k != "dropped_optout"}
 
 
 def _version(settings: Settings, name: str, version: str | None) -> layout.DatasetVersion:
@@ -368,7 +414,11 @@ def catalogue(
     """A version's catalogue: the public part, or everything (`detail`) for members."""
     found = _version(settings, name, version)
     data = json.loads((found.path / "catalogue.json").read_text())
-    shown = catalogue_module.member(data) if detail else catalogue_module.public(data)
+    shown = (
+        catalogue_module.member(data, settings.rounding_base)
+        if detail
+        else catalogue_module.public(data)
+    )
     return {"dataset": name, "version": found.version, **shown}
 
 

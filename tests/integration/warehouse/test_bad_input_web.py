@@ -94,15 +94,26 @@ def test_each_bad_upload_is_reported_with_what_and_where_and_nothing_is_publishe
     assert not list((settings.warehouse_path / "hopital").glob("versions/*"))
 
 
-def test_a_bad_line_among_good_ones_lands_the_good_ones_or_nothing_on_abort(client, db):
+def test_a_bad_line_among_good_ones_lands_nothing_by_default_and_the_good_ones_on_skip(client, db):
     _steward(client, db)
     data = _OBSERVATIONS + b'\n{"resourceType": "Observation", "id": "bad id"}\n'
-    aborted = _upload(client, data, "Observation.ndjson", on_error="abort")
-    assert aborted.status_code == 422 and aborted.json()["report"]["landed"] == {}
+    for aborted in (
+        _upload(client, data, "Observation.ndjson"),
+        _upload(client, data, "Observation.ndjson", on_error="abort"),
+    ):
+        assert aborted.status_code == 422 and aborted.json()["report"]["landed"] == {}
+        assert "1 resource(s) failed" in aborted.json()["error"]["message"]
     assert client.get("/api/v1/datasets/hopital").json()["versions"] == []
-    skipped = _upload(client, data, "Observation.ndjson")
+    skipped = _upload(client, data, "Observation.ndjson", on_error="skip")
     assert skipped.status_code == 201 and skipped.json()["landed"] == {"Observation": 300}
     assert skipped.json()["problems"][0]["line"] == 301
+    assert skipped.json()["skipped"] == 1
+    assert skipped.json()["skipped_reasons"] == {"id must be 1-64 letters, digits, '-' or '.'": 1}
+    version = client.get("/api/v1/datasets/hopital").json()["versions"][0]
+    assert version["summary"]["skipped"] == 1
+    page = client.get("/datasets").text  # in French by default
+    assert "ressources écartées\u00a0:" in page or "ressources écartées :" in page
+    assert "id doit compter de 1 à 64 lettres" in page
 
 
 def test_duplicate_ids_with_different_content_are_upserted_and_reported(client, db):

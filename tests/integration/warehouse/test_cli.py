@@ -25,10 +25,54 @@ def test_ingest_list_show_drop_and_optout_from_the_command_line(monkeypatch, set
     again = run_cli(
         monkeypatch, settings, "ingest", "-d", "demo", "--on-error", "abort", "--json", str(bundle)
     )
-    assert again.exit_code == 1 and json.loads(again.output)["dropped_optout"] == 4
+    assert again.exit_code == 1 and "dropped_optout" not in json.loads(again.output)  # DPO's
     dropped = run_cli(
         monkeypatch, settings, "dataset", "drop", "demo", "--version", "v0001", "--yes"
     )
     assert dropped.exit_code == 0 and "dropped demo: v0001" in dropped.output
     missing = run_cli(monkeypatch, settings, "ingest", "-d", "demo", str(tmp_path / "nothing"))
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_an_ingest_with_a_failing_resource_publishes_nothing_unless_told_and_then_says_so(
+    monkeypatch, settings, tmp_path
+):
+    from campus.db.engine import Database
+    from campus.warehouse import service
+
+    bundle = small_bundle()
+    bundle["entry"].append({"resource": {"resourceType": "Observation", "id": "bad id"}})
+    path = write_json(tmp_path / "b.json", bundle)
+    refused = run_cli(monkeypatch, settings, "ingest", "--dataset", "demo", str(path))
+    assert refused.exit_code == 1, refused.output
+    last = refused.output.strip().splitlines()[-1]
+    assert last.startswith("NOT PUBLISHED: 1 resource(s) failed") and "--on-error skip" in last
+    assert (
+        json.loads(run_cli(monkeypatch, settings, "dataset", "show", "demo").output)["versions"]
+        == []
+    )
+    skipped = run_cli(
+        monkeypatch, settings, "ingest", "-d", "demo", "--on-error", "skip", str(path)
+    )
+    assert skipped.exit_code == 3, skipped.output
+    last = skipped.output.strip().splitlines()[-1]
+    assert last == (
+        "PUBLISHED v0001 WITH 1 RESOURCE(S) SKIPPED: 1 × id must be 1-64 letters, digits, "
+        "'-' or '.'"
+    )
+    shown = json.loads(run_cli(monkeypatch, settings, "dataset", "show", "demo").output)
+    assert shown["manifest"]["skipped"] == 1
+    assert shown["versions"][0]["summary"]["skipped_reasons"] == {
+        "id must be 1-64 letters, digits, '-' or '.'": 1
+    }
+    # A steward's tolerance lets the default publish that many failures (and still say so).
+    with Database(settings.db_url).session() as session:
+        from campus.auth.actor import SYSTEM
+
+        service.set_error_tolerance(session, SYSTEM, "demo", 1)
+    tolerated = run_cli(monkeypatch, settings, "ingest", "-d", "demo", str(path))
+    assert tolerated.exit_code == 3 and "PUBLISHED v0002 WITH 1" in tolerated.output
+    complete = write_json(tmp_path / "c.json", small_bundle())
+    clean = run_cli(monkeypatch, settings, "ingest", "-d", "demo", str(complete))
+    assert clean.exit_code == 0
+    assert clean.output.strip().splitlines()[-1] == "published v0003: complete, no resource skipped"
