@@ -15,7 +15,7 @@ from campus.auth.roles import Role
 from campus.errors import Forbidden, NotFound
 from campus.governance import optout, register, serialise, service
 from campus.governance.models import Review
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, client_address, db_session
 
 router = APIRouter(tags=["governance"])
 
@@ -330,6 +330,7 @@ def api_optout(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
+    optout.admit(session, http.app.state.settings, client_address(http))
     receipt = optout.add(session, http.app.state.settings, body.kind, body.value, actor.label)
     return {"receipt": receipt.receipt, "kind": receipt.kind}
 

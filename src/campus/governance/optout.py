@@ -25,13 +25,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy import ForeignKey, Integer, String, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campus.audit import service as audit
 from campus.db.base import Base, utcnow
-from campus.errors import BadRequest
+from campus.errors import BadRequest, TooManyRequests
+from campus.governance.config import governance_settings
+from campus.i18n import N_
 from campus.settings import Settings
 
 Kind = Literal["nir", "system"]
@@ -71,6 +73,18 @@ class OptOutReceipt(Base):
     receipt: Mapped[str] = mapped_column(String(24), primary_key=True)
     key: Mapped[str] = mapped_column(ForeignKey("optout_entries.key", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OptOutThrottle(Base):
+    """Filings counted per window, for the whole form (`global`) and per client address
+    (its keyed hash, never the address). A row is locked while it is counted, so any number
+    of processes admit at most the limit."""
+
+    __tablename__ = "optout_throttle"
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 @dataclass(frozen=True)
@@ -192,12 +206,66 @@ def add(session: Session, settings: Settings, kind: str, value: str, actor: str)
     audit.record(
         session,
         actor=actor,
-        action="optout.confirmed" if already else "optout.add",
+        action="optout.add",  # the same for a first filing and a repeat: nothing to learn
         object_type="optout",
         object_id=receipt.receipt,
         details={"kind": kind},
     )
     return Receipt(receipt.receipt, entry.kind, receipt.created_at, already)
+
+
+GLOBAL_BUCKET = "global"
+
+
+def admit(session: Session, settings: Settings, address: str, now: dt.datetime | None = None):
+    """Count one filing of the public form from `address`; TooManyRequests (429) when the
+    address, or the form as a whole, has filed its limit in the current window.
+
+    Called in the filing's own transaction: a refused or failed filing counts nothing.
+    Rows are locked address first, then global, in every transaction (no deadlock).
+    """
+    config = governance_settings()
+    window = int((now or utcnow()).timestamp()) // (config.optout_window_minutes * 60)
+    address_key = key_with(settings.secret("optout_key").encode(), f"throttle|{address}")
+    for bucket, limit, message in (
+        (
+            address_key,
+            config.optout_per_address,
+            N_("too many objections were filed from this address: try again later"),
+        ),
+        (
+            GLOBAL_BUCKET,
+            config.optout_per_window,
+            N_("the opt-out form is receiving too many requests: try again later"),
+        ),
+    ):
+        row = _locked_bucket(session, bucket, window)
+        if row.period != window:
+            if bucket == GLOBAL_BUCKET:  # once per window: forget the addresses of the past
+                session.execute(
+                    delete(OptOutThrottle).where(
+                        OptOutThrottle.period < window, OptOutThrottle.bucket != GLOBAL_BUCKET
+                    )
+                )
+            row.period, row.count = window, 0
+        if row.count >= limit:
+            raise TooManyRequests(message, code="optout_throttled")
+        row.count += 1
+    session.flush()
+
+
+def _locked_bucket(session: Session, bucket: str, window: int) -> OptOutThrottle:
+    query = select(OptOutThrottle).where(OptOutThrottle.bucket == bucket).with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(OptOutThrottle(bucket=bucket, period=window, count=0))
+        except IntegrityError:  # created at the same moment by another request
+            pass
+        row = session.scalar(query.execution_options(populate_existing=True))
+        assert row is not None
+    return row
 
 
 def is_registered(session: Session, settings: Settings, kind: str, value: str) -> bool:

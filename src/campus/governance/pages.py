@@ -13,7 +13,7 @@ from campus.errors import CampusError, NotFound
 from campus.governance import api, optout, register, serialise, service
 from campus.governance.models import Approval
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, client_address, db_session
 from campus.web.pages_registry import page
 from campus.web.templating import render
 
@@ -68,11 +68,17 @@ def optout_submit(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
+    settings = request.app.state.settings
     try:
-        receipt = optout.add(session, request.app.state.settings, kind, value, actor.label)
+        optout.admit(session, settings, client_address(request))
+        receipt = optout.add(session, settings, kind, value, actor.label)
     except CampusError as error:
+        session.rollback()  # a refused filing counts nothing
         return render(
-            request, "governance/optout.html", {"error": _(error.message), "kind": kind}, status=400
+            request,
+            "governance/optout.html",
+            {"error": _(error.message), "kind": kind},
+            status=error.status,
         )
     return render(request, "governance/optout_receipt.html", {"receipt": receipt})
 

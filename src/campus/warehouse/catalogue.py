@@ -9,10 +9,17 @@ resources than the threshold has no completeness and no share with a patient (it
 would be its count); an element present in fewer resources of the sample than the threshold
 shows `<10` instead of its share. `member` applies the same rule to catalogues written before
 it, when they are read.
+
+The catalogue follows the dummy twin's rule (`campus.warehouse.dummy`), since it is open to
+every member without an approval: a code seen fewer times than the threshold is not listed
+at all (not even as `<10`), the counts of the codes listed are rounded to the rounding base,
+and dates are months seen at least threshold times (the first and last such month), never
+one record's day. `member` applies the rule to catalogues written before it, too.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +62,13 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
     patients = 0
     for name, table in layout.tables_in(real).items():
         source = layout.scan(table)
-        count, with_patient, n_patients, low, high = con.execute(
-            f"SELECT count(*), count(patient), count(DISTINCT patient), "
-            f"min(substr(effective, 1, 10)), max(substr(effective, 1, 10)) FROM {source}"
+        count, with_patient, n_patients = con.execute(
+            f"SELECT count(*), count(patient), count(DISTINCT patient) FROM {source}"
+        ).fetchone()
+        # The first and last month seen at least threshold times, as the twin draws them.
+        low, high = con.execute(
+            "SELECT min(m), max(m) FROM (SELECT substr(effective, 1, 7) AS m FROM "
+            f"{source} WHERE effective IS NOT NULL GROUP BY 1 HAVING count(*) >= {threshold})"
         ).fetchone()
         if name == "Patient":
             patients = count
@@ -70,7 +81,8 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
             "split_part(code, '|', 2) AS code, count(*) AS n, row_number() OVER "
             "(PARTITION BY split_part(code, '|', 1) ORDER BY count(*) DESC, "
             f"split_part(code, '|', 2)) AS rank FROM {source} WHERE code IS NOT NULL "
-            f"GROUP BY 1, 2) WHERE rank <= {TOP_CODES} ORDER BY system, n DESC, code"
+            f"GROUP BY 1, 2 HAVING count(*) >= {threshold}) "  # rare codes are not listed
+            f"WHERE rank <= {TOP_CODES} ORDER BY system, n DESC, code"
         ).fetchall()
         for system, code, n in rows:
             codes.setdefault(system or "(no system)", []).append(
@@ -106,13 +118,20 @@ def compute(con: duckdb.DuckDBPyConnection, real: Path, threshold: int) -> dict[
     }
 
 
-def member(catalogue: dict[str, Any]) -> dict[str, Any]:
-    """What members see: everything, with the shares of older catalogues masked as `compute`
-    masks them (they were written with exact shares)."""
+def member(catalogue: dict[str, Any], rounding_base: int = 5) -> dict[str, Any]:
+    """What members see: everything, under the twin's rule (no rare code, code counts
+    rounded, months), with the shares of older catalogues masked as `compute` masks them
+    (they were written with exact shares)."""
     threshold = catalogue["threshold"]
     types = {}
     for name, entry in catalogue["types"].items():
         entry = _protect(entry, threshold)
+        entry = {
+            **entry,
+            "top_codes": _frequent_codes(entry.get("top_codes") or {}, threshold, rounding_base),
+            "first": _month(entry.get("first")),
+            "last": _month(entry.get("last")),
+        }
         sample = entry.get("completeness_sample")
         if _unmasked(sample) and sample:
             entry = {
@@ -123,7 +142,39 @@ def member(catalogue: dict[str, Any]) -> dict[str, Any]:
                 },
             }
         types[name] = entry
-    return {**catalogue, "types": types}
+    return {
+        **catalogue,
+        "first": _month(catalogue.get("first")),
+        "last": _month(catalogue.get("last")),
+        "types": types,
+    }
+
+
+def _frequent_codes(
+    codes: dict[str, list[dict[str, Any]]], threshold: int, base: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The codes seen at least threshold times, their counts rounded; a system left with no
+    code is not named either."""
+    shown = {}
+    for system, entries in codes.items():
+        kept = [
+            {**c, "count": rounded(c["count"], base)}
+            for c in entries
+            if _unmasked(c["count"]) and c["count"] >= threshold
+        ]
+        if kept:
+            shown[system] = kept
+    return shown
+
+
+def rounded(count: int, base: int) -> int:
+    """A count rounded to the nearest multiple of `base` (halves up), as analyses round."""
+    base = max(base, 1)
+    return base * math.floor(count / base + 0.5)
+
+
+def _month(date: Any) -> Any:
+    return date[:7] if isinstance(date, str) else date
 
 
 def _reshare(value: Any, total: int, threshold: int) -> Any:
@@ -133,11 +184,11 @@ def _reshare(value: Any, total: int, threshold: int) -> Any:
 
 
 def public(catalogue: dict[str, Any]) -> dict[str, Any]:
-    """The part any visitor may read: counts per type, patients, date range."""
+    """The part any visitor may read: counts per type, patients, date range (months)."""
     return {
         "threshold": catalogue["threshold"],
         "patients": catalogue["patients"],
-        "first": catalogue["first"],
-        "last": catalogue["last"],
+        "first": _month(catalogue["first"]),
+        "last": _month(catalogue["last"]),
         "types": {name: {"count": t["count"]} for name, t in catalogue["types"].items()},
     }
