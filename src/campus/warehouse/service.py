@@ -349,7 +349,8 @@ def describe(dataset: Dataset) -> dict[str, Any]:
                 "policy_sha256": v.policy_hash,
                 "created_at": v.created_at.isoformat(),
                 "created_by": v.created_by,
-                "summary": v.summary,
+                # rows written before opted-out counts became the DPO's alone hold one
+                "summary": {k: x for k, x in (v.summary or {}).items() if k != "dropped_optout"},
             }
             for v in dataset.versions
         ],
