@@ -311,6 +311,33 @@ def admit(session: Session, actor: Actor, application_id: str, data: AdmissionIn
     return residency
 
 
+def register_residency(
+    session: Session, actor: Actor, organisation_id: str, data: AdmissionInput
+) -> Residency:
+    """Record a residency that was not admitted through a round here (a structure hosted
+    before the campus used Campus): the same terms and spaces, no application."""
+    _staff_only(actor)
+    if session.get(Organisation, organisation_id) is None:
+        raise NotFound(N_("no such organisation"), code="not_found", where="organisation_id")
+    starts_on, ends_on, contract_ref, fee = _residency_terms(data)
+    residency = Residency(
+        organisation_id=organisation_id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        contract_ref=contract_ref,
+        monthly_fee_cents=fee,
+        created_by=actor.label,
+    )
+    session.add(residency)
+    session.flush()
+    _allocate_all(session, actor, residency, data.spaces, starts_on)
+    audit.record(
+        session, actor=actor.label, action="residency.registered", object_type="residency",
+        object_id=residency.id, details={"organisation": organisation_id},
+    )  # fmt: skip
+    return residency
+
+
 def _allocate_all(
     session: Session, actor: Actor, residency: Residency, items: list, starts_on: dt.date
 ) -> None:

@@ -72,11 +72,19 @@ CAPABILITIES: list[Capability] = [
     ),
     Capability(
         "residency",
+        api=("campus.residency.api:router",),
+        pages=("campus.residency.pages:router",),
         models=("campus.residency.models",),
+        cli=(sub_app("residency", "campus.residency.cli:app"),),
+        demo=("campus.residency.demo:load",),
+        demo_after=("directory", "programmes", "spaces"),
     ),
     Capability(
         "spaces",
+        api=("campus.spaces.api:router",),
+        pages=("campus.spaces.pages:router",),
         models=("campus.spaces.models",),
+        cli=(sub_app("spaces", "campus.spaces.cli:app"),),
     ),
     Capability(
         "participation",
@@ -123,6 +131,14 @@ CAPABILITIES: list[Capability] = [
             sub_app("optout", "campus.warehouse.cli:optout_app"),
         ),
         demo=("campus.warehouse.demo:load",),
+    ),
+    Capability(
+        "ops",
+        pages=("campus.ops.web:router",),
+        cli=(
+            command("doctor", "campus.ops.cli:doctor"),
+            command("metrics", "campus.ops.cli:metrics"),
+        ),
     ),
 ]
 

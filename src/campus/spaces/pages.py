@@ -1,0 +1,118 @@
+"""HTML pages of spaces: bookable rooms, a room's day or week with its booking form, a
+booking with its .ics, the caller's bookings. Each page renders the data its twin returns."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.errors import CampusError
+from campus.i18n import gettext as _
+from campus.spaces import api, service
+from campus.web.deps import allow, db_session
+from campus.web.pages_registry import page
+from campus.web.templating import render
+
+router = APIRouter()
+
+
+@page(router, "/spaces", twin="/api/v1/spaces/rooms")
+def rooms_page(
+    request: Request, actor: Actor = allow("spaces.book"), session: Session = db_session
+):
+    rooms = service.list_rooms(session, bookable=True)
+    return render(request, "campus_life/rooms.html", {"rooms": rooms})
+
+
+def _room_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    date: str | None,
+    view: str,
+    *,
+    values: dict | None = None,
+    error: CampusError | None = None,
+):
+    data = service.schedule(session, actor, code, date, view)
+    context = {
+        "data": data,
+        "values": values or {},
+        "organisations": sorted(service.organisations_of(session, actor)),
+        "error": _(error.message) if error else "",
+        "where": str(error.where or "") if error else "",
+    }
+    return render(request, "campus_life/room.html", context, status=error.status if error else 200)
+
+
+@page(router, "/spaces/rooms/{code}", twin="/api/v1/spaces/rooms/{code}/schedule")
+def room_page(
+    request: Request,
+    code: str,
+    date: str | None = None,
+    view: str = "day",
+    actor: Actor = allow("spaces.book"),
+    session: Session = db_session,
+):
+    return _room_page(request, session, actor, code, date, view)
+
+
+@router.post("/spaces/rooms/{code}/book", include_in_schema=False)
+def book_submit(
+    request: Request,
+    code: str,
+    title: str = Form("", max_length=1000),
+    starts_at: str = Form("", max_length=40),
+    ends_at: str = Form("", max_length=40),
+    people: str = Form("1", max_length=20),
+    organisation_id: str = Form("", max_length=32),
+    repeat: str = Form("none", max_length=10),
+    count: str = Form("1", max_length=10),
+    actor: Actor = allow("spaces.book"),
+    session: Session = db_session,
+):
+    values = {"title": title, "starts_at": starts_at, "ends_at": ends_at, "people": people,
+              "organisation_id": organisation_id, "repeat": repeat, "count": count}  # fmt: skip
+    data = service.BookingInput(room=code, **{**values, "organisation_id": organisation_id or None})
+    try:
+        bookings = service.book(session, actor, data)
+    except CampusError as error:
+        session.rollback()
+        day = starts_at[:10] or None
+        return _room_page(request, session, actor, code, day, "day", values=values, error=error)
+    return RedirectResponse(f"/spaces/bookings/{bookings[0].id}?booked=1", status_code=303)
+
+
+@page(router, "/spaces/bookings/{booking_id}", twin="/api/v1/spaces/bookings/{booking_id}")
+def booking_page(
+    request: Request,
+    booking_id: str,
+    booked: bool = False,
+    actor: Actor = allow("spaces.book"),
+    session: Session = db_session,
+):
+    booking = api.booking_detail(session, actor, booking_id)
+    return render(request, "campus_life/booking.html", {"booking": booking, "booked": booked})
+
+
+@router.post("/spaces/bookings/{booking_id}/cancel", include_in_schema=False)
+def cancel_submit(
+    booking_id: str,
+    series: str = Form("", max_length=5),
+    actor: Actor = allow("spaces.book"),
+    session: Session = db_session,
+):
+    service.cancel_booking(session, actor, booking_id, series=bool(series))
+    return RedirectResponse(f"/spaces/bookings/{booking_id}", status_code=303)
+
+
+@page(router, "/spaces/mine", twin="/api/v1/spaces/bookings/mine")
+def my_bookings_page(
+    request: Request, actor: Actor = allow("spaces.book"), session: Session = db_session
+):
+    return render(
+        request, "campus_life/my_bookings.html", {"bookings": service.my_bookings(session, actor)}
+    )
