@@ -9,7 +9,7 @@ import pytest
 
 from campus.site.app import create_app
 from campus.web.middleware import ForwardedFrom, trusted_networks
-from tests.helpers import CampusClient
+from tests.helpers import CampusClient, make_account
 
 LOOPBACK = ("127.0.0.1", 50000)
 
@@ -82,3 +82,41 @@ def test_forwarded_proto_and_for_count_only_from_a_trusted_proxy():
     # Garbage where an address should be: the last address a proxy vouched for.
     garbage = {"X-Forwarded-For": "<script>, 10.0.0.2"}
     assert _seen_through("10.0.0.0/24", "10.0.0.1", garbage) == ("10.0.0.2", "http")
+
+
+def _set_language(client: CampusClient, token: str) -> int:
+    response = client.put(
+        "/api/v1/me/language", json={"language": "en"}, headers={"X-CSRF-Token": token}
+    )
+    return response.status_code
+
+
+def _plant(client: CampusClient, value: str) -> None:
+    client.cookies.delete("campus_csrf")
+    client.cookies.set("campus_csrf", value, domain="testserver.local")
+
+
+def test_the_csrf_token_is_rotated_at_sign_in_and_bound_to_the_session(client, app, db):
+    make_account(db, "ana@example.org")
+    make_account(db, "bob@example.org")
+    before = client.csrf()
+    client.login("ana@example.org")
+    after = client.cookies["campus_csrf"]
+    assert after != before
+    assert _set_language(client, before) == 403  # the token seen before sign-in is dead
+    assert _set_language(client, after) == 204
+    # Pages embed the same bound token.
+    assert f'name="csrf-token" content="{after}"' in client.get("/account").text
+    with CampusClient(app) as other:
+        other.login("bob@example.org")
+        bobs = other.cookies["campus_csrf"]
+    assert _set_language(client, bobs) == 403  # another session's token
+    # A token planted in the victim's cookie jar (by a sibling site) is not believed.
+    _plant(client, "planted-value")
+    assert _set_language(client, "planted-value") == 403
+    _plant(client, "planted-value")
+    assert _set_language(client, after) == 204
+    # Sign-out: a new signed-out token.
+    _plant(client, after)
+    assert client.delete("/api/v1/session").status_code == 204
+    assert client.cookies["campus_csrf"] not in (after, before)

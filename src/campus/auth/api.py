@@ -23,7 +23,14 @@ from campus.auth.schemas import (
     TokenOut,
 )
 from campus.errors import BadRequest, NotFound
-from campus.web.deps import SESSION_COOKIE, allow, client_address, db_session
+from campus.web.deps import (
+    SESSION_COOKIE,
+    allow,
+    clear_session_cookies,
+    client_address,
+    db_session,
+    set_session_cookies,
+)
 
 router = APIRouter(tags=["accounts"])
 
@@ -55,14 +62,7 @@ def api_login(
     except service.AuthError:
         session.commit()  # keep the failure count for throttling
         raise
-    response.set_cookie(
-        SESSION_COOKIE,
-        opened.cookie_value,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.session_hours * 3600,
-    )
+    set_session_cookies(response, settings, opened.cookie_value)
     return opened.account
 
 
@@ -73,7 +73,7 @@ def api_logout(
     if cookie := request.cookies.get(SESSION_COOKIE):
         service.logout(session, cookie)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE)
+    clear_session_cookies(response, request.app.state.settings)
     return response
 
 

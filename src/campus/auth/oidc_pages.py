@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from campus.auth import oidc, service
 from campus.auth.actor import Actor
 from campus.i18n import gettext as _
-from campus.web.deps import SESSION_COOKIE, allow, db_session
+from campus.web.deps import allow, db_session, set_session_cookies
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
@@ -74,14 +74,7 @@ def oidc_callback(
         return _refused(request, error)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH)
-    response.set_cookie(
-        SESSION_COOKIE,
-        opened.cookie_value,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.session_hours * 3600,
-    )
+    set_session_cookies(response, settings, opened.cookie_value)
     response.set_cookie(
         LANG_COOKIE,
         opened.account.language,

@@ -13,7 +13,14 @@ from campus.auth.models import Account
 from campus.auth.roles import ROLE_LABELS, Role
 from campus.errors import CampusError, NotFound
 from campus.i18n import gettext as _
-from campus.web.deps import SESSION_COOKIE, allow, client_address, db_session
+from campus.web.deps import (
+    SESSION_COOKIE,
+    allow,
+    clear_session_cookies,
+    client_address,
+    db_session,
+    set_session_cookies,
+)
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
@@ -50,14 +57,7 @@ def login_submit(
             status=error.status,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        opened.cookie_value,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.session_hours * 3600,
-    )
+    set_session_cookies(response, settings, opened.cookie_value)
     response.set_cookie(
         LANG_COOKIE,
         opened.account.language,
@@ -73,7 +73,7 @@ def logout(request: Request, actor: Actor = allow("account.self"), session: Sess
     if cookie := request.cookies.get(SESSION_COOKIE):
         service.logout(session, cookie)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    clear_session_cookies(response, request.app.state.settings)
     return response
 
 

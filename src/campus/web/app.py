@@ -86,7 +86,10 @@ def build_app(
     )
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(
-        RequestContext, secure_cookies=settings.secure_cookies, production=settings.is_production
+        RequestContext,
+        secure_cookies=settings.secure_cookies,
+        production=settings.is_production,
+        csrf_key=settings.secret("secret_key"),
     )
     # Outermost: every layer (request logs, the login throttle) sees the real client.
     app.add_middleware(ForwardedFrom, trusted=trusted_networks(settings.trusted_proxies))

@@ -25,10 +25,11 @@ of requests admitted at once (`ConcurrencyLimit`): a checkout never waits.
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -121,10 +122,51 @@ async def current_actor(request: Request, session: Session) -> Actor:
     return actor
 
 
+def bound_csrf(key: str, session_value: str) -> str:
+    """The CSRF token of a session: an HMAC of its cookie's value. Bound to the session, it
+    changes with each sign-in, and a token read or planted before (a cookie set by a sibling
+    site, a token seen while signed out) is worthless after."""
+    message = b"campus-csrf:" + session_value.encode()
+    return hmac.new(key.encode(), message, "sha256").hexdigest()
+
+
+def expected_csrf(key: str, cookies: dict[str, str]) -> str:
+    """What a write must carry: the session's bound token, else (signed out) the client's
+    random `campus_csrf` cookie (double submit)."""
+    if session_value := cookies.get(SESSION_COOKIE):
+        return bound_csrf(key, session_value)
+    return cookies.get(CSRF_COOKIE, "")
+
+
+def set_session_cookies(response: Response, settings: Settings, session_value: str) -> None:
+    """Start a browser session: its cookie, and a CSRF token bound to it (rotated)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_value,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_hours * 3600,
+    )
+    _set_csrf_cookie(response, settings, bound_csrf(settings.secret("secret_key"), session_value))
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    """End a browser session: its cookie goes, and a new signed-out CSRF token comes."""
+    response.delete_cookie(SESSION_COOKIE)
+    _set_csrf_cookie(response, settings, secrets.token_urlsafe(24))
+
+
+def _set_csrf_cookie(response: Response, settings: Settings, value: str) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, value, httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+
+
 async def _check_csrf(request: Request, actor: Actor) -> None:
     if request.method in SAFE_METHODS or actor.via == "token":
         return
-    expected = request.cookies.get(CSRF_COOKIE, "")
+    expected = expected_csrf(request.app.state.settings.secret("secret_key"), request.cookies)
     given = request.headers.get(CSRF_HEADER, "")
     content_type = request.headers.get("content-type", "")
     if not given and (

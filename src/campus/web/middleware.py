@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campus import i18n
 from campus.db.engine import event_loop_thread
-from campus.web.deps import CSRF_COOKIE
+from campus.web.deps import CSRF_COOKIE, expected_csrf
 from campus.web.errors import error_page
 from campus.web.templating import format_number
 
@@ -108,10 +108,11 @@ class ForwardedFrom:
 class RequestContext:
     """Sets the request's language and makes sure the client holds a CSRF cookie."""
 
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool, production: bool):
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool, production: bool, csrf_key: str):
         self.app = app
         self.secure = secure_cookies
         self.production = production
+        self.csrf_key = csrf_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,9 +122,11 @@ class RequestContext:
         language = language_of(connection)
         token = i18n.current_language.set(language)
         event_loop_thread.set(threading.get_ident())  # this request's task: reset with it
-        csrf = connection.cookies.get(CSRF_COOKIE)
-        new_csrf = None if csrf else secrets.token_urlsafe(24)
-        scope.setdefault("state", {})["csrf"] = csrf or new_csrf
+        # The token pages embed: bound to the session when there is one (campus.web.deps).
+        held = connection.cookies.get(CSRF_COOKIE)
+        csrf = expected_csrf(self.csrf_key, connection.cookies) or secrets.token_urlsafe(24)
+        new_csrf = csrf if csrf != held else None
+        scope.setdefault("state", {})["csrf"] = csrf
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -140,7 +143,10 @@ class RequestContext:
                     headers.setdefault(
                         "strict-transport-security", "max-age=31536000; includeSubDomains"
                     )
-                if new_csrf:
+                already = any(
+                    value.startswith(CSRF_COOKIE + "=") for value in headers.getlist("set-cookie")
+                )
+                if new_csrf and not already:  # a sign-in or sign-out sets its own
                     secure = "; Secure" if self.secure else ""
                     headers.append(
                         "set-cookie",
