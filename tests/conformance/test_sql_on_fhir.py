@@ -8,7 +8,9 @@ from campus.views.engines import DuckDBEngine, SparkEngine
 from tests.conformance.runner import ROWS, load_suite, run_file
 from tests.conftest import SHARED
 
-FILES = sorted(load_suite(SHARED / "conformance" / "sql-on-fhir-v2" / "tests"))
+# Without the shared folder one placeholder remains, so that the `suite` fixture says why the
+# tests are skipped (or fails under CAMPUS_REQUIRE_SHARED=1) instead of nothing being collected.
+FILES = sorted(load_suite(SHARED / "conformance" / "sql-on-fhir-v2" / "tests")) or ["no-suite"]
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -64,11 +64,11 @@ def test_the_demo_serves_its_own_hospital_runs_jobs_and_prints_mail_links(tmp_pa
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, process, log)
+        researcher = _client(url, "chercheuse@campus.example")
         # The warehouse holds the generated hospital.
-        listing = httpx.get(url + "/datasets", timeout=30)
+        listing = researcher.get("/datasets")
         assert listing.status_code == 200 and "hopital-synthea" in listing.text
         # A researcher's job on real data leaves the queue with no `campus worker` running.
-        researcher = _client(url, "chercheuse@campus.example")
         project = researcher.get("/api/v1/projects/demo-project").json()
         approval = next(r["approval"] for r in project["requests"] if r.get("approval"))
         from campus.governance.demo import DEMO_ANALYSIS

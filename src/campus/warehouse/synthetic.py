@@ -377,6 +377,18 @@ def make_site(rng: random.Random, practitioners: int = 12) -> Site:
 
 def _patient(rng: random.Random, patient_id: str, birth: date, gender: str) -> dict[str, Any]:
     given, family = rng.choice(GIVEN[gender]), rng.choice(FAMILY)
+    givens = [given] if rng.random() < 0.6 else [given, rng.choice(GIVEN[gender])]
+    marital = rng.choice([("M", "Married"), ("S", "Never Married"), ("D", "Divorced")])
+    names: list[dict[str, Any]] = [
+        {
+            "use": "official",
+            "family": family,
+            "given": givens,
+            "prefix": ["Mme" if gender == "female" else "M."],
+        }
+    ]
+    if gender == "female" and marital[0] == "M":
+        names.append({"use": "maiden", "family": rng.choice(FAMILY), "given": givens})
     race = _pick(rng, RACES)
     ethnicity = _pick(rng, ETHNICITIES)
     city, postcode = rng.choice(CITIES)
@@ -428,14 +440,7 @@ def _patient(rng: random.Random, patient_id: str, birth: date, gender: str) -> d
                 "value": f"IPP{rng.randint(10**8, 10**9 - 1)}",
             },
         ],
-        "name": [
-            {
-                "use": "official",
-                "family": family,
-                "given": [given],
-                "prefix": ["Mme" if gender == "female" else "M."],
-            }
-        ],
+        "name": names,
         "telecom": [
             {"system": "phone", "value": f"06 {rng.randint(10, 99)} 00 00 00", "use": "home"}
         ],
@@ -450,10 +455,7 @@ def _patient(rng: random.Random, patient_id: str, birth: date, gender: str) -> d
             }
         ],
         "maritalStatus": concept(
-            (
-                "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
-                *rng.choice([("M", "Married"), ("S", "Never Married"), ("D", "Divorced")]),
-            )
+            ("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", *marital)
         ),
         "multipleBirthBoolean": False,
         "communication": [{"language": concept(("urn:ietf:bcp:47", "fr-FR", "French (France)"))}],

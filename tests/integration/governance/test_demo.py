@@ -1,4 +1,4 @@
-"""The demo loader on a real ingest of Synthea patients through the warehouse and views."""
+"""The demo loader on a real ingest of the synthetic hospital through the warehouse and views."""
 
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from campus.warehouse import service as warehouse
 
 
 def test_the_demo_has_an_approved_request_a_released_job_a_pending_review_and_a_refusal(
-    db, settings, shared_dir: Path, client
+    db, settings, hospital_bundles: list[Path], client
 ):
     with db.session() as session:
         for email, name, roles in DEMO_ACCOUNTS:
@@ -21,7 +21,7 @@ def test_the_demo_has_an_approved_request_a_released_job_a_pending_review_and_a_
             for role in roles:
                 auth.grant_role(session, account, role)
         warehouse.create_dataset(session, SYSTEM, demo.DATASET)
-    bundles = sorted((shared_dir / "data" / "synthea-r4" / "bundles").glob("*_*_*.json"))[:20]
+    bundles = [f for f in hospital_bundles if "Information" not in f.name]
     warehouse.ingest(db, settings, SYSTEM, demo.DATASET, bundles, workers=1)
     demo.load(settings, db)
     demo.load(settings, db)  # loading twice changes nothing

@@ -15,8 +15,8 @@ def researcher(client, db):
 
 
 @pytest.fixture
-def dataset(settings, shared_dir):
-    files = sorted((shared_dir / "data" / "synthea-r4" / "bundles").glob("*.json"))[:2]
+def dataset(settings, hospital_bundles):
+    files = [f for f in hospital_bundles if "Information" not in f.name][:2]
     build_version(files, settings.warehouse_path, "synthea")
     return "synthea"
 

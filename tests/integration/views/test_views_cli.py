@@ -14,9 +14,8 @@ LIBRARY = Path(__file__).resolve().parents[3] / "src" / "campus" / "views" / "li
 
 
 @pytest.fixture(scope="module")
-def bundles(shared_dir):
-    files = sorted((shared_dir / "data" / "synthea-r4" / "bundles").glob("*.json"))
-    patients = [f for f in files if "Information" not in f.name]
+def bundles(hospital_bundles):
+    patients = [f for f in hospital_bundles if "Information" not in f.name]
     return patients[:4]
 
 
