@@ -526,7 +526,7 @@ def generate(
 
 def load(settings: Settings, db: Database) -> None:
     """The `campus demo` loader of the directory, people and impact records."""
-    from campus.demo import DEMO_PASSWORD
+    from campus.demo_password import DEMO_PASSWORD
 
     with db.session() as session:
         if session.scalar(select(func.count()).select_from(Organisation)):

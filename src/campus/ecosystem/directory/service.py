@@ -35,10 +35,10 @@ from campus.ecosystem.directory.models import (
 )
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, both_labels
 from campus.ecosystem.directory.vocabulary import check_codes as _codes
-from campus.ecosystem.events.validation import LINE_BREAK, one_line
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from campus.i18n import N_
 from campus.settings import Settings
+from campus.text import LINE_BREAK, one_line
 
 SLUG_RE = re.compile(r"[^a-z0-9]+")
 PHONE_RE = re.compile(r"^[0-9+ ().-]{6,40}\Z")

@@ -51,7 +51,7 @@ def event_list(
     """Upcoming events with their seats taken and waitlist."""
     from campus.db.base import utcnow
     from campus.ecosystem.events import service
-    from campus.ecosystem.events.validation import PARIS
+    from campus.text import PARIS
 
     db = _database()
     now = utcnow()

@@ -25,9 +25,9 @@ from campus.ecosystem.events.models import (
     RegistrationStatus,
 )
 from campus.ecosystem.events.service import recount_seats
-from campus.ecosystem.events.validation import PARIS
 from campus.ecosystem.trainings.demo import load_catalogue
 from campus.settings import Settings
+from campus.text import PARIS
 
 SEED = 4242
 EVENTS = 200

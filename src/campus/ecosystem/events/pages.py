@@ -12,12 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
-from campus.ecosystem.events import api, service, tickets
+from campus.ecosystem.events import api, data, service, tickets
 from campus.ecosystem.events.models import Event, RegistrationStatus
-from campus.ecosystem.events.validation import PARIS, EventInput
+from campus.ecosystem.events.validation import EventInput
 from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
+from campus.text import PARIS
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
 from campus.web.templating import render
@@ -208,7 +209,7 @@ def _event_page(
     settings = request.app.state.settings
     view = view or service.view_event(session, actor, event_id)
     event = view.event
-    detail = api.event_detail(session, settings, actor, view)
+    detail = data.event_detail(session, settings, actor, view)
     mine = detail["my_registration"]
     qr = ""
     if mine and mine["ticket"]:

@@ -40,13 +40,7 @@ from campus.ecosystem.events.models import (
     Registration,
     RegistrationStatus,
 )
-from campus.ecosystem.events.validation import (
-    PARIS,
-    CleanEvent,
-    EventInput,
-    clean_event,
-    one_line,
-)
+from campus.ecosystem.events.validation import CleanEvent, EventInput, clean_event
 from campus.errors import (
     BadRequest,
     CampusError,
@@ -57,6 +51,7 @@ from campus.errors import (
 )
 from campus.i18n import N_
 from campus.settings import Settings
+from campus.text import PARIS, one_line
 
 log = logging.getLogger("campus.events")
 
@@ -417,7 +412,7 @@ def update_event(
 
 def parse_changed_start(event: Event, data: EventInput) -> bool:
     """Whether the submitted start differs from the stored one (only then must it be future)."""
-    from campus.ecosystem.events.validation import parse_when
+    from campus.text import parse_when
 
     try:
         return parse_when(data.starts_at, "starts_at") != event.starts_at

@@ -14,10 +14,10 @@ from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.db.engine import lock
 from campus.ecosystem.directory.models import Organisation
-from campus.ecosystem.events.validation import refuse_control as _refuse_control
 from campus.ecosystem.impact.models import ImpactKind, ImpactRecord, ImpactStatus
 from campus.errors import BadRequest, Conflict, NotFound
 from campus.i18n import N_
+from campus.text import refuse_control as _refuse_control
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF")
 MAX_AMOUNT = Decimal("1e14")  # the column holds 14 digits before the decimal point

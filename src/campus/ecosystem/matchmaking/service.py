@@ -21,12 +21,12 @@ from campus.db.base import utcnow
 from campus.db.engine import lock, write
 from campus.ecosystem.directory.models import Membership, Organisation, OrgRole, Person
 from campus.ecosystem.directory.vocabulary import SKILLS, THEMES, label
-from campus.ecosystem.events.validation import one_line, refuse_control
 from campus.ecosystem.matchmaking.models import Introduction, IntroductionStatus
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.settings import Settings
+from campus.text import one_line, refuse_control
 
 GIVE_WEIGHT, GET_WEIGHT, THEME_WEIGHT = 0.6, 0.3, 0.1
 PARTY_TYPES = ("organisation", "person")

@@ -11,9 +11,9 @@ import math
 import re
 from typing import Any
 
-from campus.ecosystem.events.validation import clean_text
 from campus.errors import BadRequest
 from campus.i18n import N_
+from campus.text import clean_text
 
 FIELD_TYPES = ("text", "long_text", "number", "choice")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")

@@ -25,7 +25,6 @@ from campus.auth.roles import Role, ScopeType
 from campus.db.base import utcnow
 from campus.db.engine import lock
 from campus.ecosystem.directory.models import Membership, Organisation, Person
-from campus.ecosystem.events.validation import clean_text, parse_when
 from campus.ecosystem.programmes import forms
 from campus.ecosystem.programmes.models import (
     ApplicationStatus,
@@ -38,6 +37,7 @@ from campus.ecosystem.programmes.models import (
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
 from campus.settings import Settings
+from campus.text import clean_text, parse_when
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.ecosystem.events.api import event_out
+from campus.ecosystem.events.data import event_out
 from campus.ecosystem.events.schemas import EventOut
 from campus.ecosystem.trainings import service
 from campus.web.deps import allow, db_session

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.ecosystem.events.models import Event, EventStatus, Registration, RegistrationStatus
-from campus.ecosystem.events.validation import clean_text
 from campus.ecosystem.trainings.models import Training
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.i18n import N_
+from campus.text import clean_text
 
 LEVELS = ("introductory", "intermediate", "advanced")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
