@@ -44,7 +44,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, shared_dir) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     var_dir = tmp_path_factory.mktemp("live") / "var"
     var_dir.mkdir()
     db_url = f"sqlite:///{var_dir / 'campus.db'}"
@@ -56,7 +56,6 @@ def live_server(tmp_path_factory, shared_dir) -> Iterator[LiveServer]:
         "CAMPUS_VAR_DIR": str(var_dir),
         "CAMPUS_DATABASE_URL": db_url,
         "CAMPUS_BASE_URL": f"http://127.0.0.1:{port}",
-        "CAMPUS_SHARED": str(shared_dir),
     }
     log = (var_dir / "server.log").open("w")
     process = subprocess.Popen(
