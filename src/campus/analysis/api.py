@@ -11,11 +11,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from campus.analysis import jobs, service
+from campus.analysis import jobs, outward, service
 from campus.analysis.models import Job
 from campus.auth.actor import Actor
 from campus.governance.config import governance_settings
-from campus.governance.register import job_public
 from campus.web.deps import allow, db_session
 
 
@@ -51,26 +50,17 @@ class CheckIn(BaseModel):
 
 
 def job_view(session: Session, actor: Actor, job: Job) -> dict[str, Any]:
-    """A job as its team and checkers see it; outputs only when the actor may see them."""
-    out = job_public(job) | {
-        "project_id": job.project_id,
-        "approval_id": job.approval_id,
-        "author": job.author_id,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "error": job.error,
-        "epsilon": job.epsilon,
-        "logs": [
-            {"at": entry.at.isoformat(), "level": entry.level, "message": entry.message}
-            for entry in jobs.logs(session, job.id)
-        ],
-        "checks": [
-            {"checker": c.checker_id, "decision": c.decision, "comment": c.comment}
-            for c in service.checks(session, job.id)
-        ],
-    }
-    out["outputs"] = job.result if service.can_see_outputs(actor, job) else None
-    return out
+    """A job as this actor may see it (see `campus.analysis.outward`)."""
+    who = outward.audience(session, actor, job)
+    if who == "public" and job.release_status != "released":
+        service.require_follow(session, actor, job)
+    return outward.view(
+        session,
+        job,
+        who,
+        logs=jobs.logs(session, job.id) if who == "checker" else [],
+        checks=service.checks(session, job.id),
+    )
 
 
 @router.post("/analyses/dummy", summary="Run an analysis at once on a dataset's dummy twin")
@@ -108,12 +98,7 @@ def api_submit_job(
 
 @router.get("/jobs/{job_id}", summary="A job: definition, status, logs, checks (and outputs)")
 def api_job(job_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
-    job = service.get_job(session, job_id)
-    if job.release_status != "released":
-        service.require_follow(session, actor, job)
-    elif not service.can_follow(session, actor, job):
-        return job_public(job) | {"outputs": job.result}
-    return job_view(session, actor, job)
+    return job_view(session, actor, service.get_job(session, job_id))
 
 
 @router.get("/jobs/{job_id}/outputs.json", summary="Download released outputs as JSON")
@@ -139,7 +124,7 @@ def api_outputs_csv(
 def api_checks(actor: Actor = allow("outputs.check"), session: Session = db_session):
     return {
         "jobs": [
-            job_public(j) | {"project_id": j.project_id}
+            outward.public(j) | {"project_id": j.project_id}
             for j in service.jobs_to_check(session, actor)
         ]
     }

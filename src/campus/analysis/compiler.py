@@ -41,6 +41,7 @@ class Query:
     sql: str
     dims: tuple[str, ...]
     levels: dict[int, list[str]] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = ()  # for a quantiles query, the ones asked
 
 
 @dataclass(frozen=True)
@@ -393,15 +394,16 @@ class Compiler:
         names = tuple(g.column for g in output.group_by)
         select = "".join(f"{d} AS d{i}, " for i, d in enumerate(dims))
         group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(dims))) if dims else ""
-        quantiles = ", ".join(repr(float(q)) for q in output.quantiles)
+        # The sorted values of each group: results.quantile_table averages windows of them.
         queries = [
             Query(
                 output.name,
                 "quantiles",
                 f"{head}SELECT {select}count({value}) AS n, "
-                f"quantile_cont({value}, [{quantiles}]) AS q FROM {COHORT} c "
+                f"list({value} ORDER BY {value}) AS v FROM {COHORT} c "
                 f"WHERE {value} IS NOT NULL{group}",
                 names,
+                quantiles=tuple(float(q) for q in output.quantiles),
             )
         ]
         if output.histogram:

@@ -52,8 +52,13 @@ Op = Literal[
 ]
 
 
+MAX_DEPTH = 64  # nesting of a definition (inline ViewDefinitions included)
+MAX_INT = 2**63 - 1  # integers in criteria fit DuckDB's BIGINT
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity anywhere: a width, an edge or a value must be a real number.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _name(value: str, what: str) -> str:
@@ -91,6 +96,20 @@ class Criterion(Strict):
     )
     date_column: str | None = None
 
+    @field_validator("value")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        kinds = {_kind(v) for v in values if v is not None}
+        if len(kinds) > 1:
+            raise ValueError(
+                f"the values must all be of one type, not a mix of {', '.join(sorted(kinds))}"
+            )
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT:
+                raise ValueError(f"integer values must lie within ±{MAX_INT}")
+        return value
+
     @model_validator(mode="after")
     def _shape(self) -> Criterion:
         _name(self.column, "column")
@@ -110,6 +129,8 @@ class Criterion(Strict):
                 raise ValueError("within_days needs 'view' and its 'date_column'")
             if self.within_days[0] > self.within_days[1]:
                 raise ValueError("within_days must be [from, to] with from <= to")
+            if max(abs(d) for d in self.within_days) > 36500:
+                raise ValueError("within_days must lie within ±36500 days")
         return self
 
 
@@ -142,7 +163,7 @@ class Group(Strict):
     """A group-by column, optionally banded (numbers by width, dates by year or month)."""
 
     column: str
-    width: float | None = Field(default=None, gt=0)
+    width: float | None = Field(default=None, gt=0, le=1e9)
     part: Literal["year", "month"] | None = None
 
     @model_validator(mode="before")
@@ -176,7 +197,7 @@ class Counts(Output):
 
 
 class Histogram(Strict):
-    edges: list[float] = Field(min_length=2, max_length=101)
+    edges: list[Annotated[float, Field(ge=-1e12, le=1e12)]] = Field(min_length=2, max_length=101)
 
     @field_validator("edges")
     @classmethod
@@ -268,6 +289,31 @@ class Analysis(Strict):
         return self
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "booleans"
+    return "numbers" if isinstance(value, int | float) else "texts"
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, saying where (iteratively: no recursion)."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        node, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadRequest(
+                f"the analysis is nested more than {MAX_DEPTH} levels deep",
+                code="definition_malformed",
+                where=where or "analysis",
+            )
+        if isinstance(node, dict):
+            stack.extend(
+                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in node.items()
+            )
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(node))
+
+
 def _is_iso_date(value: str) -> bool:
     try:
         dt.date.fromisoformat(value)
@@ -298,6 +344,18 @@ def parse(text: str | bytes | dict[str, Any], fmt: str = "auto") -> Analysis:
                 code="definition_malformed",
                 where=f"line {error.lineno}, column {error.colno}",
             ) from None
+        except (RecursionError, MemoryError):
+            raise BadRequest(
+                f"the analysis is nested more than {MAX_DEPTH} levels deep",
+                code="definition_malformed",
+                where="analysis",
+            ) from None
+        except ValueError as error:  # e.g. an integer of more than 4300 digits
+            raise BadRequest(
+                f"the analysis holds a value that cannot be read: {error}",
+                code="definition_malformed",
+                where="analysis",
+            ) from None
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -311,6 +369,7 @@ def parse(text: str | bytes | dict[str, Any], fmt: str = "auto") -> Analysis:
             "the analysis must be a mapping with title, dataset, views, cohort and outputs",
             code="definition_malformed",
         )
+    _check_depth(data)
     try:
         return Analysis.model_validate(data)
     except ValidationError as error:

@@ -17,6 +17,7 @@ import socket
 import threading
 from collections.abc import Callable
 
+import duckdb
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -55,6 +56,7 @@ def logs(session: Session, job_id: str) -> list[JobLog]:
 def _fail(
     session: Session, settings: Settings, job: Job, message: str, *, actor: str = "system"
 ) -> None:
+    """A refusal decided before the real data is read: its reason says nothing of anyone."""
     job.status = "failed"
     job.error = message
     job.finished_at = utcnow()
@@ -72,8 +74,61 @@ def _fail(
         session,
         settings,
         [job.author_id],
-        subject=f"Job failed: {job.title}",
-        body="Your analysis job failed; its page says why.",
+        subject=f"Job refused: {job.title}",
+        body="Your analysis job was refused before it read any data; its page says why.",
+        link=f"/jobs/{job.id}",
+    )
+
+
+def _finish(
+    session: Session, settings: Settings, job: Job, *, result: dict | None, error: str = ""
+) -> None:
+    """The end of a job that opened the real data, with outputs or with an error.
+
+    Both go to the output checkers and look the same to everyone else (same status, log,
+    notices): whether a run on the real data succeeded must not tell anything about it.
+    """
+    job.status = "succeeded" if result is not None else "failed"
+    job.result = result
+    job.error = error
+    job.release_status = "pending"
+    job.finished_at = utcnow()
+    job.lease_until = None
+    if result is not None:
+        job.version = result["version"]
+    add_log(
+        session,
+        job.id,
+        "outputs checked by disclosure control; waiting for two output checkers"
+        if result is not None
+        else f"failed on the real data: {error}; output checkers will reject it",
+        "info" if result is not None else "error",
+    )
+    audit.record(
+        session,
+        actor=SYSTEM.label,
+        action="job.succeeded" if result is not None else "job.failed",
+        object_type="job",
+        object_id=job.id,
+        details={"project": job.project_id, "version": job.version, "epsilon": job.epsilon},
+    )
+    checkers = session.scalars(
+        select(RoleGrant.account_id).where(RoleGrant.role == Role.OUTPUT_CHECKER)
+    )
+    notify(
+        session,
+        settings,
+        [c for c in checkers if c != job.author_id],
+        subject=f"Outputs to check: {job.title}",
+        body="A job ran on the real data; its outcome waits for output checking.",
+        link=f"/jobs/{job.id}",
+    )
+    notify(
+        session,
+        settings,
+        [job.author_id],
+        subject=f"Job finished: {job.title}",
+        body="Your job finished; its outputs wait for two output checkers.",
         link=f"/jobs/{job.id}",
     )
 
@@ -89,11 +144,12 @@ def reap_expired(session: Session, settings: Settings, now: dt.datetime | None =
         )
     )
     for job in dead:
-        _fail(
+        _finish(
             session,
             settings,
             job,
-            f"the worker stopped responding during attempt {job.attempts} of "
+            result=None,
+            error=f"the worker stopped responding during attempt {job.attempts} of "
             f"{job.max_attempts}; the job was not retried again",
         )
     return len(dead)
@@ -172,10 +228,10 @@ def controls_for(
     """Disclosure controls for a job, with the DP mechanism and its epsilon when asked."""
     noise, epsilon = None, 0.0
     if analysis.privacy is not None:
-        tables = runner.noisy_outputs(analysis)
+        # Every number released is noised: each noisy table, and the cohort's size.
+        releases = runner.noisy_outputs(analysis) + 1
         epsilon = analysis.privacy.epsilon
-        if tables:
-            noise = privacy.mechanism(analysis.privacy.mechanism, epsilon / tables)
+        noise = privacy.mechanism(analysis.privacy.mechanism, epsilon / releases)
     return (
         Controls(
             threshold=dataset_threshold(session, settings, analysis.dataset),
@@ -186,8 +242,21 @@ def controls_for(
     )
 
 
+def _deterministic(error: Exception) -> bool:
+    """A failure that would happen again on the same data: not worth another attempt (and
+    retrying would make a data-dependent failure take longer, a timing signal)."""
+    if isinstance(error, (duckdb.OutOfMemoryException, duckdb.IOException)):
+        return False
+    return isinstance(error, (CampusError, duckdb.Error, ValueError, ArithmeticError))
+
+
 def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
-    """Execute a claimed job and store its checked outputs; returns its final status."""
+    """Execute a claimed job and store its checked outputs; returns its final status.
+
+    Everything that can refuse without reading the data is checked first (a refusal is
+    shown with its reason); once the data is opened, success and failure alike end in
+    `_finish`, for the output checkers to see.
+    """
     lease = governance_settings().job_lease_seconds
     with db.session() as session:
         job = session.get(Job, job_id)
@@ -199,8 +268,16 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
             scope = runner.Scope(
                 tuple(approval.datasets), tuple(approval.views), tuple(approval.elements)
             )
+            found = runner.prepare(analysis, settings.warehouse_path, scope)
+            analysis = analysis.model_copy(update={"version": found.version})
             keys = optout.all_keys(session)
             controls, epsilon = controls_for(settings, analysis, session)
+            if epsilon and not job.epsilon:
+                # Charged before the data is read: a run that fails on the data spends too.
+                budget.charge(session, job.project_id, job.id, epsilon)
+                job.epsilon = epsilon
+                add_log(session, job.id, f"privacy budget charged: epsilon {epsilon:g}")
+            job.version = found.version
         except CampusError as error:
             _fail(session, settings, job, f"refused: {error.message}")
             return "failed"
@@ -222,22 +299,19 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
     except LeaseLost:
         log.warning("job %s: lease lost, another worker owns it now", job_id)
         return "lost"
-    except CampusError as error:
-        with db.session() as session:
-            job = _owned(session, job_id, worker, attempt)
-            if job is not None:
-                _fail(session, settings, job, f"refused: {error.message}")
-        return "failed"
-    except Exception as error:  # a crash of this attempt: retry or fail, never lose
+    except Exception as error:  # a failure on the real data: retry a crash, never lose it
         log.error("job %s attempt %s: %s", job_id, attempt, type(error).__name__)
         with db.session() as session:
             job = _owned(session, job_id, worker, attempt)
             if job is None:
                 return "lost"
-            if job.attempts >= job.max_attempts:
-                _fail(
-                    session, job, f"failed after {job.attempts} attempts ({type(error).__name__})"
+            if _deterministic(error) or job.attempts >= job.max_attempts:
+                reason = (
+                    error.message
+                    if isinstance(error, CampusError)
+                    else f"{type(error).__name__} in attempt {job.attempts} of {job.max_attempts}"
                 )
+                _finish(session, settings, job, result=None, error=reason)
                 return "failed"
             job.status, job.lease_until, job.worker = "queued", None, ""
             add_log(
@@ -251,52 +325,7 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
         job = _owned(session, job_id, worker, attempt)
         if job is None:
             return "lost"
-        try:
-            if epsilon:
-                budget.charge(session, job.project_id, job.id, epsilon)
-                job.epsilon = epsilon
-                add_log(session, job.id, f"privacy budget charged: epsilon {epsilon:g}")
-        except CampusError as error:
-            _fail(session, settings, job, f"refused: {error.message}")
-            return "failed"
-        job.result = out
-        job.status = "succeeded"
-        job.release_status = "pending"
-        job.finished_at = utcnow()
-        job.lease_until = None
-        job.version = out["version"]
-        add_log(
-            session,
-            job.id,
-            "outputs checked by disclosure control; waiting for two output checkers",
-        )
-        audit.record(
-            session,
-            actor=SYSTEM.label,
-            action="job.succeeded",
-            object_type="job",
-            object_id=job.id,
-            details={"project": job.project_id, "version": job.version, "epsilon": epsilon},
-        )
-        checkers = session.scalars(
-            select(RoleGrant.account_id).where(RoleGrant.role == Role.OUTPUT_CHECKER)
-        )
-        notify(
-            session,
-            settings,
-            [c for c in checkers if c != job.author_id],
-            subject=f"Outputs to check: {job.title}",
-            body="A job's outputs passed disclosure control and wait for output checking.",
-            link=f"/jobs/{job.id}",
-        )
-        notify(
-            session,
-            settings,
-            [job.author_id],
-            subject=f"Job finished: {job.title}",
-            body="Your job finished; its outputs wait for two output checkers.",
-            link=f"/jobs/{job.id}",
-        )
+        _finish(session, settings, job, result=out)
         return "succeeded"
 
 

@@ -1,9 +1,11 @@
 """Run compiled queries on DuckDB and turn their aggregates into checked output tables.
 
-Nothing leaves this module without disclosure control: grouped counts are protected as a
-grid with margins (`disclosure.protect`), quantiles are shown only for groups of at least
-the threshold, and Kaplan-Meier curves are computed from rounded cumulative counts and cut
-where fewer than the threshold remain at risk.
+Nothing leaves this module without disclosure control: a cohort under the threshold (empty
+included) publishes every table withheld, the same whatever its size; grouped counts are
+protected as a grid with margins (`disclosure.protect`); quantiles are means of disjoint
+windows of `threshold` values, for groups of at least the threshold; Kaplan-Meier curves
+are computed from rounded cumulative counts and cut where fewer than the threshold remain
+at risk. Under differential privacy the cohort size and every cell are noised.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import duckdb
 from campus.analysis import disclosure
 from campus.analysis.compiler import Compiled, Query
 from campus.analysis.disclosure import ALL
-from campus.errors import BadRequest
-from campus.i18n import N_
 
 Noise = Callable[[int], int]
 
@@ -42,14 +42,8 @@ def _cells(rows: list[tuple], width: int) -> dict[tuple, float]:
     return {tuple(_label(v) for v in row[:width]): float(row[width]) for row in rows}
 
 
-def _refuse_row_level(query: Query, cells: dict[tuple, float], cohort: int) -> None:
-    if query.dims and len(cells) >= 2 and cohort >= 2 and max(cells.values()) <= 1:
-        raise BadRequest(
-            f"output {query.output!r} has one person per group: it would be a row-level "
-            "table; group by a coarser column or band it (width, part)",
-            code="row_level_output",
-            where=query.output,
-        )
+def _row_level(query: Query, cells: dict[tuple, float], cohort: int) -> bool:
+    return bool(query.dims) and len(cells) >= 2 and cohort >= 2 and max(cells.values()) <= 1
 
 
 def _noisy(cells: dict[tuple, float], noise: Noise | None) -> dict[tuple, float]:
@@ -58,28 +52,69 @@ def _noisy(cells: dict[tuple, float], noise: Noise | None) -> dict[tuple, float]
     return {key: float(max(noise(int(value)), 0)) for key, value in cells.items()}
 
 
+def _is_rate(query: Query) -> bool:
+    return query.kind == "counts" and bool(query.dims) and query.dims[-1] == "event"
+
+
+def shape(query: Query) -> tuple[str, list[str]]:
+    """The kind and columns a query's table has, whatever the data (for withheld tables)."""
+    if query.kind == "quantiles":
+        return "quantiles", [*query.dims, "count", "quantiles"]
+    if query.kind == "time_to_event":
+        return "time_to_event", [*query.dims, "day", "at_risk", "events", "survival"]
+    if _is_rate(query):
+        return "rate", [*query.dims[:-1], "count", "events", "rate"]
+    return query.kind, [*query.dims, "count"] if query.dims else ["count"]
+
+
+def withheld(query: Query, controls: Controls, note: str) -> dict:
+    """A table published without any row: same shape whatever made it withheld."""
+    kind, columns = shape(query)
+    return {
+        "name": query.output,
+        "kind": kind,
+        "columns": columns,
+        "rows": [],
+        "disclosure": {"threshold": controls.threshold, "withheld": True, "notes": [note]},
+    }
+
+
+def _levels(query: Query, cells: dict[tuple, float], width: int) -> list[list] | None:
+    """Each dimension's levels: declared ones (histogram bins, event) or those observed."""
+    if not query.levels and not _is_rate(query):
+        return None
+    observed = [sorted({k[d] for k in cells}, key=disclosure._sort_key) for d in range(width)]
+    levels = [query.levels.get(d, observed[d]) for d in range(width)]
+    if _is_rate(query):
+        levels[-1] = ["false", "true"]
+    return levels
+
+
 def grouped_table(query: Query, rows: list[tuple], cohort: int, controls: Controls) -> dict:
-    """Counts, cross-tabulations and histograms: protected grid with its margins."""
+    """Counts, cross-tabulations and histograms: protected grid with its margins.
+
+    Under differential privacy every cell of the completed grid is noised, empty cells
+    included, before suppression and rounding (which are then post-processing).
+    """
     width = len(query.dims)
     cells = _cells(rows, width)
-    _refuse_row_level(query, cells, cohort)
-    cells = _noisy(cells, controls.noise)
+    if controls.noise is None and _row_level(query, cells, cohort):
+        return withheld(
+            query,
+            controls,
+            "one person per group: withheld as a row-level table; group by a coarser column "
+            "or band it (width, part)",
+        )
     if width == 0:
-        value = cells.get((), 0.0)
-        cells = {(ALL,): value}
+        cells = {(ALL,): cells.get((), 0.0)}
         width = 1
-    levels = None
-    if query.levels:
-        observed = [sorted({k[d] for k in cells}, key=disclosure._sort_key) for d in range(width)]
-        levels = [query.levels.get(d, observed[d]) for d in range(width)]
-    if query.kind == "counts" and query.dims and query.dims[-1] == "event":
-        levels = [
-            sorted({k[d] for k in cells}, key=disclosure._sort_key) for d in range(width - 1)
-        ] + [["false", "true"]]
+    levels = _levels(query, cells, width)
+    if controls.noise is not None:
+        cells = _noisy(disclosure.complete_grid(cells, levels), controls.noise)
     published, report = disclosure.protect(
         cells, threshold=controls.threshold, base=controls.base, levels=levels
     )
-    if query.kind == "counts" and query.dims and query.dims[-1] == "event":
+    if _is_rate(query):
         return _rate_table(query, published, report)
     columns = [*query.dims, "count"] if query.dims else ["count"]
     out_rows = []
@@ -114,19 +149,54 @@ def _rate_table(query: Query, published: dict, report: disclosure.Report) -> dic
     }
 
 
+def quantile_windows(n: int, quantiles: list[float], k: int) -> list[tuple[int, int] | None]:
+    """Which order statistics each quantile averages, or None where it is withheld.
+
+    A quantile q of n sorted values is the mean of the k values nearest to its position
+    (n - 1) q, k being the disclosure threshold; the windows of one group never overlap (in
+    order of q, a window that would overlap an earlier one is withheld). Each released number
+    is then the mean of k people disjoint from the others': no equation between them isolates
+    one value, and the minimum and maximum are never released on their own.
+    """
+    out: list[tuple[int, int] | None] = [None] * len(quantiles)
+    if k < 1 or n < k:
+        return out
+    taken = 0
+    for i in sorted(range(len(quantiles)), key=lambda j: quantiles[j]):
+        start = round((n - 1) * quantiles[i] - (k - 1) / 2)
+        start = min(max(start, 0), n - k)
+        if start < taken:
+            continue
+        out[i] = (start, start + k)
+        taken = start + k
+    return out
+
+
 def quantile_table(query: Query, rows: list[tuple], controls: Controls) -> dict:
-    """Quantiles by group, shown only where the group has at least `threshold` values."""
+    """Quantiles by group as means of k disjoint order statistics (see `quantile_windows`),
+    only for groups of at least the threshold."""
     width = len(query.dims)
-    out_rows, hidden = [], 0
+    k = max(controls.threshold, 2)
+    out_rows, hidden, partial = [], 0, 0
     for row in rows:
-        key, n, values = row[:width], row[width], row[width + 1]
+        key, n, values = row[:width], int(row[width]), row[width + 1]
+        labels = [_label(v) for v in key]
         if n < controls.threshold:
             hidden += 1
-            out_rows.append([*(_label(v) for v in key), None, None])
+            out_rows.append([*labels, None, None])
             continue
-        shown = [round(float(v), 2) for v in values]
-        out_rows.append([*(_label(v) for v in key), disclosure.round_to(n, controls.base), shown])
-    notes = [f"{hidden} group(s) under {controls.threshold} values hidden"] if hidden else []
+        windows = quantile_windows(n, list(query.quantiles), k)
+        partial += any(w is None for w in windows)
+        shown = [
+            None if w is None else round(sum(float(v) for v in values[w[0] : w[1]]) / k, 2)
+            for w in windows
+        ]
+        out_rows.append([*labels, disclosure.round_to(n, controls.base), shown])
+    notes = [f"each quantile is the mean of the {k} values around it; min and max never shown"]
+    if hidden:
+        notes.append(f"{hidden} group(s) under {controls.threshold} values hidden")
+    if partial:
+        notes.append(f"quantiles whose {k} values would overlap another's withheld")
     return {
         "name": query.output,
         "kind": "quantiles",
@@ -198,15 +268,12 @@ def run(
     for statement in compiled.setup:
         connection.execute(statement)
     cohort = int(connection.execute(compiled.cohort_count).fetchone()[0])  # type: ignore[index]
-    if cohort == 0:
-        raise BadRequest(
-            N_(
-                "the cohort is empty: no patient meets the inclusion criteria without meeting "
-                "an exclusion criterion; loosen the criteria"
-            ),
-            code="empty_cohort",
-            where="cohort",
-        )
+    if controls.noise is not None:
+        cohort = max(int(controls.noise(cohort)), 0)  # the cohort size is a release too
+    if cohort < controls.threshold:
+        # Empty or tiny: a normal result, the same whatever the size under the threshold.
+        note = f"the cohort has fewer than {controls.threshold} people: nothing is shown"
+        return {"cohort": None, "tables": [withheld(q, controls, note) for q in compiled.queries]}
     tables = []
     for query in compiled.queries:
         rows = connection.execute(query.sql).fetchall()
@@ -217,5 +284,4 @@ def run(
             tables.append(survival_table(query, rows, interval, controls))
         else:
             tables.append(grouped_table(query, rows, cohort, controls))
-    shown = disclosure.round_to(cohort, controls.base) if cohort >= controls.threshold else None
-    return {"cohort": shown, "tables": tables}
+    return {"cohort": disclosure.round_to(cohort, controls.base), "tables": tables}

@@ -13,6 +13,7 @@ from campus.analysis.compiler import Compiler, compile_analysis
 from campus.analysis.definition import Analysis, TimeToEvent
 from campus.analysis.results import Controls
 from campus.errors import Forbidden
+from campus.views import sandbox
 
 Progress = Callable[[str], None]
 
@@ -57,6 +58,15 @@ def check_elements(analysis: Analysis, used: dict[str, set[str]], elements: tupl
                 )
 
 
+def prepare(analysis: Analysis, warehouse: Path, scope: Scope):
+    """Every check on a real-data job that does not read the data: names, columns, scope,
+    approved elements and the dataset version it will read (returned)."""
+    used = check_static(analysis)
+    sources.check_scope(analysis, scope.datasets, scope.views)
+    check_elements(analysis, used, scope.elements)
+    return sources.resolve_version(warehouse, analysis.dataset, analysis.version)
+
+
 def execute(
     analysis: Analysis,
     *,
@@ -83,9 +93,11 @@ def execute(
         tables = sources.table_expressions(
             connection, found, "real" if kind == "real" else "dummy", optout_keys
         )
+        # From here on the connection reads only the version's folder (see views.sandbox).
+        sandbox.seal(connection, [found.path])
         if kind == "real":
-            removed = connection.execute(f"SELECT count(*) FROM {sources.OPTOUT_TABLE}").fetchone()
-            progress(f"{removed[0] if removed else 0} opted-out patient(s) left out")
+            # No count: how many objections matched would tell whether someone is in the data.
+            progress("objections to reuse applied")
         view_sql, columns = sources.compile_views(analysis, tables, used)
         compiled = compile_analysis(analysis, view_sql, columns)
         progress(f"{len(compiled.queries)} aggregate queries compiled")

@@ -8,7 +8,6 @@ shows releases. Only released outputs can be downloaded.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campus.analysis import budget, definition, jobs, runner
+from campus import exports
+from campus.analysis import budget, definition, jobs, outward, runner
 from campus.analysis.models import Job, OutputCheck
 from campus.audit import service as audit
 from campus.auth.actor import Actor
@@ -141,16 +141,21 @@ def can_see_outputs(actor: Actor, job: Job) -> bool:
     )
 
 
-def project_jobs(session: Session, project_id: str) -> list[Job]:
-    return list(
-        session.scalars(
+def project_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
+    """The project's jobs as its team sees them (campus.analysis.outward)."""
+    return [
+        outward.public(j)
+        for j in session.scalars(
             select(Job).where(Job.project_id == project_id).order_by(Job.created_at.desc())
         )
-    )
+    ]
 
 
 def jobs_to_check(session: Session, actor: Actor) -> list[Job]:
-    query = select(Job).where(Job.status == "succeeded", Job.release_status == "pending")
+    """Jobs that ran on the real data (with outputs, or failed on the data) awaiting checks."""
+    query = select(Job).where(
+        Job.status.in_(("succeeded", "failed")), Job.release_status == "pending"
+    )
     return [
         j
         for j in session.scalars(query.order_by(Job.finished_at))
@@ -192,7 +197,12 @@ def check_output(
     comment = (comment or "").strip()
     if not comment or len(comment) > 5000:
         raise BadRequest(N_("a comment of 1 to 5000 characters is required"), where="comment")
-    if job.status != "succeeded" or job.release_status != "pending":
+    if job.status == "failed" and job.release_status == "pending" and decision == "approve":
+        raise Conflict(
+            N_("this job failed on the real data: there are no outputs to release; reject it"),
+            code="nothing_to_release",
+        )
+    if job.status not in ("succeeded", "failed") or job.release_status != "pending":
         raise Conflict(
             f"this job's outputs are not waiting for checks (status {job.status}, "
             f"release {job.release_status or 'none'})",
@@ -205,6 +215,7 @@ def check_output(
         )
     if actor.account_id == job.author_id:
         raise Forbidden(N_("the author of a job may not check its outputs"), code="own_job")
+    governance.require_independent(session, actor, job.project_id)  # no checker on own team
     if any(c.checker_id == actor.account_id for c in checks(session, job.id)):
         raise Conflict(N_("you have already checked these outputs"), code="already_checked")
     session.add(
@@ -264,7 +275,7 @@ def released_result(job: Job) -> dict:
 def to_csv(result: dict) -> str:
     """Every released table, one after the other, with its name in the first column."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = exports.writer(out)
     for table in result.get("tables", []):
         writer.writerow(["table", *table["columns"]])
         for row in table["rows"]:

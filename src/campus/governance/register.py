@@ -16,18 +16,10 @@ from campus.governance.models import AccessRequest, Approval, DataProject
 
 
 def job_public(job: Job) -> dict[str, Any]:
-    """A job as the public sees it: its definition and status, never its data."""
-    return {
-        "id": job.id,
-        "title": job.title,
-        "dataset": job.dataset,
-        "version": job.version,
-        "status": job.status,
-        "release_status": job.release_status,
-        "definition": job.definition,
-        "created_at": serialise._iso(job.created_at),
-        "released_at": serialise._iso(job.released_at),
-    }
+    """A job as the public sees it: one rule for every rendering (campus.analysis.outward)."""
+    from campus.analysis import outward
+
+    return outward.public(job)
 
 
 def entry(session: Session, project: DataProject) -> dict[str, Any]:

@@ -8,6 +8,7 @@ element (`$.select[0].column[2].path`) and whose message says what is wrong and 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -278,6 +279,12 @@ class _Reader:
                 constant_value = int(constant_value)
             except ValueError:
                 raise fail(f"{key} must hold an integer", f"{where}.{key}") from None
+        if fhirpath_type == "decimal" and not _finite(constant_value):
+            raise fail(f"{key} must be a finite number of usual size", f"{where}.{key}")
+        if fhirpath_type == "integer":
+            bits = 63 if key == "valueInteger64" else 31
+            if not -(2**bits) <= constant_value < 2**bits:
+                raise fail(f"{key} must fit in a {bits + 1}-bit signed integer", f"{where}.{key}")
         return Constant(name, fhirpath_type, constant_value, f"{where}.{key}")
 
 
@@ -341,6 +348,13 @@ def _check_unique_columns(view: ViewDefinition) -> None:
 
     for each in view.selects:
         walk(each)
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _json_kind(value: Any) -> str:

@@ -18,7 +18,9 @@ from typing import IO, Any
 
 import orjson
 
+from campus import exports
 from campus.errors import BadRequest
+from campus.views import sandbox
 from campus.views.compiler import CompiledView
 from campus.views.dialects.base import Dialect
 from campus.views.sources import Source, is_ndjson, sql_path
@@ -78,9 +80,19 @@ class DuckDBEngine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._loaded = False
+        self._sealed = False
 
     def close(self) -> None:
         self.con.close()
+
+    def _seal(self, output: Path | None = None) -> None:
+        """Before the first query: only the source's folders (and the output's) stay open."""
+        if self._sealed:
+            return
+        folders = [p if p.is_dir() else p.parent for p in self.source.parquet.values()]
+        folders += [p.parent for p in self.source.files]
+        sandbox.seal(self.con, [*folders, *([output.parent] if output else [])])
+        self._sealed = True
 
     def table(self, resource: str) -> str:
         if self.source.raw:
@@ -143,13 +155,16 @@ class DuckDBEngine:
 
     def write(self, compiled: CompiledView, fmt: str, output: Path) -> int:
         """Run and write to `output` atomically; returns the number of rows."""
+        if fmt == "csv":  # through Arrow, so that formulas are neutralised (campus.exports)
+            with atomic_output(output) as partial, partial.open("wb") as handle:
+                return self.stream(compiled, fmt, handle)
         options = {
-            "csv": "FORMAT csv, HEADER true",
             "parquet": "FORMAT parquet",
             "ndjson": "FORMAT json",
         }[fmt]
         sql = self._output_sql(compiled, fmt)
         with atomic_output(output) as partial:
+            self._seal(partial)
             try:
                 count = self.con.execute(
                     f"COPY ({sql}) TO {sql_path(partial)} ({options})"
@@ -162,6 +177,7 @@ class DuckDBEngine:
 
     def batches(self, compiled: CompiledView, fmt: str = "ndjson") -> Iterator[Any]:
         """The result as Arrow record batches, never held whole."""
+        self._seal()
         try:
             reader = self.con.sql(self._output_sql(compiled, fmt)).to_arrow_reader(BATCH_ROWS)
             yield from reader
@@ -174,6 +190,7 @@ class DuckDBEngine:
         sql = (
             compiled.sql if limit is None else f"SELECT * FROM ({compiled.sql}) LIMIT {int(limit)}"
         )
+        self._seal()
         try:
             cursor = self.con.execute(sql)
             names = [d[0] for d in cursor.description]
@@ -192,7 +209,7 @@ class DuckDBEngine:
             if fmt == "csv":
                 if writer is None:
                     writer = pacsv.CSVWriter(out, batch.schema)
-                writer.write_batch(batch)
+                writer.write_batch(exports.safe_batch(batch))
             else:
                 for row in batch.to_pylist():
                     out.write(orjson.dumps(row, default=_json_default) + b"\n")
@@ -308,13 +325,12 @@ class SparkEngine:
             raise engine_error(error) from None
 
     def stream(self, compiled: CompiledView, fmt: str, out: IO[bytes]) -> int:
-        import csv
         import io
 
         count = 0
         names = [c.name for c in compiled.columns]
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        writer = csv.writer(text) if fmt == "csv" else None
+        writer = exports.writer(text) if fmt == "csv" else None
         if writer is not None:
             writer.writerow(names)
         for row in self._iterate(compiled):

@@ -49,6 +49,11 @@ def load_json(text: str | bytes, *, name: str = "the view") -> Any:
             code="invalid_json",
             where="$",
         ) from None
+    except (RecursionError, ValueError) as error:  # nesting too deep, a 4,300+ digit integer
+        reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise BadRequest(
+            f"{name} cannot be read: {reason}", code="invalid_json", where="$"
+        ) from None
 
 
 def read_view_file(path: Path) -> dict[str, Any]:

@@ -51,9 +51,9 @@ def test_a_job_runs_in_the_worker_and_is_released_after_two_output_checks(
     assert jobs.work_once(db, settings) == job_id
     assert jobs.work_once(db, settings) is None
     mine = client.get(f"/api/v1/jobs/{job_id}").json()
-    assert mine["status"] == "succeeded" and mine["release_status"] == "pending"
+    assert mine["status"] == "finished" and mine["release_status"] == "pending"
     assert mine["outputs"] is None  # the author waits for the output checkers
-    assert any("opted-out" in line["message"] for line in mine["logs"])
+    assert not any("opted-out" in line["message"] for line in mine["logs"])
     assert client.get(f"/api/v1/jobs/{job_id}/outputs.csv").status_code == 403
     own = client.post(f"/api/v1/jobs/{job_id}/checks", json={"decision": "approve", "comment": "x"})
     assert own.status_code == 403
@@ -269,7 +269,9 @@ def test_bad_definitions_are_refused_with_why_and_where(
     assert error["code"] == code and error["where"].startswith(where)
 
 
-def test_a_cohort_of_zero_fails_the_job_with_its_reason(client, db, settings, world):
+def test_a_cohort_of_zero_finishes_like_any_job_with_its_tables_withheld(
+    client, db, settings, world
+):
     approve(db, settings, world)
     client.login("chercheuse@example.org")
     empty = dict(
@@ -279,7 +281,36 @@ def test_a_cohort_of_zero_fails_the_job_with_its_reason(client, db, settings, wo
     job_id = _submit(client, world, empty).json()["id"]
     jobs.work_once(db, settings)
     job = client.get(f"/api/v1/jobs/{job_id}").json()
-    assert job["status"] == "failed" and "cohort is empty" in job["error"]
+    assert job["status"] == "finished" and job["error"] == "" and job["outputs"] is None
+    _as(client, "checker1@example.org")
+    checked = client.get(f"/api/v1/jobs/{job_id}").json()
+    assert checked["status"] == "succeeded" and checked["outputs"]["cohort"] is None
+    assert all(t["rows"] == [] for t in checked["outputs"]["tables"])
+
+
+def test_a_job_crashing_on_its_last_attempt_ends_and_goes_to_the_checkers(
+    client, db, settings, world, monkeypatch
+):
+    """It used to stay "running" for ever (`_fail` called with the wrong arguments)."""
+    from campus.analysis import runner
+
+    approve(db, settings, world)
+    client.login("chercheuse@example.org")
+    job_id = _submit(client, world, warehouse.MARKER_ANALYSIS).json()["id"]
+
+    def crash(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(runner, "execute", crash)
+    for _ in range(3):
+        jobs.work_once(db, settings)
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job.attempts == 3 and job.status == "failed" and job.lease_until is None
+        assert job.release_status == "pending" and "OSError" in job.error
+    seen = client.get(f"/api/v1/jobs/{job_id}").json()
+    assert seen["status"] == "finished" and "OSError" not in str(seen)
+    assert jobs.work_once(db, settings) is None
 
 
 def test_the_demo_worker_runs_inside_the_app_when_settings_say_so(
@@ -302,10 +333,10 @@ def test_the_demo_worker_runs_inside_the_app_when_settings_say_so(
         job_id = _submit(client, world, warehouse.MARKER_ANALYSIS).json()["id"]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "succeeded":
+            if client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "finished":
                 break
             time.sleep(0.2)
-        assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "succeeded"
+        assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "finished"
 
 
 def test_campus_worker_once_runs_the_waiting_job(client, db, settings, world, monkeypatch):

@@ -148,24 +148,34 @@ def test_grouping_by_an_identifier_is_refused_as_row_level():
     assert caught.value.code == "row_level_output"
 
 
-def test_one_person_per_group_is_refused_as_row_level(con):
+def test_one_person_per_group_is_withheld_as_row_level(con):
     analysis = _analysis(outputs=[{"type": "counts", "name": "x", "group_by": ["birth_date"]}])
     con.execute("UPDATE pt SET birth_date = patient || '-x'")
-    with pytest.raises(BadRequest) as caught:
-        _run(con, analysis)
-    assert caught.value.code == "row_level_output"
+    table = _run(con, analysis)["tables"][0]
+    assert table["rows"] == [] and table["disclosure"]["withheld"]
+    assert "row-level" in table["disclosure"]["notes"][0]
 
 
-def test_an_empty_cohort_is_refused_with_a_reason(con):
-    analysis = _analysis(
-        cohort={
-            "view": "patients",
-            "include": [{"view": "conditions", "column": "code", "op": "eq", "value": "nothing"}],
-        }
-    )
-    with pytest.raises(BadRequest) as caught:
-        _run(con, analysis)
-    assert caught.value.code == "empty_cohort"
+def test_an_empty_cohort_is_a_result_withheld_like_a_tiny_one(con):
+    """Zero people and one person give the same outputs: nothing tells them apart."""
+
+    def cohort_of(code):
+        return _analysis(
+            cohort={
+                "view": "patients",
+                "include": [{"view": "conditions", "column": "code", "op": "eq", "value": code}],
+            },
+            outputs=[
+                {"type": "counts", "name": "by_gender", "group_by": ["gender"]},
+                {"type": "distribution", "name": "d", "column": "birth_date"},
+            ],
+        )
+
+    con.execute("INSERT INTO co VALUES ('p1', 'rare', '2015-01-01')")
+    empty, one = _run(con, cohort_of("nothing")), _run(con, cohort_of("rare"))
+    assert empty == one
+    assert empty["cohort"] is None and all(t["rows"] == [] for t in empty["tables"])
+    assert [t["columns"] for t in empty["tables"]] == [["gender", "count"], ["count", "quantiles"]]
 
 
 @pytest.mark.parametrize(
