@@ -34,7 +34,9 @@ mount_capabilities(app)  # each capability's sub-apps and commands (campus/site/
 def _start(context: typer.Context) -> None:
     """Before a command: the embedded database at the current schema; before a long-running
     one, check that var/ is for the service account alone."""
-    if context.invoked_subcommand not in {None, "db", "demo", "synth"}:
+    # Not before `restore` (it needs an empty database) nor `doctor` (it reports, changes
+    # nothing).
+    if context.invoked_subcommand not in {None, "db", "demo", "synth", "restore", "doctor"}:
         ensure_embedded_schema(get_settings())
     if context.invoked_subcommand in {"serve", "worker", "demo"}:
         from campus.ops import files

@@ -117,3 +117,16 @@ def check_at_start(settings: Settings) -> None:
         raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(found))
     for message in found:
         log.warning("%s", message)
+
+
+def private_metrics_dir(settings: Settings) -> Path:
+    """Point PROMETHEUS_MULTIPROC_DIR at an empty owner-only folder (var/metrics unless it is
+    set), before any web worker starts; see campus.ops.metrics."""
+    import shutil
+
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.var_dir / "metrics")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(mode=PRIVATE_DIR, parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    return folder

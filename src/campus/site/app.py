@@ -5,15 +5,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from campus.db.engine import Database
+from campus.ops import web as ops_web
 from campus.settings import Settings
 from campus.site import routes
 from campus.web.app import build_app
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    return build_app(
+    app = build_app(
         settings,
         database,
         api_routers=routes.api_routers(),
         page_routers=routes.page_routers(),
     )
+    # Request ids, JSON request logs, metrics and /metrics, around everything else.
+    ops_web.install(app, routes.walk())
+    return app

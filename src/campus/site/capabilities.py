@@ -129,6 +129,7 @@ CAPABILITIES: list[Capability] = [
             command("ingest", "campus.warehouse.cli:ingest"),
             sub_app("dataset", "campus.warehouse.cli:dataset_app"),
             sub_app("optout", "campus.warehouse.cli:optout_app"),
+            sub_app("pull", "campus.warehouse.cli:pull_app"),
         ),
         demo=("campus.warehouse.demo:load",),
     ),
@@ -138,6 +139,8 @@ CAPABILITIES: list[Capability] = [
         cli=(
             command("doctor", "campus.ops.cli:doctor"),
             command("metrics", "campus.ops.cli:metrics"),
+            command("backup", "campus.ops.cli:backup"),
+            command("restore", "campus.ops.cli:restore"),
         ),
     ),
 ]
