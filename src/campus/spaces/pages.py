@@ -41,7 +41,7 @@ def _room_page(
     context = {
         "data": data,
         "values": values or {},
-        "organisations": sorted(service.organisations_of(session, actor)),
+        "organisations": service.organisation_choices(session, actor),
         "error": _(error.message) if error else "",
         "where": str(error.where or "") if error else "",
     }

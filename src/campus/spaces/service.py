@@ -76,6 +76,21 @@ def organisations_of(session: Session, actor: Actor) -> set[str]:
     return found | {g.scope_id for g in actor.grants if g.scope_type == ScopeType.ORGANISATION}
 
 
+def organisation_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """(id, name) of the actor's organisations, by name: whom a booking may be made for."""
+    ids = organisations_of(session, actor)
+    if not ids:
+        return []
+    return [
+        (row.id, row.name)
+        for row in session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.id.in_(ids))
+            .order_by(Organisation.name)
+        )
+    ]
+
+
 # --- buildings, floors, rooms ---------------------------------------------------------------
 
 
@@ -846,7 +861,7 @@ def booking_dict(booking: Booking, room: Room | None = None, *, full: bool = Tru
             series_id=booking.series_id,
             price_cents=booking.price_cents,
             event_id=booking.event_id,
-            ics=f"/api/v1/spaces/bookings/{booking.id}.ics",
+            ics=f"/api/v1/spaces/bookings/{booking.id}/calendar.ics",
         )
     return item
 
