@@ -17,7 +17,7 @@ from campus.ops import backup
 from campus.settings import Settings
 from tests.conftest import PG_ADMIN_URL, TEST_SECRET, _pg_url
 from tests.helpers import audit_events, run_cli
-from tests.integration.analysis.setup import approve, world  # noqa: F401
+from tests.integration.analysis.setup import approve
 
 
 def _hashes(folder):

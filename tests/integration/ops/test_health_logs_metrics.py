@@ -11,7 +11,7 @@ from sqlalchemy import text
 from campus.analysis import jobs
 from campus.ops import health, logs
 from tests.integration.analysis import warehouse
-from tests.integration.analysis.setup import approve, world  # noqa: F401
+from tests.integration.analysis.setup import approve
 
 METRICS_TOKEN = "metrics-" + "m" * 40
 
