@@ -7,9 +7,10 @@ import asyncio
 
 import pytest
 
+from campus.auth import service as auth
 from campus.site.app import create_app
 from campus.web.middleware import ForwardedFrom, trusted_networks
-from tests.helpers import CampusClient, make_account
+from tests.helpers import PASSWORD, CampusClient, audit_events, make_account
 
 LOOPBACK = ("127.0.0.1", 50000)
 
@@ -120,3 +121,76 @@ def test_the_csrf_token_is_rotated_at_sign_in_and_bound_to_the_session(client, a
     _plant(client, after)
     assert client.delete("/api/v1/session").status_code == 204
     assert client.cookies["campus_csrf"] not in (after, before)
+
+
+def _login(app, address: str, email: str, password: str):
+    with CampusClient(app, client=(address, 50000)) as client:
+        return client.post("/api/v1/session", json={"email": email, "password": password})
+
+
+def test_an_attacker_cannot_lock_the_owner_out_and_learns_nothing_of_who_exists(app, db, settings):
+    make_account(db, "ana@example.org")
+    attacker, owner = "203.0.113.5", "198.51.100.9"
+    for email in ("ana@example.org", "ghost@example.org"):
+        for _ in range(settings.login_max_failures):
+            assert _login(app, attacker, email, "guess-guess").status_code == 401
+    # The pair (attacker's address, account) is throttled, even with the right password,
+    # and the answer is the same for an account that does not exist.
+    known = _login(app, attacker, "ana@example.org", PASSWORD)
+    unknown = _login(app, attacker, "ghost@example.org", PASSWORD)
+    assert known.status_code == unknown.status_code == 429
+    assert known.json() == unknown.json()
+    assert known.json()["error"]["code"] == "throttled"
+    # The owner, from their own address, signs in.
+    assert _login(app, owner, "ana@example.org", PASSWORD).status_code == 200
+    assert "account.locked" not in {e.action for e in audit_events(db)}
+
+
+def test_a_distributed_guess_pauses_password_sign_in_until_a_reset_link(app, db, settings, mailbox):
+    settings.login_max_failures = 1
+    make_account(db, "ana@example.org")
+    for n in range(auth.ACCOUNT_FAILURE_FACTOR):
+        assert _login(app, f"203.0.113.{n}", "ana@example.org", "guess").status_code == 401
+    paused = _login(app, "198.51.100.9", "ana@example.org", PASSWORD)
+    assert paused.status_code == 429 and "reset" in paused.json()["error"]["message"]
+    with CampusClient(app) as client:
+        client.post("/api/v1/password/forgot", json={"email": "ana@example.org"})
+        token = mailbox.link("/password/reset").split("#token=")[1]
+        reset = client.post(
+            "/api/v1/password/reset", json={"token": token, "password": "a new long secret"}
+        )
+    assert reset.status_code == 204
+    assert _login(app, "198.51.100.9", "ana@example.org", "a new long secret").status_code == 200
+
+
+def test_sign_up_answers_a_known_and_a_new_address_alike_with_the_same_hashing(
+    client, db, monkeypatch
+):
+    from campus.auth import passwords
+
+    make_account(db, "taken@example.org")
+    hashes = []
+    real = passwords._hasher
+
+    class Counting:
+        def hash(self, secret):
+            hashes.append(1)
+            return real.hash(secret)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(passwords, "_hasher", Counting())
+    answers = {}
+    for email in ("taken@example.org", "new@example.org"):
+        hashes.clear()
+        response = client.post(
+            "/api/v1/signup", json={"email": email, "name": "Léa", "password": PASSWORD}
+        )
+        answers[email] = (response.status_code, response.json(), len(hashes))
+        refused = client.post(
+            "/api/v1/signup", json={"email": email, "name": " ", "password": PASSWORD}
+        )
+        answers[email] += (refused.status_code, refused.json())
+    assert answers["taken@example.org"] == answers["new@example.org"]
+    assert answers["new@example.org"][:1] == (202,) and answers["new@example.org"][2] == 1

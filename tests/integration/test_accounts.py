@@ -32,18 +32,6 @@ def test_wrong_password_is_refused_and_audited(client, db):
     assert "login.failed" in _actions(db)
 
 
-def test_repeated_failures_lock_the_account(client, db, settings):
-    make_account(db, "ana@example.org")
-    for _ in range(settings.login_max_failures):
-        client.post("/api/v1/session", json={"email": "ana@example.org", "password": "nope-nope"})
-    response = client.post(
-        "/api/v1/session", json={"email": "ana@example.org", "password": PASSWORD}
-    )
-    assert response.status_code == 429
-    assert response.json()["error"]["code"] == "locked"
-    assert "account.locked" in _actions(db)
-
-
 def test_one_address_is_throttled_across_accounts(client, db, settings):
     limit = settings.login_max_failures * auth.ADDRESS_FAILURE_FACTOR
     for i in range(limit):

@@ -37,6 +37,7 @@ from campus.settings import Settings
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}\Z")
 LANGUAGES = ("fr", "en")
 ADDRESS_FAILURE_FACTOR = 4  # an address may fail this many times more than one account
+ACCOUNT_FAILURE_FACTOR = 10  # an account, from every address, this many times more
 
 
 class AuthError(CampusError):
@@ -69,20 +70,19 @@ def create_account(
     language: str = "fr",
     email_verified: bool = False,
     by: Actor | None = None,
+    password_hash: str | None = None,
 ) -> Account:
+    """Create an account; `password_hash` instead of `password` when the caller hashed it
+    already (sign-up hashes on every path, so that its time tells nothing)."""
     email = normalise_email(email)
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise AuthError("invalid_name", N_("name must have 1 to 200 characters"))
-    if language not in LANGUAGES:
-        raise AuthError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}")
+    name = check_profile(name, language)
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise AuthError("email_taken", f"an account with {email} already exists")
     account = Account(
         email=email,
         name=name,
         language=language,
-        password_hash=hash_password(password) if password else None,
+        password_hash=password_hash or (hash_password(password) if password else None),
         email_verified=email_verified,
     )
     session.add(account)
@@ -95,6 +95,16 @@ def create_account(
         object_id=account.id,
     )
     return account
+
+
+def check_profile(name: str, language: str) -> str:
+    """The name, stripped, once it and the language are valid for an account."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AuthError("invalid_name", N_("name must have 1 to 200 characters"))
+    if language not in LANGUAGES:
+        raise AuthError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}")
+    return name
 
 
 def get_account(session: Session, account_id: str) -> Account | None:
@@ -233,31 +243,48 @@ def _recent_failures(session: Session, settings: Settings, **where: str) -> int:
 def login(
     session: Session, settings: Settings, *, email: str, password: str, address: str
 ) -> OpenedSession:
-    """Check a password with per-account and per-address throttling and lockout.
+    """Check a password with throttling that an attacker cannot turn against the owner.
 
+    Failures are counted over `CAMPUS_LOGIN_WINDOW_MINUTES`, whether or not the account
+    exists (so a refusal tells nothing about who has one), at three levels:
+    - one address and one account: `CAMPUS_LOGIN_MAX_FAILURES`; another address (the
+      owner's) is not affected;
+    - one address across accounts: four times as many;
+    - one account from every address: ten times as many (a distributed guess); then only a
+      reset link opens it (a reset clears the account's failures).
     Failures are recorded in the caller's transaction; the caller commits them even when
     this raises (see `campus.auth.pages`), so throttling survives the refusal.
     """
     email = email.strip().lower()
-    now = utcnow()
-    address_limit = settings.login_max_failures * ADDRESS_FAILURE_FACTOR
-    if _recent_failures(session, settings, address=address) >= address_limit:
-        audit.record(
-            session, actor="anonymous", action="login.throttled", details={"reason": "address"}
+    limit = settings.login_max_failures
+    refusal = None
+    if _recent_failures(session, settings, address=address) >= limit * ADDRESS_FAILURE_FACTOR:
+        refusal = ("address", N_("too many failed logins from this address; try later"))
+    elif _recent_failures(session, settings, email=email, address=address) >= limit:
+        refusal = (
+            "pair",
+            N_(
+                "too many failed logins for this account from here; try later or reset the password"
+            ),
         )
-        raise AuthError("throttled", N_("too many failed logins from this address; try later"), 429)
+    elif _recent_failures(session, settings, email=email) >= limit * ACCOUNT_FAILURE_FACTOR:
+        refusal = (
+            "account",
+            N_("too many failed logins for this account; reset the password to sign in"),
+        )
     account = find_account(session, email)
-    if account and account.locked_until and account.locked_until > now:
+    if refusal is not None:
+        # The same work as a check (a hash), so that a refusal's time says nothing either.
+        verify_password(None, password)
         audit.record(
             session,
             actor="anonymous",
-            action="login.locked",
-            object_type="account",
-            object_id=account.id,
+            action="login.throttled",
+            object_type="account" if account else "",
+            object_id=account.id if account else "",
+            details={"reason": refusal[0]},
         )
-        raise AuthError(
-            "locked", N_("this account is locked after repeated failures; try later"), 429
-        )
+        raise AuthError("throttled", refusal[1], 429)
     if not verify_password(account.password_hash if account else None, password) or not (
         account and account.active
     ):
@@ -270,22 +297,13 @@ def login(
             object_type="account" if account else "",
             object_id=account.id if account else "",
         )
-        if account and _recent_failures(session, settings, email=email) >= (
-            settings.login_max_failures
-        ):
-            account.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-            audit.record(
-                session,
-                actor="system",
-                action="account.locked",
-                object_type="account",
-                object_id=account.id,
-            )
         raise AuthError("bad_credentials", N_("wrong email or password"), 401)
     if needs_rehash(account.password_hash or ""):
         account.password_hash = hash_password(password)
     account.locked_until = None
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.address == address)
+    )
     opened = open_session(session, settings, account)
     audit.record(
         session,
@@ -568,6 +586,8 @@ def reset_password(session: Session, value: str, new_password: str) -> Account:
     account.locked_until = None
     token.used_at = utcnow()
     session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+    # The owner is back in: failures (perhaps an attacker's) no longer throttle the account.
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == account.email))
     audit.record(
         session,
         actor=f"account:{account.id}",

@@ -13,7 +13,7 @@ from campus.audit import service as audit
 from campus.auth import mail
 from campus.auth import service as auth
 from campus.auth.models import Account, OutboxMail
-from campus.auth.passwords import WeakPassword, check_strength
+from campus.auth.passwords import WeakPassword, check_strength, hash_password
 from campus.db.base import utcnow
 from campus.errors import BadRequest, TooManyRequests
 from campus.i18n import gettext as _
@@ -60,7 +60,11 @@ def sign_up(
             where="password",
         ) from error
     address = auth.normalise_email(email)
+    # Checked on every path: a bad name must be refused for a known address as for a new one.
+    auth.check_profile(name, language)
     _throttle(session, address)
+    # Hashed on every path, used or not: a known address must take as long as a new one.
+    password_hash = hash_password(password)
     existing = auth.find_account(session, address)
     if existing is not None and not existing.email_verified:
         resend(session, settings, existing)
@@ -78,7 +82,12 @@ def sign_up(
         )
         return None
     account = auth.create_account(
-        session, email=address, name=name, password=password, language=language
+        session,
+        email=address,
+        name=name,
+        password=None,
+        password_hash=password_hash,
+        language=language,
     )
     mail.queue(
         session,
