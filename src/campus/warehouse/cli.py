@@ -261,3 +261,148 @@ def optout_list(
         typer.echo(f"{optout.count(session)} objection(s)")
         for entry in optout.entries(session, limit=limit):
             typer.echo(f"{entry.receipt}\t{entry.kind}\t{entry.created_at:%Y-%m-%d %H:%M}")
+
+
+pull_app = typer.Typer(
+    help="Pull from a hospital's FHIR server (Bulk Data $export, SMART Backend Services).",
+    invoke_without_command=True,
+)
+
+
+@pull_app.callback()
+def pull(
+    ctx: typer.Context,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset name.")] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--from", help="The FHIR server's base URL (default: the dataset's)."),
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="Export one Group (its id).")] = None,
+    patient: Annotated[bool, typer.Option("--patient", help="Patient-level export.")] = False,
+    types: Annotated[str | None, typer.Option("--type", help="Types, comma-separated.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only resources changed since.")] = None,
+    type_filter: Annotated[
+        list[str] | None, typer.Option("--type-filter", help="A _typeFilter (repeatable).")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="SMART client id.")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Private key: a key name (campus pull keygen) or a file.")
+    ] = None,
+    on_error: Annotated[
+        str, typer.Option(help="abort (default): publish nothing when a resource fails; skip.")
+    ] = "abort",
+    workers: Annotated[int | None, typer.Option(help="Ingest worker processes.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Export from the server, download, check, and ingest into a new dataset version."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from campus.warehouse import service
+    from campus.warehouse.bulk.client import Request
+    from campus.warehouse.bulk.pull import pull as run_pull
+
+    if not dataset:
+        raise _fail("name the dataset: --dataset NAME")
+    settings = get_settings()
+    db = _database()
+    with db.session() as session:
+        found = service.get_dataset(session, dataset)
+        stored = dict((found.pull_source if found is not None else None) or {})
+    base_url = base_url or stored.get("base_url")
+    if not base_url:
+        raise _fail("give the server's base URL (--from URL) or store it on the dataset")
+    chosen_types = types.split(",") if types else list(stored.get("types") or [])
+    request = Request(
+        base_url=base_url,
+        group=group if group is not None else stored.get("group") or None,
+        patient=patient,
+        types=[t.strip() for t in chosen_types if t.strip()],
+        since=since,
+        type_filters=list(type_filter or []),
+    )
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, disable=as_json) as bar:
+            task = bar.add_task(f"{dataset}: export", total=None, status="kick-off")
+            state = {"resources": 0, "errors": 0, "files": 0, "total": 0}
+
+            def events(kind: str, **info) -> None:
+                if kind == "progress":
+                    bar.update(task, status=f"server: {info['text'] or 'in progress'}")
+                elif kind == "retry":
+                    bar.update(task, status=f"retrying ({info['why']}) in {info['seconds']:.1f} s")
+                elif kind == "manifest":
+                    state["total"] = info["files"]
+                    bar.update(
+                        task,
+                        description=f"{dataset}: download",
+                        status=f"0/{info['files']} files, {info['resources']:,} resources",
+                    )
+                elif kind == "bytes":
+                    bar.update(task, advance=info["count"])
+                elif kind == "file":
+                    state["files"] += 1
+                    bar.update(task, status=f"{state['files']}/{state['total']} files")
+                elif kind == "ingest":
+                    bar.update(task, description=f"{dataset}: ingest", completed=0, status="")
+
+            def progress(done: int, resources: int, errors: int) -> None:
+                state["resources"] += resources
+                state["errors"] += errors
+                bar.update(
+                    task,
+                    advance=done,
+                    status=f"{state['resources']:,} resources · {state['errors']:,} errors",
+                )
+
+            result = run_pull(
+                db,
+                settings,
+                _actor(),
+                dataset,
+                request,
+                client_id=client_id if client_id is not None else stored.get("client_id", ""),
+                key=key if key is not None else stored.get("key_ref", ""),
+                on_error=on_error,  # type: ignore[arg-type]
+                events=events,
+                progress=progress,
+                workers=workers,
+            )
+    except CampusError as error:
+        raise _fail(error.message) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted: the export was cancelled, nothing was published") from None
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        if result.problems:
+            Console().print(problems_table(result))
+        typer.echo(outcome_line(result))
+    raise typer.Exit(exit_code(result))
+
+
+@pull_app.command("keygen")
+def pull_keygen(
+    name: Annotated[str, typer.Argument(help="Key name (lowercase letters, digits, - or _).")],
+    alg: Annotated[str, typer.Option(help="ES384 (default) or RS384.")] = "ES384",
+) -> None:
+    """Write a private key for SMART Backend Services; print the public JWKS to register."""
+    from campus.warehouse.bulk import pull as pulls
+    from campus.warehouse.bulk import smart
+
+    if not smart.KEY_NAME.match(name):
+        raise _fail("a key name is lowercase letters, digits, - or _")
+    path = pulls.key_path(get_settings(), name)
+    try:
+        jwks = smart.keygen(path, alg)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    typer.secho(f"private key written to {path} (keep it there; mode 0600)", err=True)
+    typer.echo(json.dumps(jwks, indent=2))

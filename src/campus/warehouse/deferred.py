@@ -1,16 +1,20 @@
-"""The second pass: NDJSON resources that named their patient by identifier.
+"""The second pass: resources that named a resource of another file by identifier.
 
 Bulk NDJSON has no Bundle to look a `Patient?identifier=system|value` reference up in, and the
-Patient it names usually sits in another file, read by another worker. So a worker does not
-land such a resource (a conditional reference to a patient, or a logical reference: `subject`
-given by identifier): it stages the source line (`deferred/`), and once every worker is done,
-this pass finds the patient among the Patients landed, by the keyed hashes of their
-identifiers that the workers staged for the opt-out (`optout/`), and runs the resource through
-the same worker code. It then has its patient's pseudonym in its reference and in its `patient`
-column, the patient's own date offset and the patient's opt-out. An identifier that matches no
-Patient (or matches without a system) is reported or handled as before: an unresolved
-conditional reference is refused, a logical reference shifts dates by the identifier's own
-offset.
+Patient it names usually sits in another file, read by another worker. Synthea's standard
+export, likewise, puts its Practitioners, Organizations and Locations in Bundles of their own
+and names them from every patient's Bundle as `Practitioner?identifier=system|value`. So a
+worker does not land such a resource (a conditional reference that nothing at hand matches, or
+in NDJSON a logical reference: `subject` given by identifier): it stages its source
+(`deferred/`; a Bundle entry with the references its Bundle resolved written as `Type/id`),
+and once every worker is done, this pass looks the identifier up among the resources landed
+and runs the resource through the same worker code. A patient is found by the keyed hashes of
+its identifiers that the workers staged for the opt-out (`optout/`): the resource then has its
+patient's pseudonym in its reference and in its `patient` column, the patient's own date
+offset and the patient's opt-out. A resource of `worker.INDEXED_TYPES` is found by the keyed
+hashes of its conditional reference texts (`idkeys/`). An identifier that matches nothing (or
+a patient's without a system) is reported or handled as before: an unresolved conditional
+reference is refused, a logical reference shifts dates by the identifier's own offset.
 """
 
 from __future__ import annotations
@@ -27,19 +31,42 @@ from campus.warehouse.problems import ProblemLog
 from campus.warehouse.pseudonymise import Target
 from campus.warehouse.publish import connect
 from campus.warehouse.sources import Item, Task
-from campus.warehouse.worker import TASK_PROBLEMS, Config, Runner, TaskResult
+from campus.warehouse.worker import (
+    INDEXED_TYPES,
+    TASK_PROBLEMS,
+    Config,
+    Runner,
+    TaskResult,
+    conditional_key,
+)
 
 _CACHE_LIMIT = 100_000
 
 
-class PatientsByIdentifier:
-    """Patient pseudonyms by identifier, looked up in the staged opt-out keys (DuckDB, with an
-    index: memory does not grow with the number of patients); answers cached, bounded."""
+class ByIdentifier:
+    """Pseudonyms by identifier: of Patients, looked up in the staged opt-out keys, of the
+    `INDEXED_TYPES`, in the staged conditional keys (DuckDB, with indexes: memory does not
+    grow with the number of resources); answers cached, bounded."""
 
-    def __init__(self, staging: Path, secret: bytes):
+    def __init__(self, staging: Path, secret: bytes, pseudonym_key: bytes):
         self.secret = secret
+        self.pseudonym_key = pseudonym_key
         self.cache: dict[str, Target | None] = {}
         self.con = connect(staging / "tmp-deferred", memory="256MB")
+        idkeys = staging / "idkeys"
+        if any(idkeys.glob("*.parquet")):
+            self.con.execute(
+                "CREATE TABLE idkeys AS SELECT conditional_key, min(type) AS type, "
+                "min(pseudonym) AS pseudonym FROM read_parquet("
+                + "'"
+                + str(idkeys / "*.parquet").replace("'", "''")
+                + "') GROUP BY conditional_key"
+            )
+        else:
+            self.con.execute(
+                "CREATE TABLE idkeys (conditional_key VARCHAR, type VARCHAR, pseudonym VARCHAR)"
+            )
+        self.con.execute("CREATE INDEX idkeys_key ON idkeys (conditional_key)")
         optout = staging / "optout"
         files = str(optout / "*.parquet").replace("'", "''")
         if any(optout.glob("*.parquet")):
@@ -55,12 +82,20 @@ class PatientsByIdentifier:
         self.con.close()
 
     def resolve(self, reference: str) -> Target | None:
-        """The Patient of `Patient?identifier=system|value`, or None."""
+        """The resource of `Type?identifier=system|value` (a Patient, or one of the
+        `INDEXED_TYPES`, also without a system), or None."""
         if reference in self.cache:
             return self.cache[reference]
         found = None
         match = fhir.CONDITIONAL_REFERENCE.match(reference)
-        if match is not None and match.group(1) == "Patient" and "|" in match.group(2):
+        if match is not None and match.group(1) in INDEXED_TYPES:
+            row = self.con.execute(
+                "SELECT type, pseudonym FROM idkeys WHERE conditional_key = ?",
+                [conditional_key(self.pseudonym_key, reference)],
+            ).fetchone()
+            if row is not None and row[0] == match.group(1):
+                found = Target(row[0], "", pseudonym=row[1])
+        elif match is not None and match.group(1) == "Patient" and "|" in match.group(2):
             system, _, value = match.group(2).partition("|")
             for key in identifier_keys(self.secret, system, value):
                 row = self.con.execute(
@@ -84,7 +119,7 @@ def resolve_deferred(
     if not parts:
         return
     by_index = {task.index: task for task in tasks}
-    patients = PatientsByIdentifier(staging, config.optout_secret)
+    patients = ByIdentifier(staging, config.optout_secret, config.pseudonym_key)
     runner = Runner(config, worker)
     runner.elsewhere = patients.resolve
     logs: dict[int, ProblemLog] = {}
@@ -92,13 +127,18 @@ def resolve_deferred(
         for part in parts:
             for batch in pq.ParquetFile(part).iter_batches(batch_size=1024):
                 columns = batch.to_pydict()
-                for task_index, line, order, raw in zip(
-                    columns["_task"], columns["line"], columns["_o"], columns["raw"], strict=True
+                for task_index, line, entry, order, raw in zip(
+                    columns["_task"],
+                    columns["line"],
+                    columns["entry"],
+                    columns["_o"],
+                    columns["raw"],
+                    strict=True,
                 ):
                     log = logs.get(task_index)
                     if log is None:
                         log = logs[task_index] = ProblemLog(limit=TASK_PROBLEMS)
-                    item = Item(line, None, orjson.loads(raw))
+                    item = Item(line, entry, orjson.loads(raw))
                     runner.process(
                         by_index[task_index], item, None, order, results[task_index], log
                     )

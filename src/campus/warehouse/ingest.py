@@ -151,6 +151,8 @@ def run(
     limits: Limits | None = None,
     progress: Progress | None = None,
     native: bool = True,
+    external_problems: list[Problem] | None = None,
+    manifest_extra: dict[str, Any] | None = None,
 ) -> IngestReport:
     """Ingest files into a new version of `dataset`; nothing is visible unless it completes.
 
@@ -158,6 +160,10 @@ def run(
     the publication unless there are at most `tolerance` of them (the dataset's own setting);
     `on_error="skip"` publishes the good resources. Either way a published version's report
     and manifest count the resources skipped and why.
+
+    `external_problems` are errors found before the files (a Bulk Data server's error files):
+    they count as resources that failed. `manifest_extra` joins the manifest (a pull's
+    server, request and transaction time).
 
     `native=False` sends every NDJSON line through the Python path (the specification) even
     where the native fast path is built: for comparisons."""
@@ -207,6 +213,9 @@ def run(
             deferred.resolve_deferred(config, count, tasks, results)
         clock.lap("read")
         log = ProblemLog()
+        for problem in external_problems or ():
+            log.add(problem)
+            report.read += problem.severity == "error"
         offsets = _line_offsets(tasks, results)
         _merge(report, tasks, results, log, offsets)
         # File names may hold patient names (Synthea's do): only hashes and sizes are kept.
@@ -268,6 +277,7 @@ def run(
             "skipped": report.skipped,
             "skipped_reasons": report.skipped_reasons,
             "threshold": threshold,
+            **(manifest_extra or {}),
         }
         version = publish.publish(root, dataset, staging, manifest)
         clock.lap("publish")

@@ -30,6 +30,9 @@ ENTRY_NOT_LIST = N_("Bundle.entry must be a list")
 ENTRY_NOT_OBJECT = N_("a Bundle entry must be an object")
 ENTRY_WITHOUT_RESOURCE = N_("entry without a resource (request {method}): nothing to land")
 
+# A Bulk Data server's own error files (`campus pull`)
+SERVER_ERROR = N_("the hospital's server could not export a resource: {diagnostics}")
+
 # Structural checks of a resource
 NOT_AN_OBJECT = N_("a resource must be a JSON object")
 NO_RESOURCE_TYPE = N_("resourceType is missing or not a text")

@@ -42,6 +42,7 @@ cdef class PartWriter:
     cdef public _Table refs
     cdef public _Table optout
     cdef public _Table deferred
+    cdef public _Table idkeys
 
     cpdef resource(self, str type_name, source_id, patient, effective, code, long long order, bytes data)
     cpdef batch(self, str type_name, list columns)

@@ -40,9 +40,21 @@ REFS_SCHEMA = pa.schema(
     ]
 )
 OPTOUT_SCHEMA = pa.schema([("optout_key", pa.string()), ("patient", pa.string())])
-# NDJSON resources left for the second pass: their source line as read, and where it was.
+# Resources left for the second pass: their source as read, and where it was (an NDJSON
+# line, or a Bundle entry).
 DEFERRED_SCHEMA = pa.schema(
-    [("_task", pa.int64()), ("line", pa.int64()), ("_o", pa.int64()), ("raw", pa.binary())]
+    [
+        ("_task", pa.int64()),
+        ("line", pa.int64()),
+        ("entry", pa.int64()),
+        ("_o", pa.int64()),
+        ("raw", pa.binary()),
+    ]
+)
+# The identifiers of the resources a conditional reference may name from another file: the
+# keyed hash of each `Type?identifier=...` text that names one, and its pseudonym.
+IDKEYS_SCHEMA = pa.schema(
+    [("conditional_key", pa.string()), ("type", pa.string()), ("pseudonym", pa.string())]
 )
 # Staging columns whose values repeat from row to row.
 REPEATED = frozenset({"patient", "type", "file", "source_type"})
@@ -189,7 +201,7 @@ class _Resources(_Table):
 
 class PartWriter:
     """One worker's staging output: parts/<Type>/w<n>.parquet with order/<Type>/w<n>.parquet,
-    refs/w<n>, optout/w<n>, deferred/w<n>."""
+    refs/w<n>, optout/w<n>, deferred/w<n>, idkeys/w<n>."""
 
     def __init__(self, staging: Path, worker: int):
         self.staging = staging
@@ -198,6 +210,7 @@ class PartWriter:
         self.refs = _Table(staging / "refs" / f"w{worker}.parquet", REFS_SCHEMA)
         self.optout = _Table(staging / "optout" / f"w{worker}.parquet", OPTOUT_SCHEMA)
         self.deferred = _Table(staging / "deferred" / f"w{worker}.parquet", DEFERRED_SCHEMA)
+        self.idkeys = _Table(staging / "idkeys" / f"w{worker}.parquet", IDKEYS_SCHEMA)
 
     def resource(
         self, type_name: str, source_id, patient, effective, code, order: int, data: bytes
@@ -226,3 +239,4 @@ class PartWriter:
         self.refs.close()
         self.optout.close()
         self.deferred.close()
+        self.idkeys.close()

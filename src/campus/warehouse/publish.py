@@ -106,7 +106,7 @@ def finalise(
     for folder in sorted(parts.iterdir()) if parts.is_dir() else ():
         _finalise_type(con, staging, folder, late_optout, offsets, places, out)
     con.close()
-    for scratch in ("parts", "order", "optout"):
+    for scratch in ("parts", "order", "optout", "idkeys"):
         shutil.rmtree(staging / scratch, ignore_errors=True)
     return out
 

@@ -171,6 +171,8 @@ def ingest(
     progress: engine.Progress | None = None,
     limits: engine.Limits | None = None,
     audit_details: dict[str, Any] | None = None,
+    external_problems: list | None = None,
+    manifest_extra: dict[str, Any] | None = None,
 ) -> engine.IngestReport:
     """Ingest files into a new version of a dataset (created on first use).
 
@@ -203,6 +205,8 @@ def ingest(
         workers=workers,
         limits=limits,
         progress=progress,
+        external_problems=external_problems,
+        manifest_extra=manifest_extra,
     )
     with db.session() as session:
         dataset = require_dataset(session, name)

@@ -7,8 +7,11 @@ worker process that pulls tasks from a queue and reports progress and results.
 from __future__ import annotations
 
 import gc
+import hashlib
+import hmac
 import os
 import queue as queue_module
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,28 @@ except ImportError:  # every resource takes the Python path
     NativeWalk = None
 
 PATIENT_KEYS = ("subject", "patient", "beneficiary")
+# The types a conditional reference (`Type?identifier=system|value`) may name across the files
+# of one ingest: the directory resources that exports (Synthea's, a Bulk Data server's) put in
+# files of their own. Patients are found by their opt-out keys. Workers stage the keyed hashes
+# of these resources' identifiers (`idkeys/`); the native path gives their lines back to the
+# Python path (textwalk.hpp, `indexed_type`), which stages them. Keep both lists the same.
+INDEXED_TYPES = frozenset(
+    {
+        "Practitioner",
+        "PractitionerRole",
+        "Organization",
+        "Location",
+        "HealthcareService",
+        "Endpoint",
+        "Device",
+        "Medication",
+        "Substance",
+        "RelatedPerson",
+        "Group",
+    }
+)
+# A conditional reference as text in serialised JSON: finds the Bundles that hold one.
+_CONDITIONAL_IN_TEXT = re.compile(rb'"reference":"([A-Za-z]+\?identifier=(?:[^"\\]|\\.)*)"')
 EFFECTIVE_PATHS: tuple[tuple[str, ...], ...] = (
     ("effectiveDateTime",),
     ("effectivePeriod", "start"),
@@ -199,6 +224,50 @@ def _no_resolve(reference: str) -> Target | None:
     return None
 
 
+def conditional_key(secret: bytes, reference: str) -> str:
+    """The keyed hash under which a `Type?identifier=...` reference text is looked up among
+    the identifiers of the resources landed (`idkeys/`): no identifier is staged in clear."""
+    return hmac.new(secret, b"conditional|" + reference.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def conditional_texts(type_name: str, resource: dict) -> list[str]:
+    """The conditional reference texts that name this resource, as `_BundleIndex` reads them:
+    `Type?identifier=system|value` and `Type?identifier=value`."""
+    texts = []
+    for identifier in identifiers_of(resource):
+        system, value = identifier.get("system"), identifier.get("value")
+        if type(value) is str:
+            if type(system) is str and system:
+                texts.append(f"{type_name}?identifier={system}|{value}")
+            texts.append(f"{type_name}?identifier={value}")
+    return texts
+
+
+def _local_references(value: Any, index: _BundleIndex) -> None:
+    """Rewrite in place every reference of `value` that its Bundle resolves (a `urn:uuid:`
+    full URL, a conditional reference to an entry) as the `Type/id` it names: a resource
+    deferred out of its Bundle keeps the links the Bundle gave it."""
+    if type(value) is dict:
+        for key, item in value.items():
+            if key == "reference" and type(item) is str:
+                target = index.resolve(item)
+                if target is not None:
+                    value[key] = f"{target.type}/{target.id}"
+            else:
+                _local_references(item, index)
+    elif type(value) is list:
+        for item in value:
+            _local_references(item, index)
+
+
+def _external_conditionals(bundle: dict, index: _BundleIndex) -> bool:
+    """Whether the Bundle holds a conditional reference that none of its entries matches."""
+    for match in _CONDITIONAL_IN_TEXT.finditer(orjson.dumps(bundle)):
+        if index.resolve(orjson.loads(b'"' + match.group(1) + b'"')) is None:
+            return True
+    return False
+
+
 class Runner:
     """One worker: reads tasks, checks, pseudonymises, drops opted-out patients, stages rows."""
 
@@ -233,6 +302,7 @@ class Runner:
         log = ProblemLog(limit=TASK_PROBLEMS)
         index: _BundleIndex | None = None
         bundle_id = None
+        external = False
         position = reported = 0
         native = self.native is not None and self.elsewhere is None
         for item in read(
@@ -264,6 +334,11 @@ class Runner:
             if item.bundle is not None and id(item.bundle) != bundle_id:
                 index, bundle_id = _BundleIndex(item.bundle), id(item.bundle)
                 self._screen_patients(item.bundle)
+                external = self.elsewhere is None and _external_conditionals(item.bundle, index)
+            if item.bundle is not None and external and type(item.resource) is dict:
+                # The entry may name a resource of another file: its source is kept so that
+                # it can be deferred to the second pass (`resolve_deferred`) as it was read.
+                item.raw = orjson.dumps(item.resource)
             self.process(task, item, index, (task.index << 32) | position, result, log)
         if native:  # the targets it staged have this task's file, index and chunk
             self._native_targets(task)
@@ -371,16 +446,18 @@ class Runner:
         if type(source_id) is not str or not _ID.match(source_id):
             return problem(messages.BAD_ID, type_name, None, "id")
         resource["id"] = source_id
-        # In NDJSON, a patient named by identifier may be a Patient of another file: such a
-        # resource is deferred to a second pass that looks the identifier up among the
-        # Patients landed (`resolve_deferred`), rather than landed without its patient.
-        deferrable = index is None and self.elsewhere is None and item.raw is not None
+        # A conditional reference may name a resource of another file (in NDJSON, a patient
+        # named by identifier too): such a resource is deferred to a second pass that looks
+        # the identifier up among the resources landed (`resolve_deferred`), rather than
+        # refused or landed without its patient. An NDJSON line is deferred as read; a Bundle
+        # entry, when its Bundle names resources it does not hold (`Runner.run`).
+        deferrable = self.elsewhere is None and item.raw is not None
 
         def failed(error: ResourceProblem) -> None:
-            """Report the problem, or defer the resource when its patient, named by identifier,
-            may be a Patient of another file."""
+            """Report the problem, or defer the resource when what it names by identifier may
+            be in another file."""
             if deferrable and error.message == messages.UNRESOLVED_CONDITIONAL:
-                return self._defer(task, item, order, result)
+                return self._defer(task, item, order, result, index, source_id)
             return problem(error.message, type_name, source_id, error.where)
 
         if index is not None:
@@ -422,8 +499,9 @@ class Runner:
         shift_for = patient
         if patient is None:
             shift_for = self._logical_shift_key(resource)
-            if shift_for is not None and deferrable:
-                return self._defer(task, item, order, result)
+            if shift_for is not None and deferrable and index is None:
+                return self._defer(task, item, order, result, None, source_id)
+        indexed = conditional_texts(type_name, resource) if type_name in INDEXED_TYPES else ()
         try:
             self.pseudonymiser.apply(
                 resource,
@@ -454,6 +532,11 @@ class Runner:
             self._target(task, item, type_name, target.type, rewritten)
         for row in optout_rows:
             self.writer.optout.add(row)
+        if indexed:
+            pseudonym = self.pseudonymiser.pseudonym(type_name, source_id)
+            secret = self.config.pseudonym_key
+            for text in indexed:
+                self.writer.idkeys.add((conditional_key(secret, text), type_name, pseudonym))
         self.writer.resource(
             type_name,
             resource["id"],
@@ -491,9 +574,19 @@ class Runner:
             )
         )
 
-    def _defer(self, task, item: Item, order: int, result: TaskResult) -> None:
-        """Stage the resource's source line for the second pass: counted there, not here."""
-        self.writer.deferred.add((task.index, item.line, order, item.raw), len(item.raw))
+    def _defer(
+        self, task, item: Item, order: int, result: TaskResult, index, source_id: str
+    ) -> None:
+        """Stage the resource's source for the second pass: counted there, not here. A Bundle
+        entry goes with its id (maybe its full URL's) and the references its Bundle resolves
+        written as `Type/id`."""
+        raw = item.raw
+        if index is not None:
+            resource = orjson.loads(raw)
+            resource["id"] = source_id
+            _local_references(resource, index)
+            raw = orjson.dumps(resource)
+        self.writer.deferred.add((task.index, item.line, item.entry, order, raw), len(raw))
         result.deferred += 1
 
     def _patient(self, resource: dict, type_name: str, source_id: str, resolve) -> str | None:

@@ -1297,6 +1297,18 @@ class TextWalk {
     return value.substr(0, index < value.size() ? index : value.size());
   }
 
+  // The types a conditional reference may name across files (worker.INDEXED_TYPES: keep both
+  // lists the same): the Python path stages the keyed hashes of their identifiers.
+  static bool indexed_type(string_view type_name) {
+    static const string_view types[] = {
+        "Practitioner", "PractitionerRole", "Organization", "Location",
+        "HealthcareService", "Endpoint", "Device", "Medication",
+        "Substance", "RelatedPerson", "Group"};
+    for (string_view each : types)
+      if (type_name == each) return true;
+    return false;
+  }
+
   // -- one resource (Runner.process for an NDJSON line, first pass) --
   bool run(dom::element root, Outcome& out) {
     if (!root.is_object()) return false;
@@ -1306,6 +1318,7 @@ class TextWalk {
     if (!read.has(SLOT_TYPE) || !read.slots[SLOT_TYPE].is_string()) return false;
     string_view type_name = sv(read.slots[SLOT_TYPE]);
     if (!known_type(type_name) || type_name == "Bundle" || type_name == "Patient") return false;
+    if (indexed_type(type_name)) return false;  // its identifiers are staged by Python
     if (!read.has(SLOT_ID) || !read.slots[SLOT_ID].is_string()) return false;
     string_view source_id = sv(read.slots[SLOT_ID]);
     if (!valid_id(source_id)) return false;

@@ -1,0 +1,234 @@
+"""`campus pull` against the Bulk Data test server (tests/bulk_server.py), a process of its own
+on loopback serving the shared Synthea sample: the pulled version is the version of the same
+files ingested from disk, each fault is retried then fails clearly with nothing published, and
+a pull killed mid-download resumes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from campus.warehouse import layout
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+ROOT = Path(__file__).resolve().parents[3]
+FAULTS = {
+    "kickoff_status": None,
+    "poll_statuses": [],
+    "download_statuses": {},
+    "not_found": [],
+    "truncate": [],
+    "short": [],
+    "revoke_after": None,
+    "clock_skew": 0,
+    "error_file": False,
+    "throttle": None,
+    "cut_after": {},
+    "polls_before_done": 1,
+    "retry_after": "0",
+    "token_seconds": 300,
+    "max_lines": 0,
+    "gzip": False,
+    "auth": None,
+}
+
+
+class Server:
+    def __init__(self, url: str, out: Path, process: subprocess.Popen):
+        self.url, self.out, self.process = url, out, process
+
+    def configure(self, **faults) -> None:
+        httpx.post(f"{self.url}/_admin/config", json={**FAULTS, **faults}).raise_for_status()
+
+    def state(self) -> dict:
+        return httpx.get(f"{self.url}/_admin/state").json()
+
+
+@pytest.fixture(scope="module")
+def bulk_server(shared_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bulk")
+    source = shared_dir / "data" / "synthea-r4" / "bundles"
+    command = [sys.executable, "-m", "tests.bulk_server", "--source", str(source)]
+    command += ["--out", str(out), "--patients", "3"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    assert line.startswith("listening on "), line
+    try:
+        yield Server(line.split()[-1], out, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(bulk_server, monkeypatch):
+    bulk_server.configure()
+    # Waits of milliseconds: the server asks Retry-After 0; the cap keeps backoff short.
+    monkeypatch.setenv("CAMPUS_PULL_RETRY_SECONDS", "0.01")
+    monkeypatch.setenv("CAMPUS_PULL_RETRY_CAP", "0.05")
+    monkeypatch.setenv("CAMPUS_PULL_RETRIES", "4")
+    return bulk_server
+
+
+def _register_key(monkeypatch, settings, server: Server, name="hospital", alg="ES384"):
+    made = run_cli(monkeypatch, settings, "pull", "keygen", name, "--alg", alg)
+    assert made.exit_code == 0, made.output
+    jwks = json.loads(made.stdout)
+    assert "d" not in jwks["keys"][0]  # the public half only
+    return jwks
+
+
+def _tables(settings, dataset: str) -> dict[str, str]:
+    version = layout.resolve(settings.warehouse_path, dataset)
+    found = {}
+    for name, path in version.tables().items():
+        rows = sorted(json.dumps(r, sort_keys=True) for r in pq.read_table(path).to_pylist())
+        found[name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return found
+
+
+def _pull(monkeypatch, settings, server: Server, *args: str):
+    return run_cli(
+        monkeypatch, settings, "pull", "--dataset", "hopital", "--from", server.url, *args
+    )
+
+
+def test_a_pulled_version_is_the_version_of_the_same_files_ingested_from_disk(
+    monkeypatch, settings, server
+):
+    jwks = _register_key(monkeypatch, settings, server)
+    server.configure(
+        auth={"campus-test": jwks},
+        gzip=True,
+        max_lines=50,
+        polls_before_done=2,
+        poll_statuses=[429, 503],
+        download_statuses={"Patient": [503]},
+        revoke_after=6,
+        cut_after={"Observation": 1000},
+        clock_skew=-150,
+    )
+    pulled = _pull(monkeypatch, settings, server, "--client-id", "campus-test", "--key", "hospital")
+    assert pulled.exit_code == 0, pulled.output
+    assert pulled.output.strip().splitlines()[-1].startswith("published v0001: complete")
+    state = server.state()
+    assert state["deletes"] == 1 and state["jobs"] == 0  # the export deleted on the server
+    assert state["tokens"] >= 2  # revoked mid-download, a new token was fetched
+    folder = layout.dataset_dir(settings.warehouse_path, "hopital")
+    assert not any((folder / "pulls").iterdir())  # the downloaded source data is gone
+    disk = run_cli(
+        monkeypatch, settings, "ingest", "--dataset", "disque", str(server.out / "export")
+    )
+    assert disk.exit_code == 0, disk.output
+    assert _tables(settings, "hopital") == _tables(settings, "disque")
+    pulled_manifest = layout.resolve(settings.warehouse_path, "hopital").manifest
+    disk_manifest = layout.resolve(settings.warehouse_path, "disque").manifest
+    assert sorted(map(json.dumps, pulled_manifest["sources"])) == sorted(
+        map(json.dumps, disk_manifest["sources"])
+    )
+    assert pulled_manifest["counts"] == disk_manifest["counts"]
+    assert pulled_manifest["pull"]["from"] == server.url
+    assert pulled_manifest["pull"]["transaction_time"].endswith("Z")
+    assert pulled_manifest["pull"]["files"] > len(pulled_manifest["counts"])  # split files
+
+
+@pytest.mark.parametrize(
+    ("faults", "says"),
+    [
+        ({"kickoff_status": 403}, "the server refused the export: HTTP 403"),
+        ({"poll_statuses": [503] * 9}, "the export failed: HTTP 503"),
+        ({"download_statuses": {"Patient": [429] * 9}}, "cannot be downloaded"),
+        ({"not_found": ["Condition"]}, "HTTP 404: no such file"),
+        ({"short": ["Encounter"]}, "the manifest announced"),
+        ({"truncate": ["Observation"]}, "NOT PUBLISHED: 1 resource(s) failed"),
+        ({"error_file": True}, "NOT PUBLISHED: 1 resource(s) failed"),
+    ],
+)
+def test_each_fault_is_retried_then_fails_clearly_with_nothing_published(
+    monkeypatch, settings, server, faults, says
+):
+    server.configure(**faults)
+    pulled = _pull(monkeypatch, settings, server)
+    assert pulled.exit_code == 1, pulled.output
+    assert says in " ".join(pulled.output.split()), pulled.output
+    assert layout.versions(settings.warehouse_path, "hopital") == []
+    if "kickoff_status" not in faults:
+        assert server.state()["jobs"] == 0  # the export was deleted on the server
+    folder = layout.dataset_dir(settings.warehouse_path, "hopital") / "pulls"
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_server_errors_are_published_only_when_told_and_then_counted(monkeypatch, settings, server):
+    server.configure(error_file=True)
+    pulled = _pull(monkeypatch, settings, server, "--on-error", "skip")
+    assert pulled.exit_code == 3, pulled.output
+    last = pulled.output.strip().splitlines()[-1]
+    assert last.startswith("PUBLISHED v0001 WITH 1 RESOURCE(S) SKIPPED: 1 × the hospital's")
+
+
+def test_a_refused_client_assertion_is_a_clear_failure(monkeypatch, settings, server):
+    jwks = _register_key(monkeypatch, settings, server, "other", "RS384")
+    server.configure(auth={"campus-test": {"keys": []}, "other-client": jwks})
+    refused = _pull(monkeypatch, settings, server, "--client-id", "campus-test", "--key", "other")
+    assert refused.exit_code == 1
+    assert "refused the client credentials: invalid_client" in " ".join(refused.output.split())
+    # RS384 keys work too, for the client they are registered for.
+    accepted = _pull(monkeypatch, settings, server, "--client-id", "other-client", "--key", "other")
+    assert accepted.exit_code == 0, accepted.output
+
+
+def test_group_and_type_exports_pull_what_they_name(monkeypatch, settings, server):
+    pulled = _pull(monkeypatch, settings, server, "--group", "half", "--type", "Patient,Encounter")
+    assert pulled.exit_code == 0, pulled.output
+    manifest = layout.resolve(settings.warehouse_path, "hopital").manifest
+    assert set(manifest["counts"]) == {"Patient", "Encounter"}
+    assert manifest["counts"]["Patient"] == 1  # the first half of 3 patients
+    bad = _pull(monkeypatch, settings, server, "--since", "yesterday")
+    assert bad.exit_code == 1 and "--since is a FHIR instant" in bad.output
+
+
+@pytest.mark.slow
+def test_a_pull_killed_mid_download_is_resumed_by_the_next_run(
+    monkeypatch, settings, server, tmp_path
+):
+    server.configure(throttle=20_000, max_lines=200)
+    env = {
+        **os.environ,
+        "CAMPUS_DATABASE_URL": settings.db_url,
+        "CAMPUS_VAR_DIR": str(settings.var_dir),
+        "CAMPUS_ENV": "test",
+        "CAMPUS_SECRET_KEY": settings.secret("secret_key"),
+        "CAMPUS_PSEUDONYM_KEY": settings.secret("pseudonym_key"),
+        "CAMPUS_OPTOUT_KEY": settings.secret("optout_key"),
+    }
+    command = [sys.executable, "-m", "campus.cli", "pull", "-d", "hopital", "--from", server.url]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    pulls = layout.dataset_dir(settings.warehouse_path, "hopital") / "pulls"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until files are half in
+        done = list(pulls.glob("*/files/*.ndjson")) if pulls.exists() else []
+        if len(done) >= 3 and list(pulls.glob("*/files/*.part")):
+            break
+        time.sleep(0.2)
+    process.kill()  # SIGKILL: no cleanup runs
+    process.wait()
+    assert layout.versions(settings.warehouse_path, "hopital") == []
+    kept = len(list(pulls.glob("*/files/*.ndjson")))
+    downloads = server.state()["downloads"]
+    server.configure(max_lines=200)  # the same export, now at full speed
+    again = _pull(monkeypatch, settings, server)
+    assert again.exit_code == 0, again.output
+    assert server.state()["kickoffs"] == 1  # the same export resumed, not a new one
+    total = layout.resolve(settings.warehouse_path, "hopital").manifest["pull"]["files"]
+    assert server.state()["downloads"] - downloads == total - kept  # complete files kept
