@@ -128,6 +128,18 @@ def book(body: BookingIn, actor: Actor = allow("spaces.book"), session: Session 
     return [service.booking_dict(b, room) for b in bookings]
 
 
+@router.post(
+    "/spaces/rooms/{code}/events/{event_id}",
+    status_code=201,
+    summary="Reserve a room for an event, through the room's rules (staff)",
+)
+def reserve_for_event(
+    code: str, event_id: str, actor: Actor = allow("spaces.manage"), session: Session = db_session
+):
+    booking = service.reserve_for_event(session, actor, code, event_id)
+    return service.booking_dict(booking, session.get(Room, booking.room_id))
+
+
 @router.get("/spaces/bookings/mine", summary="The caller's bookings to come")
 def my_bookings(actor: Actor = allow("spaces.book"), session: Session = db_session):
     return service.my_bookings(session, actor)

@@ -766,6 +766,26 @@ def book(
     return bookings
 
 
+def reserve_for_event(session: Session, actor: Actor, room_key: str, event_id: str) -> Booking:
+    """Staff reserve a room for an event of the events capability, through the room's rules:
+    the event's title and times, as many people as its seats (at least one)."""
+    from campus.ecosystem.events.models import Event, EventStatus
+
+    _staff_only(actor)
+    event = session.get(Event, event_id)
+    if event is None or event.status == EventStatus.CANCELLED:
+        raise NotFound(N_("no such event"), code="not_found", where="event_id")
+    data = BookingInput(
+        room=room_key,
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        people=max(1, event.capacity or 1),
+        event_id=event.id,
+    )
+    return book(session, actor, data)[0]
+
+
 def get_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     """A booking, to its booker, to members of its organisation and to staff."""
     booking = session.get(Booking, booking_id)
