@@ -70,8 +70,13 @@ def _site(session) -> dict[str, list[dict]]:
 
 
 def load(settings: Settings, db: Database) -> None:
+    generate(db, utcnow().astimezone(PARIS).date())
+
+
+def generate(db: Database, today: dt.date) -> None:
+    """The demo as of `today` (the same day gives the same campus; the open round's dates
+    follow the clock)."""
     rng = random.Random(22)  # noqa: S311 - demo data, not secrets
-    today = utcnow().astimezone(PARIS).date()
     year_ago = today - dt.timedelta(days=365)
     with db.session() as session:
         if session.scalar(select(spaces.Building.id).limit(1)) is not None:
@@ -133,7 +138,7 @@ def load(settings: Settings, db: Database) -> None:
                 )  # fmt: skip
     _round(db, rng, organisations, {o for _, o in residencies})
     _bookings(db, rng, rooms, today)
-    _pairs(db, rng, organisations, [o for _, o in residencies[:HOSTED]])
+    _pairs(db, rng, organisations, [o for _, o in residencies[:HOSTED]], today)
 
 
 def _round(db: Database, rng: random.Random, organisations, hosted: set[str]) -> None:
@@ -158,6 +163,7 @@ def _bookings(db: Database, rng: random.Random, rooms, today: dt.date) -> None:
         account = auth.find_account(session, "membre@campus.example")
         member = auth.actor_for(account, "session") if account else STAFF
         bookable = [r for r in rooms if r["kind"] in ("meeting_room", "auditorium")]
+        now = dt.datetime.combine(today, dt.time(), PARIS).astimezone(dt.UTC)
         for offset in range(1, 8):
             day = today + dt.timedelta(days=offset)
             if day.weekday() >= 5:
@@ -170,14 +176,16 @@ def _bookings(db: Database, rng: random.Random, rooms, today: dt.date) -> None:
                         spaces.BookingInput(room=room["code"], title=rng.choice(TOPICS),
                                             starts_at=start, ends_at=start + dt.timedelta(hours=1),
                                             people=min(room["capacity"], rng.randint(2, 8))),
+                        now=now,
                     )  # fmt: skip
 
 
-def _pairs(db: Database, rng: random.Random, organisations, hosted: list[str]) -> None:
+def _pairs(
+    db: Database, rng: random.Random, organisations, hosted: list[str], today: dt.date
+) -> None:
     by_id = {o.id: o for o in organisations}
     startups = [i for i in hosted if by_id[i].kind == "startup"]
     sponsors = [o.id for o in organisations if o.kind in ("company", "founding_member")]
-    today = utcnow().astimezone(PARIS).date()
     with db.session() as session:
         for index, startup in enumerate(startups[:PAIRS]):
             start = today - dt.timedelta(days=rng.randint(60, 400))
