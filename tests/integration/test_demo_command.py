@@ -46,6 +46,7 @@ def _client(url: str, email: str) -> httpx.Client:
     client.headers["X-CSRF-Token"] = client.cookies["campus_csrf"]
     signed = client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
     assert signed.status_code == 200, signed.text
+    client.headers["X-CSRF-Token"] = client.cookies["campus_csrf"]  # renewed at sign-in
     return client
 
 
@@ -64,10 +65,10 @@ def test_the_demo_serves_its_own_hospital_runs_jobs_and_prints_mail_links(tmp_pa
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, process, log)
-        researcher = _client(url, "chercheuse@campus.example")
-        # The warehouse holds the generated hospital.
-        listing = researcher.get("/datasets")
+        # The public catalogue lists the generated hospital.
+        listing = httpx.get(url + "/catalogue", timeout=30)
         assert listing.status_code == 200 and "hopital-synthea" in listing.text
+        researcher = _client(url, "chercheuse@campus.example")
         # A researcher's job on real data leaves the queue with no `campus worker` running.
         project = researcher.get("/api/v1/projects/demo-project").json()
         approval = next(r["approval"] for r in project["requests"] if r.get("approval"))
