@@ -15,7 +15,9 @@ __all__ = ["API_PREFIX", "api_routers", "page_routers", "walk"]
 
 
 def api_routers() -> list[APIRouter]:
-    """Every capability's JSON router, in the registry's order."""
+    """Every capability's JSON router, in the registry's order. The page modules are
+    imported first: a twin declared there adds its JSON route to its capability's router."""
+    page_routers()
     return [load(target) for target in targets(CAPABILITIES, "api")]
 
 

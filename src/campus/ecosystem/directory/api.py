@@ -84,14 +84,6 @@ def create_organisation(
     return service.organisation_view(org, members_only=True)
 
 
-@router.get("/organisations/{org_id}", summary="An organisation's profile")
-def get_organisation(
-    org_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    org = service.get_organisation(session, org_id)
-    return service.organisation_view(org, members_only=service.can_read_members_only(actor))
-
-
 @router.patch("/organisations/{org_id}", summary="Edit an organisation's profile (its admins)")
 def update_organisation(
     org_id: str,

@@ -15,9 +15,8 @@ from starlette.datastructures import FormData
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db import versions
-from campus.ecosystem.directory import service
+from campus.ecosystem.directory import api, data, service
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
-from campus.ecosystem.impact import service as impact
 from campus.errors import CampusError, NotFound
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
@@ -25,6 +24,7 @@ from campus.web.deps import allow, db_session, form_data
 from campus.web.fragments import FragmentCache
 from campus.web.pages_registry import page
 from campus.web.templating import env, render
+from campus.web.twins import twin
 
 router = APIRouter()
 # The result table is the same for everyone allowed to search: cached by filters, language
@@ -92,28 +92,22 @@ async def directory(
     return render(request, "ecosystem/directory_search.html", {"filters": filters, "results": html})
 
 
-@page(router, "/organisations/{org_id}", twin="/api/v1/organisations/{org_id}")
+@twin(
+    api.router,
+    router,
+    "/organisations/{org_id}",
+    template="ecosystem/org_profile.html",
+    summary="An organisation's profile",
+    context=lambda data, actor: {
+        "org": data,
+        "members_only": service.can_read_members_only(actor),
+        "can_edit": service.may_edit(actor, data["id"]),
+    },
+)
 def organisation(
-    request: Request,
-    org_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    org = service.get_organisation(session, org_id)
-    members_only = service.can_read_members_only(actor)
-    members = service.members_of(session, org) if members_only else []
-    impacts = impact.validated_of(session, org.id)
-    return render(
-        request,
-        "ecosystem/org_profile.html",
-        {
-            "org": service.organisation_view(org, members_only=members_only),
-            "members_only": members_only,
-            "members": [m for m in members if m.person.visible],
-            "can_edit": service.may_edit(actor, org.id),
-            "impacts": impacts,
-        },
-    )
+    org_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return data.organisation_profile(session, actor, org_id)
 
 
 def _admin_context(session: Session, org_id: str) -> dict[str, Any]:

@@ -3,10 +3,13 @@ the pages and other capabilities that list events (a training's sessions)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
+from campus.db.base import utcnow
 from campus.ecosystem.events import service
 from campus.ecosystem.events.models import Event, Registration
 from campus.ecosystem.events.schemas import EventOut
@@ -71,3 +74,34 @@ def event_detail(
         },
         "my_registration": registration_out(session, settings, view.mine),
     }
+
+
+def calendar(session: Session, actor: Actor, *, past: bool = False) -> list[dict]:
+    """The events page: upcoming events (or those of the past year, latest first), drafts
+    included for staff, each with its seats taken and its waitlist."""
+    now = utcnow()
+    if past:
+        events = service.list_events(
+            session, actor, start=now - dt.timedelta(days=366), end=now, include_drafts=True
+        )
+        events.reverse()
+    else:
+        events = service.list_events(session, actor, start=now, include_drafts=True)
+    counts = service.seats_of(session, [e.id for e in events])
+    listed = []
+    for event in events:
+        registered, waitlisted = counts[event.id]
+        capacity = event.capacity
+        listed.append(
+            {
+                **event_out(actor, event),
+                "seats": {
+                    "capacity": capacity,
+                    "registered": registered,
+                    "waitlisted": waitlisted,
+                    "available": None if capacity is None else max(0, capacity - registered),
+                    "full": capacity is not None and registered >= capacity,
+                },
+            }
+        )
+    return listed

@@ -14,14 +14,17 @@ from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import api, data, service, tickets
 from campus.ecosystem.events.models import Event, RegistrationStatus
+from campus.ecosystem.events.schemas import CalendarEventOut, EventIn
 from campus.ecosystem.events.validation import EventInput
 from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.text import PARIS
 from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.pages_registry import page
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
@@ -48,27 +51,20 @@ def _trainings(session: Session) -> list:
     return trainings.list_trainings(session)
 
 
-@page(router, "/events", twin="/api/v1/events")
+@twin(
+    api.router,
+    router,
+    "/events",
+    api_path="/events/calendar",
+    template="ecosystem/event_list.html",
+    summary="The events page: upcoming events (or the past year's) with their seats",
+    response_model=list[CalendarEventOut],
+    context=lambda actor, past: {"past": past, "can_manage": service.can_manage(actor)},
+)
 def events_page(
-    request: Request,
-    past: bool = False,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    now = utcnow()
-    if past:
-        events = service.list_events(
-            session, actor, start=now - dt.timedelta(days=366), end=now, include_drafts=True
-        )
-        events.reverse()
-    else:
-        events = service.list_events(session, actor, start=now, include_drafts=True)
-    counts = service.seats_of(session, [e.id for e in events])
-    return render(
-        request,
-        "ecosystem/event_list.html",
-        {"events": events, "counts": counts, "past": past, "can_manage": service.can_manage(actor)},
-    )
+    past: bool = False, actor: Actor = allow("public.read"), session: Session = db_session
+) -> list[dict]:
+    return data.calendar(session, actor, past=past)
 
 
 def _form_context(session: Session, event: Event | None, values: dict | None = None) -> dict:
@@ -100,58 +96,22 @@ def new_event_form(
     return render(request, "ecosystem/event_form.html", _form_context(session, None, values))
 
 
-def _submitted(
-    title: str,
-    description: str,
-    starts_at: str,
-    ends_at: str,
-    room: str,
-    online_url: str,
-    capacity: str,
-    audience: str,
-    training_id: str,
-) -> tuple[EventInput, dict]:
-    values = {
-        "title": title,
-        "description": description,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "room": room,
-        "online_url": online_url,
-        "capacity": capacity,
-        "audience": audience,
-        "training_id": training_id,
-    }
-    data = EventInput(**{**values, "capacity": capacity, "training_id": training_id or None})
-    return data, values
+def _new_form_context(session: Session, values: dict) -> dict:
+    return _form_context(session, None, values)
 
 
-@router.post("/events/new", include_in_schema=False)
+@form_route(
+    router,
+    "/events/new",
+    model=EventIn,
+    template="ecosystem/event_form.html",
+    context=_new_form_context,
+)
 def new_event_submit(
-    request: Request,
-    title: str = Form("", max_length=1000),
-    description: str = Form("", max_length=20000),
-    starts_at: str = Form("", max_length=40),
-    ends_at: str = Form("", max_length=40),
-    room: str = Form("", max_length=1000),
-    online_url: str = Form("", max_length=2000),
-    capacity: str = Form("", max_length=20),
-    audience: str = Form("public", max_length=20),
-    training_id: str = Form("", max_length=32),
-    actor: Actor = allow("events.manage"),
-    session: Session = db_session,
-):
-    data, values = _submitted(
-        title, description, starts_at, ends_at, room, online_url, capacity, audience, training_id
-    )
-    try:
-        event = service.create_event(session, actor, data)
-    except CampusError as error:
-        session.rollback()
-        context = _form_context(session, None, values)
-        context.update(error=_(error.message), where=str(error.where or ""))
-        return render(request, "ecosystem/event_form.html", context, status=error.status)
-    return RedirectResponse(f"/events/{event.id}", status_code=303)
+    body: EventIn, actor: Actor = allow("events.manage"), session: Session = db_session
+) -> str:
+    event = service.create_event(session, actor, EventInput(**body.model_dump()))
+    return f"/events/{event.id}"
 
 
 @page(router, "/events/{event_id}/edit", no_twin="a form; its API twin is PUT /api/v1/events/…")
@@ -165,34 +125,27 @@ def edit_event_form(
     return render(request, "ecosystem/event_form.html", _form_context(session, event))
 
 
-@router.post("/events/{event_id}/edit", include_in_schema=False)
+def _edit_form_context(session: Session, actor: Actor, event_id: str, values: dict) -> dict:
+    return _form_context(session, service.get_event(session, actor, event_id), values)
+
+
+@form_route(
+    router,
+    "/events/{event_id}/edit",
+    model=EventIn,
+    template="ecosystem/event_form.html",
+    context=_edit_form_context,
+)
 def edit_event_submit(
+    body: EventIn,
     request: Request,
     event_id: str,
-    title: str = Form("", max_length=1000),
-    description: str = Form("", max_length=20000),
-    starts_at: str = Form("", max_length=40),
-    ends_at: str = Form("", max_length=40),
-    room: str = Form("", max_length=1000),
-    online_url: str = Form("", max_length=2000),
-    capacity: str = Form("", max_length=20),
-    audience: str = Form("public", max_length=20),
-    training_id: str = Form("", max_length=32),
     actor: Actor = allow("events.manage"),
     session: Session = db_session,
-):
-    event = service.get_event(session, actor, event_id)
-    data, values = _submitted(
-        title, description, starts_at, ends_at, room, online_url, capacity, audience, training_id
-    )
-    try:
-        service.update_event(session, request.app.state.settings, actor, event_id, data)
-    except CampusError as error:
-        session.rollback()
-        context = _form_context(session, event, values)
-        context.update(error=_(error.message), where=str(error.where or ""))
-        return render(request, "ecosystem/event_form.html", context, status=error.status)
-    return RedirectResponse(f"/events/{event_id}", status_code=303)
+) -> str:
+    settings = request.app.state.settings
+    service.update_event(session, settings, actor, event_id, EventInput(**body.model_dump()))
+    return f"/events/{event_id}"
 
 
 def _event_page(

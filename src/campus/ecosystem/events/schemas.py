@@ -46,6 +46,10 @@ class EventOut(BaseModel):
     training_id: str | None
 
 
+class CalendarEventOut(EventOut):
+    seats: SeatsOut
+
+
 class EventDetailOut(EventOut):
     seats: SeatsOut
     my_registration: RegistrationOut | None = None

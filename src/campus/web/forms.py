@@ -1,0 +1,138 @@
+"""Form routes: a posted form parsed into the API's own input model, and one place for what
+every form does after: on a refusal roll back, render the form again with the error and what
+was typed; on success redirect (303) to the page the handler names.
+
+    @form_route(
+        pages, "/events/new", model=EventIn, template="ecosystem/event_form.html",
+        context=lambda: {"audiences": AUDIENCES},
+    )
+    def event_create(body: EventIn, actor: Actor = allow("event.manage"),
+                     session: Session = db_session) -> str:
+        event = service.create_event(session, actor, body.to_input())
+        return f"/events/{event.id}"
+
+The handler takes the parsed model as `body` and returns the URL to go to. A field that the
+model types as a list is read with all its values; an empty field of an optional value is
+None. `context` names what it needs, as for twins (`request`, the handler's parameters and
+`values`, what was typed); its result is rendered with `error` (the translated message),
+`where` (the field it applies to) and `values`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from campus.errors import CampusError
+from campus.i18n import gettext as _
+from campus.web import validation
+from campus.web.deps import form_data
+from campus.web.templating import render
+from campus.web.twins import call_with, resolved_signature
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(a) for a in typing.get_args(annotation) if a is not type(None))
+    return origin in (list, tuple, set) or annotation in (list, tuple, set)
+
+
+def _is_optional(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+
+
+def parse_form(model: type[BaseModel], form: FormData) -> BaseModel:
+    """The model from a form's fields (pydantic's errors name the field, as in the API)."""
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if _is_list(field.annotation):
+            if key in form:
+                values[name] = [str(v) for v in form.getlist(key)]
+            continue
+        if key not in form:
+            continue
+        value = form.get(key)
+        if isinstance(value, str) and value == "" and _is_optional(field.annotation):
+            values[name] = None
+        else:
+            values[name] = value
+    return model.model_validate(values)
+
+
+def submitted(form: FormData) -> dict[str, Any]:
+    """What was typed, to fill the form again (lists for repeated fields; no files)."""
+    found: dict[str, Any] = {}
+    for key in form:
+        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        if key != "csrf_token" and values:
+            found[key] = values if len(values) > 1 else values[0]
+    return found
+
+
+def form_route(
+    router: APIRouter,
+    path: str,
+    *,
+    model: type[BaseModel],
+    template: str,
+    context: Callable[..., dict[str, Any]] | None = None,
+) -> Callable[[Callable[..., str]], Callable]:
+    """Mount a POST form handler; see the module docstring."""
+
+    def decorate(handler: Callable[..., str]) -> Callable:
+        signature = resolved_signature(handler, with_request=True)
+        parameters = [p for p in signature.parameters.values() if p.name != "body"]
+        if "session" not in {p.name for p in parameters}:
+            raise TypeError(f"form route {path}: the handler must take `session`")
+        parameters.append(
+            inspect.Parameter(
+                "form", inspect.Parameter.KEYWORD_ONLY, annotation=FormData, default=form_data
+            )
+        )
+
+        def refuse(
+            request: Request, kwargs: dict, form: FormData, error: str, where: Any, status: int
+        ):
+            session: Session = kwargs["session"]
+            session.rollback()  # nothing of a refused form stays
+            values = submitted(form)
+            extras = (
+                call_with(context, {**kwargs, "request": request, "values": values})
+                if context
+                else {}
+            )
+            shown = {**extras, "error": error, "where": str(where or ""), "values": values}
+            return render(request, template, shown, status)
+
+        def endpoint(request: Request, form: FormData, **kwargs: Any):
+            try:
+                body = parse_form(model, form)
+            except ValidationError as exc:
+                found = validation.problems(exc.errors(), _)
+                message = "; ".join(f"{p['where']}: {p['message']}" for p in found)
+                where = found[0]["where"] if found else None
+                return refuse(request, kwargs, form, message, where, 422)
+            try:
+                target = call_with(handler, {**kwargs, "request": request, "body": body})
+            except CampusError as exc:
+                return refuse(request, kwargs, form, _(exc.message), exc.where, exc.status)
+            return RedirectResponse(target, status_code=303)
+
+        endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        endpoint.__name__ = f"{handler.__name__}_form"
+        router.post(path, include_in_schema=False)(endpoint)
+        return handler
+
+    return decorate

@@ -1,0 +1,121 @@
+"""One data function, two renderings: its JSON under /api/v1 and an HTML page from the same
+result, as Datasette serves a view's `.json` and its HTML from one function.
+
+    @twin(
+        api, pages, "/organisations/{org_id}",
+        template="ecosystem/org_profile.html",
+        summary="An organisation's profile",
+        context=lambda data, actor: {"org": data, "can_edit": may_edit(actor, data["id"])},
+    )
+    def organisation(org_id: str, actor: Actor = allow("public.read"),
+                     session: Session = db_session) -> dict:
+        return profile(session, actor, org_id)
+
+mounts `GET /api/v1/organisations/{org_id}`, returning the function's result, and
+`GET /organisations/{org_id}`, rendering the template with `data` (the same result) and the
+page-only extras that `context` returns. `context` names what it needs among `data`,
+`request` and the data function's own parameters (`actor`, `session`, path and query
+values). Path, query parameters and the permission are the data function's: both renderings
+ask for the same. A data function returns what the API returns (a `response_model` given
+here must keep every field: the twin test compares the page's data with the JSON).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any, get_type_hints
+
+from fastapi import APIRouter, Request
+from starlette.routing import Match
+
+from campus.web.pages_registry import page
+from campus.web.templating import render
+
+API_PREFIX = "/api/v1"
+
+# Page path -> API path of every page built by `twin` (read by the twin test).
+TWIN_PAGES: dict[str, str] = {}
+
+
+def resolved_signature(function: Callable, *, with_request: bool) -> inspect.Signature:
+    """The function's signature with its annotations resolved (the wrapper lives in another
+    module, where FastAPI could not resolve them), with `request` first when asked."""
+    hints = get_type_hints(function)
+    parameters = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(function).parameters.values()
+        if p.name != "request"
+    ]
+    if with_request:
+        request = inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
+        )
+        parameters.insert(0, request)
+    return inspect.Signature(parameters)
+
+
+def _before_what_would_shadow_it(router: APIRouter) -> None:
+    """Move the route just added before the first earlier one that would answer its path
+    (a twin declared in pages.py adds `/events/calendar` after api.py's `/events/{id}`)."""
+    route = router.routes[-1]
+    sample = re.sub(r"{[^}]*}", "x", getattr(route, "path", ""))
+    scope = {"type": "http", "path": sample, "method": "GET", "root_path": ""}
+    for index, earlier in enumerate(router.routes[:-1]):
+        if earlier.matches(scope)[0] != Match.NONE:
+            router.routes.insert(index, router.routes.pop())
+            return
+
+
+def call_with(function: Callable, available: dict[str, Any]) -> Any:
+    """Call `function` with the values it names among `available`."""
+    wanted = inspect.signature(function).parameters
+    return function(**{name: available[name] for name in wanted if name in available})
+
+
+def twin(
+    api: APIRouter,
+    pages: APIRouter,
+    path: str,
+    *,
+    template: str,
+    summary: str,
+    api_path: str | None = None,
+    context: Callable[..., dict[str, Any]] | None = None,
+    response_model: Any = None,
+    **api_kwargs: Any,
+) -> Callable[[Callable], Callable]:
+    """Mount a data function as an API route and its page; see the module docstring."""
+    json_path = api_path or path
+
+    def decorate(function: Callable) -> Callable:
+        takes_request = "request" in inspect.signature(function).parameters
+        api.get(json_path, summary=summary, response_model=response_model, **api_kwargs)(function)
+        _before_what_would_shadow_it(api)
+
+        def respond(request: Request, kwargs: dict[str, Any], data: Any):
+            extras = (
+                call_with(context, {**kwargs, "request": request, "data": data}) if context else {}
+            )
+            return render(request, template, {**extras, "data": data})
+
+        if inspect.iscoroutinefunction(function):
+
+            async def page_endpoint(request: Request, **kwargs: Any):
+                arguments = {**kwargs, "request": request} if takes_request else kwargs
+                return respond(request, kwargs, await function(**arguments))
+
+        else:
+
+            def page_endpoint(request: Request, **kwargs: Any):  # type: ignore[misc]
+                arguments = {**kwargs, "request": request} if takes_request else kwargs
+                return respond(request, kwargs, function(**arguments))
+
+        page_endpoint.__signature__ = resolved_signature(function, with_request=True)  # type: ignore[attr-defined]
+        page_endpoint.__name__ = f"{function.__name__}_page"
+        page(pages, path, twin=API_PREFIX + (api.prefix or "") + json_path)(page_endpoint)
+        TWIN_PAGES[(pages.prefix or "") + path] = API_PREFIX + (api.prefix or "") + json_path
+        return function
+
+    return decorate

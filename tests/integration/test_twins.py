@@ -1,0 +1,251 @@
+"""Pages and their JSON twins come from one data function (`campus.web.twins.twin`): the data
+a page renders equals the JSON its twin returns, for the same reader and the same query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fastapi.encoders import jsonable_encoder
+from pydantic import TypeAdapter
+from sqlalchemy import select
+
+from campus.auth.actor import SYSTEM
+from campus.auth.models import Account
+from campus.ecosystem.directory import service as directory
+from campus.ecosystem.directory.models import Organisation
+from campus.ecosystem.impact import service as impact
+from campus.site import routes
+from campus.web import twins
+from campus.web.pages_registry import TWINS
+from tests.helpers import make_account
+from tests.integration.ecosystem.events_helpers import member, published_event, staff
+
+# Pages with a twin whose data is not yet built by one data function with it (the page and
+# the API compute it apart), by the module that serves them. Convert a page with
+# `campus.web.twins.twin`, then remove it here; a new page is built with `twin` from the start
+# (or says with `no_twin` why it has none).
+NOT_CONVERTED: dict[str, set[str]] = {
+    "campus.analysis.pages": {
+        "/jobs/{job_id}",
+        "/checks",
+    },
+    "campus.audit.pages": {
+        "/admin/audit",
+    },
+    "campus.auth.pages": {
+        "/account",
+        "/admin/accounts",
+    },
+    "campus.ecosystem.directory.pages": {
+        "/directory",
+        "/organisations/{org_id}/edit",
+        "/people/{person_id}",
+        "/profile",
+    },
+    "campus.ecosystem.events.pages": {
+        "/events/{event_id}",
+        "/me/events",
+        "/events/{event_id}/calendar.ics",
+        "/events.ics",
+        "/admin/events/stats",
+    },
+    "campus.ecosystem.impact.pages": {
+        "/organisations/{org_id}/impact",
+        "/admin/impact",
+        "/dashboard",
+    },
+    "campus.ecosystem.matchmaking.pages": {
+        "/matchmaking",
+        "/organisations/{org_id}/suggestions",
+        "/introductions",
+    },
+    "campus.ecosystem.programmes.pages": {
+        "/programmes",
+        "/programmes/{programme_id}",
+        "/programmes/calls/{call_id}",
+        "/programmes/applications/{application_id}",
+        "/me/reviews",
+    },
+    "campus.ecosystem.trainings.pages": {
+        "/trainings",
+        "/trainings/{training_id}",
+        "/me/trainings",
+    },
+    "campus.governance.pages": {
+        "/register",
+        "/register/{project_id}",
+        "/projects",
+        "/projects/{project_id}",
+        "/projects/{project_id}/requests/{request_id}",
+        "/reviews",
+    },
+    "campus.participation.pages": {
+        "/consultations",
+        "/consultations/{consultation_id}",
+        "/consultations/{consultation_id}/proposals/{proposal_id}",
+        "/consultations/{consultation_id}/results",
+        "/moderation",
+        "/participation/charter",
+    },
+    "campus.residency.pages": {
+        "/campus/hosted",
+        "/residency/admissions",
+        "/residency/rounds/{call_id}",
+        "/residencies",
+        "/residencies/{residency_id}",
+        "/residency/dashboard",
+        "/sponsorships",
+        "/sponsorships/{pair_id}",
+    },
+    "campus.site.shell": {
+        "/",
+    },
+    "campus.spaces.pages": {
+        "/spaces",
+        "/spaces/rooms/{code}",
+        "/spaces/bookings/{booking_id}",
+        "/spaces/mine",
+        "/spaces/pending",
+    },
+    "campus.views.pages": {
+        "/views",
+    },
+    "campus.warehouse.pages": {
+        "/catalogue",
+        "/catalogue/{name}",
+        "/datasets",
+    },
+}
+
+
+def _unconverted() -> dict[str, str]:
+    """Page path -> module, for every page with a twin that `twin` did not build."""
+    return {
+        path: route.endpoint.__module__
+        for path, route in routes.walk()
+        if "GET" in route.methods
+        and not route.include_in_schema
+        and path in TWINS
+        and path not in twins.TWIN_PAGES
+    }
+
+
+def test_every_page_with_a_twin_is_built_with_it_or_listed_as_not_yet():
+    unconverted = _unconverted()
+    listed = {path for paths in NOT_CONVERTED.values() for path in paths}
+    new = sorted(f"{module}: {path}" for path, module in unconverted.items() if path not in listed)
+    assert new == [], (
+        "these pages compute their data apart from their JSON twin: declare each with "
+        "campus.web.twins.twin (one data function, two renderings; see docs/architecture.md)"
+    )
+    stale = sorted(listed - set(unconverted))
+    assert stale == [], "these pages are converted (or gone): remove them from NOT_CONVERTED"
+    assert {"/organisations/{org_id}", "/events"} <= set(twins.TWIN_PAGES)
+
+
+def _seed(db) -> dict[str, str]:
+    """An organisation with a visible member and a validated impact record; two events, one
+    with a registration; the reader is a member of the campus (who sees members)."""
+    reader = make_account(db, "reader@campus.example", "member")
+    with db.session() as session:
+        org = directory.create_organisation(
+            session, {"name": "Cardiolab", "kind": "startup", "city": "Paris"}, by=SYSTEM
+        )
+        account = session.scalar(select(Account).where(Account.email == "reader@campus.example"))
+        person = directory.ensure_person(session, account)
+        directory.add_member(session, org, person, role="member", by=SYSTEM)
+        record = impact.submit(
+            session,
+            session.get(Organisation, org.id),
+            {
+                "kind": "fundraising",
+                "title": "Seed round",
+                "occurred_on": "2026-03-02",
+                "amount": "1500000",
+                "currency": "EUR",
+            },
+            by=SYSTEM,
+        )
+        impact.decide(session, record, validate=True, by=SYSTEM)
+        org_id = org.id
+    organiser = staff(db)
+    published_event(db, organiser, title="Atelier FHIR")
+    published_event(db, organiser, title="Forum", capacity=None)
+    member(db, "someone@campus.example")
+    return {"org_id": org_id, "reader": reader}
+
+
+# Per converted page: the path parameters (names of seeded ids) and the queries to try.
+SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
+    "/organisations/{org_id}": [({"org_id": "org_id"}, {})],
+    "/events": [({}, {}), ({}, {"past": "true"})],
+}
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    return re.sub(r"{([^}]+)}", lambda m: values[m.group(1)], template)
+
+
+def as_json(page_path: str, data):
+    """The page's data as its twin's route would write it: through the route's response
+    model when it has one (keeping any field the model lacks, so a drift shows), else
+    FastAPI's encoder."""
+    api_path = twins.TWIN_PAGES[page_path]
+    route = next(r for p, r in routes.walk() if p == api_path and "GET" in r.methods)
+    if route.response_model is None:
+        return jsonable_encoder(data)
+    adapter = TypeAdapter(route.response_model)
+    return adapter.dump_python(data, mode="json", warnings=False)
+
+
+def test_each_converted_page_renders_the_data_its_twin_returns(client, db, monkeypatch):
+    ids = _seed(db)
+    captured: list = []
+    original = twins.render
+
+    def capture(request, template, context=None, status=200):
+        captured.append(context["data"])
+        return original(request, template, context, status)
+
+    monkeypatch.setattr(twins, "render", capture)
+    missing = sorted(set(twins.TWIN_PAGES) - set(SAMPLES))
+    assert missing == [], "give these converted pages a sample in SAMPLES"
+    for reader in (None, "reader@campus.example"):
+        if reader:
+            client.login(reader)
+        for page_path, samples in SAMPLES.items():
+            for path_ids, query in samples:
+                values = {name: ids[key] for name, key in path_ids.items()}
+                captured.clear()
+                page = client.get(_fill(page_path, values), params=query)
+                assert page.status_code == 200, page_path
+                twin = client.get(_fill(twins.TWIN_PAGES[page_path], values), params=query)
+                assert twin.status_code == 200, twins.TWIN_PAGES[page_path]
+                assert captured, f"{page_path} did not render through its twin"
+                assert as_json(page_path, captured[0]) == twin.json(), page_path
+
+
+def test_the_organisation_twin_returns_the_members_and_impacts_its_page_shows(client, db):
+    """The drift the twins end: the profile's JSON lacked the members and impact records."""
+    ids = _seed(db)
+    public = client.get(f"/api/v1/organisations/{ids['org_id']}").json()
+    assert public["members"] == []  # only members of the campus see members
+    assert [r["title"] for r in public["impacts"]] == ["Seed round"]
+    client.login("reader@campus.example")
+    profile = client.get(f"/api/v1/organisations/{ids['org_id']}").json()
+    assert [m["display_name"] for m in profile["members"]] == ["Test Person"]
+    page = client.get(f"/organisations/{ids['org_id']}").text
+    assert "Test Person" in page and "Seed round" in page
+
+
+def test_the_events_twin_returns_the_seat_counts_its_page_shows(client, db):
+    _seed(db)
+    listed = client.get("/api/v1/events/calendar").json()
+    assert {e["title"]: e["seats"]["capacity"] for e in listed} == {
+        "Atelier FHIR": 2,
+        "Forum": None,
+    }
+    assert all(e["seats"]["registered"] == 0 for e in listed)
+    assert "0 / 2" in client.get("/events").text
+    assert dt.datetime.fromisoformat(listed[0]["starts_at"]) > dt.datetime.now(dt.UTC)
