@@ -18,6 +18,10 @@ from campus.i18n import N_, gettext
 LINE_TOO_LONG = N_("line longer than {limit} bytes: not read")
 NOT_JSON = N_("not valid JSON: {error}")
 BAD_GZIP = N_("the gzip stream is truncated or corrupt: {error}")
+GZIP_EXPANDS = N_(
+    "the gzip file expands more than {ratio} times its size or beyond {limit} bytes (a"
+    " compression bomb?): not read further; send it uncompressed or in smaller files"
+)
 UNREADABLE = N_("cannot read the file: {error}")
 JSON_TOO_LARGE = N_(
     "a JSON file is read whole and may not exceed {limit} bytes: split it or send Bulk Data NDJSON"

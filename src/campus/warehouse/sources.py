@@ -8,6 +8,7 @@ is read a line at a time with a length limit; a JSON file is read whole up to a 
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,13 @@ from campus.warehouse import messages
 NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 JSON_SUFFIXES = (".json", ".json.gz")
 CHUNK_BYTES = 48 * 1024 * 1024
+# A gzip file may expand at most this many times its size (FHIR NDJSON: about 15) and to at
+# most this many bytes: a "compression bomb" (blank lines expand a thousandfold) is refused
+# after its first quarter MiB rather than read for minutes.
+GZIP_MAX_RATIO = 100
+GZIP_MAX_BYTES = 64 * 1024**3
+GZIP_RATIO_AFTER = 256 * 1024  # the ratio is judged once this much has come out
+GZIP_READ_BYTES = 16 * 1024
 # A UTF-8 byte order mark: JSON must not start with one (RFC 8259), but parsers may ignore it,
 # and files saved by some Windows tools do.
 BOM = b"\xef\xbb\xbf"
@@ -119,9 +127,66 @@ def is_gzip(task: Task) -> bool:
     return task.label.lower().endswith(".gz") or task.path.endswith(".gz")
 
 
+class GzipExpansion(ValueError):
+    """A gzip file that expands beyond GZIP_MAX_RATIO or GZIP_MAX_BYTES."""
+
+
+class _CappedGzip(io.RawIOBase):
+    """A gzip file's decompressed bytes, counted against the compressed bytes consumed, a
+    chunk at a time (not a line): past the caps it raises GzipExpansion. Several gzip
+    members one after the other are read as one stream, as `gzip.open` does; the decompressor
+    checks each member's CRC and length."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._input = b""
+        self._read = 0  # compressed bytes read from the file
+        self._started = False  # a member has begun (an empty file is no gzip stream)
+        self.out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = len(buffer)
+        while True:
+            if not self._input:
+                self._input = self._file.read(GZIP_READ_BYTES)
+                self._read += len(self._input)
+                if not self._input:
+                    if self._started and not self._inflate.eof:
+                        raise EOFError("the gzip stream ended before its end marker")
+                    if not self._started:
+                        raise gzip.BadGzipFile("empty file: not a gzip stream")
+                    return 0
+            if self._inflate.eof:  # a further member starts
+                self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._started = True
+            data = self._inflate.decompress(self._input, size)
+            self._input = self._inflate.unconsumed_tail or self._inflate.unused_data
+            if data:
+                break
+        buffer[: len(data)] = data
+        self.out += len(data)
+        consumed = max(1, self._read - len(self._input))
+        if self.out > GZIP_MAX_BYTES or (
+            self.out > GZIP_RATIO_AFTER and self.out > GZIP_MAX_RATIO * consumed
+        ):
+            raise GzipExpansion(
+                messages.GZIP_EXPANDS.format(ratio=GZIP_MAX_RATIO, limit=GZIP_MAX_BYTES)
+            )
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+        super().close()
+
+
 def _open(task: Task) -> BinaryIO:
     if is_gzip(task):
-        return gzip.open(task.path, "rb")  # type: ignore[return-value]
+        return io.BufferedReader(_CappedGzip(task.path), 1 << 16)  # type: ignore[return-value]
     return open(task.path, "rb")
 
 
@@ -177,6 +242,8 @@ def _read_ndjson(task: Task, limit: int, parse: bool = True) -> Iterator[Item]:
                     yield Item(line, None, error=messages.NOT_JSON.format(error=error))
         except GZIP_ERRORS as error:
             yield Item(line + 1, None, error=messages.BAD_GZIP.format(error=error))
+        except GzipExpansion as error:
+            yield Item(line + 1, None, error=str(error))
         except OSError as error:
             yield Item(line + 1, None, error=messages.UNREADABLE.format(error=error))
 
@@ -187,6 +254,9 @@ def _read_json(task: Task, max_bytes: int) -> Iterator[Item]:
             raw = handle.read(max_bytes + 1)
     except GZIP_ERRORS as error:
         yield Item(None, None, error=messages.BAD_GZIP.format(error=error))
+        return
+    except GzipExpansion as error:
+        yield Item(None, None, error=str(error))
         return
     except OSError as error:
         yield Item(None, None, error=messages.UNREADABLE.format(error=error))
