@@ -225,15 +225,43 @@ def dashboard_page(
     )
 
 
+def _pairs_page(request, session, actor, error: CampusError | None = None):
+    context = {
+        "pairs": service.list_sponsorships(session, actor),
+        "choices": service.pairing_choices(session) if actor.is_staff else {},
+        **(_failed(error) if error else {}),
+    }
+    return render(
+        request, "campus_life/sponsorships.html", context, status=error.status if error else 200
+    )
+
+
 @page(router, "/sponsorships", twin="/api/v1/sponsorships")
 def sponsorships_page(
     request: Request, actor: Actor = allow("sponsorship.take_part"), session: Session = db_session
 ):
-    return render(
-        request,
-        "campus_life/sponsorships.html",
-        {"pairs": service.list_sponsorships(session, actor)},
-    )
+    return _pairs_page(request, session, actor)
+
+
+@router.post("/sponsorships", include_in_schema=False)
+def sponsorship_create(
+    request: Request,
+    startup_id: str = Form("", max_length=32),
+    sponsor_id: str = Form("", max_length=32),
+    mentor_name: str = Form("", max_length=400),
+    objectives: str = Form("", max_length=6000),
+    actor: Actor = allow("sponsorship.manage"),
+    session: Session = db_session,
+):
+    try:
+        pair = service.create_sponsorship(
+            session, actor, startup_id=startup_id, sponsor_id=sponsor_id,
+            mentor_account_id=None, mentor_name=mentor_name, objectives=objectives,
+        )  # fmt: skip
+    except CampusError as error:
+        session.rollback()
+        return _pairs_page(request, session, actor, error)
+    return RedirectResponse(f"/sponsorships/{pair.id}", status_code=303)
 
 
 def _pair_page(request, session, actor, pair_id, error: CampusError | None = None):
@@ -271,6 +299,37 @@ def meeting_submit(
         service.log_meeting(
             session, actor, pair_id, held_on=held_on, topics=topics, next_steps=next_steps
         )
+    except CampusError as error:
+        session.rollback()
+        return _pair_page(request, session, actor, pair_id, error)
+    return RedirectResponse(f"/sponsorships/{pair_id}", status_code=303)
+
+
+@router.post("/sponsorships/{pair_id}/change", include_in_schema=False)
+def sponsorship_change(
+    request: Request,
+    pair_id: str,
+    action: str = Form("", max_length=12),
+    objectives: str = Form("", max_length=6000),
+    rating: str = Form("", max_length=4),
+    comment: str = Form("", max_length=4000),
+    ends_on: str = Form("", max_length=20),
+    introductions: str = Form("0", max_length=10),
+    contracts: str = Form("0", max_length=10),
+    actor: Actor = allow("sponsorship.take_part"),
+    session: Session = db_session,
+):
+    """Objectives (either side), a rating (each side, once ended), the end (staff)."""
+    try:
+        if action == "objectives":
+            service.set_objectives(session, actor, pair_id, objectives)
+        elif action == "rate":
+            service.rate_sponsorship(session, actor, pair_id, rating, comment)
+        else:
+            service.end_sponsorship(
+                session, actor, pair_id, ends_on=ends_on, introductions=introductions,
+                contracts=contracts,
+            )  # fmt: skip
     except CampusError as error:
         session.rollback()
         return _pair_page(request, session, actor, pair_id, error)

@@ -755,6 +755,21 @@ def create_sponsorship(
     return pair
 
 
+def pairing_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """Startups and possible sponsors (companies, founding members, labs), for staff's form."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.kind)
+        .where(Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    ).all()
+    return {
+        "startups": [(i, n) for i, n, k in rows if k == "startup"],
+        "sponsors": [
+            (i, n) for i, n, k in rows if k in ("company", "founding_member", "research_lab")
+        ],
+    }
+
+
 def _account_actor(account: Account) -> Actor:
     from campus.auth.actor import Grant
 

@@ -116,3 +116,23 @@ def my_bookings_page(
     return render(
         request, "campus_life/my_bookings.html", {"bookings": service.my_bookings(session, actor)}
     )
+
+
+@page(router, "/spaces/pending", twin="/api/v1/spaces/bookings/pending")
+def pending_page(
+    request: Request, actor: Actor = allow("spaces.manage"), session: Session = db_session
+):
+    return render(
+        request, "campus_life/pending.html", {"bookings": service.pending_bookings(session, actor)}
+    )
+
+
+@router.post("/spaces/bookings/{booking_id}/decision", include_in_schema=False)
+def decision_submit(
+    booking_id: str,
+    decision: str = Form("", max_length=10),
+    actor: Actor = allow("spaces.manage"),
+    session: Session = db_session,
+):
+    service.decide_booking(session, actor, booking_id, approve=decision == "approve")
+    return RedirectResponse("/spaces/pending", status_code=303)
