@@ -9,14 +9,14 @@ from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
-from campus.ecosystem.trainings import api, service
+from campus.ecosystem.trainings import api, data, service
 from campus.ecosystem.trainings.service import LEVELS
 from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session, form_data
-from campus.web.pages_registry import page
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
@@ -27,31 +27,46 @@ LEVEL_LABELS = {
 }
 
 
+def _catalogue_extras(session: Session, competence: str) -> dict:
+    return {
+        "competences": service.all_competences(session),
+        "competence": competence,
+        "counts": service.session_counts(session),
+        "levels": LEVELS,
+        "level_labels": LEVEL_LABELS,
+        "values": {},
+    }
+
+
 def _catalogue(request: Request, session: Session, competence: str, **extra):
+    """The catalogue page again, with what a refused form adds (error, values)."""
     return render(
         request,
         "ecosystem/training_list.html",
         {
-            "trainings": service.list_trainings(session, competence=competence[:80]),
-            "competences": service.all_competences(session),
-            "competence": competence,
-            "counts": service.session_counts(session),
-            "levels": LEVELS,
-            "level_labels": LEVEL_LABELS,
-            "values": extra.pop("values", {}),
+            "trainings": data.catalogue(session, competence),
+            **_catalogue_extras(session, competence),
             **extra,
         },
     )
 
 
-@page(router, "/trainings", twin="/api/v1/trainings")
+@twin(
+    api.router,
+    router,
+    "/trainings",
+    template="ecosystem/training_list.html",
+    summary="The training catalogue",
+    response_model=list[api.TrainingOut],
+    context=lambda data, session, competence: {
+        "trainings": data,
+        **_catalogue_extras(session, competence),
+    },
+)
 def catalogue_page(
-    request: Request,
-    competence: str = "",
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    return _catalogue(request, session, competence)
+    competence: str = "", actor: Actor = allow("public.read"), session: Session = db_session
+) -> list[dict]:
+    return data.catalogue(session, competence)
 
 
 @router.post("/trainings", include_in_schema=False)
@@ -80,32 +95,35 @@ def training_create(
     return RedirectResponse(f"/trainings/{training.id}", status_code=303)
 
 
-@page(router, "/trainings/{training_id}", twin="/api/v1/trainings/{training_id}")
+@twin(
+    api.router,
+    router,
+    "/trainings/{training_id}",
+    template="ecosystem/training_detail.html",
+    summary="A training and its sessions",
+    response_model=api.TrainingDetailOut,
+    context=lambda data: {
+        "training": data,
+        "sessions": data["sessions"],
+        "now": utcnow(),
+        "level_labels": LEVEL_LABELS,
+    },
+)
 def training_page(
-    request: Request,
-    training_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    training = service.get_training(session, training_id)
-    return render(
-        request,
-        "ecosystem/training_detail.html",
-        {
-            "training": training,
-            "sessions": service.sessions_of(session, training.id),
-            "now": utcnow(),
-            "level_labels": LEVEL_LABELS,
-        },
-    )
+    training_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict:
+    return data.training_detail(session, actor, training_id)
 
 
-@page(router, "/me/trainings", twin="/api/v1/me/training-record")
-def record_page(
-    request: Request, actor: Actor = allow("events.register"), session: Session = db_session
-):
-    return render(
-        request,
-        "ecosystem/training_record.html",
-        {"record": api.record_of(session, actor.account_id or "")},
-    )
+@twin(
+    api.router,
+    router,
+    "/me/trainings",
+    api_path="/me/training-record",
+    template="ecosystem/training_record.html",
+    summary="My training record: sessions attended and competences built",
+    response_model=api.TrainingRecordOut,
+    context=lambda data: {"record": data},
+)
+def record_page(actor: Actor = allow("events.register"), session: Session = db_session) -> dict:
+    return data.record_of(session, actor.account_id or "")
