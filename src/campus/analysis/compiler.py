@@ -395,17 +395,22 @@ class Compiler:
         select = "".join(f"{d} AS d{i}, " for i, d in enumerate(dims))
         group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(dims))) if dims else ""
         # The sorted values of each group: results.quantile_table averages windows of them.
-        queries = [
-            Query(
-                output.name,
-                "quantiles",
-                f"{head}SELECT {select}count({value}) AS n, "
-                f"list({value} ORDER BY {value}) AS v FROM {COHORT} c "
-                f"WHERE {value} IS NOT NULL{group}",
-                names,
-                quantiles=tuple(float(q) for q in output.quantiles),
-            )
-        ]
+        # No quantiles asked, no query: its count would be a release (un-noised under DP).
+        queries = (
+            []
+            if not output.quantiles
+            else [
+                Query(
+                    output.name,
+                    "quantiles",
+                    f"{head}SELECT {select}count({value}) AS n, "
+                    f"list({value} ORDER BY {value}) AS v FROM {COHORT} c "
+                    f"WHERE {value} IS NOT NULL{group}",
+                    names,
+                    quantiles=tuple(float(q) for q in output.quantiles),
+                )
+            ]
+        )
         if output.histogram:
             edges = output.histogram.edges
             labels = [f"<{edges[0]:g}"] + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(edges)]
