@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
@@ -159,6 +160,85 @@ async def upload(
         )
     finally:
         path.unlink(missing_ok=True)
+    return _report_response(report)
+
+
+class DatasetSettings(BaseModel):
+    """What a steward sets on a dataset: the error tolerance and the Bulk Data source."""
+
+    error_tolerance: int | None = Field(None, ge=0, le=1_000_000_000)
+    pull_source: dict[str, Any] | None = None
+    forget_pull_source: bool = False
+
+
+@router.put("/datasets/{name}/settings", summary="Error tolerance and Bulk Data source")
+def put_settings(
+    name: str,
+    body: DatasetSettings,
+    request: Request,
+    actor: Actor = steward("dataset.manage"),
+    session: Session = db_session,
+):
+    if body.error_tolerance is not None:
+        service.set_error_tolerance(session, actor, name, body.error_tolerance)
+    if body.pull_source is not None or body.forget_pull_source:
+        service.set_pull_source(session, actor, name, body.pull_source)
+    return service.describe(service.require_dataset(session, name))
+
+
+@router.post(
+    "/datasets/{name}/pull",
+    summary="Pull from the dataset's Bulk Data server into a new version",
+    responses={
+        201: {"description": "published"},
+        422: {"description": "nothing published"},
+        502: {"description": "the server failed"},
+    },
+)
+async def pull(
+    name: str,
+    request: Request,
+    on_error: Literal["skip", "abort"] = "abort",
+    since: str | None = None,
+    actor: Actor = steward("dataset.ingest"),
+):
+    db, settings = request.app.state.db, request.app.state.settings
+    report = await run_in_threadpool(run_stored_pull, db, settings, actor, name, on_error, since)
+    return _report_response(report)
+
+
+def run_stored_pull(db, settings, actor: Actor, name: str, on_error, since: str | None):
+    """A pull from the server stored on the dataset (API, page, worker schedule)."""
+    from campus.warehouse.bulk.client import Request as BulkRequest
+    from campus.warehouse.bulk.pull import pull as run_pull
+
+    with db.session() as session:
+        source = dict(service.require_dataset(session, name).pull_source or {})
+    if not source.get("base_url"):
+        raise BadRequest(
+            "store the hospital's server on the dataset first (PUT .../settings)",
+            code="no_pull_source",
+            where="pull_source",
+        )
+    request = BulkRequest(
+        base_url=source["base_url"],
+        group=source.get("group") or None,
+        types=list(source.get("types") or []),
+        since=since,
+    )
+    return run_pull(
+        db,
+        settings,
+        actor,
+        name,
+        request,
+        client_id=source.get("client_id", ""),
+        key=source.get("key_ref", ""),
+        on_error=on_error,
+    )
+
+
+def _report_response(report) -> JSONResponse:
     body = report.as_dict()
     if report.status != "published":
         message = (

@@ -131,3 +131,65 @@ def drop_submit(
 ):
     service.drop(session, request.app.state.settings, actor, name, version)
     return RedirectResponse("/datasets", status_code=303)
+
+
+@router.post("/datasets/{name}/settings", include_in_schema=False)
+async def settings_submit(
+    name: str,
+    request: Request,
+    actor: Actor = steward("dataset.manage"),
+    session: Session = db_session,
+):
+    """The dataset's error tolerance and Bulk Data source (twin: PUT .../settings)."""
+    form = await request.form()
+    text = {k: str(form.get(k, "")).strip() for k in ("base_url", "client_id", "key_ref")}
+    tolerance = str(form.get("error_tolerance", "0")).strip() or "0"
+    try:
+        if not tolerance.isdigit():
+            raise CampusError(
+                _("the error tolerance is a whole number of resources, 0 or more"),
+                code="bad_tolerance",
+                where="error_tolerance",
+            )
+        service.set_error_tolerance(session, actor, name, int(tolerance))
+        source = None
+        if text["base_url"]:
+            source = {**text, "group": form.get("group", ""), "types": form.get("types", "")}
+        service.set_pull_source(session, actor, name, source)
+    except CampusError as error:
+        session.rollback()
+        datasets = service.stewarded_datasets(session, request.app.state.settings, actor)
+        return render(
+            request,
+            "warehouse/datasets.html",
+            {"rows": [(d, True) for d in datasets], "error": _(error.message)},
+            status=error.status,
+        )
+    return RedirectResponse("/datasets", status_code=303)
+
+
+@router.post("/datasets/{name}/pull", include_in_schema=False)
+async def pull_submit(name: str, request: Request, actor: Actor = steward("dataset.ingest")):
+    """Pull from the stored server now (twin: POST /api/v1/datasets/{name}/pull)."""
+    from campus.warehouse.api import run_stored_pull
+
+    form = await request.form()
+    on_error = "skip" if form.get("on_error") == "skip" else "abort"
+    db, settings = request.app.state.db, request.app.state.settings
+    try:
+        report = await run_in_threadpool(run_stored_pull, db, settings, actor, name, on_error, None)
+    except CampusError as error:
+        with db.session() as session:
+            datasets = service.stewarded_datasets(session, settings, actor)
+            return render(
+                request,
+                "warehouse/datasets.html",
+                {"rows": [(d, True) for d in datasets], "error": _(error.message)},
+                status=error.status,
+            )
+    return render(
+        request,
+        "warehouse/report.html",
+        {"report": report, "translate_problem": messages.translate},
+        status=201 if report.status == "published" else 422,
+    )

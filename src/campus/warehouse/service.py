@@ -155,6 +155,52 @@ def set_error_tolerance(session: Session, actor: Actor, name: str, tolerance: in
     return dataset
 
 
+def set_pull_source(
+    session: Session, actor: Actor, name: str, source: dict[str, Any] | None
+) -> Dataset:
+    """Store (or, with None, forget) the hospital's Bulk Data server of a dataset: base URL,
+    client id, key name (a key of `campus pull keygen`, never a path), Group, types."""
+    from campus.warehouse.bulk.client import Request
+    from campus.warehouse.bulk.pull import check_request
+    from campus.warehouse.bulk.smart import KEY_NAME
+
+    dataset = require_dataset(session, name)
+    _check(actor, dataset)
+    stored = None
+    if source is not None:
+        text = {k: str(source.get(k) or "").strip() for k in ("base_url", "client_id", "key_ref")}
+        group = str(source.get("group") or "").strip() or None
+        types = source.get("types") or []
+        if isinstance(types, str):
+            types = [t.strip() for t in types.split(",") if t.strip()]
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            raise BadRequest("types is a list of resource types", code="bad_type", where="types")
+        check_request(Request(base_url=text["base_url"], group=group, types=types))
+        if text["key_ref"] and not KEY_NAME.match(text["key_ref"]):
+            raise BadRequest(
+                "the key is the name of a key made by `campus pull keygen`, not a path",
+                code="bad_key",
+                where="key_ref",
+            )
+        if bool(text["client_id"]) != bool(text["key_ref"]) or len(text["client_id"]) > 200:
+            raise BadRequest(
+                "give both a client id (at most 200 characters) and a key, or neither",
+                code="bad_auth",
+                where="client_id",
+            )
+        stored = {**text, "group": group, "types": types}
+    dataset.pull_source = stored
+    audit.record(
+        session,
+        actor=actor.label,
+        action="dataset.pull_source",
+        object_type="dataset",
+        object_id=name,
+        details={"pull_source": stored},
+    )
+    return dataset
+
+
 def ingest(
     db: Database,
     settings: Settings,
@@ -341,6 +387,7 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "owner_org": dataset.owner_org,
         "threshold": dataset.threshold,
         "error_tolerance": dataset.error_tolerance or 0,
+        "pull_source": dataset.pull_source,
         "policy": dataset.policy,
         "policy_sha256": policies.parse(dataset.policy, "dataset policy").digest,
         "created_at": dataset.created_at.isoformat(),

@@ -232,3 +232,42 @@ def test_a_pull_killed_mid_download_is_resumed_by_the_next_run(
     assert server.state()["kickoffs"] == 1  # the same export resumed, not a new one
     total = layout.resolve(settings.warehouse_path, "hopital").manifest["pull"]["files"]
     assert server.state()["downloads"] - downloads == total - kept  # complete files kept
+
+
+def test_a_steward_stores_the_server_on_the_dataset_and_pulls_from_the_api_and_the_page(
+    client, db, server
+):
+    from tests.integration.warehouse.test_web import _dataset, _steward
+
+    _steward(client, db)
+    _dataset(db, "hopital", "")
+    bad = client.put(
+        "/api/v1/datasets/hopital/settings",
+        json={"pull_source": {"base_url": server.url, "client_id": "c", "key_ref": "/etc/x"}},
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["where"] == "key_ref"
+    bad = client.put("/api/v1/datasets/hopital/settings", json={"pull_source": {"base_url": "x"}})
+    assert bad.status_code == 400
+    bad = client.put("/api/v1/datasets/hopital/settings", json={"error_tolerance": -1})
+    assert bad.status_code in (400, 422)
+    stored = client.put(
+        "/api/v1/datasets/hopital/settings",
+        json={"error_tolerance": 2, "pull_source": {"base_url": server.url, "types": ["Patient"]}},
+    )
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["pull_source"]["types"] == ["Patient"]
+    assert stored.json()["error_tolerance"] == 2
+    pulled = client.post("/api/v1/datasets/hopital/pull")
+    assert pulled.status_code == 201, pulled.text
+    assert pulled.json()["version"] == "v0001" and pulled.json()["landed"] == {"Patient": 3}
+    page = client.get("/datasets").text
+    assert "Importer maintenant" in page and server.url in page
+    server.configure(kickoff_status=403)
+    refused = client.post("/api/v1/datasets/hopital/pull")
+    assert refused.status_code == 502
+    assert "HTTP 403" in refused.json()["error"]["message"]
+    server.configure()
+    form = client.post(
+        "/datasets/hopital/pull", data={"on_error": "abort", "csrf_token": client.csrf()}
+    )
+    assert form.status_code == 201 and "v0002" in form.text
