@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.auth import service
+from campus.auth import personal_data, service
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.auth.schemas import (
     AccountIn,
     AccountOut,
+    DeleteIn,
     ForgotIn,
     GrantIn,
     LanguageIn,
     LoginIn,
+    PersonalDataOut,
     ResetIn,
     SentOut,
     TokenCreated,
@@ -109,6 +113,43 @@ def api_reset(body: ResetIn, actor: Actor = allow("public.read"), session: Sessi
 @router.get("/me", response_model=AccountOut, summary="The signed-in account")
 def me(actor: Actor = allow("account.self"), session: Session = db_session):
     return _account(session, actor.account_id or "")
+
+
+@router.get(
+    "/me/data",
+    summary="Everything Campus holds about the signed-in account, as a JSON download",
+    response_model=PersonalDataOut,
+)
+def my_data(request: Request, actor: Actor = allow("account.self"), session: Session = db_session):
+    data = personal_data.export(session, actor.account_id or "", request.app.state.personal_data)
+    return JSONResponse(
+        jsonable_encoder(data),
+        headers={"Content-Disposition": 'attachment; filename="campus-my-data.json"'},
+    )
+
+
+@router.delete(
+    "/me",
+    status_code=204,
+    summary="Delete the signed-in account (personal data erased, contributions kept unnamed)",
+)
+def delete_me(
+    body: DeleteIn,
+    request: Request,
+    actor: Actor = allow("account.self"),
+    session: Session = db_session,
+):
+    account = _account(session, actor.account_id or "")
+    if not personal_data.confirms(account, body.confirm_email):
+        raise BadRequest(
+            "type your own email address to confirm the deletion",
+            code="not_confirmed",
+            where="confirm_email",
+        )
+    personal_data.delete_account(session, account.id, request.app.state.personal_data, by=actor)
+    response = Response(status_code=204)
+    clear_session_cookies(response, request.app.state.settings)
+    return response
 
 
 @router.put("/me/language", status_code=204, summary="Set one's language")

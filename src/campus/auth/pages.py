@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.auth import service
+from campus.auth import personal_data, service
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.auth.roles import ROLE_LABELS, Role
@@ -130,6 +130,33 @@ def account_page(
             "role_labels": ROLE_LABELS,
         },
     )
+
+
+@router.post("/account/delete", include_in_schema=False)
+def account_delete(
+    request: Request,
+    confirm_email: str = Form("", max_length=320),
+    actor: Actor = allow("account.self"),
+    session: Session = db_session,
+):
+    account = session.get(Account, actor.account_id)
+    assert account is not None
+    if not personal_data.confirms(account, confirm_email):
+        return render(
+            request,
+            "auth/account.html",
+            {
+                "account": account,
+                "tokens": service.list_tokens(session, account.id),
+                "role_labels": ROLE_LABELS,
+                "delete_error": _("type your own email address to confirm the deletion"),
+            },
+            status=400,
+        )
+    personal_data.delete_account(session, account.id, request.app.state.personal_data, by=actor)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookies(response, request.app.state.settings)
+    return response
 
 
 @router.post("/account/tokens", include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,3 +83,14 @@ class ResetIn(BaseModel):
 
 class SentOut(BaseModel):
     status: str = Field(description="Always the same, whether or not the account exists.")
+
+
+class DeleteIn(BaseModel):
+    confirm_email: str = Field(max_length=320, description="The account's own email address.")
+
+
+class PersonalDataOut(BaseModel):
+    format: str = Field(description="campus-personal-data/1")
+    exported_at: str
+    account_id: str
+    data: dict[str, Any] = Field(description="What each capability holds, by its name.")

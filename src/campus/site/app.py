@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from campus.db.engine import Database
 from campus.ops import web as ops_web
 from campus.settings import Settings
-from campus.site import routes
+from campus.site import registry, routes
+from campus.site.capabilities import CAPABILITIES
 from campus.web.app import build_app
 
 
@@ -18,6 +19,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         api_routers=routes.api_routers(),
         page_routers=routes.page_routers(),
     )
+    # What each capability holds about an account: a member's export and account deletion.
+    app.state.personal_data = registry.personal_data(CAPABILITIES)
     # Request ids, JSON request logs, metrics and /metrics, around everything else.
     ops_web.install(app, routes.walk())
     return app

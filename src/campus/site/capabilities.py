@@ -26,6 +26,7 @@ CAPABILITIES: list[Capability] = [
         api=("campus.audit.api:router",),
         pages=("campus.audit.pages:router",),
         models=("campus.audit.models",),
+        personal_data=("campus.audit.personal_data:PART",),
     ),
     Capability(
         "directory",
@@ -34,6 +35,7 @@ CAPABILITIES: list[Capability] = [
         models=("campus.ecosystem.directory.models",),
         cli=(sub_app("org", "campus.ecosystem.cli:org_app"),),
         demo=("campus.ecosystem.demo_data:load",),
+        personal_data=("campus.ecosystem.directory.personal_data:PART",),
     ),
     Capability(
         "matchmaking",
@@ -55,6 +57,7 @@ CAPABILITIES: list[Capability] = [
         cli=(sub_app("event", "campus.ecosystem.events.cli:event_app"),),
         demo=("campus.ecosystem.events.demo:load",),
         demo_after=("directory",),
+        personal_data=("campus.ecosystem.events.personal_data:PART",),
     ),
     Capability(
         "programmes",
@@ -63,6 +66,7 @@ CAPABILITIES: list[Capability] = [
         models=("campus.ecosystem.programmes.models",),
         demo=("campus.ecosystem.programmes.demo:load",),
         demo_after=("directory",),
+        personal_data=("campus.ecosystem.programmes.personal_data:PART",),
     ),
     Capability(
         "trainings",
@@ -85,6 +89,7 @@ CAPABILITIES: list[Capability] = [
         pages=("campus.spaces.pages:router",),
         models=("campus.spaces.models",),
         cli=(sub_app("spaces", "campus.spaces.cli:app"),),
+        personal_data=("campus.spaces.personal_data:PART",),
     ),
     Capability(
         "participation",
@@ -93,6 +98,7 @@ CAPABILITIES: list[Capability] = [
         models=("campus.participation.models",),
         cli=(sub_app("consultation", "campus.participation.cli:consultation_app"),),
         demo=("campus.participation.demo:load",),
+        personal_data=("campus.participation.personal_data:PART",),
     ),
     Capability(
         "governance",
@@ -102,6 +108,7 @@ CAPABILITIES: list[Capability] = [
         demo=("campus.governance.demo:load",),
         # Its demo project asks for the warehouse's demo dataset (hopital-synthea).
         demo_after=("warehouse",),
+        personal_data=("campus.governance.personal_data:PART",),
     ),
     Capability(
         "analysis",

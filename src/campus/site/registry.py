@@ -14,6 +14,7 @@ A capability declares itself with one `Capability(...)` entry in
         ),
         demo=("campus.residency.demo:load",),        # loader(settings, db) for `campus demo`
         demo_after=("ecosystem",),                    # capabilities whose demo data it uses
+        personal_data=("campus.residency.personal_data:PART",),  # GDPR export and erasure
     )
 
 Targets are written "module:attribute" strings and imported only when the site asks for them
@@ -61,6 +62,9 @@ class Capability:
     cli: tuple[CliEntry, ...] = ()
     demo: tuple[str, ...] = ()
     demo_after: tuple[str, ...] = ()
+    # What it holds about an account (campus.auth.personal_data.PersonalData objects), for a
+    # member's export of their data and the deletion of their account.
+    personal_data: tuple[str, ...] = ()
 
 
 def load(target: str) -> Any:
@@ -118,3 +122,8 @@ def targets(capabilities: Iterable[Capability], field: str) -> Iterator[str]:
 def loaders(capabilities: list[Capability]) -> list[Callable]:
     """Every demo loader, in demo order."""
     return [load(t) for c in demo_order(capabilities) for t in c.demo]
+
+
+def personal_data(capabilities: Iterable[Capability]) -> list[Any]:
+    """Every capability's personal-data part, in declaration order."""
+    return [load(t) for t in targets(capabilities, "personal_data")]
