@@ -13,9 +13,8 @@ from tests.integration.views.helpers import build_version
 
 
 @pytest.fixture(scope="module")
-def version(shared_dir, tmp_path_factory):
-    files = sorted((shared_dir / "data" / "synthea-r4" / "bundles").glob("*.json"))
-    patients = [f for f in files if "Information" not in f.name][:6]
+def version(hospital_bundles, tmp_path_factory):
+    patients = [f for f in hospital_bundles if "Information" not in f.name][:6]
     warehouse = tmp_path_factory.mktemp("warehouse")
     build_version(patients, warehouse, "synthea")
     return dataset_source(warehouse, "synthea", "v0001", dummy=False)
