@@ -120,13 +120,14 @@ def check_at_start(settings: Settings) -> None:
 
 
 def private_metrics_dir(settings: Settings) -> Path:
-    """Point PROMETHEUS_MULTIPROC_DIR at an empty owner-only folder (var/metrics unless it is
-    set), before any web worker starts; see campus.ops.metrics."""
-    import shutil
-
+    """Point PROMETHEUS_MULTIPROC_DIR at an owner-only folder (var/metrics unless it is set)
+    before any web worker starts, and remove the files of processes that are gone (a
+    `campus worker` sharing the folder keeps its own); see campus.ops.metrics."""
     folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.var_dir / "metrics")
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(mode=PRIVATE_DIR, parents=True)
+    folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    for path in folder.glob("*.db"):
+        pid = path.stem.rsplit("_", 1)[-1]
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            path.unlink(missing_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
     return folder

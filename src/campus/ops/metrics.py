@@ -68,8 +68,14 @@ INGEST_DURATION = Histogram(
 
 
 def multiprocess_dir() -> Path | None:
+    """The folder every process writes its figures to, when this process writes there too
+    (prometheus-client chose its mode from the variable when it was first imported)."""
+    from prometheus_client import values
+
     value = os.environ.get(MULTIPROC_VARIABLE)
-    return Path(value) if value else None
+    if not value or values.ValueClass is values.MutexValue:
+        return None
+    return Path(value)
 
 
 class DatabaseFigures(Collector):
