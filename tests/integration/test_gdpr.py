@@ -106,3 +106,52 @@ def test_the_account_page_deletes_the_account_after_typing_the_email(client, db)
     done = client.post("/account/delete", data={"confirm_email": EMAIL}, follow_redirects=False)
     assert done.status_code == 303
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_campus_purge_deletes_only_what_is_past_its_retention(db, settings, monkeypatch):
+    import datetime as dt
+    import os
+    import time
+
+    from campus.auth.models import LoginAttempt, OutboxMail, WebSession
+    from campus.db.base import utcnow
+    from tests.helpers import run_cli
+
+    account_id = make_account(db, EMAIL)
+    now = utcnow()
+    old = now - dt.timedelta(days=400)
+    with db.session() as session:
+        session.add_all(
+            [
+                WebSession(id_hash="a" * 64, account_id=account_id, expires_at=old),
+                WebSession(
+                    id_hash="b" * 64, account_id=account_id, expires_at=now + dt.timedelta(hours=1)
+                ),
+                OutboxMail(to=EMAIL, subject="old", body="", created_at=old),
+                OutboxMail(to=EMAIL, subject="new", body="", created_at=now),
+                LoginAttempt(email=EMAIL, address="192.0.2.1", at=old),
+                LoginAttempt(email=EMAIL, address="192.0.2.1", at=now),
+            ]
+        )
+    uploads = settings.var_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    stale, fresh = uploads / "upload-stale.ndjson", uploads / "upload-fresh.ndjson"
+    stale.write_text("{}")
+    fresh.write_text("{}")
+    long_ago = time.time() - 30 * 86400
+    os.utime(stale, (long_ago, long_ago))
+
+    result = run_cli(monkeypatch, settings, "purge")
+    assert result.exit_code == 0, result.output
+    for line in (
+        "sessions: 1 deleted",
+        "outbox_mail: 1 deleted",
+        "login_attempts: 1 deleted",
+        "uploads: 1 deleted",
+    ):
+        assert line in result.output
+    assert not stale.exists() and fresh.exists()
+    with db.session() as session:
+        assert session.scalars(select(WebSession.id_hash)).all() == ["b" * 64]
+        assert session.scalars(select(OutboxMail.subject)).all() == ["new"]
+        assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 1

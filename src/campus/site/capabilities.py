@@ -20,6 +20,7 @@ CAPABILITIES: list[Capability] = [
         api=("campus.auth.api:router",),
         pages=("campus.auth.pages:router", "campus.auth.oidc_pages:router"),
         models=("campus.auth.models", "campus.auth.oidc_models"),
+        cli=(command("purge", "campus.auth.cli:purge"),),
     ),
     Capability(
         "audit",
