@@ -362,12 +362,18 @@ def _allocate_all(
             ) from None
 
 
-def allocate_more(session: Session, actor: Actor, residency_id: str, items: list) -> list[dict]:
-    """Allocate further spaces to a running residency (from each item's `starts_on`)."""
+def _running(session: Session, actor: Actor, residency_id: str) -> Residency:
+    """A running residency, locked for a change by staff."""
     _staff_only(actor)
     residency = lock(session, get_residency(session, actor, residency_id))
     if residency.status != ResidencyStatus.ACTIVE:
         raise Conflict(N_("this residency has ended"), code="ended")
+    return residency
+
+
+def allocate_more(session: Session, actor: Actor, residency_id: str, items: list) -> list[dict]:
+    """Allocate further spaces to a running residency (from each item's `starts_on`)."""
+    residency = _running(session, actor, residency_id)
     if not isinstance(items, list) or not items:
         raise BadRequest(N_("give at least one space"), code="no_space", where="spaces")
     today = utcnow().astimezone(PARIS).date()
@@ -439,10 +445,7 @@ def renew(
     contract_ref: str = "",
 ) -> Renewal:
     """Extend a running residency to a later end date, maybe with a new fee and contract."""
-    _staff_only(actor)
-    residency = lock(session, get_residency(session, actor, residency_id))
-    if residency.status != ResidencyStatus.ACTIVE:
-        raise Conflict(N_("this residency has ended"), code="ended")
+    residency = _running(session, actor, residency_id)
     new_end = parse_date(ends_on, "ends_on")
     assert new_end is not None
     if new_end <= residency.ends_on:
@@ -488,10 +491,7 @@ def record_exit(
 ) -> Residency:
     """A structure leaves: the residency ends that day with its reason; its spaces are freed
     from that day."""
-    _staff_only(actor)
-    residency = lock(session, get_residency(session, actor, residency_id))
-    if residency.status != ResidencyStatus.ACTIVE:
-        raise Conflict(N_("this residency has already ended"), code="ended")
+    residency = _running(session, actor, residency_id)
     day = parse_date(exited_on, "exited_on")
     assert day is not None
     if day <= residency.starts_on:
@@ -798,11 +798,17 @@ def get_sponsorship(session: Session, actor: Actor, pair_id: str) -> Sponsorship
     return pair
 
 
-def set_objectives(session: Session, actor: Actor, pair_id: str, objectives: Any) -> Sponsorship:
-    """The objectives the pair agreed, written by either side or staff while it runs."""
+def _active_pair(session: Session, actor: Actor, pair_id: str) -> Sponsorship:
+    """A running sponsorship the actor takes part in, locked for a change."""
     pair = lock(session, get_sponsorship(session, actor, pair_id))
     if pair.status != SponsorshipStatus.ACTIVE:
         raise Conflict(N_("this sponsorship has ended"), code="ended")
+    return pair
+
+
+def set_objectives(session: Session, actor: Actor, pair_id: str, objectives: Any) -> Sponsorship:
+    """The objectives the pair agreed, written by either side or staff while it runs."""
+    pair = _active_pair(session, actor, pair_id)
     pair.objectives = _objectives(objectives)
     session.flush()
     return pair
@@ -818,9 +824,7 @@ def log_meeting(
     next_steps: str = "",
 ) -> SponsorshipMeeting:
     """A meeting of the pair (date, topics, next steps), logged by either side or staff."""
-    pair = get_sponsorship(session, actor, pair_id)
-    if pair.status != SponsorshipStatus.ACTIVE:
-        raise Conflict(N_("this sponsorship has ended"), code="ended")
+    pair = _active_pair(session, actor, pair_id)
     day = parse_date(held_on, "held_on")
     assert day is not None
     if day < pair.starts_on:
@@ -863,9 +867,7 @@ def end_sponsorship(
     """Staff close a pair with its outcomes: introductions made, contracts signed, and the
     startup's fundraising impact records linked to it."""
     _staff_only(actor)
-    pair = lock(session, get_sponsorship(session, actor, pair_id))
-    if pair.status != SponsorshipStatus.ACTIVE:
-        raise Conflict(N_("this sponsorship has already ended"), code="ended")
+    pair = _active_pair(session, actor, pair_id)
     day = parse_date(ends_on, "ends_on")
     assert day is not None
     if day <= pair.starts_on:
