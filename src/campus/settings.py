@@ -220,6 +220,10 @@ class Settings(BaseSettings):
                 )
             if not (self.oidc_issuer or "").startswith("https://"):
                 problems.append("CAMPUS_OIDC_ISSUER is not HTTPS: use the provider's https URL")
+        if self.metrics_token and len(self.metrics_token.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"CAMPUS_METRICS_TOKEN is weak: use at least {MIN_SECRET_LENGTH} characters"
+            )
         if problems:
             raise ConfigurationError("Refusing to start in production:\n- " + "\n- ".join(problems))
 

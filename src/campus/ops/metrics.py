@@ -59,12 +59,6 @@ JOB_DURATION = Histogram(
     ("outcome",),
     buckets=JOB_BUCKETS,
 )
-INGEST_DURATION = Histogram(
-    "campus_ingest_duration_seconds",
-    "Wall time of a warehouse ingest, by outcome.",
-    ("outcome",),
-    buckets=JOB_BUCKETS,
-)
 
 
 def multiprocess_dir() -> Path | None:
@@ -147,5 +141,5 @@ def scrape_registry(engine: Engine) -> CollectorRegistry:
 
 
 def _own_collectors() -> list[Collector]:
-    """This process's request, job and ingest metrics (single-process mode)."""
-    return [REQUESTS, LATENCY, ERRORS, JOB_DURATION, INGEST_DURATION]
+    """This process's request and job metrics (single-process mode)."""
+    return [REQUESTS, LATENCY, ERRORS, JOB_DURATION]

@@ -95,3 +95,17 @@ def test_campus_demo_leaves_nothing_readable_by_others_under_var(tmp_path):
     loose = [p for p in [tmp_path / "var", *everything] if p.lstat().st_mode & 0o077]
     assert loose == []
     assert "readable by other accounts" not in done.stderr
+
+
+def test_production_refuses_a_short_metrics_token(tmp_path):
+    settings = Settings(
+        env="production",
+        var_dir=tmp_path / "var",
+        metrics_token=SecretStr("short"),
+        secret_key=SECRET,
+        pseudonym_key=SECRET,
+        optout_key=SECRET,
+    ).resolve()
+    with pytest.raises(ConfigurationError) as error:
+        settings.check_production()
+    assert "CAMPUS_METRICS_TOKEN is weak" in str(error.value)
