@@ -147,3 +147,35 @@ def test_restore_refuses_a_database_that_holds_data_without_replace(
     again = run_cli(monkeypatch, settings, "backup", str(tmp_path / "backup"))
     assert again.exit_code == 1 and "not empty" in again.output
     assert backup.verify(tmp_path / "backup") == []
+
+
+def test_restore_with_replace_brings_an_embedded_database_back_to_the_backup(
+    tmp_path, monkeypatch, sqlite_template
+):
+    path = tmp_path / "var" / "campus.db"
+    path.parent.mkdir()
+    shutil.copy(sqlite_template, path)
+    settings = Settings(
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=f"sqlite:///{path}",
+        secret_key=SecretStr(TEST_SECRET),
+        pseudonym_key=SecretStr(TEST_SECRET + "p"),
+        optout_key=SecretStr(TEST_SECRET + "o"),
+    ).resolve()
+    database = Database(settings.db_url)
+    try:
+        with database.session() as session:
+            audit.record(session, actor="system", action="before.backup")
+        assert run_cli(monkeypatch, settings, "backup", str(tmp_path / "b")).exit_code == 0
+        with database.session() as session:
+            audit.record(session, actor="system", action="after.backup")
+        database.dispose()
+        done = run_cli(monkeypatch, settings, "restore", "--replace", str(tmp_path / "b"))
+        assert done.exit_code == 0, done.output
+        with database.session() as session:
+            kept = [e.action for e in audit.recent(session)]
+            assert kept == ["before.backup"]
+            assert audit.verify(session).ok
+    finally:
+        database.dispose()
