@@ -35,7 +35,7 @@ OperationOutcome), `poll_statuses` (statuses answered to the first polls: 429, 5
 `throttle` (bytes a second per download), `cut_after` ({type: bytes}: the first download of
 that type's first file stops there), `polls_before_done`, `retry_after`, `token_seconds`,
 `max_lines` (per file), `gzip`, `auth` ({client_id: JWKS}). `GET /_admin/state` counts
-kick-offs, polls, deletes, downloads, tokens.
+kick-offs, polls, deletes, downloads, tokens since the last configuration.
 """
 
 from __future__ import annotations
@@ -257,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.config.update(json.loads(body))
                 self.state.served.clear()
+                self.state.counts = dict.fromkeys(self.state.counts, 0)
             return self._send(200, self.state.config)
         if path == "/auth/token":
             return self._token(parse_qs(body.decode()))

@@ -198,11 +198,8 @@ def test_group_and_type_exports_pull_what_they_name(monkeypatch, settings, serve
     assert bad.exit_code == 1 and "--since is a FHIR instant" in bad.output
 
 
-@pytest.mark.slow
-def test_a_pull_killed_mid_download_is_resumed_by_the_next_run(
-    monkeypatch, settings, server, tmp_path
-):
-    server.configure(throttle=20_000, max_lines=200)
+def _pull_midway(settings, server: Server):
+    """`campus pull` in a process of its own, once some files are in and one is half in."""
     env = {
         **os.environ,
         "CAMPUS_DATABASE_URL": settings.db_url,
@@ -213,25 +210,48 @@ def test_a_pull_killed_mid_download_is_resumed_by_the_next_run(
         "CAMPUS_OPTOUT_KEY": settings.secret("optout_key"),
     }
     command = [sys.executable, "-m", "campus.cli", "pull", "-d", "hopital", "--from", server.url]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     pulls = layout.dataset_dir(settings.warehouse_path, "hopital") / "pulls"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # until files are half in
+    while time.monotonic() < deadline:
         done = list(pulls.glob("*/files/*.ndjson")) if pulls.exists() else []
         if len(done) >= 3 and list(pulls.glob("*/files/*.part")):
             break
         time.sleep(0.2)
+    return process, pulls
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_export_and_publishes_nothing(settings, server):
+    server.configure(throttle=20_000, max_lines=200)
+    process, pulls = _pull_midway(settings, server)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "interrupted: the export was cancelled, nothing was published" in err
+    assert server.state()["jobs"] == 0 and server.state()["deletes"] >= 1
+    assert not any(pulls.iterdir())  # the downloaded source data is gone
+    assert layout.versions(settings.warehouse_path, "hopital") == []
+
+
+@pytest.mark.slow
+def test_a_pull_killed_mid_download_is_resumed_by_the_next_run(
+    monkeypatch, settings, server, tmp_path
+):
+    server.configure(throttle=20_000, max_lines=200)
+    process, pulls = _pull_midway(settings, server)
     process.kill()  # SIGKILL: no cleanup runs
     process.wait()
     assert layout.versions(settings.warehouse_path, "hopital") == []
     kept = len(list(pulls.glob("*/files/*.ndjson")))
-    downloads = server.state()["downloads"]
-    server.configure(max_lines=200)  # the same export, now at full speed
+    server.configure(max_lines=200)  # the same export, now at full speed; counts from 0
     again = _pull(monkeypatch, settings, server)
     assert again.exit_code == 0, again.output
-    assert server.state()["kickoffs"] == 1  # the same export resumed, not a new one
+    assert server.state()["kickoffs"] == 0  # the same export resumed, not a new one
     total = layout.resolve(settings.warehouse_path, "hopital").manifest["pull"]["files"]
-    assert server.state()["downloads"] - downloads == total - kept  # complete files kept
+    assert server.state()["downloads"] == total - kept  # the complete files were kept
 
 
 def test_a_steward_stores_the_server_on_the_dataset_and_pulls_from_the_api_and_the_page(
