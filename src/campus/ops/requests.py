@@ -72,6 +72,8 @@ class RequestLog:
             return
         given = _header(scope, HEADER)
         request_id = given if given and _GIVEN_ID.fullmatch(given) else uuid.uuid4().hex
+        # For whatever answers outside this layer (the error handler's 500): request.state.
+        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
 
