@@ -54,7 +54,7 @@ def _start(context: typer.Context) -> None:
     if context.invoked_subcommand == "worker":
         from campus.ops import logs
 
-        logs.configure()  # one JSON line a job step and a job's end
+        logs.configure(alone=True)  # one JSON line a job step and a job's end
         logs.observe_jobs()
 
 

@@ -42,16 +42,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure(level: int = logging.INFO) -> None:
-    """Send the `campus` loggers to standard output as JSON lines (once per process)."""
+def configure(level: int = logging.INFO, *, alone: bool = False) -> None:
+    """Send the `campus` loggers to standard output as JSON lines (once per process).
+
+    `alone`: and nowhere else (a command whose code also configures the root logger, as
+    `campus worker` does, would print each line twice)."""
     root = logging.getLogger("campus")
+    if alone:
+        root.propagate = False
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-    root.propagate = False
 
 
 def _job_step(_mapper, _connection, row) -> None:
