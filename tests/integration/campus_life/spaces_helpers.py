@@ -7,7 +7,28 @@ import datetime as dt
 from campus.db.engine import Database
 from campus.spaces import service as spaces
 from campus.spaces.validation import PARIS
-from tests.integration.ecosystem.events_helpers import member, staff
+from tests.integration.ecosystem.events_helpers import actor_of
+
+
+def _account(db: Database, email: str, role: str):
+    """An actor with a role and no password (no hashing: these tests never sign in)."""
+    from campus.auth import service as auth
+
+    with db.session() as session:
+        account = auth.create_account(
+            session, email=email, name=email.split("@")[0], password=None, email_verified=True
+        )
+        auth.grant_role(session, account, role)
+        account_id = account.id
+    return actor_of(db, account_id)
+
+
+def member(db: Database, email: str):
+    return _account(db, email, "member")
+
+
+def staff(db: Database, email: str = "staff@campus.example"):
+    return _account(db, email, "staff")
 
 
 def site(db: Database, staff_actor, *, opens: str = "08:00", closes: str = "20:00") -> dict:
