@@ -126,6 +126,7 @@ class State:
         self.jtis: set[str] = set()
         self.counts = {"kickoffs": 0, "polls": 0, "deletes": 0, "downloads": 0, "tokens": 0}
         self.served: dict[str, int] = {}  # fault counters: key -> times answered
+        self.deleted: list[tuple[str, dt.datetime]] = []  # "Type/id", when
         patients = sorted(r["id"] for r in resources if r["resourceType"] == "Patient")
         self.groups = {"all": set(patients), "half": set(patients[: max(1, len(patients) // 2)])}
 
@@ -259,9 +260,34 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.served.clear()
                 self.state.counts = dict.fromkeys(self.state.counts, 0)
             return self._send(200, self.state.config)
+        if path == "/_admin/change":
+            return self._change(json.loads(body))
         if path == "/auth/token":
             return self._token(parse_qs(body.decode()))
         return self._fail(404, "not found", "not-found")
+
+    def _change(self, change: dict) -> None:
+        """Resources changed on the server now: upserted (their `meta.lastUpdated` set) or
+        deleted (listed in the `deleted` Bundles of later `_since` exports)."""
+        state = self.state
+        with state.lock:
+            now = state.now()
+            stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            for resource in change.get("upsert") or []:
+                resource = {**resource, "meta": {**resource.get("meta", {}), "lastUpdated": stamp}}
+                key = (resource["resourceType"], resource["id"])
+                state.resources = [
+                    r for r in state.resources if (r["resourceType"], r["id"]) != key
+                ] + [resource]
+            for text in change.get("delete") or []:
+                type_name, _, source_id = text.partition("/")
+                state.resources = [
+                    r
+                    for r in state.resources
+                    if (r["resourceType"], r["id"]) != (type_name, source_id)
+                ]
+                state.deleted.append((text, now))
+        return self._send(200, {"changed": True}, kind="application/json")
 
     def _token(self, form: dict) -> None:
         def oauth_error(error: str, text: str) -> None:
@@ -381,6 +407,14 @@ class Handler(BaseHTTPRequestHandler):
                 files.append(
                     {"type": type_name, "name": name, "count": len(rows[start : start + step])}
                 )
+        gone = [t for t, when in self.state.deleted if since is not None and when > since]
+        if gone:
+            bundle = {
+                "resourceType": "Bundle",
+                "type": "transaction",
+                "entry": [{"request": {"method": "DELETE", "url": t}} for t in gone],
+            }
+            (folder / "deleted.ndjson").write_text(json.dumps(bundle) + "\n")
         if path == "/$export" and since is None and types is None:
             export = self.state.out / "export"
             shutil.rmtree(export, ignore_errors=True)
@@ -393,6 +427,7 @@ class Handler(BaseHTTPRequestHandler):
                 "polls": 0,
                 "request": self._base() + self.path,
                 "time": self.state.now(),
+                "deleted": bool(gone),
             }
         return self._send(
             202,
@@ -446,7 +481,11 @@ class Handler(BaseHTTPRequestHandler):
             "requiresAccessToken": bool(config.get("auth")),
             "output": output,
             "error": errors,
-            "deleted": [],
+            "deleted": (
+                [{"type": "Bundle", "url": f"{base}/files/{job_id}/deleted.ndjson"}]
+                if job["deleted"]
+                else []
+            ),
         }
         return self._send(
             200, manifest, {"Expires": "Thu, 01 Jan 2099 00:00:00 GMT"}, kind="application/json"

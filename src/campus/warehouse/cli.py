@@ -292,6 +292,14 @@ def pull(
         str, typer.Option(help="abort (default): publish nothing when a resource fails; skip.")
     ] = "abort",
     workers: Annotated[int | None, typer.Option(help="Ingest worker processes.")] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="A whole export (default: only what changed since the last pulled version, "
+            "upserted onto it).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Export from the server, download, check, and ingest into a new dataset version."""
@@ -374,6 +382,7 @@ def pull(
                 events=events,
                 progress=progress,
                 workers=workers,
+                full=full,
             )
     except CampusError as error:
         raise _fail(error.message) from None
@@ -384,6 +393,11 @@ def pull(
     else:
         if result.problems:
             Console().print(problems_table(result))
+        if result.base_version:
+            typer.echo(
+                f"incremental: built on {result.base_version}, since {request.since}, "
+                f"{result.removed:,} resource(s) removed (deleted on the server or opted out)"
+            )
         typer.echo(outcome_line(result))
     raise typer.Exit(exit_code(result))
 

@@ -28,6 +28,7 @@ from campus.errors import BadRequest
 from campus.warehouse import catalogue, deferred, dummy, layout, messages, publish, sources
 from campus.warehouse.policy import Policy
 from campus.warehouse.problems import Problem, ProblemLog
+from campus.warehouse.pseudonymise import Pseudonymiser
 from campus.warehouse.worker import Config, Runner, TaskResult, run_worker
 
 OnError = Literal["skip", "abort"]
@@ -63,6 +64,10 @@ class IngestReport:
     # and why: counts per message template (no value of the input), most frequent first.
     skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    # An incremental version: the version it builds on, and its rows left out (deleted on the
+    # server, or of a patient who has opted out since).
+    base_version: str | None = None
+    removed: int = 0
     problems: list[Problem] = field(default_factory=list)
     omitted_problems: int = 0
     seconds: float = 0.0
@@ -153,6 +158,8 @@ def run(
     native: bool = True,
     external_problems: list[Problem] | None = None,
     manifest_extra: dict[str, Any] | None = None,
+    base_version: str | None = None,
+    deleted: list[tuple[str, str]] | None = None,
 ) -> IngestReport:
     """Ingest files into a new version of `dataset`; nothing is visible unless it completes.
 
@@ -164,6 +171,9 @@ def run(
     `external_problems` are errors found before the files (a Bulk Data server's error files):
     they count as resources that failed. `manifest_extra` joins the manifest (a pull's
     server, request and transaction time).
+
+    `base_version` makes an incremental version: the resources read are upserted (by type and
+    id) onto that version's, and the `deleted` ones (type, source id) left out.
 
     `native=False` sends every NDJSON line through the Python path (the specification) even
     where the native fast path is built: for comparisons."""
@@ -229,6 +239,14 @@ def run(
         final = publish.finalise(staging, registry, offsets, places)
         clock.lap("finalise")
         log.merge(final.problems, 0, len(final.problems))
+        if base_version is not None:
+            report.base_version = base_version
+            base = layout.resolve(root, dataset, base_version).path
+            pseudonymiser = Pseudonymiser(pseudonym_key, policy)
+            gone: dict[str, set[str]] = {}
+            for type_name, source_id in deleted or ():
+                gone.setdefault(type_name, set()).add(pseudonymiser.pseudonym(type_name, source_id))
+            report.removed = publish.build_on(staging, base, gone, registry, final)
         report.landed = final.counts
         report.duplicates = final.duplicates
         report.dropped_optout += final.dropped_optout
@@ -276,6 +294,8 @@ def run(
             "warnings": report.warnings,
             "skipped": report.skipped,
             "skipped_reasons": report.skipped_reasons,
+            "base_version": report.base_version,
+            "removed": report.removed,
             "threshold": threshold,
             **(manifest_extra or {}),
         }

@@ -385,3 +385,85 @@ def sizes(folder: Path) -> dict[str, int]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def build_on(
+    staging: Path,
+    base: Path,
+    deleted: dict[str, set[str]],
+    registry: set[str],
+    out: Finalised,
+) -> int:
+    """Make the staged version an incremental one: each type holds the rows just staged and
+    the rows of the version `base` (a published version folder) whose id was not staged
+    again (upsert by type and id), not deleted (`deleted`: type -> pseudonyms) and not of a
+    patient who has opted out since. The opt-out keys of both are kept for the patients kept.
+    Returns how many rows of the base were left out (deleted or opted out)."""
+    con = connect(staging / "tmp")
+    try:
+        base_keys = base / "optout_keys.parquet"
+        con.register("registry_keys", pa.table({"k": pa.array(sorted(registry), pa.string())}))
+        if base_keys.is_file():
+            con.execute(
+                "CREATE TEMP TABLE opted_since AS SELECT DISTINCT patient FROM "
+                f"read_parquet({_literal(base_keys)}) WHERE optout_key IN "
+                "(SELECT k FROM registry_keys)"
+            ).fetchall()
+            merged_keys = staging / "optout_keys.merged.parquet"
+            con.execute(
+                f"COPY (SELECT DISTINCT optout_key, patient FROM (SELECT * FROM "
+                f"read_parquet({_literal(staging / 'optout_keys.parquet')}) UNION ALL "
+                f"SELECT * FROM read_parquet({_literal(base_keys)})) "
+                "WHERE patient NOT IN (SELECT patient FROM opted_since)) "
+                f"TO {_literal(merged_keys)} ({PARQUET})"
+            ).fetchall()
+            os.replace(merged_keys, staging / "optout_keys.parquet")
+        else:
+            con.execute("CREATE TEMP TABLE opted_since (patient VARCHAR)").fetchall()
+        left_out = 0
+        real = staging / "real"
+        for type_name, table in layout.tables_in(base / "real").items():
+            gone = sorted(deleted.get(type_name, ()))
+            con.register("gone", pa.table({"id": pa.array(gone, pa.string())}))
+            new = real / type_name
+            fresh = (
+                f"SELECT id, patient, effective, code, resource FROM {layout.scan(new)}"
+                if new.is_dir()
+                else None
+            )
+            kept_base = (
+                f"SELECT id, patient, effective, code, resource FROM {layout.scan(table)} b "
+                "WHERE b.id NOT IN (SELECT id FROM gone) "
+                "AND (b.patient IS NULL OR b.patient NOT IN (SELECT patient FROM opted_since))"
+            )
+            if fresh is not None:
+                kept_base += f" AND b.id NOT IN (SELECT id FROM ({fresh}))"
+            query = f"{fresh} UNION ALL {kept_base}" if fresh is not None else kept_base
+            target = real / f"{type_name}.merged"
+            target.mkdir()
+            con.execute(
+                f"COPY ({query}) TO {_literal(target / 'part-0.parquet')} ({PARQUET})"
+            ).fetchall()
+            (base_rows,) = con.execute(f"SELECT count(*) FROM {layout.scan(table)}").fetchall()[0]
+            (replaced,) = (
+                con.execute(
+                    f"SELECT count(*) FROM {layout.scan(table)} WHERE id IN "
+                    f"(SELECT id FROM ({fresh}))"
+                ).fetchall()[0]
+                if fresh is not None
+                else (0,)
+            )
+            if new.is_dir():
+                shutil.rmtree(new)
+            count = layout.rows(target)
+            left_out += base_rows - replaced - (count - out.counts.get(type_name, 0))
+            if count:
+                target.rename(new)
+                out.counts[type_name] = count
+            else:
+                shutil.rmtree(target)
+                out.counts.pop(type_name, None)
+            con.unregister("gone")
+        return left_out
+    finally:
+        con.close()

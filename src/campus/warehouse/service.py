@@ -219,6 +219,8 @@ def ingest(
     audit_details: dict[str, Any] | None = None,
     external_problems: list | None = None,
     manifest_extra: dict[str, Any] | None = None,
+    base_version: str | None = None,
+    deleted: list[tuple[str, str]] | None = None,
 ) -> engine.IngestReport:
     """Ingest files into a new version of a dataset (created on first use).
 
@@ -253,6 +255,8 @@ def ingest(
         progress=progress,
         external_problems=external_problems,
         manifest_extra=manifest_extra,
+        base_version=base_version,
+        deleted=deleted,
     )
     with db.session() as session:
         dataset = require_dataset(session, name)
@@ -337,6 +341,8 @@ def _record_version(session: Session, dataset: Dataset, version: layout.DatasetV
                 "skipped",
                 "skipped_reasons",
                 "pull",
+                "base_version",
+                "removed",
             )
         },
         created_by=manifest.get("created_by", ""),

@@ -291,3 +291,44 @@ def test_a_steward_stores_the_server_on_the_dataset_and_pulls_from_the_api_and_t
         "/datasets/hopital/pull", data={"on_error": "abort", "csrf_token": client.csrf()}
     )
     assert form.status_code == 201 and "v0002" in form.text
+
+
+def test_an_incremental_pull_upserts_changes_and_removes_deletions_onto_the_last_version(
+    monkeypatch, settings, server
+):
+    first = _pull(monkeypatch, settings, server)
+    assert first.exit_code == 0, first.output
+    v1 = layout.resolve(settings.warehouse_path, "hopital").manifest
+    since = v1["pull"]["transaction_time"]
+    patient = next(r for r in _server_resources(server) if r["resourceType"] == "Patient")
+    changed = {**patient, "gender": "other"}
+    condition = next(r for r in _server_resources(server) if r["resourceType"] == "Condition")
+    added = {
+        "resourceType": "Encounter",
+        "id": "new-visit-1",
+        "status": "finished",
+        "class": {"code": "AMB"},
+        "subject": {"reference": f"Patient/{patient['id']}"},
+        "period": {"start": "2020-05-01T10:00:00Z"},
+    }
+    change = {"upsert": [changed, added], "delete": [f"Condition/{condition['id']}"]}
+    httpx.post(f"{server.url}/_admin/change", json=change).raise_for_status()
+    again = _pull(monkeypatch, settings, server)
+    assert again.exit_code == 0, again.output
+    assert f"incremental: built on v0001, since {since}, 1 resource(s) removed" in again.output
+    v2 = layout.resolve(settings.warehouse_path, "hopital").manifest
+    assert v2["base_version"] == "v0001" and v2["removed"] == 1
+    assert v2["pull"]["request"]["since"] == since and v2["pull"]["deleted"] == 1
+    assert v2["counts"]["Encounter"] == v1["counts"]["Encounter"] + 1
+    assert v2["counts"]["Condition"] == v1["counts"]["Condition"] - 1
+    assert v2["counts"]["Patient"] == v1["counts"]["Patient"]
+    assert len(v2["sources"]) == 2  # only what changed was downloaded
+    # The same rows as a whole export of the server as it is now.
+    full = run_cli(monkeypatch, settings, "pull", "-d", "complet", "--from", server.url, "--full")
+    assert full.exit_code == 0, full.output
+    assert _tables(settings, "hopital") == _tables(settings, "complet")
+
+
+def _server_resources(server: Server) -> list[dict]:
+    folder = server.out / "export"
+    return [json.loads(line) for path in folder.glob("*.ndjson") for line in path.open()]

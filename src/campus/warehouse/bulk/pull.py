@@ -121,10 +121,17 @@ def pull(
     backoff: Backoff | None = None,
     workers: int | None = None,
     http: httpx.Client | None = None,
+    full: bool = False,
 ) -> IngestReport:
-    """Export from the server, download, check, ingest; the ingest's report."""
+    """Export from the server, download, check, ingest; the ingest's report.
+
+    Incremental unless `full`: when the dataset's latest version was pulled from the same
+    server with the same request, `since` defaults to its `transactionTime`; with a `since`
+    (given or so found) the new version builds on the latest one (upsert by type and id, the
+    manifest's `deleted` resources removed)."""
     service.check_name(dataset)
     check_request(request)
+    base_version = None if full else _base(settings, dataset, request)
     with db.session() as session:
         found = service.get_dataset(session, dataset)
         if found is not None and not service.may_steward(actor, found):
@@ -162,14 +169,49 @@ def pull(
                 progress,
                 events,
                 workers,
+                base_version,
             )
     finally:
         if own_http:
             http.close()
 
 
+def _base(settings: Settings, dataset: str, request: Request) -> str | None:
+    """The version an incremental pull builds on (setting `request.since` when the latest
+    version was pulled the same way), or None for a version of its own."""
+    try:
+        published = layout.versions(settings.warehouse_path, dataset)
+    except ValueError:
+        return None
+    if not published:
+        return None
+    latest = published[-1]
+    if request.since is not None:
+        return latest.version
+    pulled = latest.manifest.get("pull") or {}
+    same = {k: v for k, v in asdict(request).items() if k not in ("base_url", "since")}
+    before = {k: v for k, v in (pulled.get("request") or {}).items() if k != "since"}
+    if pulled.get("from") == request.base_url and before == same:
+        since = pulled.get("transaction_time")
+        if isinstance(since, str) and INSTANT.match(since):
+            request.since = since
+            return latest.version
+    return None
+
+
 def _run(
-    db, settings, actor, dataset, request, client, folder, on_error, progress, events, workers
+    db,
+    settings,
+    actor,
+    dataset,
+    request,
+    client,
+    folder,
+    on_error,
+    progress,
+    events,
+    workers,
+    base_version,
 ):
     state_file = folder / "state.json"
     state: dict[str, Any] = {}
@@ -211,6 +253,7 @@ def _run(
             events("file", type=type_name, count=count)
             paths.append(target)
         problems = _server_errors(client, manifest, folder, requires_token)
+        deleted = _deleted(client, manifest, folder, requires_token) if base_version else []
         transaction = manifest.get("transactionTime")
         pulled = {
             "from": request.base_url,
@@ -218,6 +261,7 @@ def _run(
             "transaction_time": transaction if isinstance(transaction, str) else None,
             "files": len(outputs),
             "server_errors": len(problems),
+            "deleted": len(deleted),
         }
         events("ingest", files=len(paths))
         report = service.ingest(
@@ -233,6 +277,8 @@ def _run(
             external_problems=problems,
             manifest_extra={"pull": pulled},
             audit_details={"pull": pulled},
+            base_version=base_version,
+            deleted=deleted,
         )
         finished = True
         return report
@@ -313,3 +359,40 @@ def _server_errors(
                     )
                 )
     return problems
+
+
+def _deleted(
+    client: BulkClient, manifest, folder: Path, requires_token: bool
+) -> list[tuple[str, str]]:
+    """The resources the manifest's `deleted` Bundles name (`request.url` = `Type/id`)."""
+    found: list[tuple[str, str]] = []
+    entries = [e for e in manifest.get("deleted") or [] if isinstance(e, dict)]
+    for n, each in enumerate(entries):
+        url = each.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            continue
+        target = folder / f"deleted.{n:04d}.ndjson"
+        client.download(
+            url,
+            target,
+            each.get("count") if isinstance(each.get("count"), int) else None,
+            requires_token,
+        )
+        with target.open("rb") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    bundle = json.loads(line)
+                    items = [e.get("request", {}).get("url", "") for e in bundle.get("entry") or []]
+                except (ValueError, AttributeError):
+                    raise PullFailed(
+                        "a deleted-resources file of the export is not NDJSON Bundles",
+                        code="bad_deleted",
+                        where="from",
+                    ) from None
+                for text in items:
+                    type_name, _, source_id = str(text).partition("/")
+                    if TYPE_NAME.match(type_name) and source_id:
+                        found.append((type_name, source_id))
+    return found

@@ -1,0 +1,53 @@
+"""An incremental version (`ingest.run(..., base_version=...)`): the resources read upserted
+onto the base version's by type and id, the deleted ones and the patients who opted out since
+left out."""
+
+import json
+
+import pyarrow.parquet as pq
+
+from campus.governance.optout import key_with
+from campus.warehouse import layout
+from tests.unit.warehouse.samples import NIR_BODY, observation, patient, write_ndjson
+from tests.unit.warehouse.test_ingest_files import OKEY, rows, run
+
+OPTED = key_with(OKEY, "nir:" + NIR_BODY)
+
+
+def test_rows_are_upserted_onto_the_base_deleted_ones_and_late_opt_outs_left_out(tmp_path):
+    first = tmp_path / "first"
+    first.mkdir()
+    write_ndjson(first / "Patient.ndjson", [patient(), patient("pat-2", nir="2" * 13 + "00")])
+    write_ndjson(
+        first / "Observation.ndjson",
+        [observation(f"o{i}", "Patient/pat-2") for i in range(3)]
+        + [observation("mine", "Patient/pat-1")],
+    )
+    assert run(tmp_path, [first], on_error="abort").status == "published"
+    before = {json.loads(r["resource"])["id"]: r for r in rows(tmp_path, "Observation")}
+    second = tmp_path / "second"
+    second.mkdir()
+    changed = observation("o0", "Patient/pat-2", valueQuantity={"value": 1.0, "unit": "cm"})
+    write_ndjson(second / "Observation.ndjson", [changed, observation("o9", "Patient/pat-2")])
+    report = run(
+        tmp_path,
+        [second],
+        registry={OPTED},  # pat-1 opted out since the first version
+        on_error="abort",
+        base_version="v0001",
+        deleted=[("Observation", "o1")],
+    )
+    assert report.status == "published" and report.base_version == "v0001"
+    # o1 deleted; pat-1 and their observation left out (opted out since)
+    assert report.removed == 3
+    assert report.landed == {"Observation": 3, "Patient": 1}
+    after = {json.loads(r["resource"])["id"]: r for r in rows(tmp_path, "Observation")}
+    [kept_patient] = rows(tmp_path, "Patient")
+    assert {r["patient"] for r in after.values()} == {kept_patient["id"]}
+    assert len(set(before) & set(after)) == 2  # o2 as it was, o0 replaced; o9 new
+    values = sorted(json.loads(r["resource"])["valueQuantity"]["value"] for r in after.values())
+    assert values == [1.0, 170.2, 170.2]  # the changed copy replaced the base's
+    version = layout.resolve(tmp_path / "wh", "test")
+    assert version.manifest["base_version"] == "v0001" and version.manifest["removed"] == 3
+    keys = {k["optout_key"] for k in pq.read_table(version.optout_keys).to_pylist()}
+    assert OPTED not in keys and keys  # pat-2's keys kept, pat-1's gone
