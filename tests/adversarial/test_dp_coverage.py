@@ -116,7 +116,7 @@ def test_a_run_that_fails_on_the_data_still_spends_its_epsilon(
         session.execute(
             update(DataProject).where(DataProject.id == world.project_id).values(privacy_budget=1.0)
         )
-    noisy = dict(warehouse.MARKER_ANALYSIS, privacy={"epsilon": 0.6, "mechanism": "laplace"})
+    noisy = warehouse.DP_ANALYSIS
     client.login("chercheuse@example.org")
     response = client.post(
         f"/api/v1/projects/{world.project_id}/jobs",
@@ -131,3 +131,29 @@ def test_a_run_that_fails_on_the_data_still_spends_its_epsilon(
     jobs.work_once(db, settings)
     project = client.get(f"/api/v1/projects/{world.project_id}").json()
     assert project["privacy_budget"]["spent"] == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_under_dp_no_group_label_comes_from_the_data(client, db, settings, world):
+    """A rare code would show by its name in the labels, whatever the noise on its count:
+    under DP the groups are declared, and everything else is counted as 'other'."""
+    approve(db, settings, world)
+    client.login("chercheuse@example.org")
+    undeclared = dict(warehouse.MARKER_ANALYSIS, privacy={"epsilon": 0.6})
+    refused = client.post(
+        f"/api/v1/projects/{world.project_id}/jobs",
+        json={"approval_id": world.approval_id, "definition": undeclared},
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["where"] == "outputs[0].group_by[0]"
+    job_id = client.post(
+        f"/api/v1/projects/{world.project_id}/jobs",
+        json={"approval_id": world.approval_id, "definition": warehouse.DP_ANALYSIS},
+    ).json()["id"]
+    jobs.work_once(db, settings)
+    client.delete("/api/v1/session")
+    client.login("checker1@example.org")
+    outputs = client.get(f"/api/v1/jobs/{job_id}").json()["outputs"]
+    labels = {row[0] for row in outputs["tables"][0]["rows"]}
+    assert labels == {"230690007", "44054006", "other", "*"}
+    assert warehouse.MARKER not in str(outputs)

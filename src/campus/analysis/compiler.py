@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campus.analysis.definition import (
+    OTHER,
     Analysis,
     Counts,
     Criterion,
@@ -52,6 +53,11 @@ class Compiled:
     setup: list[str]
     cohort_count: str
     queries: list[Query]
+
+
+def declared_levels(groups: list[Group]) -> dict[int, list[str]]:
+    """Dimension index -> declared labels (with 'other'), for the groups that declare them."""
+    return {i: [*g.levels, OTHER] for i, g in enumerate(groups) if g.levels is not None}
 
 
 def ident(name: str) -> str:
@@ -347,6 +353,14 @@ class Compiler:
         )
 
     def group_expr(self, group: Group, alias: str = "c") -> str:
+        """The group's label; with declared levels, any other value (or none) is 'other'."""
+        label = self._label_expr(group, alias)
+        if group.levels is None:
+            return label
+        declared = ", ".join(literal(level) for level in group.levels)
+        return f"CASE WHEN {label} IN ({declared}) THEN {label} ELSE {literal(OTHER)} END"
+
+    def _label_expr(self, group: Group, alias: str) -> str:
         column = self._cohort_column(group.column, alias)
         if group.width is not None:
             low = f"floor(TRY_CAST({column} AS DOUBLE) / {group.width!r}) * {group.width!r}"
@@ -364,12 +378,19 @@ class Compiler:
             conditions = " AND ".join(self._condition(c, "c") for c in output.event)
             dims.append(f"coalesce({conditions}, FALSE)")
             names.append("event")
-        return self._grouped(output.name, "counts", head, dims, names)
+        return self._grouped(
+            output.name, "counts", head, dims, names, levels=declared_levels(output.group_by)
+        )
 
     def crosstab(self, output: Crosstab, head: str) -> Query:
         dims = [self.group_expr(output.rows), self.group_expr(output.columns)]
         return self._grouped(
-            output.name, "crosstab", head, dims, [output.rows.column, output.columns.column]
+            output.name,
+            "crosstab",
+            head,
+            dims,
+            [output.rows.column, output.columns.column],
+            levels=declared_levels([output.rows, output.columns]),
         )
 
     def _grouped(
@@ -425,7 +446,7 @@ class Compiler:
                 head,
                 [*dims, bin_expr],
                 [*names, "bin"],
-                levels={len(dims): labels},
+                levels={**declared_levels(output.group_by), len(dims): labels},
                 source=f"(SELECT * FROM {COHORT} c WHERE {value} IS NOT NULL)",
             )
             queries.append(q)

@@ -52,6 +52,7 @@ Op = Literal[
 ]
 
 
+OTHER = "other"  # the group of values outside a group's declared levels
 MAX_DEPTH = 64  # nesting of a definition (inline ViewDefinitions included)
 MAX_INT = 2**63 - 1  # integers in criteria fit DuckDB's BIGINT
 
@@ -165,6 +166,13 @@ class Group(Strict):
     column: str
     width: float | None = Field(default=None, gt=0, le=1e9)
     part: Literal["year", "month"] | None = None
+    levels: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The groups to publish, declared: any other value counts as 'other' "
+        "(needed under differential privacy, so that no label comes from the data).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -176,6 +184,10 @@ class Group(Strict):
         _name(self.column, "column")
         if self.width is not None and self.part is not None:
             raise ValueError("give 'width' or 'part', not both")
+        if self.levels is not None and len(set(self.levels)) != len(self.levels):
+            raise ValueError("levels must be distinct")
+        if self.levels is not None and OTHER in self.levels:
+            raise ValueError(f"{OTHER!r} is the group of undeclared values: do not list it")
         return self
 
 

@@ -131,3 +131,18 @@ def dp_problems(analysis: Analysis) -> Iterable[str]:
             yield f"outputs[{i}]"
         if output.type == "distribution" and output.quantiles:
             yield f"outputs[{i}].quantiles"
+
+
+def dp_undeclared(analysis: Analysis) -> Iterable[str]:
+    """Group-bys without declared levels: under DP their labels would come from the data
+    (a rare category would show up by its name, whatever the noise on its count)."""
+    for i, output in enumerate(analysis.outputs):
+        if output.type == "crosstab":
+            groups = {"rows": output.rows, "columns": output.columns}
+        elif output.type in ("counts", "distribution"):
+            groups = {f"group_by[{j}]": g for j, g in enumerate(output.group_by)}
+        else:
+            continue
+        for where, group in groups.items():
+            if group.levels is None:
+                yield f"outputs[{i}].{where}"

@@ -84,6 +84,14 @@ def submit_job(
                 code="dp_unsupported",
                 where=problems[0],
             )
+        undeclared = list(runner.dp_undeclared(analysis))
+        if undeclared:
+            raise BadRequest(
+                f"{undeclared[0]}: under differential privacy, declare the groups to publish "
+                "(levels: [...]); other values are counted as 'other'",
+                code="dp_levels_needed",
+                where=undeclared[0],
+            )
         budget.check(session, project, analysis.privacy.epsilon)
     job = Job(
         project_id=project.id,

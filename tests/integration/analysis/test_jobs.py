@@ -225,7 +225,7 @@ def test_the_privacy_budget_is_charged_and_a_job_is_refused_once_it_is_spent(
         session.execute(
             update(DataProject).where(DataProject.id == world.project_id).values(privacy_budget=1.0)
         )
-    noisy = dict(warehouse.MARKER_ANALYSIS, privacy={"epsilon": 0.6, "mechanism": "laplace"})
+    noisy = warehouse.DP_ANALYSIS
     client.login("chercheuse@example.org")
     assert _submit(client, world, noisy).status_code == 201
     jobs.work_once(db, settings)

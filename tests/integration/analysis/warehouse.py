@@ -172,3 +172,15 @@ STROKE_ANALYSIS = {
         },
     ],
 }
+
+DP_ANALYSIS = dict(
+    MARKER_ANALYSIS,
+    outputs=[
+        {
+            "type": "counts",
+            "name": "by_code",
+            "group_by": [{"column": "code", "levels": ["230690007", "44054006"]}],
+        }
+    ],
+    privacy={"epsilon": 0.6, "mechanism": "laplace"},
+)
