@@ -45,6 +45,8 @@ def status(job: Job) -> str:
     the data was read) or finished."""
     if ran_on_data(job):
         return FINISHED
+    if job.status == "queued" and job.attempts:
+        return "running"  # queued again after a crash: retries must not show
     return job.status
 
 
@@ -73,7 +75,7 @@ def team_log(job: Job) -> list[dict[str, Any]]:
     entries = [{"at": _iso(job.created_at), "level": "info", "message": "queued for a worker"}]
     if job.status == "failed" and not ran_on_data(job):
         entries.append({"at": "", "level": "error", "message": job.error})
-    elif job.status == "running" and not ran_on_data(job):
+    elif status(job) == "running":
         entries.append({"at": "", "level": "info", "message": "taken by a worker"})
     if ran_on_data(job):
         entries.append(
