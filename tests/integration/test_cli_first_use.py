@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_ADMIN_URL, _pg_url
@@ -23,6 +24,7 @@ def _campus(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_ingest_in_a_fresh_folder_creates_the_embedded_database_first(tmp_path):
     written = _campus(tmp_path, "synth", "--patients", "3", "--out", "hospital")
     assert written.returncode == 0, written.stderr
@@ -37,6 +39,7 @@ def test_ingest_in_a_fresh_folder_creates_the_embedded_database_first(tmp_path):
     assert "demo" in again.stdout
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_is_one_line_naming_what_to_run_and_where_details_are(tmp_path):
     name = f"campus_t_noschema_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

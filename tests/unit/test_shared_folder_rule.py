@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = "tests/conformance/test_sql_on_fhir.py"
 
@@ -36,6 +38,7 @@ def _pytest(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_tests_of_the_shared_folder_are_skipped_with_the_reason_when_it_is_absent(tmp_path):
     result = _pytest(tmp_path)
     assert result.returncode == 0, result.stdout[-2000:]
@@ -43,6 +46,7 @@ def test_tests_of_the_shared_folder_are_skipped_with_the_reason_when_it_is_absen
     assert "the shared folder is absent" in result.stdout
 
 
+@pytest.mark.slow
 def test_ci_requiring_the_shared_folder_fails_without_it(tmp_path):
     result = _pytest(tmp_path, CAMPUS_REQUIRE_SHARED="1")
     assert result.returncode == 1, result.stdout[-2000:]
