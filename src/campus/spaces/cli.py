@@ -51,6 +51,63 @@ def rooms(
         )
 
 
+@app.command("building")
+def building(
+    code: str,
+    name: str,
+    opens: Annotated[str, typer.Option(help="Opening time, HH:MM (Paris)")] = "07:00",
+    closes: Annotated[str, typer.Option(help="Closing time, HH:MM (Paris)")] = "22:00",
+    floors: Annotated[str, typer.Option(help="Levels to create, e.g. 0,1,2")] = "",
+) -> None:
+    """Create a building with its opening hours, and its floors."""
+    from campus.spaces import service
+
+    def work(session):
+        created = service.create_building(
+            session, CLI_ACTOR, code=code, name=name, opens=opens, closes=closes
+        )
+        levels = [part for part in floors.split(",") if part.strip()]
+        return [service.create_floor(session, CLI_ACTOR, created.id, level).id for level in levels]
+
+    for floor_id in run(work):
+        typer.echo(f"floor: {floor_id}")
+
+
+@app.command("room")
+def room(
+    building: str,
+    level: int,
+    code: str,
+    name: str,
+    kind: str,
+    capacity: int,
+    approval: Annotated[bool, typer.Option(help="Staff approve each booking")] = False,
+    max_minutes: Annotated[int, typer.Option(help="Longest booking")] = 240,
+    partner_price: Annotated[int, typer.Option(help="Partners' price an hour, cents")] = 0,
+) -> None:
+    """Create a room (office, open_space, meeting_room, auditorium, lab, equipment) on a
+    building's floor."""
+    from sqlalchemy import select
+
+    from campus.spaces import service
+    from campus.spaces.models import Floor
+
+    def work(session):
+        found = service.get_building(session, building)
+        floor_id = session.scalar(
+            select(Floor.id).where(Floor.building_id == found.id, Floor.level == level)
+        )
+        if floor_id is None:
+            floor_id = service.create_floor(session, CLI_ACTOR, found.id, level).id
+        data = service.RoomInput(
+            floor_id=floor_id, code=code, name=name, kind=kind, capacity=capacity,
+            needs_approval=approval, max_minutes=max_minutes, partner_price_cents=partner_price,
+        )  # fmt: skip
+        return service.create_room(session, CLI_ACTOR, data).code
+
+    typer.echo(f"room: {run(work)}")
+
+
 @app.command("schedule")
 def schedule(
     room: str,

@@ -74,3 +74,18 @@ def test_the_cli_lists_rooms_refuses_a_bad_booking_with_where_and_prints_figures
     figures = run_cli(monkeypatch, settings, "residency", "dashboard", "--year", "2027")
     assert figures.exit_code == 0
     assert json.loads(figures.output)["occupancy"]["months"][0]["desks_available"] == 30
+
+
+def test_staff_create_a_building_and_its_rooms_from_the_console(db, settings, monkeypatch):
+    made = run_cli(monkeypatch, settings, "spaces", "building", "C", "Bâtiment C",
+                   "--opens", "08:00", "--closes", "19:00", "--floors", "0,1")  # fmt: skip
+    assert made.exit_code == 0 and made.output.count("floor: ") == 2
+    room = run_cli(
+        monkeypatch, settings, "spaces", "room", "C", "1", "C101", "Bureau", "office", "4"
+    )
+    assert room.exit_code == 0 and "C101" in room.output
+    bad = run_cli(monkeypatch, settings, "spaces", "room", "C", "1", "C102", "X", "cave", "4")
+    assert bad.exit_code == 1 and "where: kind" in bad.output
+    late = run_cli(monkeypatch, settings, "spaces", "building", "D", "D", "--opens", "20:00",
+                   "--closes", "08:00")  # fmt: skip
+    assert late.exit_code == 1 and "where: closes" in late.output
