@@ -45,6 +45,7 @@ def empty_target(db, tmp_path):
     admin.dispose()
 
 
+@pytest.mark.slow
 def test_restore_drill_backup_wipe_restore_then_audit_verifies_and_versions_match(
     db, settings, world, empty_target, tmp_path, monkeypatch, capsys
 ):
@@ -114,13 +115,14 @@ def test_restore_drill_backup_wipe_restore_then_audit_verifies_and_versions_matc
 
 
 def test_restore_refuses_a_backup_whose_files_changed_and_touches_nothing(
-    db, settings, world, tmp_path, monkeypatch
+    db, settings, tmp_path, monkeypatch
 ):
     made = run_cli(monkeypatch, settings, "backup", str(tmp_path / "backup"))
     assert made.exit_code == 0, made.output
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
-    changed = next(n for n in manifest["files"] if n.endswith("manifest.json"))
-    (tmp_path / "backup" / changed).write_text("{}")
+    changed = manifest["database"]["file"]
+    with (tmp_path / "backup" / changed).open("ab") as handle:
+        handle.write(b"\0")
     target = Settings(
         env="test",
         var_dir=tmp_path / "elsewhere",

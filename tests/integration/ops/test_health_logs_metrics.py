@@ -126,6 +126,7 @@ def test_metrics_need_the_bearer_token_and_count_requests_by_route_template(metr
     assert "campus_audit_chain_length" in body and "campus_jobs_oldest_queued_seconds" in body
 
 
+@pytest.mark.slow
 def test_a_waiting_job_without_a_worker_degrades_readiness_and_steps_are_logged(
     client, db, settings, world, monkeypatch, caplog
 ):
