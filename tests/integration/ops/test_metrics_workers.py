@@ -79,3 +79,37 @@ def test_metrics_add_up_every_worker_and_requests_log_json_lines(settings, tmp_p
     served = [line for line in lines if line.get("event") == "request"]
     assert sum(1 for line in served if line["route"] == "/healthz") == REQUESTS
     assert all(set(line) >= {"request_id", "route", "status", "duration_ms"} for line in served)
+
+
+def test_campus_metrics_serves_the_figures_on_its_own_address(settings, tmp_path):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+        "CAMPUS_ENV": "test",
+        "CAMPUS_DATABASE_URL": settings.db_url,
+        "CAMPUS_VAR_DIR": str(settings.var_dir),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    (tmp_path / "metrics").mkdir()
+    campus = str(Path(sys.executable).parent / "campus")
+    server = subprocess.Popen(
+        [campus, "metrics", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.3)
+        assert scraped.status_code == 200
+        assert "campus_database_up 1.0" in scraped.text
+        assert "campus_audit_chain_length" in scraped.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
