@@ -161,7 +161,9 @@ def _round(db: Database, rng: random.Random, organisations, hosted: set[str]) ->
 def _bookings(db: Database, rng: random.Random, rooms, today: dt.date) -> None:
     with db.session() as session:
         account = auth.find_account(session, "membre@campus.example")
-        member = auth.actor_for(account, "session") if account else STAFF
+        if account is None:  # the demo accounts are made first; without them, no bookings
+            return
+        member = auth.actor_for(account, "session")
         bookable = [r for r in rooms if r["kind"] in ("meeting_room", "auditorium")]
         now = dt.datetime.combine(today, dt.time(), PARIS).astimezone(dt.UTC)
         for offset in range(1, 8):

@@ -734,7 +734,7 @@ def book(
         bookings.append(
             Booking(
                 room_id=room.id,
-                account_id=actor.account_id if actor.account_id != "cli" else None,
+                account_id=None if actor.via == "cli" else actor.account_id,  # console: no account
                 organisation_id=organisation_id,
                 event_id=event_id,
                 title=title,
