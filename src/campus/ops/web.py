@@ -38,6 +38,7 @@ def install(app: FastAPI, routes: Iterable[tuple[str, APIRoute]]) -> None:
     route object knows only its path within its router, the log and labels want the prefix."""
     settings = app.state.settings
     logs.configure()
+    logs.observe_jobs()  # job steps written here too: submissions, the in-process worker
     if settings.warehouse_dir is None:  # the default, under var/: made here, owner-only
         settings.warehouse_path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
