@@ -289,7 +289,12 @@ def synth(
 ) -> None:
     """Write the synthetic demo hospital as FHIR R4 transaction Bundles (one file a patient,
     plus the hospital's organisations and practitioners), ready for `campus ingest`."""
-    files = synthetic.write(out, patients, seed)
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out} is a file: give a folder (created when missing)")
+    try:
+        files = synthetic.write(out, patients, seed)
+    except OSError as error:
+        raise fail(f"cannot write into {out}: {error.strerror}") from None
     typer.echo(f"{len(files)} files ({patients} patients) written to {out}")
 
 

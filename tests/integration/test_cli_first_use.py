@@ -60,3 +60,14 @@ def test_an_unexpected_error_is_one_line_naming_what_to_run_and_where_details_ar
     log = (tmp_path / "var" / "log" / "cli-errors.log").read_text()
     assert "Traceback" in log and "ProgrammingError" in log
     assert (tmp_path / "var" / "log" / "cli-errors.log").stat().st_mode & 0o077 == 0
+
+
+def test_synth_refuses_a_file_as_its_output_folder(tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    result = _campus(tmp_path, "synth", "--patients", "1", "--out", "taken")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "error: --out taken is a file: give a folder (created when missing)"
+    )
+    assert (tmp_path / "taken").read_text() == "not a folder"
