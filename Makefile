@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench serve clean assets
+.PHONY: demo test test-unit test-fast test-docs test-slow lint format bench serve clean assets
 
 # Modules compiled with Cython (setup.py): those with a .pxd; rebuilt when they change.
 COMPILED := $(wildcard src/campus/*/*.pxd) $(patsubst %.pxd,%.py,$(wildcard src/campus/*/*.pxd))
@@ -23,6 +23,22 @@ demo: $(STAMP)
 ## test: lint, then the whole test suite (SQLite and PostgreSQL, DuckDB, Spark, headless Chromium)
 test: $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadfile tests
+
+## test-unit: the pure tests (no database, no server), without those marked slow
+test-unit: $(STAMP)
+	$(BIN)/pytest -q -m "not slow" tests/unit tests/docs
+
+## test-fast: unit, docs and integration tests on SQLite only, without slow, e2e and Spark tests
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow and not e2e and not spark" -k "not postgres" tests/unit tests/docs tests/integration
+
+## test-docs: the reference docs against the code (settings, commands, permissions)
+test-docs: $(STAMP)
+	$(BIN)/pytest -q tests/docs
+
+## test-slow: only the tests marked slow
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist loadfile -m slow tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

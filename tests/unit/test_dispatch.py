@@ -20,7 +20,7 @@ def test_a_route_signature_is_its_literal_leading_segments():
 
 
 def test_every_route_is_found_through_the_index_as_through_the_full_scan():
-    app = create_app(Settings(env="development", database_url="sqlite://"))
+    app = create_app(Settings(env="development", database_url="sqlite://", secret_key="k" * 40))
     index = app.router.middleware_stack
     assert isinstance(index, SegmentIndex)
     index._build()
@@ -43,7 +43,7 @@ def test_every_route_is_found_through_the_index_as_through_the_full_scan():
 
 
 def test_an_api_call_scans_only_the_routers_under_its_third_segment():
-    app = create_app(Settings(env="development", database_url="sqlite://"))
+    app = create_app(Settings(env="development", database_url="sqlite://", secret_key="k" * 40))
     index = app.router.middleware_stack
     index._build()
     view = index.view_for("/api/v1/events/abc/registration")

@@ -120,6 +120,7 @@ def _outcome(pseudonymiser, module: ModuleType, resource: dict, index) -> tuple:
     return ("landed", orjson.dumps(resource), seen)
 
 
+@pytest.mark.slow  # over 5 s: make test runs it, make test-unit does not
 def test_compiled_and_pure_python_walks_give_identical_results(shared_dir):
     name = "campus.warehouse.pseudonymise"
     compiled = importlib.import_module(name)
@@ -144,6 +145,7 @@ def test_compiled_and_pure_python_walks_give_identical_results(shared_dir):
     assert compared > 10_000 and problems > 1_000
 
 
+@pytest.mark.slow  # over 5 s: make test runs it, make test-unit does not
 def test_the_compiled_walk_keeps_no_memory_per_resource(shared_dir):
     """A reference leaked by compiled code shows as memory growing with the resources walked."""
     module = importlib.import_module("campus.warehouse.pseudonymise")

@@ -223,6 +223,7 @@ def _registry(lines: list[bytes]) -> frozenset[str]:
 
 
 @pytest.mark.parametrize("optout", [False, True], ids=["", "optout"])
+@pytest.mark.slow  # over 5 s: make test runs it, make test-unit does not
 def test_the_native_and_python_paths_land_the_same_rows_and_report_the_same(
     shared_dir, tmp_path, optout, monkeypatch
 ):
@@ -250,6 +251,7 @@ def test_the_native_and_python_paths_land_the_same_rows_and_report_the_same(
     assert (ours[0][1] > 100) == optout  # the first patient's resources, dropped
 
 
+@pytest.mark.slow  # over 5 s: make test runs it, make test-unit does not
 def test_the_native_path_takes_most_of_the_sample(shared_dir):
     """Else it would be correct and useless: it gives back only what it does not handle."""
     walker = _walker()
@@ -289,6 +291,7 @@ def _mutated(line: bytes, rng: random.Random) -> bytes:
     return bytes(data).replace(b"\n", b" ").replace(b"\r", b" ")
 
 
+@pytest.mark.slow  # over 5 s: make test runs it, make test-unit does not
 def test_bytes_changed_at_random_land_the_same_on_both_paths_or_go_to_python(
     shared_dir, tmp_path, monkeypatch
 ):
