@@ -240,6 +240,8 @@ def run_stored_pull(db, settings, actor: Actor, name: str, on_error, since: str 
 
 def _report_response(report) -> JSONResponse:
     body = report.as_dict()
+    if report.status == "unchanged":  # an incremental pull that found nothing new
+        return JSONResponse(status_code=200, content=body)
     if report.status != "published":
         message = (
             f"nothing was published: {report.errors} resource(s) failed (on_error=abort, the "

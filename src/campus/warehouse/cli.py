@@ -156,6 +156,8 @@ EXIT_SKIPPED = 3
 
 
 def exit_code(result) -> int:
+    if result.status == "unchanged":
+        return 0
     if result.status != "published":
         return 1
     return EXIT_SKIPPED if result.skipped else 0
@@ -169,6 +171,8 @@ def outcome_line(result) -> str:
             f"NOT PUBLISHED: {result.errors:,} resource(s) failed ({reasons}); fix the input, "
             "or publish the rest with --on-error skip"
         )
+    if result.status == "unchanged":
+        return f"unchanged: nothing changed on the server since {result.version}"
     if result.status != "published":
         return "NOT PUBLISHED: no resource to land"
     if result.skipped:

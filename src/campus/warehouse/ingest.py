@@ -49,7 +49,7 @@ class Limits:
 @dataclass
 class IngestReport:
     dataset: str
-    status: Literal["published", "aborted", "empty"] = "empty"
+    status: Literal["published", "aborted", "empty", "unchanged"] = "empty"
     version: str | None = None
     files: int = 0
     bytes: int = 0
@@ -185,7 +185,8 @@ def run(
         dataset_dir = layout.dataset_dir(root, dataset)
     except ValueError as error:
         raise BadRequest(str(error), code="bad_dataset", where="dataset") from None
-    files = sources.discover(paths)
+    # An incremental version may only remove resources (deleted on the server): no file.
+    files = sources.discover(paths) if paths or base_version is None else []
     if labels is not None and len(labels) != len(files):
         labels = None
     tasks = sources.plan(files, labels)

@@ -191,5 +191,5 @@ async def pull_submit(name: str, request: Request, actor: Actor = steward("datas
         request,
         "warehouse/report.html",
         {"report": report, "translate_problem": messages.translate},
-        status=201 if report.status == "published" else 422,
+        status={"published": 201, "unchanged": 200}.get(report.status, 422),
     )

@@ -287,10 +287,16 @@ def test_a_steward_stores_the_server_on_the_dataset_and_pulls_from_the_api_and_t
     assert refused.status_code == 502
     assert "HTTP 403" in refused.json()["error"]["message"]
     server.configure()
+    # Nothing changed on the server since v0001: the incremental pull makes no version.
+    unchanged = client.post("/api/v1/datasets/hopital/pull")
+    assert unchanged.status_code == 200 and unchanged.json()["status"] == "unchanged"
+    changed = {"resourceType": "Patient", "id": "new-patient", "gender": "female"}
+    httpx.post(f"{server.url}/_admin/change", json={"upsert": [changed]}).raise_for_status()
     form = client.post(
         "/datasets/hopital/pull", data={"on_error": "abort", "csrf_token": client.csrf()}
     )
     assert form.status_code == 201 and "v0002" in form.text
+    assert client.get("/api/v1/datasets/hopital/versions/v0002").json()["counts"] == {"Patient": 4}
 
 
 def test_an_incremental_pull_upserts_changes_and_removes_deletions_onto_the_last_version(

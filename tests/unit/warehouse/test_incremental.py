@@ -51,3 +51,17 @@ def test_rows_are_upserted_onto_the_base_deleted_ones_and_late_opt_outs_left_out
     assert version.manifest["base_version"] == "v0001" and version.manifest["removed"] == 3
     keys = {k["optout_key"] for k in pq.read_table(version.optout_keys).to_pylist()}
     assert OPTED not in keys and keys  # pat-2's keys kept, pat-1's gone
+
+
+def test_an_incremental_version_may_only_remove_resources(tmp_path):
+    first = tmp_path / "first"
+    first.mkdir()
+    write_ndjson(first / "Patient.ndjson", [patient()])
+    write_ndjson(first / "Observation.ndjson", [observation("o1", "Patient/pat-1")])
+    run(tmp_path, [first], on_error="abort")
+    report = run(
+        tmp_path, [], on_error="abort", base_version="v0001", deleted=[("Observation", "o1")]
+    )
+    assert report.status == "published" and report.version == "v0002"
+    assert report.landed == {"Patient": 1} and report.removed == 1
+    assert set(layout.resolve(tmp_path / "wh", "test").tables()) == {"Patient"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -157,20 +158,17 @@ def pull(
         client = BulkClient(http, auth, backoff, events)
         with _exclusive(folder):
             _stale(folder)
-            return _run(
+            ingest = functools.partial(
+                service.ingest,
                 db,
                 settings,
                 actor,
                 dataset,
-                request,
-                client,
-                folder,
-                on_error,
-                progress,
-                events,
-                workers,
-                base_version,
+                on_error=on_error,
+                progress=progress,
+                workers=workers,
             )
+            return _run(client, request, folder, events, base_version, ingest, dataset)
     finally:
         if own_http:
             http.close()
@@ -200,19 +198,15 @@ def _base(settings: Settings, dataset: str, request: Request) -> str | None:
 
 
 def _run(
-    db,
-    settings,
-    actor,
-    dataset,
-    request,
-    client,
-    folder,
-    on_error,
-    progress,
-    events,
-    workers,
-    base_version,
-):
+    client: BulkClient,
+    request: Request,
+    folder: Path,
+    events: Callable[..., None],
+    base_version: str | None,
+    ingest: Callable[..., IngestReport],
+    dataset: str,
+) -> IngestReport:
+    """Kick-off (or resume), poll, download and check, then `ingest` the files."""
     state_file = folder / "state.json"
     state: dict[str, Any] = {}
     if state_file.exists():
@@ -263,17 +257,14 @@ def _run(
             "server_errors": len(problems),
             "deleted": len(deleted),
         }
+        if base_version is not None and not paths and not deleted and not problems:
+            # Nothing changed on the server since the version built upon: no new version.
+            finished = True
+            return IngestReport(dataset, status="unchanged", version=base_version)
         events("ingest", files=len(paths))
-        report = service.ingest(
-            db,
-            settings,
-            actor,
-            dataset,
+        report = ingest(
             paths,
             labels=[p.name for p in paths],
-            on_error=on_error,
-            progress=progress,
-            workers=workers,
             external_problems=problems,
             manifest_extra={"pull": pulled},
             audit_details={"pull": pulled},
