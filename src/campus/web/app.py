@@ -151,15 +151,25 @@ def _log_unexpected(request: Request, exc: BaseException) -> None:
         f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
     )
     log.error(
-        "unexpected %s on %s %s\n%s",
+        "unexpected %s on %s %s (request %s)\n%s",
         type(exc).__name__,
         request.method,
         _route_template(request),
+        request.scope.get("state", {}).get("request_id", "-"),
         frames,
     )
 
 
 def _internal_error(request: Request) -> Response:
+    response = _internal_error_answer(request)
+    # Outside the request layers too: the id the request's log line has (campus.ops.requests).
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        response.headers["x-request-id"] = request_id
+    return response
+
+
+def _internal_error_answer(request: Request) -> Response:
     if _wants_json(request):
         return JSONResponse(
             {"error": {"code": "internal", "message": "unexpected error; it was logged"}},

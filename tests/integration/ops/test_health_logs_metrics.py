@@ -153,3 +153,24 @@ def test_a_waiting_job_without_a_worker_degrades_readiness_and_steps_are_logged(
     assert end["status"] == "succeeded" and end["duration_s"] >= 0
     assert warehouse.MARKER not in json.dumps(lines)
     assert client.get("/readyz").json()["status"] == "ready"
+
+
+def test_an_unexpected_error_answers_with_the_request_id_of_its_log_lines(app, caplog):
+    from tests.helpers import CampusClient
+
+    @app.get("/api/v1/ops-test-boom")
+    def boom():
+        raise RuntimeError("MARKER-in-message")
+
+    with (
+        CampusClient(app, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO),
+    ):
+        response = client.get("/api/v1/ops-test-boom")
+    assert response.status_code == 500
+    request_id = response.headers["x-request-id"]
+    (line,) = [one for one in _request_lines(caplog) if one["request_id"] == request_id]
+    assert line["status"] == 500 and line["route"] == "/api/v1/ops-test-boom"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(f"(request {request_id})" in message for message in errors)
+    assert "MARKER" not in caplog.text
