@@ -89,6 +89,7 @@ class RequestLog:
         finally:
             seconds = time.perf_counter() - started
             route, method = route_template(scope, self.full_paths), scope["method"]
+            scope["state"]["route_template"] = route  # for the error handler's log line
             metrics.REQUESTS.labels(route, method, status_class(status)).inc()
             metrics.LATENCY.labels(route, method).observe(seconds)
             if status >= 500:

@@ -140,6 +140,9 @@ def _swallow_reraised_errors(app: FastAPI) -> None:
 def _route_template(request: Request) -> str:
     """The matched route's template (`/password/reset`), never the filled-in path, which may
     hold a token or a name."""
+    known = request.scope.get("state", {}).get("route_template")  # with its router's prefix
+    if known:
+        return known
     route = request.scope.get("route")
     return getattr(route, "path", None) or "(no route)"
 
