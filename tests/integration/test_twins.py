@@ -21,6 +21,7 @@ from campus.web import twins
 from campus.web.pages_registry import TWINS
 from tests.helpers import make_account
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
+from tests.integration.participation.helpers import make_consultation
 
 # Pages with a twin whose data is not yet built by one data function with it (the page and
 # the API compute it apart), by the module that serves them. Convert a page with
@@ -78,12 +79,7 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/reviews",
     },
     "campus.participation.pages": {
-        "/consultations",
-        "/consultations/{consultation_id}",
         "/consultations/{consultation_id}/proposals/{proposal_id}",
-        "/consultations/{consultation_id}/results",
-        "/moderation",
-        "/participation/charter",
     },
     "campus.residency.pages": {
         "/campus/hosted",
@@ -178,7 +174,14 @@ def _seed(db) -> dict[str, str]:
     published_event(db, organiser, title="Atelier FHIR", training_id=training_id)
     published_event(db, organiser, title="Forum", capacity=None)
     member(db, "someone@campus.example")
-    return {"org_id": org_id, "reader": reader, "training_id": training_id}
+    consultation_id = make_consultation(db, "results")
+    make_account(db, "moderation@campus.example", "moderator")
+    return {
+        "consultation_id": consultation_id,
+        "org_id": org_id,
+        "reader": reader,
+        "training_id": training_id,
+    }
 
 
 # Per converted page: the path parameters (names of seeded ids) and the queries to try.
@@ -188,6 +191,11 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/trainings": [({}, {}), ({}, {"competence": "fhir"})],
     "/trainings/{training_id}": [({"training_id": "training_id"}, {})],
     "/me/trainings": [({}, {})],
+    "/consultations": [({}, {})],
+    "/consultations/{consultation_id}": [({"consultation_id": "consultation_id"}, {})],
+    "/consultations/{consultation_id}/results": [({"consultation_id": "consultation_id"}, {})],
+    "/moderation": [({}, {})],
+    "/participation/charter": [({}, {}), ({}, {"next": "/consultations"})],
 }
 
 
@@ -219,7 +227,7 @@ def test_each_converted_page_renders_the_data_its_twin_returns(client, db, monke
     monkeypatch.setattr(twins, "render", capture)
     missing = sorted(set(twins.TWIN_PAGES) - set(SAMPLES))
     assert missing == [], "give these converted pages a sample in SAMPLES"
-    for reader in (None, "reader@campus.example"):
+    for reader in (None, "reader@campus.example", "moderation@campus.example"):
         if reader:
             client.login(reader)
         for page_path, samples in SAMPLES.items():
@@ -231,6 +239,9 @@ def test_each_converted_page_renders_the_data_its_twin_returns(client, db, monke
                 twin = client.get(_fill(twins.TWIN_PAGES[page_path], values), params=query)
                 if twin.status_code == 401:  # both ask the visitor to sign in
                     assert page.headers["location"].startswith("/login"), page_path
+                    continue
+                if twin.status_code == 403:  # both refuse
+                    assert page.status_code == 403, page_path
                     continue
                 assert (page.status_code, twin.status_code) == (200, 200), page_path
                 assert captured, f"{page_path} did not render through its twin"

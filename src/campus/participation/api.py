@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from campus.auth.actor import Actor
 from campus.i18n import gettext as _
 from campus.participation import charter, moderation, results, service, signup, votes
+from campus.participation.data import supports_out
 from campus.participation.schemas import (
     AnswerIn,
     CommentIn,
@@ -27,30 +28,6 @@ CID = "/consultations/{consultation_id}"
 PID = CID + "/proposals/{proposal_id}"
 
 
-def supports_out(session: Session, consultation, actor: Actor) -> SupportsOut:
-    mine = votes.my_supports(session, consultation, actor.account_id)
-    limit = consultation.supports_per_person
-    return SupportsOut(supports=mine, limit=limit, left=max(0, limit - len(mine)))
-
-
-def consultation_detail(session: Session, actor: Actor, consultation_id: str) -> dict:
-    """The data of a consultation page: the consultation, proposals and the actor's supports."""
-    consultation = service.get_consultation(session, consultation_id)
-    return {
-        "consultation": service.consultation_view(consultation),
-        "proposals": service.proposals_view(session, actor, consultation),
-        "my_supports": supports_out(session, consultation, actor).model_dump()
-        if actor.authenticated
-        else None,
-        "charter_accepted": charter.has_accepted(session, actor.account_id),
-    }
-
-
-@router.get("/consultations", summary="Consultations, newest first")
-def list_consultations(actor: Actor = allow("public.read"), session: Session = db_session):
-    return [service.consultation_view(c) for c in service.list_consultations(session)]
-
-
 @router.post("/consultations", status_code=201, summary="Create a consultation (staff)")
 def create_consultation(
     body: ConsultationIn,
@@ -59,13 +36,6 @@ def create_consultation(
 ):
     fields = service.ConsultationFields(**body.model_dump())
     return service.consultation_view(service.create_consultation(session, actor, fields))
-
-
-@router.get(CID, summary="A consultation with its proposals and one's supports")
-def get_consultation(
-    consultation_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return consultation_detail(session, actor, consultation_id)
 
 
 @router.post(CID + "/close", summary="Close a consultation early (staff)")
@@ -200,13 +170,6 @@ def answer(
     return service.proposal_view(session, actor, consultation, proposal)
 
 
-@router.get(CID + "/results", summary="Results: supports, statuses and answers")
-def get_results(
-    consultation_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return results.results(session, service.get_consultation(session, consultation_id))
-
-
 @router.get(CID + "/results.csv", summary="Results as CSV")
 def get_results_csv(
     consultation_id: str, actor: Actor = allow("public.read"), session: Session = db_session
@@ -239,11 +202,6 @@ def report(
     return {"id": row.id, "target_type": row.target_type, "target_id": row.target_id}
 
 
-@router.get("/participation/moderation", summary="The moderation queue (moderators)")
-def moderation_queue(actor: Actor = allow("consultation.moderate"), session: Session = db_session):
-    return moderation.queue(session)
-
-
 @router.post(
     "/participation/moderation/{target_type}/{target_id}",
     summary="Hide or restore a contribution, with a reason (moderators)",
@@ -268,15 +226,6 @@ def decide(
         "target_id": item.id,
         "moderation": item.moderation,
         "moderation_reason": item.moderation_reason,
-    }
-
-
-@router.get("/participation/charter", summary="The participation charter")
-def get_charter(actor: Actor = allow("public.read"), session: Session = db_session):
-    return {
-        "version": charter.VERSION,
-        "articles": charter.articles(),
-        "accepted": charter.has_accepted(session, actor.account_id),
     }
 
 

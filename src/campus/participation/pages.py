@@ -16,7 +16,7 @@ from campus.db.base import utcnow
 from campus.errors import BadRequest, CampusError
 from campus.i18n import current_language
 from campus.i18n import gettext as _
-from campus.participation import api, charter, moderation, results, service, signup, votes
+from campus.participation import api, charter, data, moderation, results, service, signup, votes
 from campus.participation.models import SUBJECT_TYPES
 from campus.participation.moderation import DECISIONS
 from campus.participation.phases import ORDER, PHASE_LABELS, Phase, phase_of
@@ -26,6 +26,7 @@ from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
 from campus.web.templating import PARIS, render
+from campus.web.twins import twin
 
 router = APIRouter()
 CID = "/consultations/{consultation_id}"
@@ -53,11 +54,11 @@ def _consultation_page(
     notice: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    data = api.consultation_detail(session, actor, consultation_id)
+    detail = data.consultation_detail(session, actor, consultation_id)
     return render(
         request,
         "participation/consultation.html",
-        {**LABELS, **data, "error": error, "notice": notice},
+        {**LABELS, **detail, "error": error, "notice": notice},
         status=status,
     )
 
@@ -84,7 +85,7 @@ def _proposal_page(
             "consultation": service.consultation_view(consultation),
             "proposal": service.proposal_view(session, actor, consultation, proposal),
             "supported": proposal.id in votes.my_supports(session, consultation, actor.account_id),
-            "my_supports": api.supports_out(session, consultation, actor)
+            "my_supports": data.supports_out(session, consultation, actor)
             if actor.authenticated
             else None,
             "charter_accepted": charter.has_accepted(session, actor.account_id),
@@ -109,12 +110,16 @@ def _to_charter(next_path: str) -> RedirectResponse:
 # --- consultations --------------------------------------------------------------------------
 
 
-@page(router, "/consultations", twin="/api/v1/consultations")
-def consultations(
-    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    items = [service.consultation_view(c) for c in service.list_consultations(session)]
-    return render(request, "participation/list.html", {**LABELS, "consultations": items})
+@twin(
+    api.router,
+    router,
+    "/consultations",
+    template="participation/list.html",
+    summary="Consultations, newest first",
+    context=lambda data: {**LABELS, "consultations": data},
+)
+def consultations(actor: Actor = allow("public.read"), session: Session = db_session) -> list:
+    return data.consultations(session)
 
 
 @page(router, "/consultations/new", no_twin="a form; its API twin is POST /api/v1/consultations")
@@ -182,14 +187,18 @@ def _int(value: str, field: str) -> int:
         ) from None
 
 
-@page(router, CID, twin="/api/v1" + CID)
+@twin(
+    api.router,
+    router,
+    CID,
+    template="participation/consultation.html",
+    summary="A consultation with its proposals and one's supports",
+    context=lambda data: {**LABELS, **data, "error": "", "notice": ""},
+)
 def consultation(
-    request: Request,
-    consultation_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    return _consultation_page(request, session, actor, consultation_id)
+    consultation_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict:
+    return data.consultation_detail(session, actor, consultation_id)
 
 
 @router.post(CID + "/close", include_in_schema=False)
@@ -502,34 +511,44 @@ def report_submit(
 # --- results --------------------------------------------------------------------------------
 
 
-@page(router, CID + "/results", twin="/api/v1" + CID + "/results")
-def results_page(
-    request: Request,
-    consultation_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    data = results.results(session, service.get_consultation(session, consultation_id))
-    chart = {
+def _chart(data: dict) -> dict:
+    return {
         "label": _("Supports"),
         "labels": [row["title"] for row in data["proposals"]],
         "values": [row["supports"] for row in data["proposals"]],
     }
-    return render(request, "participation/results.html", {**LABELS, **data, "chart": chart})
+
+
+@twin(
+    api.router,
+    router,
+    CID + "/results",
+    template="participation/results.html",
+    summary="Results: supports, statuses and answers",
+    context=lambda data: {**LABELS, **data, "chart": _chart(data)},
+)
+def results_page(
+    consultation_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict:
+    return results.results(session, service.get_consultation(session, consultation_id))
 
 
 # --- moderation -----------------------------------------------------------------------------
 
 
-@page(router, "/moderation", twin="/api/v1/participation/moderation")
+@twin(
+    api.router,
+    router,
+    "/moderation",
+    api_path="/participation/moderation",
+    template="participation/moderation.html",
+    summary="The moderation queue (moderators)",
+    context=lambda data: {"items": data, "decisions": DECISIONS},
+)
 def moderation_page(
-    request: Request, actor: Actor = allow("consultation.moderate"), session: Session = db_session
-):
-    return render(
-        request,
-        "participation/moderation.html",
-        {"items": moderation.queue(session), "decisions": DECISIONS},
-    )
+    actor: Actor = allow("consultation.moderate"), session: Session = db_session
+) -> list:
+    return moderation.queue(session)
 
 
 @router.post("/moderation/{target_type}/{target_id}", include_in_schema=False)
@@ -565,22 +584,21 @@ def moderation_decide(
 # --- charter --------------------------------------------------------------------------------
 
 
-@page(router, "/participation/charter", twin="/api/v1/participation/charter")
-def charter_page(
-    request: Request,
-    next: str = "",
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    return render(
-        request,
-        "participation/charter.html",
-        {
-            "articles": charter.articles(),
-            "accepted": charter.has_accepted(session, actor.account_id),
-            "next": safe_next(next) if next else "",
-        },
-    )
+def _charter_context(data: dict, request: Request) -> dict:
+    next_path = request.query_params.get("next", "")
+    return {**data, "next": safe_next(next_path) if next_path else ""}
+
+
+@twin(
+    api.router,
+    router,
+    "/participation/charter",
+    template="participation/charter.html",
+    summary="The participation charter",
+    context=_charter_context,
+)
+def charter_page(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
+    return data.charter_status(session, actor)
 
 
 @router.post("/participation/charter", include_in_schema=False)
