@@ -85,18 +85,32 @@ def generate(db: Database, today: dt.date) -> None:
         organisations = list(session.scalars(select(Organisation).order_by(Organisation.slug)))
     startups = [o for o in organisations if o.kind == "startup"]
     others = [o for o in organisations if o.kind in ("research_lab", "company", "public_agency")]
-    hosted_pool = rng.sample(startups, min(len(startups), 60)) + rng.sample(others, 40)
-    hosted_pool = hosted_pool[: HOSTED + LEFT]
+    chosen = rng.sample(startups, min(len(startups), 60))
+    hosted_pool = chosen + rng.sample(others, HOSTED + LEFT - len(chosen))
+    rng.shuffle(hosted_pool)
     offices = [r for r in rooms if r["kind"] == "office"]
     open_spaces = [r for r in rooms if r["kind"] == "open_space"]
     rng.shuffle(offices)
     free_desks = {r["code"]: r["capacity"] for r in open_spaces}
     total = sum(r["capacity"] for r in offices) + sum(free_desks.values())
     allocated = 0
-    residencies: list[tuple[str, str]] = []  # (residency id, organisation id)
+    residencies: list[tuple[str, str]] = []  # (residency id, organisation id), hosted ones
+    freed: list[tuple[dt.date, dict]] = []  # offices that leavers gave back, and when
     with db.session() as session:
-        for index, org in enumerate(hosted_pool):
-            leaving = index >= HOSTED
+        # Those that left during the year come first: their offices go to newcomers that
+        # arrive after them.
+        for index, org in enumerate(hosted_pool[HOSTED:]):
+            start = year_ago - dt.timedelta(days=rng.randint(60, 900))
+            office = offices.pop()
+            residency = _register(session, rng, org.id, start, [{"room": office["code"]}], index)
+            exited = year_ago + dt.timedelta(days=rng.randint(10, 300))
+            service.record_exit(
+                session, STAFF, residency, min(exited, today),
+                rng.choice(service.EXIT_REASONS[:5]), "",
+            )  # fmt: skip
+            freed.append((min(exited, today), office))
+        freed.sort(key=lambda pair: pair[0])
+        for index, org in enumerate(hosted_pool[:HOSTED]):
             newcomer = index < 25
             start = (
                 year_ago + dt.timedelta(days=rng.randint(0, 330))
@@ -104,41 +118,43 @@ def generate(db: Database, today: dt.date) -> None:
                 else year_ago - dt.timedelta(days=rng.randint(30, 900))
             )
             items = []
-            if offices and (allocated < 0.9 * total or leaving) and rng.random() < 0.8:
+            reusable = [pair for pair in freed if newcomer and pair[0] <= start]
+            if reusable and allocated < 0.9 * total:
+                freed.remove(reusable[0])
+                items.append({"room": reusable[0][1]["code"]})
+                allocated += reusable[0][1]["capacity"]
+            elif offices and allocated < 0.9 * total and rng.random() < 0.8:
                 office = offices.pop()
                 items.append({"room": office["code"]})
-                allocated += office["capacity"] if not leaving else 0
+                allocated += office["capacity"]
             else:
                 desks = rng.randint(2, 5)
                 fit = [code for code, free in free_desks.items() if free >= desks]
-                if fit and (allocated + desks <= 0.9 * total or leaving):
+                if fit and allocated + desks <= 0.9 * total:
                     free_desks[fit[0]] -= desks
                     items.append({"room": fit[0], "desks": desks})
-                    allocated += desks if not leaving else 0
+                    allocated += desks
             if not items:
                 continue
-            residency = service.register_residency(
-                session, STAFF, org.id,
-                service.AdmissionInput(
-                    starts_on=start, ends_on=start + dt.timedelta(days=365 * rng.choice([2, 3])),
-                    contract_ref=f"CH-{start.year}-{index + 1:03d}",
-                    monthly_fee=rng.choice([450, 600, 900, 1200, 1800]) * max(1, len(items)),
-                    spaces=items,
-                ),
-            )  # fmt: skip
-            residencies.append((residency.id, org.id))
-            if leaving:
-                exited = max(
-                    start + dt.timedelta(days=20),
-                    year_ago + dt.timedelta(days=rng.randint(10, 350)),
-                )
-                service.record_exit(
-                    session, STAFF, residency.id, min(exited, today),
-                    rng.choice(service.EXIT_REASONS[:5]), "",
-                )  # fmt: skip
+            residencies.append(
+                (_register(session, rng, org.id, start, items, LEFT + index), org.id)
+            )
     _round(db, rng, organisations, {o for _, o in residencies})
     _bookings(db, rng, rooms, today)
-    _pairs(db, rng, organisations, [o for _, o in residencies[:HOSTED]], today)
+    _pairs(db, rng, organisations, [o for _, o in residencies], today)
+
+
+def _register(session, rng: random.Random, org_id: str, start: dt.date, items, index: int) -> str:
+    years = rng.choice([2, 3])
+    return service.register_residency(
+        session, STAFF, org_id,
+        service.AdmissionInput(
+            starts_on=start, ends_on=start + dt.timedelta(days=365 * years),
+            contract_ref=f"CH-{start.year}-{index + 1:03d}",
+            monthly_fee=rng.choice([450, 600, 900, 1200, 1800]),
+            spaces=items,
+        ),
+    ).id  # fmt: skip
 
 
 def _round(db: Database, rng: random.Random, organisations, hosted: set[str]) -> None:
@@ -207,3 +223,6 @@ def _pairs(
                     session, STAFF, pair.id, ends_on=today,
                     introductions=rng.randint(1, 6), contracts=rng.randint(0, 2),
                 )  # fmt: skip
+                for side in (pair.startup_id, pair.sponsor_id):
+                    rater = Actor(grants=frozenset({Grant("org_admin", "organisation", side)}))
+                    service.rate_sponsorship(session, rater, pair.id, rng.randint(3, 5))

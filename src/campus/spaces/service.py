@@ -64,16 +64,16 @@ def _staff_only(actor: Actor) -> None:
 def organisations_of(session: Session, actor: Actor) -> set[str]:
     """The organisations the actor belongs to: memberships of their person, and organisations
     where they hold a scoped role."""
+    scoped = {g.scope_id for g in actor.grants if g.scope_type == ScopeType.ORGANISATION}
     if not actor.account_id:
-        return set()
-    found = set(
+        return scoped
+    return scoped | set(
         session.scalars(
             select(Membership.organisation_id)
             .join(Person, Person.id == Membership.person_id)
             .where(Person.account_id == actor.account_id)
         )
     )
-    return found | {g.scope_id for g in actor.grants if g.scope_type == ScopeType.ORGANISATION}
 
 
 def organisation_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
