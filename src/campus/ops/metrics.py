@@ -60,6 +60,18 @@ JOB_DURATION = Histogram(
     buckets=JOB_BUCKETS,
 )
 
+INGEST_DURATION = Histogram(
+    "campus_ingest_duration_seconds",
+    "Wall time of a warehouse ingest, by outcome (published or not).",
+    ("outcome",),
+    buckets=JOB_BUCKETS,
+)
+
+
+def observe_ingest(seconds: float, *, published: bool) -> None:
+    """Count an ingest's duration (called by the warehouse once an ingest ends)."""
+    INGEST_DURATION.labels("published" if published else "not_published").observe(seconds)
+
 
 def multiprocess_dir() -> Path | None:
     """The folder every process writes its figures to, when this process writes there too
@@ -141,5 +153,5 @@ def scrape_registry(engine: Engine) -> CollectorRegistry:
 
 
 def _own_collectors() -> list[Collector]:
-    """This process's request and job metrics (single-process mode)."""
-    return [REQUESTS, LATENCY, ERRORS, JOB_DURATION]
+    """This process's request, job and ingest metrics (single-process mode)."""
+    return [REQUESTS, LATENCY, ERRORS, JOB_DURATION, INGEST_DURATION]

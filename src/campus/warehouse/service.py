@@ -258,6 +258,9 @@ def ingest(
         base_version=base_version,
         deleted=deleted,
     )
+    from campus.ops.metrics import observe_ingest  # operations' figures (campus.ops)
+
+    observe_ingest(report.seconds, published=bool(report.version))
     with db.session() as session:
         dataset = require_dataset(session, name)
         if report.version:

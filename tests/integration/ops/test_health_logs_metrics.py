@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import logging
+import re
 
 import pytest
 from pydantic import SecretStr
@@ -174,3 +175,23 @@ def test_an_unexpected_error_answers_with_the_request_id_of_its_log_lines(app, c
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any(f"(request {request_id})" in message for message in errors)
     assert "MARKER" not in caplog.text
+
+
+def _sample(text_: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text_, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_an_ingest_is_counted_with_its_duration(metrics_client, settings, monkeypatch, tmp_path):
+    from tests.helpers import run_cli
+    from tests.unit.warehouse.samples import small_bundle, write_json
+
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    name = 'campus_ingest_duration_seconds_count{outcome="published"}'
+    before = _sample(metrics_client.get("/metrics", headers=auth).text, name)
+    bundle = write_json(tmp_path / "b.json", small_bundle())
+    ingested = run_cli(monkeypatch, settings, "ingest", "--dataset", "metrics-demo", str(bundle))
+    assert ingested.exit_code == 0, ingested.output
+    after = metrics_client.get("/metrics", headers=auth).text
+    assert _sample(after, name) == before + 1
+    assert _sample(after, 'campus_ingest_duration_seconds_sum{outcome="published"}') > 0
