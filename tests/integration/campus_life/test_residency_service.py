@@ -215,3 +215,41 @@ def test_each_side_rates_an_ended_sponsorship_once(db, settings):
         figures = service.sponsorship_figures(session)
     assert figures["ended_pairs"] == 1 and figures["introductions"] == 3
     assert figures["average_rating"] == 4.5
+
+
+def test_a_waiting_structure_is_shown_what_fits_then_admitted(db, settings):
+
+    boss = staff(db)
+    site(db, boss)
+    org_id, admin = organisation(db, "attente", "admin@attente.example")
+    now = utcnow()
+    with db.session() as session:
+        call = service.open_round(
+            session, boss, "Session", now - dt.timedelta(days=1), now + dt.timedelta(days=5)
+        ).id
+    from campus.ecosystem.programmes import service as programmes
+
+    with db.session() as session:
+        application = programmes.apply(session, admin, call, org_id, {
+            "project": "P", "team_size": 5, "desks": 5, "requested_start": "2027-01-04",
+            "axis": "data"}).id  # fmt: skip
+    with pytest.raises(CampusError) as caught, db.session() as session:
+        service.waitlist(session, boss, application)
+    assert caught.value.code == "not_selected"
+    with db.session() as session:
+        programmes.decide(session, settings, boss, application, "selected")
+        service.waitlist(session, boss, application, "Aucun bureau de 5")
+    with db.session() as session:
+        [waiting] = service.waiting_list(session, boss)
+        assert waiting["desks_needed"] == 5 and waiting["fits"][0] == "A102"  # 6 seats
+        assert service.round_view(session, boss, call)["applications"][0]["placement"] == (
+            "waiting"
+        )
+    with db.session() as session:
+        data = service.AdmissionInput("2027-01-04", "2029-01-04", "C-9", 700, [{"room": "A102"}])
+        service.admit(session, boss, application, data)
+    with db.session() as session:
+        assert service.waiting_list(session, boss) == []
+        assert service.round_view(session, boss, call)["applications"][0]["placement"] == (
+            "admitted"
+        )
