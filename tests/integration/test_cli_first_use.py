@@ -33,6 +33,7 @@ def test_ingest_in_a_fresh_folder_creates_the_embedded_database_first(tmp_path):
     assert ingested.returncode == 0, ingested.stdout + ingested.stderr
     assert "created the embedded database" in ingested.stderr
     assert "published: demo v0001" in ingested.stdout
+    assert "0 errors, 0 warnings" in ingested.stdout  # the generated hospital is clean FHIR
     assert "Traceback" not in ingested.stdout + ingested.stderr
     again = _campus(tmp_path, "dataset", "list")
     assert again.returncode == 0 and "embedded database" not in again.stderr
