@@ -1,5 +1,6 @@
 """A FHIR Bulk Data Access (v2) server for the tests, written from the IG, run as a process of
-its own on loopback: `python -m tests.bulk_server --source DIR --out DIR [--patients N]`.
+its own on loopback: `python -m tests.bulk_server --source DIR --out DIR [--patients N]` (or
+`--static DIR`: a folder of large NDJSON files served as they are, for the benchmark).
 
 It serves the resources of `--source` (FHIR Bundles, as Synthea writes them, or Bulk NDJSON)
 as Bulk NDJSON: the Bundles' `urn:uuid:` references become `Type/id`, and the files it exports
@@ -45,6 +46,7 @@ import contextlib
 import datetime as dt
 import gzip
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -127,6 +129,8 @@ class State:
         self.counts = {"kickoffs": 0, "polls": 0, "deletes": 0, "downloads": 0, "tokens": 0}
         self.served: dict[str, int] = {}  # fault counters: key -> times answered
         self.deleted: list[tuple[str, dt.datetime]] = []  # "Type/id", when
+        self.static: list[tuple[str, str, int]] = []  # --static: (file, type, lines)
+        self.static_dir = out
         patients = sorted(r["id"] for r in resources if r["resourceType"] == "Patient")
         self.groups = {"all": set(patients), "half": set(patients[: max(1, len(patients) // 2)])}
 
@@ -174,6 +178,26 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data and self.command != "HEAD":
             self.wfile.write(data)
+
+    def _stream(self, path: Path) -> None:
+        size = path.stat().st_size
+        start = 0
+        wanted = self.headers.get("Range", "")
+        headers = {"Accept-Ranges": "bytes"}
+        status = 200
+        if wanted.startswith("bytes=") and wanted.endswith("-"):
+            start = int(wanted[6:-1])
+            if start > size:
+                return self._send(416, None, {"Content-Range": f"bytes */{size}"})
+            headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+            status = 206
+        self.state.counts["downloads"] += 1
+        self._head(status, headers, size - start)
+        with path.open("rb") as handle:
+            handle.seek(start)
+            while chunk := handle.read(1 << 20):
+                self.wfile.write(chunk)
+        return None
 
     def _head(self, status: int, headers: dict, length: int) -> None:
         self.send_response(status)
@@ -407,6 +431,10 @@ class Handler(BaseHTTPRequestHandler):
                 files.append(
                     {"type": type_name, "name": name, "count": len(rows[start : start + step])}
                 )
+        for name, type_name, count in self.state.static:
+            if types is None or type_name in types:
+                os.symlink(self.state.static_dir / name, folder / name)
+                files.append({"type": type_name, "name": name, "count": count})
         gone = [t for t, when in self.state.deleted if since is not None and when > since]
         if gone:
             bundle = {
@@ -415,7 +443,7 @@ class Handler(BaseHTTPRequestHandler):
                 "entry": [{"request": {"method": "DELETE", "url": t}} for t in gone],
             }
             (folder / "deleted.ndjson").write_text(json.dumps(bundle) + "\n")
-        if path == "/$export" and since is None and types is None:
+        if path == "/$export" and since is None and types is None and not self.state.static:
             export = self.state.out / "export"
             shutil.rmtree(export, ignore_errors=True)
             shutil.copytree(folder, export)
@@ -512,6 +540,11 @@ class Handler(BaseHTTPRequestHandler):
                 "transient",
                 {"Retry-After": config["retry_after"]},
             )
+        plain = not any(
+            config.get(k) for k in ("short", "truncate", "gzip", "cut_after", "throttle")
+        )
+        if plain:  # as it is on disk, streamed (the benchmark's files are large)
+            return self._stream(job["folder"] / name)
         data = (job["folder"] / name).read_bytes()
         if type_name in (config.get("short") or []):
             data = b""
@@ -557,14 +590,29 @@ class Handler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, required=True)
+    parser.add_argument("--source", type=Path, help="Bundles or NDJSON, loaded in memory")
+    parser.add_argument(
+        "--static",
+        type=Path,
+        help="a folder of <Type>*.ndjson served as they are, system level only (the benchmark)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--patients", type=int, default=None)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--config", default="{}", help="initial configuration (JSON)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    Handler.state = State(load(args.source, args.patients), args.out)
+    if args.static is not None:
+        Handler.state = State([], args.out)
+        Handler.state.static_dir = args.static.resolve()
+        for path in sorted(args.static.glob("*.ndjson")):
+            with path.open("rb") as handle:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+            Handler.state.static.append((path.name, path.name.split(".")[0], lines))
+    elif args.source is not None:
+        Handler.state = State(load(args.source, args.patients), args.out)
+    else:
+        parser.error("give --source or --static")
     Handler.state.config.update(json.loads(args.config))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

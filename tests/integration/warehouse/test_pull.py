@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from campus.warehouse import layout
+from tests.conftest import SHARED
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -56,9 +57,15 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def bulk_server(shared_dir, tmp_path_factory):
+def bulk_server(tmp_path_factory):
+    """The server, over the shared Synthea sample, or a synthetic hospital without it."""
     out = tmp_path_factory.mktemp("bulk")
-    source = shared_dir / "data" / "synthea-r4" / "bundles"
+    source = SHARED / "data" / "synthea-r4" / "bundles"
+    if not source.is_dir():
+        from campus.warehouse import synthetic
+
+        source = out / "synthetic"
+        synthetic.write(source, patients=3)
     command = [sys.executable, "-m", "tests.bulk_server", "--source", str(source)]
     command += ["--out", str(out), "--patients", "3"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
