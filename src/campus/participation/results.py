@@ -3,7 +3,6 @@ a CSV export; staff answer each proposal (accepted, rejected, under study)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from sqlalchemy import func, select
@@ -123,7 +122,7 @@ def _cell(value: object) -> str:
 
 def as_csv(data: dict) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = exports.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in data["proposals"]:
         writer.writerow(
