@@ -84,7 +84,7 @@ CHRONIC: list[tuple[Code, int, float, Code | None, Code | None]] = [
     (
         (SNOMED, "195967001", "Asthma"),
         2,
-        0.003,
+        0.0015,
         (
             RXNORM,
             "895994",
@@ -129,6 +129,8 @@ ACUTE: list[tuple[Code, Code | None, int]] = [
         42,
     ),
 ]
+
+ACUTE_WEIGHTS = [3, 3, 3, 3, 1]  # a fracture is rarer than an infection
 
 ALLERGIES: list[tuple[Code, str]] = [
     ((SNOMED, "300916003", "Latex allergy"), "environment"),
@@ -905,7 +907,7 @@ class Builder:
             self.procedure(encounter, rng.choice(ROUTINE_PROCEDURES))
             self.vaccines(encounter, age)
             self.claim(encounter)
-            if not stroke_done and age > 55 and rng.random() < 0.03:
+            if not stroke_done and age > 50 and rng.random() < 0.06:
                 self.stroke(moment + timedelta(days=rng.randint(20, 200)))
                 stroke_done = True
         if self.death is not None:
@@ -969,7 +971,7 @@ class Builder:
             self.immunization(encounter, FLU)
 
     def acute(self, moment: datetime) -> None:
-        problem, drug, days = self.rng.choice(ACUTE)
+        problem, drug, days = self.rng.choices(ACUTE, weights=ACUTE_WEIGHTS)[0]
         klass, kind = ("EMER", EMERGENCY) if "Fracture" in problem[2] else ("AMB", SYMPTOM_VISIT)
         encounter = self.encounter(kind, klass, moment, 45 if klass == "EMER" else 15, problem)
         condition_id = self.condition(
@@ -1009,7 +1011,7 @@ def _patient_bundle(rng: random.Random, site: Site) -> tuple[str, dict[str, Any]
     birth = (END - timedelta(days=age_days)).date()
     death = None
     age = age_days / 365.25
-    if age > 50 and rng.random() < 0.08 * (age - 50) / 10:
+    if age > 45 and rng.random() < 0.12 * (age - 45) / 10:
         lived = rng.uniform(0.3, 1.0) * (END - max(HISTORY_START, datetime(birth.year, 1, 1)))
         death = (max(HISTORY_START, datetime(birth.year, 1, 1)) + lived).replace(microsecond=0)
     record = Record(rng, site, _uuid(rng))
