@@ -108,6 +108,11 @@ def list_rooms(
     return service.list_rooms(session, kind=kind, bookable=bookable)
 
 
+@router.get("/spaces/site", summary="Buildings, floors and rooms (staff)")
+def site(actor: Actor = allow("spaces.manage"), session: Session = db_session):
+    return service.site_view(session)
+
+
 @router.get("/spaces/rooms/{code}/schedule", summary="A room's day or week (Europe/Paris)")
 def schedule(
     code: str,

@@ -136,3 +136,65 @@ def decision_submit(
 ):
     service.decide_booking(session, actor, booking_id, approve=decision == "approve")
     return RedirectResponse("/spaces/pending", status_code=303)
+
+
+def _site_page(request, session, error: CampusError | None = None, values=None):
+    context = {
+        "data": service.site_view(session),
+        "kinds": service.ROOM_KINDS,
+        "values": values or {},
+        "error": _(error.message) if error else "",
+        "where": str(error.where or "") if error else "",
+    }
+    return render(request, "campus_life/site.html", context, status=error.status if error else 200)
+
+
+@page(router, "/spaces/site", twin="/api/v1/spaces/site")
+def site_page(
+    request: Request, actor: Actor = allow("spaces.manage"), session: Session = db_session
+):
+    return _site_page(request, session)
+
+
+@router.post("/spaces/site", include_in_schema=False)
+def site_submit(
+    request: Request,
+    action: str = Form("", max_length=10),
+    code: str = Form("", max_length=100),
+    name: str = Form("", max_length=400),
+    opens: str = Form("07:00", max_length=10),
+    closes: str = Form("22:00", max_length=10),
+    building: str = Form("", max_length=100),
+    level: str = Form("", max_length=10),
+    floor_id: str = Form("", max_length=32),
+    kind: str = Form("", max_length=20),
+    capacity: str = Form("", max_length=10),
+    equipment: str = Form("", max_length=2000),
+    accessible: str = Form("", max_length=5),
+    needs_approval: str = Form("", max_length=5),
+    max_minutes: str = Form("240", max_length=10),
+    partner_price_cents: str = Form("0", max_length=12),
+    actor: Actor = allow("spaces.manage"),
+    session: Session = db_session,
+):
+    """A building, a floor or a room, as the form's `action` says."""
+    values = {"code": code, "name": name, "kind": kind, "capacity": capacity}
+    try:
+        if action == "building":
+            service.create_building(
+                session, actor, code=code, name=name, opens=opens, closes=closes
+            )
+        elif action == "floor":
+            service.create_floor(session, actor, building, level, name)
+        else:
+            data = service.RoomInput(
+                floor_id=floor_id, code=code, name=name, kind=kind, capacity=capacity,
+                equipment=[item.strip() for item in equipment.split(",") if item.strip()],
+                accessible=bool(accessible), needs_approval=bool(needs_approval),
+                max_minutes=max_minutes, partner_price_cents=partner_price_cents,
+            )  # fmt: skip
+            service.create_room(session, actor, data)
+    except CampusError as error:
+        session.rollback()
+        return _site_page(request, session, error, values)
+    return RedirectResponse("/spaces/site", status_code=303)

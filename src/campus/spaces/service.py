@@ -303,6 +303,31 @@ def list_rooms(session: Session, *, kind: str | None = None, bookable: bool = Fa
     return [room_dict(room, floor, building) for room, floor, building in session.execute(query)]
 
 
+def site_view(session: Session) -> dict:
+    """Buildings with their hours and floors, and every room: the staff's spaces page."""
+    buildings = list(session.scalars(select(Building).order_by(Building.code)))
+    floors = list(session.scalars(select(Floor).order_by(Floor.level)))
+    rooms = list_rooms(session)
+    return {
+        "buildings": [
+            {
+                "id": b.id,
+                "code": b.code,
+                "name": b.name,
+                "opens": f"{b.opens_minute // 60:02d}:{b.opens_minute % 60:02d}",
+                "closes": f"{b.closes_minute // 60:02d}:{b.closes_minute % 60:02d}",
+                "floors": [
+                    {"id": f.id, "level": f.level, "name": f.name}
+                    for f in floors
+                    if f.building_id == b.id
+                ],
+            }
+            for b in buildings
+        ],
+        "rooms": rooms,
+    }
+
+
 def room_dict(room: Room, floor: Floor, building: Building) -> dict:
     return {
         "id": room.id,

@@ -76,3 +76,16 @@ def test_staff_approve_a_pending_auditorium_booking(db, client):
     with db.session() as session:
         assert session.get(Booking, booking_id).status == "confirmed"
     assert "Conférence" not in client.get("/spaces/pending").text
+
+
+def test_staff_create_a_room_on_the_site_page_and_a_bad_capacity_is_named(db, client):
+    staff = actor_of(db, make_account(db, "staff@example.org", "staff"))
+    ids = site(db, staff)
+    client.login("staff@example.org")
+    room = {"action": "room", "floor_id": ids["floors"][0], "code": "A110", "name": "Bureau 110",
+            "kind": "office", "max_minutes": "240", "partner_price_cents": "0"}  # fmt: skip
+    bad = _form(client, "/spaces/site", {**room, "capacity": "-1"})
+    assert bad.status_code == 400 and "<code>capacity</code>" in bad.text
+    assert _form(client, "/spaces/site", {**room, "capacity": "4"}).status_code == 303
+    assert "A110" in client.get("/spaces/site").text
+    assert any(r["code"] == "A110" for r in client.get("/api/v1/spaces/site").json()["rooms"])
