@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from campus.analysis import jobs, runner
-from campus.analysis.models import Job, JobLog
+from campus.analysis.models import Job, JobLog, OutputCheck
 from campus.errors import BadRequest
 from tests.helpers import CampusClient
 from tests.integration.analysis import setup, warehouse
@@ -58,8 +58,11 @@ def _as(client, email: str | None) -> None:
         client.login(email)
 
 
-def _views(client, anonymous, db, settings, world, code, crash=False) -> dict[str, str]:
-    """Run one probe job and capture everything the team and the public can read."""
+def _views(
+    client, anonymous, db, settings, world, code, *, crash=False, checkers=()
+) -> dict[str, str]:
+    """Run one probe job (released by `checkers` when given) and capture everything the
+    team and the public can read."""
     submitted = client.post(
         f"/api/v1/projects/{world.project_id}/jobs",
         json={"approval_id": world.approval_id, "definition": probe(code)},
@@ -88,7 +91,6 @@ def _views(client, anonymous, db, settings, world, code, crash=False) -> dict[st
         "project page": f"/projects/{world.project_id}",
         "project api": f"/api/v1/projects/{world.project_id}",
     }
-    seen = {name: client.get(path).text for name, path in pages.items()}
     public = {
         "register api": f"/api/v1/register/{world.project_id}",
         "register page": f"/register/{world.project_id}",
@@ -96,8 +98,23 @@ def _views(client, anonymous, db, settings, world, code, crash=False) -> dict[st
         "atom": "/register/feed.atom",
         "anonymous job api": f"/api/v1/jobs/{job_id}",
     }
+    for checker in checkers:
+        answer = checker.post(
+            f"/api/v1/jobs/{job_id}/checks", json={"decision": "approve", "comment": "ok"}
+        )
+        assert answer.status_code == 200, answer.text
+    if checkers:
+        with db.session() as session:  # the checkers' time, the same for both (not data)
+            session.execute(update(Job).where(Job.id == job_id).values(released_at=CREATED))
+        public |= {
+            "outputs json": f"/api/v1/jobs/{job_id}/outputs.json",
+            "outputs csv": f"/api/v1/jobs/{job_id}/outputs.csv",
+            "anonymous job page": f"/jobs/{job_id}",
+        }
+    seen = {name: client.get(path).text for name, path in pages.items()}
     seen |= {name: anonymous.get(path).text for name, path in public.items()}
     with db.session() as session:  # the next probe stands alone in the register
+        session.execute(delete(OutputCheck).where(OutputCheck.job_id == job_id))
         session.execute(delete(JobLog).where(JobLog.job_id == job_id))
         session.execute(delete(Job).where(Job.id == job_id))
     return {name: text.replace(job_id, "JOB").replace(code, "CODE") for name, text in seen.items()}
@@ -113,9 +130,19 @@ def test_probing_an_existing_and_an_absent_condition_leaves_identical_views(
         present = _views(client, anonymous, db, settings, world, HAS_IT)
         absent = _views(client, anonymous, db, settings, world, LACKS_IT)
         broken = _views(client, anonymous, db, settings, world, LACKS_IT, crash=True)
+        checkers = [CampusClient(app), CampusClient(app)]
+        for checker, email in zip(checkers, ("checker1@example.org", "checker2@example.org")):
+            checker.login(email)
+        present_released = _views(client, anonymous, db, settings, world, HAS_IT, checkers=checkers)
+        absent_released = _views(
+            client, anonymous, db, settings, world, LACKS_IT, checkers=checkers
+        )
     for name in present:
         assert present[name] == absent[name], f"{name} tells the two probes apart"
         assert present[name] == broken[name], f"{name} tells a failed run apart"
+    for name in present_released:  # released: the outputs are withheld alike
+        assert present_released[name] == absent_released[name], f"released {name} differs"
+    assert "release-JOB" in present_released["atom"]
     assert "finished" in present["team api"]
     assert "rp001" not in broken["team api"] + broken["team page"]
 
