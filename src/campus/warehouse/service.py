@@ -189,6 +189,9 @@ def set_pull_source(
                 where="client_id",
             )
         stored = {**text, "group": group, "types": types}
+        last = (dataset.pull_source or {}).get("last_run")
+        if last:
+            stored["last_run"] = last
     dataset.pull_source = stored
     audit.record(
         session,
@@ -199,6 +202,27 @@ def set_pull_source(
         details={"pull_source": stored},
     )
     return dataset
+
+
+def record_pull(db: Database, actor: Actor, name: str, outcome: dict[str, Any]) -> None:
+    """A pull's outcome (published, unchanged, aborted, failed with the server's words): on
+    the dataset (`pull_source.last_run`, shown on its page) and in the audit log, so that a
+    scheduled pull (cron, a timer) that failed at night is seen in the morning."""
+    import datetime as dt
+
+    outcome = {**outcome, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    with db.session() as session:
+        dataset = get_dataset(session, name)
+        if dataset is not None:
+            dataset.pull_source = {**(dataset.pull_source or {}), "last_run": outcome}
+        audit.record(
+            session,
+            actor=actor.label,
+            action="dataset.pull",
+            object_type="dataset",
+            object_id=name,
+            details=outcome,
+        )
 
 
 def ingest(

@@ -20,7 +20,7 @@ import pytest
 
 from campus.warehouse import layout
 from tests.conftest import SHARED
-from tests.helpers import run_cli
+from tests.helpers import audit_events, run_cli
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 ROOT = Path(__file__).resolve().parents[3]
@@ -293,6 +293,12 @@ def test_a_steward_stores_the_server_on_the_dataset_and_pulls_from_the_api_and_t
     refused = client.post("/api/v1/datasets/hopital/pull")
     assert refused.status_code == 502
     assert "HTTP 403" in refused.json()["error"]["message"]
+    # The failed run is on the dataset's page and in the audit log (a scheduled pull's too).
+    last = client.get("/api/v1/datasets/hopital").json()["pull_source"]["last_run"]
+    assert last["status"] == "failed" and "HTTP 403" in last["message"]
+    assert "Dernier import" in client.get("/datasets").text
+    pulls = [e for e in audit_events(db) if e.action == "dataset.pull"]
+    assert [e.details["status"] for e in pulls] == ["published", "failed"]
     server.configure()
     # Nothing changed on the server since v0001: the incremental pull makes no version.
     unchanged = client.post("/api/v1/datasets/hopital/pull")

@@ -28,7 +28,7 @@ import httpx
 
 from campus.auth.actor import Actor
 from campus.db.engine import Database
-from campus.errors import BadRequest, Conflict, Forbidden
+from campus.errors import BadRequest, CampusError, Conflict, Forbidden
 from campus.settings import Settings
 from campus.warehouse import layout, messages, service
 from campus.warehouse.bulk.client import Backoff, BulkClient, ExportGone, PullFailed, Request
@@ -132,14 +132,42 @@ def pull(
     manifest's `deleted` resources removed)."""
     service.check_name(dataset)
     check_request(request)
-    base_version = None if full else _base(settings, dataset, request)
-    with db.session() as session:
+    with db.session() as session:  # before anything is recorded on the dataset
         found = service.get_dataset(session, dataset)
         if found is not None and not service.may_steward(actor, found):
             raise Forbidden(
                 "only a data steward of the dataset's owner organisation may pull into it",
                 code="forbidden",
             )
+    try:
+        report = _pull(
+            db, settings, actor, dataset, request, client_id, key, on_error, events,
+            progress, backoff, workers, http, full,
+        )  # fmt: skip
+    except (CampusError, KeyboardInterrupt) as error:
+        message = getattr(error, "message", "interrupted: the export was cancelled")
+        service.record_pull(db, actor, dataset, {"status": "failed", "message": message})
+        raise
+    service.record_pull(
+        db,
+        actor,
+        dataset,
+        {
+            "status": report.status,
+            "version": report.version,
+            "resources": report.resources,
+            "skipped": report.skipped,
+            "errors": report.errors,
+        },
+    )
+    return report
+
+
+def _pull(
+    db, settings, actor, dataset, request, client_id, key, on_error, events, progress,
+    backoff, workers, http, full,
+) -> IngestReport:  # fmt: skip
+    base_version = None if full else _base(settings, dataset, request)
     events = events or (lambda *a, **k: None)
     own_http = http is None
     http = http or httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), follow_redirects=True)
