@@ -42,7 +42,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     "campus.ecosystem.directory.pages": {
         "/directory",
         "/organisations/{org_id}/edit",
-        "/people/{person_id}",
         "/profile",
     },
     "campus.ecosystem.events.pages": {
@@ -60,7 +59,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     "campus.ecosystem.matchmaking.pages": {
         "/matchmaking",
         "/organisations/{org_id}/suggestions",
-        "/introductions",
     },
     "campus.ecosystem.programmes.pages": {
         "/programmes",
@@ -100,6 +98,7 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/spaces/bookings/{booking_id}",
         "/spaces/mine",
         "/spaces/pending",
+        "/spaces/site",
     },
     "campus.views.pages": {
         "/views",
@@ -148,6 +147,7 @@ def _seed(db) -> dict[str, str]:
         account = session.scalar(select(Account).where(Account.email == "reader@campus.example"))
         person = directory.ensure_person(session, account)
         directory.add_member(session, org, person, role="member", by=SYSTEM)
+        person_id = person.id
         record = impact.submit(
             session,
             session.get(Organisation, org.id),
@@ -177,6 +177,7 @@ def _seed(db) -> dict[str, str]:
     consultation_id = make_consultation(db, "results")
     make_account(db, "moderation@campus.example", "moderator")
     return {
+        "person_id": person_id,
         "consultation_id": consultation_id,
         "org_id": org_id,
         "reader": reader,
@@ -187,6 +188,8 @@ def _seed(db) -> dict[str, str]:
 # Per converted page: the path parameters (names of seeded ids) and the queries to try.
 SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/organisations/{org_id}": [({"org_id": "org_id"}, {})],
+    "/people/{person_id}": [({"person_id": "person_id"}, {})],
+    "/introductions": [({}, {}), ({}, {"sent": "1"})],
     "/events": [({}, {}), ({}, {"past": "true"})],
     "/trainings": [({}, {}), ({}, {"competence": "fhir"})],
     "/trainings/{training_id}": [({"training_id": "training_id"}, {})],

@@ -257,13 +257,6 @@ def accept_invitation(
     }
 
 
-@router.get("/people/{person_id}", summary="A person's profile")
-def get_person(
-    person_id: str, actor: Actor = allow("directory.read"), session: Session = db_session
-):
-    return service.person_view(service.get_person(session, person_id, actor))
-
-
 def _own_person(session: Session, actor: Actor):
     account = session.get(Account, actor.account_id or "")
     if account is None:

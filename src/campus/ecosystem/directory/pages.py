@@ -254,15 +254,18 @@ def organisation_member_remove(
     return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
 
 
-@page(router, "/people/{person_id}", twin="/api/v1/people/{person_id}")
+@twin(
+    api.router,
+    router,
+    "/people/{person_id}",
+    template="ecosystem/directory_person.html",
+    summary="A person's profile",
+    context=lambda data: {"person": data},
+)
 def person(
-    request: Request,
-    person_id: str,
-    actor: Actor = allow("directory.read"),
-    session: Session = db_session,
-):
-    found = service.get_person(session, person_id, actor)
-    return render(request, "ecosystem/directory_person.html", {"person": found})
+    person_id: str, actor: Actor = allow("directory.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return service.person_view(service.get_person(session, person_id, actor))
 
 
 def _own(session: Session, actor: Actor):

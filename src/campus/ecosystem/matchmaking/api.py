@@ -56,14 +56,6 @@ def organisation_suggestions(
     }
 
 
-@router.get("/introductions", summary="Introduction requests one sent and received")
-def list_introductions(actor: Actor = allow("matchmaking.use"), session: Session = db_session):
-    mine = service.introductions_of(session, actor)
-    return {
-        side: [service.introduction_view(session, i) for i in items] for side, items in mine.items()
-    }
-
-
 @router.post("/introductions", status_code=201, summary="Ask to be introduced to a partner")
 def request_introduction(
     body: IntroductionIn,

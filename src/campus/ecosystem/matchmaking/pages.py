@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.ecosystem.directory import service as directory
-from campus.ecosystem.matchmaking import service
+from campus.ecosystem.matchmaking import api, service
 from campus.errors import BadRequest, CampusError, Forbidden
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
@@ -93,17 +94,21 @@ def request_introduction(
     return RedirectResponse("/introductions?sent=1", status_code=303)
 
 
-@page(router, "/introductions", twin="/api/v1/introductions")
+@twin(
+    api.router,
+    router,
+    "/introductions",
+    template="ecosystem/match_introductions.html",
+    summary="Introduction requests one sent and received",
+    context=lambda data, request: {**data, "just_sent": request.query_params.get("sent") == "1"},
+)
 def introductions_page(
-    request: Request, actor: Actor = allow("matchmaking.use"), session: Session = db_session
-):
+    actor: Actor = allow("matchmaking.use"), session: Session = db_session
+) -> dict[str, list[dict]]:
     mine = service.introductions_of(session, actor)
-    views = {k: [service.introduction_view(session, i) for i in v] for k, v in mine.items()}
-    return render(
-        request,
-        "ecosystem/match_introductions.html",
-        {**views, "just_sent": request.query_params.get("sent") == "1"},
-    )
+    return {
+        side: [service.introduction_view(session, i) for i in items] for side, items in mine.items()
+    }
 
 
 @router.post("/introductions/{intro_id}/{answer}", include_in_schema=False)
