@@ -608,15 +608,18 @@ def is_hosted(session: Session, organisation_id: str | None, day: dt.date) -> bo
 def _occurrences(
     first_start: dt.datetime, first_end: dt.datetime, repeat: str, count: int
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The slots of a series, stepped in Paris wall-clock time: a weekly 10:00 meeting stays at
-    10:00 after the clocks change."""
+    """The slots of a series: the first as given, the next ones stepped in Paris wall-clock
+    time (a weekly 10:00 meeting stays at 10:00 after the clocks change; one that would land
+    in the skipped or repeated hour is refused, naming its occurrence)."""
+    slots = [(first_start, first_end)]
     step = {"none": None, "daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}[repeat]
+    if step is None:
+        return slots
     local_start = first_start.astimezone(PARIS).replace(tzinfo=None)
     local_end = first_end.astimezone(PARIS).replace(tzinfo=None)
-    slots = []
-    for index in range(count if step else 1):
-        shift = step * index if step else dt.timedelta(0)
+    for index in range(1, count):
         where = f"occurrence {index + 1}"
+        shift = step * index
         slots.append((local_time(local_start + shift, where), local_time(local_end + shift, where)))
     return slots
 

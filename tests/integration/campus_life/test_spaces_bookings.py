@@ -218,3 +218,28 @@ def test_a_hundred_concurrent_overlapping_bookings_accept_exactly_one_per_slot(d
     assert len(rows) == SLOTS == statuses.count(201)
     for earlier, later in itertools.pairwise(rows):
         assert earlier.ends_at <= later.starts_at
+
+
+def test_the_repeated_autumn_hour_is_refused_unless_its_offset_is_given(db, settings):
+    boss = staff(db)
+    site(db, boss, opens="00:00", closes="24:00")
+    alice = member(db, "alice@example.org")
+    autumn = dt.date(2027, 10, 31)  # 03:00 back to 02:00: 02:30 happens twice
+    now = dt.datetime(2027, 10, 20, tzinfo=dt.UTC)
+    twice = _refusal(db, alice, "A201", paris(autumn, 2, 30), paris(autumn, 2, 45), now)
+    assert (twice.where, twice.code) == ("starts_at", "ambiguous_time")
+    with db.session() as session:
+        [first] = spaces.book(
+            session, alice,
+            spaces.BookingInput(room="A201", title="Nuit", starts_at="2027-10-31T02:30+02:00",
+                                ends_at="2027-10-31T02:45+02:00"),
+            now=now,
+        )  # fmt: skip
+        [second] = spaces.book(
+            session, alice,
+            spaces.BookingInput(room="A201", title="Nuit bis", starts_at="2027-10-31T02:30+01:00",
+                                ends_at="2027-10-31T02:45+01:00"),
+            now=now,
+        )  # fmt: skip
+        # The same wall-clock quarter twice, an hour apart in real time: no overlap.
+        assert (second.starts_at - first.starts_at) == dt.timedelta(hours=1)
