@@ -54,7 +54,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     "campus.ecosystem.impact.pages": {
         "/organisations/{org_id}/impact",
         "/admin/impact",
-        "/dashboard",
     },
     "campus.ecosystem.matchmaking.pages": {
         "/matchmaking",
@@ -190,6 +189,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/organisations/{org_id}": [({"org_id": "org_id"}, {})],
     "/people/{person_id}": [({"person_id": "person_id"}, {})],
     "/introductions": [({}, {}), ({}, {"sent": "1"})],
+    "/dashboard": [({}, {}), ({}, {"year": "2026"})],
     "/events": [({}, {}), ({}, {"past": "true"})],
     "/trainings": [({}, {}), ({}, {"competence": "fhir"})],
     "/trainings/{training_id}": [({"training_id": "training_id"}, {})],

@@ -90,13 +90,6 @@ def reject(
     )
 
 
-@router.get("/dashboard", summary="Campus figures of a year: members, events, funds, deals")
-def get_dashboard(
-    year: int | None = None, actor: Actor = allow("directory.read"), session: Session = db_session
-):
-    return dashboard.figures(session, year or this_year())
-
-
 @router.get("/dashboard.csv", summary="Campus figures of a year as CSV")
 def get_dashboard_csv(
     year: int | None = None, actor: Actor = allow("directory.read"), session: Session = db_session

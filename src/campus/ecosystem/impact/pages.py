@@ -15,7 +15,7 @@ from campus.auth.actor import Actor
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, label
-from campus.ecosystem.impact import dashboard, service
+from campus.ecosystem.impact import api, dashboard, service
 from campus.ecosystem.impact.api import this_year
 from campus.errors import CampusError
 from campus.i18n import current_language
@@ -23,6 +23,7 @@ from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.templating import env, render
+from campus.web.twins import twin
 
 router = APIRouter()
 ORG_SCOPE = ("organisation", "org_id")
@@ -141,15 +142,9 @@ def impact_decide(
     return RedirectResponse("/admin/impact", status_code=303)
 
 
-@page(router, "/dashboard", twin="/api/v1/dashboard")
-def dashboard_page(
-    request: Request,
-    year: int | None = None,
-    actor: Actor = allow("directory.read"),
-    session: Session = db_session,
-):
-    data = dashboard.figures(session, year or this_year())
-    chart_data = {
+def _chart_data(data: dict) -> dict:
+    """The figures the charts draw, with their labels in the visitor's language."""
+    return {
         "labels": {
             "kinds": [label(KIND_LABELS, k["kind"]) for k in data["members_by_kind"]],
             "months": month_names(),
@@ -165,11 +160,20 @@ def dashboard_page(
         "members_by_kind": data["members_by_kind"],
         "by_month": data["by_month"],
     }
-    return render(
-        request,
-        "ecosystem/dashboard.html",
-        {"data": data, "chart_data": chart_data, "month_names": month_names()},
-    )
+
+
+@twin(
+    api.router,
+    router,
+    "/dashboard",
+    template="ecosystem/dashboard.html",
+    summary="Campus figures of a year: members, events, funds, deals",
+    context=lambda data: {"chart_data": _chart_data(data), "month_names": month_names()},
+)
+def dashboard_page(
+    year: int | None = None, actor: Actor = allow("directory.read"), session: Session = db_session
+) -> dict:
+    return dashboard.figures(session, year or this_year())
 
 
 def month_names() -> list[str]:
