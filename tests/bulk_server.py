@@ -126,7 +126,9 @@ class State:
         self.jobs: dict[str, dict] = {}
         self.tokens: dict[str, dict] = {}
         self.jtis: set[str] = set()
-        self.counts = {"kickoffs": 0, "polls": 0, "deletes": 0, "downloads": 0, "tokens": 0}
+        self.counts = dict.fromkeys(
+            ("kickoffs", "polls", "deletes", "downloads", "tokens", "unauthorised"), 0
+        )
         self.served: dict[str, int] = {}  # fault counters: key -> times answered
         self.deleted: list[tuple[str, dt.datetime]] = []  # "Type/id", when
         self.static: list[tuple[str, str, int]] = []  # --static: (file, type, lines)
@@ -225,6 +227,7 @@ class Handler(BaseHTTPRequestHandler):
                 token["uses"] += 1
                 ok = token["uses"] <= self.state.config["revoke_after"]
         if not ok:
+            self.state.counts["unauthorised"] += 1
             self._send(
                 401,
                 outcome("invalid or expired access token", "login"),

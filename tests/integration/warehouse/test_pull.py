@@ -203,6 +203,20 @@ def test_group_and_type_exports_pull_what_they_name(monkeypatch, settings, serve
     assert manifest["counts"]["Patient"] == 1  # the first half of 3 patients
     bad = _pull(monkeypatch, settings, server, "--since", "yesterday")
     assert bad.exit_code == 1 and "--since is a FHIR instant" in bad.output
+    filtered = _pull(monkeypatch, settings, server, "--type-filter", "Observation?code=1")
+    assert filtered.exit_code == 1
+    assert "HTTP 400: _typeFilter is not supported" in " ".join(filtered.output.split())
+
+
+def test_a_token_about_to_expire_is_renewed_before_it_is_sent(monkeypatch, settings, server):
+    jwks = _register_key(monkeypatch, settings, server)
+    # Tokens of 60 s are within the refresh margin (60 s) at once: one per request.
+    server.configure(auth={"campus-test": jwks}, token_seconds=60, polls_before_done=2)
+    pulled = _pull(monkeypatch, settings, server, "--client-id", "campus-test", "--key", "hospital")
+    assert pulled.exit_code == 0, pulled.output
+    state = server.state()
+    assert state["unauthorised"] == 0  # never sent an expired token
+    assert state["tokens"] >= state["polls"] + state["downloads"]
 
 
 def _pull_midway(settings, server: Server):
