@@ -34,12 +34,6 @@ KNOWN_CIRCLE_EDGES = {
         "while analysis's jobs and pages call governance's service (approvals, notifications); "
         "owned by the analysis/governance work, to be split into a register both read"
     ),
-    ("ops", "analysis"): (
-        "ops's metrics, health check and logs read analysis's job table (campus.ops.metrics, "
-        "health, logs), while the warehouse records its ingest figures through "
-        "campus.ops.metrics and analysis reads the warehouse: the metric registry belongs "
-        "below the capabilities, each capability feeding it (owned by the operations work)"
-    ),
     ("governance", "warehouse"): (
         "governance's demo loader checks that the warehouse's demo dataset exists "
         "(campus.governance.demo), while the warehouse reads governance's opt-out registry"

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, and_, func, select, text
 
 from campus.db.base import utcnow
 from campus.db.migrate import alembic_config
+from campus.ops.queue import JOBS
 from campus.settings import Settings
 
 WORKER_LATE = dt.timedelta(minutes=5)  # a queued job waiting this long: no worker takes jobs
@@ -129,18 +130,17 @@ def warehouse(settings: Settings) -> Check:
 
 def worker(engine: Engine, now: dt.datetime | None = None) -> Check:
     """A job waits longer than WORKER_LATE and no job is held under a live lease."""
-    from campus.analysis.models import Job
-
     now = now or utcnow()
+    jobs = JOBS.c
     try:
         with engine.connect() as connection:
             oldest = connection.scalar(
-                select(func.min(Job.created_at)).where(Job.status == "queued")
+                select(func.min(jobs.created_at)).where(jobs.status == "queued")
             )
             live = connection.scalar(
                 select(func.count())
-                .select_from(Job)
-                .where(and_(Job.status == "running", Job.lease_until >= now))
+                .select_from(JOBS)
+                .where(and_(jobs.status == "running", jobs.lease_until >= now))
             )
     except Exception as error:
         return Check(

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 
-from campus.ops import metrics
+from campus.db.base import Base
+from campus.ops import metrics, queue
 
 log = logging.getLogger("campus.jobs")
 _JOB_ENDS = ("succeeded", "failed")
@@ -83,16 +84,26 @@ def _job_changed(_mapper, _connection, job) -> None:
     )
 
 
+def _inserted(mapper, connection, row) -> None:
+    if mapper.local_table.name == queue.JOB_LOG_TABLE:
+        _job_step(mapper, connection, row)
+
+
+def _updated(mapper, connection, row) -> None:
+    if mapper.local_table.name == queue.JOB_TABLE:
+        _job_changed(mapper, connection, row)
+
+
 _observing = False
 
 
 def observe_jobs() -> None:
-    """Log every job step (each `JobLog` row as it is written) and time every finished job."""
+    """Log every job step (each row of the job log as it is written) and time every finished
+    job. The tables are recognised by name on every mapped class (`campus.ops.queue` says why
+    the analysis models are not imported)."""
     global _observing
     if _observing:
         return
-    from campus.analysis.models import Job, JobLog
-
-    event.listen(JobLog, "after_insert", _job_step)
-    event.listen(Job, "after_update", _job_changed)
+    event.listen(Base, "after_insert", _inserted, propagate=True)
+    event.listen(Base, "after_update", _updated, propagate=True)
     _observing = True

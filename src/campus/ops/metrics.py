@@ -91,18 +91,22 @@ class DatabaseFigures(Collector):
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        from campus.analysis.models import Job
         from campus.audit.models import AuditEvent, PendingAuditEvent
         from campus.db.base import utcnow
+        from campus.ops.queue import JOBS
+
+        jobs = JOBS.c
 
         up = GaugeMetricFamily("campus_database_up", "1 when the database answered the scrape.")
         try:
             with self.engine.connect() as connection:
                 by_status = dict(
-                    connection.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+                    connection.execute(
+                        select(jobs.status, func.count()).group_by(jobs.status)
+                    ).all()
                 )
                 oldest = connection.scalar(
-                    select(func.min(Job.created_at)).where(Job.status == "queued")
+                    select(func.min(jobs.created_at)).where(jobs.status == "queued")
                 )
                 chain = connection.scalar(select(func.max(AuditEvent.seq))) or 0
                 pending = connection.scalar(select(func.count()).select_from(PendingAuditEvent))
