@@ -92,19 +92,17 @@ def test_no_date_of_one_record_is_shown(client, published):
     assert all(d is None or len(d) == 7 for d in shown), shown
 
 
-def test_the_period_is_made_of_months_seen_threshold_times(tmp_path):
-    """12 records in March 2020, 3 in July 2019 and 1 in May 2021: the period is March 2020
-    alone, not the day or the month of the odd ones out."""
+def _computed(tmp_path, days: list[str], codes: list[str]) -> dict:
+    """The catalogue `compute` writes at publish time, for one table of Observations."""
     real = tmp_path / "real"
     real.mkdir()
-    days = [f"2020-03-0{1 + i % 9}" for i in range(12)] + [RARE_DAY] * 3 + ["2021-05-02"]
     pq.write_table(
         pa.table(
             {
                 "id": [f"o{i}" for i in range(len(days))],
                 "patient": ["p"] * len(days),
                 "effective": days,
-                "code": [f"http://loinc.org|{FREQUENT}"] * len(days),
+                "code": [f"http://loinc.org|{c}" for c in codes],
                 "resource": [json.dumps({"resourceType": "Observation"})] * len(days),
             }
         ),
@@ -112,31 +110,26 @@ def test_the_period_is_made_of_months_seen_threshold_times(tmp_path):
     )
     con = duckdb.connect()
     try:
-        computed = catalogue.compute(con, real, threshold=10)
+        return catalogue.compute(con, real, threshold=10)
     finally:
         con.close()
+
+
+def test_the_period_is_made_of_months_seen_threshold_times(tmp_path):
+    """12 records in March 2020, 3 in July 2019 and 1 in May 2021: the period is March 2020
+    alone, not the day or the month of the odd ones out."""
+    days = [f"2020-03-0{1 + i % 9}" for i in range(12)] + [RARE_DAY] * 3 + ["2021-05-02"]
+    computed = _computed(tmp_path, days, [FREQUENT] * len(days))
     observations = computed["types"]["Observation"]
     assert observations["first"] == observations["last"] == computed["first"] == "2020-03"
 
 
-def test_a_catalogue_written_before_the_rule_is_read_under_it(client, published):
-    """Versions published earlier keep their catalogue.json (with `<10` codes, exact counts
-    and days): members read them under today's rule."""
-    path = published.path / "catalogue.json"
-    written = json.loads(path.read_text())
-    observations = written["types"]["Observation"]
-    observations["top_codes"] = {
-        "http://loinc.org": [
-            {"code": FREQUENT, "count": 12},
-            {"code": RARE, "count": "<10"},
-            {"code": "LOW-1", "count": 9},
-        ],
-        "urn:only-rare": [{"code": "X", "count": "<10"}],
-    }
-    observations["first"], written["first"] = f"{RARE_DAY}", f"{RARE_DAY}"
-    path.write_text(json.dumps(written))
-    detail = client.get("/api/v1/catalogue/hopital").json()
-    assert detail["types"]["Observation"]["top_codes"] == {
-        "http://loinc.org": [{"code": FREQUENT, "count": 10}]
-    }
-    assert detail["first"] == detail["types"]["Observation"]["first"] == RARE_DAY[:7]
+def test_the_catalogue_file_itself_holds_no_rare_code(tmp_path):
+    """Rare codes are left out when the file is written, not only when it is read: three
+    frequent codes and twelve seen 9 times each, the file lists the three alone."""
+    codes = [f"F{i}" for i in range(3) for _ in range(10 + i)]
+    codes += [f"R{i:02d}" for i in range(12) for _ in range(9)]
+    computed = _computed(tmp_path, ["2020-03-01"] * len(codes), codes)
+    listed = computed["types"]["Observation"]["top_codes"]["http://loinc.org"]
+    assert [c["code"] for c in listed] == ["F2", "F1", "F0"]
+    assert [c["count"] for c in listed] == [12, 11, 10]
