@@ -13,11 +13,18 @@ from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.residency import service
+from campus.spaces.labels import label
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
-from campus.web.templating import render
+from campus.web.templating import render as render_page
 
 router = APIRouter()
+
+
+def render(request, template: str, context: dict, status: int = 200):
+    """A campus-life page: its context and `label`, the word for a code."""
+    return render_page(request, template, {**context, "label": label}, status=status)
+
 
 MONTHS = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),

@@ -11,11 +11,17 @@ from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
 from campus.spaces import api, service
+from campus.spaces.labels import label
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
-from campus.web.templating import render
+from campus.web.templating import render as render_page
 
 router = APIRouter()
+
+
+def render(request, template: str, context: dict, status: int = 200):
+    """A campus-life page: its context and `label`, the word for a code."""
+    return render_page(request, template, {**context, "label": label}, status=status)
 
 
 @page(router, "/spaces", twin="/api/v1/spaces/rooms")
