@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.ecosystem.events.ics import escape_text, fold
+from campus.i18n import gettext as _
 from campus.spaces import service
 from campus.spaces.models import Booking, BookingStatus, Room
 from campus.web.deps import allow, db_session
@@ -270,7 +271,7 @@ def room_feed(
             b,
             room,
             base,
-            b.title if service.sees_booking(session, actor, b) else f"Réservé · {room.name}",
+            b.title if service.sees_booking(session, actor, b) else _("Booked") + f" · {room.name}",
             stamp,
         )
         for b in bookings
