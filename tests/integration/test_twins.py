@@ -60,7 +60,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/organisations/{org_id}/suggestions",
     },
     "campus.ecosystem.programmes.pages": {
-        "/programmes",
         "/programmes/{programme_id}",
         "/programmes/calls/{call_id}",
         "/programmes/applications/{application_id}",
@@ -190,6 +189,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/people/{person_id}": [({"person_id": "person_id"}, {})],
     "/introductions": [({}, {}), ({}, {"sent": "1"})],
     "/dashboard": [({}, {}), ({}, {"year": "2026"})],
+    "/programmes": [({}, {})],
     "/events": [({}, {}), ({}, {"past": "true"})],
     "/trainings": [({}, {}), ({}, {"competence": "fhir"})],
     "/trainings/{training_id}": [({"training_id": "training_id"}, {})],

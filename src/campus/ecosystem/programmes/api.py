@@ -136,11 +136,6 @@ def summaries(
     ]
 
 
-@router.get("/programmes", response_model=list[ProgrammeOut], summary="Programmes")
-def list_programmes(actor: Actor = allow("public.read"), session: Session = db_session):
-    return service.list_programmes(session)
-
-
 @router.post(
     "/programmes", response_model=ProgrammeOut, status_code=201, summary="Create a programme"
 )

@@ -23,6 +23,7 @@ from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session, form_data
 from campus.web.pages_registry import page
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
@@ -53,15 +54,19 @@ def _error_where(error: CampusError) -> str:
     return str(error.where or "")
 
 
-@page(router, "/programmes", twin="/api/v1/programmes")
-def programmes_page(
-    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return render(
-        request,
-        "ecosystem/programme_list.html",
-        {"programmes": service.list_programmes(session), "values": {}, **LABELS},
-    )
+@twin(
+    api.router,
+    router,
+    "/programmes",
+    template="ecosystem/programme_list.html",
+    summary="Programmes",
+    response_model=list[api.ProgrammeOut],
+    context=lambda data: {"programmes": data, "values": {}, **LABELS},
+)
+def programmes_page(actor: Actor = allow("public.read"), session: Session = db_session) -> list:
+    return [
+        api.ProgrammeOut.model_validate(p).model_dump() for p in service.list_programmes(session)
+    ]
 
 
 @router.post("/programmes", include_in_schema=False)
