@@ -83,6 +83,7 @@ CAPABILITIES: list[Capability] = [
         cli=(sub_app("residency", "campus.residency.cli:app"),),
         demo=("campus.residency.demo:load",),
         demo_after=("directory", "programmes", "spaces"),
+        personal_data=("campus.residency.personal_data:PART",),
     ),
     Capability(
         "spaces",
@@ -121,6 +122,13 @@ CAPABILITIES: list[Capability] = [
             sub_app("job", "campus.analysis.cli:job_app"),
             command("worker", "campus.analysis.cli:worker"),
         ),
+    ),
+    Capability(
+        "evaluation",
+        api=("campus.evaluation.api:router",),
+        pages=("campus.evaluation.pages:router",),
+        models=("campus.evaluation.models",),
+        cli=(sub_app("eval", "campus.evaluation.cli:app"),),
     ),
     Capability(
         "views",
