@@ -158,4 +158,12 @@ define(
 )
 define("jobs.run", "Submit jobs on real data within an approval", R.RESEARCHER)
 define("outputs.check", "Approve or reject job outputs for release", R.OUTPUT_CHECKER)
+define("benchmarks.define", "Define evaluation benchmarks within an approval", R.RESEARCHER)
+define(
+    "models.submit",
+    "Submit ONNX models to evaluation benchmarks",
+    R.MEMBER,
+    R.RESEARCHER,
+    anywhere=True,
+)
 define("optout.manage", "Read and manage the opt-out registry", R.DPO)

@@ -1,0 +1,1 @@
+"""Evaluation of health AI models on data they never saw: benchmarks, sealed ONNX submissions."""

@@ -1,0 +1,154 @@
+"""JSON routes of evaluation: benchmarks, the dummy feature table, submissions, checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from campus.auth.actor import Actor
+from campus.errors import BadRequest
+from campus.evaluation import service
+from campus.evaluation.definition import MAX_MODEL_BYTES
+from campus.web.deps import allow, db_session
+
+router = APIRouter(tags=["evaluation"])
+
+
+class BenchmarkIn(BaseModel):
+    approval_id: str = Field(max_length=32)
+    definition: dict[str, Any] | str = Field(description="The benchmark, as JSON or YAML text")
+
+
+class SubmissionIn(BaseModel):
+    model_base64: str = Field(
+        max_length=(MAX_MODEL_BYTES * 4) // 3 + 8, description="The ONNX file, base64"
+    )
+    family: str = Field(max_length=80, description="The model family the cap counts against")
+    threshold: float = Field(description="The submitter's decision threshold, in (0, 1)")
+    output: str | None = Field(default=None, max_length=200, description="Score output name")
+    card: dict[str, str] = Field(description=f"Model card: {', '.join(service.CARD_FIELDS)}")
+
+
+class CheckIn(BaseModel):
+    decision: str = Field(description="approve or reject")
+    comment: str = Field(max_length=5000)
+
+
+@router.get("/benchmarks", summary="Every benchmark (definitions are public)")
+def api_benchmarks(actor: Actor = allow("public.read"), session: Session = db_session):
+    return [service.benchmark_public(b) for b in service.list_benchmarks(session)]
+
+
+@router.post(
+    "/projects/{project_id}/benchmarks",
+    status_code=201,
+    summary="Define a benchmark within an approval of the project",
+)
+def api_create_benchmark(
+    project_id: str,
+    body: BenchmarkIn,
+    request: Request,
+    actor: Actor = allow("benchmarks.define", scope=("project", "project_id")),
+    session: Session = db_session,
+):
+    row = service.create_benchmark(
+        session,
+        request.app.state.settings,
+        actor,
+        project_id=project_id,
+        approval_id=body.approval_id,
+        text=body.definition,
+    )
+    return service.benchmark_public(row)
+
+
+@router.get("/benchmarks/{benchmark_id}", summary="A benchmark and its leaderboard")
+def api_leaderboard(
+    benchmark_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    return service.leaderboard(session, service.get_benchmark(session, benchmark_id))
+
+
+@router.get(
+    "/benchmarks/{benchmark_id}/dummy-features.csv",
+    summary="The dummy twin's feature table (synthetic records), to build against the schema",
+)
+def api_dummy_features(
+    benchmark_id: str,
+    request: Request,
+    actor: Actor = allow("dummy.use"),
+    session: Session = db_session,
+):
+    row = service.get_benchmark(session, benchmark_id)
+    return Response(
+        service.dummy_feature_table(request.app.state.settings, row),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{benchmark_id}-dummy.csv"'},
+    )
+
+
+@router.post(
+    "/benchmarks/{benchmark_id}/submissions",
+    status_code=201,
+    summary="Submit an ONNX model: checked, scored on the dummy twin, queued for the real data",
+)
+def api_submit(
+    benchmark_id: str,
+    body: SubmissionIn,
+    request: Request,
+    actor: Actor = allow("models.submit"),
+    session: Session = db_session,
+):
+    try:
+        model = base64.b64decode(body.model_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("model_base64 is not valid base64", where="model_base64") from None
+    row = service.submit(
+        session,
+        request.app.state.settings,
+        actor,
+        service.get_benchmark(session, benchmark_id),
+        model=model,
+        card=body.card,
+        family=body.family,
+        threshold=body.threshold,
+        output=body.output,
+    )
+    return service.view(session, row, "submitter")
+
+
+def submission_view(session: Session, actor: Actor, submission_id: str) -> dict[str, Any]:
+    row = service.get_submission(session, submission_id)
+    who = service.audience(session, actor, row, service.get_benchmark(session, row.benchmark_id))
+    service.require_follow(session, actor, row, who)
+    return service.view(session, row, who)
+
+
+@router.get("/submissions/{submission_id}", summary="A submission as this account may see it")
+def api_submission(
+    submission_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+):
+    return submission_view(session, actor, submission_id)
+
+
+@router.post("/submissions/{submission_id}/checks", summary="Approve or reject its metrics")
+def api_check(
+    submission_id: str,
+    body: CheckIn,
+    actor: Actor = allow("outputs.check"),
+    session: Session = db_session,
+):
+    row = service.check_output(
+        session,
+        actor,
+        service.get_submission(session, submission_id),
+        decision=body.decision,
+        comment=body.comment,
+    )
+    return service.view(session, row, "checker")

@@ -1,0 +1,147 @@
+"""`campus eval ...`: benchmarks, model submissions, the evaluation worker, leaderboards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campus.errors import CampusError
+from campus.settings import get_settings
+
+app = typer.Typer(
+    help="Evaluate ONNX models on real data they never see (benchmarks, submissions).",
+    no_args_is_help=True,
+)
+
+
+def _database():
+    from campus.db.engine import Database
+
+    return Database(get_settings().db_url)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _actor(session, email: str):
+    from campus.auth import service as auth
+
+    account = auth.find_account(session, email)
+    if account is None:
+        raise _fail(f"no account {email}")
+    return auth.actor_for(account, "cli")
+
+
+def _file(path: Path) -> bytes:
+    if not path.is_file():
+        raise _fail(f"no file {path}")
+    return path.read_bytes()
+
+
+@app.command("benchmark")
+def benchmark(
+    project_id: str,
+    approval_id: str,
+    path: Path,
+    as_email: Annotated[str, typer.Option("--as", help="The team member defining it.")],
+) -> None:
+    """Define a benchmark (YAML or JSON file) within an approval of a project."""
+    from campus.evaluation import service
+
+    try:
+        with _database().session() as session:
+            row = service.create_benchmark(
+                session,
+                get_settings(),
+                _actor(session, as_email),
+                project_id=project_id,
+                approval_id=approval_id,
+                text=_file(path),
+            )
+            benchmark_id = row.id
+    except CampusError as error:
+        raise _fail(error.message + (f" ({error.where})" if error.where else "")) from None
+    typer.echo(f"benchmark {benchmark_id}")
+
+
+@app.command("features")
+def dummy_features(benchmark_id: str, out: Path) -> None:
+    """Write the dummy twin's feature table (synthetic records) to a CSV file."""
+    from campus.evaluation import service
+
+    try:
+        with _database().session() as session:
+            text = service.dummy_feature_table(
+                get_settings(), service.get_benchmark(session, benchmark_id)
+            )
+    except CampusError as error:
+        raise _fail(error.message) from None
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@app.command("submit")
+def submit(
+    benchmark_id: str,
+    model: Path,
+    card: Annotated[Path, typer.Option(help="The model card, a JSON file.")],
+    family: Annotated[str, typer.Option(help="The model family (the evaluation cap's unit).")],
+    threshold: Annotated[float, typer.Option(help="Decision threshold in (0, 1).")],
+    as_email: Annotated[str, typer.Option("--as", help="The submitter.")],
+) -> None:
+    """Submit an ONNX model: checked, scored on the dummy twin, queued for the real data."""
+    from campus.evaluation import service
+
+    try:
+        card_data = json.loads(_file(card))
+    except ValueError:
+        raise _fail(f"{card} is not a JSON object") from None
+    if not isinstance(card_data, dict):
+        raise _fail(f"{card} is not a JSON object")
+    try:
+        with _database().session() as session:
+            row = service.submit(
+                session,
+                get_settings(),
+                _actor(session, as_email),
+                service.get_benchmark(session, benchmark_id),
+                model=_file(model),
+                card=card_data,
+                family=family,
+                threshold=threshold,
+            )
+            submission_id = row.id
+    except CampusError as error:
+        raise _fail(error.message + (f" ({error.where})" if error.where else "")) from None
+    typer.echo(f"queued submission {submission_id}")
+
+
+@app.command("work")
+def work(once: Annotated[bool, typer.Option(help="Run at most one submission.")] = False) -> None:
+    """Run queued submissions on the real data (each in a limited child process)."""
+    from campus.evaluation import service
+
+    database, settings = _database(), get_settings()
+    while True:
+        done = service.work_once(database, settings)
+        if done is None or once:
+            break
+        typer.echo(f"ran submission {done}")
+
+
+@app.command("leaderboard")
+def leaderboard(benchmark_id: str) -> None:
+    """Print a benchmark's released metrics as JSON."""
+    from campus.evaluation import service
+
+    try:
+        with _database().session() as session:
+            board = service.leaderboard(session, service.get_benchmark(session, benchmark_id))
+    except CampusError as error:
+        raise _fail(error.message) from None
+    typer.echo(json.dumps(board, indent=2, ensure_ascii=False))

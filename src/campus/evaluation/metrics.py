@@ -1,0 +1,203 @@
+"""Metrics of a model's scores against the labels, from binned counts only.
+
+The scores are reduced at once to bins on [0, 1] (the benchmark's resolution, with the
+submitter's threshold as an edge); adjacent bins are merged until each holds at least
+`k` people (the disclosure threshold), without crossing the threshold. Every released
+number - AUROC, AUPRC, Brier score, calibration, sensitivity, specificity, PPV, NPV, their
+bootstrap intervals, the ROC and reliability points - is computed from the merged bins'
+(count, positives, sum of scores), so none depends on one person: a model that gives one
+patient a score of its own shares that patient's bin with at least k - 1 others.
+Stated as such: AUROC and AUPRC count pairs within a bin as ties, and the Brier score and
+calibration use each bin's mean score.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+BOOTSTRAP = 200
+SEED = 20261207
+
+
+@dataclass(frozen=True)
+class Bins:
+    n: np.ndarray  # people per bin, in increasing score order
+    pos: np.ndarray  # positives per bin
+    score: np.ndarray  # sum of scores per bin
+    cut: int  # bins [cut:] are at or above the threshold; -1 when threshold metrics are withheld
+
+    @property
+    def mean(self) -> np.ndarray:
+        return np.divide(self.score, self.n, out=np.zeros(len(self.n)), where=self.n > 0)
+
+
+def _merge(n, pos, score, k: int) -> list[tuple[int, int, float]]:
+    groups: list[list[float]] = []
+    current = [0, 0, 0.0]
+    for i in range(len(n)):
+        current = [current[0] + n[i], current[1] + pos[i], current[2] + score[i]]
+        if current[0] >= k:
+            groups.append(current)
+            current = [0, 0, 0.0]
+    if current[0] > 0:
+        if groups:
+            last = groups[-1]
+            groups[-1] = [last[0] + current[0], last[1] + current[1], last[2] + current[2]]
+        else:
+            groups.append(current)
+    return [(int(a), int(b), float(c)) for a, b, c in groups]
+
+
+def binned(scores: np.ndarray, labels: np.ndarray, *, bins: int, threshold: float, k: int) -> Bins:
+    """Merged bins of at least k people each (see the module docstring)."""
+    edges = np.unique(np.concatenate([np.linspace(0.0, 1.0, bins + 1), [threshold]]))
+    index = np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, len(edges) - 2)
+    n = np.bincount(index, minlength=len(edges) - 1)
+    pos = np.bincount(index, weights=labels.astype(np.float64), minlength=len(edges) - 1)
+    score = np.bincount(index, weights=scores, minlength=len(edges) - 1)
+    split = int(np.searchsorted(edges, threshold, side="left"))  # first bin at/above threshold
+    below = _merge(n[:split], pos[:split], score[:split], k)
+    above = _merge(n[split:], pos[split:], score[split:], k)
+    below_n, above_n = sum(g[0] for g in below), sum(g[0] for g in above)
+    if (0 < below_n < k) or (0 < above_n < k):
+        merged = _merge(n, pos, score, k)  # one side too small: no threshold metrics
+        cut = -1
+    else:
+        merged, cut = below + above, len(below)
+    return Bins(
+        n=np.array([g[0] for g in merged], dtype=np.float64),
+        pos=np.array([g[1] for g in merged], dtype=np.float64),
+        score=np.array([g[2] for g in merged], dtype=np.float64),
+        cut=cut,
+    )
+
+
+def auroc(n: np.ndarray, pos: np.ndarray) -> float | None:
+    neg = n - pos
+    total_pos, total_neg = pos.sum(), neg.sum()
+    if total_pos == 0 or total_neg == 0:
+        return None
+    above = np.cumsum(pos[::-1])[::-1] - pos  # positives in higher bins
+    return float(np.sum(neg * (above + 0.5 * pos)) / (total_pos * total_neg))
+
+
+def auprc(n: np.ndarray, pos: np.ndarray) -> float | None:
+    """Average precision, bins taken from the highest score down."""
+    total_pos = pos.sum()
+    if total_pos == 0:
+        return None
+    tp = np.cumsum(pos[::-1])
+    seen = np.cumsum(n[::-1])
+    precision = np.divide(tp, seen, out=np.zeros(len(n)), where=seen > 0)
+    return float(np.sum(precision * pos[::-1]) / total_pos)
+
+
+def brier(n: np.ndarray, pos: np.ndarray, mean: np.ndarray) -> float | None:
+    total = n.sum()
+    if total == 0:
+        return None
+    return float(np.sum(n * mean**2 - 2 * mean * pos + pos) / total)
+
+
+def calibration(n: np.ndarray, pos: np.ndarray, mean: np.ndarray) -> dict[str, float | None]:
+    """Logistic recalibration on the bins: logit(P(y)) = intercept + slope * logit(mean)."""
+    keep = n > 0
+    n, pos, mean = n[keep], pos[keep], np.clip(mean[keep], 1e-6, 1 - 1e-6)
+    if len(n) < 2 or pos.sum() in (0, n.sum()):
+        return {"slope": None, "intercept": None}
+    x = np.log(mean / (1 - mean))
+    design = np.column_stack([np.ones_like(x), x])
+    beta = np.zeros(2)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(design @ beta)))
+        gradient = design.T @ (pos - n * p)
+        hessian = (design * (n * p * (1 - p))[:, None]).T @ design
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            return {"slope": None, "intercept": None}
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    if not np.all(np.isfinite(beta)):
+        return {"slope": None, "intercept": None}
+    return {"intercept": float(beta[0]), "slope": float(beta[1])}
+
+
+def at_threshold(b: Bins, n: np.ndarray, pos: np.ndarray) -> dict[str, float | None]:
+    if b.cut < 0:
+        return {}
+    neg = n - pos
+    tp, fn = pos[b.cut :].sum(), pos[: b.cut].sum()
+    fp, tn = neg[b.cut :].sum(), neg[: b.cut].sum()
+
+    def ratio(a: float, c: float) -> float | None:
+        return float(a / (a + c)) if a + c > 0 else None
+
+    return {
+        "sensitivity": ratio(tp, fn),
+        "specificity": ratio(tn, fp),
+        "ppv": ratio(tp, fp),
+        "npv": ratio(tn, fn),
+    }
+
+
+def _point(b: Bins, n: np.ndarray, pos: np.ndarray) -> dict[str, float | None]:
+    mean = np.divide(b.score, b.n, out=np.zeros(len(b.n)), where=b.n > 0)
+    return {
+        "auroc": auroc(n, pos),
+        "auprc": auprc(n, pos),
+        "brier": brier(n, pos, mean),
+        **calibration(n, pos, mean),
+        **at_threshold(b, n, pos),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, 3)
+
+
+def evaluate(b: Bins, *, base: int, seed: int = SEED, draws: int = BOOTSTRAP) -> dict:
+    """Point metrics with 95% bootstrap intervals (seeded), and the released charts."""
+    point = _point(b, b.n, b.pos)
+    rng = np.random.default_rng(seed)
+    cells = np.concatenate([b.pos, b.n - b.pos])
+    total = int(b.n.sum())
+    samples: dict[str, list[float]] = {name: [] for name in point}
+    probabilities = cells / cells.sum() if total else cells
+    for _ in range(draws if total else 0):
+        drawn = rng.multinomial(total, probabilities)
+        pos, neg = drawn[: len(b.n)].astype(float), drawn[len(b.n) :].astype(float)
+        for name, value in _point(b, pos + neg, pos).items():
+            if value is not None and math.isfinite(value):
+                samples[name].append(value)
+    metrics = {}
+    for name, value in point.items():
+        values = samples[name]
+        interval = (
+            [_round(float(np.percentile(values, 2.5))), _round(float(np.percentile(values, 97.5)))]
+            if value is not None and len(values) >= draws // 2
+            else None
+        )
+        metrics[name] = {"value": _round(value), "ci95": interval}
+    neg = b.n - b.pos
+    tpr = np.cumsum(b.pos[::-1]) / max(b.pos.sum(), 1)
+    fpr = np.cumsum(neg[::-1]) / max(neg.sum(), 1)
+    mean = b.mean
+    return {
+        "metrics": metrics,
+        "people": int(base * round(total / base)),
+        "threshold_metrics": b.cut >= 0,
+        "roc": [[0.0, 0.0], *([_round(f), _round(t)] for f, t in zip(fpr, tpr, strict=True))],
+        "reliability": [
+            {
+                "predicted": _round(float(m)),
+                "observed": _round(float(p / c)) if c else None,
+                "people": int(base * round(c / base)),
+            }
+            for m, p, c in zip(mean, b.pos, b.n, strict=True)
+        ],
+    }
