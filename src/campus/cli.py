@@ -36,7 +36,10 @@ def _start(context: typer.Context) -> None:
     one, check that var/ is for the service account alone."""
     # Not before `restore` (it needs an empty database) nor `doctor` (it reports, changes
     # nothing).
-    if context.invoked_subcommand not in {None, "db", "demo", "synth", "restore", "doctor"}:
+    # Nor when only help is asked for: that writes nothing.
+    asks_help = "--help" in sys.argv[1:] or context.resilient_parsing
+    skip = {None, "db", "demo", "synth", "restore", "doctor"}
+    if context.invoked_subcommand not in skip and not asks_help:
         ensure_embedded_schema(get_settings())
     if context.invoked_subcommand in {"serve", "worker", "demo"}:
         from campus.ops import files

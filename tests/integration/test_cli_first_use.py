@@ -26,6 +26,8 @@ def _campus(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProce
 
 @pytest.mark.slow
 def test_ingest_in_a_fresh_folder_creates_the_embedded_database_first(tmp_path):
+    helped = _campus(tmp_path, "ingest", "--help")
+    assert helped.returncode == 0 and not (tmp_path / "var").exists()  # help writes nothing
     written = _campus(tmp_path, "synth", "--patients", "3", "--out", "hospital")
     assert written.returncode == 0, written.stderr
     assert len(list((tmp_path / "hospital").glob("*.json"))) == 5
