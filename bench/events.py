@@ -39,7 +39,7 @@ def main() -> None:
     from campus.db.base import utcnow
     from campus.db.engine import Database
     from campus.db.migrate import upgrade
-    from campus.ecosystem.events import ics, service
+    from campus.ecosystem.events import ics, service, stats
     from campus.ecosystem.events.models import Event, Registration
     from campus.ecosystem.events.validation import EventInput
     from campus.settings import Settings
@@ -129,7 +129,7 @@ def main() -> None:
 
         with db.session() as session:
             began = time.perf_counter()
-            body = service.attendees_csv(session, staff, event_id)
+            body = stats.attendees_csv(session, staff, event_id)
             print(
                 f"attendee CSV ({body.count(chr(10)) - 1} rows): "
                 f"{(time.perf_counter() - began) * 1000:.0f} ms"
@@ -148,7 +148,7 @@ def main() -> None:
                 )
             session.flush()
             began = time.perf_counter()
-            rows = service.attendance_by_month(session, start.year)
+            rows = stats.attendance_by_month(session, start.year)
             print(
                 f"attendance by month ({sum(r['events'] for r in rows)} events in "
                 f"{start.year}): {(time.perf_counter() - began) * 1000:.0f} ms"

@@ -5,11 +5,11 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from campus.auth.models import Account, RoleGrant
-from campus.site.models import metadata
 from campus.ecosystem import demo_data
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.models import Membership, Organisation, OrganisationKind, Person
 from campus.ecosystem.impact.models import ImpactRecord
+from campus.site.models import metadata
 
 REFERENCE = dt.date(2026, 11, 29)
 

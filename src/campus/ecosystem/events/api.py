@@ -11,6 +11,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import ics, service
+from campus.ecosystem.events import stats as figures
 from campus.ecosystem.events.data import (
     event_detail,
     event_out,
@@ -97,7 +98,7 @@ def feed(request: Request, actor: Actor = allow("public.read"), session: Session
 def monthly(
     year: int | None = None, actor: Actor = allow("events.manage"), session: Session = db_session
 ):
-    return service.attendance_by_month(session, year or utcnow().year)
+    return figures.attendance_by_month(session, year or utcnow().year)
 
 
 @router.get("/me/registrations", response_model=list[RegistrationOut], summary="My registrations")
@@ -271,12 +272,12 @@ def check_in(
     "/events/{event_id}/stats", response_model=EventStatsOut, summary="Attendance of an event"
 )
 def stats(event_id: str, actor: Actor = allow("events.manage"), session: Session = db_session):
-    return service.event_stats(session, service.get_event(session, actor, event_id))
+    return figures.event_stats(session, service.get_event(session, actor, event_id))
 
 
 @router.get("/events/{event_id}/attendees.csv", summary="Attendees as CSV (staff)")
 def attendees(event_id: str, actor: Actor = allow("events.manage"), session: Session = db_session):
-    body = service.attendees_csv(session, actor, event_id)
+    body = figures.attendees_csv(session, actor, event_id)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

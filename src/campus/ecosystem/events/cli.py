@@ -101,12 +101,12 @@ def event_stats(
     year: Annotated[int | None, typer.Option(help="Calendar year (Paris time).")] = None,
 ) -> None:
     """Events, seats taken and attendance per month, as JSON."""
-    from campus.ecosystem.events import service
+    from campus.ecosystem.events import stats
 
     db = _database()
     try:
         with db.session() as session:
-            rows = service.attendance_by_month(session, year or dt.date.today().year)
+            rows = stats.attendance_by_month(session, year or dt.date.today().year)
     except CampusError as error:
         raise _fail(error_message(error)) from None
     finally:
@@ -120,12 +120,12 @@ def event_attendees(
     output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
     """The attendees of an event as CSV (recorded in the audit log)."""
-    from campus.ecosystem.events import service
+    from campus.ecosystem.events import stats
 
     db = _database()
     try:
         with db.session() as session:
-            body = service.attendees_csv(session, CLI_ACTOR, event_id)
+            body = stats.attendees_csv(session, CLI_ACTOR, event_id)
     except CampusError as error:
         raise _fail(error_message(error)) from None
     finally:

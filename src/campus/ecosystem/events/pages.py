@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db.base import utcnow
-from campus.ecosystem.events import api, data, service, tickets
+from campus.ecosystem.events import api, data, service, stats, tickets
 from campus.ecosystem.events.models import Event, RegistrationStatus
 from campus.ecosystem.events.schemas import CalendarEventOut, EventIn
 from campus.ecosystem.events.validation import EventInput
@@ -178,7 +178,7 @@ def _event_page(
             "ended": event.ends_at <= utcnow(),
             "can_manage": service.can_manage(actor),
             "can_register": service.may_attend(actor, event),
-            "stats": service.event_stats(session, event) if service.can_manage(actor) else None,
+            "stats": stats.event_stats(session, event) if service.can_manage(actor) else None,
             "error": error,
             "notice": notice,
         },
@@ -329,7 +329,7 @@ def _checkin_page(
         "ecosystem/event_checkin.html",
         {
             "event": event,
-            "stats": service.event_stats(session, event),
+            "stats": stats.event_stats(session, event),
             "scan_messages": scan_messages,
             **outcome,
         },
@@ -379,7 +379,7 @@ def stats_page(
     session: Session = db_session,
 ):
     year = year or utcnow().astimezone(PARIS).year
-    rows = service.attendance_by_month(session, year)
+    rows = stats.attendance_by_month(session, year)
     return render(
         request,
         "ecosystem/event_stats.html",

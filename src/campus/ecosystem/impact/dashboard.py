@@ -28,7 +28,7 @@ MONTHS = range(1, 13)
 
 def _events(session: Session, year: int) -> list[dict[str, Any]]:
     try:
-        from campus.ecosystem.events import service as events
+        from campus.ecosystem.events import stats as events
     except ImportError:  # events not installed: the figures are zeros, not an error
         return [
             {"month": m, "events": 0, "registered": 0, "attended": 0, "rate": None} for m in MONTHS
