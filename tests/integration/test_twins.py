@@ -65,7 +65,11 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/programmes/applications/{application_id}",
         "/me/reviews",
     },
-    "campus.ecosystem.trainings.pages": {},
+    "campus.evaluation.pages": {
+        "/benchmarks",
+        "/benchmarks/{benchmark_id}",
+        "/submissions/{submission_id}",
+    },
     "campus.governance.pages": {
         "/register",
         "/register/{project_id}",

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.ecosystem.trainings import api, data, service
 from campus.ecosystem.trainings.service import LEVELS
-from campus.errors import CampusError
 from campus.i18n import N_
-from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session, form_data
-from campus.web.templating import render
+from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.twins import twin
 
 router = APIRouter()
@@ -38,19 +34,6 @@ def _catalogue_extras(session: Session, competence: str) -> dict:
     }
 
 
-def _catalogue(request: Request, session: Session, competence: str, **extra):
-    """The catalogue page again, with what a refused form adds (error, values)."""
-    return render(
-        request,
-        "ecosystem/training_list.html",
-        {
-            "trainings": data.catalogue(session, competence),
-            **_catalogue_extras(session, competence),
-            **extra,
-        },
-    )
-
-
 @twin(
     api.router,
     router,
@@ -69,30 +52,24 @@ def catalogue_page(
     return data.catalogue(session, competence)
 
 
-@router.post("/trainings", include_in_schema=False)
+def _refused_context(session: Session) -> dict:
+    return {"trainings": data.catalogue(session), **_catalogue_extras(session, "")}
+
+
+@form_route(
+    router,
+    "/trainings",
+    model=api.TrainingIn,
+    template="ecosystem/training_list.html",
+    context=_refused_context,
+)
 def training_create(
-    request: Request,
-    actor: Actor = allow("trainings.manage"),
-    session: Session = db_session,
-    form: FormData = form_data,
-):
-    values = {k: str(form.get(k, ""))[:20000] for k in api.TrainingIn.model_fields}
-    values["level"] = values["level"] or "introductory"
-    try:
-        training = service.create_training(session, actor, service.TrainingInput(**values))
-    except CampusError as error:
-        session.rollback()
-        response = _catalogue(
-            request,
-            session,
-            "",
-            values=values,
-            error=_(error.message),
-            where=str(error.where or ""),
-        )
-        response.status_code = error.status
-        return response
-    return RedirectResponse(f"/trainings/{training.id}", status_code=303)
+    body: api.TrainingIn, actor: Actor = allow("trainings.manage"), session: Session = db_session
+) -> str:
+    # The form's one textarea holds the competences one a line or comma-separated.
+    fields = {**body.model_dump(), "competences": "\n".join(body.competences)}
+    training = service.create_training(session, actor, service.TrainingInput(**fields))
+    return f"/trainings/{training.id}"
 
 
 @twin(
