@@ -544,6 +544,10 @@ def residency_dict(residency: Residency, name: str, allocations: list[dict]) -> 
         "exit_note": residency.exit_note,
         "spaces": allocations,
         "desks": sum(a["desks"] for a in allocations if a["ends_on"] is None),
+        # Its contract has ended but neither a renewal nor an exit is recorded: its spaces
+        # still count as allocated until staff record one.
+        "overdue": residency.status == ResidencyStatus.ACTIVE
+        and residency.ends_on <= utcnow().astimezone(PARIS).date(),
     }
 
 

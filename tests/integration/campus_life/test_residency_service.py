@@ -253,3 +253,13 @@ def test_a_waiting_structure_is_shown_what_fits_then_admitted(db, settings):
         assert service.round_view(session, boss, call)["applications"][0]["placement"] == (
             "admitted"
         )
+
+
+def test_a_residency_past_its_end_without_renewal_or_exit_is_flagged(db, settings):
+    boss = staff(db)
+    site(db, boss)
+    ended = _register(db, boss, _org(db, "passee"), "2024-01-01", "2025-01-01", [{"room": "A101"}])
+    running = _register(db, boss, _org(db, "encours"), "2024-01-01", "2099-01-01", [])
+    with db.session() as session:
+        flags = {r["id"]: r["overdue"] for r in service.list_residencies(session, boss)}
+    assert flags == {ended: True, running: False}
