@@ -1,9 +1,10 @@
 """Analyses: run on dummy twins at once, submit jobs on real data, check and release outputs.
 
-Who sees what: a job's definition, status and logs are visible to its project team, the
-output checkers and staff; its output tables only to output checkers (to check them) until
-two of them, neither the author, have approved; then to everyone, as the public register
-shows releases. Only released outputs can be downloaded.
+Who sees what is decided in one place, `campus.analysis.outward`: the team, staff and the
+public see a job's definition and a status that does not depend on the real data; output
+checkers (neither the author nor on the team) see its real outcome and outputs, to check
+them; two approvals release the outputs to everyone. Only released outputs can be
+downloaded.
 """
 
 from __future__ import annotations
@@ -136,17 +137,6 @@ def can_follow(session: Session, actor: Actor, job: Job) -> bool:
 def require_follow(session: Session, actor: Actor, job: Job) -> None:
     if not can_follow(session, actor, job):
         raise Forbidden(N_("only the project team and output checkers may see this job"))
-
-
-def can_see_outputs(actor: Actor, job: Job) -> bool:
-    """Released outputs are public; before release, only output checkers (not the author)."""
-    if job.release_status == "released":
-        return True
-    return (
-        job.status == "succeeded"
-        and actor.has_role(Role.OUTPUT_CHECKER)
-        and actor.account_id != job.author_id
-    )
 
 
 def project_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
