@@ -3,13 +3,13 @@ the staff dashboard (JSON and CSV), sponsorships."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from campus import exports
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.residency import service
@@ -224,7 +224,7 @@ def dashboard_csv(
 ):
     data = service.dashboard(session, actor, year or utcnow().year)
     out = io.StringIO()
-    csv.writer(out).writerows(service.dashboard_csv_rows(data))
+    exports.writer(out).writerows(service.dashboard_csv_rows(data))  # formulas neutralised
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

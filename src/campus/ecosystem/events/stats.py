@@ -126,14 +126,9 @@ CSV_COLUMNS = ("name", "email", "status", "registered_at", "checked_in_at")
 # What a spreadsheet may read as the start of a formula: = + - @ (and their full-width forms,
 # which some locales accept), a leading tab, CR or LF, and these after leading spaces (some
 # imports trim them).
-FORMULA_LEADS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
-
-
 def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in user-typed text."""
-    if value[:1] in ("\t", "\r", "\n") or value.lstrip(" \t\r\n")[:1] in FORMULA_LEADS:
-        return "'" + value
-    return value
+    """Neutralise spreadsheet formulas (CSV injection) in user-typed text (campus.exports)."""
+    return exports.safe_cell(value)
 
 
 def attendees_csv(session: Session, actor: Actor, event_id: str) -> str:
