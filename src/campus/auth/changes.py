@@ -17,7 +17,8 @@ commit, the caches of the committing process drop those accounts' entries themse
   are not known, so they notify `*` (every entry goes), unless an UPDATE sets none of the
   columns above. So does a `text()` statement other than a SELECT that names one of the
   four tables.
-- A prepared write (campus.db.prepared) skips both hooks: none may target these tables.
+- A prepared write (campus.db.prepared) skips both hooks: `prepare()` refuses one that
+  targets these tables (registered below with `refuse_prepared_writes`).
 
 Installed once per process, when campus.auth.models is imported (it imports this module).
 """
@@ -33,6 +34,7 @@ from sqlalchemy import TextClause, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from campus.auth.models import Account, ApiToken, RoleGrant, WebSession
+from campus.db.prepared import refuse_prepared_writes
 
 CHANNEL = "campus_auth"
 EVERYONE = "*"
@@ -46,6 +48,7 @@ ACTOR_COLUMNS: dict[type, frozenset[str] | None] = {
     WebSession: frozenset({"account_id", "expires_at"}),
 }
 TABLES = {model.__table__.name: model for model in ACTOR_COLUMNS}  # type: ignore[attr-defined]
+refuse_prepared_writes({name: "the announcement of actor changes" for name in TABLES})
 CHANGED = "campus_auth_changed"  # Session.info: the account ids (or EVERYONE) changed in it
 FLUSHED = "campus_auth_flushed"  # Session.info: those the running flush changed, to announce
 _A_SELECT = re.compile(r"\s*select\b", re.IGNORECASE)

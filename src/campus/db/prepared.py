@@ -19,7 +19,9 @@ event) through `engine.write`, which marks the session as written and refuses th
 as for any write. Before a write runs, `begin_writing` opens its transaction by the rule the
 engine's execution hooks apply to every other statement. Parameters expanded at execution
 time (`IN` lists) cannot be prepared, and an INSERT names its columns with `.values(...)`
-(column defaults computed in Python are not applied).
+(column defaults computed in Python are not applied). A write to a table whose changes are
+announced by ORM and Core hooks (the actor's tables, `campus.auth.changes`) is refused: a
+prepared write would skip the announcement.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ SIDE_EFFECTS = re.compile(
     r"|pg_current_xact_id)\s*\(",
     re.IGNORECASE,
 )
+
+
+# Tables whose writes must go through the ORM or Core execution, whose hooks a prepared write
+# skips: table name -> why. Filled by the modules that own the hooks (campus.auth.changes).
+NO_PREPARED_WRITES: dict[str, str] = {}
+
+
+def refuse_prepared_writes(tables: dict[str, str]) -> None:
+    """Refuse prepared writes to these tables (name -> why), from now on and at run time."""
+    NO_PREPARED_WRITES.update(tables)
+
+
+def _refuse_watched_table(statement: Select | Insert | Update | Delete) -> None:
+    if isinstance(statement, Select):
+        return
+    name = getattr(statement.table, "name", "")
+    if name in NO_PREPARED_WRITES:
+        raise CannotPrepare(f"a prepared write to {name} skips {NO_PREPARED_WRITES[name]}")
 
 
 class CannotPrepare(ValueError):
@@ -110,6 +130,7 @@ class Prepared:
             self.kind = "write"
         else:
             raise CannotPrepare("only a SELECT, INSERT, UPDATE or DELETE can be prepared")
+        _refuse_watched_table(statement)
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
@@ -128,6 +149,7 @@ def prepare(statement: Select | Insert | Update | Delete) -> Prepared:
 
 
 def _compile(statement: Select | Insert | Update | Delete, dialect: Dialect) -> _Compiled:
+    _refuse_watched_table(statement)  # also when the table was registered after prepare()
     compiled = statement.compile(dialect=dialect)
     if compiled.post_compile_params or compiled.literal_execute_params:
         raise CannotPrepare("parameters expanded at execution time (IN lists) cannot be prepared")
