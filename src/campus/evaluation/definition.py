@@ -88,7 +88,8 @@ class Subgroup(Strict):
 class Limits(Strict):
     """What a submitted model may be and use; the runner enforces the time and memory."""
 
-    max_model_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=MAX_MODEL_BYTES)
+    # The API takes a model in a JSON body, which the web layer caps at 10 MB (base64: 4/3).
+    max_model_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=MAX_MODEL_BYTES)
     time_limit_seconds: float = Field(default=60, gt=0, le=MAX_TIME_LIMIT)
     memory_mb: int = Field(default=2048, ge=256, le=MAX_MEMORY_MB)
     max_nodes: int = Field(default=20000, ge=1, le=1_000_000)
