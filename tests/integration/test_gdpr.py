@@ -155,3 +155,33 @@ def test_campus_purge_deletes_only_what_is_past_its_retention(db, settings, monk
         assert session.scalars(select(WebSession.id_hash)).all() == ["b" * 64]
         assert session.scalars(select(OutboxMail.subject)).all() == ["new"]
         assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 1
+
+
+def test_every_table_that_points_to_an_account_is_in_the_data_export(db, app):
+    """A capability that adds a table referencing accounts must add it to its personal-data
+    part: the export reads every such table (seen in the SQL it runs)."""
+    from sqlalchemy import event
+
+    from campus.auth import personal_data
+
+    referencing = {
+        table.name
+        for table in metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.column.table.name == "accounts"
+    }
+    account_id = make_account(db, EMAIL)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.session() as session:
+            personal_data.export(session, account_id, app.state.personal_data)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    read = " ".join(s for s in statements if s.lstrip().startswith("select"))
+    missing = sorted(name for name in referencing if f" {name}" not in read)
+    assert not missing, f"not in any capability's personal-data export: {missing}"

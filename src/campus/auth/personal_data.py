@@ -89,6 +89,12 @@ def _export_account(session: Session, account_id: str) -> dict[str, Any]:
             session, WebSession, WebSession.account_id == account_id, leave_out=("id_hash",)
         ),
         "sign_in_identities": rows(session, OidcIdentity, OidcIdentity.account_id == account_id),
+        "password_resets": rows(
+            session,
+            PasswordResetToken,
+            PasswordResetToken.account_id == account_id,
+            leave_out=("token_hash",),
+        ),
         "failed_logins": rows(session, LoginAttempt, LoginAttempt.email == account.email),
         "mail": rows(session, OutboxMail, OutboxMail.to == account.email),
     }

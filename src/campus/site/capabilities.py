@@ -43,6 +43,7 @@ CAPABILITIES: list[Capability] = [
         api=("campus.ecosystem.matchmaking.api:router",),
         pages=("campus.ecosystem.matchmaking.pages:router",),
         models=("campus.ecosystem.matchmaking.models",),
+        personal_data=("campus.ecosystem.matchmaking.personal_data:PART",),
     ),
     Capability(
         "impact",
@@ -122,6 +123,7 @@ CAPABILITIES: list[Capability] = [
             sub_app("job", "campus.analysis.cli:job_app"),
             command("worker", "campus.analysis.cli:worker"),
         ),
+        personal_data=("campus.analysis.personal_data:PART",),
     ),
     Capability(
         "evaluation",
