@@ -654,11 +654,21 @@ def signup_submit(
 
 @page(
     router,
-    "/signup/verify/{token}",
-    no_twin="a single-use link from a mail; API: POST /api/v1/signup/verify",
+    "/signup/verify",
+    no_twin="a form reached from a mail's link; API: POST /api/v1/signup/verify",
 )
+def signup_verify_form(request: Request, actor: Actor = allow("public.read")):
+    # The mail's link carries the token in its fragment (#token=...), which browsers never
+    # send: the page's script copies it into the form, posted in the body. No log sees it.
+    return render(request, "participation/verified.html", {"confirm": True})
+
+
+@router.post("/signup/verify", include_in_schema=False)
 def signup_verify(
-    request: Request, token: str, actor: Actor = allow("public.read"), session: Session = db_session
+    request: Request,
+    token: str = Form("", max_length=1000),
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
 ):
     try:
         signup.verify(session, request.app.state.settings, token)

@@ -33,7 +33,8 @@ def make_token(settings: Settings, account: Account) -> str:
 
 
 def verification_link(settings: Settings, account: Account) -> str:
-    return f"{settings.base_url.rstrip('/')}/signup/verify/{make_token(settings, account)}"
+    # In the fragment: a browser never sends it, so no access log holds the token.
+    return f"{settings.base_url.rstrip('/')}/signup/verify#token={make_token(settings, account)}"
 
 
 def sign_up(
