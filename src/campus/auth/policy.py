@@ -167,3 +167,13 @@ define(
     anywhere=True,
 )
 define("optout.manage", "Read and manage the opt-out registry", R.DPO)
+define(
+    "federation.manage",
+    "Register hospital nodes, issue or revoke their credentials, name federated datasets",
+    R.STAFF,
+)
+define(
+    "federation.node",
+    "Node endpoints (fetch tasks, post statistics), checked by a node credential",
+    PUBLIC,
+)

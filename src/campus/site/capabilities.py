@@ -133,6 +133,16 @@ CAPABILITIES: list[Capability] = [
         cli=(sub_app("eval", "campus.evaluation.cli:app"),),
     ),
     Capability(
+        "federation",
+        api=("campus.federation.api:router",),
+        pages=("campus.federation.pages:router",),
+        models=("campus.federation.models",),
+        cli=(
+            sub_app("federation", "campus.federation.cli:federation_app"),
+            sub_app("node", "campus.federation.cli:node_app"),
+        ),
+    ),
+    Capability(
         "views",
         api=("campus.views.api:router",),
         pages=("campus.views.pages:router",),

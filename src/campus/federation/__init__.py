@@ -1,0 +1,1 @@
+"""Federated analysis: the data stays at each hospital node, only checked aggregates travel."""

@@ -1,0 +1,194 @@
+"""The hospital side: `campus node run` polls the centre OUTBOUND for signed tasks, runs each
+on the node's own warehouse with the same engine and its own disclosure control, and posts
+back only the checked statistics (`pooling.from_result`).
+
+Before any data is read the node checks, itself: the centre's signature (against the key
+pinned at the node, never one fetched from the centre), the task's expiry, that it is
+addressed to this node and its dataset, and that its scope names that dataset only. A task
+failing any check is refused, audited in the node's own chain, and the reason sent back.
+With `--hold`, answers wait in the node's var folder for its data steward (`campus node
+release`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from campus.analysis import definition, jobs, runner
+from campus.audit import service as audit
+from campus.db.engine import Database
+from campus.errors import CampusError
+from campus.federation import pooling, signing
+from campus.federation.service import NODE_HEADER
+from campus.governance import optout
+from campus.settings import Settings
+
+log = logging.getLogger(__name__)
+API = "/api/v1/federation/node"
+
+
+class Refused(Exception):
+    """A task the node will not run: the reason goes back to the centre and the audit."""
+
+
+class Rejected(Exception):
+    """The centre does not accept this node's credential (unknown or revoked)."""
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200]
+
+
+@dataclass
+class Node:
+    settings: Settings
+    db: Database
+    central: str
+    token: str
+    dataset: str
+    centre_key: str  # PEM, pinned
+    name: str
+    hold: bool = False
+
+    def _client(self) -> httpx.Client:
+        csrf = secrets.token_urlsafe(16)  # signed-out double submit: the node is no browser
+        return httpx.Client(
+            base_url=self.central.rstrip("/"),
+            headers={NODE_HEADER: self.token, "x-csrf-token": csrf},
+            cookies={"campus_csrf": csrf},
+            timeout=60,
+        )
+
+    def verify(self, task: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
+        """The task's payload if signed by the pinned key, unexpired and for this node."""
+        payload, signature = task.get("payload"), task.get("signature")
+        if not isinstance(payload, dict) or not isinstance(signature, str):
+            raise Refused("malformed task")
+        if not signing.verify(signing.load_public(self.centre_key), payload, signature):
+            raise Refused("bad signature: the task was not signed by the pinned centre key")
+        now = now or dt.datetime.now(dt.UTC)
+        try:
+            expires = dt.datetime.fromisoformat(payload["expires_at"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise Refused("the task has no valid expiry") from error
+        if expires <= now:
+            raise Refused(f"the task expired at {payload['expires_at']}")
+        if payload.get("node") != self.name:
+            raise Refused(f"the task is addressed to node {payload.get('node')!r}")
+        if payload.get("dataset") != self.dataset:
+            raise Refused(f"the task asks for dataset {payload.get('dataset')!r}, not served here")
+        scope = payload.get("scope") or {}
+        if scope.get("datasets") != [self.dataset]:
+            raise Refused("the task's scope must name this node's dataset only")
+        if (payload.get("definition") or {}).get("dataset") != self.dataset:
+            raise Refused("the task's definition reads another dataset")
+        return payload
+
+    def run_task(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run locally on the real data (the node's opt-outs applied); the statistics only."""
+        analysis = definition.parse(payload["definition"])
+        pooling.expected_tables(analysis)
+        scope = runner.Scope(
+            tuple(payload["scope"]["datasets"]),
+            tuple(payload["scope"].get("views", [])),
+            tuple(payload["scope"].get("elements", [])),
+        )
+        with self.db.session() as session:
+            keys = optout.all_keys(session)
+            controls, _epsilon = jobs.controls_for(self.settings, analysis, session)
+        result = runner.execute(
+            analysis,
+            warehouse=self.settings.warehouse_path,
+            kind="real",
+            controls=controls,
+            scope=scope,
+            optout_keys=keys,
+        )
+        return pooling.from_result(analysis, result)
+
+    def _audit(self, action: str, payload: dict[str, Any] | None, details: dict) -> None:
+        with self.db.session() as session:
+            audit.record(
+                session,
+                actor=f"centre:{self.central}",
+                action=action,
+                object_type="federated_task",
+                object_id=str((payload or {}).get("task", "")),
+                details=details,
+            )
+
+    def held_dir(self) -> Path:
+        return self.settings.var_dir / "federation" / "held"
+
+    def once(self) -> int:
+        """One poll: every waiting task handled; returns how many."""
+        with self._client() as client:
+            response = client.get(f"{API}/tasks")
+            if response.status_code in (401, 403):
+                raise Rejected(f"the centre refused this node's credential: {_reason(response)}")
+            response.raise_for_status()
+            handled = 0
+            for task in response.json():
+                handled += 1
+                task_id = str((task.get("payload") or {}).get("task", ""))
+                if (self.held_dir() / f"{task_id}.json").exists():
+                    continue  # waiting for the steward
+                try:
+                    payload = self.verify(task)
+                except Refused as refusal:
+                    self._audit(
+                        "federated_task.refused", task.get("payload"), {"reason": str(refusal)}
+                    )
+                    log.warning("task %s refused: %s", task_id, refusal)
+                    client.post(f"{API}/tasks/{task_id}/refusal", json={"reason": str(refusal)})
+                    continue
+                try:
+                    answer: dict[str, Any] = self.run_task(payload)
+                except (CampusError, ValueError) as error:
+                    # The reason stays at the node: an error from the data must not travel.
+                    log.warning("task %s failed on the data: %s", task_id, error)
+                    answer = {"failed": True}
+                self._audit("federated_task.ran", payload, {"job": payload.get("job")})
+                if self.hold:
+                    folder = self.held_dir()
+                    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    (folder / f"{task_id}.json").write_text(json.dumps(answer))
+                    continue
+                self.post(client, task_id, answer)
+            return handled
+
+    def post(self, client: httpx.Client, task_id: str, answer: dict[str, Any]) -> None:
+        response = client.post(f"{API}/tasks/{task_id}/answer", json=answer)
+        if response.status_code >= 400:
+            raise RuntimeError(f"the centre refused the answer to {task_id}: {response.text}")
+
+    def release(self, task_id: str) -> None:
+        """The steward sends a held answer (as it is in the held folder, to read first)."""
+        path = self.held_dir() / f"{task_id}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"no held answer for task {task_id}")
+        with self._client() as client:
+            self.post(client, task_id, json.loads(path.read_text()))
+        path.unlink()
+
+    def run(self, interval: float, stop_after: int | None = None) -> None:
+        polls = 0
+        while stop_after is None or polls < stop_after:
+            try:
+                self.once()
+            except httpx.HTTPError as error:  # down or slow: try again at the next poll
+                log.warning("centre unreachable: %s", error)
+            polls += 1
+            time.sleep(interval)

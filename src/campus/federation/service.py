@@ -1,0 +1,544 @@
+"""Federated analysis at the centre: nodes and credentials, federated datasets, signed tasks,
+answers checked and pooled, then two output checkers as for any job (docs/federation.md).
+
+What the team sees of a federated job follows the rule of `campus.analysis.outward`: before
+release, only facts that do not depend on the real data (the definition, each node's
+refusal decided before reading data, whether a node has answered), never a node's outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campus.analysis import service as analysis
+from campus.analysis import sources
+from campus.audit import service as audit
+from campus.auth.actor import Actor
+from campus.auth.roles import Role
+from campus.db.base import utcnow
+from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from campus.federation import pooling, signing
+from campus.federation.models import (
+    FederatedCheck,
+    FederatedDataset,
+    FederatedJob,
+    Node,
+    NodeCredential,
+    Task,
+)
+from campus.governance import service as governance
+from campus.i18n import N_
+from campus.settings import Settings
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
+TASK_LIFETIME = dt.timedelta(days=7)
+CHECKS_TO_RELEASE = analysis.CHECKS_TO_RELEASE
+NODE_HEADER = "x-campus-node"
+
+
+def _name(value: str, where: str) -> str:
+    value = (value or "").strip()
+    if not NAME.match(value):
+        raise BadRequest(
+            f"{where}: lower-case letters, digits and hyphens, 1 to 63",
+            code="bad_name",
+            where=where,
+        )
+    return value
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- nodes and credentials ---------------------------------------------------------------------
+
+
+def register_node(session: Session, actor: Actor, *, name: str, title: str) -> Node:
+    name = _name(name, "name")
+    title = (title or "").strip()
+    if not 1 <= len(title) <= 200:
+        raise BadRequest(N_("a title of 1 to 200 characters is required"), where="title")
+    if session.scalar(select(Node).where(Node.name == name)) is not None:
+        raise Conflict(f"a node named {name} already exists", code="exists")
+    node = Node(name=name, title=title)
+    session.add(node)
+    try:
+        session.flush()
+    except IntegrityError as error:  # registered concurrently
+        raise Conflict(f"a node named {name} already exists", code="exists") from error
+    audit.record(
+        session,
+        actor=actor.label,
+        action="node.registered",
+        object_type="node",
+        object_id=node.id,
+        details={"name": name},
+    )
+    return node
+
+
+def get_node(session: Session, name: str) -> Node:
+    node = session.scalar(select(Node).where(Node.name == name))
+    if node is None:
+        raise NotFound(f"no node {name}", code="not_found")
+    return node
+
+
+def list_nodes(session: Session) -> list[Node]:
+    return list(session.scalars(select(Node).order_by(Node.name)))
+
+
+def issue_credential(session: Session, actor: Actor, node: Node) -> tuple[NodeCredential, str]:
+    """A new random credential for the node; the token is shown once, only its hash kept."""
+    token = "cn_" + secrets.token_urlsafe(32)
+    credential = NodeCredential(node_id=node.id, token_hash=_hash(token))
+    session.add(credential)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="node.credential_issued",
+        object_type="node",
+        object_id=node.id,
+        details={"credential": credential.id},
+    )
+    return credential, token
+
+
+def revoke_credential(session: Session, actor: Actor, credential_id: str) -> NodeCredential:
+    credential = session.get(NodeCredential, credential_id)
+    if credential is None:
+        raise NotFound(f"no credential {credential_id}", code="not_found")
+    if credential.revoked_at is None:
+        credential.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor=actor.label,
+            action="node.credential_revoked",
+            object_type="node",
+            object_id=credential.node_id,
+            details={"credential": credential.id},
+        )
+    return credential
+
+
+def credentials(session: Session, node: Node) -> list[NodeCredential]:
+    return list(
+        session.scalars(
+            select(NodeCredential)
+            .where(NodeCredential.node_id == node.id)
+            .order_by(NodeCredential.created_at)
+        )
+    )
+
+
+def node_for_token(session: Session, token: str | None) -> Node:
+    """The node a request's credential names; NotAuthenticated if unknown or revoked."""
+    if not token:
+        raise NotAuthenticated(
+            f"send the node credential in the {NODE_HEADER} header", code="node_credential_missing"
+        )
+    credential = session.scalar(
+        select(NodeCredential).where(NodeCredential.token_hash == _hash(token.strip()))
+    )
+    if credential is None or credential.revoked_at is not None:
+        raise NotAuthenticated(
+            "the node credential is unknown or revoked", code="node_credential_invalid"
+        )
+    node = session.get(Node, credential.node_id)
+    assert node is not None
+    return node
+
+
+# --- federated datasets -------------------------------------------------------------------------
+
+
+def create_dataset(
+    session: Session, actor: Actor, *, name: str, members: list[dict[str, str]]
+) -> FederatedDataset:
+    name = _name(name, "name")
+    if not members:
+        raise BadRequest(N_("name at least one node's dataset"), where="members")
+    clean, seen = [], set()
+    for i, member in enumerate(members):
+        where = f"members[{i}]"
+        node = session.scalar(select(Node).where(Node.name == (member.get("node") or "")))
+        if node is None:
+            raise BadRequest(f"{where}.node: no node {member.get('node')!r}", where=f"{where}.node")
+        if node.name in seen:
+            raise BadRequest(f"{where}.node: {node.name} is named twice", where=f"{where}.node")
+        seen.add(node.name)
+        clean.append(
+            {"node": node.name, "dataset": _name(member.get("dataset", ""), f"{where}.dataset")}
+        )
+    if session.scalar(select(FederatedDataset).where(FederatedDataset.name == name)):
+        raise Conflict(f"a federated dataset named {name} already exists", code="exists")
+    row = FederatedDataset(name=name, members=clean)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"a federated dataset named {name} already exists", code="exists") from error
+    audit.record(
+        session,
+        actor=actor.label,
+        action="federated_dataset.created",
+        object_type="federated_dataset",
+        object_id=row.id,
+        details={"name": name, "members": clean},
+    )
+    return row
+
+
+def list_datasets(session: Session) -> list[FederatedDataset]:
+    return list(session.scalars(select(FederatedDataset).order_by(FederatedDataset.name)))
+
+
+# --- federated jobs and their signed tasks -----------------------------------------------------
+
+
+def submit_job(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    project_id: str,
+    approval_id: str,
+    text: str | bytes | dict[str, Any],
+) -> FederatedJob:
+    """A federated job: checked like a local job, then one signed task per member node."""
+    project = governance.get_project(session, project_id)
+    if not governance.is_member(session, project.id, actor.account_id):
+        raise Forbidden(
+            N_("only members of the project team may run jobs"), code="not_project_member"
+        )
+    approval = governance.usable_approval(session, approval_id, project.id)
+    parsed, used = analysis.checked_definition(text)
+    sources.check_scope(parsed, approval.datasets, approval.views)
+    from campus.analysis import runner
+
+    runner.check_elements(parsed, used, tuple(approval.elements))
+    if parsed.privacy is not None:
+        raise BadRequest(
+            "privacy: differential privacy is not offered on federated jobs yet",
+            code="not_federable",
+            where="privacy",
+        )
+    pooling.expected_tables(parsed)  # refuses outputs that cannot be pooled, with where
+    federated = session.scalar(
+        select(FederatedDataset).where(FederatedDataset.name == parsed.dataset)
+    )
+    if federated is None:
+        raise BadRequest(
+            f"dataset: {parsed.dataset} is not a federated dataset",
+            code="not_federated",
+            where="dataset",
+        )
+    definition = parsed.model_dump(mode="json", exclude_none=True)
+    job = FederatedJob(
+        project_id=project.id,
+        approval_id=approval.id,
+        author_id=actor.account_id or "",
+        title=parsed.title,
+        definition=definition,
+        dataset=federated.name,
+    )
+    session.add(job)
+    session.flush()
+    expires = min(approval.expires_at, utcnow() + TASK_LIFETIME)
+    for member in federated.members:
+        node = get_node(session, member["node"])
+        task = Task(job_id=job.id, node_id=node.id, payload={}, signature="")
+        session.add(task)
+        session.flush()
+        local = definition | {"dataset": member["dataset"]}
+        local.pop("version", None)  # each node reads its own latest version
+        payload = {
+            "task": task.id,
+            "job": job.id,
+            "node": node.name,
+            "dataset": member["dataset"],
+            "definition": local,
+            "scope": {
+                "datasets": [member["dataset"]],
+                "views": list(approval.views),
+                "elements": list(approval.elements),
+            },
+            "approval": approval.id,
+            "issued_at": utcnow().isoformat(),
+            "expires_at": expires.isoformat(),
+        }
+        task.payload = payload
+        task.signature = signing.sign(settings.var_dir, payload)
+    audit.record(
+        session,
+        actor=actor.label,
+        action="federated_job.submitted",
+        object_type="federated_job",
+        object_id=job.id,
+        details={"project": project.id, "approval": approval.id, "dataset": federated.name},
+    )
+    return job
+
+
+def get_job(session: Session, job_id: str) -> FederatedJob:
+    job = session.get(FederatedJob, job_id)
+    if job is None:
+        raise NotFound(f"no federated job {job_id}", code="not_found")
+    return job
+
+
+def tasks(session: Session, job: FederatedJob) -> list[tuple[Task, Node]]:
+    return list(
+        session.execute(
+            select(Task, Node)
+            .join(Node, Node.id == Task.node_id)
+            .where(Task.job_id == job.id)
+            .order_by(Node.name)
+        ).tuples()
+    )
+
+
+def pending_tasks(session: Session, node: Node) -> list[dict[str, Any]]:
+    """The signed tasks waiting for this node (what `campus node run` polls)."""
+    node.last_seen_at = utcnow()
+    rows = session.scalars(
+        select(Task).where(Task.node_id == node.id, Task.status == "issued").order_by(Task.id)
+    )
+    return [{"payload": t.payload, "signature": t.signature} for t in rows]
+
+
+def _node_task(session: Session, node: Node, task_id: str) -> Task:
+    task = session.scalar(
+        select(Task).where(Task.id == task_id, Task.node_id == node.id).with_for_update()
+    )
+    if task is None:
+        raise NotFound(f"no task {task_id} for this node", code="not_found")
+    if task.status != "issued":
+        raise Conflict(
+            f"task {task_id} was already answered ({task.status})", code="already_answered"
+        )
+    return task
+
+
+def receive_answer(
+    session: Session, settings: Settings, node: Node, task_id: str, body: Any
+) -> Task:
+    """A node's statistics for its task: refused whole unless they have the task's shape."""
+    task = _node_task(session, node, task_id)
+    job = session.get(FederatedJob, task.job_id)
+    assert job is not None
+    parsed = analysis.parse_definition(job.definition)
+    if isinstance(body, dict) and body.get("failed") is True and len(body) == 1:
+        task.status, task.answer = "failed", {"failed": True}
+    else:
+        task.answer = pooling.check_answer(parsed, body)
+        task.status = "answered"
+    task.answered_at = utcnow()
+    audit.record(
+        session,
+        actor=f"node:{node.name}",
+        action=f"federated_task.{task.status}",
+        object_type="federated_job",
+        object_id=job.id,
+        details={"task": task.id},
+    )
+    session.flush()
+    _maybe_finish(session, settings, job)
+    return task
+
+
+def receive_refusal(
+    session: Session, settings: Settings, node: Node, task_id: str, reason: str
+) -> Task:
+    """A node refused a task before reading its data (signature, expiry, scope)."""
+    task = _node_task(session, node, task_id)
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise BadRequest(N_("say why the task is refused"), where="reason")
+    task.status, task.answer, task.answered_at = "refused", {"refused": reason}, utcnow()
+    audit.record(
+        session,
+        actor=f"node:{node.name}",
+        action="federated_task.refused",
+        object_type="federated_job",
+        object_id=task.job_id,
+        details={"task": task.id, "reason": reason},
+    )
+    session.flush()
+    job = session.get(FederatedJob, task.job_id)
+    assert job is not None
+    _maybe_finish(session, settings, job)
+    return task
+
+
+def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> None:
+    """Once every node has answered: pool, then the output checkers (under the job's lock)."""
+    session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
+    parts = [t for t, _n in tasks(session, job)]
+    if job.status != "waiting" or any(t.status == "issued" for t in parts):
+        return
+    if any(t.status == "refused" for t in parts):
+        job.status = "refused"
+        return
+    job.pooled_at = utcnow()
+    job.release_status = "pending"
+    if any(t.status == "failed" for t in parts):
+        job.status = "failed"
+        return
+    parsed = analysis.parse_definition(job.definition)
+    job.result = pooling.pool(
+        parsed,
+        [t.answer for t in parts if t.answer is not None],
+        threshold=settings.disclosure_threshold,
+        base=settings.rounding_base,
+    )
+    job.status = "pooled"
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+def can_follow(session: Session, actor: Actor, job: FederatedJob) -> bool:
+    return (
+        actor.is_staff
+        or actor.has_role(Role.OUTPUT_CHECKER)
+        or governance.is_member(session, job.project_id, actor.account_id)
+    )
+
+
+def _is_checker(session: Session, actor: Actor, job: FederatedJob) -> bool:
+    return (
+        actor.has_role(Role.OUTPUT_CHECKER)
+        and actor.account_id != job.author_id
+        and not governance.is_member(session, job.project_id, actor.account_id)
+    )
+
+
+def outward_status(job: FederatedJob) -> str:
+    """waiting, refused (before any data was read) or finished: never the outcome."""
+    if job.status in ("pooled", "failed"):
+        return "finished"
+    return job.status
+
+
+def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
+    """The job as this actor may see it: the team a data-independent status and, per node,
+    only whether it has answered or refused (and why); checkers the pooled outcome too;
+    everyone the released result."""
+    if not can_follow(session, actor, job) and job.release_status != "released":
+        raise Forbidden(N_("only the project team and output checkers may see this job"))
+    checker = _is_checker(session, actor, job)
+    nodes = []
+    for task, node in tasks(session, job):
+        state = task.status
+        if state in ("answered", "failed") and not checker:
+            state = "answered"
+        entry = {"node": node.name, "dataset": task.payload.get("dataset"), "status": state}
+        if task.status == "refused":
+            entry["reason"] = (task.answer or {}).get("refused", "")
+        nodes.append(entry)
+    out: dict[str, Any] = {
+        "id": job.id,
+        "title": job.title,
+        "project_id": job.project_id,
+        "approval_id": job.approval_id,
+        "dataset": job.dataset,
+        "definition": job.definition,
+        "created_at": job.created_at.isoformat(),
+        "status": job.status if checker else outward_status(job),
+        "release_status": job.release_status or None,
+        "nodes": nodes,
+        "result": None,
+    }
+    if checker or job.release_status == "released":
+        out["result"] = job.result
+    return out
+
+
+def visible_jobs(session: Session, actor: Actor) -> list[FederatedJob]:
+    query = select(FederatedJob).order_by(FederatedJob.created_at.desc()).limit(200)
+    return [
+        j
+        for j in session.scalars(query)
+        if can_follow(session, actor, j) or j.release_status == "released"
+    ]
+
+
+# --- output checks -------------------------------------------------------------------------
+
+
+def check_output(
+    session: Session, actor: Actor, job: FederatedJob, *, decision: str, comment: str
+) -> FederatedJob:
+    """The same rule as local jobs: two output checkers, neither author nor on the team."""
+    if decision not in ("approve", "reject"):
+        raise BadRequest(N_("decision must be approve or reject"), where="decision")
+    comment = (comment or "").strip()
+    if not comment or len(comment) > 5000:
+        raise BadRequest(N_("a comment of 1 to 5000 characters is required"), where="comment")
+    session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
+    session.refresh(job)
+    if job.release_status != "pending":
+        raise Conflict(
+            f"this job's outputs are not waiting for checks (status {job.status})",
+            code="not_pending",
+        )
+    if job.status == "failed" and decision == "approve":
+        raise Conflict(
+            N_("this job failed on the real data: there are no outputs to release; reject it"),
+            code="nothing_to_release",
+        )
+    if not actor.has_role(Role.OUTPUT_CHECKER):
+        raise Forbidden(
+            N_("only output checkers may approve or reject outputs"), code="not_output_checker"
+        )
+    if actor.account_id == job.author_id:
+        raise Forbidden(N_("the author of a job may not check its outputs"), code="own_job")
+    governance.require_independent(session, actor, job.project_id)
+    done = session.scalar(
+        select(func.count()).where(
+            FederatedCheck.job_id == job.id, FederatedCheck.checker_id == actor.account_id
+        )
+    )
+    if done:
+        raise Conflict(N_("you have already checked these outputs"), code="already_checked")
+    session.add(
+        FederatedCheck(
+            job_id=job.id, checker_id=actor.account_id or "", decision=decision, comment=comment
+        )
+    )
+    session.flush()
+    approvals = session.scalar(
+        select(func.count()).where(
+            FederatedCheck.job_id == job.id, FederatedCheck.decision == "approve"
+        )
+    )
+    audit.record(
+        session,
+        actor=actor.label,
+        action=f"federated_output.{decision}",
+        object_type="federated_job",
+        object_id=job.id,
+    )
+    if decision == "reject":
+        job.release_status = "rejected"
+    elif (approvals or 0) >= CHECKS_TO_RELEASE:
+        job.release_status, job.released_at = "released", utcnow()
+        audit.record(
+            session,
+            actor=actor.label,
+            action="federated_output.released",
+            object_type="federated_job",
+            object_id=job.id,
+        )
+    return job
