@@ -2,7 +2,7 @@
 
 import pytest
 
-from campus.ecosystem.events.service import _cell
+from campus.ecosystem.events.stats import _cell
 
 
 @pytest.mark.parametrize(
