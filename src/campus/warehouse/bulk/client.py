@@ -260,6 +260,8 @@ class BulkClient:
         against the manifest's `count`."""
         partial = target.with_name(target.name + ".part")
         tries = 0
+        # Lines are counted as the bytes arrive (a part left by a killed pull is read once).
+        newlines, tail = _scan(partial) if partial.exists() else (0, b"\n")
         while True:
             done = partial.stat().st_size if partial.exists() else 0
             headers = {"Accept": NDJSON, "Accept-Encoding": "gzip"}
@@ -280,9 +282,13 @@ class BulkClient:
                     )
                 resumed = response.status_code == 206 and "Content-Range" in response.headers
                 mode = "ab" if resumed and not zipped else "wb"
+                if mode == "wb":
+                    newlines, tail = 0, b"\n"
                 with partial.open(mode) as handle:
                     for chunk in response.iter_bytes(CHUNK):
                         handle.write(chunk)
+                        newlines += chunk.count(b"\n")
+                        tail = chunk[-1:] or tail
                         self.events("bytes", count=len(chunk))
                 break
             except (httpx.TransportError, httpx.DecodingError) as error:
@@ -300,7 +306,8 @@ class BulkClient:
                 self._wait(tries - 1, None, type(error).__name__)
             finally:
                 response.close()
-        lines = _count_lines(partial)
+        # A last line without its newline counts too (if it was cut, the ingest reports it).
+        lines = newlines + (tail != b"\n")
         if count is not None and lines != count:
             raise PullFailed(
                 f"the manifest announced {count} resources in {_short(url)}, {lines} arrived",
@@ -329,18 +336,15 @@ class BulkClient:
         return response.status_code in (200, 202, 204, 404)
 
 
-def _count_lines(path: Path) -> int:
-    """NDJSON resources in a file: its lines (a last line without its newline counts too; if
-    it was cut, the ingest reports it as not JSON)."""
+def _scan(path: Path) -> tuple[int, bytes]:
+    """The newlines of a file and its last byte."""
     count = 0
     tail = b"\n"
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             count += chunk.count(b"\n")
             tail = chunk[-1:]
-    if tail != b"\n":
-        count += 1
-    return count
+    return count, tail
 
 
 def _short(url: str) -> str:
