@@ -133,3 +133,26 @@ def test_the_catalogue_file_itself_holds_no_rare_code(tmp_path):
     listed = computed["types"]["Observation"]["top_codes"]["http://loinc.org"]
     assert [c["code"] for c in listed] == ["F2", "F1", "F0"]
     assert [c["count"] for c in listed] == [12, 11, 10]
+
+
+def test_a_catalogue_written_before_the_rule_is_read_under_it(client, published):
+    """Versions published earlier keep their catalogue.json (with `<10` codes, exact counts
+    and days): members read them under today's rule."""
+    path = published.path / "catalogue.json"
+    written = json.loads(path.read_text())
+    observations = written["types"]["Observation"]
+    observations["top_codes"] = {
+        "http://loinc.org": [
+            {"code": FREQUENT, "count": 12},
+            {"code": RARE, "count": "<10"},
+            {"code": "LOW-1", "count": 9},
+        ],
+        "urn:only-rare": [{"code": "X", "count": "<10"}],
+    }
+    observations["first"], written["first"] = RARE_DAY, RARE_DAY
+    path.write_text(json.dumps(written))
+    detail = client.get("/api/v1/catalogue/hopital").json()
+    assert detail["types"]["Observation"]["top_codes"] == {
+        "http://loinc.org": [{"code": FREQUENT, "count": 10}]
+    }
+    assert detail["first"] == detail["types"]["Observation"]["first"] == RARE_DAY[:7]
