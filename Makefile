@@ -56,6 +56,7 @@ assets:
 	cp frontend/node_modules/chart.js/dist/chart.umd.js $(VENDOR)/chartjs/chart.umd.min.js
 	cp frontend/node_modules/chart.js/LICENSE.md $(VENDOR)/chartjs/
 	cp frontend/node_modules/jsqr/dist/jsQR.js frontend/node_modules/jsqr/LICENSE $(VENDOR)/jsqr/
+	cp frontend/node_modules/axe-core/axe.min.js frontend/node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 	rm -rf frontend/node_modules
 
 bench: $(STAMP)

@@ -51,25 +51,25 @@ from campus.spaces.validation import PARIS, clean_text, parse_date, whole_number
 
 HOSTING_SLUG = "hebergement"
 HOSTING_FIELDS = [
-    {"key": "project", "label": "Project", "type": "long_text", "required": True},
-    {"key": "team_size", "label": "Team size", "type": "number", "required": True, "min": 1,
+    {"key": "project", "label": "Projet", "type": "long_text", "required": True},
+    {"key": "team_size", "label": "Taille de l'équipe", "type": "number", "required": True, "min": 1,
      "max": 500},
-    {"key": "desks", "label": "Desks needed", "type": "number", "required": True, "min": 1,
+    {"key": "desks", "label": "Postes de travail souhaités", "type": "number", "required": True, "min": 1,
      "max": 200},
-    {"key": "offices", "label": "Closed offices needed", "type": "number", "required": False,
+    {"key": "offices", "label": "Bureaux fermés souhaités", "type": "number", "required": False,
      "min": 0, "max": 20},
-    {"key": "requested_start", "label": "Requested start (YYYY-MM-DD)", "type": "text",
+    {"key": "requested_start", "label": "Début souhaité (AAAA-MM-JJ)", "type": "text",
      "required": True},
-    {"key": "data_needs", "label": "Data or equipment needs", "type": "long_text",
+    {"key": "data_needs", "label": "Besoins en données ou en équipements", "type": "long_text",
      "required": False},
-    {"key": "axis", "label": "Axis served", "type": "choice", "required": True,
+    {"key": "axis", "label": "Axe servi", "type": "choice", "required": True,
      "choices": ["data", "skills", "value_creation", "societal_impact"]},
 ]  # fmt: skip
 HOSTING_CRITERIA = [
-    {"key": "health_impact", "label": "Health impact", "weight": 3},
-    {"key": "fit", "label": "Fit with the campus and its members", "weight": 2},
-    {"key": "team", "label": "Team", "weight": 2},
-    {"key": "maturity", "label": "Maturity and funding", "weight": 1},
+    {"key": "health_impact", "label": "Impact en santé", "weight": 3},
+    {"key": "fit", "label": "Adéquation avec le campus et ses membres", "weight": 2},
+    {"key": "team", "label": "Équipe", "weight": 2},
+    {"key": "maturity", "label": "Maturité et financement", "weight": 1},
 ]
 EXIT_REASONS = tuple(r.value for r in ExitReason)
 

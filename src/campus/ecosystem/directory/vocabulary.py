@@ -60,7 +60,7 @@ SKILLS: dict[str, tuple[str, str]] = {
 }
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
-    "startup": ("startup", "startup"),
+    "startup": ("start-up", "startup"),
     "company": ("entreprise", "company"),
     "research_lab": ("laboratoire de recherche", "research lab"),
     "hospital": ("hôpital", "hospital"),

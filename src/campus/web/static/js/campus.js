@@ -23,6 +23,26 @@
       if (group.open) { group.open = false; group.querySelector("summary").focus(); }
     });
   });
+  // The menu button (narrow screens): the stylesheet hides the menu only once this runs.
+  document.documentElement.classList.add("js");
+  var header = document.querySelector(".site-header");
+  var toggle = document.querySelector(".menu-toggle");
+  if (header && toggle) {
+    toggle.addEventListener("click", function () {
+      var open = header.classList.toggle("menu-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  // A table wider than its box scrolls inside it; the keyboard reaches it to scroll it.
+  function scrollableTables(root) {
+    root.querySelectorAll("main table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1 && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+      }
+    });
+  }
+  scrollableTables(document);
+  document.addEventListener("htmx:afterSettle", function () { scrollableTables(document); });
   // Elements with data-confirm ask before submitting.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
