@@ -29,6 +29,7 @@ def _fail_login(client: CampusClient, email: str, forwarded: str | None = None) 
     return response.status_code
 
 
+@pytest.mark.slow  # each failed login costs an Argon2 hash
 def test_a_forged_forwarded_header_does_not_escape_the_address_throttle(settings, db):
     """No proxy is trusted by default, not even 127.0.0.1: each attempt changing
     X-Forwarded-For still counts against the one real address."""
@@ -39,6 +40,7 @@ def test_a_forged_forwarded_header_does_not_escape_the_address_throttle(settings
     assert codes[4:] == [429, 429]
 
 
+@pytest.mark.slow  # each failed login costs an Argon2 hash
 def test_a_trusted_proxy_names_the_client_and_a_forged_left_part_is_ignored(settings, db):
     with _client(settings, db, login_max_failures=1, trusted_proxies="127.0.0.1, 10.0.0.0/8") as c:
         # Behind the proxy, each client has its own count.
@@ -128,6 +130,7 @@ def _login(app, address: str, email: str, password: str):
         return client.post("/api/v1/session", json={"email": email, "password": password})
 
 
+@pytest.mark.slow  # each failed login costs an Argon2 hash
 def test_an_attacker_cannot_lock_the_owner_out_and_learns_nothing_of_who_exists(app, db, settings):
     make_account(db, "ana@example.org")
     attacker, owner = "203.0.113.5", "198.51.100.9"
@@ -146,6 +149,7 @@ def test_an_attacker_cannot_lock_the_owner_out_and_learns_nothing_of_who_exists(
     assert "account.locked" not in {e.action for e in audit_events(db)}
 
 
+@pytest.mark.slow  # each failed login costs an Argon2 hash
 def test_a_distributed_guess_pauses_password_sign_in_until_a_reset_link(app, db, settings, mailbox):
     settings.login_max_failures = 1
     make_account(db, "ana@example.org")

@@ -80,6 +80,7 @@ def sqlite_url(sqlite_template, tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.mark.slow  # a real server process
 def test_an_unexpected_error_logs_no_value_of_the_request_in_a_real_server(sqlite_url, tmp_path):
     """The server's whole output (uvicorn's error and access logs included) never shows a
     value that reached an exception's message: type and file:line frames only."""
