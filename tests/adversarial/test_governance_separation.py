@@ -204,6 +204,8 @@ def test_a_team_member_made_output_checker_cannot_check_the_teams_outputs(client
     _grant(db, member, "output_checker")
     job_id = _pending_job(db, approved)
     _as(client, "analyst@example.org")
+    queue = client.get("/api/v1/checks").json()["jobs"]
+    assert job_id not in {j["id"] for j in queue}  # not offered to check the team's own job
     api = client.post(
         f"/api/v1/jobs/{job_id}/checks", json={"decision": "approve", "comment": "fine"}
     )
@@ -217,6 +219,7 @@ def test_a_team_member_made_output_checker_cannot_check_the_teams_outputs(client
     with db.session() as session:
         assert not session.scalars(select(OutputCheck).where(OutputCheck.job_id == job_id)).all()
     _as(client, "checker1@example.org")
+    assert job_id in {j["id"] for j in client.get("/api/v1/checks").json()["jobs"]}
     independent = client.post(
         f"/api/v1/jobs/{job_id}/checks", json={"decision": "approve", "comment": "fine"}
     )

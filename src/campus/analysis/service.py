@@ -158,6 +158,7 @@ def jobs_to_check(session: Session, actor: Actor) -> list[Job]:
         j
         for j in session.scalars(query.order_by(Job.finished_at))
         if j.author_id != actor.account_id
+        and not governance.is_member(session, j.project_id, actor.account_id)  # own team's
     ]
 
 
