@@ -185,3 +185,26 @@ def test_every_table_that_points_to_an_account_is_in_the_data_export(db, app):
     read = " ".join(s for s in statements if s.lstrip().startswith("select"))
     missing = sorted(name for name in referencing if f" {name}" not in read)
     assert not missing, f"not in any capability's personal-data export: {missing}"
+
+
+def test_the_operator_exports_and_deletes_an_account_from_the_command_line(
+    db, settings, monkeypatch
+):
+    from tests.helpers import run_cli
+
+    account_id = make_account(db, EMAIL, "member", name=NAME)
+    exported = run_cli(monkeypatch, settings, "account", "export", EMAIL)
+    assert exported.exit_code == 0, exported.output
+    data = json.loads(exported.output)
+    assert data["account_id"] == account_id and data["data"]["account"]["profile"]["name"] == NAME
+    unknown = run_cli(monkeypatch, settings, "account", "export", "nobody@example.org")
+    assert unknown.exit_code == 1 and "no account" in unknown.output
+    unconfirmed = run_cli(monkeypatch, settings, "account", "delete", EMAIL)
+    assert unconfirmed.exit_code == 1
+    with db.session() as session:
+        assert session.get(Account, account_id).name == NAME
+    deleted = run_cli(monkeypatch, settings, "account", "delete", EMAIL, "--yes")
+    assert deleted.exit_code == 0, deleted.output
+    with db.session() as session:
+        account = session.get(Account, account_id)
+        assert account.name != NAME and account.email != EMAIL and not account.active

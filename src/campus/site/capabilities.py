@@ -20,7 +20,10 @@ CAPABILITIES: list[Capability] = [
         api=("campus.auth.api:router",),
         pages=("campus.auth.pages:router", "campus.auth.oidc_pages:router"),
         models=("campus.auth.models", "campus.auth.oidc_models"),
-        cli=(command("purge", "campus.auth.cli:purge"),),
+        cli=(
+            command("purge", "campus.auth.cli:purge"),
+            sub_app("account", "campus.site.personal_data:app"),
+        ),
     ),
     Capability(
         "audit",
@@ -44,6 +47,7 @@ CAPABILITIES: list[Capability] = [
         pages=("campus.ecosystem.matchmaking.pages:router",),
         models=("campus.ecosystem.matchmaking.models",),
         personal_data=("campus.ecosystem.matchmaking.personal_data:PART",),
+        home=("campus.ecosystem.matchmaking.home:introductions",),
     ),
     Capability(
         "impact",
@@ -60,6 +64,7 @@ CAPABILITIES: list[Capability] = [
         demo=("campus.ecosystem.events.demo:load",),
         demo_after=("directory",),
         personal_data=("campus.ecosystem.events.personal_data:PART",),
+        home=("campus.ecosystem.events.home:my_events",),
     ),
     Capability(
         "programmes",
@@ -69,6 +74,7 @@ CAPABILITIES: list[Capability] = [
         demo=("campus.ecosystem.programmes.demo:load",),
         demo_after=("directory",),
         personal_data=("campus.ecosystem.programmes.personal_data:PART",),
+        home=("campus.ecosystem.programmes.home:applications",),
     ),
     Capability(
         "trainings",
@@ -112,6 +118,7 @@ CAPABILITIES: list[Capability] = [
         # Its demo project asks for the warehouse's demo dataset (hopital-synthea).
         demo_after=("warehouse",),
         personal_data=("campus.governance.personal_data:PART",),
+        home=("campus.governance.home:reviews_to_do",),
     ),
     Capability(
         "analysis",
@@ -124,6 +131,7 @@ CAPABILITIES: list[Capability] = [
             command("worker", "campus.analysis.cli:worker"),
         ),
         personal_data=("campus.analysis.personal_data:PART",),
+        home=("campus.analysis.home:my_jobs", "campus.analysis.home:checks_to_do"),
     ),
     Capability(
         "evaluation",
