@@ -30,13 +30,15 @@ only, the test's control channel, not part of the IG): `kickoff_status` (4xx wit
 OperationOutcome), `poll_statuses` (statuses answered to the first polls: 429, 5xx),
 `download_statuses` ({type: [statuses answered to the first requests of its files]}),
 `not_found` (types whose file URLs 404), `truncate` (types whose last line is cut),
-`short` (types the manifest lists with their count but whose files are empty), `revoke_after`
-(a token stops working after that many requests: "expired" mid-download), `clock_skew`
-(seconds added to the server's clock), `error_file` (an OperationOutcome NDJSON in `error`),
-`throttle` (bytes a second per download), `cut_after` ({type: bytes}: the first download of
-that type's first file stops there), `polls_before_done`, `retry_after`, `token_seconds`,
-`max_lines` (per file), `gzip`, `auth` ({client_id: JWKS}). `GET /_admin/state` counts
-kick-offs, polls, deletes, downloads, tokens since the last configuration.
+`bad_gzip` (types whose first gzip answer is corrupt), `short` (types the manifest lists with
+their count but whose files are empty), `revoke_after` (a token stops working after that many
+requests: "expired" mid-download), `clock_skew` (seconds added to the server's clock),
+`error_file` (an OperationOutcome NDJSON in `error`), `throttle` (bytes a second per
+download), `cut_after` ({type: bytes}: the first download of that type's first file stops
+there), `polls_before_done`, `retry_after`, `token_seconds`, `max_lines` (per file), `gzip`,
+`auth` ({client_id: JWKS}). `POST /_admin/change` upserts or deletes resources (for `_since`).
+`GET /_admin/state` counts kick-offs, polls, deletes, downloads, tokens and refusals (401)
+since the last configuration.
 """
 
 from __future__ import annotations
@@ -561,6 +563,10 @@ class Handler(BaseHTTPRequestHandler):
         if zipped:
             data = gzip.compress(data)
             headers = {"Content-Encoding": "gzip"}
+            if type_name in (config.get("bad_gzip") or []) and self.state.once(
+                f"gzip:{type_name}", [True]
+            ):
+                data = data[:10] + bytes(b ^ 0x55 for b in data[10:])  # a corrupt stream
         elif wanted.startswith("bytes=") and wanted.endswith("-"):
             start = int(wanted[6:-1])
             if start > len(data):

@@ -41,6 +41,7 @@ FAULTS = {
     "token_seconds": 300,
     "max_lines": 0,
     "gzip": False,
+    "bad_gzip": [],
     "auth": None,
 }
 
@@ -124,6 +125,7 @@ def test_a_pulled_version_is_the_version_of_the_same_files_ingested_from_disk(
         download_statuses={"Patient": [503]},
         revoke_after=6,
         cut_after={"Observation": 1000},
+        bad_gzip=["Condition"],
         clock_skew=-150,
     )
     pulled = _pull(monkeypatch, settings, server, "--client-id", "campus-test", "--key", "hospital")
