@@ -40,11 +40,6 @@ class CheckIn(BaseModel):
     comment: str = Field(max_length=5000)
 
 
-@router.get("/benchmarks", summary="Every benchmark (definitions are public)")
-def api_benchmarks(actor: Actor = allow("public.read"), session: Session = db_session):
-    return [service.benchmark_public(b) for b in service.list_benchmarks(session)]
-
-
 @router.post(
     "/projects/{project_id}/benchmarks",
     status_code=201,
@@ -66,13 +61,6 @@ def api_create_benchmark(
         text=body.definition,
     )
     return service.benchmark_public(row)
-
-
-@router.get("/benchmarks/{benchmark_id}", summary="A benchmark and its leaderboard")
-def api_leaderboard(
-    benchmark_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return service.leaderboard(session, service.get_benchmark(session, benchmark_id))
 
 
 @router.get(
@@ -130,10 +118,17 @@ def submission_view(session: Session, actor: Actor, submission_id: str) -> dict[
     return service.view(session, row, who)
 
 
+@router.get("/benchmarks/{benchmark_id}", summary="A benchmark and its leaderboard")
+def leaderboard(
+    benchmark_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return service.leaderboard(session, service.get_benchmark(session, benchmark_id))
+
+
 @router.get("/submissions/{submission_id}", summary="A submission as this account may see it")
-def api_submission(
+def submission(
     submission_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
+) -> dict[str, Any]:
     return submission_view(session, actor, submission_id)
 
 

@@ -1,6 +1,9 @@
-"""HTML pages of evaluation: the benchmarks, each leaderboard, a submission's status."""
+"""The benchmarks, each leaderboard and a submission's status: pages and their JSON twins,
+each page rendering what its twin's data function returns."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
@@ -10,16 +13,22 @@ from campus.evaluation import api, service
 from campus.web.deps import allow, db_session
 from campus.web.pages_registry import page
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
 
-@page(router, "/benchmarks", twin="/api/v1/benchmarks")
-def benchmarks_page(
-    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    items = [service.benchmark_public(b) for b in service.list_benchmarks(session)]
-    return render(request, "evaluation/benchmarks.html", {"benchmarks": items})
+@twin(
+    api.router,
+    router,
+    "/benchmarks",
+    template="evaluation/benchmarks.html",
+    summary="Every benchmark (definitions are public)",
+)
+def benchmarks(
+    actor: Actor = allow("public.read"), session: Session = db_session
+) -> list[dict[str, Any]]:
+    return [service.benchmark_public(b) for b in service.list_benchmarks(session)]
 
 
 @page(router, "/benchmarks/{benchmark_id}", twin="/api/v1/benchmarks/{benchmark_id}")
@@ -29,8 +38,8 @@ def leaderboard_page(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
-    board = service.leaderboard(session, service.get_benchmark(session, benchmark_id))
-    return render(request, "evaluation/leaderboard.html", board)
+    data = api.leaderboard(benchmark_id, actor, session)
+    return render(request, "evaluation/leaderboard.html", {"data": data})
 
 
 @page(router, "/submissions/{submission_id}", twin="/api/v1/submissions/{submission_id}")
@@ -40,8 +49,5 @@ def submission_page(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
-    return render(
-        request,
-        "evaluation/submission.html",
-        {"s": api.submission_view(session, actor, submission_id)},
-    )
+    data = api.submission(submission_id, actor, session)
+    return render(request, "evaluation/submission.html", {"data": data})

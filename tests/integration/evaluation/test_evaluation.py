@@ -74,6 +74,8 @@ def test_a_logistic_model_is_evaluated_on_real_data_and_released_with_reference_
     mine = client.get(f"/api/v1/submissions/{sid}").json()
     assert mine["status"] == "finished" and mine["release_status"] == "pending"
     assert mine["metrics"] is None  # the submitter waits for the output checkers
+    page = client.get(f"/submissions/{sid}", headers={"accept-language": "fr"})
+    assert page.status_code == 200 and "terminé" in page.text
 
     _as(client, "checker1@example.org")
     seen = client.get(f"/api/v1/submissions/{sid}").json()
