@@ -81,7 +81,7 @@ def register_node(session: Session, actor: Actor, *, name: str, title: str) -> N
         action="node.registered",
         object_type="node",
         object_id=node.id,
-        details={"name": name},
+        details={"node": name},
     )
     return node
 
@@ -194,7 +194,7 @@ def create_dataset(
         action="federated_dataset.created",
         object_type="federated_dataset",
         object_id=row.id,
-        details={"name": name, "members": clean},
+        details={"dataset": name, "members": clean},
     )
     return row
 

@@ -1,0 +1,284 @@
+"""A centre (`campus serve`) and two hospital nodes (`campus node run`), each a separate
+process with its own var folder, database and warehouse, talking HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from campus.analysis import definition, runner
+from campus.analysis.results import Controls
+from campus.db.engine import Database
+from campus.federation import signing
+from campus.federation.models import Node, NodeCredential, Task
+from campus.warehouse import synthetic
+from tests.conftest import TEST_SECRET
+from tests.helpers import audit_events, free_port, make_account, run_cli
+from tests.integration.analysis.setup import World, approve
+
+CAMPUS = str(Path(sys.executable).parent / "campus")
+FEDERATED = "fed-hopitaux"
+ANALYSIS = {
+    "title": "Patients par sexe",
+    "dataset": FEDERATED,
+    "views": {"patients": {"library": "patient_demographics"}},
+    "cohort": {"view": "patients"},
+    "outputs": [
+        {"type": "counts", "name": "by_sex", "group_by": ["gender"]},
+        {
+            "type": "crosstab",
+            "name": "sex_by_status",
+            "rows": "gender",
+            "columns": "marital_status",
+        },
+    ],
+}
+NODES = {"chu-a": ("hopital-a", 1), "chu-b": ("hopital-b", 2)}
+
+
+def _env(var: Path, database_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
+    env.update(
+        CAMPUS_ENV="test",
+        CAMPUS_VAR_DIR=str(var),
+        CAMPUS_SECRET_KEY=TEST_SECRET,
+        CAMPUS_PSEUDONYM_KEY=TEST_SECRET + "p",
+        CAMPUS_OPTOUT_KEY=TEST_SECRET + "o",
+    )
+    if database_url:
+        env["CAMPUS_DATABASE_URL"] = database_url
+    return env
+
+
+def _campus(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CAMPUS, *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def _ingest(var: Path, dataset: str, *folders: Path) -> None:
+    done = _campus(_env(var), "ingest", *map(str, folders), "--dataset", dataset, "--json")
+    assert done.returncode == 0, done.stderr
+
+
+def _wait_healthy(base: str, server: subprocess.Popen) -> None:
+    for _ in range(600):
+        assert server.poll() is None, "campus serve exited"
+        try:
+            if httpx.get(base + "/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        subprocess.run(["sleep", "0.2"], check=True)
+    raise AssertionError("campus serve did not start")
+
+
+@pytest.fixture
+def sites(tmp_path):
+    """Two hospitals' FHIR exports (two seeds of the generated hospital), each ingested at
+    its node, and both at a single site (the union) for comparison."""
+    parts = {}
+    for name, (dataset, seed) in NODES.items():
+        parts[name] = synthetic.write(tmp_path / f"fhir-{name}", 40, seed=seed)[0].parent
+        _ingest(tmp_path / name, dataset, parts[name])
+    _ingest(tmp_path / "union", "union", *parts.values())
+    return parts
+
+
+def _node_run(tmp_path: Path, central: str, name: str) -> subprocess.CompletedProcess:
+    return _campus(
+        _env(tmp_path / name),
+        "node", "run", "--once",
+        "--central", central,
+        "--token-file", str(tmp_path / f"{name}.token"),
+        "--dataset", NODES[name][0],
+        "--centre-key", str(tmp_path / "centre.pem"),
+        "--name", name,
+    )  # fmt: skip
+
+
+def _union(tmp_path: Path) -> dict:
+    analysis = definition.parse(ANALYSIS | {"dataset": "union"})
+    return runner.execute(
+        analysis,
+        warehouse=tmp_path / "union" / "warehouse",
+        kind="real",
+        controls=Controls(),
+        scope=runner.Scope(("union",), ("patient_demographics",)),
+        optout_keys=set(),
+    )
+
+
+def _cells(table: dict) -> dict[tuple, int | None]:
+    return {tuple(row[:-1]): row[-1] for row in table["rows"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_a_federated_job_pools_two_node_processes_and_refuses_tampered_expired_and_revoked(
+    tmp_path, db, settings, client, monkeypatch, sites
+):
+    # The centre's staff register the nodes, issue credentials and name the federated dataset.
+    for name in NODES:
+        assert (
+            run_cli(
+                monkeypatch, settings, "federation", "add-node", name, "--title", name
+            ).exit_code
+            == 0
+        )
+        issued = run_cli(
+            monkeypatch, settings, "federation", "credential", name,
+            "--out", str(tmp_path / f"{name}.token"),
+        )  # fmt: skip
+        assert issued.exit_code == 0, issued.output
+    members = [f"--member={n}:{d}" for n, (d, _seed) in NODES.items()]
+    assert (
+        run_cli(monkeypatch, settings, "federation", "dataset", FEDERATED, *members).exit_code == 0
+    )
+    key = run_cli(monkeypatch, settings, "federation", "key").output
+    (tmp_path / "centre.pem").write_text(
+        key[: key.index("-----END PUBLIC KEY-----")] + "-----END PUBLIC KEY-----\n"
+    )
+
+    people = World(
+        researcher=make_account(db, "chercheuse@example.org", "researcher"),
+        reviewer1=make_account(db, "ethique1@example.org", "ethics_reviewer"),
+        reviewer2=make_account(db, "ethique2@example.org", "ethics_reviewer"),
+        reviewer_conflicted="",
+        checker1=make_account(db, "checker1@example.org", "output_checker"),
+        checker2=make_account(db, "checker2@example.org", "output_checker"),
+        outsider="",
+    )
+    approve(db, settings, people, datasets=[FEDERATED], views=["patient_demographics"])
+
+    port = free_port()
+    central = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [CAMPUS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(settings.var_dir, settings.db_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_healthy(central, server)
+        client.login("chercheuse@example.org")
+        submitted = client.post(
+            f"/api/v1/projects/{people.project_id}/federated-jobs",
+            json={"approval_id": people.approval_id, "definition": ANALYSIS},
+        )
+        assert submitted.status_code == 201, submitted.text
+        job_id = submitted.json()["id"]
+        for name in NODES:
+            ran = _node_run(tmp_path, central, name)
+            assert ran.returncode == 0, ran.stderr
+            assert "1 task(s) handled" in ran.stdout
+
+        # The team sees a status that does not depend on the data, and no outputs.
+        seen = client.get(f"/api/v1/federated-jobs/{job_id}").json()
+        assert seen["status"] == "finished" and seen["result"] is None
+        assert {n["status"] for n in seen["nodes"]} == {"answered"}
+
+        # Nothing but statistics was posted: exactly the declared tables, labels and counts.
+        with db.session() as session:
+            answers = [t.answer for t in session.scalars(select(Task).where(Task.job_id == job_id))]
+        stored = json.dumps(answers)
+        patients = [
+            found.group(0)
+            for folder in sites.values()
+            for bundle in folder.glob("*.json")
+            if (found := re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", bundle.name))
+        ]
+        assert len(patients) >= 80 and not any(p in stored for p in patients)
+        for answer in answers:
+            assert set(answer) == {"cohort", "tables"}
+            for table in answer["tables"]:
+                assert set(table) == {"name", "kind", "columns", "rows", "withheld"}
+                assert all(isinstance(r[-1], int | None) for r in table["rows"])
+
+        # Two output checkers release the pooled result; it matches one site on the union.
+        for checker in ("checker1@example.org", "checker2@example.org"):
+            client.delete("/api/v1/session")
+            client.login(checker)
+            checked = client.post(
+                f"/api/v1/federated-jobs/{job_id}/checks",
+                json={"decision": "approve", "comment": "aggregates only"},
+            )
+            assert checked.status_code == 200, checked.text
+        client.delete("/api/v1/session")
+        released = httpx.get(f"{central}/api/v1/federated-jobs/{job_id}").json()
+        assert released["release_status"] == "released"
+        pooled, union = released["result"], _union(tmp_path)
+        assert abs(pooled["cohort"] - union["cohort"]) <= 5
+        compared = 0
+        for ours, theirs in zip(pooled["tables"], union["tables"], strict=True):
+            single = _cells(theirs)
+            for key, value in _cells(ours).items():
+                if value is not None and single.get(key) is not None:
+                    # Each node rounds to 5, then the sum: at most 2 x 2.5 apart, plus 2.5.
+                    assert abs(value - single[key]) <= 7.5, (ours["name"], key)
+                    compared += 1
+        assert compared >= 6
+        assert _cells(pooled["tables"][0])[("*",)] == pooled["cohort"]
+        page = httpx.get(f"{central}/federated-jobs/{job_id}")
+        assert page.status_code == 200 and "table-by_sex" in page.text
+
+        # A tampered task and an expired one are refused at the node, with the reason.
+        client.login("chercheuse@example.org")
+        second = client.post(
+            f"/api/v1/projects/{people.project_id}/federated-jobs",
+            json={"approval_id": people.approval_id, "definition": ANALYSIS},
+        ).json()["id"]
+        with db.session() as session:
+            parts = {
+                t.payload["node"]: t
+                for t in session.scalars(select(Task).where(Task.job_id == second))
+            }
+            tampered = parts["chu-a"].payload | {
+                "scope": {
+                    "datasets": ["hopital-a"],
+                    "views": ["patient_demographics", "encounters"],
+                    "elements": [],
+                }
+            }
+            expired = parts["chu-b"].payload | {"expires_at": "2020-01-01T00:00:00+00:00"}
+            session.execute(
+                update(Task).where(Task.id == parts["chu-a"].id).values(payload=tampered)
+            )
+            session.execute(
+                update(Task)
+                .where(Task.id == parts["chu-b"].id)
+                .values(payload=expired, signature=signing.sign(settings.var_dir, expired))
+            )
+        for name in NODES:
+            assert _node_run(tmp_path, central, name).returncode == 0
+        refused = client.get(f"/api/v1/federated-jobs/{second}").json()
+        assert refused["status"] == "refused"
+        reasons = {n["node"]: n["reason"] for n in refused["nodes"]}
+        assert "bad signature" in reasons["chu-a"] and "expired" in reasons["chu-b"]
+        node_a = Database(f"sqlite:///{tmp_path / 'chu-a' / 'campus.db'}")
+        assert any(e.action == "federated_task.refused" for e in audit_events(node_a))
+        node_a.dispose()
+
+        # A revoked credential is refused at once: the node stops with a clear error.
+        client.delete("/api/v1/session")
+        with db.session() as session:
+            credential_id = session.scalar(
+                select(NodeCredential.id)
+                .join(Node, Node.id == NodeCredential.node_id)
+                .where(Node.name == "chu-a")
+            )
+        assert run_cli(monkeypatch, settings, "federation", "revoke", credential_id).exit_code == 0
+        stopped = _node_run(tmp_path, central, "chu-a")
+        assert stopped.returncode == 1
+        assert "unknown or revoked" in stopped.stderr and "Traceback" not in stopped.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
