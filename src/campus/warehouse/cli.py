@@ -237,6 +237,23 @@ def dataset_drop(
     typer.echo(f"dropped {name}: {', '.join(dropped) or 'no published version'}")
 
 
+@dataset_app.command("tolerance")
+def dataset_tolerance(
+    name: str,
+    resources: Annotated[int, typer.Argument(help="Resources an ingest may skip (0: none).")],
+) -> None:
+    """How many failing resources an ingest or pull of the dataset may skip and still publish
+    without --on-error skip (a version that skipped some always says so)."""
+    from campus.warehouse import service
+
+    try:
+        with _database().session() as session:
+            service.set_error_tolerance(session, _actor(), name, resources)
+    except CampusError as error:
+        raise _fail(error.message) from None
+    typer.echo(f"{name}: error tolerance {resources}")
+
+
 @optout_app.command("add")
 def optout_add(
     value: Annotated[str, typer.Argument(help="NIR/INS (15 characters) or system|value.")],

@@ -37,9 +37,6 @@ def test_ingest_list_show_drop_and_optout_from_the_command_line(monkeypatch, set
 def test_an_ingest_with_a_failing_resource_publishes_nothing_unless_told_and_then_says_so(
     monkeypatch, settings, tmp_path
 ):
-    from campus.db.engine import Database
-    from campus.warehouse import service
-
     bundle = small_bundle()
     bundle["entry"].append({"resource": {"resourceType": "Observation", "id": "bad id"}})
     path = write_json(tmp_path / "b.json", bundle)
@@ -66,10 +63,10 @@ def test_an_ingest_with_a_failing_resource_publishes_nothing_unless_told_and_the
         "id must be 1-64 letters, digits, '-' or '.'": 1
     }
     # A steward's tolerance lets the default publish that many failures (and still say so).
-    with Database(settings.db_url).session() as session:
-        from campus.auth.actor import SYSTEM
-
-        service.set_error_tolerance(session, SYSTEM, "demo", 1)
+    bad = run_cli(monkeypatch, settings, "dataset", "tolerance", "demo", "-1")
+    assert bad.exit_code != 0
+    set_to = run_cli(monkeypatch, settings, "dataset", "tolerance", "demo", "1")
+    assert set_to.exit_code == 0 and "demo: error tolerance 1" in set_to.output
     tolerated = run_cli(monkeypatch, settings, "ingest", "-d", "demo", str(path))
     assert tolerated.exit_code == 3 and "PUBLISHED v0002 WITH 1" in tolerated.output
     complete = write_json(tmp_path / "c.json", small_bundle())
