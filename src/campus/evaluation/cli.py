@@ -129,9 +129,12 @@ def work(once: Annotated[bool, typer.Option(help="Run at most one submission.")]
     database, settings = _database(), get_settings()
     while True:
         done = service.work_once(database, settings)
-        if done is None or once:
+        if done is None:
+            typer.echo("no submission waiting")
             break
         typer.echo(f"ran submission {done}")
+        if once:
+            break
 
 
 @app.command("leaderboard")
