@@ -15,6 +15,7 @@ A capability declares itself with one `Capability(...)` entry in
         demo=("campus.residency.demo:load",),        # loader(settings, db) for `campus demo`
         demo_after=("ecosystem",),                    # capabilities whose demo data it uses
         personal_data=("campus.residency.personal_data:PART",),  # GDPR export and erasure
+        home=("campus.residency.home:mine",),        # sections of a person's home page
     )
 
 Targets are written "module:attribute" strings and imported only when the site asks for them
@@ -65,6 +66,9 @@ class Capability:
     # What it holds about an account (campus.auth.personal_data.PersonalData objects), for a
     # member's export of their data and the deletion of their account.
     personal_data: tuple[str, ...] = ()
+    # What it shows on a signed-in person's home ("Mon campus"): functions
+    # (session, actor) -> campus.web.home.HomeSection | None, in the order given.
+    home: tuple[str, ...] = ()
 
 
 def load(target: str) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import literal, select
@@ -12,11 +14,13 @@ from campus.auth import service as auth
 from campus.auth.actor import Actor
 from campus.db.engine import read
 from campus.db.prepared import prepare
+from campus.site.capabilities import CAPABILITIES
+from campus.site.registry import load, targets
 from campus.web.deps import allow, db_session
+from campus.web.home import HomeSection
 from campus.web.middleware import LANG_COOKIE
-from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
-from campus.web.templating import render
+from campus.web.twins import twin
 
 api = APIRouter(tags=["platform"])
 pages = APIRouter()
@@ -48,9 +52,27 @@ async def healthz(actor: Actor = allow("public.read"), session: Session = db_ses
     return {"status": "ok"}
 
 
-@page(pages, "/", twin="/api/v1/")
-def home(request: Request, actor: Actor = allow("public.read")):
-    return render(request, "home.html")
+def home_sections(session: Session, actor: Actor) -> list[HomeSection]:
+    """What each capability has waiting for a signed-in person, in the registry's order."""
+    if not actor.authenticated:
+        return []
+    found = (load(target)(session, actor) for target in targets(CAPABILITIES, "home"))
+    return [section for section in found if section is not None]
+
+
+@twin(
+    api,
+    pages,
+    "/",
+    api_path="/home",
+    template="home.html",
+    summary="The home page: for a signed-in person, what awaits them on the campus",
+)
+def home(actor: Actor = allow("public.read"), session: Session = db_session) -> dict:
+    return {
+        "signed_in": actor.authenticated,
+        "sections": [asdict(section) for section in home_sections(session, actor)],
+    }
 
 
 @pages.post("/language", include_in_schema=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -39,6 +40,17 @@ def _local(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(PARIS).strftime(fmt)
+
+
+def spelled_date(value: dt.datetime | None) -> str:
+    """A date and time as the reader's language spells it, in Paris time: "8 déc. 2026,
+    14:00" in French, "8 Dec 2026, 14:00" in English."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    language = i18n.current_language.get()
+    return format_datetime(value, "d MMM y, HH:mm", tzinfo=PARIS, locale=language)
 
 
 def format_number(value: float | int | None) -> str:
@@ -92,6 +104,7 @@ env.globals["is_current"] = _is_current
 env.globals["main_menu"] = main_menu
 env.filters["local"] = _local
 env.filters["number"] = format_number
+env.filters["day"] = spelled_date
 env.globals["pick"] = i18n.pick
 
 
