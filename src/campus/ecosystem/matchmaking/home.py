@@ -17,24 +17,18 @@ def introductions(session: Session, actor: Actor) -> HomeSection | None:
     if not policy.get("matchmaking.use").allows(actor):
         return None
     mine = service.introductions_of(session, actor)
-    items = [
-        HomeItem(
-            service.party_name(session, i.source_type, i.source_id),
-            "/introductions",
-            _("To answer"),
-            i.created_at,
-        )
+    waiting = [
+        (i, i.source_type, i.source_id, _("To answer"))
         for i in mine["received"]
         if i.status == IntroductionStatus.PENDING
     ] + [
-        HomeItem(
-            service.party_name(session, i.target_type, i.target_id),
-            "/introductions",
-            _("Awaiting an answer"),
-            i.created_at,
-        )
+        (i, i.target_type, i.target_id, _("Awaiting an answer"))
         for i in mine["sent"]
         if i.status == IntroductionStatus.PENDING
+    ]
+    items = [
+        HomeItem(service.party_name(session, kind, key), "/introductions", detail, i.created_at)
+        for i, kind, key, detail in waiting
     ]
     return section(
         "introductions",
