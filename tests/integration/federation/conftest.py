@@ -1,0 +1,1 @@
+from tests.integration.analysis.setup import world  # noqa: F401
