@@ -57,13 +57,15 @@ def create_benchmark(
         )
     approval = governance.usable_approval(session, approval_id, project.id)
     bench = definition.parse(text)
-    analysis = bench.analysis()
-    used = analysis_runner.check_static(analysis)
-    from campus.analysis import sources
-
-    sources.check_scope(analysis, approval.datasets, approval.views)
-    analysis_runner.check_elements(analysis, used, tuple(approval.elements))
-    found = sources.resolve_version(settings.warehouse_path, bench.dataset, bench.version)
+    # The analysis rules on a real-data job, before any data is read: names, columns, the
+    # approval's datasets, views and elements, and the version it will read (pinned here).
+    found = analysis_runner.prepare(
+        bench.analysis(),
+        settings.warehouse_path,
+        analysis_runner.Scope(
+            tuple(approval.datasets), tuple(approval.views), tuple(approval.elements)
+        ),
+    )
     row = Benchmark(
         project_id=project.id,
         approval_id=approval.id,
