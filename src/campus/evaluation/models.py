@@ -52,6 +52,7 @@ class Submission(Base):
     metrics: Mapped[dict | None] = mapped_column(JSONType)
     release_status: Mapped[str] = mapped_column(String(20), default="")  # pending|released|rejected
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     released_at: Mapped[dt.datetime | None]
 

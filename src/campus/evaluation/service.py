@@ -10,6 +10,7 @@ for the output checkers, and the metrics become public once two of them approve.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -312,7 +313,7 @@ def run_submission(db: Database, settings: Settings, submission_id: str) -> str:
         )
         keys = optout.all_keys(session)
         k = analysis_jobs.dataset_threshold(session, settings, benchmark.dataset)
-        row.status = "running"
+        row.status, row.started_at = "running", utcnow()
         model, threshold, output = row.model, row.threshold, row.card.get("output", "")
     try:
         table = features.build(
@@ -350,8 +351,35 @@ def run_submission(db: Database, settings: Settings, submission_id: str) -> str:
     return status
 
 
+STALL_GRACE = dt.timedelta(minutes=5)
+
+
+def reap_stalled(db: Database, now: dt.datetime | None = None) -> int:
+    """Submissions left `running` by a worker that stopped (past their time limit and a
+    grace period) are failed runs on the real data: they go to the output checkers like any
+    other, so the team sees `finished`, as for a run that failed there."""
+    now = now or utcnow()
+    count = 0
+    with db.session() as session:
+        for row in session.scalars(
+            select(Submission).where(Submission.status == "running").with_for_update()
+        ):
+            limit = parsed(get_benchmark(session, row.benchmark_id)).limits.time_limit_seconds
+            started = row.started_at or row.created_at
+            if started + dt.timedelta(seconds=limit) + sandbox_grace() < now:
+                row.status, row.error = "failed", "error: the worker stopped during the run"
+                row.finished_at, row.release_status = now, "pending"
+                count += 1
+    return count
+
+
+def sandbox_grace() -> dt.timedelta:
+    return dt.timedelta(seconds=sandbox.STARTUP_GRACE) + STALL_GRACE
+
+
 def work_once(db: Database, settings: Settings) -> str | None:
     """Run the oldest queued submission, if any; returns its id."""
+    reap_stalled(db)
     with db.session() as session:
         found = session.scalar(
             select(Submission.id)

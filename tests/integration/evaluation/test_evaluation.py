@@ -225,3 +225,30 @@ def test_a_benchmark_outside_the_approval_or_badly_defined_is_refused_where_it_i
         url, json={"approval_id": world.approval_id, "definition": hospital.benchmark()}
     )
     assert outsider.status_code == 403
+
+
+def test_a_submission_left_running_by_a_stopped_worker_goes_to_the_checkers_as_failed(
+    client, db, settings, world
+):
+    import datetime as dt
+
+    from campus.evaluation.models import Submission
+
+    hospital.build(settings.warehouse_path, REAL[:60], DUMMY[:60])
+    approve(db, settings, world, datasets=[hospital.DATASET])
+    client.login("chercheuse@example.org")
+    made = client.post(
+        f"/api/v1/projects/{world.project_id}/benchmarks",
+        json={"approval_id": world.approval_id, "definition": hospital.benchmark()},
+    ).json()
+    _as(client, "outsider@example.org")
+    sid = _submit(client, made["id"], onnx_models.logistic(WEIGHTS, BIAS)).json()["id"]
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    with db.session() as session:  # a worker took it two minutes ago, then stopped
+        row = session.get(Submission, sid)
+        row.status, row.started_at = "running", started
+    assert service.reap_stalled(db) == 0  # within its time limit and grace
+    assert client.get(f"/api/v1/submissions/{sid}").json()["status"] == "running"
+    assert service.reap_stalled(db, now=started + dt.timedelta(minutes=10)) == 1
+    seen = client.get(f"/api/v1/submissions/{sid}").json()
+    assert seen["status"] == "finished" and seen["error"] == ""

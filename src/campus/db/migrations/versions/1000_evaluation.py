@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("metrics", JSON, nullable=True),
         sa.Column("release_status", sa.String(length=20), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("started_at", WHEN, nullable=True),
         sa.Column("finished_at", WHEN, nullable=True),
         sa.Column("released_at", WHEN, nullable=True),
         _fk("eval_submissions", "benchmark_id", "eval_benchmarks"),
