@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from campus.views.engines import DuckDBEngine, SparkEngine
 from tests.conformance.runner import ROWS, load_suite, run_file
 from tests.conftest import SHARED
 
@@ -16,7 +15,7 @@ FILES = sorted(load_suite(SHARED / "conformance" / "sql-on-fhir-v2" / "tests")) 
 @pytest.mark.parametrize("name", FILES)
 def test_every_case_of_the_file_passes_on_duckdb(name, suite, results, tmp_path):
     resources, cases = suite[name]
-    outcome = run_file(resources, cases, tmp_path, DuckDBEngine)
+    outcome = run_file(resources, cases, tmp_path, "duckdb")
     results["duckdb"].extend(outcome)
     failed = [f"{case.title}: {reason}" for case, ok, reason in outcome if not ok]
     assert not failed, "\n".join(failed)
@@ -25,10 +24,9 @@ def test_every_case_of_the_file_passes_on_duckdb(name, suite, results, tmp_path)
 @pytest.mark.spark
 @pytest.mark.parametrize("name", FILES)
 def test_every_case_of_the_file_passes_on_spark(name, suite, results, spark, tmp_path):
+    """`spark` started the process's session in local mode: the runs below reuse it."""
     resources, cases = suite[name]
-    outcome = run_file(
-        resources, cases, tmp_path, lambda source: SparkEngine(source, session=spark)
-    )
+    outcome = run_file(resources, cases, tmp_path, "spark")
     results["spark"].extend(outcome)
     failed = [f"{case.title}: {reason}" for case, ok, reason in outcome if not ok]
     assert not failed, "\n".join(failed)

@@ -30,19 +30,26 @@ def _view_of(body: dict[str, Any]) -> Any:
 
 
 @router.post("/validate", summary="Check a ViewDefinition and list its columns")
-async def api_validate(request: Request, actor: Actor = allow("dummy.use")):
-    described = service.describe(_view_of(await _body(request)))
-    return {"valid": True, **{k: described[k] for k in ("resource", "name", "columns")}}
+async def api_validate(request: Request, strict: bool = False, actor: Actor = allow("dummy.use")):
+    described = service.describe(_view_of(await _body(request)), strict=strict)
+    keys = ("resource", "name", "columns", "warnings")
+    return {"valid": True, **{k: described[k] for k in keys}}
 
 
 @router.post("/compile", summary="Compile a ViewDefinition to SQL (duckdb or spark)")
-async def api_compile(request: Request, dialect: str = "duckdb", actor: Actor = allow("dummy.use")):
+async def api_compile(
+    request: Request,
+    dialect: str = "duckdb",
+    strict: bool = False,
+    actor: Actor = allow("dummy.use"),
+):
     body = await _body(request)
-    return service.describe(_view_of(body), dialect, body.get("table") if "view" in body else None)
+    table = body.get("table") if "view" in body else None
+    return service.describe(_view_of(body), dialect, table, strict=strict)
 
 
 @router.post("/preview", summary="Run a ViewDefinition on a dataset's dummy twin (first rows)")
-async def api_preview(request: Request, actor: Actor = allow("dummy.use")):
+async def api_preview(request: Request, strict: bool = False, actor: Actor = allow("dummy.use")):
     body = await _body(request)
     if "view" not in body or not isinstance(body.get("dataset"), str):
         raise BadRequest(
@@ -58,7 +65,10 @@ async def api_preview(request: Request, actor: Actor = allow("dummy.use")):
         source = dataset_source(
             settings.warehouse_path, body["dataset"], body.get("version"), dummy=True
         )
-        return {"dataset": source.label, **service.preview(body["view"], source, limit=limit)}
+        return {
+            "dataset": source.label,
+            **service.preview(body["view"], source, limit=limit, strict=strict),
+        }
 
     # The body is read on the loop; the query runs in DuckDB, off the loop.
     return await run_in_threadpool(run)

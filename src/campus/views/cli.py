@@ -19,15 +19,32 @@ def _fail(error: CampusError) -> typer.Exit:
     return typer.Exit(1)
 
 
+STRICT_HELP = "Refuse paths into elements FHIR R4 does not define (else a warning)."
+
+
+def _warn(warnings: list[dict[str, str]]) -> None:
+    """Each path that is always empty, on standard error: the rows still go out."""
+    for warning in warnings:
+        typer.secho(
+            f"warning: {warning['message']} (at {warning['where']})",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
 @app.command("validate")
-def validate(view: Annotated[Path, typer.Argument(help="ViewDefinition JSON file.")]) -> None:
-    """Check a view (structure, FHIRPath, column types) without running it."""
+def validate(
+    view: Annotated[Path, typer.Argument(help="ViewDefinition JSON file.")],
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
+) -> None:
+    """Check a view (structure, FHIRPath, column types, elements) without running it."""
     from campus.views import service
 
     try:
-        described = service.describe(service.read_view_file(view))
+        described = service.describe(service.read_view_file(view), strict=strict)
     except CampusError as error:
         raise _fail(error) from None
+    _warn(described["warnings"])
     columns = ", ".join(f"{c['name']} ({c['type']})" for c in described["columns"])
     typer.echo(f"valid view on {described['resource']}: {columns}")
 
@@ -39,14 +56,16 @@ def sql(
     table: Annotated[
         str | None, typer.Option(help="SQL table expression with a `resource` column.")
     ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
     """Print the SQL a view compiles to."""
     from campus.views import service
 
     try:
-        described = service.describe(service.read_view_file(view), dialect, table)
+        described = service.describe(service.read_view_file(view), dialect, table, strict=strict)
     except CampusError as error:
         raise _fail(error) from None
+    _warn(described["warnings"])
     typer.echo(described["sql"])
 
 
@@ -85,6 +104,7 @@ def run(
     spark_url: Annotated[
         str | None, typer.Option(help="Spark master URL (else CAMPUS_SPARK_URL, else local).")
     ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
     """Run a view on a dataset version or on raw FHIR files, streaming the rows out."""
     from campus.errors import BadRequest
@@ -112,7 +132,13 @@ def run(
             source = file_source(files)
         if output is None:
             result = service.run_to_stream(
-                definition, source, sys.stdout.buffer, engine=engine, fmt=fmt, spark_url=spark_url
+                definition,
+                source,
+                sys.stdout.buffer,
+                engine=engine,
+                fmt=fmt,
+                spark_url=spark_url,
+                strict=strict,
             )
             sys.stdout.buffer.flush()
         else:
@@ -123,7 +149,9 @@ def run(
                 fmt=fmt,
                 output=output,
                 spark_url=spark_url,
+                strict=strict,
             )
             typer.echo(f"{result.rows} rows written to {output}", err=True)
     except CampusError as error:
         raise _fail(error) from None
+    _warn(result.warnings)

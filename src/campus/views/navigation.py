@@ -13,6 +13,7 @@ define), the rest of that branch is not checked, so a valid view is never refuse
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from campus.errors import BadRequest
 from campus.views import schema
@@ -31,27 +32,58 @@ class UnknownElement(Exception):
         self.message = message
 
 
-def check_navigation(view: ViewDefinition) -> None:
-    """Raise BadRequest at the first path into an element FHIR R4 does not define."""
+@dataclass(frozen=True)
+class ElementWarning:
+    """A path into an element FHIR R4 does not define: it will always be empty."""
+
+    where: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": "unknown_element", "where": self.where, "message": self.message}
+
+
+def check_navigation(view: ViewDefinition, *, strict: bool = True) -> list[ElementWarning]:
+    """The paths into elements FHIR R4 does not define, in view order.
+
+    Strict, the first one raises BadRequest; otherwise each is returned as a warning and the
+    rest of its branch is not judged.
+    """
     if not schema.is_resource(view.resource):
-        return
+        return []
     root = frozenset({view.resource})
-    checker = _Checker(view.resource)
+    checker = _Checker(view.resource, strict)
     for path in view.where:
         checker.path(path, root, at_root=True)
     for select in view.selects:
         checker.select(select, root, at_root=True)
+    return checker.warnings
 
 
 class _Checker:
-    def __init__(self, resource: str) -> None:
+    def __init__(self, resource: str, strict: bool) -> None:
         self.resource = resource
+        self.strict = strict
+        self.warnings: list[ElementWarning] = []
 
-    def path(self, path: Path, focus: Focus, *, at_root: bool) -> Focus:
+    def report(self, error: BadRequest) -> None:
+        if self.strict:
+            raise error
+        self.warnings.append(ElementWarning(error.where or "$", error.message))
+
+    def judge(self, path: Path, focus: Focus, at_root: bool) -> Focus:
+        """The types a path reaches; BadRequest at its first unknown element."""
         try:
             return self.types(path.tree, focus, at_root)
         except UnknownElement as error:
             raise fail(f"{error.message} (in {path.text!r})", path.where) from None
+
+    def path(self, path: Path, focus: Focus, *, at_root: bool) -> Focus:
+        try:
+            return self.judge(path, focus, at_root)
+        except BadRequest as error:
+            self.report(error)
+            return None  # types unknown from here: the rest of the branch is not judged
 
     def select(self, select: Select, focus: Focus, *, at_root: bool) -> None:
         if select.for_each is not None:
@@ -79,7 +111,7 @@ class _Checker:
             found: set[str] = set()
             for i, path in enumerate(paths):
                 try:
-                    result = self.path(path, frontier, at_root=at_root and round_ == 0)
+                    result = self.judge(path, frontier, at_root and round_ == 0)
                 except BadRequest as error:
                     errors[i] = error  # the deepest level tells the most
                     continue
@@ -93,8 +125,9 @@ class _Checker:
             reached |= found
             frontier = frozenset(new)
         for i, ok in enumerate(applies):
-            if not ok and errors[i] is not None:
-                raise errors[i]  # type: ignore[misc]
+            error = errors[i]
+            if not ok and error is not None:
+                self.report(error)
         return frozenset(reached) or None
 
     # --- one function per node type --------------------------------------------------------

@@ -4,6 +4,9 @@ Stable contract for the analysis engine:
 
 - `validate(view) -> ViewDefinition` raises `BadRequest` with `where` = the JSON path
   (structure, FHIRPath, and every path against the FHIR R4 element definitions).
+- `check(view, strict=False)`: the same, but a path into an element FHIR R4 does not define is
+  a warning (the specification gives it an empty result) unless `strict`; the CLI, the API and
+  the pages call it this way, and return the warnings with their result.
 - `compile_sql(view, tables=..., dialect=...) -> str`: one SELECT returning the view's
   columns under their declared names, over `tables[view.resource]`, a SQL table expression
   exposing a `resource` JSON text column.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -25,7 +28,7 @@ from campus.views.compiler import CompiledView, compile_view
 from campus.views.definition import ViewDefinition, parse_view
 from campus.views.dialects import DIALECTS
 from campus.views.engines import FORMATS, DuckDBEngine, SparkEngine
-from campus.views.navigation import check_navigation
+from campus.views.navigation import ElementWarning, check_navigation
 from campus.views.sources import Source
 
 log = logging.getLogger(__name__)
@@ -68,20 +71,34 @@ def read_view_file(path: Path) -> dict[str, Any]:
     return load_json(path.read_bytes(), name=path.name)
 
 
-def validate(view: Any, *, check_elements: bool = True) -> ViewDefinition:
+@dataclass(frozen=True)
+class Checked:
+    definition: ViewDefinition
+    warnings: list[ElementWarning]
+
+
+def check(view: Any, *, strict: bool = False) -> Checked:
     """Check a view completely (structure, FHIRPath, types, elements) before anything runs.
 
-    `check_elements` also checks every path against the FHIR R4 element definitions, so
-    that a typo (`name.famly`) is an error rather than an empty column. Only the official
-    conformance runner turns it off: the suite has a case that reads an element its resource
-    does not define and expects the empty result the specification gives at run time.
+    Every path is also followed through the FHIR R4 element definitions: a path into an
+    element its type does not define (`name.famly`) is always empty at run time, as the
+    specification says. It is returned as a warning naming the closest element, or refused
+    with BadRequest when `strict`.
     """
-    definition = parse_view(view)
-    if check_elements:
-        check_navigation(definition)
+    definition = view if isinstance(view, ViewDefinition) else parse_view(view)
+    warnings = check_navigation(definition, strict=strict)
     for dialect in DIALECTS:
         compile_view(definition, "__table", dialect)
-    return definition
+    return Checked(definition, warnings)
+
+
+def validate(view: Any, *, strict: bool = True) -> ViewDefinition:
+    """A checked view; strict by default (analyses never run a path that is always empty)."""
+    return check(view, strict=strict).definition
+
+
+def _warnings(checked: Checked) -> list[dict[str, str]]:
+    return [w.as_dict() for w in checked.warnings]
 
 
 def compile_view_for(view: Any, table: str, dialect: str = "duckdb") -> CompiledView:
@@ -122,10 +139,11 @@ class RunResult:
     rows: int
     columns: list[str]
     output: Path | None
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-def _prepare(view: Any, engine_obj: Any) -> CompiledView:
-    definition = view if isinstance(view, ViewDefinition) else validate(view)
+def _prepare(checked: Checked, engine_obj: Any) -> CompiledView:
+    definition = checked.definition
     dialect = "spark" if engine_obj.name == "spark" else "duckdb"
     return compile_view(definition, engine_obj.table(definition.resource), dialect)
 
@@ -143,17 +161,19 @@ def run(
     fmt: str = "csv",
     output: Path,
     spark_url: str | None = None,
+    strict: bool = False,
 ) -> RunResult:
     """Run a view and write its rows to `output` (complete, or not at all)."""
     _check_format(fmt)
+    checked = check(view, strict=strict)
     runner = open_engine(source, engine, spark_url=spark_url)
     try:
-        compiled = _prepare(view, runner)
+        compiled = _prepare(checked, runner)
         count = runner.write(compiled, fmt, output)
     finally:
         runner.close()
     log.info("view run: %s rows on %s (%s)", count, engine, source.label)
-    return RunResult(count, [c.name for c in compiled.columns], output)
+    return RunResult(count, [c.name for c in compiled.columns], output, _warnings(checked))
 
 
 def run_to_stream(
@@ -164,23 +184,28 @@ def run_to_stream(
     engine: str = "duckdb",
     fmt: str = "csv",
     spark_url: str | None = None,
+    strict: bool = False,
 ) -> RunResult:
     """Run a view and stream csv or ndjson rows to a byte stream, batch by batch."""
     _check_format(fmt)
     if fmt == "parquet":
         raise BadRequest("Parquet output needs a file: give --output", where="output")
+    checked = check(view, strict=strict)
     runner = open_engine(source, engine, spark_url=spark_url)
     try:
-        compiled = _prepare(view, runner)
+        compiled = _prepare(checked, runner)
         count = runner.stream(compiled, fmt, out)
     finally:
         runner.close()
-    return RunResult(count, [c.name for c in compiled.columns], None)
+    return RunResult(count, [c.name for c in compiled.columns], None, _warnings(checked))
 
 
-def preview(view: Any, source: Source, *, limit: int = PREVIEW_ROWS) -> dict[str, Any]:
-    """The first rows of a view on DuckDB (the dummy twin, or files), with its SQL."""
-    definition = validate(view)
+def preview(
+    view: Any, source: Source, *, limit: int = PREVIEW_ROWS, strict: bool = False
+) -> dict[str, Any]:
+    """The first rows of a view on DuckDB (the dummy twin, or files), with its warnings."""
+    checked = check(view, strict=strict)
+    definition = checked.definition
     runner = DuckDBEngine(source)
     try:
         compiled = compile_view(definition, runner.table(definition.resource), "duckdb")
@@ -194,12 +219,16 @@ def preview(view: Any, source: Source, *, limit: int = PREVIEW_ROWS) -> dict[str
         ],
         "rows": rows,
         "limit": limit,
+        "warnings": _warnings(checked),
     }
 
 
-def describe(view: Any, dialect: str = "duckdb", table: str | None = None) -> dict[str, Any]:
-    """The view's checked columns and its SQL over a placeholder table."""
-    definition = validate(view)
+def describe(
+    view: Any, dialect: str = "duckdb", table: str | None = None, *, strict: bool = False
+) -> dict[str, Any]:
+    """The view's checked columns, its warnings and its SQL over a placeholder table."""
+    checked = check(view, strict=strict)
+    definition = checked.definition
     compiled = compile_view_for(
         definition, table or f"{definition.resource.lower()}_table", dialect
     )
@@ -212,6 +241,7 @@ def describe(view: Any, dialect: str = "duckdb", table: str | None = None) -> di
             for c in compiled.columns
         ],
         "sql": compiled.sql,
+        "warnings": _warnings(checked),
     }
 
 

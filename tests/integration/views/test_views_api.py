@@ -36,6 +36,28 @@ def test_validate_and_compile_return_columns_and_sql(researcher):
     assert compiled["dialect"] == "spark" and "parse_json" in compiled["sql"]
 
 
+def test_unknown_elements_come_back_as_warnings_unless_strict(researcher, dataset):
+    view = {"resource": "Patient", "select": [{"column": [{"name": "f", "path": "name.famly"}]}]}
+    warning = {
+        "code": "unknown_element",
+        "where": "$.select[0].column[0].path",
+        "message": "HumanName has no element 'famly'; did you mean 'family'? (in 'name.famly')",
+    }
+    body = researcher.post("/api/v1/views/validate", json=view).json()
+    assert body["valid"] and body["warnings"] == [warning]
+    assert researcher.post("/api/v1/views/compile", json=view).json()["warnings"] == [warning]
+    preview = researcher.post("/api/v1/views/preview", json={"view": view, "dataset": dataset})
+    assert preview.status_code == 200 and preview.json()["warnings"] == [warning]
+    for route in ("validate", "compile"):
+        refused = researcher.post(f"/api/v1/views/{route}?strict=true", json=view)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["where"] == warning["where"]
+    refused = researcher.post(
+        "/api/v1/views/preview?strict=true", json={"view": view, "dataset": dataset}
+    )
+    assert refused.status_code == 400 and "did you mean 'family'" in refused.text
+
+
 def test_bad_views_get_a_400_with_the_json_path(researcher):
     bad = {"resource": "Patient", "select": [{"column": [{"name": "x", "path": "name.first("}]}]}
     response = researcher.post("/api/v1/views/validate", json=bad)
@@ -89,3 +111,10 @@ def test_the_editor_page_validates_shows_sql_and_previews(researcher, dataset):
         "/views", data={"view": "{", "action": "validate", "csrf_token": researcher.csrf()}
     )
     assert broken.status_code == 400 and 'data-testid="view-error"' in broken.text
+    typo = {"resource": "Patient", "select": [{"column": [{"name": "f", "path": "name.famly"}]}]}
+    warned = researcher.post(
+        "/views",
+        data={"view": json.dumps(typo), "action": "validate", "csrf_token": researcher.csrf()},
+    )
+    assert warned.status_code == 200 and 'data-testid="view-warnings"' in warned.text
+    assert "did you mean &#39;family&#39;?" in warned.text

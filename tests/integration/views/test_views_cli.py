@@ -141,3 +141,32 @@ def test_validate_and_sql_commands(tmp_path):
     assert result.exit_code == 0 and "valid view on Encounter" in result.output
     result = run("sql", LIBRARY / "encounters.json", "--dialect", "spark")
     assert result.exit_code == 0 and "parse_json" in result.output
+
+
+def test_an_unknown_element_is_a_warning_on_standard_error_and_strict_refuses_it(bundles, tmp_path):
+    view = tmp_path / "typo.json"
+    view.write_text(
+        json.dumps(
+            {
+                "resource": "Patient",
+                "select": [
+                    {"column": [{"name": "id", "path": "id"}, {"name": "f", "path": "name.famly"}]}
+                ],
+            }
+        )
+    )
+    out = tmp_path / "rows.ndjson"
+    result = run("run", view, "--input", *bundles, "--format", "ndjson", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert "warning: HumanName has no element 'famly'; did you mean 'family'?" in result.stderr
+    assert "(at $.select[0].column[1].path)" in result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4 and all(r["f"] is None for r in rows)
+    streamed = run("run", view, "--input", *bundles, "--format", "ndjson")
+    assert streamed.exit_code == 0 and "warning:" not in streamed.stdout
+    assert "did you mean 'family'?" in streamed.stderr
+    assert "did you mean 'family'?" in run("validate", view).stderr
+    strict = run("run", view, "--input", *bundles, "--strict", "--output", tmp_path / "s.csv")
+    assert strict.exit_code == 1 and "error: HumanName has no element 'famly'" in strict.output
+    assert not (tmp_path / "s.csv").exists()
+    assert run("validate", view, "--strict").exit_code == 1

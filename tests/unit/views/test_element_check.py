@@ -185,13 +185,33 @@ def test_a_resource_the_r4_models_lack_or_rewrote_is_not_judged(resource):
     service.validate(columns("anything.at.all", resource=resource))
 
 
-def test_the_conformance_runner_can_turn_the_check_off():
-    definition = service.validate(
-        columns("jurisdiction", resource="QuestionnaireResponse"), check_elements=False
-    )
-    assert definition.resource == "QuestionnaireResponse"
+def test_unknown_elements_are_warnings_unless_strict_each_with_its_place_and_suggestion():
+    bad = columns("id", "name.famly", "colour")
+    checked = service.check(bad)
+    assert [(w.where, w.message) for w in checked.warnings] == [
+        (
+            "$.select[0].column[1].path",
+            "HumanName has no element 'famly'; did you mean 'family'? (in 'name.famly')",
+        ),
+        ("$.select[0].column[2].path", "Patient has no element 'colour' (in 'colour')"),
+    ]
+    assert checked.definition.resource == "Patient"
+    with pytest.raises(BadRequest, match="did you mean 'family'"):
+        service.check(bad, strict=True)
+
+
+def test_an_element_the_resource_lacks_in_a_repeat_is_one_warning_not_a_refusal():
+    # The suite's repeat case: the specification gives the empty result at run time.
+    bad = columns("linkId", resource="QuestionnaireResponse", repeat=["item", "answer.items"])
+    warnings = service.check(bad).warnings
+    assert [w.where for w in warnings] == ["$.select[0].repeat[1]"]
+    assert "did you mean 'item'?" in warnings[0].message
     with pytest.raises(BadRequest):
-        service.validate(columns("jurisdiction", resource="QuestionnaireResponse"))
+        service.check(bad, strict=True)
+
+
+def test_a_valid_view_has_no_warnings():
+    assert service.check(service.library()["encounters"]).warnings == []
 
 
 def test_compile_sql_checks_a_view_given_as_json():
