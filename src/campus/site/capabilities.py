@@ -139,6 +139,7 @@ CAPABILITIES: list[Capability] = [
         pages=("campus.evaluation.pages:router",),
         models=("campus.evaluation.models",),
         cli=(sub_app("eval", "campus.evaluation.cli:app"),),
+        personal_data=("campus.evaluation.personal_data:PART",),
     ),
     Capability(
         "federation",

@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from campus.evaluation import service
+from campus.evaluation import personal_data, service
 from tests.integration.analysis.setup import approve
 from tests.integration.evaluation import hospital, onnx_models, reference
 
@@ -48,6 +48,13 @@ def _submit(client, bench_id, model: bytes, family="lr", threshold=0.3):
             "card": CARD,
         },
     )
+
+
+def seen_by(db, email: str) -> str:
+    from campus.auth import service as auth
+
+    with db.session() as session:
+        return auth.find_account(session, email).id
 
 
 def _as(client, email):
@@ -156,6 +163,10 @@ def test_a_model_that_fails_only_on_the_real_data_shows_the_team_a_neutral_statu
     service.work_once(db, settings)
     service.work_once(db, settings)
     seen = [client.get(f"/api/v1/submissions/{r.json()['id']}").json() for r in (failing, ok)]
+    with db.session() as session:  # the submitter's data export follows the same rule
+        exported = personal_data.export(session, seen_by(db, "outsider@example.org"))
+    assert {e["status"] for e in exported["submissions"]} == {"finished"}
+    assert all(e["metrics"] is None and e["error"] == "" for e in exported["submissions"])
     neutral = [
         {
             k: v
