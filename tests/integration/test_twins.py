@@ -65,6 +65,7 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/programmes/applications/{application_id}",
         "/me/reviews",
     },
+    "campus.federation.pages": {"/federated-jobs/{job_id}"},
     "campus.evaluation.pages": {
         "/benchmarks",
         "/benchmarks/{benchmark_id}",
@@ -202,6 +203,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/moderation": [({}, {})],
     "/participation/charter": [({}, {}), ({}, {"next": "/consultations"})],
     "/": [({}, {})],
+    "/federation": [({}, {})],
     "/benchmarks": [({}, {})],
 }
 
