@@ -73,11 +73,6 @@ def overview(session: Session, actor: Actor) -> dict[str, Any]:
     }
 
 
-@router.get("/federation", summary="Nodes, federated datasets and the federated jobs you follow")
-def api_overview(actor: Actor = allow("public.read"), session: Session = db_session):
-    return overview(session, actor)
-
-
 @router.get("/federation/key", summary="The centre's public key, to pin at each node")
 def api_key(request: Request, actor: Actor = allow("public.read")):
     pem = signing.public_pem(request.app.state.settings.var_dir)
@@ -143,7 +138,7 @@ def api_submit(
 
 
 @router.get("/federated-jobs/{job_id}", summary="A federated job as you may see it")
-def api_job(job_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
+def job(job_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
     return service.view(session, actor, service.get_job(session, job_id))
 
 
