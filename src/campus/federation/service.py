@@ -384,6 +384,7 @@ def receive_refusal(
 def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> None:
     """Once every node has answered: pool, then the output checkers (under the job's lock)."""
     session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
+    session.refresh(job)  # another node's answer may have finished it while we waited
     parts = [t for t, _n in tasks(session, job)]
     if job.status != "waiting" or any(t.status == "issued" for t in parts):
         return
