@@ -7,6 +7,7 @@ each request, so templates and services share it.
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +32,20 @@ def catalogue(language: str) -> dict[str, str]:
         with po.open("rb") as handle:
             for message in read_po(handle, locale=language):
                 if message.id and message.string and isinstance(message.id, str):
-                    messages[message.id] = str(message.string)
+                    text = str(message.string)
+                    messages[message.id] = typography(text) if language == "fr" else text
     return messages
+
+
+_BEFORE_PUNCTUATION = re.compile(r" ([:;!?])(?=\s|$|[\"'»)])")
+
+
+def typography(text: str) -> str:
+    """French spacing: the space before `:` becomes non-breaking, the one before `;`, `!`
+    and `?` a narrow non-breaking space, so no line ever starts with them."""
+    return _BEFORE_PUNCTUATION.sub(
+        lambda m: ("\u00a0" if m.group(1) == ":" else "\u202f") + m.group(1), text
+    )
 
 
 def gettext(message: str) -> str:

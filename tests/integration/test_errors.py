@@ -26,7 +26,7 @@ def test_unexpected_errors_render_a_500_page_without_details(app, caplog):
 def test_an_error_page_says_where_the_error_is(client):
     response = client.get("/organisations/no-such-org", headers={"Accept-Language": "fr"})
     assert response.status_code == 404
-    assert "Emplacement :" in response.text and ">no-such-org</code>" in response.text
+    assert "Emplacement\u00a0:" in response.text and ">no-such-org</code>" in response.text
     escaped = client.get("/organisations/%3Cb%3Ex%3C%2Fb%3E")
     assert "<b>x</b>" not in escaped.text and "&lt;b&gt;x&lt;/b&gt;" in escaped.text
 

@@ -43,14 +43,15 @@ def _local(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 
 def spelled_date(value: dt.datetime | None) -> str:
-    """A date and time as the reader's language spells it, in Paris time: "8 déc. 2026,
+    """A date and time as the reader's language spells it, in Paris time: "8 déc. 2026 à
     14:00" in French, "8 Dec 2026, 14:00" in English."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     language = i18n.current_language.get()
-    return format_datetime(value, "d MMM y, HH:mm", tzinfo=PARIS, locale=language)
+    pattern = "d MMM y 'à' HH:mm" if language == "fr" else "d MMM y, HH:mm"
+    return format_datetime(value, pattern, tzinfo=PARIS, locale=language)
 
 
 def format_number(value: float | int | None) -> str:
@@ -105,6 +106,7 @@ env.globals["main_menu"] = main_menu
 env.filters["local"] = _local
 env.filters["number"] = format_number
 env.filters["day"] = spelled_date
+env.globals["colon"] = lambda: "\u00a0: " if i18n.current_language.get() == "fr" else ": "
 env.globals["pick"] = i18n.pick
 
 

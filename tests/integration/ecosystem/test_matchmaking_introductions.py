@@ -224,7 +224,7 @@ def test_an_unknown_answer_on_the_page_is_a_400_and_changes_nothing(client, db):
     client.login("admin@hopital.example")
     response = client.post(f"/introductions/{intro_id}/maybe", data={"csrf_token": client.csrf()})
     assert response.status_code == 400
-    assert "réponse inconnue : accepter ou décliner" in response.text
+    assert "réponse inconnue\u00a0: accepter ou décliner" in response.text
     assert client.get("/api/v1/introductions").json()["received"][0]["status"] == "pending"
 
 

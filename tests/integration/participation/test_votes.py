@@ -76,13 +76,13 @@ def test_the_support_button_on_the_page_adds_and_withdraws(client, db):
     citizen(db, "voter@example.org")
     client.login("voter@example.org")
     page = client.get(f"/consultations/{cid}/proposals/{ids[0]}")
-    assert "Soutiens restants : 1 / 1" in page.text
+    assert "Soutiens restants\u00a0: 1 / 1" in page.text
     added = client.post(
         f"/consultations/{cid}/proposals/{ids[0]}/support",
         data={"action": "add"},
         follow_redirects=True,
     )
-    assert "Soutiens restants : 0 / 1" in added.text and "Retirer mon soutien" in added.text
+    assert "Soutiens restants\u00a0: 0 / 1" in added.text and "Retirer mon soutien" in added.text
     refused = client.post(
         f"/consultations/{cid}/proposals/{ids[1]}/support",
         data={"action": "add", "back": "consultation"},

@@ -138,7 +138,9 @@ def test_the_upload_page_reports_a_truncated_gzip_in_its_table(client, db, setti
     assert page.status_code == 422
     assert "Rien n&#39;a été publié." in page.text or "Rien n'a été publié." in page.text
     # The report page says it in the visitor's language, the parser's own words kept as given.
-    assert "b.ndjson.gz" in page.text and "le flux gzip est tronqué ou corrompu : " in page.text
+    assert (
+        "b.ndjson.gz" in page.text and "le flux gzip est tronqué ou corrompu\u00a0: " in page.text
+    )
     assert list((settings.var_dir / "uploads").iterdir()) == []
 
 

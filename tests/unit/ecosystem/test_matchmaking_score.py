@@ -38,7 +38,7 @@ def test_explanation_is_one_sentence_in_the_current_language():
     french = explain(both)
     assert french == (
         "Hôpital Nord apporte essais cliniques, dont vous avez besoin, et cherche "
-        "apprentissage automatique, que vous proposez ; vous partagez oncologie."
+        "apprentissage automatique, que vous proposez\u202f; vous partagez oncologie."
     )
     token = current_language.set("en")
     try:

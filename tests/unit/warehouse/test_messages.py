@@ -36,7 +36,7 @@ def test_a_formatted_message_comes_back_in_french_with_its_values(template):
 def test_a_value_is_kept_as_the_parser_wrote_it_and_an_unknown_text_as_it_is():
     parser = "unexpected character: line 1 column 2 (char 1)"
     text = messages.NOT_JSON.format(error=parser)
-    assert messages.translate(text) == f"JSON non valide : {parser}"
+    assert messages.translate(text) == f"JSON non valide\u00a0: {parser}"
     strict = "Input should be a valid string"  # the R4 models' own words, in strict mode
     assert messages.translate(strict) == strict
 

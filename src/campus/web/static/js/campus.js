@@ -33,16 +33,39 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
-  // A table wider than its box scrolls inside it; the keyboard reaches it to scroll it.
-  function scrollableTables(root) {
+  // On a phone, a table wider than the screen becomes one card a row, each cell under its
+  // column's name; a table still wider than its box scrolls inside it, and the keyboard
+  // reaches it to scroll it.
+  var phone = window.matchMedia("(max-width: 48rem)");
+  var colon = document.documentElement.lang === "fr" ? "\u202f: " : ": ";
+  function asCards(table) {
+    var names = [];
+    table.querySelectorAll("thead tr:first-child > *").forEach(function (cell) {
+      for (var i = 0; i < (cell.colSpan || 1); i++) { names.push(cell.textContent.trim()); }
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        var name = names[column];
+        if (name && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", name + colon); }
+        column += cell.colSpan || 1;
+      });
+    });
+    table.classList.add("as-cards");
+  }
+  function fitTables(root) {
     root.querySelectorAll("main table").forEach(function (table) {
+      if (phone.matches && !table.classList.contains("as-cards") &&
+          table.scrollWidth > table.clientWidth + 1 && table.querySelector("thead")) {
+        asCards(table);
+      }
       if (table.scrollWidth > table.clientWidth + 1 && !table.hasAttribute("tabindex")) {
         table.setAttribute("tabindex", "0");
       }
     });
   }
-  scrollableTables(document);
-  document.addEventListener("htmx:afterSettle", function () { scrollableTables(document); });
+  fitTables(document);
+  document.addEventListener("htmx:afterSettle", function () { fitTables(document); });
   // Elements with data-confirm ask before submitting.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
