@@ -166,6 +166,12 @@ define(
     R.RESEARCHER,
     anywhere=True,
 )
+define(
+    "models.steward",
+    "Sign off evaluation metrics on one's dataset as its data steward",
+    R.DATA_STEWARD,
+    anywhere=True,
+)
 define("optout.manage", "Read and manage the opt-out registry", R.DPO)
 define(
     "federation.manage",

@@ -147,3 +147,24 @@ def api_check(
         comment=body.comment,
     )
     return service.view(session, row, "checker")
+
+
+@router.post(
+    "/submissions/{submission_id}/steward",
+    summary="The dataset's data steward signs off (or rejects) a submission's metrics",
+)
+def api_steward(
+    submission_id: str,
+    body: CheckIn,
+    actor: Actor = allow("models.steward"),
+    session: Session = db_session,
+):
+    row = service.check_output(
+        session,
+        actor,
+        service.get_submission(session, submission_id),
+        decision=body.decision,
+        comment=body.comment,
+        as_steward=True,
+    )
+    return service.view(session, row, "submitter")

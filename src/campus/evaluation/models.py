@@ -58,7 +58,8 @@ class Submission(Base):
 
 
 class SubmissionCheck(Base):
-    """An output checker's decision on a submission's metrics."""
+    """An output checker's or the dataset's data steward's decision on a submission's
+    metrics."""
 
     __tablename__ = "eval_checks"
     __table_args__ = (UniqueConstraint("submission_id", "checker_id"),)
@@ -68,6 +69,7 @@ class SubmissionCheck(Base):
         ForeignKey("eval_submissions.id", ondelete="CASCADE"), index=True
     )
     checker_id: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(20))  # output_checker | data_steward
     decision: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -434,7 +434,7 @@ def view(session: Session, row: Submission, who: str) -> dict[str, Any]:
         "error": row.error if row.status == "refused" else "",
         "dummy_metrics": row.dummy_metrics,
         "checks": [
-            {"checker": c.checker_id, "decision": c.decision, "comment": c.comment}
+            {"checker": c.checker_id, "role": c.role, "decision": c.decision, "comment": c.comment}
             for c in checks(session, row.id)
         ],
     }
@@ -463,10 +463,29 @@ def checks(session: Session, submission_id: str) -> list[SubmissionCheck]:
     )
 
 
+def may_steward(session: Session, actor: Actor, benchmark: Benchmark) -> bool:
+    """A data steward of the benchmark's dataset: global, or of its owner organisation
+    (holding every permission as staff is not being one)."""
+    from campus.warehouse.models import Dataset
+
+    if actor.has_role(Role.DATA_STEWARD):
+        return True
+    dataset = session.scalar(select(Dataset).where(Dataset.name == benchmark.dataset))
+    owner = dataset.owner_org if dataset is not None else ""
+    return bool(owner) and actor.has_role(Role.DATA_STEWARD, "organisation", owner)
+
+
 def check_output(
-    session: Session, actor: Actor, row: Submission, *, decision: str, comment: str
+    session: Session,
+    actor: Actor,
+    row: Submission,
+    *,
+    decision: str,
+    comment: str,
+    as_steward: bool = False,
 ) -> Submission:
-    """Two output checkers (not the submitter, not on the project) release the metrics."""
+    """Release needs two output checkers (not the submitter, not on the project) and the
+    dataset's data steward (not the submitter); one rejection rejects."""
     if decision not in ("approve", "reject"):
         raise BadRequest(N_("decision must be approve or reject"), where="decision")
     comment = (comment or "").strip()
@@ -479,33 +498,48 @@ def check_output(
             N_("this model failed on the real data: there are no metrics to release; reject it"),
             code="nothing_to_release",
         )
-    if not actor.has_role(Role.OUTPUT_CHECKER):
+    benchmark = get_benchmark(session, row.benchmark_id)
+    if as_steward:
+        if not may_steward(session, actor, benchmark):
+            raise Forbidden(
+                N_("only a data steward of the benchmark's dataset may sign off its metrics"),
+                code="not_data_steward",
+            )
+    elif not actor.has_role(Role.OUTPUT_CHECKER):
         raise Forbidden(
             N_("only output checkers may approve or reject outputs"), code="not_output_checker"
         )
     if actor.account_id == row.submitter_id:
         raise Forbidden(N_("the submitter may not check their own metrics"), code="own_submission")
-    benchmark = get_benchmark(session, row.benchmark_id)
-    governance.require_independent(session, actor, benchmark.project_id)
+    if not as_steward:
+        governance.require_independent(session, actor, benchmark.project_id)
     if any(c.checker_id == actor.account_id for c in checks(session, row.id)):
         raise Conflict(N_("you have already checked these outputs"), code="already_checked")
+    role = "data_steward" if as_steward else "output_checker"
     session.add(
         SubmissionCheck(
             submission_id=row.id,
             checker_id=actor.account_id or "",
+            role=role,
             decision=decision,
             comment=comment,
         )
     )
     session.flush()
-    approvals = session.scalar(
-        select(func.count()).where(
-            SubmissionCheck.submission_id == row.id, SubmissionCheck.decision == "approve"
+    approvals = {
+        r: session.scalar(
+            select(func.count()).where(
+                SubmissionCheck.submission_id == row.id,
+                SubmissionCheck.decision == "approve",
+                SubmissionCheck.role == r,
+            )
         )
-    )
+        or 0
+        for r in ("output_checker", "data_steward")
+    }
     if decision == "reject":
         row.release_status = "rejected"
-    elif (approvals or 0) >= CHECKS_TO_RELEASE:
+    elif approvals["output_checker"] >= CHECKS_TO_RELEASE and approvals["data_steward"] >= 1:
         row.release_status, row.released_at = "released", utcnow()
     audit.record(
         session,
@@ -513,7 +547,7 @@ def check_output(
         action=f"submission.{decision}d" if decision == "approve" else "submission.rejected",
         object_type="submission",
         object_id=row.id,
-        details={"benchmark": row.benchmark_id, "release": row.release_status},
+        details={"benchmark": row.benchmark_id, "role": role, "release": row.release_status},
     )
     return row
 

@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from campus.evaluation import personal_data, service
+from tests.helpers import make_account
 from tests.integration.analysis.setup import approve
 from tests.integration.evaluation import hospital, onnx_models, reference
 
@@ -100,8 +101,18 @@ def test_a_logistic_model_is_evaluated_on_real_data_and_released_with_reference_
     assert all(b["people"] >= 10 for b in released["reliability"])
     client.post(f"/api/v1/submissions/{sid}/checks", json={"decision": "approve", "comment": "ok"})
     _as(client, "checker2@example.org")
-    done = client.post(
+    two = client.post(
         f"/api/v1/submissions/{sid}/checks", json={"decision": "approve", "comment": "ok"}
+    )
+    assert two.json()["release_status"] == "pending"  # the data steward signs off too
+    not_steward = client.post(
+        f"/api/v1/submissions/{sid}/steward", json={"decision": "approve", "comment": "ok"}
+    )
+    assert not_steward.status_code == 403
+    make_account(db, "steward@example.org", "data_steward")
+    _as(client, "steward@example.org")
+    done = client.post(
+        f"/api/v1/submissions/{sid}/steward", json={"decision": "approve", "comment": "ok"}
     )
     assert done.json()["release_status"] == "released"
 

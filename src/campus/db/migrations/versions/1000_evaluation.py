@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("submission_id", sa.String(length=32), nullable=False),
         sa.Column("checker_id", sa.String(length=32), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("decision", sa.String(length=10), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("at", WHEN, nullable=False),
