@@ -55,11 +55,14 @@ def spelled_date(value: dt.datetime | None) -> str:
 
 
 def format_number(value: float | int | None) -> str:
-    """A number as the visitor's language writes it (thin spaces between thousands in French)."""
+    """A number as the visitor's language writes it: in French, narrow non-breaking spaces
+    between thousands and a decimal comma (1\u202f234,50)."""
     if value is None:
         return ""
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return text.replace(",", "\u202f") if i18n.current_language.get() == "fr" else text
+    if i18n.current_language.get() != "fr":
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def _is_current(path: str, prefixes: list[str]) -> bool:
