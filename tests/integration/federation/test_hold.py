@@ -9,7 +9,7 @@ from campus.analysis import definition, runner
 from campus.analysis.results import Controls
 from campus.federation import signing
 from campus.federation.node import Node
-from tests.helpers import make_account
+from tests.helpers import audit_events, make_account
 from tests.integration.analysis import warehouse
 from tests.integration.analysis.setup import approve
 from tests.integration.federation.test_api import ANALYSIS
@@ -55,7 +55,7 @@ def test_a_held_answer_leaves_the_node_only_when_released_and_pools_like_a_local
     assert client.get(f"/api/v1/federated-jobs/{job}").json()["nodes"][0]["status"] == "issued"
     client.delete("/api/v1/session")
     node.once()  # the held task is not run again
-    assert len(list(node.held_dir().glob("*.json"))) == 1
+    assert [e.action for e in audit_events(db)].count("federated_task.ran") == 1
     node.release(held[0].stem)
     assert not list(node.held_dir().glob("*.json"))
 
