@@ -55,7 +55,31 @@ def gettext(message: str) -> str:
     return catalogue(language).get(message, message)
 
 
+@lru_cache
+def plurals(language: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(msgid, msgid_plural) -> its forms, from the entries of one language with a plural."""
+    forms: dict[tuple[str, str], tuple[str, ...]] = {}
+    for po in sorted((LOCALES / language).glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale=language):
+                # Forms: singular, then plural (a third, CLDR's French "many", is unused).
+                written = tuple(s for s in message.string if s) if message.string else ()
+                if isinstance(message.id, tuple) and len(written) >= 2:
+                    forms[message.id[0], message.id[1]] = tuple(
+                        typography(s) if language == "fr" else s for s in written
+                    )
+    return forms
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form for `n`: French takes the singular for 0 and 1 ("0 commentaire neutre"),
+    from an entry with `msgid_plural`; otherwise each form is its own message."""
+    language = current_language.get()
+    if language == "en":
+        return singular if n == 1 else plural
+    forms = plurals(language).get((singular, plural))
+    if forms:
+        return forms[0 if n <= 1 else 1]
     return gettext(singular if n == 1 else plural)
 
 
