@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +34,7 @@ from campus.i18n import N_
 from campus.settings import Settings
 
 CHECKS_TO_RELEASE = 2
+DUMMY_RUNS = threading.BoundedSemaphore(2)  # dummy-twin runs at once in one web process
 CARD_FIELDS = ("name", "version", "intended_use", "training_data", "regulatory_status")
 FINISHED = "finished"
 
@@ -233,12 +235,21 @@ def submit(
     dummy = features.build(
         _pinned(bench, benchmark), warehouse=settings.warehouse_path, kind="dummy"
     )
+    # The dummy run happens in the request: a few at a time per web process, so that models
+    # running to their limits cannot take every worker thread or all the memory.
+    if not DUMMY_RUNS.acquire(blocking=False):
+        raise Conflict(
+            N_("the evaluation runner is busy with other models; submit again in a minute"),
+            code="runner_busy",
+        )
     try:
         scores, _network = _score(bench, model, dummy, checked.output_name)
     except sandbox.RunFailed as failure:
         raise BadRequest(
             f"on the dummy twin: {failure.message}", code=f"model_{failure.kind}", where="model"
         ) from None
+    finally:
+        DUMMY_RUNS.release()
     threshold_k = analysis_jobs.dataset_threshold(session, settings, benchmark.dataset)
     dummy_metrics = release_metrics(
         bench, dummy, scores, threshold=threshold, k=threshold_k, base=settings.rounding_base

@@ -275,3 +275,19 @@ def test_a_submission_left_running_by_a_stopped_worker_goes_to_the_checkers_as_f
     assert service.reap_stalled(db, now=started + dt.timedelta(minutes=10)) == 1
     seen = client.get(f"/api/v1/submissions/{sid}").json()
     assert seen["status"] == "finished" and seen["error"] == ""
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_submission_while_the_runner_is_busy_is_refused_with_a_retry_message(
+    client, db, settings, world, bench
+):
+    client.login("outsider@example.org")
+    held = [service.DUMMY_RUNS.acquire(blocking=False) for _ in range(2)]
+    try:
+        assert held == [True, True]  # two models already running on the dummy twin
+        busy = _submit(client, bench["id"], onnx_models.logistic(WEIGHTS, BIAS))
+    finally:
+        for _ in held:
+            service.DUMMY_RUNS.release()
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "runner_busy"
+    assert _submit(client, bench["id"], onnx_models.logistic(WEIGHTS, BIAS)).status_code == 201
