@@ -65,11 +65,12 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/programmes/applications/{application_id}",
         "/me/reviews",
     },
-    "campus.federation.pages": {"/federated-jobs/{job_id}"},
     "campus.evaluation.pages": {
-        "/benchmarks",
         "/benchmarks/{benchmark_id}",
         "/submissions/{submission_id}",
+    },
+    "campus.federation.pages": {
+        "/federated-jobs/{job_id}",
     },
     "campus.governance.pages": {
         "/register",
