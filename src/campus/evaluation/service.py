@@ -34,6 +34,7 @@ from campus.i18n import N_
 from campus.settings import Settings
 
 CHECKS_TO_RELEASE = 2
+SUPPRESSED = "(groups under the minimum size)"  # one entry for all, their values unnamed
 DUMMY_RUNS = threading.BoundedSemaphore(2)  # dummy-twin runs at once in one web process
 CARD_FIELDS = ("name", "version", "intended_use", "training_data", "regulatory_status")
 FINISHED = "finished"
@@ -176,8 +177,8 @@ def release_metrics(
     k: int,
     base: int,
 ) -> dict[str, Any]:
-    """Overall and per-subgroup metrics from bins of at least k people; a subgroup under
-    the benchmark's minimum size is suppressed (its size is not given)."""
+    """Overall and per-subgroup metrics from bins of at least k people; subgroups under the
+    benchmark's minimum size are suppressed together, without their values or sizes."""
     import numpy as np
 
     overall = metrics.evaluate(
@@ -187,16 +188,20 @@ def release_metrics(
     for group in bench.subgroups:
         values = np.array(table.subgroups[group.name], dtype=object)
         out: dict[str, Any] = {}
+        small = False
         for level in sorted(set(values.tolist())):
             mask = values == level
             if int(mask.sum()) < max(bench.min_subgroup, k):
-                out[level] = {"suppressed": True}
+                # Not even its name: a rare value ("100-130") would say someone has it.
+                small = True
                 continue
             b = metrics.binned(
                 scores[mask], table.labels[mask], bins=bench.bins, threshold=threshold, k=k
             )
             result = metrics.evaluate(b, base=base)
             out[level] = {"suppressed": False, "people": result["people"], **result["metrics"]}
+        if small:
+            out[SUPPRESSED] = {"suppressed": True}
         groups[group.name] = out
     return {**overall, "threshold": threshold, "subgroups": groups}
 

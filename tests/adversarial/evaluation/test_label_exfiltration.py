@@ -70,11 +70,12 @@ def _lists(value):
             yield from _lists(item)
 
 
-def test_a_subgroup_under_the_minimum_size_is_suppressed_without_its_size():
+def test_a_subgroup_under_the_minimum_size_is_suppressed_without_its_name_or_size():
     ages = [float(30 + i % 50) for i in range(120)]
     labels = [1 if i % 3 == 0 else 0 for i in range(120)]
     sexes = ["female"] * 5 + ["male"] * 115  # five women: under min_subgroup (20)
     released = _released(_table(labels, ages, sexes), onnx_models.logistic([0.05, 0.0, 0.0], -2.0))
-    assert released["subgroups"]["sex"]["female"] == {"suppressed": True}
+    assert "female" not in json.dumps(released["subgroups"])  # not even the value's name
+    assert released["subgroups"]["sex"][service.SUPPRESSED] == {"suppressed": True}
     male = released["subgroups"]["sex"]["male"]
     assert male["suppressed"] is False and male["auroc"]["value"] is not None
