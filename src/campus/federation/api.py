@@ -167,7 +167,7 @@ def api_node_tasks(
     request: Request, actor: Actor = allow("federation.node"), session: Session = db_session
 ):
     node = service.node_for_token(session, request.headers.get(service.NODE_HEADER))
-    return service.pending_tasks(session, node)
+    return service.pending_tasks(session, request.app.state.settings, node)
 
 
 @router.post("/federation/node/tasks/{task_id}/answer", summary="(Node) a task's statistics")

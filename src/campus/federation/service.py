@@ -35,6 +35,7 @@ from campus.federation.models import (
     Task,
 )
 from campus.governance import service as governance
+from campus.governance.models import Approval
 from campus.i18n import N_
 from campus.settings import Settings
 
@@ -308,13 +309,29 @@ def tasks(session: Session, job: FederatedJob) -> list[tuple[Task, Node]]:
     )
 
 
-def pending_tasks(session: Session, node: Node) -> list[dict[str, Any]]:
+def pending_tasks(session: Session, settings: Settings, node: Node) -> list[dict[str, Any]]:
     """The signed tasks waiting for this node (what `campus node run` polls)."""
     node.last_seen_at = utcnow()
-    rows = session.scalars(
-        select(Task).where(Task.node_id == node.id, Task.status == "issued").order_by(Task.id)
-    )
-    return [{"payload": t.payload, "signature": t.signature} for t in rows]
+    rows = session.execute(
+        select(Task, FederatedJob)
+        .join(FederatedJob, FederatedJob.id == Task.job_id)
+        .where(Task.node_id == node.id, Task.status == "issued")
+        .order_by(Task.id)
+    ).tuples()
+    served = []
+    for task, job in rows:
+        approval = session.get(Approval, job.approval_id)
+        state = governance.approval_state(approval) if approval is not None else "revoked"
+        if state != "active":
+            # A signature cannot be recalled: the centre stops serving the task at once.
+            task.status, task.answered_at = "refused", utcnow()
+            task.answer = {"refused": f"the approval is {state}"}
+            session.flush()
+            _maybe_finish(session, settings, job)
+            continue
+        if job.status == "waiting":
+            served.append({"payload": task.payload, "signature": task.signature})
+    return served
 
 
 def _node_task(session: Session, node: Node, task_id: str) -> Task:
@@ -337,6 +354,9 @@ def receive_answer(
     task = _node_task(session, node, task_id)
     job = session.get(FederatedJob, task.job_id)
     assert job is not None
+    governance.usable_approval(session, job.approval_id, job.project_id)  # not after revocation
+    if job.status != "waiting":
+        raise Conflict(f"federated job {job.id} is {job.status}: no more answers", code="closed")
     parsed = analysis.parse_definition(job.definition)
     if isinstance(body, dict) and body.get("failed") is True and len(body) == 1:
         task.status, task.answer = "failed", {"failed": True}
@@ -386,10 +406,12 @@ def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> No
     session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
     session.refresh(job)  # another node's answer may have finished it while we waited
     parts = [t for t, _n in tasks(session, job)]
-    if job.status != "waiting" or any(t.status == "issued" for t in parts):
+    if job.status != "waiting":
         return
     if any(t.status == "refused" for t in parts):
-        job.status = "refused"
+        job.status = "refused"  # pooling needs every node: the others' tasks are withdrawn
+        return
+    if any(t.status == "issued" for t in parts):
         return
     job.pooled_at = utcnow()
     job.release_status = "pending"

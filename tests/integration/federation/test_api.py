@@ -135,3 +135,32 @@ def test_node_calls_need_a_live_credential_and_answers_need_the_task_s_shape(
     with db.session() as session:
         stored = session.scalars(select(Task.answer).where(Task.id == task_a)).one()
     assert set(stored) == {"cohort", "tables"}
+
+    # Revoked approval: the centre stops serving its tasks and refuses their answers at once.
+    client.delete("/api/v1/session")
+    client.login("chercheuse@example.org")
+    second = client.post(
+        f"/api/v1/projects/{world.project_id}/federated-jobs",
+        json={"approval_id": world.approval_id, "definition": ANALYSIS},
+    ).json()["id"]
+    task = client.get("/api/v1/federation/node/tasks", headers={NODE: tokens["chu-a"]}).json()[0]
+    client.delete("/api/v1/session")
+    client.login("ethique1@example.org")
+    revoked = client.post(
+        f"/api/v1/approvals/{world.approval_id}/status", json={"status": "revoked", "reason": "x"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    late = client.post(
+        f"/api/v1/federation/node/tasks/{task['payload']['task']}/answer",
+        json=_answer(25, 35),
+        headers={NODE: tokens["chu-a"]},
+    )
+    assert late.status_code == 403 and late.json()["error"]["code"] == "approval_revoked"
+    assert client.get("/api/v1/federation/node/tasks", headers={NODE: tokens["chu-a"]}).json() == []
+    client.delete("/api/v1/session")
+    client.login("chercheuse@example.org")
+    after = client.get(f"/api/v1/federated-jobs/{second}").json()
+    assert after["status"] == "refused"
+    assert all(
+        n["reason"] == "the approval is revoked" for n in after["nodes"] if n["node"] == "chu-a"
+    )

@@ -230,38 +230,37 @@ def test_a_federated_job_pools_two_node_processes_and_refuses_tampered_expired_a
         page = httpx.get(f"{central}/federated-jobs/{job_id}")
         assert page.status_code == 200 and "table-by_sex" in page.text
 
-        # A tampered task and an expired one are refused at the node, with the reason.
+        # A tampered task and an expired one (two jobs: one refusal withdraws a job) are
+        # refused at the node, with the reason.
         client.login("chercheuse@example.org")
-        second = client.post(
-            f"/api/v1/projects/{people.project_id}/federated-jobs",
-            json={"approval_id": people.approval_id, "definition": ANALYSIS},
-        ).json()["id"]
+        second, third = (
+            client.post(
+                f"/api/v1/projects/{people.project_id}/federated-jobs",
+                json={"approval_id": people.approval_id, "definition": ANALYSIS},
+            ).json()["id"]
+            for _ in range(2)
+        )
         with db.session() as session:
-            parts = {
-                t.payload["node"]: t
-                for t in session.scalars(select(Task).where(Task.job_id == second))
-            }
-            tampered = parts["chu-a"].payload | {
-                "scope": {
-                    "datasets": ["hopital-a"],
-                    "views": ["patient_demographics", "encounters"],
-                    "elements": [],
-                }
-            }
-            expired = parts["chu-b"].payload | {"expires_at": "2020-01-01T00:00:00+00:00"}
-            session.execute(
-                update(Task).where(Task.id == parts["chu-a"].id).values(payload=tampered)
-            )
+            a = session.scalars(select(Task).where(Task.job_id == second)).all()
+            b = session.scalars(select(Task).where(Task.job_id == third)).all()
+            task_a = next(t for t in a if t.payload["node"] == "chu-a")
+            task_b = next(t for t in b if t.payload["node"] == "chu-b")
+            scope = task_a.payload["scope"] | {"views": ["patient_demographics", "encounters"]}
+            tampered = task_a.payload | {"scope": scope}
+            expired = task_b.payload | {"expires_at": "2020-01-01T00:00:00+00:00"}
+            session.execute(update(Task).where(Task.id == task_a.id).values(payload=tampered))
             session.execute(
                 update(Task)
-                .where(Task.id == parts["chu-b"].id)
+                .where(Task.id == task_b.id)
                 .values(payload=expired, signature=signing.sign(settings.var_dir, expired))
             )
         for name in NODES:
             assert _node_run(tmp_path, central, name).returncode == 0
-        refused = client.get(f"/api/v1/federated-jobs/{second}").json()
-        assert refused["status"] == "refused"
-        reasons = {n["node"]: n["reason"] for n in refused["nodes"]}
+        reasons = {}
+        for job in (second, third):
+            refused = client.get(f"/api/v1/federated-jobs/{job}").json()
+            assert refused["status"] == "refused"
+            reasons |= {n["node"]: n["reason"] for n in refused["nodes"] if "reason" in n}
         assert "bad signature" in reasons["chu-a"] and "expired" in reasons["chu-b"]
         node_a = Database(f"sqlite:///{tmp_path / 'chu-a' / 'campus.db'}")
         assert any(e.action == "federated_task.refused" for e in audit_events(node_a))
