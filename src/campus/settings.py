@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     warehouse_dir: Path | None = Field(
         default=None, description="Folder of dataset versions; var/warehouse when unset."
     )
+    analysis_engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="Where `campus worker` runs analysis jobs: embedded DuckDB, or Spark SQL.",
+    )
+    spark_url: str | None = Field(
+        default=None,
+        description="Spark master URL (spark://host:7077) for views and analysis jobs; local "
+        "mode when unset.",
+    )
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000

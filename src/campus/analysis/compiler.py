@@ -1,9 +1,10 @@
-"""Compile an analysis into DuckDB SQL: one function per node type, as ehrQL does.
+"""Compile an analysis into DuckDB or Spark SQL: one function per node type, as ehrQL does.
 
 Every view becomes a CTE over the SQL that `campus.views` compiled for it; the cohort is one
 row per patient of the cohort view that meets the inclusion criteria and none of the
 exclusion criteria; each output is one aggregate query over the cohort. Column names are
 checked against the views' columns first, so that a typo is reported with its path.
+What the two engines spell differently comes from `campus.analysis.dialects`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from campus.analysis.definition import (
     IndexDate,
     TimeToEvent,
 )
+from campus.analysis.dialects import DIALECTS, AnalysisDialect
 from campus.errors import BadRequest
 
 COHORT = "__cohort"
@@ -60,38 +62,41 @@ def declared_levels(groups: list[Group]) -> dict[int, list[str]]:
     return {i: [*g.levels, OTHER] for i, g in enumerate(groups) if g.levels is not None}
 
 
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+DUCKDB = DIALECTS["duckdb"]
 
 
-def literal(value: Any) -> str:
+def ident(name: str, sql: AnalysisDialect = DUCKDB) -> str:
+    return sql.ident(name)
+
+
+def literal(value: Any, sql: AnalysisDialect = DUCKDB) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
             raise BadRequest("numbers must be finite", code="definition_invalid")
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql.string(str(value))
 
 
-def date_of(expr: str) -> str:
+def date_of(expr: str, sql: AnalysisDialect = DUCKDB) -> str:
     """An ISO date, date-time, year-month or year as a DATE (NULL when not a date)."""
-    text = f"CAST({expr} AS VARCHAR)"
+    text = f"CAST({expr} AS {sql.text})"
     return (
         f"coalesce(TRY_CAST(left({text}, 10) AS DATE), TRY_CAST({text} || '-01' AS DATE), "
         f"TRY_CAST({text} || '-01-01' AS DATE))"
     )
 
 
-def _typed(expr: str, sample: Any) -> str:
+def _typed(expr: str, sample: Any, sql: AnalysisDialect) -> str:
     if isinstance(sample, bool):
         return f"TRY_CAST({expr} AS BOOLEAN)"
     if isinstance(sample, int | float):
         return f"TRY_CAST({expr} AS DOUBLE)"
-    return f"CAST({expr} AS VARCHAR)"
+    return f"CAST({expr} AS {sql.text})"
 
 
-def predicate(expr: str, criterion: Criterion) -> str:
+def predicate(expr: str, criterion: Criterion, sql: AnalysisDialect = DUCKDB) -> str:
     """The SQL condition of one typed predicate on a column expression."""
     op, value = criterion.op, criterion.value
     if op == "is_null":
@@ -99,18 +104,18 @@ def predicate(expr: str, criterion: Criterion) -> str:
     if op == "not_null":
         return f"({expr} IS NOT NULL)"
     sample = value[0] if isinstance(value, list) else value
-    typed = _typed(expr, sample)
+    typed = _typed(expr, sample, sql)
     if op in ("in", "not_in"):
         assert isinstance(value, list)
-        items = ", ".join(literal(v) for v in value)
+        items = ", ".join(literal(v, sql) for v in value)
         return f"({typed} {'NOT IN' if op == 'not_in' else 'IN'} ({items}))"
     if op == "between":
         assert isinstance(value, list)
-        return f"({typed} BETWEEN {literal(value[0])} AND {literal(value[1])})"
+        return f"({typed} BETWEEN {literal(value[0], sql)} AND {literal(value[1], sql)})"
     if op == "starts_with":
-        return f"starts_with(CAST({expr} AS VARCHAR), {literal(value)})"
+        return sql.starts_with(f"CAST({expr} AS {sql.text})", literal(value, sql))
     symbol = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[op]
-    return f"({typed} {symbol} {literal(value)})"
+    return f"({typed} {symbol} {literal(value, sql)})"
 
 
 class Compiler:
@@ -121,7 +126,9 @@ class Compiler:
         analysis: Analysis,
         view_sql: Mapping[str, str],
         view_columns: Mapping[str, Sequence[str]],
+        dialect: str = "duckdb",
     ):
+        self.sql = DIALECTS[dialect]
         self.analysis = analysis
         self.view_sql = view_sql
         self.columns = {name: set(cols) for name, cols in view_columns.items()}
@@ -250,31 +257,43 @@ class Compiler:
 
     # --- SQL ----------------------------------------------------------------------------------
 
+    def _q(self, name: str) -> str:
+        return self.sql.ident(name)
+
+    def _lit(self, value: Any) -> str:
+        return literal(value, self.sql)
+
+    def _dt(self, expr: str) -> str:
+        return date_of(expr, self.sql)
+
+    def _pr(self, expr: str, criterion: Criterion) -> str:
+        return predicate(expr, criterion, self.sql)
+
     def _cohort_column(self, column: str, alias: str = "c") -> str:
         if column == "index_date":
             return f"{alias}.__index"
         if column == "age_at_index":
             return f"{alias}.__age"
-        return f"{alias}.{ident(column)}"
+        return f"{alias}.{self._q(column)}"
 
     def _exists(self, criterion: Criterion, outer: str) -> str:
         view = criterion.view or self.cohort.view
-        patient = ident(self.analysis.views[view].patient)
+        patient = self._q(self.analysis.views[view].patient)
         conditions = [
             f"o.{patient} = {outer}.__patient",
-            predicate(f"o.{ident(criterion.column)}", criterion),
+            self._pr(f"o.{self._q(criterion.column)}", criterion),
         ]
         if criterion.within_days is not None and criterion.date_column:
             low, high = criterion.within_days
-            day = (
-                f"date_diff('day', {outer}.__index, {date_of('o.' + ident(criterion.date_column))})"
+            day = self.sql.days_between(
+                f"{outer}.__index", self._dt("o." + self._q(criterion.date_column))
             )
             conditions.append(f"{day} BETWEEN {low} AND {high}")
-        return f"EXISTS (SELECT 1 FROM {ident('v_' + view)} o WHERE {' AND '.join(conditions)})"
+        return f"EXISTS (SELECT 1 FROM {self._q('v_' + view)} o WHERE {' AND '.join(conditions)})"
 
     def _condition(self, criterion: Criterion, alias: str) -> str:
         if criterion.view is None:
-            return predicate(self._cohort_column(criterion.column, alias), criterion)
+            return self._pr(self._cohort_column(criterion.column, alias), criterion)
         return self._exists(criterion, alias)
 
     def setup_sql(self) -> list[str]:
@@ -283,10 +302,11 @@ class Compiler:
         # extraction is the costly part), then every step reads that table.
         views = []
         for name in self.analysis.views:
-            used = ", ".join(ident(c) for c in sorted(self.used.get(name, ()))) or "1 AS __none"
+            used = ", ".join(self._q(c) for c in sorted(self.used.get(name, ()))) or "1 AS __none"
             views.append(
-                f"CREATE OR REPLACE TEMP TABLE {ident('v_' + name)} AS "
-                f"SELECT {used} FROM ({self.view_sql[name]}) AS __view"
+                self.sql.materialise(
+                    self._q("v_" + name), f"SELECT {used} FROM ({self.view_sql[name]}) AS __view"
+                )
             )
         return [*views, self.cohort_sql()]
 
@@ -294,49 +314,53 @@ class Compiler:
         """The statement that materialises the cohort."""
         cohort = self.cohort
         parts: list[str] = []
-        view = ident("v_" + cohort.view)
-        patient = ident(self.analysis.views[cohort.view].patient)
+        view = self._q("v_" + cohort.view)
+        patient = self._q(self.analysis.views[cohort.view].patient)
         index = "CAST(NULL AS DATE)"
         order = "1"
         joins = ""
         if isinstance(cohort.index_date, str):
-            index = f"DATE {literal(cohort.index_date)}"
+            index = f"DATE {self._lit(cohort.index_date)}"
         elif isinstance(cohort.index_date, IndexDate):
             source = cohort.index_date.view or cohort.view
             if source == cohort.view:
-                index = date_of("p." + ident(cohort.index_date.column))
+                index = self._dt("p." + self._q(cohort.index_date.column))
                 order = f"{index} {'ASC' if cohort.index_date.first else 'DESC'} NULLS LAST"
             else:
-                other_patient = ident(self.analysis.views[source].patient)
+                other_patient = self._q(self.analysis.views[source].patient)
                 pick = "min" if cohort.index_date.first else "max"
                 own = [
-                    predicate("o." + ident(c.column), c)
+                    self._pr("o." + self._q(c.column), c)
                     for c in cohort.include
                     if c.view == source and c.within_days is None
                 ]
                 filters = " AND ".join(own) or "TRUE"
                 parts.append(
-                    f"__idx AS (SELECT CAST(o.{other_patient} AS VARCHAR) AS __patient, "
-                    f"{pick}({date_of('o.' + ident(cohort.index_date.column))}) AS __index "
-                    f"FROM {ident('v_' + source)} o WHERE {filters} GROUP BY 1)"
+                    f"__idx AS (SELECT CAST(o.{other_patient} AS {self.sql.text}) AS __patient, "
+                    f"{pick}({self._dt('o.' + self._q(cohort.index_date.column))}) AS __index "
+                    f"FROM {self._q('v_' + source)} o WHERE {filters} GROUP BY 1)"
                 )
-                joins = " JOIN __idx i ON i.__patient = CAST(p." + patient + " AS VARCHAR)"
+                joins = f" JOIN __idx i ON i.__patient = CAST(p.{patient} AS {self.sql.text})"
                 index = "i.__index"
         own = [c for c in cohort.include if c.view is None and c.column not in DERIVED]
         own_out = [c for c in cohort.exclude if c.view is None and c.column not in DERIVED]
         where = " AND ".join(
-            [predicate("p." + ident(c.column), c) for c in own]
-            + [f"NOT coalesce({predicate('p.' + ident(c.column), c)}, FALSE)" for c in own_out]
+            [self._pr("p." + self._q(c.column), c) for c in own]
+            + [f"NOT coalesce({self._pr('p.' + self._q(c.column), c)}, FALSE)" for c in own_out]
         )
+        # One row per patient (the first by index date): row_number in a subquery, as both
+        # engines read it (Spark has no QUALIFY).
         parts.append(
-            f"__base AS (SELECT p.*, CAST(p.{patient} AS VARCHAR) AS __patient, {index} AS __index "
-            f"FROM {view} p{joins} WHERE p.{patient} IS NOT NULL AND {where or 'TRUE'} "
-            f"QUALIFY row_number() OVER (PARTITION BY p.{patient} ORDER BY {order}) = 1)"
+            f"__ranked AS (SELECT p.*, CAST(p.{patient} AS {self.sql.text}) AS __patient, "
+            f"{index} AS __index, row_number() OVER (PARTITION BY p.{patient} ORDER BY {order}) "
+            f"AS __rank FROM {view} p{joins} WHERE p.{patient} IS NOT NULL AND {where or 'TRUE'})"
         )
+        parts.append("__base AS (SELECT * FROM __ranked WHERE __rank = 1)")
         age = "CAST(NULL AS DOUBLE)"
         if cohort.birth_date and cohort.index_date is not None:
-            born = date_of("b." + ident(cohort.birth_date))
-            age = f"CAST(date_diff('month', {born}, b.__index) // 12 AS DOUBLE)"
+            born = self._dt("b." + self._q(cohort.birth_date))
+            months = self.sql.months_between(born, "b.__index")
+            age = f"CAST({self.sql.int_div(months, '12')} AS DOUBLE)"
         parts.append(f"__aged AS (SELECT b.*, {age} AS __age FROM __base b)")
         others = [self._condition(c, "b") for c in cohort.include if c.view or c.column in DERIVED]
         others += [
@@ -346,10 +370,11 @@ class Compiler:
         ]
         if cohort.index_date is not None:
             others.append("b.__index IS NOT NULL")
-        return (
-            f"CREATE OR REPLACE TEMP TABLE {COHORT} AS WITH "
+        return self.sql.materialise(
+            COHORT,
+            "WITH "
             + ",\n".join(parts)
-            + f"\nSELECT * FROM __aged b WHERE {' AND '.join(others) or 'TRUE'}"
+            + f"\nSELECT * FROM __aged b WHERE {' AND '.join(others) or 'TRUE'}",
         )
 
     def group_expr(self, group: Group, alias: str = "c") -> str:
@@ -357,19 +382,20 @@ class Compiler:
         label = self._label_expr(group, alias)
         if group.levels is None:
             return label
-        declared = ", ".join(literal(level) for level in group.levels)
-        return f"CASE WHEN {label} IN ({declared}) THEN {label} ELSE {literal(OTHER)} END"
+        declared = ", ".join(self._lit(level) for level in group.levels)
+        return f"CASE WHEN {label} IN ({declared}) THEN {label} ELSE {self._lit(OTHER)} END"
 
     def _label_expr(self, group: Group, alias: str) -> str:
         column = self._cohort_column(group.column, alias)
         if group.width is not None:
             low = f"floor(TRY_CAST({column} AS DOUBLE) / {group.width!r}) * {group.width!r}"
-            return f"printf('%g–%g', {low}, {low} + {group.width!r})"
+            high = f"{low} + {group.width!r}"
+            return f"({self.sql.number_label(low)} || '–' || {self.sql.number_label(high)})"
         if group.part == "year":
-            return f"CAST(year({date_of(column)}) AS VARCHAR)"
+            return f"CAST(year({self._dt(column)}) AS {self.sql.text})"
         if group.part == "month":
-            return f"strftime({date_of(column)}, '%Y-%m')"
-        return f"CAST({column} AS VARCHAR)"
+            return self.sql.year_month(self._dt(column))
+        return f"CAST({column} AS {self.sql.text})"
 
     def counts(self, output: Counts, head: str) -> Query:
         dims = [self.group_expr(g) for g in output.group_by]
@@ -425,7 +451,7 @@ class Compiler:
                     output.name,
                     "quantiles",
                     f"{head}SELECT {select}count({value}) AS n, "
-                    f"list({value} ORDER BY {value}) AS v FROM {COHORT} c "
+                    f"{self.sql.sorted_values(value)} AS v FROM {COHORT} c "
                     f"WHERE {value} IS NOT NULL{group}",
                     names,
                     quantiles=tuple(float(q) for q in output.quantiles),
@@ -437,9 +463,10 @@ class Compiler:
             labels = [f"<{edges[0]:g}"] + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(edges)]
             labels.append(f"≥{edges[-1]:g}")
             cases = " ".join(
-                f"WHEN {value} < {edge!r} THEN {literal(labels[i])}" for i, edge in enumerate(edges)
+                f"WHEN {value} < {edge!r} THEN {self._lit(labels[i])}"
+                for i, edge in enumerate(edges)
             )
-            bin_expr = f"CASE {cases} ELSE {literal(labels[-1])} END"
+            bin_expr = f"CASE {cases} ELSE {self._lit(labels[-1])} END"
             q = self._grouped(
                 output.name,
                 "histogram",
@@ -455,21 +482,21 @@ class Compiler:
     def time_to_event(self, output: TimeToEvent, head: str) -> Query:
         assert output.censor is not None
         event = output.event
-        patient = ident(self.analysis.views[event.view].patient)
-        day = date_of("o." + ident(event.column))
-        filters = [predicate("o." + ident(c.column), c) for c in event.where]
+        patient = self._q(self.analysis.views[event.view].patient)
+        day = self._dt("o." + self._q(event.column))
+        filters = [self._pr("o." + self._q(c.column), c) for c in event.where]
         where = " AND ".join([f"o.{patient} = c.__patient", f"{day} >= c.__index", *filters])
-        first = f"(SELECT min({day}) FROM {ident('v_' + event.view)} o WHERE {where})"
+        first = f"(SELECT min({day}) FROM {self._q('v_' + event.view)} o WHERE {where})"
         censor = (
-            f"DATE {literal(output.censor)}"
+            f"DATE {self._lit(output.censor)}"
             if _is_date(output.censor)
-            else date_of("c." + ident(output.censor))
+            else self._dt("c." + self._q(output.censor))
         )
         dims = [self.group_expr(g) for g in output.group_by]
         inner = (
-            f"SELECT c.*, date_diff('day', c.__index, {first}) AS __event_day, "
-            f"least(date_diff('day', c.__index, {censor}), {output.horizon_days}) AS __censor_day "
-            f"FROM {COHORT} c"
+            f"SELECT c.*, {self.sql.days_between('c.__index', first)} AS __event_day, "
+            f"least({self.sql.days_between('c.__index', censor)}, {output.horizon_days}) "
+            f"AS __censor_day FROM {COHORT} c"
         )
         observed = "(__event_day IS NOT NULL AND __event_day <= __censor_day)"
         time = f"CASE WHEN {observed} THEN __event_day ELSE __censor_day END"
@@ -505,7 +532,10 @@ def _is_date(value: str) -> bool:
 
 
 def compile_analysis(
-    analysis: Analysis, view_sql: Mapping[str, str], view_columns: Mapping[str, Sequence[str]]
+    analysis: Analysis,
+    view_sql: Mapping[str, str],
+    view_columns: Mapping[str, Sequence[str]],
+    dialect: str = "duckdb",
 ) -> Compiled:
-    """Check and compile an analysis over the given compiled views."""
-    return Compiler(analysis, view_sql, view_columns).compile()
+    """Check and compile an analysis over the given compiled views, in a dialect's SQL."""
+    return Compiler(analysis, view_sql, view_columns, dialect).compile()

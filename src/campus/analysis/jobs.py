@@ -295,6 +295,8 @@ def run_job(db: Database, settings: Settings, job_id: str, worker: str) -> str:
             scope=scope,
             optout_keys=keys,
             progress=progress,
+            engine=settings.analysis_engine,
+            spark_master=settings.spark_url,
         )
     except LeaseLost:
         log.warning("job %s: lease lost, another worker owns it now", job_id)

@@ -4,7 +4,7 @@ A view read only through criteria such as `code eq "230690007"` needs only the r
 view value equals that text. When the column is a plain navigation of the resource (no
 function that transforms values) and the text is plain (letters, digits, `.`, `-`, `_`,
 `:`, `|`, space), the text appears verbatim in the resource's JSON, so rows without it can
-be skipped before the view is computed: `strpos(resource, 'text') > 0` is a necessary
+be skipped before the view is computed: `contains(resource, 'text')` is a necessary
 condition, never a sufficient one — the exact criterion is still applied afterwards.
 """
 
@@ -43,7 +43,8 @@ def _needs(criterion: Criterion, paths: dict[str, str]) -> str | None:
         return None
     if not values or not all(isinstance(v, str) and PLAIN_TEXT.match(v) for v in values):
         return None
-    return "(" + " OR ".join(f"strpos(resource, '{v}') > 0" for v in values) + ")"
+    # contains() is spelled the same in DuckDB and Spark SQL; the text needs no escaping.
+    return "(" + " OR ".join(f"contains(resource, '{v}')" for v in values) + ")"
 
 
 def _all_of(criteria: list[Criterion], paths: dict[str, str]) -> str | None:

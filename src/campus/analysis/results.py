@@ -1,4 +1,4 @@
-"""Run compiled queries on DuckDB and turn their aggregates into checked output tables.
+"""Run compiled queries on DuckDB or Spark and turn their aggregates into checked output tables.
 
 Nothing leaves this module without disclosure control: a cohort under the threshold (empty
 included) publishes every table withheld, the same whatever its size; grouped counts are
@@ -19,6 +19,7 @@ import duckdb
 from campus.analysis import disclosure
 from campus.analysis.compiler import Compiled, Query
 from campus.analysis.disclosure import ALL
+from campus.analysis.engines import Backend, DuckDBBackend
 
 Noise = Callable[[int], int]
 
@@ -259,15 +260,21 @@ def _raw_cum(times: dict[int, list[int]], upto: int, index: int) -> int:
 
 
 def run(
-    connection: duckdb.DuckDBPyConnection,
+    connection: duckdb.DuckDBPyConnection | Backend,
     compiled: Compiled,
     controls: Controls,
     intervals: dict[str, int] | None = None,
 ) -> dict:
-    """Execute the cohort and every output query; return only checked aggregates."""
+    """Execute the cohort and every output query on an engine (a DuckDB connection, or a
+    backend of `campus.analysis.engines`); return only checked aggregates."""
+    engine = (
+        DuckDBBackend(connection)
+        if isinstance(connection, duckdb.DuckDBPyConnection)
+        else connection
+    )
     for statement in compiled.setup:
-        connection.execute(statement)
-    cohort = int(connection.execute(compiled.cohort_count).fetchone()[0])  # type: ignore[index]
+        engine.execute(statement)
+    cohort = int(engine.rows(compiled.cohort_count)[0][0])
     if controls.noise is not None:
         cohort = max(int(controls.noise(cohort)), 0)  # the cohort size is a release too
     if cohort < controls.threshold:
@@ -276,7 +283,7 @@ def run(
         return {"cohort": None, "tables": [withheld(q, controls, note) for q in compiled.queries]}
     tables = []
     for query in compiled.queries:
-        rows = connection.execute(query.sql).fetchall()
+        rows = engine.rows(query.sql)
         if query.kind == "quantiles":
             tables.append(quantile_table(query, rows, controls))
         elif query.kind == "time_to_event":

@@ -6,14 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from campus.analysis import results, sources
+from campus.analysis import engines, results, sources
 from campus.analysis.compiler import Compiler, compile_analysis
 from campus.analysis.definition import Analysis, TimeToEvent
 from campus.analysis.results import Controls
 from campus.errors import Forbidden
-from campus.views import sandbox
 
 Progress = Callable[[str], None]
 
@@ -77,8 +74,14 @@ def execute(
     optout_keys: set[str] | None = None,
     progress: Progress = _quiet,
     threads: int = 2,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> dict:
-    """Run and check an analysis; on real data only inside `scope`, without opted-out people."""
+    """Run and check an analysis; on real data only inside `scope`, without opted-out people.
+
+    `engine` is where the SQL runs (duckdb, or spark with an optional master URL); the
+    released tables are the same on both (disclosure control runs after, in Python).
+    """
     used = check_static(analysis)
     if kind == "real":
         if scope is None or optout_keys is None:
@@ -88,26 +91,25 @@ def execute(
         check_elements(analysis, used, scope.elements)
     found = sources.resolve_version(warehouse, analysis.dataset, analysis.version)
     progress(f"dataset {found.dataset} {found.version} ({kind})")
-    connection = duckdb.connect(config={"threads": threads})
+    backend = engines.open_backend(
+        engines.engine_name(engine), spark_master=spark_master, threads=threads
+    )
     try:
-        tables = sources.table_expressions(
-            connection, found, "real" if kind == "real" else "dummy", optout_keys
-        )
-        # From here on the connection reads only the version's folder (see views.sandbox).
-        sandbox.seal(connection, [found.path])
+        # On DuckDB, from here on the connection reads only the version's folder.
+        tables = backend.tables(found, "real" if kind == "real" else "dummy", optout_keys)
         if kind == "real":
             # No count: how many objections matched would tell whether someone is in the data.
             progress("objections to reuse applied")
-        view_sql, columns = sources.compile_views(analysis, tables, used)
-        compiled = compile_analysis(analysis, view_sql, columns)
+        view_sql, columns = sources.compile_views(analysis, tables, used, backend.name)
+        compiled = compile_analysis(analysis, view_sql, columns, backend.name)
         progress(f"{len(compiled.queries)} aggregate queries compiled")
         intervals = {
             o.name: o.interval_days for o in analysis.outputs if isinstance(o, TimeToEvent)
         }
-        out = results.run(connection, compiled, controls, intervals)
+        out = results.run(backend, compiled, controls, intervals)
         progress(f"{len(out['tables'])} output table(s) checked")
     finally:
-        connection.close()
+        backend.close()
     out["dataset"] = found.dataset
     out["version"] = found.version
     out["kind"] = kind

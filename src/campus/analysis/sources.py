@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from campus.analysis.definition import Analysis, ViewRef
 from campus.errors import BadRequest, Forbidden, NotFound
 from campus.warehouse import layout
 
 LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
-OPTOUT_TABLE = "__optout_patients"
 
 
 def library_dir() -> Path:
@@ -97,6 +95,7 @@ def compile_views(
     analysis: Analysis,
     tables: Mapping[str, str],
     used: Mapping[str, set[str]] | None = None,
+    dialect: str = "duckdb",
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """SQL and columns of every view the analysis declares, over the given tables."""
     from campus.analysis.prefilter import prefilters
@@ -120,7 +119,7 @@ def compile_views(
         source = dict(tables)
         if name in shortcuts:
             source[resource] = f"(SELECT * FROM {tables[resource]} WHERE {shortcuts[name]})"
-        sql[name] = compile_sql(view, tables=source, dialect="duckdb")
+        sql[name] = compile_sql(view, tables=source, dialect=dialect)
     return sql, columns
 
 
@@ -151,10 +150,6 @@ def check_scope(analysis: Analysis, datasets: Iterable[str], views: Iterable[str
             )
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def resolve_version(root: Path, dataset: str, version: str | None) -> layout.DatasetVersion:
     try:
         return layout.resolve(root, dataset, version)
@@ -168,30 +163,7 @@ def table_expressions(
     kind: layout.Kind,
     optout_keys: set[str] | None = None,
 ) -> dict[str, str]:
-    """Resource type -> SQL table expression; on real data, opted-out patients are removed."""
-    tables = found.tables(kind)
-    if not tables:
-        raise NotFound(
-            f"dataset {found.dataset} {found.version} has no {kind} tables", code="no_tables"
-        )
-    if kind == "dummy" or optout_keys is None:
-        return {name: layout.scan(path) for name, path in tables.items()}
-    keys = pa.table({"optout_key": pa.array(sorted(optout_keys), pa.string())})
-    connection.register("__registry_keys", keys)
-    if found.optout_keys.is_file():
-        connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {OPTOUT_TABLE} AS SELECT DISTINCT k.patient "
-            f"FROM read_parquet({_quote(found.optout_keys)}) k "
-            "JOIN __registry_keys r ON r.optout_key = k.optout_key WHERE k.patient IS NOT NULL"
-        )
-    else:
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE {OPTOUT_TABLE} (patient VARCHAR)")
-    connection.unregister("__registry_keys")
-    out = {}
-    for name, path in tables.items():
-        column = "coalesce(patient, id)" if name == "Patient" else "patient"
-        out[name] = (
-            f"(SELECT * FROM {layout.scan(path)} WHERE {column} IS NULL OR "
-            f"{column} NOT IN (SELECT patient FROM {OPTOUT_TABLE}))"
-        )
-    return out
+    """Resource type -> DuckDB table expression; on real data, opted-out patients are removed."""
+    from campus.analysis.engines import DuckDBBackend
+
+    return DuckDBBackend(connection).expressions(found, kind, optout_keys)
