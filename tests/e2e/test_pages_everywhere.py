@@ -28,6 +28,7 @@ UNREACHABLE = {
     "/benchmarks/{benchmark_id}",
     "/consultations/{consultation_id}/proposals/new",
     "/consultations/{consultation_id}/proposals/{proposal_id}/edit",
+    "/federated-jobs/{job_id}",  # the demo runs no federated job
     "/invitations/{token}",
     "/login/oidc",
     "/login/oidc/callback",
@@ -47,6 +48,8 @@ def demo_site(tmp_path_factory) -> Iterator[site_walk.DemoSite]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if site.log:
+            site.log.close()
 
 
 @pytest.fixture(scope="module")
