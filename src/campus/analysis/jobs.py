@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable
 
@@ -247,6 +248,11 @@ def _deterministic(error: Exception) -> bool:
     retrying would make a data-dependent failure take longer, a timing signal)."""
     if isinstance(error, (duckdb.OutOfMemoryException, duckdb.IOException)):
         return False
+    spark_errors = sys.modules.get("pyspark.errors")  # loaded only by jobs on Spark
+    if spark_errors is not None and isinstance(
+        error, (spark_errors.AnalysisException, spark_errors.ParseException)
+    ):
+        return True  # the query itself is wrong; lost executors and memory are retried
     return isinstance(error, (CampusError, duckdb.Error, ValueError, ArithmeticError))
 
 
