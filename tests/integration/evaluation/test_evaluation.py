@@ -200,6 +200,7 @@ def test_a_model_that_fails_only_on_the_real_data_shows_the_team_a_neutral_statu
 
 
 # PostgreSQL: the cap is decided under a row lock there; model bytes and metrics as JSONB.
+@pytest.mark.slow  # four runs in a child process
 @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_the_number_of_evaluations_per_model_family_is_capped(client, db, settings, world):
     hospital.build(settings.warehouse_path, REAL[:60], DUMMY[:60])
