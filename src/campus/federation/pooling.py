@@ -19,6 +19,7 @@ from typing import Any
 
 from campus.analysis import disclosure
 from campus.analysis.definition import Analysis, Counts, Crosstab, Distribution
+from campus.analysis.disclosure import ALL
 from campus.errors import BadRequest
 
 MAX_ROWS = disclosure.MAX_CELLS
@@ -35,6 +36,9 @@ def expected_tables(analysis: Analysis) -> list[tuple[str, str, list[str]]]:
         if isinstance(output, Counts) and output.event is None:
             dims = [g.column for g in output.group_by]
             tables.append((output.name, "counts", [*dims, "count"]))
+        elif isinstance(output, Counts):
+            dims = [g.column for g in output.group_by]
+            tables.append((output.name, "rate", [*dims, "count", "events", "rate"]))
         elif isinstance(output, Crosstab):
             tables.append(
                 (output.name, "crosstab", [output.rows.column, output.columns.column, "count"])
@@ -100,11 +104,23 @@ def check_answer(analysis: Analysis, answer: Any) -> dict[str, Any]:
             at = f"{where}.rows[{j}]"
             if not isinstance(row, list) or len(row) != len(columns):
                 raise _fail(at, f"a row has {len(columns)} values")
-            labels = row[:-1]
+            width = 3 if kind == "rate" else 1  # count, events, rate | count
+            labels = row[:-width]
             for label in labels:
                 if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL):
                     raise _fail(at, f"group labels are text of at most {MAX_LABEL} characters")
-            checked.append([*labels, _count(row[-1], at)])
+            if kind == "rate":
+                # The node's own events / count: checked, ignored when pooling (recomputed).
+                rate = row[-1]
+                if rate is not None and (
+                    isinstance(rate, bool)
+                    or not isinstance(rate, int | float)
+                    or not 0 <= rate <= 1
+                ):
+                    raise _fail(at, "a rate is a number between 0 and 1 or null")
+                checked.append([*labels, _count(row[-3], at), _count(row[-2], at), rate])
+            else:
+                checked.append([*labels, _count(row[-1], at)])
         clean.append(
             {"name": name, "kind": kind, "columns": columns, "rows": checked, "withheld": withheld}
         )
@@ -156,19 +172,19 @@ def pool(
         full: dict[tuple, float] = {}
         unknown: set[tuple] = set()
         for part in parts:
-            for row in part["rows"]:
-                key = tuple(row[:-1])
-                if row[-1] is None:
+            for key, value in _cells(kind, part["rows"]):
+                if value is None:
                     unknown.add(key)
-                full[key] = full.get(key, 0.0) + (row[-1] or 0)
+                full[key] = full.get(key, 0.0) + (value or 0)
+        if kind == "rate":
+            _add_non_events(full, unknown)
         for key in unknown:
             full[key] = UNKNOWN
         hidden, _primary, _secondary = disclosure.suppress(full, threshold)
-        rows = [
-            [*key, None if key in hidden else disclosure.round_to(value, base)]
-            for key, value in full.items()
-        ]
-        rows.sort(key=lambda r: tuple((v is None, str(v)) for v in r[:-1]))
+        shown = {k: None if k in hidden else disclosure.round_to(v, base) for k, v in full.items()}
+        rows = _rate_rows(shown) if kind == "rate" else [[*k, v] for k, v in shown.items()]
+        width = 3 if kind == "rate" else 1
+        rows.sort(key=lambda r: tuple((v is None, str(v)) for v in r[:-width]))
         notes = ["sums of the nodes' published (rounded) counts"]
         if unknown:
             notes.append(f"{len(unknown)} cell(s) suppressed at a node stay suppressed")
@@ -190,3 +206,38 @@ def pool(
             }
         )
     return {"cohort": cohort, "tables": tables, "pooled": True}
+
+
+def _cells(kind: str, rows: list[list]) -> list[tuple[tuple, int | None]]:
+    """A table's published cells by key; a rate row is two cells of the grid over the event
+    (`*`: everyone in the group, `true`: those with the event)."""
+    if kind != "rate":
+        return [(tuple(row[:-1]), row[-1]) for row in rows]
+    cells = []
+    for row in rows:
+        groups = tuple(row[:-3])
+        cells += [((*groups, ALL), row[-3]), ((*groups, "true"), row[-2])]
+    return cells
+
+
+def _add_non_events(full: dict[tuple, float], unknown: set[tuple]) -> None:
+    """The `false` cells (group minus events), protected like every cell of the grid."""
+    for key in [k for k in full if k[-1] == ALL]:
+        events = (*key[:-1], "true")
+        false = (*key[:-1], "false")
+        if key in unknown or events in unknown:
+            full[false] = UNKNOWN
+            unknown.add(false)
+        else:
+            full[false] = full[key] - full.get(events, 0.0)
+
+
+def _rate_rows(shown: dict[tuple, int | None]) -> list[list]:
+    rows = []
+    for key, total in shown.items():
+        if key[-1] != ALL:
+            continue
+        events = shown.get((*key[:-1], "true"))
+        rate = round(events / total, 4) if events is not None and total else None
+        rows.append([*key[:-1], total, events, rate])
+    return rows

@@ -128,3 +128,52 @@ def test_a_node_runs_only_tasks_signed_by_the_pinned_key_unexpired_and_for_itsel
     for reason, task in refusals.items():
         with pytest.raises(Refused, match=reason):
             node.verify(task)
+
+
+RATES = definition.parse(
+    {
+        "title": "t",
+        "dataset": "fed",
+        "views": {"patients": {"library": "patient_demographics"}},
+        "cohort": {"view": "patients"},
+        "outputs": [
+            {
+                "type": "counts",
+                "name": "deaths",
+                "group_by": ["gender"],
+                "event": [{"column": "deceased", "op": "eq", "value": True}],
+            }
+        ],
+    }
+)
+
+
+def _rates(female: tuple, male: tuple) -> dict:
+    total = (female[0] + male[0], female[1] + male[1])
+    rows = [["female", *female, None], ["male", *male, None], ["*", *total, None]]
+    return {
+        "cohort": total[0],
+        "tables": [
+            {
+                "name": "deaths",
+                "kind": "rate",
+                "columns": ["gender", "count", "events", "rate"],
+                "rows": [[*r[:3], r[1] and round(r[2] / r[1], 4)] for r in rows],
+            }
+        ],
+    }
+
+
+def test_rates_pool_their_numerators_and_denominators_and_protect_the_non_events_too():
+    answers = [_rates((30, 10), (40, 20)), _rates((20, 10), (30, 15))]
+    checked = [pooling.check_answer(RATES, a) for a in answers]
+    pooled = pooling.pool(RATES, checked, threshold=10, base=5)
+    rows = {r[0]: r[1:] for r in pooled["tables"][0]["rows"]}
+    assert rows["female"] == [50, 20, 0.4] and rows["*"] == [120, 55, round(55 / 120, 4)]
+    # 25 events among 30: five without the event is under the threshold, so the line
+    # (female: without, with, all) cannot publish the events either.
+    answers = [_rates((15, 15), (40, 20)), _rates((15, 10), (30, 15))]
+    checked = [pooling.check_answer(RATES, a) for a in answers]
+    small = pooling.pool(RATES, checked, threshold=10, base=5)
+    female = {r[0]: r[1:] for r in small["tables"][0]["rows"]}["female"]
+    assert female[1] is None and female[2] is None
