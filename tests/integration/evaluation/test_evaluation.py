@@ -124,6 +124,8 @@ def test_a_logistic_model_is_evaluated_on_real_data_and_released_with_reference_
     page = client.get(f"/benchmarks/{bench['id']}", headers={"accept-language": "fr"})
     assert page.status_code == 200 and "Classement" in page.text and "Risque DT2" in page.text
     assert "Par sous-groupe" in page.text and "Fiabilité" in page.text
+    auroc = released["metrics"]["auroc"]["value"]
+    assert f"{auroc:.2f}".replace(".", ",") in page.text  # a decimal comma in French
     assert "Bancs d" in client.get("/benchmarks", headers={"accept-language": "fr"}).text
 
 
