@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from campus.errors import BadRequest
+from campus.views import schema
 from campus.views.definition import Constant
 from campus.views.dialects.base import Dialect
 from campus.views.fhirpath import ast
@@ -503,7 +504,10 @@ class ExpressionCompiler:
             raise self.fail(f"unknown type {type_name!r} in {node.name}()", node)
         hint = PRIMITIVE_TYPES.get(type_name)
         target = node.target
-        if isinstance(target, ast.Member) and known:
+        declared = self._declared_types(target, scope)
+        if declared is not None and type_name not in declared:
+            return Expr(self.d.empty_nodes(), "node", True, hint)  # name.ofType(Address)
+        if isinstance(target, ast.Member) and known and declared is None:
             # A choice element: value.ofType(Quantity) is the JSON element valueQuantity.
             choice = ast.Member(
                 target.pos, target.target, target.name + type_name[0].upper() + type_name[1:]
@@ -528,6 +532,18 @@ class ExpressionCompiler:
         else:
             test = self.d.node_kind_is(var, "object")
         return Expr(self.d.filter(self.as_list(base), var, test), "node", True, hint)
+
+    def _declared_types(self, target: ast.Node | None, scope: Scope) -> tuple[str, ...] | None:
+        """The types of a resource's own element that is not a choice (`name` of Patient):
+        there ofType() filters the element's values rather than read `nameHumanName`.
+        None when the target is not such an element, or its owner's type is not known here."""
+        if not isinstance(target, ast.Member) or target.target is not None or not scope.at_root:
+            return None
+        index = schema.elements(self.resource)
+        element = index.get(target.name) if index else None
+        if element is None or element.choice:
+            return None
+        return element.types
 
     def fn_extension(self, node: ast.Call, scope: Scope) -> Expr:
         url = self.expr(node.args[0], scope)
