@@ -75,6 +75,8 @@ def test_a_held_answer_leaves_the_node_only_when_released_and_pools_like_a_local
         assert checked.status_code == 200, checked.text
         client.delete("/api/v1/session")
     released = client.get(f"/api/v1/federated-jobs/{job}").json()
+    page = client.get(f"/federated-jobs/{job}")
+    assert page.status_code == 200 and 'data-testid="table-deaths"' in page.text
     local = runner.execute(
         definition.parse(ANALYSIS | {"dataset": warehouse.DATASET}),
         warehouse=settings.warehouse_path,
