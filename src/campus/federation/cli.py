@@ -168,7 +168,7 @@ def run(
             typer.echo(f"{node.once()} task(s) handled")
             return
         node.run(interval)
-    except Rejected as error:
+    except (Rejected, RuntimeError) as error:
         raise _fail(str(error)) from error
     except httpx.HTTPError as error:
         raise _fail(f"the centre at {central} is unreachable: {error}") from error

@@ -190,5 +190,7 @@ class Node:
                 self.once()
             except httpx.HTTPError as error:  # down or slow: try again at the next poll
                 log.warning("centre unreachable: %s", error)
+            except RuntimeError as error:  # an answer refused: said, the task stays issued
+                log.error("%s", error)
             polls += 1
             time.sleep(interval)
