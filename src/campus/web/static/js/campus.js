@@ -53,14 +53,18 @@
     });
     table.classList.add("as-cards");
   }
+  function tooWide(table) {
+    return table.getBoundingClientRect().width > table.parentElement.clientWidth + 1;
+  }
   function fitTables(root) {
     root.querySelectorAll("main table").forEach(function (table) {
-      if (phone.matches && !table.classList.contains("as-cards") &&
-          table.scrollWidth > table.clientWidth + 1 && table.querySelector("thead")) {
+      if (phone.matches && !table.classList.contains("as-cards") && tooWide(table) &&
+          table.querySelector("thead")) {
         asCards(table);
       }
-      if (table.scrollWidth > table.clientWidth + 1 && !table.hasAttribute("tabindex")) {
-        table.setAttribute("tabindex", "0");
+      if (tooWide(table) || table.scrollWidth > table.clientWidth + 1) {
+        table.classList.add("scroll-x");
+        if (!table.hasAttribute("tabindex")) { table.setAttribute("tabindex", "0"); }
       }
     });
   }
