@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -43,21 +44,9 @@ class LiveServer:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    var_dir = tmp_path_factory.mktemp("live") / "var"
-    var_dir.mkdir()
-    db_url = f"sqlite:///{var_dir / 'campus.db'}"
-    upgrade(db_url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "CAMPUS_ENV": "test",
-        "CAMPUS_VAR_DIR": str(var_dir),
-        "CAMPUS_DATABASE_URL": db_url,
-        "CAMPUS_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = (var_dir / "server.log").open("w")
+def start_server(env: dict[str, str], port: int, log_path: Path) -> tuple[subprocess.Popen, IO]:
+    """Run `uvicorn` on the app with `env` until /healthz answers; the caller stops it."""
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -80,13 +69,32 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
+                return process, log
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError("the server did not start:\n" + (var_dir / "server.log").read_text())
+            log.close()
+            raise RuntimeError("the server did not start:\n" + log_path.read_text())
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    var_dir = tmp_path_factory.mktemp("live") / "var"
+    var_dir.mkdir()
+    db_url = f"sqlite:///{var_dir / 'campus.db'}"
+    upgrade(db_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "CAMPUS_ENV": "test",
+        "CAMPUS_VAR_DIR": str(var_dir),
+        "CAMPUS_DATABASE_URL": db_url,
+        "CAMPUS_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    url = f"http://127.0.0.1:{port}"
+    process, log = start_server(env, port, var_dir / "server.log")
     database = Database(db_url)
     try:
         yield LiveServer(url=url, db=database, var_dir=var_dir, env=env)

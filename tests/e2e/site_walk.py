@@ -13,12 +13,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -26,6 +26,7 @@ import httpx
 from campus.demo import DEMO_ACCOUNTS
 from campus.demo_password import DEMO_PASSWORD
 from campus.site import routes
+from tests.e2e.conftest import start_server
 from tests.helpers import free_port
 
 PER_ROUTE = 2
@@ -43,6 +44,7 @@ SKIPPED = re.compile(r"(\.ics|\.csv|\.json|\.png|\.svg|/export|/download|/stream
 class DemoSite:
     url: str
     var_dir: Path
+    log: IO | None = None
 
 
 def start_demo_site(var_dir: Path) -> tuple[DemoSite, subprocess.Popen]:
@@ -65,37 +67,9 @@ def start_demo_site(var_dir: Path) -> tuple[DemoSite, subprocess.Popen]:
     subprocess.run(
         [sys.executable, "-c", loader], env=env, check=True, capture_output=True, timeout=600
     )
-    log = (var_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "campus.site.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process, log = start_server(env, port, var_dir / "server.log")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("the demo did not start:\n" + (var_dir / "server.log").read_text())
-        time.sleep(0.2)
-    return DemoSite(url=url, var_dir=var_dir), process
+    return DemoSite(url=url, var_dir=var_dir, log=log), process
 
 
 def page_routes() -> list[tuple[str, re.Pattern[str]]]:
