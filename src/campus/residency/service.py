@@ -52,10 +52,10 @@ from campus.spaces.validation import PARIS, clean_text, parse_date, whole_number
 HOSTING_SLUG = "hebergement"
 HOSTING_FIELDS = [
     {"key": "project", "label": "Projet", "type": "long_text", "required": True},
-    {"key": "team_size", "label": "Taille de l'équipe", "type": "number", "required": True, "min": 1,
-     "max": 500},
-    {"key": "desks", "label": "Postes de travail souhaités", "type": "number", "required": True, "min": 1,
-     "max": 200},
+    {"key": "team_size", "label": "Taille de l'équipe", "type": "number", "required": True,
+     "min": 1, "max": 500},
+    {"key": "desks", "label": "Postes de travail souhaités", "type": "number", "required": True,
+     "min": 1, "max": 200},
     {"key": "offices", "label": "Bureaux fermés souhaités", "type": "number", "required": False,
      "min": 0, "max": 20},
     {"key": "requested_start", "label": "Début souhaité (AAAA-MM-JJ)", "type": "text",
