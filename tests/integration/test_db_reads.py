@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DataError, MultipleResultsFound, NoResultFound, OperationalError
 
-from campus.auth.models import Account
+from campus.auth.models import Account, OutboxMail
 from campus.db.base import new_id, utcnow
 from campus.db.engine import event_loop_thread, read, write
 from campus.db.prepared import CannotPrepare, prepare
@@ -22,12 +22,14 @@ _BY_EMAIL = select(Account.id, Account.email, Account.created_at, Account.active
     Account.email == bindparam("email")
 )
 _PREPARED_BY_EMAIL = prepare(_BY_EMAIL)
+# Prepared writes go to a table whose writes no hook watches: campus.auth.changes refuses
+# prepared writes to the account tables (they would skip the announcement of actor changes).
 _PREPARED_INSERT = prepare(
-    insert(Account.__table__).values(
-        {name: bindparam(name) for name in ("id", "email", "name", "language", "active")}
-        | {"email_verified": True, "created_at": bindparam("created_at")}
+    insert(OutboxMail.__table__).values(
+        {name: bindparam(name) for name in ("to", "subject", "body", "created_at")}
     )
 )
+_OUTBOX_TO = prepare(select(OutboxMail.to).order_by(OutboxMail.to))
 _PREPARED_LOCK = prepare(
     select(Account.id).where(Account.email == bindparam("email")).with_for_update()
 )
@@ -50,6 +52,10 @@ def _insert(session, email: str) -> None:
             "created_at": utcnow(),
         },
     )
+
+
+def _mail(to: str) -> dict:
+    return {"to": to, "subject": "Bonjour", "body": "Texte", "created_at": utcnow()}
 
 
 def _status(session) -> str:
@@ -96,18 +102,7 @@ def test_a_failed_session_leaves_nothing_written_whatever_wrote(db, how):
             session.add(Account(email="lost@example.org", name="Lost"))
             session.flush()
         elif how == "prepared":
-            write(
-                session,
-                _PREPARED_INSERT,
-                {
-                    "id": new_id(),
-                    "email": "lost@example.org",
-                    "name": "Lost",
-                    "language": "fr",
-                    "active": True,
-                    "created_at": utcnow(),
-                },
-            )
+            write(session, _PREPARED_INSERT, _mail("lost@example.org"))
         elif how == "prepared lock":
             write(session, _PREPARED_LOCK, {"email": "keep@example.org"}).one()
             session.execute(update(Account).values(email="lost@example.org"))
@@ -125,6 +120,7 @@ def test_a_failed_session_leaves_nothing_written_whatever_wrote(db, how):
     with db.session() as session:
         assert read(session, _PREPARED_BY_EMAIL, {"email": "lost@example.org"}).all() == []
         assert read(session, _PREPARED_BY_EMAIL, {"email": "keep@example.org"}).one()
+        assert read(session, _OUTBOX_TO).all() == []
 
 
 @postgresql_only
@@ -231,27 +227,17 @@ def test_read_refuses_a_prepared_write_or_locking_read(db):
 
 
 def test_a_prepared_write_given_several_parameter_sets_writes_each_in_the_transaction(db):
-    rows = [
-        {
-            "id": new_id(),
-            "email": f"many{n}@example.org",
-            "name": "Ada",
-            "language": "fr",
-            "active": True,
-            "created_at": utcnow(),
-        }
-        for n in range(3)
-    ]
+    rows = [_mail(f"many{n}@example.org") for n in range(3)]
     with pytest.raises(RuntimeError), db.session() as session:
         write(session, _PREPARED_INSERT, rows)
         raise RuntimeError("the request failed after writing")
     with db.session() as session:
-        assert read(session, _ACTIVE_COUNT).all() == []  # rolled back with the session
+        assert read(session, _OUTBOX_TO).all() == []  # rolled back with the session
         write(session, _PREPARED_INSERT, rows)
         write(session, _PREPARED_INSERT, [])  # nothing to write: nothing sent
     with db.session() as session:
-        emails = [row.email for row in read(session, _ACTIVE_COUNT)]
-        assert emails == [f"many{n}@example.org" for n in range(3)]
+        recipients = [row.to for row in read(session, _OUTBOX_TO)]
+        assert recipients == [f"many{n}@example.org" for n in range(3)]
         with pytest.raises(CannotPrepare):  # a locking read runs with one parameter set
             write(session, _PREPARED_LOCK, [{"email": "many0@example.org"}])
 
