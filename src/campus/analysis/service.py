@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,9 @@ from campus.governance.config import governance_settings
 from campus.governance.notify import notify
 from campus.i18n import N_
 from campus.settings import Settings
+
+if TYPE_CHECKING:
+    from campus.governance.models import Approval, Project
 
 CHECKS_TO_RELEASE = 2
 
@@ -55,16 +58,19 @@ def run_dummy(
     )
 
 
-def submit_job(
+def checked_in_scope(
     session: Session,
-    settings: Settings,
     actor: Actor,
     *,
     project_id: str,
     approval_id: str,
     text: str | bytes | dict[str, Any],
-) -> Job:
-    """Queue a job on real data inside an approval; every refusal says why."""
+) -> tuple[Project, Approval, definition.Analysis]:
+    """A definition a team member may run within a usable approval of the project, or why not.
+
+    Local and federated jobs both start here: team membership, the approval, the definition,
+    its datasets and views within the approval's scope, its elements within the approval's.
+    """
     project = governance.get_project(session, project_id)
     if not governance.is_member(session, project.id, actor.account_id):
         raise Forbidden(
@@ -76,6 +82,22 @@ def submit_job(
 
     sources.check_scope(analysis, approval.datasets, approval.views)
     runner.check_elements(analysis, used, tuple(approval.elements))
+    return project, approval, analysis
+
+
+def submit_job(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    project_id: str,
+    approval_id: str,
+    text: str | bytes | dict[str, Any],
+) -> Job:
+    """Queue a job on real data inside an approval; every refusal says why."""
+    project, approval, analysis = checked_in_scope(
+        session, actor, project_id=project_id, approval_id=approval_id, text=text
+    )
     if analysis.privacy is not None:
         problems = list(runner.dp_problems(analysis))
         if problems:

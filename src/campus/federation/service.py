@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campus.analysis import service as analysis
-from campus.analysis import sources
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
@@ -217,17 +216,9 @@ def submit_job(
     text: str | bytes | dict[str, Any],
 ) -> FederatedJob:
     """A federated job: checked like a local job, then one signed task per member node."""
-    project = governance.get_project(session, project_id)
-    if not governance.is_member(session, project.id, actor.account_id):
-        raise Forbidden(
-            N_("only members of the project team may run jobs"), code="not_project_member"
-        )
-    approval = governance.usable_approval(session, approval_id, project.id)
-    parsed, used = analysis.checked_definition(text)
-    sources.check_scope(parsed, approval.datasets, approval.views)
-    from campus.analysis import runner
-
-    runner.check_elements(parsed, used, tuple(approval.elements))
+    project, approval, parsed = analysis.checked_in_scope(
+        session, actor, project_id=project_id, approval_id=approval_id, text=text
+    )
     if parsed.privacy is not None:
         raise BadRequest(
             "privacy: differential privacy is not offered on federated jobs yet",
