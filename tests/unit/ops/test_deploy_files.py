@@ -48,9 +48,21 @@ def test_there_are_units_for_web_workers_metrics_and_backups():
         "campus-worker@.service",
         "campus-metrics.service",
         "campus-backup.service",
+        "campus-purge.service",
     }
-    timer = _unit(DEPLOY / "systemd" / "campus-backup.timer")
-    assert timer["Timer"]["OnCalendar"] and timer["Install"]["WantedBy"] == "timers.target"
+
+
+@pytest.mark.parametrize("name", ["campus-backup", "campus-purge"])
+def test_backups_and_the_purge_run_daily_from_a_timer_beside_a_oneshot_service(name):
+    timer = _unit(DEPLOY / "systemd" / f"{name}.timer")
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    assert timer["Timer"]["Persistent"] == "true"
+    # Every day at a fixed time (a timer with no Unit= starts the service of its own name).
+    assert re.fullmatch(r"\*-\*-\* \d\d:\d\d:\d\d", timer["Timer"]["OnCalendar"])
+    assert "Unit" not in timer["Timer"]
+    service = _unit(DEPLOY / "systemd" / f"{name}.service")
+    assert service["Service"]["Type"] == "oneshot" and "Install" not in service
+    assert f"/bin/campus {name.split('-')[1]}" in service["Service"]["ExecStart"]
 
 
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
