@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campus import exports
-from campus.analysis import budget, definition, jobs, outward, runner
+from campus.analysis import budget, checking, definition, jobs, outward, runner
 from campus.analysis.models import Job, OutputCheck
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.db.base import utcnow
-from campus.errors import BadRequest, Conflict, Forbidden, NotFound
+from campus.errors import BadRequest, Forbidden, NotFound
 from campus.governance import service as governance
 from campus.governance.config import governance_settings
 from campus.governance.notify import notify
@@ -32,8 +32,6 @@ from campus.settings import Settings
 
 if TYPE_CHECKING:
     from campus.governance.models import Approval, Project
-
-CHECKS_TO_RELEASE = 2
 
 
 def parse_definition(text: str | bytes | dict[str, Any]) -> definition.Analysis:
@@ -213,32 +211,18 @@ def check_output(
     comment: str,
 ) -> Job:
     """An output checker approves or rejects; two approvals by non-authors release."""
-    if decision not in ("approve", "reject"):
-        raise BadRequest(N_("decision must be approve or reject"), where="decision")
-    comment = (comment or "").strip()
-    if not comment or len(comment) > 5000:
-        raise BadRequest(N_("a comment of 1 to 5000 characters is required"), where="comment")
-    if job.status == "failed" and job.release_status == "pending" and decision == "approve":
-        raise Conflict(
-            N_("this job failed on the real data: there are no outputs to release; reject it"),
-            code="nothing_to_release",
-        )
-    if job.status not in ("succeeded", "failed") or job.release_status != "pending":
-        raise Conflict(
-            f"this job's outputs are not waiting for checks (status {job.status}, "
-            f"release {job.release_status or 'none'})",
-            code="not_pending",
-        )
-    if not actor.has_role(Role.OUTPUT_CHECKER):
-        # Separation of duties: holding every permission (staff) is not being a checker.
-        raise Forbidden(
-            N_("only output checkers may approve or reject outputs"), code="not_output_checker"
-        )
-    if actor.account_id == job.author_id:
-        raise Forbidden(N_("the author of a job may not check its outputs"), code="own_job")
-    governance.require_independent(session, actor, job.project_id)  # no checker on own team
-    if any(c.checker_id == actor.account_id for c in checks(session, job.id)):
-        raise Conflict(N_("you have already checked these outputs"), code="already_checked")
+    comment = checking.admit(
+        session,
+        actor,
+        decision=decision,
+        comment=comment,
+        project_id=job.project_id,
+        author_id=job.author_id,
+        pending=job.status in ("succeeded", "failed") and job.release_status == "pending",
+        failed=job.status == "failed",
+        checked_by=[c.checker_id for c in checks(session, job.id)],
+        state=f"status {job.status}, release {job.release_status or 'none'}",
+    )
     session.add(
         OutputCheck(
             job_id=job.id, checker_id=actor.account_id or "", decision=decision, comment=comment
@@ -256,13 +240,11 @@ def check_output(
     approvals = session.scalar(
         select(func.count()).where(OutputCheck.job_id == job.id, OutputCheck.decision == "approve")
     )
-    outcome = None
-    if decision == "reject":
-        job.release_status, outcome = "rejected", "rejected"
-    elif (approvals or 0) >= CHECKS_TO_RELEASE:
-        job.release_status, outcome = "released", "released"
-        job.released_at = utcnow()
+    outcome = checking.outcome(decision, approvals or 0)
     if outcome:
+        job.release_status = outcome
+        if outcome == "released":
+            job.released_at = utcnow()
         jobs.add_log(session, job.id, f"outputs {outcome} by output checkers")
         audit.record(
             session,

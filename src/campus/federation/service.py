@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campus.analysis import checking
 from campus.analysis import service as analysis
 from campus.audit import service as audit
 from campus.auth.actor import Actor
@@ -40,7 +41,6 @@ from campus.settings import Settings
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 TASK_LIFETIME = dt.timedelta(days=7)
-CHECKS_TO_RELEASE = analysis.CHECKS_TO_RELEASE
 NODE_HEADER = "x-campus-node"
 
 
@@ -494,38 +494,23 @@ def visible_jobs(session: Session, actor: Actor) -> list[FederatedJob]:
 def check_output(
     session: Session, actor: Actor, job: FederatedJob, *, decision: str, comment: str
 ) -> FederatedJob:
-    """The same rule as local jobs: two output checkers, neither author nor on the team."""
-    if decision not in ("approve", "reject"):
-        raise BadRequest(N_("decision must be approve or reject"), where="decision")
-    comment = (comment or "").strip()
-    if not comment or len(comment) > 5000:
-        raise BadRequest(N_("a comment of 1 to 5000 characters is required"), where="comment")
+    """The same rule as local jobs (`campus.analysis.checking`)."""
     session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
     session.refresh(job)
-    if job.release_status != "pending":
-        raise Conflict(
-            f"this job's outputs are not waiting for checks (status {job.status})",
-            code="not_pending",
-        )
-    if job.status == "failed" and decision == "approve":
-        raise Conflict(
-            N_("this job failed on the real data: there are no outputs to release; reject it"),
-            code="nothing_to_release",
-        )
-    if not actor.has_role(Role.OUTPUT_CHECKER):
-        raise Forbidden(
-            N_("only output checkers may approve or reject outputs"), code="not_output_checker"
-        )
-    if actor.account_id == job.author_id:
-        raise Forbidden(N_("the author of a job may not check its outputs"), code="own_job")
-    governance.require_independent(session, actor, job.project_id)
-    done = session.scalar(
-        select(func.count()).where(
-            FederatedCheck.job_id == job.id, FederatedCheck.checker_id == actor.account_id
-        )
+    comment = checking.admit(
+        session,
+        actor,
+        decision=decision,
+        comment=comment,
+        project_id=job.project_id,
+        author_id=job.author_id,
+        pending=job.release_status == "pending",
+        failed=job.status == "failed",
+        checked_by=session.scalars(
+            select(FederatedCheck.checker_id).where(FederatedCheck.job_id == job.id)
+        ),
+        state=f"status {job.status}",
     )
-    if done:
-        raise Conflict(N_("you have already checked these outputs"), code="already_checked")
     session.add(
         FederatedCheck(
             job_id=job.id, checker_id=actor.account_id or "", decision=decision, comment=comment
@@ -544,10 +529,11 @@ def check_output(
         object_type="federated_job",
         object_id=job.id,
     )
-    if decision == "reject":
-        job.release_status = "rejected"
-    elif (approvals or 0) >= CHECKS_TO_RELEASE:
-        job.release_status, job.released_at = "released", utcnow()
+    outcome = checking.outcome(decision, approvals or 0)
+    if outcome:
+        job.release_status = outcome
+    if outcome == "released":
+        job.released_at = utcnow()
         audit.record(
             session,
             actor=actor.label,
