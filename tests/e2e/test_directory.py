@@ -4,6 +4,7 @@ from playwright.sync_api import expect
 
 from campus.auth.actor import SYSTEM
 from campus.ecosystem.directory import service
+from campus.settings import Settings
 from tests.e2e.conftest import sign_in
 from tests.helpers import PASSWORD, make_account
 
@@ -44,3 +45,33 @@ def test_the_dashboard_draws_its_charts_without_script_errors(page, live_server)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tableau de bord du campus")
     page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 4")
     assert errors == []
+
+
+def test_an_invitation_link_keeps_its_token_out_of_urls_through_a_sign_in(page, live_server):
+    """The mail's link carries the token in its fragment: the page takes it into a form, the
+    address bar loses it, and it survives the sign-in that comes back to the page."""
+    make_account(live_server.db, "e2e-invited@example.org", "member", name="Ines Invitée")
+    with live_server.db.session() as session:
+        org = service.create_organisation(
+            session, {"name": "Imagerie Invitante", "kind": "startup"}, by=SYSTEM
+        )
+        settings = Settings(env="test", var_dir=live_server.var_dir, base_url=live_server.url)
+        _, link = service.invite(
+            session, settings.resolve(), org, email="e2e-invited@example.org", by=SYSTEM
+        )
+    token = link.split("#token=")[1]
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(link)
+    assert token not in page.url
+    page.get_by_role("button", name="Voir l'invitation").click()
+    expect(page.get_by_text("Imagerie Invitante")).to_be_visible()
+    page.get_by_role("link", name="Se connecter pour accepter").click()
+    page.get_by_label("Adresse électronique").fill("e2e-invited@example.org")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.locator("#token")).to_have_value(token)
+    page.get_by_role("button", name="Voir l'invitation").click()
+    page.get_by_role("button", name="Accepter l'invitation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Imagerie Invitante")
+    assert not [url for url in requested if token in url]

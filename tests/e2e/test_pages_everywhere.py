@@ -29,7 +29,6 @@ UNREACHABLE = {
     "/consultations/{consultation_id}/proposals/new",
     "/consultations/{consultation_id}/proposals/{proposal_id}/edit",
     "/federated-jobs/{job_id}",  # the demo runs no federated job
-    "/invitations/{token}",
     "/login/oidc",
     "/login/oidc/callback",
     "/organisations/{org_id}/impact",

@@ -18,7 +18,7 @@ def test_cli_creates_an_organisation_invites_its_admin_searches_and_prints_the_d
         app, ["org", "create", "Hôpital Nord", "--kind", "hospital", "--admin", "a@b.example"]
     )
     assert created.exit_code == 0, created.output
-    assert "created hopital-nord" in created.output and "/invitations/" in created.output
+    assert "created hopital-nord" in created.output and "/invitations#token=" in created.output
     found = runner.invoke(app, ["org", "search", "hopital"])
     assert found.exit_code == 0 and "Hôpital Nord" in found.output
     bad = runner.invoke(app, ["org", "create", "X", "--kind", "bakery"])

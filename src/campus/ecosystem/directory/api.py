@@ -14,6 +14,7 @@ from campus.auth.models import Account
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.schemas import (
     DirectoryOut,
+    InvitationAcceptIn,
     InvitationIn,
     InvitationOut,
     MemberOut,
@@ -242,14 +243,19 @@ def revoke_invitation(
     return Response(status_code=204)
 
 
-@router.post("/invitations/{token}/accept", summary="Accept an invitation (signed-in invitee)")
+@router.post(
+    "/invitations/accept",
+    summary="Accept an invitation (signed-in invitee); the token comes in the body, never in a "
+    "URL, so that no log sees it",
+)
 def accept_invitation(
-    token: str,
+    body: InvitationAcceptIn,
     request: Request,
     actor: Actor = allow("account.self"),
     session: Session = db_session,
 ):
-    membership = service.accept_invitation(session, request.app.state.settings, token, actor)
+    settings = request.app.state.settings
+    membership = service.accept_invitation(session, settings, body.token, actor)
     return {
         "organisation_id": membership.organisation_id,
         "person_id": membership.person_id,

@@ -16,11 +16,13 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db import versions
 from campus.ecosystem.directory import api, data, service
+from campus.ecosystem.directory.schemas import InvitationAcceptIn
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
 from campus.errors import CampusError, NotFound
 from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session, form_data
+from campus.web.forms import form_route
 from campus.web.fragments import FragmentCache
 from campus.web.pages_registry import page
 from campus.web.templating import env, render
@@ -326,42 +328,48 @@ def my_profile_save(
     return RedirectResponse("/profile?saved=1", status_code=303)
 
 
-@page(router, "/invitations/{token}", no_twin="a single-use form reached from a mail")
-def invitation(
-    request: Request, token: str, actor: Actor = allow("public.read"), session: Session = db_session
+# An invitation's link carries its token in the URL fragment (#token=...), which browsers
+# never send: the page's script copies it into a form, posted in the body. No log sees it.
+@page(
+    router,
+    "/invitations",
+    no_twin="a single-use form reached from a mail; API: POST /api/v1/invitations/accept",
+)
+def invitation(request: Request, actor: Actor = allow("public.read")):
+    return render(request, "ecosystem/org_invitation.html", {})
+
+
+@router.post("/invitations", include_in_schema=False)
+def invitation_open(
+    request: Request,
+    token: str = Form("", max_length=1000),
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
 ):
+    """The invitation a posted token names: whom it is from and the role, before accepting."""
     try:
         found = service.read_invitation(session, request.app.state.settings, token)
         org = service.get_organisation(session, found.organisation_id)
     except CampusError as error:
-        return render(
-            request,
-            "ecosystem/org_invitation.html",
-            {"error": _(error.message), "token": token},
-            status=error.status,
-        )
-    return render(
-        request,
-        "ecosystem/org_invitation.html",
-        {"invitation": found, "org": org, "token": token},
-    )
+        context = {"error": _(error.message), "token": token}
+        return render(request, "ecosystem/org_invitation.html", context, status=error.status)
+    context = {"invitation": found, "org": org, "token": token}
+    return render(request, "ecosystem/org_invitation.html", context)
 
 
-@router.post("/invitations/{token}", include_in_schema=False)
+@form_route(
+    router,
+    "/invitations/accept",
+    model=InvitationAcceptIn,
+    template="ecosystem/org_invitation.html",
+    context=lambda values: {"token": values.get("token", "")},
+)
 def invitation_accept(
     request: Request,
-    token: str,
+    body: InvitationAcceptIn,
     actor: Actor = allow("account.self"),
     session: Session = db_session,
-):
-    try:
-        membership = service.accept_invitation(session, request.app.state.settings, token, actor)
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "ecosystem/org_invitation.html",
-            {"error": _(error.message), "token": token},
-            status=error.status,
-        )
-    return RedirectResponse(f"/organisations/{membership.organisation_id}", status_code=303)
+) -> str:
+    settings = request.app.state.settings
+    membership = service.accept_invitation(session, settings, body.token, actor)
+    return f"/organisations/{membership.organisation_id}"

@@ -47,6 +47,12 @@ class InvitationIn(BaseModel):
     role: str = "member"
 
 
+class InvitationAcceptIn(BaseModel):
+    token: str = Field(
+        min_length=1, max_length=1000, description="From the mail's link, after #token=."
+    )
+
+
 class InvitationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -730,7 +730,8 @@ def invite(
     session.add(invitation)
     session.flush()
     token = _serializer(settings).dumps({"i": invitation.id, "o": org.id})
-    link = f"{settings.base_url.rstrip('/')}/invitations/{token}"
+    # The token goes in the fragment, which browsers never send: no log sees it.
+    link = f"{settings.base_url.rstrip('/')}/invitations#token={token}"
     mail.queue(
         session,
         settings,
