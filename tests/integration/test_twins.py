@@ -20,6 +20,7 @@ from campus.site import routes
 from campus.web import twins
 from campus.web.pages_registry import TWINS
 from tests.helpers import make_account
+from tests.integration.analysis import seeds
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
 from tests.integration.participation.helpers import make_consultation
 
@@ -28,10 +29,6 @@ from tests.integration.participation.helpers import make_consultation
 # `campus.web.twins.twin`, then remove it here; a new page is built with `twin` from the start
 # (or says with `no_twin` why it has none).
 NOT_CONVERTED: dict[str, set[str]] = {
-    "campus.analysis.pages": {
-        "/jobs/{job_id}",
-        "/checks",
-    },
     "campus.audit.pages": {
         "/admin/audit",
     },
@@ -40,7 +37,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/admin/accounts",
     },
     "campus.ecosystem.directory.pages": {
-        "/directory",
         "/organisations/{org_id}/edit",
         "/profile",
     },
@@ -54,10 +50,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     "campus.ecosystem.impact.pages": {
         "/organisations/{org_id}/impact",
         "/admin/impact",
-    },
-    "campus.ecosystem.matchmaking.pages": {
-        "/matchmaking",
-        "/organisations/{org_id}/suggestions",
     },
     "campus.ecosystem.programmes.pages": {
         "/programmes/{programme_id}",
@@ -100,9 +92,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/spaces/mine",
         "/spaces/pending",
         "/spaces/site",
-    },
-    "campus.views.pages": {
-        "/views",
     },
     "campus.warehouse.pages": {
         "/catalogue",
@@ -178,7 +167,10 @@ def _seed(db) -> dict[str, str]:
     member(db, "someone@campus.example")
     consultation_id = make_consultation(db, "results")
     make_account(db, "moderation@campus.example", "moderator")
+    job_id, key = seeds.released_job(db), seeds.saved_view(db, "reader@campus.example")
     return {
+        "job_id": job_id,
+        "key": key,
         "person_id": person_id,
         "consultation_id": consultation_id,
         "org_id": org_id,
@@ -192,6 +184,9 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/organisations/{org_id}": [({"org_id": "org_id"}, {})],
     "/people/{person_id}": [({"person_id": "person_id"}, {})],
     "/introductions": [({}, {}), ({}, {"sent": "1"})],
+    "/directory": [({}, {}), ({}, {"q": "cardio"}), ({}, {"section": "people"})],
+    "/matchmaking": [({}, {})],
+    "/organisations/{org_id}/suggestions": [({"org_id": "org_id"}, {})],
     "/dashboard": [({}, {}), ({}, {"year": "2026"})],
     "/programmes": [({}, {})],
     "/events": [({}, {}), ({}, {"past": "true"})],
@@ -206,6 +201,10 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/": [({}, {})],
     "/federation": [({}, {})],
     "/benchmarks": [({}, {})],
+    "/jobs/{job_id}": [({"job_id": "job_id"}, {})],
+    "/checks": [({}, {})],
+    "/views": [({}, {}), ({}, {"example": "conditions"})],
+    "/views/saved/{key}": [({"key": "key"}, {})],
 }
 
 

@@ -39,11 +39,7 @@ KNOWN_CIRCLE_EDGES = {
         "(campus.governance.demo), while the warehouse reads governance's opt-out registry"
     ),
 }
-KNOWN_HTTP_IMPORTS = {
-    ("campus.analysis.pages", "campus.governance.pages"): (
-        "analysis re-renders the project page with governance's private _project_context"
-    ),
-}
+KNOWN_HTTP_IMPORTS: dict[tuple[str, str], str] = {}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -63,6 +63,32 @@ def job_view(session: Session, actor: Actor, job: Job) -> dict[str, Any]:
     )
 
 
+def submit(request: Request, session: Session, actor: Actor, project_id: str, body: JobIn) -> Job:
+    """A job queued from the API or the page's form (the same input model)."""
+    return service.submit_job(
+        session,
+        request.app.state.settings,
+        actor,
+        project_id=project_id,
+        approval_id=body.approval_id,
+        text=body.definition,
+    )
+
+
+def check(request: Request, session: Session, actor: Actor, job_id: str, body: CheckIn) -> Job:
+    """An output check recorded from the API or the page's form (the same input model)."""
+    job = service.get_job(session, job_id)
+    service.check_output(
+        session,
+        request.app.state.settings,
+        actor,
+        job,
+        decision=body.decision,
+        comment=body.comment,
+    )
+    return job
+
+
 @router.post("/analyses/dummy", summary="Run an analysis at once on a dataset's dummy twin")
 def api_run_dummy(
     body: DefinitionIn,
@@ -85,20 +111,7 @@ def api_submit_job(
     actor: Actor = allow("jobs.run", scope=("project", "project_id")),
     session: Session = db_session,
 ):
-    job = service.submit_job(
-        session,
-        request.app.state.settings,
-        actor,
-        project_id=project_id,
-        approval_id=body.approval_id,
-        text=body.definition,
-    )
-    return job_view(session, actor, job)
-
-
-@router.get("/jobs/{job_id}", summary="A job: definition, status, logs, checks (and outputs)")
-def api_job(job_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
-    return job_view(session, actor, service.get_job(session, job_id))
+    return job_view(session, actor, submit(request, session, actor, project_id, body))
 
 
 @router.get("/jobs/{job_id}/outputs.json", summary="Download released outputs as JSON")
@@ -120,16 +133,6 @@ def api_outputs_csv(
     )
 
 
-@router.get("/checks", summary="Job outputs waiting for one's output check")
-def api_checks(actor: Actor = allow("outputs.check"), session: Session = db_session):
-    return {
-        "jobs": [
-            outward.public(j) | {"project_id": j.project_id}
-            for j in service.jobs_to_check(session, actor)
-        ]
-    }
-
-
 @router.post("/jobs/{job_id}/checks", summary="Approve or reject a job's outputs for release")
 def api_check(
     job_id: str,
@@ -138,13 +141,4 @@ def api_check(
     actor: Actor = allow("outputs.check"),
     session: Session = db_session,
 ):
-    job = service.get_job(session, job_id)
-    service.check_output(
-        session,
-        request.app.state.settings,
-        actor,
-        job,
-        decision=body.decision,
-        comment=body.comment,
-    )
-    return job_view(session, actor, job)
+    return job_view(session, actor, check(request, session, actor, job_id, body))

@@ -69,16 +69,26 @@ def _name(value: str, what: str) -> str:
 
 
 class ViewRef(Strict):
-    """A view the analysis reads: a library view by name, or an inline ViewDefinition."""
+    """A view the analysis reads: a library view by name, a saved view by its key (with, once
+    submitted, the definition saved under it), or an inline ViewDefinition."""
 
     library: str | None = None
+    saved: str | None = None
     view: dict[str, Any] | None = None
     patient: str = "patient_id"
 
     @model_validator(mode="after")
     def _one_source(self) -> ViewRef:
-        if (self.library is None) == (self.view is None):
-            raise ValueError("give exactly one of 'library' (a library view name) or 'view'")
+        # A saved view may carry its definition (checked against its key); a library one
+        # never does.
+        sources = [self.library, self.saved if self.saved is not None else self.view]
+        if sum(s is not None for s in sources) != 1:
+            raise ValueError(
+                "give exactly one of 'library' (a library view name), 'saved' (a saved view's "
+                "key) or 'view'"
+            )
+        if self.saved is not None and not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", self.saved):
+            raise ValueError(f"saved view key {self.saved!r} is not valid")
         if self.library is not None and not re.match(r"^[a-z0-9][a-z0-9_-]{0,62}$", self.library):
             raise ValueError(f"library view name {self.library!r} is not valid")
         _name(self.patient, "patient column")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.analysis import service
+from campus.analysis import outward, service
 from campus.analysis.models import Job
 from campus.auth import policy
 from campus.auth.actor import Actor
@@ -15,8 +15,9 @@ from campus.web.home import HomeItem, HomeSection, section
 
 
 def _state(job: Job) -> str:
-    """The job's status and, once it ran on real data, where its release stands."""
-    state = _(job.status)
+    """The job's status as its author may see it (`campus.analysis.outward`: never the
+    outcome on the real data) and, once it ran on real data, where its release stands."""
+    state = _(outward.status(job))
     if job.release_status == "pending":
         return state + " · " + _("waiting for output checks")
     if job.release_status:

@@ -34,14 +34,20 @@ if TYPE_CHECKING:
     from campus.governance.models import Approval, Project
 
 
-def parse_definition(text: str | bytes | dict[str, Any]) -> definition.Analysis:
-    return checked_definition(text)[0]
+def parse_definition(
+    text: str | bytes | dict[str, Any], session: Session | None = None
+) -> definition.Analysis:
+    return checked_definition(text, session)[0]
 
 
 def checked_definition(
-    text: str | bytes | dict[str, Any],
+    text: str | bytes | dict[str, Any], session: Session | None = None
 ) -> tuple[definition.Analysis, dict[str, set[str]]]:
     analysis = definition.parse(text)
+    if session is not None:  # saved views read as saved, whatever definition came with them
+        from campus.analysis import sources
+
+        analysis = sources.resolve_saved(session, analysis)
     return analysis, runner.check_static(analysis)
 
 
@@ -49,7 +55,7 @@ def run_dummy(
     settings: Settings, text: str | bytes | dict[str, Any], session: Session | None = None
 ) -> dict:
     """Run an analysis at once on the dummy twin (synthetic records, no approval needed)."""
-    analysis = parse_definition(text)
+    analysis = parse_definition(text, session)
     controls, _epsilon = jobs.controls_for(settings, analysis, session)
     return runner.execute(
         analysis, warehouse=settings.warehouse_path, kind="dummy", controls=controls
@@ -75,7 +81,7 @@ def checked_in_scope(
             N_("only members of the project team may run jobs"), code="not_project_member"
         )
     approval = governance.usable_approval(session, approval_id, project.id)
-    analysis, used = checked_definition(text)
+    analysis, used = checked_definition(text, session)
     from campus.analysis import sources
 
     sources.check_scope(analysis, approval.datasets, approval.views)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy.orm import Session
 
 from campus.analysis.definition import Analysis, ViewRef
 from campus.errors import BadRequest, Forbidden, NotFound
@@ -47,7 +48,32 @@ def library_view(name: str) -> dict[str, Any]:
 
 
 def view_of(ref: ViewRef) -> dict[str, Any]:
-    return library_view(ref.library) if ref.library else dict(ref.view or {})
+    if ref.library:
+        return library_view(ref.library)
+    if ref.saved is not None and ref.view is None:
+        raise BadRequest(
+            f"saved view {ref.saved!r} is read from the campus: run the analysis on the campus",
+            code="unknown_view",
+        )
+    return dict(ref.view or {})
+
+
+def resolve_saved(session: Session, analysis: Analysis) -> Analysis:
+    """The analysis with each saved view's definition as saved, whatever came with it."""
+    from campus.views import service as views
+
+    if not any(ref.saved for ref in analysis.views.values()):
+        return analysis
+    resolved = {}
+    for name, ref in analysis.views.items():
+        if ref.saved is not None:
+            try:
+                saved = views.saved_view(session, ref.saved)
+            except NotFound as error:
+                raise NotFound(error.message, code=error.code, where=f"views.{name}") from None
+            ref = ViewRef(saved=ref.saved, view=saved.definition, patient=ref.patient)
+        resolved[name] = ref
+    return analysis.model_copy(update={"views": resolved})
 
 
 def columns_of(view: dict[str, Any], where: str) -> list[str]:
@@ -133,17 +159,27 @@ def check_scope(analysis: Analysis, datasets: Iterable[str], views: Iterable[str
             code="out_of_scope",
             where="dataset",
         )
+    from campus.views.service import matches_key
+
     for name, ref in analysis.views.items():
-        if ref.library is None:
+        named = ref.library or ref.saved
+        if named is None:
             raise Forbidden(
                 f"views.{name}: inline views run on dummy data only; on real data use library "
-                "views named in the approval",
+                "or saved views named in the approval",
                 code="out_of_scope",
                 where=f"views.{name}",
             )
-        if ref.library not in views:
+        if ref.saved is not None and not matches_key(ref.saved, ref.view):
+            # A key names one definition: any other is not what the reviewers approved.
             raise Forbidden(
-                f"views.{name}: view {ref.library!r} is outside the approval's scope "
+                f"views.{name}: this definition is not the one saved as {ref.saved!r}",
+                code="out_of_scope",
+                where=f"views.{name}",
+            )
+        if named not in views:
+            raise Forbidden(
+                f"views.{name}: view {named!r} is outside the approval's scope "
                 f"(approved: {', '.join(sorted(views))})",
                 code="out_of_scope",
                 where=f"views.{name}",

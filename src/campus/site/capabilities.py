@@ -155,6 +155,7 @@ CAPABILITIES: list[Capability] = [
         "views",
         api=("campus.views.api:router",),
         pages=("campus.views.pages:router",),
+        models=("campus.views.models",),
         cli=(sub_app("view", "campus.views.cli:app"),),
     ),
     Capability(

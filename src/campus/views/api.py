@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from campus.auth.actor import Actor
 from campus.errors import BadRequest, NotFound
 from campus.views import service
 from campus.views.sources import dataset_source
-from campus.web.deps import allow
+from campus.web.deps import allow, db_session
 
 router = APIRouter(prefix="/views", tags=["views"])
 
@@ -88,3 +89,21 @@ def api_library_view(name: str, actor: Actor = allow("dummy.use")):
     if name not in views:
         raise NotFound(f"no example view {name!r}", code="not_found")
     return views[name]
+
+
+@router.post(
+    "/saved",
+    status_code=201,
+    summary="Save a view under a name: its key names it in access requests and analyses",
+)
+async def api_save(
+    request: Request, actor: Actor = allow("dummy.use"), session: Session = db_session
+):
+    body = await _body(request)
+    if "view" not in body or not isinstance(body.get("name"), str):
+        raise BadRequest('send {"name": "...", "view": {...}}', where="$")
+
+    def save() -> dict[str, Any]:  # a write: off the event loop
+        return service.saved_out(service.save_view(session, actor, body["name"], body["view"]))
+
+    return await run_in_threadpool(save)

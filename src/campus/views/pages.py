@@ -1,4 +1,9 @@
-"""The view editor: write or paste a ViewDefinition, validate it, see its SQL and a preview."""
+"""The view editor: write or paste a ViewDefinition, validate it, see its SQL, preview it on a
+dummy twin, and save it under a name to ask for it in an access request.
+
+`/views` and `/views/saved/{key}` are twins (`campus.web.twins.twin`): their data is their
+JSON under /api/v1/views.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,22 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
-from campus.views import service
+from campus.views import api, service
 from campus.views.sources import dataset_source
 from campus.warehouse import layout
-from campus.web.deps import allow
-from campus.web.pages_registry import page
-from campus.web.templating import render
+from campus.web.deps import allow, db_session
+from campus.web.templating import render, spelled_date
+from campus.web.twins import twin
 
 router = APIRouter()
+
+DEFAULT_EXAMPLE = "patient_demographics"
 
 
 def _datasets(request: Request) -> list[str]:
@@ -31,20 +40,54 @@ def _datasets(request: Request) -> list[str]:
     )
 
 
-def _context(request: Request, text: str, **extra: Any) -> dict[str, Any]:
+def _when(iso: str) -> str:
+    import datetime as dt
+
+    return spelled_date(dt.datetime.fromisoformat(iso))
+
+
+def _start(session: Session, example: str) -> dict[str, Any]:
+    """The view the editor opens with: a library view, or a saved view by its key."""
+    if service.is_saved_key(example):
+        saved = service.saved_view(session, example)
+        return {"name": saved.key, "title": saved.title, "view": saved.definition}
+    examples = service.library()
+    name = example if example in examples else DEFAULT_EXAMPLE
+    return {"name": name, "title": examples[name].get("title", name), "view": examples[name]}
+
+
+def _editor_extras(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        "view_text": text,
-        "examples": service.library(),
-        "datasets": _datasets(request),
-        **extra,
+        "view_text": json.dumps(data["start"]["view"], indent=2, ensure_ascii=False),
+        "when": _when,
     }
 
 
-@page(router, "/views", twin="/api/v1/views/library")
-def editor(request: Request, example: str = "", actor: Actor = allow("dummy.use")):
-    examples = service.library()
-    chosen = examples.get(example) or examples["patient_demographics"]
-    return render(request, "views/editor.html", _context(request, json.dumps(chosen, indent=2)))
+@twin(
+    api.router,
+    router,
+    "/views",
+    api_path="",
+    template="views/editor.html",
+    summary="The view editor's data: library views, datasets with a dummy twin, one's saved "
+    "views, and the view it opens with",
+    context=lambda data: _editor_extras(data),
+)
+def editor(
+    request: Request,
+    example: str = "",
+    actor: Actor = allow("dummy.use"),
+    session: Session = db_session,
+) -> dict[str, Any]:
+    return {
+        "library": [
+            {"name": name, "title": view.get("title", ""), "resource": view["resource"]}
+            for name, view in service.library().items()
+        ],
+        "datasets": _datasets(request),
+        "saved": [service.saved_out(s) for s in service.saved_views(session, actor.account_id)],
+        "start": _start(session, example),
+    }
 
 
 @router.post("/views", include_in_schema=False)
@@ -54,12 +97,17 @@ def editor_submit(
     dataset: str = Form(""),
     action: str = Form("validate"),
     dialect: str = Form("duckdb"),
+    name: str = Form("", max_length=500),
     actor: Actor = allow("dummy.use"),
+    session: Session = db_session,
 ):
-    extra: dict[str, Any] = {"dataset": dataset, "dialect": dialect}
+    extra: dict[str, Any] = {"dataset": dataset, "dialect": dialect, "name": name}
     status = 200
     try:
         parsed = service.load_json(view)
+        if action == "save":
+            saved = service.save_view(session, actor, name, parsed)
+            return RedirectResponse(f"/views/saved/{saved.key}", status_code=303)
         described = service.describe(parsed, "spark" if dialect == "spark" else "duckdb")
         extra["described"] = described
         if action == "preview":
@@ -70,7 +118,28 @@ def editor_submit(
             extra["preview"] = service.preview(parsed, source)
             extra["source"] = source.label
     except CampusError as error:
+        session.rollback()
         extra["error"] = _(error.message)
         extra["error_where"] = error.where
         status = error.status
-    return render(request, "views/editor.html", _context(request, view, **extra), status=status)
+    data = editor(request, actor=actor, session=session)
+    context = {"data": data, **_editor_extras(data), "view_text": view, **extra}
+    return render(request, "views/editor.html", context, status=status)
+
+
+@twin(
+    api.router,
+    router,
+    "/views/saved/{key}",
+    api_path="/saved/{key}",
+    template="views/saved.html",
+    summary="A saved view: its name, key and definition (read by anyone who has its key)",
+    context=lambda data: {
+        "when": _when,
+        "view_text": json.dumps(data["view"], indent=2, ensure_ascii=False),
+    },
+)
+def saved(
+    key: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return service.saved_out(service.saved_view(session, key))

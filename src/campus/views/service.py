@@ -15,19 +15,29 @@ Stable contract for the analysis engine:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campus.audit import service as audit
+from campus.auth.actor import Actor
 from campus.errors import BadRequest, NotFound, TooLarge
+from campus.i18n import N_
 from campus.views.compiler import CompiledView, compile_view
 from campus.views.definition import ViewDefinition, parse_view
 from campus.views.dialects import DIALECTS
 from campus.views.engines import FORMATS, DuckDBEngine, SparkEngine
+from campus.views.models import SavedView
 from campus.views.navigation import ElementWarning, check_navigation
 from campus.views.sources import Source
 
@@ -253,3 +263,99 @@ def library() -> dict[str, dict[str, Any]]:
         if entry.name.endswith(".json"):
             views[entry.name[:-5]] = json.loads(entry.read_text(encoding="utf-8"))
     return views
+
+
+# --- saved custom views -----------------------------------------------------------------------
+# A researcher saves a view under a name; its key (the name's slug and a digest of the
+# definition) is what an access request names and an analysis reads, as a library view's
+# name. A key names one definition for ever: saving another definition gives another key.
+
+DIGEST_LENGTH = 16  # hex digits of SHA-256: 64 bits, no second definition can be made to fit
+SAVED_KEY = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]{0,39})-(?P<digest>[0-9a-f]{16})\Z")
+MAX_TITLE = 120
+
+
+def view_digest(view: Mapping[str, Any]) -> str:
+    """The digest of a definition: the same JSON gives the same digest, key order aside."""
+    text = json.dumps(view, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
+
+
+def _slug(title: str) -> str:
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", plain.lower())
+    return "-".join(words)[:40].strip("-") or "vue"
+
+
+def saved_key(title: str, view: Mapping[str, Any]) -> str:
+    return f"{_slug(title)}-{view_digest(view)}"
+
+
+def is_saved_key(name: str) -> bool:
+    return bool(SAVED_KEY.match(name))
+
+
+def matches_key(key: str, view: Mapping[str, Any] | None) -> bool:
+    """Whether `view` is the definition saved under `key` (no database needed)."""
+    found = SAVED_KEY.match(key)
+    return bool(found and view is not None and found.group("digest") == view_digest(view))
+
+
+def save_view(session: Session, actor: Actor, title: str, view: Any) -> SavedView:
+    """Keep a checked view under a name; the same definition under the same name is the same
+    saved view (saving twice changes nothing)."""
+    title = " ".join(str(title or "").split())
+    if not title:
+        raise BadRequest(N_("give the view a name"), code="missing_field", where="name")
+    if len(title) > MAX_TITLE:
+        raise BadRequest(N_("the name is too long (120 characters at most)"), where="name")
+    definition = validate(view)  # strict: a saved view can run on real data
+    if not isinstance(view, dict):
+        raise BadRequest("the view must be a JSON object", where="$")
+    key = saved_key(title, view)
+    existing = session.scalar(select(SavedView).where(SavedView.key == key))
+    if existing is not None:
+        return existing
+    saved = SavedView(
+        key=key,
+        title=title,
+        resource=definition.resource,
+        definition=view,
+        owner_id=actor.account_id or "system",
+    )
+    session.add(saved)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="view.saved",
+        object_type="saved_view",
+        object_id=key,
+        details={"title": title, "resource": saved.resource},
+    )
+    return saved
+
+
+def saved_view(session: Session, key: str) -> SavedView:
+    found = session.scalar(select(SavedView).where(SavedView.key == key)) if key else None
+    if found is None:
+        raise NotFound(f"no saved view {key!r}", code="unknown_view", where="saved")
+    return found
+
+
+def saved_views(session: Session, owner_id: str | None) -> list[SavedView]:
+    """One's saved views, newest first."""
+    if not owner_id:
+        return []
+    query = select(SavedView).where(SavedView.owner_id == owner_id)
+    return list(session.scalars(query.order_by(SavedView.created_at.desc())))
+
+
+def saved_out(saved: SavedView) -> dict[str, Any]:
+    return {
+        "key": saved.key,
+        "title": saved.title,
+        "resource": saved.resource,
+        "created_at": saved.created_at.isoformat(),
+        "view": saved.definition,
+    }

@@ -1,6 +1,27 @@
 // Charts of checked outputs: reads the specs from data-charts (no inline script, CSP-safe).
+// A suppressed cell has no bar (its value is null, never 0): the chart writes the spec's
+// `suppressed_label` ("supprimé") where its bar would stand.
 (function () {
   "use strict";
+  var suppressedLabels = {
+    id: "suppressedLabels",
+    afterDatasetsDraw: function (chart, _args, options) {
+      var indexes = options.indexes || [];
+      if (!indexes.length) return;
+      var ctx = chart.ctx;
+      var x = chart.scales.x;
+      var y = chart.scales.y;
+      ctx.save();
+      ctx.fillStyle = "#4a5260";
+      ctx.font = "italic 12px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "bottom";
+      indexes.forEach(function (index) {
+        ctx.fillText(options.text, x.getPixelForValue(index), y.getPixelForValue(0) - 4);
+      });
+      ctx.restore();
+    }
+  };
   function draw(box) {
     var specs;
     try { specs = JSON.parse(box.getAttribute("data-charts") || "[]"); } catch (e) { return; }
@@ -22,13 +43,23 @@
         new window.Chart(canvas, {
           type: "line",
           data: { datasets: datasets },
-          options: { parsing: true, scales: { x: { type: "linear", title: { display: true, text: "days" } }, y: { min: 0, max: 1 } } }
+          options: {
+            parsing: true,
+            scales: { x: { type: "linear", title: { display: true, text: spec.x_label || "" } }, y: { min: 0, max: 1 } }
+          }
         });
       } else {
         new window.Chart(canvas, {
           type: "bar",
-          data: { labels: spec.labels, datasets: [{ label: spec.title, data: spec.values }] },
-          options: { plugins: { legend: { display: false } } }
+          data: { labels: spec.labels, datasets: [{ label: spec.title, data: spec.values, backgroundColor: "#0b5a6b" }] },
+          options: {
+            scales: { y: { beginAtZero: true } },
+            plugins: {
+              legend: { display: false },
+              suppressedLabels: { indexes: spec.suppressed || [], text: spec.suppressed_label || "" }
+            }
+          },
+          plugins: [suppressedLabels]
         });
       }
     });
