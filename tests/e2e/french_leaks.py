@@ -117,3 +117,20 @@ def leaks(html: str) -> list[str]:
         ):
             found.add(message.msgid)
     return sorted(found)
+
+
+# English words that French interface text never holds: finds English written outside the
+# catalogues (a note composed in code, a status word, a data label shown raw).
+ENGLISH_WORDS = frozenset(
+    "the of and with under nearest multiple rounded suppressed cell cells counts female male "
+    "queued running finished released pending waiting outputs worker hidden withheld shown "
+    "group groups people values never".split()
+)
+
+
+def english_words(html: str) -> list[str]:
+    """The words of ENGLISH_WORDS in `html`'s interface text (as `leaks` reads it)."""
+    parser = _Texts()
+    parser.feed(html)
+    words = {w.casefold() for text in parser.texts for w in re.findall(r"[A-Za-z]+", text)}
+    return sorted(words & ENGLISH_WORDS)

@@ -11,7 +11,8 @@ was typed; on success redirect (303) to the page the handler names.
         event = service.create_event(session, actor, body.to_input())
         return f"/events/{event.id}"
 
-The handler takes the parsed model as `body` and returns the URL to go to. A field that the
+The handler takes the parsed model as `body` and returns the URL to go to (or, for an answer
+that must not travel in a URL such as a receipt shown once, the response itself). A field that the
 model types as a list is read with all its values; an empty field of an optional value is
 None. `context` names what it needs, as for twins (`request`, the handler's parameters and
 `values`, what was typed); its result is rendered with `error` (the translated message),
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -128,6 +129,8 @@ def form_route(
                 target = call_with(handler, {**kwargs, "request": request, "body": body})
             except CampusError as exc:
                 return refuse(request, kwargs, form, _(exc.message), exc.where, exc.status)
+            if isinstance(target, Response):  # a one-time answer that must not be in a URL
+                return target
             return RedirectResponse(target, status_code=303)
 
         endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

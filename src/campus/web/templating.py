@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -52,6 +52,18 @@ def spelled_date(value: dt.datetime | None) -> str:
     language = i18n.current_language.get()
     pattern = "d MMM y 'à' HH:mm" if language == "fr" else "d MMM y, HH:mm"
     return format_datetime(value, pattern, tzinfo=PARIS, locale=language)
+
+
+def spelled_day(value: str | dt.date | None) -> str:
+    """A day (a date, a datetime or their ISO text) as the reader's language spells it:
+    "8 déc. 2026" in French, "8 Dec 2026" in English (Paris time for a datetime)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(PARIS).date()
+    return format_date(value, "d MMM y", locale=i18n.current_language.get())
 
 
 def format_number(value: float | int | None) -> str:
@@ -109,6 +121,7 @@ env.globals["main_menu"] = main_menu
 env.filters["local"] = _local
 env.filters["number"] = format_number
 env.filters["day"] = spelled_date
+env.filters["isoday"] = spelled_day
 env.globals["colon"] = lambda: "\u00a0: " if i18n.current_language.get() == "fr" else ": "
 env.globals["pick"] = i18n.pick
 

@@ -15,9 +15,10 @@ mounts `GET /api/v1/organisations/{org_id}`, returning the function's result, an
 `GET /organisations/{org_id}`, rendering the template with `data` (the same result) and the
 page-only extras that `context` returns. `context` names what it needs among `data`,
 `request` and the data function's own parameters (`actor`, `session`, path and query
-values). Path, query parameters and the permission are the data function's: both renderings
-ask for the same. A data function returns what the API returns (a `response_model` given
-here must keep every field: the twin test compares the page's data with the JSON).
+values); beside an async data function it may be async. Path, query parameters and the
+permission are the data function's: both renderings ask for the same. A data function
+returns what the API returns (a `response_model` given here must keep every field: the twin
+test compares the page's data with the JSON).
 """
 
 from __future__ import annotations
@@ -104,7 +105,11 @@ def twin(
 
             async def page_endpoint(request: Request, **kwargs: Any):
                 arguments = {**kwargs, "request": request} if takes_request else kwargs
-                return respond(request, kwargs, await function(**arguments))
+                data = await function(**arguments)
+                if context and inspect.iscoroutinefunction(context):  # slow work in a thread
+                    extras = await call_with(context, {**kwargs, "request": request, "data": data})
+                    return render(request, template, {**extras, "data": data})
+                return respond(request, kwargs, data)
 
         else:
 
