@@ -157,6 +157,7 @@ CAPABILITIES: list[Capability] = [
         pages=("campus.views.pages:router",),
         models=("campus.views.models",),
         cli=(sub_app("view", "campus.views.cli:app"),),
+        demo=("campus.views.demo:load",),
     ),
     Capability(
         "warehouse",
