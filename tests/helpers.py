@@ -149,7 +149,7 @@ class Mailbox:
     def messages(self) -> list[tuple[str, str, str]]:
         """(to, subject, body) of each message, oldest first."""
         return [
-            record.args
+            (getattr(record, "mail_to", record.args[0]), *record.args[1:])
             for record in self.caplog.records
             if record.name == "campus.mail" and isinstance(record.args, tuple)
         ]

@@ -177,6 +177,36 @@ def test_an_unexpected_error_answers_with_the_request_id_of_its_log_lines(app, c
     assert "MARKER" not in caplog.text
 
 
+def test_an_error_raised_in_a_middleware_layer_still_answers_with_its_request_id(
+    app, caplog, monkeypatch
+):
+    """Outside any handler (a layer between the request log and the routes): the 500 is
+    answered by the outermost error layer, which still echoes the id of the log lines."""
+    from campus.web.middleware import RequestContext
+    from tests.helpers import CampusClient
+
+    through = RequestContext.__call__
+
+    async def broken(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/healthz":
+            raise RuntimeError("MARKER-in-a-layer")
+        await through(self, scope, receive, send)
+
+    monkeypatch.setattr(RequestContext, "__call__", broken)
+    with (
+        CampusClient(app, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO),
+    ):
+        response = client.get("/healthz", headers={"accept": "application/json"})
+    assert response.status_code == 500
+    request_id = response.headers["x-request-id"]
+    (line,) = [one for one in _request_lines(caplog) if one["request_id"] == request_id]
+    assert line["status"] == 500
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(f"(request {request_id})" in message for message in errors)
+    assert "MARKER" not in caplog.text
+
+
 def _sample(text_: str, name: str) -> float:
     found = re.search(rf"^{re.escape(name)} (\S+)$", text_, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
