@@ -91,3 +91,28 @@ def rank(column: InstrumentedAttribute, query: str) -> ColumnElement[int]:
         (_contains(column, words[0], "% {}%"), 1),
         else_=2,
     )
+
+
+def _found_in(text: str, token: str) -> bool:
+    return any(form in text for form in spellings(token))
+
+
+def relevance(words: list[str], name: str, tags: list[str]) -> int:
+    """How well a matching row answers the query's tokens, lower first: per token 0 when the
+    name holds it, 1 when a tag (theme, expertise, competence) does, 2 when only the rest of
+    the text does (description, city, summaries)."""
+    name_text, tag_text = fold(name), fold(" ".join(tags))
+    score = 0
+    for word in words:
+        if not _found_in(name_text, word):
+            score += 1 if _found_in(tag_text, word) else 2
+    return score
+
+
+def matched(words: list[str], labels: dict[str, list[str]]) -> list[str]:
+    """The codes whose labels (in either language) hold one of the query's tokens."""
+    return [
+        code
+        for code, texts in labels.items()
+        if any(_found_in(fold(" ".join(texts)), word) for word in words)
+    ]
