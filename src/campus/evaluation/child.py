@@ -1,7 +1,9 @@
 """The runner's child process: score a feature table with an ONNX model, within limits.
 
 Started by `campus.evaluation.sandbox` as `python -I -m campus.evaluation.child MODEL INPUT
-OUTPUT OUTPUT_NAME MEMORY_MB SECONDS`. Before it reads the model it caps its own address
+OUTPUT OUTPUT_NAME MEMORY_MB SECONDS` (one process a run), or forked for each run by the
+long-lived runner (`python -I -m campus.evaluation.child --serve`, see `serve`), which
+has imported numpy and onnxruntime once. Before it reads the model it caps its own address
 space (RLIMIT_AS), CPU time (RLIMIT_CPU), the size of files it writes (RLIMIT_FSIZE) and its
 open files, leaves the network (a new, empty network namespace when the kernel allows an
 unprivileged one), and arms an alarm whose default action kills it at the time limit even
@@ -10,8 +12,10 @@ inside a native loop. Errors go to stderr as one JSON line.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
+import os
 import resource
 import signal
 import sys
@@ -79,5 +83,66 @@ def main(argv: list[str]) -> None:
     sys.stdout.write(json.dumps({"network": network}) + "\n")
 
 
+def serve() -> None:
+    """The long-lived runner: numpy and onnxruntime imported once, then for each request
+    (one JSON line on stdin: `folder`, `args` as for `main`, `grace`) a forked child that
+    sets the limits and scores as a fresh process would (its own session, limits, network
+    namespace and alarm; stdout and stderr in the run's folder), killed with its group past
+    the time limit and the grace. The runner never opens a model itself, so what one model
+    does dies with its child. Says `{"ready": true}` once started; answers each request
+    with one JSON line, `returncode` as subprocess gives it.
+    Stops at the end of stdin (its worker gone)."""
+    import select
+
+    import numpy  # noqa: F401 - imported once, for every forked run
+    import onnxruntime  # noqa: F401
+
+    sys.stdout.write(json.dumps({"ready": True}) + "\n")
+    sys.stdout.flush()
+    for line in sys.stdin:
+        request = json.loads(line)
+        ready, done = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the run's process
+            os.close(ready)
+            _run_forked(request["folder"], request["args"])
+        os.close(done)
+        timeout = float(request["args"][5]) + float(request["grace"])
+        finished, _, _ = select.select([ready], [], [], timeout)
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        os.close(ready)
+        _, status = os.waitpid(pid, 0)
+        answer = {"returncode": os.waitstatus_to_exitcode(status), "killed": not finished}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+def _run_forked(folder: str, args: list[str]) -> None:
+    code = 1
+    try:
+        os.setsid()  # its own group: killed past its time without the runner
+        os.chdir(folder)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, name in ((1, "child.out"), (2, "child.err")):
+            os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+        main(args)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed stream has nothing to say
+                stream.flush()
+        os._exit(code)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main(sys.argv[1:])
