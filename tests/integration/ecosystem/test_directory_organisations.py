@@ -330,3 +330,39 @@ def test_a_name_is_one_line_so_an_invitation_subject_cannot_gain_headers(client,
     with db.session() as session:
         subject = session.scalar(select(OutboxMail.subject).order_by(OutboxMail.id.desc()))
     assert "\n" not in subject and "\r" not in subject and "Cardio Bcc" in subject
+
+
+def test_search_results_come_by_relevance_name_then_tags_then_description(client, db):
+    """ "imagerie" in the name first, then in a theme, then only in the summary; among
+    equals by name. The card shows the matched expertise and the ask-for-an-introduction."""
+    make_org(db, "Zeta Santé", "startup", summary_fr="Un outil d'imagerie pour les urgences")
+    make_org(db, "Alpha Diagnostics", "startup", themes=["medical_imaging"])
+    make_org(db, "Imagerie Rive Gauche", "startup")
+    make_org(db, "Beta Radiologie", "company", themes=["medical_imaging"], city="Lyon")
+    make_org(db, "Cardiolab", "startup", themes=["cardiology"])
+    make_account(db, "reader@example.org", "member")
+    client.login("reader@example.org")
+    found = client.get("/api/v1/directory", params={"q": "imagerie"}).json()
+    assert [o["name"] for o in found["items"]] == [
+        "Imagerie Rive Gauche",
+        "Alpha Diagnostics",
+        "Beta Radiologie",
+        "Zeta Santé",
+    ]
+    assert [o["matched"] for o in found["items"]] == [
+        [],
+        ["medical_imaging"],
+        ["medical_imaging"],
+        [],
+    ]
+    second = client.get("/api/v1/directory", params={"q": "imagerie", "per_page": 2, "page": 2})
+    assert [o["name"] for o in second.json()["items"]] == ["Beta Radiologie", "Zeta Santé"]
+    assert second.json()["total"] == 4
+    page = client.get("/directory", params={"q": "imagerie"}).text
+    assert (
+        page.index("Imagerie Rive Gauche")
+        < page.index("Alpha Diagnostics")
+        < page.index("Zeta Santé")
+    )
+    assert page.count("Demander une mise en relation") == 4
+    assert "Expertise correspondante" in page

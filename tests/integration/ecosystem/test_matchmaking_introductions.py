@@ -140,8 +140,7 @@ def test_personal_suggestions_and_a_declined_request(client, db):
     form = client.post(
         "/introductions",
         data={
-            "source_type": "person",
-            "source_id": mine["source_id"],
+            "source": f"person:{mine['source_id']}",
             "target_type": "organisation",
             "target_id": hospital,
             "message": "",
@@ -245,3 +244,47 @@ def test_a_message_with_a_nul_byte_is_a_400_naming_it_and_nothing_is_asked(clien
     assert refused.json()["error"]["where"] == "message"
     with db.session() as session:
         assert session.scalar(select(OutboxMail.id)) is None
+
+
+def test_asking_from_a_profile_names_the_target_keeps_the_message_and_mails_it(client, db, mailbox):
+    """The ask-for-an-introduction form reached from the directory: on behalf of one's
+    organisation by default; a refusal shows the form again with what was typed; the
+    recipient's mail holds the message."""
+    startup, hospital = setup_orgs(db)
+    join(db, "ceo@cardiolab.example", startup, "member")
+    join(db, "admin@hopital.example", hospital, "admin")
+    client.login("ceo@cardiolab.example")
+    form = client.get(
+        "/introductions/new", params={"target_type": "organisation", "target_id": hospital}
+    )
+    assert form.status_code == 200 and "Hôpital Nord" in form.text
+    assert f'<option value="organisation:{startup}" selected>' in form.text
+    too_long = client.post(
+        "/introductions",
+        data={
+            "source": f"organisation:{startup}",
+            "target_type": "organisation",
+            "target_id": hospital,
+            "message": "Bonjour\x07",
+            "csrf_token": client.csrf(),
+        },
+    )
+    assert too_long.status_code == 400 and "Bonjour" in too_long.text
+    sent = client.post(
+        "/introductions",
+        data={
+            "source": f"organisation:{startup}",
+            "target_type": "organisation",
+            "target_id": hospital,
+            "message": "Nous cherchons un partenaire pour un essai clinique.",
+            "csrf_token": client.csrf(),
+        },
+        follow_redirects=False,
+    )
+    assert sent.headers["location"] == "/introductions?sent=1"
+    bodies = [body for to, _subject, body in mailbox.messages() if to == "admin@hopital.example"]
+    assert "Nous cherchons un partenaire pour un essai clinique." in bodies[-1]
+    unknown = client.get(
+        "/introductions/new", params={"target_type": "organisation", "target_id": "nope"}
+    )
+    assert unknown.status_code == 404

@@ -13,7 +13,6 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.ecosystem.directory import service
 from campus.ecosystem.directory.schemas import (
-    DirectoryOut,
     InvitationAcceptIn,
     InvitationIn,
     InvitationOut,
@@ -41,31 +40,6 @@ def directory_out(result: service.DirectoryPage) -> dict[str, Any]:
         "pages": result.pages,
         "items": result.items,
     }
-
-
-@router.get("/directory", response_model=DirectoryOut, summary="Search organisations or people")
-async def directory(
-    q: str = "",
-    section: str = "organisations",
-    kind: str = "",
-    theme: str = "",
-    skill: str = "",
-    page: int = 1,
-    per_page: int = 20,
-    actor: Actor = allow("directory.read"),
-    session: Session = db_session,
-):
-    result = service.search_directory(
-        session,
-        query=q,
-        section=section,
-        kind=kind,
-        theme=theme,
-        skill=skill,
-        page=page,
-        per_page=per_page,
-    )
-    return directory_out(result)
 
 
 @router.get("/vocabulary", response_model=VocabularyOut, summary="Kinds, themes and skills")

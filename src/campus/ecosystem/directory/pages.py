@@ -16,7 +16,7 @@ from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.db import versions
 from campus.ecosystem.directory import api, data, service
-from campus.ecosystem.directory.schemas import InvitationAcceptIn
+from campus.ecosystem.directory.schemas import DirectoryOut, InvitationAcceptIn
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
 from campus.errors import CampusError, NotFound
 from campus.i18n import N_, current_language
@@ -32,6 +32,7 @@ router = APIRouter()
 # The result table is the same for everyone allowed to search: cached by filters, language
 # and the directory's data version (moved by every write to its tables).
 RESULTS = FragmentCache()
+SEARCHES = FragmentCache()  # the search's data, for the page and its JSON twin
 RESULTS_TEMPLATE = env.get_template("ecosystem/_directory_results.html")
 ORG_SCOPE = ("organisation", "org_id")
 
@@ -67,31 +68,65 @@ def _vocabularies() -> dict[str, Any]:
     return {"kinds": list(KIND_LABELS), "themes": list(THEMES), "skills": list(SKILLS)}
 
 
-@page(router, "/directory", twin="/api/v1/directory")
+def _results_html(
+    data: dict[str, Any], session: Session, filters: dict[str, str], page: int, per_page: int
+) -> dict[str, Any]:
+    """The page's result cards and pager, rendered once per language, filters and data
+    version (the same for everyone allowed to search)."""
+
+    def results() -> Markup:
+        # An autoescaped template's output is safe HTML.
+        return Markup(RESULTS_TEMPLATE.render(result=data, filters=filters))  # noqa: S704
+
+    key = (current_language.get(), *filters.values(), page, per_page)
+    html = RESULTS.get(key, versions.stamp(session, "directory"), results)
+    return {"filters": filters, "results": html}
+
+
+@twin(
+    api.router,
+    router,
+    "/directory",
+    template="ecosystem/directory_search.html",
+    summary="Search organisations or people, the most relevant first (the name, then tags, "
+    "then the rest of the text)",
+    response_model=DirectoryOut,
+    context=lambda data, session, q, section, kind, theme, skill, page, per_page: _results_html(
+        data,
+        session,
+        {"q": q, "section": section, "kind": kind, "theme": theme, "skill": skill},
+        page,
+        per_page,
+    ),
+)
 async def directory(
-    request: Request,
     q: str = "",
     section: str = "organisations",
     kind: str = "",
     theme: str = "",
     skill: str = "",
     page: int = 1,
+    per_page: int = 20,
     actor: Actor = allow("directory.read"),
     session: Session = db_session,
-):
-    filters = {"q": q, "section": section, "kind": kind, "theme": theme, "skill": skill}
-    language = current_language.get()
-
-    def results() -> Markup:
+) -> dict[str, Any]:
+    # The same for everyone allowed to search: kept by filters and the directory's data
+    # version (moved by every write to its tables).
+    def found() -> Any:
         result = service.search_directory(
-            session, query=q, section=section, kind=kind, theme=theme, skill=skill, page=page
+            session,
+            query=q,
+            section=section,
+            kind=kind,
+            theme=theme,
+            skill=skill,
+            page=page,
+            per_page=per_page,
         )
-        # An autoescaped template's output is safe HTML.
-        return Markup(RESULTS_TEMPLATE.render(result=result, filters=filters))  # noqa: S704
+        return api.directory_out(result)
 
-    key = (language, q, section, kind, theme, skill, page)
-    html = RESULTS.get(key, versions.stamp(session, "directory"), results)
-    return render(request, "ecosystem/directory_search.html", {"filters": filters, "results": html})
+    key = (q, section, kind, theme, skill, page, per_page)
+    return SEARCHES.get(key, versions.stamp(session, "directory"), found)
 
 
 @twin(
@@ -100,10 +135,15 @@ async def directory(
     "/organisations/{org_id}",
     template="ecosystem/org_profile.html",
     summary="An organisation's profile",
-    context=lambda data, actor: {
+    context=lambda data, actor, session: {
         "org": data,
         "members_only": service.can_read_members_only(actor),
         "can_edit": service.may_edit(actor, data["id"]),
+        "is_member": actor.authenticated
+        and any(
+            o.id == data["id"]
+            for o in service.organisations_of_account(session, actor.account_id or "")
+        ),
     },
 )
 def organisation(
@@ -256,13 +296,18 @@ def organisation_member_remove(
     return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
 
 
+def _is_me(session: Session, actor: Actor, person: dict[str, Any]) -> bool:
+    mine = service.person_of_account(session, actor.account_id or "")
+    return mine is not None and mine.id == person["id"]
+
+
 @twin(
     api.router,
     router,
     "/people/{person_id}",
     template="ecosystem/directory_person.html",
     summary="A person's profile",
-    context=lambda data: {"person": data},
+    context=lambda data, actor, session: {"person": data, "is_me": _is_me(session, actor, data)},
 )
 def person(
     person_id: str, actor: Actor = allow("directory.read"), session: Session = db_session

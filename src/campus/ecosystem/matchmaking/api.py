@@ -8,8 +8,6 @@ from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.ecosystem.matchmaking import service
-from campus.errors import Forbidden, NotFound
-from campus.i18n import N_
 from campus.web.deps import allow, db_session
 
 router = APIRouter(tags=["matchmaking"])
@@ -21,39 +19,6 @@ class IntroductionIn(BaseModel):
     target_type: str
     target_id: str = Field(max_length=32)
     message: str = Field(default="", max_length=service.MESSAGE_MAX)
-
-
-@router.get("/me/suggestions", summary="Partners suggested to the signed-in person")
-def my_suggestions(
-    limit: int = 10, actor: Actor = allow("matchmaking.use"), session: Session = db_session
-):
-    person_id = service.own_person_id(session, actor)
-    if person_id is None:
-        raise NotFound(
-            N_("fill in your profile first: suggestions come from its expertise and needs"),
-            code="no_profile",
-        )
-    found = service.suggestions(session, "person", person_id, limit=limit)
-    return {"source_type": "person", "source_id": person_id, "items": [s.as_json() for s in found]}
-
-
-@router.get("/organisations/{org_id}/suggestions", summary="Partners suggested to an organisation")
-def organisation_suggestions(
-    org_id: str,
-    limit: int = 10,
-    actor: Actor = allow("matchmaking.use"),
-    session: Session = db_session,
-):
-    if not service.member_of(session, actor, org_id):
-        raise Forbidden(
-            N_("only members of this organisation see its suggestions"), code="not_a_member"
-        )
-    found = service.suggestions(session, "organisation", org_id, limit=limit)
-    return {
-        "source_type": "organisation",
-        "source_id": org_id,
-        "items": [s.as_json() for s in found],
-    }
 
 
 @router.post("/introductions", status_code=201, summary="Ask to be introduced to a partner")

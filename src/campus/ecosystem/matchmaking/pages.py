@@ -1,18 +1,23 @@
-"""HTML pages of matchmaking: suggestions for oneself and one's organisations, requests."""
+"""HTML pages of matchmaking: suggestions for oneself and one's organisations, asking for an
+introduction (from the directory, a profile or a suggestion), requests sent and received."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from typing import Any
+
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
+from campus.auth.models import Account
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.matchmaking import api, service
-from campus.errors import BadRequest, CampusError, Forbidden
+from campus.errors import BadRequest, Forbidden, NotFound
 from campus.i18n import N_
-from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.pages_registry import page
 from campus.web.templating import render
 from campus.web.twins import twin
@@ -20,78 +25,128 @@ from campus.web.twins import twin
 router = APIRouter()
 
 
-def _page(request: Request, session: Session, actor: Actor, error: str = "", status: int = 200):
-    person_id = service.own_person_id(session, actor)
-    mine = service.suggestions(session, "person", person_id) if person_id else []
-    organisations = directory.organisations_of_account(session, actor.account_id or "")
-    return render(
-        request,
-        "ecosystem/match_suggestions.html",
-        {
-            "person_id": person_id,
-            "suggestions": mine,
-            "organisations": organisations,
-            "sent": request.query_params.get("sent") == "1",
-            "error": error,
-        },
-        status=status,
-    )
+def _own_person_id(session: Session, actor: Actor) -> str:
+    """One's profile, created from the account on first use (as the profile page does)."""
+    account = session.get(Account, actor.account_id or "")
+    if account is None:
+        raise NotFound(N_("no such person"), code="not_found")
+    return directory.ensure_person(session, account).id
 
 
-@page(router, "/matchmaking", twin="/api/v1/me/suggestions")
-def suggestions_page(
-    request: Request, actor: Actor = allow("matchmaking.use"), session: Session = db_session
-):
-    return _page(request, session, actor)
-
-
-@page(
-    router, "/organisations/{org_id}/suggestions", twin="/api/v1/organisations/{org_id}/suggestions"
+@twin(
+    api.router,
+    router,
+    "/matchmaking",
+    api_path="/me/suggestions",
+    template="ecosystem/match_suggestions.html",
+    summary="Partners suggested to the signed-in person",
+    context=lambda data, actor, session: {
+        "organisations": directory.organisations_of_account(session, actor.account_id or "")
+    },
 )
-def organisation_suggestions_page(
-    request: Request,
+def my_suggestions(
+    limit: int = 10, actor: Actor = allow("matchmaking.use"), session: Session = db_session
+) -> dict[str, Any]:
+    person_id = _own_person_id(session, actor)
+    found = service.suggestions(session, "person", person_id, limit=limit)
+    return {"source_type": "person", "source_id": person_id, "items": [s.as_json() for s in found]}
+
+
+@twin(
+    api.router,
+    router,
+    "/organisations/{org_id}/suggestions",
+    template="ecosystem/match_organisation.html",
+    summary="Partners suggested to an organisation",
+    context=lambda session, org_id: {"org": directory.get_organisation(session, org_id)},
+)
+def organisation_suggestions(
     org_id: str,
+    limit: int = 10,
     actor: Actor = allow("matchmaking.use"),
     session: Session = db_session,
-):
+) -> dict[str, Any]:
     if not service.member_of(session, actor, org_id):
         raise Forbidden(
             N_("only members of this organisation see its suggestions"), code="not_a_member"
         )
-    org = directory.get_organisation(session, org_id)
-    return render(
-        request,
-        "ecosystem/match_organisation.html",
-        {"org": org, "suggestions": service.suggestions(session, "organisation", org_id)},
-    )
+    found = service.suggestions(session, "organisation", org_id, limit=limit)
+    return {
+        "source_type": "organisation",
+        "source_id": org_id,
+        "items": [s.as_json() for s in found],
+    }
 
 
-@router.post("/introductions", include_in_schema=False)
-def request_introduction(
+class IntroductionForm(BaseModel):
+    """The form's fields: the API's IntroductionIn, with the side one asks for in one choice
+    ("person:<id>" or "organisation:<id>")."""
+
+    source: str = Field(max_length=60)
+    target_type: str = Field(max_length=20)
+    target_id: str = Field(max_length=32)
+    message: str = Field(default="", max_length=service.MESSAGE_MAX)
+
+    def to_input(self) -> api.IntroductionIn:
+        source_type, _, source_id = self.source.partition(":")
+        return api.IntroductionIn(
+            source_type=source_type,
+            source_id=source_id,
+            target_type=self.target_type,
+            target_id=self.target_id,
+            message=self.message,
+        )
+
+
+def _ask_context(
+    session: Session, actor: Actor, target_type: str, target_id: str, source: str = ""
+) -> dict[str, Any]:
+    """Whom one asks to meet, and on whose behalf one may ask: oneself or one's
+    organisations (the first organisation by default: a startup's member asks for it)."""
+    target = service.party(session, target_type, target_id)
+    person_id = _own_person_id(session, actor)
+    organisations = directory.organisations_of_account(session, actor.account_id or "")
+    sources = [(f"organisation:{o.id}", o.name) for o in organisations if o.id != target.id]
+    sources.append((f"person:{person_id}", ""))
+    return {"target": target, "sources": sources, "source": source or sources[0][0]}
+
+
+@page(router, "/introductions/new", no_twin="a form; its API twin is POST /api/v1/introductions")
+def ask_introduction(
     request: Request,
-    source_type: str = Form(...),
-    source_id: str = Form(..., max_length=32),
-    target_type: str = Form(...),
-    target_id: str = Form(..., max_length=32),
-    message: str = Form("", max_length=service.MESSAGE_MAX),
+    target_type: str,
+    target_id: str,
+    source: str = "",
     actor: Actor = allow("matchmaking.use"),
     session: Session = db_session,
 ):
-    try:
-        service.request_introduction(
-            session,
-            request.app.state.settings,
-            actor,
-            source_type=source_type,
-            source_id=source_id,
-            target_type=target_type,
-            target_id=target_id,
-            message=message,
-        )
-    except CampusError as error:
-        session.rollback()
-        return _page(request, session, actor, _(error.message), error.status)
-    return RedirectResponse("/introductions?sent=1", status_code=303)
+    context = _ask_context(session, actor, target_type, target_id[:32], source[:60])
+    return render(request, "ecosystem/match_ask.html", {**context, "values": {}})
+
+
+@form_route(
+    router,
+    "/introductions",
+    model=IntroductionForm,
+    template="ecosystem/match_ask.html",
+    context=lambda session, actor, values: _ask_context(
+        session,
+        actor,
+        str(values.get("target_type", ""))[:20],
+        str(values.get("target_id", ""))[:32],
+        str(values.get("source", ""))[:60],
+    ),
+)
+def request_introduction(
+    request: Request,
+    body: IntroductionForm,
+    actor: Actor = allow("matchmaking.use"),
+    session: Session = db_session,
+) -> str:
+    service.request_introduction(
+        session, request.app.state.settings, actor, **body.to_input().model_dump()
+    )
+    return "/introductions?sent=1"
 
 
 @twin(

@@ -377,6 +377,7 @@ def request_introduction(
             body=(
                 f"{source.name} demande une mise en relation. Répondez ici : {link}\n\n"
                 f"{source.name} asks for an introduction. Answer here: {link}\n"
+                + (f"\nMessage :\n{message}\n" if message else "")
             ),
         )
     audit.record(
