@@ -36,7 +36,9 @@ requests: "expired" mid-download), `clock_skew` (seconds added to the server's c
 `error_file` (an OperationOutcome NDJSON in `error`), `throttle` (bytes a second per
 download), `cut_after` ({type: bytes}: the first download of that type's first file stops
 there), `polls_before_done`, `retry_after`, `token_seconds`, `max_lines` (per file), `gzip`,
-`auth` ({client_id: JWKS}). `POST /_admin/change` upserts or deletes resources (for `_since`).
+`auth` ({client_id: JWKS}), `files_host` and `token_host` (a host name the manifest's file
+URLs or the SMART configuration's token endpoint use instead of the one the client asked, e.g.
+`localhost`). `POST /_admin/change` upserts or deletes resources (for `_since`).
 `GET /_admin/state` counts kick-offs, polls, deletes, downloads, tokens and refusals (401)
 since the last configuration.
 """
@@ -214,6 +216,11 @@ class Handler(BaseHTTPRequestHandler):
     def _fail(self, status: int, text: str, code: str = "processing", headers=None) -> None:
         self._send(status, outcome(text, code), headers)
 
+    def _host_base(self, setting: str) -> str:
+        """The base URL, on the host name `setting` configures if any (the same server)."""
+        host = self.state.config.get(setting)
+        return f"http://{host}:{self.server.server_address[1]}" if host else self._base()
+
     def _base(self) -> str:
         return f"http://{self.headers.get('Host')}"
 
@@ -247,7 +254,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(
                 200,
                 {
-                    "token_endpoint": self._base() + "/auth/token",
+                    "token_endpoint": self._host_base("token_host") + "/auth/token",
                     "grant_types_supported": ["client_credentials"],
                     "token_endpoint_auth_methods_supported": ["private_key_jwt"],
                     "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
@@ -491,6 +498,7 @@ class Handler(BaseHTTPRequestHandler):
                 202, None, {"X-Progress": f"{done}% exported", "Retry-After": config["retry_after"]}
             )
         base = self._base()
+        base = self._host_base("files_host")
         output = []
         for each in job["files"]:
             output.append(

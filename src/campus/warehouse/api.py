@@ -16,6 +16,7 @@ from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.errors import BadRequest, NotFound
 from campus.warehouse import layout, service, uploads
+from campus.warehouse.bulk.pull import pull_stored
 from campus.web.deps import allow, db_session
 
 router = APIRouter(tags=["warehouse"])
@@ -203,39 +204,8 @@ async def pull(
     actor: Actor = steward("dataset.ingest"),
 ):
     db, settings = request.app.state.db, request.app.state.settings
-    report = await run_in_threadpool(run_stored_pull, db, settings, actor, name, on_error, since)
+    report = await run_in_threadpool(pull_stored, db, settings, actor, name, on_error, since)
     return _report_response(report)
-
-
-def run_stored_pull(db, settings, actor: Actor, name: str, on_error, since: str | None):
-    """A pull from the server stored on the dataset (API, page, worker schedule)."""
-    from campus.warehouse.bulk.client import Request as BulkRequest
-    from campus.warehouse.bulk.pull import pull as run_pull
-
-    with db.session() as session:
-        source = dict(service.require_dataset(session, name).pull_source or {})
-    if not source.get("base_url"):
-        raise BadRequest(
-            "store the hospital's server on the dataset first (PUT .../settings)",
-            code="no_pull_source",
-            where="pull_source",
-        )
-    request = BulkRequest(
-        base_url=source["base_url"],
-        group=source.get("group") or None,
-        types=list(source.get("types") or []),
-        since=since,
-    )
-    return run_pull(
-        db,
-        settings,
-        actor,
-        name,
-        request,
-        client_id=source.get("client_id", ""),
-        key=source.get("key_ref", ""),
-        on_error=on_error,
-    )
 
 
 def _report_response(report) -> JSONResponse:

@@ -36,6 +36,10 @@ ENTRY_WITHOUT_RESOURCE = N_("entry without a resource (request {method}): nothin
 
 # A Bulk Data server's own error files (`campus pull`)
 SERVER_ERROR = N_("the hospital's server could not export a resource: {diagnostics}")
+HOST_NOT_ALLOWED = N_(
+    "the server {host} is at {address}, an internal address (loopback, private network or "
+    "link-local): a pull may reach it only when the setting {setting} names it"
+)
 
 # Structural checks of a resource
 NOT_AN_OBJECT = N_("a resource must be a JSON object")

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
 from campus.warehouse import messages, service, uploads
 from campus.warehouse.api import steward
-from campus.web.deps import allow, db_session
+from campus.web.deps import allow, db_session, form_data
 from campus.web.middleware import too_large_text
 from campus.web.pages_registry import page
 from campus.web.templating import render
@@ -134,14 +135,16 @@ def drop_submit(
 
 
 @router.post("/datasets/{name}/settings", include_in_schema=False)
-async def settings_submit(
+def settings_submit(
     name: str,
     request: Request,
+    form: FormData = form_data,
     actor: Actor = steward("dataset.manage"),
     session: Session = db_session,
 ):
-    """The dataset's error tolerance and Bulk Data source (twin: PUT .../settings)."""
-    form = await request.form()
+    """The dataset's error tolerance and Bulk Data source (twin: PUT
+    .../settings). Written `def`: the writes, and the check of the server's address (a name
+    lookup), run on the thread pool."""
     text = {k: str(form.get(k, "")).strip() for k in ("base_url", "client_id", "key_ref")}
     tolerance = str(form.get("error_tolerance", "0")).strip() or "0"
     try:
@@ -162,7 +165,7 @@ async def settings_submit(
         return render(
             request,
             "warehouse/datasets.html",
-            {"rows": [(d, True) for d in datasets], "error": _(error.message)},
+            {"rows": [(d, True) for d in datasets], "error": messages.translate(_(error.message))},
             status=error.status,
         )
     return RedirectResponse("/datasets", status_code=303)
@@ -171,20 +174,23 @@ async def settings_submit(
 @router.post("/datasets/{name}/pull", include_in_schema=False)
 async def pull_submit(name: str, request: Request, actor: Actor = steward("dataset.ingest")):
     """Pull from the stored server now (twin: POST /api/v1/datasets/{name}/pull)."""
-    from campus.warehouse.api import run_stored_pull
+    from campus.warehouse.bulk.pull import pull_stored
 
     form = await request.form()
     on_error = "skip" if form.get("on_error") == "skip" else "abort"
     db, settings = request.app.state.db, request.app.state.settings
     try:
-        report = await run_in_threadpool(run_stored_pull, db, settings, actor, name, on_error, None)
+        report = await run_in_threadpool(pull_stored, db, settings, actor, name, on_error, None)
     except CampusError as error:
         with db.session() as session:
             datasets = service.stewarded_datasets(session, settings, actor)
             return render(
                 request,
                 "warehouse/datasets.html",
-                {"rows": [(d, True) for d in datasets], "error": _(error.message)},
+                {
+                    "rows": [(d, True) for d in datasets],
+                    "error": messages.translate(_(error.message)),
+                },
                 status=error.status,
             )
     return render(

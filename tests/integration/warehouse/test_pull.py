@@ -7,86 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pyarrow.parquet as pq
 import pytest
 
 from campus.warehouse import layout
-from tests.conftest import SHARED
 from tests.helpers import audit_events, run_cli
+from tests.integration.warehouse.conftest import ROOT, Server, process_env
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-ROOT = Path(__file__).resolve().parents[3]
-FAULTS = {
-    "kickoff_status": None,
-    "poll_statuses": [],
-    "download_statuses": {},
-    "not_found": [],
-    "truncate": [],
-    "short": [],
-    "revoke_after": None,
-    "clock_skew": 0,
-    "error_file": False,
-    "throttle": None,
-    "cut_after": {},
-    "polls_before_done": 1,
-    "retry_after": "0",
-    "token_seconds": 300,
-    "max_lines": 0,
-    "gzip": False,
-    "bad_gzip": [],
-    "auth": None,
-}
-
-
-class Server:
-    def __init__(self, url: str, out: Path, process: subprocess.Popen):
-        self.url, self.out, self.process = url, out, process
-
-    def configure(self, **faults) -> None:
-        httpx.post(f"{self.url}/_admin/config", json={**FAULTS, **faults}).raise_for_status()
-
-    def state(self) -> dict:
-        return httpx.get(f"{self.url}/_admin/state").json()
-
-
-@pytest.fixture(scope="module")
-def bulk_server(tmp_path_factory):
-    """The server, over the shared Synthea sample, or a synthetic hospital without it."""
-    out = tmp_path_factory.mktemp("bulk")
-    source = SHARED / "data" / "synthea-r4" / "bundles"
-    if not source.is_dir():
-        from campus.warehouse import synthetic
-
-        source = out / "synthetic"
-        synthetic.write(source, patients=3)
-    command = [sys.executable, "-m", "tests.bulk_server", "--source", str(source)]
-    command += ["--out", str(out), "--patients", "3"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    assert line.startswith("listening on "), line
-    try:
-        yield Server(line.split()[-1], out, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-def server(bulk_server, monkeypatch):
-    bulk_server.configure()
-    # Waits of milliseconds: the server asks Retry-After 0; the cap keeps backoff short.
-    monkeypatch.setenv("CAMPUS_PULL_RETRY_SECONDS", "0.01")
-    monkeypatch.setenv("CAMPUS_PULL_RETRY_CAP", "0.05")
-    monkeypatch.setenv("CAMPUS_PULL_RETRIES", "4")
-    return bulk_server
 
 
 def _register_key(monkeypatch, settings, server: Server, name="hospital", alg="ES384"):
@@ -223,15 +157,7 @@ def test_a_token_about_to_expire_is_renewed_before_it_is_sent(monkeypatch, setti
 
 def _pull_midway(settings, server: Server):
     """`campus pull` in a process of its own, once some files are in and one is half in."""
-    env = {
-        **os.environ,
-        "CAMPUS_DATABASE_URL": settings.db_url,
-        "CAMPUS_VAR_DIR": str(settings.var_dir),
-        "CAMPUS_ENV": "test",
-        "CAMPUS_SECRET_KEY": settings.secret("secret_key"),
-        "CAMPUS_PSEUDONYM_KEY": settings.secret("pseudonym_key"),
-        "CAMPUS_OPTOUT_KEY": settings.secret("optout_key"),
-    }
+    env = process_env(settings)
     command = [sys.executable, "-m", "campus.cli", "pull", "-d", "hopital", "--from", server.url]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -367,3 +293,70 @@ def test_an_incremental_pull_upserts_changes_and_removes_deletions_onto_the_last
 def _server_resources(server: Server) -> list[dict]:
     folder = server.out / "export"
     return [json.loads(line) for path in folder.glob("*.ndjson") for line in path.open()]
+
+
+def test_a_pull_reaches_an_internal_address_only_when_its_host_is_allowed(
+    monkeypatch, settings, server
+):
+    monkeypatch.delenv("CAMPUS_PULL_ALLOWED_HOSTS")
+    refused = _pull(monkeypatch, settings, server)
+    assert refused.exit_code == 1
+    said = " ".join(refused.output.split())
+    assert "is at 127.0.0.1, an internal address" in said
+    assert "CAMPUS_PULL_ALLOWED_HOSTS" in said
+    for url in ("http://169.254.169.254/fhir", "http://[::ffff:10.0.0.1]/fhir"):
+        other = run_cli(monkeypatch, settings, "pull", "-d", "hopital", "--from", url)
+        assert other.exit_code == 1 and "an internal address" in other.output, url
+    assert server.state()["kickoffs"] == 0  # never connected
+    # Allowed, the base URL is reached; the manifest's files are named on another host
+    # ("localhost", checked only when the download connects to it): refused there.
+    monkeypatch.setenv("CAMPUS_PULL_ALLOWED_HOSTS", "127.0.0.1")
+    server.configure(files_host="localhost")
+    moved = _pull(monkeypatch, settings, server)
+    assert moved.exit_code == 1
+    assert "the server localhost is at 127.0.0.1" in " ".join(moved.output.split())
+    state = server.state()
+    assert state["kickoffs"] == 1 and state["downloads"] == 0 and state["deletes"] == 1
+    assert layout.versions(settings.warehouse_path, "hopital") == []
+    # The token endpoint the server publishes is checked as well: no assertion is sent there.
+    _register_key(monkeypatch, settings, server)
+    server.configure(auth={"campus-test": {"keys": []}}, token_host="localhost")
+    token = _pull(monkeypatch, settings, server, "--client-id", "campus-test", "--key", "hospital")
+    assert token.exit_code == 1
+    assert "the server localhost is at 127.0.0.1" in " ".join(token.output.split())
+    assert server.state()["tokens"] == 0 and server.state()["kickoffs"] == 0
+
+
+def test_a_steward_cannot_store_an_internal_server_and_is_told_why(client, db, server, monkeypatch):
+    from tests.integration.warehouse.test_web import _dataset, _steward
+
+    monkeypatch.delenv("CAMPUS_PULL_ALLOWED_HOSTS")
+    _steward(client, db)
+    _dataset(db, "hopital", "")
+    refused = client.put(
+        "/api/v1/datasets/hopital/settings", json={"pull_source": {"base_url": server.url}}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["where"] == "from"
+    assert "CAMPUS_PULL_ALLOWED_HOSTS" in refused.json()["error"]["message"]
+    page = client.post(
+        "/datasets/hopital/settings",
+        data={"base_url": "http://localhost:8080/fhir", "csrf_token": client.csrf()},
+    )
+    assert page.status_code == 400
+    assert "une adresse interne" in page.text and "CAMPUS_PULL_ALLOWED_HOSTS" in page.text
+    monkeypatch.setenv("CAMPUS_PULL_ALLOWED_HOSTS", "127.0.0.1")
+    stored = client.put(
+        "/api/v1/datasets/hopital/settings", json={"pull_source": {"base_url": server.url}}
+    )
+    assert stored.status_code == 200, stored.text
+    # Stored while allowed, then no longer allowed (or a name now resolving elsewhere): the
+    # pull itself refuses, from the API and the page, before any connection.
+    monkeypatch.delenv("CAMPUS_PULL_ALLOWED_HOSTS")
+    pulled = client.post("/api/v1/datasets/hopital/pull")
+    assert pulled.status_code == 400 and pulled.json()["error"]["code"] == "host_not_allowed"
+    page = client.post("/datasets/hopital/pull", data={"csrf_token": client.csrf()})
+    assert page.status_code == 400 and "une adresse interne" in page.text
+    assert server.state()["kickoffs"] == 0
+    last = client.get("/api/v1/datasets/hopital").json()["pull_source"]["last_run"]
+    assert last["status"] == "failed" and "an internal address" in last["message"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import os
 import random
 import time
 from collections.abc import Callable
@@ -53,13 +52,12 @@ class Backoff:
 
     @classmethod
     def from_env(cls) -> Backoff:
-        """The defaults, or `CAMPUS_PULL_RETRIES`, `CAMPUS_PULL_RETRY_SECONDS` (first wait)
-        and `CAMPUS_PULL_RETRY_CAP` (longest wait) from the environment."""
-        return cls(
-            retries=int(os.environ.get("CAMPUS_PULL_RETRIES", cls.retries)),
-            first=float(os.environ.get("CAMPUS_PULL_RETRY_SECONDS", cls.first)),
-            cap=float(os.environ.get("CAMPUS_PULL_RETRY_CAP", cls.cap)),
-        )
+        """`CAMPUS_PULL_RETRIES`, `CAMPUS_PULL_RETRY_SECONDS` (first wait) and
+        `CAMPUS_PULL_RETRY_CAP` (longest wait), see `config.PullSettings`."""
+        from campus.warehouse.bulk.config import pull_settings
+
+        found = pull_settings()
+        return cls(retries=found.retries, first=found.retry_seconds, cap=found.retry_cap)
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         jitter = 0.5 + random.random() / 2  # noqa: S311 - spreads retries, no secret

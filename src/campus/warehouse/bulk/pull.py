@@ -31,6 +31,7 @@ from campus.db.engine import Database
 from campus.errors import BadRequest, CampusError, Conflict, Forbidden
 from campus.settings import Settings
 from campus.warehouse import layout, messages, service
+from campus.warehouse.bulk import guard
 from campus.warehouse.bulk.client import Backoff, BulkClient, ExportGone, PullFailed, Request
 from campus.warehouse.bulk.smart import KEY_NAME, BackendAuth, discover, load_key
 from campus.warehouse.ingest import IngestReport, OnError
@@ -58,6 +59,7 @@ def check_request(request: Request) -> None:
         raise BadRequest(
             "the server's base URL must be an http(s) URL", code="bad_url", where="from"
         )
+    guard.check_url(request.base_url)
     if request.group and request.patient:
         raise BadRequest(
             "--group and --patient are two levels: choose one", code="bad_level", where="group"
@@ -123,6 +125,7 @@ def pull(
     workers: int | None = None,
     http: httpx.Client | None = None,
     full: bool = False,
+    trigger: str = "",
 ) -> IngestReport:
     """Export from the server, download, check, ingest; the ingest's report.
 
@@ -131,7 +134,6 @@ def pull(
     (given or so found) the new version builds on the latest one (upsert by type and id, the
     manifest's `deleted` resources removed)."""
     service.check_name(dataset)
-    check_request(request)
     with db.session() as session:  # before anything is recorded on the dataset
         found = service.get_dataset(session, dataset)
         if found is not None and not service.may_steward(actor, found):
@@ -139,6 +141,13 @@ def pull(
                 "only a data steward of the dataset's owner organisation may pull into it",
                 code="forbidden",
             )
+    tag = {"trigger": trigger} if trigger else {}
+    try:
+        check_request(request)
+    except guard.HostNotAllowed as error:  # a stored server refused now: seen on the page
+        failed = {**tag, "status": "failed", "message": error.message}
+        service.record_pull(db, actor, dataset, failed)
+        raise
     try:
         report = _pull(
             db, settings, actor, dataset, request, client_id, key, on_error, events,
@@ -146,13 +155,14 @@ def pull(
         )  # fmt: skip
     except (CampusError, KeyboardInterrupt) as error:
         message = getattr(error, "message", "interrupted: the export was cancelled")
-        service.record_pull(db, actor, dataset, {"status": "failed", "message": message})
+        service.record_pull(db, actor, dataset, {**tag, "status": "failed", "message": message})
         raise
     service.record_pull(
         db,
         actor,
         dataset,
         {
+            **tag,
             "status": report.status,
             "version": report.version,
             "resources": report.resources,
@@ -163,6 +173,45 @@ def pull(
     return report
 
 
+def pull_stored(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    name: str,
+    on_error: OnError = "abort",
+    since: str | None = None,
+    events: Callable[..., None] | None = None,
+    trigger: str = "",
+) -> IngestReport:
+    """A pull from the server stored on the dataset (API, page, the worker's schedule)."""
+    with db.session() as session:
+        source = dict(service.require_dataset(session, name).pull_source or {})
+    if not source.get("base_url"):
+        raise BadRequest(
+            "store the hospital's server on the dataset first (PUT .../settings)",
+            code="no_pull_source",
+            where="pull_source",
+        )
+    request = Request(
+        base_url=source["base_url"],
+        group=source.get("group") or None,
+        types=list(source.get("types") or []),
+        since=since,
+    )
+    return pull(
+        db,
+        settings,
+        actor,
+        name,
+        request,
+        client_id=source.get("client_id", ""),
+        key=source.get("key_ref", ""),
+        on_error=on_error,
+        events=events,
+        trigger=trigger,
+    )
+
+
 def _pull(
     db, settings, actor, dataset, request, client_id, key, on_error, events, progress,
     backoff, workers, http, full,
@@ -170,7 +219,7 @@ def _pull(
     base_version = None if full else _base(settings, dataset, request)
     events = events or (lambda *a, **k: None)
     own_http = http is None
-    http = http or httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), follow_redirects=True)
+    http = http or guard.client(timeout=httpx.Timeout(60.0, connect=15.0), follow_redirects=True)
     folder = _folder(settings, dataset, request, client_id)
     try:
         auth = None
@@ -304,8 +353,8 @@ def _run(
     except KeyboardInterrupt:
         finished = True  # cancelled: the export is deleted, nothing was published
         raise
-    except PullFailed:
-        finished = True
+    except (PullFailed, guard.HostNotAllowed):
+        finished = True  # a rerun would fail the same way: the export is deleted
         raise
     finally:
         if finished:
