@@ -242,7 +242,7 @@ def test_an_assigned_reviewer_who_joined_the_team_can_no_longer_review(
                 lead_org_name="CHU",
                 purpose="p",
                 summary_fr="s",
-                legal_basis="b",
+                legal_basis="mr-004",
                 expected_benefits="e",
             ),
         )

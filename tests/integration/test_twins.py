@@ -10,12 +10,14 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import TypeAdapter
 from sqlalchemy import select
 
+from campus.analysis.models import Job
 from campus.auth.actor import SYSTEM
 from campus.auth.models import Account
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.impact import service as impact
 from campus.ecosystem.trainings import service as trainings
+from campus.governance.models import Approval
 from campus.site import routes
 from campus.web import twins
 from campus.web.pages_registry import TWINS
@@ -63,14 +65,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     },
     "campus.federation.pages": {
         "/federated-jobs/{job_id}",
-    },
-    "campus.governance.pages": {
-        "/register",
-        "/register/{project_id}",
-        "/projects",
-        "/projects/{project_id}",
-        "/projects/{project_id}/requests/{request_id}",
-        "/reviews",
     },
     "campus.participation.pages": {
         "/consultations/{consultation_id}/proposals/{proposal_id}",
@@ -168,7 +162,13 @@ def _seed(db) -> dict[str, str]:
     consultation_id = make_consultation(db, "results")
     make_account(db, "moderation@campus.example", "moderator")
     job_id, key = seeds.released_job(db), seeds.saved_view(db, "reader@campus.example")
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        project_id = job.project_id
+        request_id = session.get(Approval, job.approval_id).request_id
     return {
+        "project_id": project_id,
+        "request_id": request_id,
         "job_id": job_id,
         "key": key,
         "person_id": person_id,
@@ -205,6 +205,14 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/checks": [({}, {})],
     "/views": [({}, {}), ({}, {"example": "conditions"})],
     "/views/saved/{key}": [({"key": "key"}, {})],
+    "/register": [({}, {}), ({}, {"status": "authorised"}), ({}, {"q": "parcours"})],
+    "/register/{project_id}": [({"project_id": "project_id"}, {})],
+    "/projects": [({}, {})],
+    "/projects/{project_id}": [({"project_id": "project_id"}, {})],
+    "/projects/{project_id}/requests/{request_id}": [
+        ({"project_id": "project_id", "request_id": "request_id"}, {})
+    ],
+    "/reviews": [({}, {})],
 }
 
 
@@ -236,7 +244,9 @@ def test_each_converted_page_renders_the_data_its_twin_returns(client, db, monke
     monkeypatch.setattr(twins, "render", capture)
     missing = sorted(set(twins.TWIN_PAGES) - set(SAMPLES))
     assert missing == [], "give these converted pages a sample in SAMPLES"
-    for reader in (None, "reader@campus.example", "moderation@campus.example"):
+    # The job's author is the project's lead: the team sees more of a project than others.
+    readers = ("reader@campus.example", "moderation@campus.example", "author@campus.example")
+    for reader in (None, *readers):
         if reader:
             client.login(reader)
         for page_path, samples in SAMPLES.items():

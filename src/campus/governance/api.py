@@ -3,7 +3,7 @@ register and the opt-out registry."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -11,10 +11,15 @@ from sqlalchemy.orm import Session
 
 from campus.auth import service as auth
 from campus.auth.actor import Actor
-from campus.auth.roles import Role
-from campus.errors import Forbidden, NotFound
-from campus.governance import optout, register, serialise, service
-from campus.governance.models import Review
+from campus.errors import BadRequest
+from campus.governance import data, legal, optout, parties, serialise, service
+from campus.governance.data import (  # noqa: F401 (re-exported: tests and callers read them here)
+    can_see_private,
+    project_for,
+    request_visible,
+    reviews_of,
+)
+from campus.i18n import N_
 from campus.web.deps import allow, client_address, db_session
 
 router = APIRouter(tags=["governance"])
@@ -28,18 +33,59 @@ class PartnerIn(BaseModel):
 class ProjectIn(BaseModel):
     title: str = Field(max_length=200)
     lead_org_id: str = Field(max_length=64)
-    lead_org_name: str = Field(max_length=200)
+    lead_org_name: str = Field(
+        "", max_length=200, description="The directory's name of the organisation when empty"
+    )
     purpose: str = Field(max_length=5000)
     summary_fr: str = Field(max_length=5000)
     summary_en: str = Field("", max_length=5000)
-    legal_basis: str = Field(max_length=300)
+    legal_basis: str = Field(max_length=300, description="A code of GET /api/v1/legal-bases")
     expected_benefits: str = Field(max_length=5000)
     partners: list[PartnerIn] = Field(default_factory=list, max_length=50)
+    data_controller: str = Field("", max_length=200)
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    cesrees_number: str = Field("", max_length=40, description="CESREES opinion number")
+    cnil_number: str = Field("", max_length=40, description="CNIL decision or declaration")
+
+    def to_input(self, session: Session) -> service.ProjectIn:
+        lead_name = self.lead_org_name or parties.organisation_name(
+            session, self.lead_org_id, "lead_org_id"
+        )
+        return service.ProjectIn(
+            title=self.title,
+            lead_org_id=self.lead_org_id,
+            lead_org_name=lead_name,
+            purpose=self.purpose,
+            summary_fr=self.summary_fr,
+            summary_en=self.summary_en,
+            legal_basis=self.legal_basis,
+            expected_benefits=self.expected_benefits,
+            partners=tuple((p.id, p.name) for p in self.partners),
+            data_controller=self.data_controller,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            cesrees_number=self.cesrees_number,
+            cnil_number=self.cnil_number,
+        )
 
 
 class MemberIn(BaseModel):
-    email: str = Field(max_length=320)
+    email: str = Field("", max_length=320, description="The account's address, or person_id")
+    person_id: str = Field("", max_length=32, description="A directory profile with an account")
     role: str = "researcher"
+
+    def account_id(self, session: Session, actor: Actor) -> str:
+        if self.person_id:
+            return parties.account_of_person(session, actor, self.person_id)
+        account = auth.find_account(session, self.email) if self.email else None
+        if account is None:
+            raise BadRequest(
+                N_("choose a person of the campus directory who has an account"),
+                code="unknown_person",
+                where="person_id" if not self.email else "email",
+            )
+        return account.id
 
 
 class RequestIn(BaseModel):
@@ -78,101 +124,21 @@ class OptOutIn(BaseModel):
     value: str = Field(max_length=512)
 
 
-def project_for(session: Session, actor: Actor, project_id: str) -> dict[str, Any]:
-    """A project as its team, its reviewers and staff see it (more than the register)."""
-    project = service.get_project(session, project_id)
-    out = register.entry(session, project)
-    if not can_see_private(session, actor, project_id):
-        return out
-    from campus.analysis import budget
-
-    out["members"] = [
-        {"account_id": m.account_id, "role": m.role} for m in service.members(session, project.id)
-    ]
-    out["requests"] = [
-        serialise.request_full(session, r) for r in service.project_requests(session, project.id)
-    ]
-    out["privacy_budget"] = {
-        "total": project.privacy_budget,
-        "spent": budget.spent(session, project.id),
-    }
-    return out
+class ReceiptIn(BaseModel):
+    receipt: str = Field(max_length=64, description="The receipt given at filing (OPT-...)")
 
 
-def can_see_private(session: Session, actor: Actor, project_id: str) -> bool:
-    if actor.is_staff or service.is_member(session, project_id, actor.account_id):
-        return True
-    if actor.has_role(Role.DPO):  # the DPO oversees every approval (and may suspend it)
-        return True
-    return bool(
-        actor.account_id
-        and session.query(Review)
-        .join(service.AccessRequest, service.AccessRequest.id == Review.request_id)
-        .filter(
-            service.AccessRequest.project_id == project_id, Review.reviewer_id == actor.account_id
-        )
-        .first()
-    )
-
-
-def request_visible(session: Session, actor: Actor, request_id: str):
-    request = service.get_request(session, request_id)
-    if not can_see_private(session, actor, request.project_id):
-        raise Forbidden("only the project team, its reviewers and staff may see this request")
-    return request
-
-
-@router.get("/register", summary="The public register of data projects (searchable)")
-def api_register(q: str = "", actor: Actor = allow("public.read"), session: Session = db_session):
-    return {"projects": register.listing(session, q)}
-
-
-@router.get("/register/{project_id}", summary="One project of the public register")
-def api_register_project(
-    project_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return register.entry(session, service.get_project(session, project_id))
-
-
-@router.get("/projects", summary="The projects one is a team member of")
-def api_my_projects(actor: Actor = allow("account.self"), session: Session = db_session):
-    projects = service.list_projects(session, limit=500)
-    return {
-        "projects": [
-            serialise.project_public(p)
-            for p in projects
-            if actor.is_staff or service.is_member(session, p.id, actor.account_id)
-        ]
-    }
+@router.get("/legal-bases", summary="The legal bases a project may name, with their references")
+def api_legal_bases(actor: Actor = allow("public.read")):
+    return {"legal_bases": [legal.describe(b.code) for b in legal.LEGAL_BASES]}
 
 
 @router.post("/projects", status_code=201, summary="Create a data project (one is its lead)")
 def api_create_project(
     body: ProjectIn, actor: Actor = allow("projects.write"), session: Session = db_session
 ):
-    project = service.create_project(
-        session,
-        actor,
-        service.ProjectIn(
-            title=body.title,
-            lead_org_id=body.lead_org_id,
-            lead_org_name=body.lead_org_name,
-            purpose=body.purpose,
-            summary_fr=body.summary_fr,
-            summary_en=body.summary_en,
-            legal_basis=body.legal_basis,
-            expected_benefits=body.expected_benefits,
-            partners=tuple((p.id, p.name) for p in body.partners),
-        ),
-    )
+    project = service.create_project(session, actor, body.to_input(session))
     return serialise.project_public(project)
-
-
-@router.get("/projects/{project_id}", summary="A project with its team, requests and budget")
-def api_project(
-    project_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return project_for(session, actor, project_id)
 
 
 @router.post("/projects/{project_id}/members", status_code=201, summary="Add a team member")
@@ -183,10 +149,7 @@ def api_add_member(
     session: Session = db_session,
 ):
     project = service.get_project(session, project_id)
-    account = auth.find_account(session, body.email)
-    if account is None:
-        raise NotFound(f"no account {body.email}", code="not_found", where="email")
-    member = service.add_member(session, actor, project, account.id, body.role)
+    member = service.add_member(session, actor, project, body.account_id(session, actor), body.role)
     return {"account_id": member.account_id, "role": member.role}
 
 
@@ -215,7 +178,8 @@ def api_create_request(
 def api_request(
     request_id: str, actor: Actor = allow("account.self"), session: Session = db_session
 ):
-    return serialise.request_full(session, request_visible(session, actor, request_id))
+    """The same as /api/v1/projects/{project_id}/requests/{request_id}, by the request alone."""
+    return data.request_for(session, actor, request_id)
 
 
 @router.patch("/requests/{request_id}", summary="Edit a draft or a request sent back")
@@ -282,32 +246,6 @@ def api_decide(
     return serialise.request_full(session, request)
 
 
-@router.get("/reviews", summary="The access requests one is asked to review")
-def api_reviews(actor: Actor = allow("ethics.review"), session: Session = db_session):
-    return {"reviews": reviews_of(session, actor)}
-
-
-def reviews_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    rows = (
-        session.query(Review, service.AccessRequest)
-        .join(service.AccessRequest, service.AccessRequest.id == Review.request_id)
-        .filter(Review.reviewer_id == (actor.account_id or ""))
-        .order_by(Review.assigned_at.desc())
-        .all()
-    )
-    return [
-        {
-            "request_id": request.id,
-            "project_id": request.project_id,
-            "project_title": service.get_project(session, request.project_id).title,
-            "request_status": request.status,
-            "my_decision": review.decision,
-            "assigned_at": serialise._iso(review.assigned_at),
-        }
-        for review, request in rows
-    ]
-
-
 @router.post("/approvals/{approval_id}/status", summary="Suspend, reactivate or revoke an approval")
 def api_approval_status(
     approval_id: str,
@@ -333,6 +271,31 @@ def api_optout(
     optout.admit(session, http.app.state.settings, client_address(http))
     receipt = optout.add(session, http.app.state.settings, body.kind, body.value, actor.label)
     return {"receipt": receipt.receipt, "kind": receipt.kind}
+
+
+@router.post("/optout/check", summary="What a receipt's objection is (registered, withdrawn)")
+def api_optout_check(
+    body: ReceiptIn,
+    http: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    """Throttled like filings; says nothing of other receipts or identifiers."""
+    settings = http.app.state.settings
+    return optout.by_receipt(session, settings, client_address(http), body.receipt).public()
+
+
+@router.post("/optout/withdraw", summary="Withdraw the objection filed with a receipt")
+def api_optout_withdraw(
+    body: ReceiptIn,
+    http: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    """Throttled like filings; other receipts of the same identifier stand."""
+    address, receipt = client_address(http), body.receipt
+    state = optout.by_receipt(session, http.app.state.settings, address, receipt, actor.label)
+    return state.public()
 
 
 @router.get("/optout/stats", summary="How many objections the registry holds (DPO)")

@@ -5,6 +5,7 @@ request was refused. Jobs run through the same worker function as `campus worker
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from sqlalchemy.orm import Session
@@ -96,8 +97,12 @@ def load(settings: Settings, db: Database) -> None:
                 "From pseudonymised data, we study what happens to patients in the year "
                 "after a stroke: visits, rehabilitation, readmissions."
             ),
-            legal_basis="RGPD art. 6.1.e et 9.2.j ; méthodologie de référence MR-004",
+            legal_basis="mr-004",
             expected_benefits="Un suivi plus régulier et moins de réhospitalisations évitables.",
+            data_controller="CHU de Paris (démo)",
+            starts_on=dt.date(2026, 1, 5),
+            ends_on=dt.date(2027, 12, 31),
+            cnil_number="MR004-2026-0142",
         )
         approved = service.create_request(
             session,
@@ -144,7 +149,9 @@ def load(settings: Settings, db: Database) -> None:
             purpose="Entraîner un modèle de prédiction des réhospitalisations.",
             summary_fr="Un modèle prédit le risque de réhospitalisation à 30 jours.",
             summary_en="A model predicts the 30-day readmission risk.",
-            legal_basis="Intérêt public (à préciser)",
+            legal_basis="cnil-cesrees",
+            starts_on=dt.date(2026, 9, 1),
+            cesrees_number="CESREES-2026-318",
             expected_benefits="Anticiper les sorties d'hôpital fragiles.",
         )
         refused = service.create_request(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campus.db.base import Base, JSONType, new_id, utcnow
@@ -23,8 +23,14 @@ class DataProject(Base):
     purpose: Mapped[str] = mapped_column(Text)
     summary_fr: Mapped[str] = mapped_column(Text)
     summary_en: Mapped[str] = mapped_column(Text, default="")
-    legal_basis: Mapped[str] = mapped_column(String(300))
+    legal_basis: Mapped[str] = mapped_column(String(300))  # a code of governance.legal
     expected_benefits: Mapped[str] = mapped_column(Text)
+    # What the public register shows of the project's regulatory standing.
+    data_controller: Mapped[str] = mapped_column(String(200), default="")
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    cesrees_number: Mapped[str] = mapped_column(String(40), default="")  # CESREES opinion
+    cnil_number: Mapped[str] = mapped_column(String(40), default="")  # CNIL decision/receipt
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | closed
     privacy_budget: Mapped[float] = mapped_column(Float, default=3.0)
     created_by: Mapped[str] = mapped_column(String(32))

@@ -12,6 +12,15 @@ Identifiers come in two kinds:
   departments 2A / 2B), normalised to `nir:<13 characters>`;
 - `system`: a hospital identifier given as `system|value`, normalised to `system|value`
   with surrounding blanks removed.
+
+Receipts. Every filing gets its own receipt (`OPT-` and 16 hexadecimal digits, 64 random
+bits), whether or not the identifier had objected before. With it, and nothing else, its
+holder checks that the objection is registered (`status`) and withdraws it (`withdraw`).
+A receipt speaks only of its own filing: the objection stands while one of its receipts is
+not withdrawn, so withdrawing one receipt never undoes a filing made by somebody else with
+another receipt, and no answer about a receipt depends on other filings (no oracle). A
+withdrawn receipt keeps its dates and kind, never the identifier's hash. Checks and
+withdrawals are throttled like filings (their own counters).
 """
 
 from __future__ import annotations
@@ -75,6 +84,18 @@ class OptOutReceipt(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class OptOutWithdrawal(Base):
+    """A receipt its holder withdrew: when it was filed and withdrawn, nothing of the
+    identifier (its hash left with the receipt)."""
+
+    __tablename__ = "optout_withdrawals"
+
+    receipt: Mapped[str] = mapped_column(String(24), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    filed_at: Mapped[dt.datetime]
+    withdrawn_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class OptOutThrottle(Base):
     """Filings counted per window, for the whole form (`global`) and per client address
     (its keyed hash, never the address). A row is locked while it is counted, so any number
@@ -101,15 +122,15 @@ def normalise_identifier(kind: str, value: str) -> str:
     """The canonical text of an identifier; BadRequest says what is wrong with it."""
     if kind not in KINDS:
         raise BadRequest(
-            f"unknown identifier kind {kind!r}: use one of {', '.join(KINDS)}",
+            N_("unknown identifier kind: use nir (NIR/INS) or system (hospital identifier)"),
             code="bad_identifier",
             where="kind",
         )
     if not isinstance(value, str) or not value.strip():
-        raise BadRequest("the identifier is empty", code="bad_identifier", where="value")
+        raise BadRequest(N_("the identifier is empty"), code="bad_identifier", where="value")
     if len(value) > _MAX_VALUE:
         raise BadRequest(
-            f"the identifier is longer than {_MAX_VALUE} characters",
+            N_("the identifier is longer than 512 characters"),  # _MAX_VALUE
             code="bad_identifier",
             where="value",
         )
@@ -118,8 +139,10 @@ def normalise_identifier(kind: str, value: str) -> str:
     system, sep, local = value.strip().partition("|")
     if not sep or not system.strip() or not local.strip():
         raise BadRequest(
-            "a hospital identifier must be written system|value, e.g. "
-            "urn:oid:1.2.3|123456 (both parts non-empty)",
+            N_(
+                "a hospital identifier must be written system|value, e.g. "
+                "urn:oid:1.2.3|123456 (both parts non-empty)"
+            ),
             code="bad_identifier",
             where="value",
         )
@@ -131,8 +154,10 @@ def _valid_nir(value: str) -> str:
     match = _NIR.match(compact)
     if not match:
         raise BadRequest(
-            "a NIR/INS has 15 characters: 13 (sex, year, month, department - 2A/2B for "
-            "Corsica -, commune, order) and a 2-digit key",
+            N_(
+                "a NIR/INS has 15 characters: 13 (sex, year, month, department - 2A/2B for "
+                "Corsica -, commune, order) and a 2-digit key"
+            ),
             code="bad_identifier",
             where="value",
         )
@@ -141,7 +166,7 @@ def _valid_nir(value: str) -> str:
     expected = 97 - int(numeric) % 97
     if key != expected:
         raise BadRequest(
-            "the NIR/INS check key does not match its 13 first characters: check for a typo",
+            N_("the NIR/INS check key does not match its 13 first characters: check for a typo"),
             code="bad_identifier",
             where="value",
         )
@@ -189,7 +214,7 @@ def add(session: Session, settings: Settings, kind: str, value: str, actor: str)
     `already_registered` is for the DPO's own tools, never shown on the public form.
     """
     key = optout_key(settings, normalise_identifier(kind, value))
-    entry = session.get(OptOut, key)
+    entry = _locked_entry(session, key)  # a withdrawal meanwhile waits, then sees this receipt
     already = entry is not None
     if entry is None:
         entry = OptOut(key=key, kind=kind, receipt=_receipt_number(), created_by=actor)
@@ -215,36 +240,53 @@ def add(session: Session, settings: Settings, kind: str, value: str, actor: str)
 
 
 GLOBAL_BUCKET = "global"
+# What a throttle counts: filings, and receipt checks and withdrawals (their own counters).
+FILING, RECEIPT_USE = "filing", "receipt"
+_GLOBAL = {FILING: GLOBAL_BUCKET, RECEIPT_USE: "global-receipt"}
+_MESSAGES = {
+    FILING: (
+        N_("too many objections were filed from this address: try again later"),
+        N_("the opt-out form is receiving too many requests: try again later"),
+    ),
+    RECEIPT_USE: (
+        N_("too many receipts were checked from this address: try again later"),
+        N_("the receipt check is receiving too many requests: try again later"),
+    ),
+}
 
 
-def admit(session: Session, settings: Settings, address: str, now: dt.datetime | None = None):
-    """Count one filing of the public form from `address`; TooManyRequests (429) when the
-    address, or the form as a whole, has filed its limit in the current window.
+def admit(
+    session: Session,
+    settings: Settings,
+    address: str,
+    now: dt.datetime | None = None,
+    *,
+    purpose: str = FILING,
+):
+    """Count one filing (or, `purpose=RECEIPT_USE`, one receipt check or withdrawal) from
+    `address`; TooManyRequests (429) when the address, or everyone, has used its limit in
+    the current window.
 
     Called in the filing's own transaction: a refused or failed filing counts nothing.
     Rows are locked address first, then global, in every transaction (no deadlock).
     """
     config = governance_settings()
     window = int((now or utcnow()).timestamp()) // (config.optout_window_minutes * 60)
-    address_key = key_with(settings.secret("optout_key").encode(), f"throttle|{address}")
+    prefix = "throttle" if purpose == FILING else f"throttle-{purpose}"
+    address_key = key_with(settings.secret("optout_key").encode(), f"{prefix}|{address}")
+    per_address, in_all = _MESSAGES[purpose]
+    global_bucket = _GLOBAL[purpose]
     for bucket, limit, message in (
-        (
-            address_key,
-            config.optout_per_address,
-            N_("too many objections were filed from this address: try again later"),
-        ),
-        (
-            GLOBAL_BUCKET,
-            config.optout_per_window,
-            N_("the opt-out form is receiving too many requests: try again later"),
-        ),
+        (address_key, config.optout_per_address, per_address),
+        (global_bucket, config.optout_per_window, in_all),
     ):
         row = _locked_bucket(session, bucket, window)
         if row.period != window:
-            if bucket == GLOBAL_BUCKET:  # once per window: forget the addresses of the past
+            if bucket == global_bucket:  # once per window: forget the addresses of the past
                 session.execute(
                     delete(OptOutThrottle).where(
-                        OptOutThrottle.period < window, OptOutThrottle.bucket != GLOBAL_BUCKET
+                        OptOutThrottle.period < window,
+                        OptOutThrottle.bucket.not_in(tuple(_GLOBAL.values())),
                     )
                 )
             row.period, row.count = window, 0
@@ -266,6 +308,110 @@ def _locked_bucket(session: Session, bucket: str, window: int) -> OptOutThrottle
         row = session.scalar(query.execution_options(populate_existing=True))
         assert row is not None
     return row
+
+
+def _locked_entry(session: Session, key: str) -> OptOut | None:
+    query = select(OptOut).where(OptOut.key == key).with_for_update()
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+_RECEIPT = re.compile(r"^OPT-[0-9A-F]{16}\Z")
+
+
+@dataclass(frozen=True)
+class ReceiptStatus:
+    """What a receipt tells its holder: its own filing's state, and nothing else.
+
+    `state` is `registered`, `withdrawn` or `unknown` (no filing gave this receipt)."""
+
+    receipt: str
+    state: str
+    kind: str | None = None
+    filed_at: dt.datetime | None = None
+    withdrawn_at: dt.datetime | None = None
+
+    def public(self) -> dict[str, str | None]:
+        """The JSON of the API, the page and the CLI (dates as days)."""
+        return {
+            "receipt": self.receipt,
+            "state": self.state,
+            "kind": self.kind,
+            "filed_on": self.filed_at.date().isoformat() if self.filed_at else None,
+            "withdrawn_on": self.withdrawn_at.date().isoformat() if self.withdrawn_at else None,
+        }
+
+
+def normalise_receipt(value: str) -> str:
+    """`OPT-` and 16 hexadecimal digits, as printed (blanks and case forgiven)."""
+    text = re.sub(r"\s", "", value or "").upper()
+    if not _RECEIPT.match(text):
+        raise BadRequest(
+            N_("a receipt is written OPT- followed by 16 letters and digits, as given at filing"),
+            code="bad_receipt",
+            where="receipt",
+        )
+    return text
+
+
+def status(session: Session, receipt: str) -> ReceiptStatus:
+    """The state of one receipt's objection (BadRequest for a malformed receipt)."""
+    receipt = normalise_receipt(receipt)
+    row = session.get(OptOutReceipt, receipt)
+    if row is not None:
+        entry = session.get(OptOut, row.key)
+        return ReceiptStatus(receipt, "registered", entry.kind if entry else None, row.created_at)
+    gone = session.get(OptOutWithdrawal, receipt)
+    if gone is not None:
+        return ReceiptStatus(receipt, "withdrawn", gone.kind, gone.filed_at, gone.withdrawn_at)
+    return ReceiptStatus(receipt, "unknown")
+
+
+def withdraw(session: Session, receipt: str, actor: str) -> ReceiptStatus:
+    """Withdraw the objection filed with this receipt (idempotent). The identifier leaves
+    the registry when none of its receipts remains; other receipts are not touched, and the
+    answer is the same either way."""
+    receipt = normalise_receipt(receipt)
+    row = session.get(OptOutReceipt, receipt)
+    if row is None:
+        return status(session, receipt)
+    entry = _locked_entry(session, row.key)  # filings and withdrawals of this key in turn
+    row = session.get(OptOutReceipt, receipt, populate_existing=True)
+    if row is None:  # withdrawn meanwhile by the same holder
+        return status(session, receipt)
+    kind = entry.kind if entry else "nir"
+    session.add(OptOutWithdrawal(receipt=receipt, kind=kind, filed_at=row.created_at))
+    session.delete(row)
+    session.flush()
+    others = session.scalar(
+        select(func.count()).select_from(OptOutReceipt).where(OptOutReceipt.key == row.key)
+    )
+    if entry is not None and not others:
+        session.delete(entry)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="optout.withdraw",  # the same whether the identifier stays registered or not
+        object_type="optout",
+        object_id=receipt,
+        details={"kind": kind},
+    )
+    return status(session, receipt)
+
+
+def by_receipt(
+    session: Session,
+    settings: Settings,
+    address: str,
+    receipt: str,
+    withdrawn_by: str | None = None,
+) -> ReceiptStatus:
+    """What the public form and API do with a receipt: count the use against `address`'s
+    throttle, then give its state, or withdraw it first when `withdrawn_by` names who."""
+    admit(session, settings, address, purpose=RECEIPT_USE)
+    if withdrawn_by is None:
+        return status(session, receipt)
+    return withdraw(session, receipt, withdrawn_by)
 
 
 def is_registered(session: Session, settings: Settings, kind: str, value: str) -> bool:

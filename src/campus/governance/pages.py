@@ -1,34 +1,81 @@
-"""HTML pages: public register and its Atom feed, opt-out form, projects, requests, reviews."""
+"""HTML pages: public register (filters, CSV, Atom feed), opt-out (filing, receipt check and
+withdrawal), projects, team, requests, reviews. Each page with data is a twin of its JSON
+(`campus.web.twins.twin`); each form posts through `campus.web.forms.form_route`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.auth import service as auth
 from campus.auth.actor import Actor
-from campus.errors import CampusError, NotFound
-from campus.governance import api, optout, register, serialise, service
+from campus.governance import api, data, legal, optout, parties, register, serialise, service
 from campus.governance.models import Approval
-from campus.i18n import gettext as _
+from campus.i18n import N_
 from campus.web.deps import allow, client_address, db_session
+from campus.web.forms import form_route
 from campus.web.pages_registry import page
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
+# Roles of a project team, in the reader's language (message ids, French in the catalogue).
+MEMBER_ROLES = {
+    "lead": N_("project lead"),
+    "researcher": N_("researcher"),
+    "analyst": N_("analyst"),
+    "data_manager": N_("data manager"),
+}
 
-@page(router, "/register", twin="/api/v1/register")
-def register_page(
+
+# --- public register ----------------------------------------------------------------------------
+
+
+@twin(
+    api.router,
+    router,
+    "/register",
+    template="governance/register.html",
+    summary="The public register of data projects, filtered by text, status, year, organisation",
+)
+def register_data(
+    q: str = "",
+    status: str = "",
+    year: int | None = None,
+    organisation: str = "",
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+) -> dict[str, Any]:
+    return register.search(session, q, status, year, organisation)
+
+
+@page(
+    router,
+    "/register.csv",
+    no_twin="a CSV file, not a page: the rows of /api/v1/register, from the same function",
+)
+def register_csv(
     request: Request,
     q: str = "",
+    status: str = "",
+    year: int | None = None,
+    organisation: str = "",
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
-    return render(
-        request, "governance/register.html", {"projects": register.listing(session, q), "q": q}
+    """The register's rows as filtered, as CSV (formulas neutralised)."""
+    found = register.search(session, q, status, year, organisation)
+    body = register.csv_text(found["projects"], request.app.state.settings.base_url)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="registre-projets.csv"'},
     )
 
 
@@ -44,351 +91,419 @@ def register_feed(
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
-@page(router, "/register/{project_id}", twin="/api/v1/register/{project_id}")
-def register_project_page(
-    request: Request,
-    project_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    entry = register.entry(session, service.get_project(session, project_id))
-    return render(request, "governance/register_project.html", {"p": entry})
+@twin(
+    api.router,
+    router,
+    "/register/{project_id}",
+    template="governance/register_project.html",
+    summary="One project of the public register",
+    context=lambda data: {"p": data},
+)
+def register_project(
+    project_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return register.entry(session, service.get_project(session, project_id))
+
+
+# --- opt-out ------------------------------------------------------------------------------------
 
 
 @page(router, "/opposition", no_twin="a form; its API twin is POST /api/v1/optout")
 def optout_form(request: Request, actor: Actor = allow("public.read")):
-    return render(request, "governance/optout.html")
+    return render(request, "governance/optout.html", {"values": {}})
 
 
-@router.post("/opposition", include_in_schema=False)
+@form_route(router, "/opposition", model=api.OptOutIn, template="governance/optout.html")
 def optout_submit(
+    body: api.OptOutIn,
     request: Request,
-    kind: str = Form(...),
-    value: str = Form(..., max_length=512),
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
+    """The receipt is shown once, on this answer (never in a URL)."""
     settings = request.app.state.settings
-    try:
-        optout.admit(session, settings, client_address(request))
-        receipt = optout.add(session, settings, kind, value, actor.label)
-    except CampusError as error:
-        session.rollback()  # a refused filing counts nothing
-        return render(
-            request,
-            "governance/optout.html",
-            {"error": _(error.message), "kind": kind},
-            status=error.status,
-        )
+    optout.admit(session, settings, client_address(request))
+    receipt = optout.add(session, settings, body.kind, body.value, actor.label)
     return render(request, "governance/optout_receipt.html", {"receipt": receipt})
 
 
-@page(router, "/projects", twin="/api/v1/projects")
-def projects_page(
-    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
-):
-    data = api.api_my_projects(actor=actor, session=session)
-    return render(request, "governance/projects.html", {"projects": data["projects"]})
+@page(
+    router,
+    "/opposition/suivi",
+    no_twin="a form; its API twins are POST /api/v1/optout/check and /api/v1/optout/withdraw",
+)
+def optout_check_form(request: Request, actor: Actor = allow("public.read")):
+    return render(request, "governance/optout_check.html", {"values": {}})
 
 
-@router.post("/projects", include_in_schema=False)
-def project_create(
-    request: Request,
-    title: str = Form(..., max_length=200),
-    lead_org_id: str = Form(..., max_length=64),
-    lead_org_name: str = Form(..., max_length=200),
-    partners: str = Form("", max_length=5000),
-    purpose: str = Form(..., max_length=5000),
-    summary_fr: str = Form(..., max_length=5000),
-    summary_en: str = Form("", max_length=5000),
-    legal_basis: str = Form(..., max_length=300),
-    expected_benefits: str = Form(..., max_length=5000),
-    actor: Actor = allow("projects.write"),
-    session: Session = db_session,
-):
-    form = {
-        "title": title,
-        "lead_org_id": lead_org_id,
-        "lead_org_name": lead_org_name,
-        "partners": partners,
-        "purpose": purpose,
-        "summary_fr": summary_fr,
-        "summary_en": summary_en,
-        "legal_basis": legal_basis,
-        "expected_benefits": expected_benefits,
+def _receipt_route(path: str, *, withdraw: bool) -> None:
+    """POST `path`: check (or withdraw) the objection of the receipt posted in the form's
+    body, never in a URL (whoever holds it may withdraw)."""
+
+    def handler(
+        body: api.ReceiptIn,
+        request: Request,
+        actor: Actor = allow("public.read"),
+        session: Session = db_session,
+    ):
+        settings, address = request.app.state.settings, client_address(request)
+        withdrawn_by = actor.label if withdraw else None
+        state = optout.by_receipt(session, settings, address, body.receipt, withdrawn_by)
+        shown = {"found": state.public(), "done": "withdrawn" if withdraw else ""}
+        return render(request, "governance/optout_check.html", shown)
+
+    handler.__name__ = "optout_withdraw" if withdraw else "optout_check"
+    form_route(router, path, model=api.ReceiptIn, template="governance/optout_check.html")(handler)
+
+
+_receipt_route("/opposition/suivi", withdraw=False)
+_receipt_route("/opposition/retrait", withdraw=True)
+
+
+# --- projects -----------------------------------------------------------------------------------
+
+
+class ProjectForm(BaseModel):
+    """The project form: organisations picked from the directory, a legal basis from the list."""
+
+    title: str = Field(max_length=200)
+    lead_org_id: str = Field(max_length=64)
+    partner_ids: list[str] = Field(default_factory=list, max_length=50)
+    purpose: str = Field(max_length=5000)
+    summary_fr: str = Field(max_length=5000)
+    summary_en: str = Field("", max_length=5000)
+    legal_basis: str = Field(max_length=300)
+    expected_benefits: str = Field(max_length=5000)
+    data_controller: str = Field("", max_length=200)
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    cesrees_number: str = Field("", max_length=40)
+    cnil_number: str = Field("", max_length=40)
+
+    def to_input(self, session: Session) -> service.ProjectIn:
+        partners = tuple(
+            (pid, parties.organisation_name(session, pid, "partner_ids"))
+            for pid in dict.fromkeys(p for p in self.partner_ids if p and p != self.lead_org_id)
+        )
+        fields = self.model_dump(exclude={"partner_ids"})
+        return service.ProjectIn(
+            **fields,
+            lead_org_name=parties.organisation_name(session, self.lead_org_id, "lead_org_id"),
+            partners=partners,
+        )
+
+
+def _project_form(session: Session, actor: Actor, values: dict | None = None) -> dict[str, Any]:
+    """What the creation form offers: organisations, legal bases, and what was typed."""
+    return {
+        "organisations": parties.organisation_options(session, actor.account_id),
+        "legal_bases": legal.LEGAL_BASES,
+        "values": values or {},
     }
-    try:
-        pairs = []
-        for line in partners.splitlines():
-            if line.strip():
-                pid, sep, pname = line.partition("|")
-                if not sep:
-                    raise CampusError("write one partner a line as id|name", where="partners")
-                pairs.append((pid.strip(), pname.strip()))
-        project = service.create_project(
-            session,
-            actor,
-            service.ProjectIn(
-                title=title,
-                lead_org_id=lead_org_id,
-                lead_org_name=lead_org_name,
-                purpose=purpose,
-                summary_fr=summary_fr,
-                summary_en=summary_en,
-                legal_basis=legal_basis,
-                expected_benefits=expected_benefits,
-                partners=tuple(pairs),
-            ),
-        )
-    except CampusError as error:
-        session.rollback()
-        data = api.api_my_projects(actor=actor, session=session)
-        return render(
-            request,
-            "governance/projects.html",
-            {"projects": data["projects"], "error": _(error.message), "form": form},
-            status=400,
-        )
-    return RedirectResponse(f"/projects/{project.id}", status_code=303)
 
 
-def _project_context(session: Session, actor: Actor, project_id: str) -> dict:
+@twin(
+    api.router,
+    router,
+    "/projects",
+    template="governance/projects.html",
+    summary="The projects one is a team member of",
+    context=lambda session, actor: _project_form(session, actor),
+)
+def my_projects(
+    actor: Actor = allow("account.self"), session: Session = db_session
+) -> dict[str, Any]:
+    return data.my_projects(session, actor)
+
+
+def _projects_again(session: Session, actor: Actor, values: dict) -> dict[str, Any]:
+    return {"data": data.my_projects(session, actor), **_project_form(session, actor, values)}
+
+
+@form_route(
+    router,
+    "/projects",
+    model=ProjectForm,
+    template="governance/projects.html",
+    context=_projects_again,
+)
+def project_create(
+    body: ProjectForm, actor: Actor = allow("projects.write"), session: Session = db_session
+) -> str:
+    project = service.create_project(session, actor, body.to_input(session))
+    return f"/projects/{project.id}"
+
+
+def project_context(
+    session: Session, actor: Actor, project: dict[str, Any], values: dict | None = None
+) -> dict[str, Any]:
+    """The project page's extras beside its data: the team's jobs, the approvals a job may
+    run under, role labels; `values`, what was typed in a refused form."""
     from campus.analysis import service as analysis
 
-    data = api.project_for(session, actor, project_id)
-    private = "requests" in data
-    approvals = [a for a in data["approvals"] if a["state"] == "active"]
-    jobs = analysis.project_jobs(session, project_id) if private else []
-    return {"p": data, "private": private, "active_approvals": approvals, "jobs": jobs}
-
-
-@page(router, "/projects/{project_id}", twin="/api/v1/projects/{project_id}")
-def project_page(
-    request: Request,
-    project_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    return render(request, "governance/project.html", _project_context(session, actor, project_id))
-
-
-def _project_error(request: Request, session: Session, actor: Actor, project_id: str, error):
-    session.rollback()
-    context = _project_context(session, actor, project_id) | {"error": _(error.message)}
-    return render(request, "governance/project.html", context, status=error.status)
-
-
-@router.post("/projects/{project_id}/members", include_in_schema=False)
-def project_add_member(
-    request: Request,
-    project_id: str,
-    email: str = Form(..., max_length=320),
-    role: str = Form("researcher"),
-    actor: Actor = allow("projects.write"),
-    session: Session = db_session,
-):
-    try:
-        project = service.get_project(session, project_id)
-        account = auth.find_account(session, email)
-        if account is None:
-            raise NotFound(f"no account {email}", where="email")
-        service.add_member(session, actor, project, account.id, role)
-    except CampusError as error:
-        return _project_error(request, session, actor, project_id, error)
-    return RedirectResponse(f"/projects/{project_id}", status_code=303)
-
-
-@router.post("/projects/{project_id}/requests", include_in_schema=False)
-def project_new_request(
-    request: Request,
-    project_id: str,
-    datasets: str = Form(..., max_length=2000),
-    views: str = Form(..., max_length=5000),
-    elements: str = Form("", max_length=10000),
-    duration_days: int = Form(...),
-    justification: str = Form(..., max_length=10000),
-    actor: Actor = allow("projects.write"),
-    session: Session = db_session,
-):
-    try:
-        project = service.get_project(session, project_id)
-        access = service.create_request(
-            session,
-            actor,
-            project,
-            datasets=datasets,
-            views=views,
-            elements=elements,
-            duration_days=duration_days,
-            justification=justification,
-        )
-    except CampusError as error:
-        return _project_error(request, session, actor, project_id, error)
-    return RedirectResponse(f"/projects/{project_id}/requests/{access.id}", status_code=303)
-
-
-def _request_context(session: Session, actor: Actor, request_id: str) -> dict:
-    access = api.request_visible(session, actor, request_id)
-    project = service.get_project(session, access.project_id)
-    data = serialise.request_full(session, access)
-    approval = session.scalar(select(Approval).where(Approval.request_id == access.id))
-    names = {}
-    for review in data["reviews"]:
-        account = auth.get_account(session, review["reviewer"])
-        names[review["reviewer"]] = account.name if account else review["reviewer"]
-    for message in data["messages"]:
-        account = auth.get_account(session, message["author"])
-        names[message["author"]] = account.name if account else message["author"]
+    private = "requests" in project
     return {
-        "r": data,
-        "project": serialise.project_public(project),
-        "names": names,
-        "is_team": service.is_member(session, project.id, actor.account_id) or actor.is_staff,
-        "my_review": next((v for v in data["reviews"] if v["reviewer"] == actor.account_id), None),
-        "can_manage_approval": approval is not None
-        and service.can_manage_approval(session, actor, approval),
+        "p": project,
+        "private": private,
+        "active_approvals": [a for a in project["approvals"] if a["state"] == "active"],
+        "jobs": analysis.project_jobs(session, project["id"]) if private else [],
+        "roles": MEMBER_ROLES,
+        "values": values or {},
     }
 
 
-@page(router, "/projects/{project_id}/requests/{request_id}", twin="/api/v1/requests/{request_id}")
-def request_page(
+@twin(
+    api.router,
+    router,
+    "/projects/{project_id}",
+    template="governance/project.html",
+    summary="A project with its team (by name), requests and budget",
+    context=lambda session, actor, data: project_context(session, actor, data),
+)
+def project_page(
+    project_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return data.project_for(session, actor, project_id)
+
+
+def _project_again(session: Session, actor: Actor, project_id: str, values: dict) -> dict:
+    project = data.project_for(session, actor, project_id)
+    return {"data": project, **project_context(session, actor, project, values)}
+
+
+@page(router, "/projects/{project_id}/team", no_twin="a picker; its API is POST .../members")
+def team_picker(
     request: Request,
+    project_id: str,
+    q: str = "",
+    actor: Actor = allow("projects.write"),
+    session: Session = db_session,
+):
+    """Find people of the directory by name to add them to the team."""
+    return render(request, "governance/team.html", _team_context(session, actor, project_id, q))
+
+
+def _team_context(
+    session: Session, actor: Actor, project_id: str, q: str = "", values: dict | None = None
+) -> dict[str, Any]:
+    project = data.project_for(session, actor, project_id)
+    q = (values or {}).get("q", q)[:200]
+    return {
+        "p": project,
+        "q": q,
+        "found": parties.people_matching(session, q),
+        "roles": MEMBER_ROLES,
+        "values": values or {},
+    }
+
+
+@form_route(
+    router,
+    "/projects/{project_id}/members",
+    model=api.MemberIn,
+    template="governance/team.html",
+    context=lambda session, actor, project_id, values: _team_context(
+        session, actor, project_id, values=values
+    ),
+)
+def project_add_member(
+    body: api.MemberIn,
+    project_id: str,
+    actor: Actor = allow("projects.write"),
+    session: Session = db_session,
+) -> str:
+    """The picker posts a directory profile (`person_id`); an address works as in the API."""
+    project = service.get_project(session, project_id)
+    service.add_member(session, actor, project, body.account_id(session, actor), body.role)
+    return f"/projects/{project_id}#team"
+
+
+class RequestForm(BaseModel):
+    """An access request as the page's form writes it (lists comma-separated)."""
+
+    datasets: str = Field(max_length=2000)
+    views: str = Field(max_length=5000)
+    elements: str = Field("", max_length=10000)
+    duration_days: int
+    justification: str = Field(max_length=10000)
+
+
+@form_route(
+    router,
+    "/projects/{project_id}/requests",
+    model=RequestForm,
+    template="governance/project.html",
+    context=_project_again,
+)
+def project_new_request(
+    body: RequestForm,
+    project_id: str,
+    actor: Actor = allow("projects.write"),
+    session: Session = db_session,
+) -> str:
+    project = service.get_project(session, project_id)
+    access = service.create_request(session, actor, project, **body.model_dump())
+    return f"/projects/{project_id}/requests/{access.id}"
+
+
+# --- access requests and reviews ----------------------------------------------------------------
+
+
+def request_context(session: Session, actor: Actor, r: dict[str, Any], values=None) -> dict:
+    """The request page's extras: the project, what the reader may do."""
+    project = service.get_project(session, r["project_id"])
+    approval = session.scalar(select(Approval).where(Approval.request_id == r["id"]))
+    return {
+        "r": r,
+        "project": serialise.project_public(project),
+        "is_team": service.is_member(session, project.id, actor.account_id) or actor.is_staff,
+        "my_review": next((v for v in r["reviews"] if v["reviewer"] == actor.account_id), None),
+        "can_manage_approval": approval is not None
+        and service.can_manage_approval(session, actor, approval),
+        "values": values or {},
+    }
+
+
+@twin(
+    api.router,
+    router,
+    "/projects/{project_id}/requests/{request_id}",
+    template="governance/request.html",
+    summary="An access request of a project, with its reviews and messages (people by name)",
+    context=lambda session, actor, data: request_context(session, actor, data),
+)
+def request_page(
     project_id: str,
     request_id: str,
     actor: Actor = allow("account.self"),
     session: Session = db_session,
-):
-    return render(request, "governance/request.html", _request_context(session, actor, request_id))
+) -> dict[str, Any]:
+    return data.request_for(session, actor, request_id, project_id)
 
 
-def _request_action(request: Request, session: Session, actor: Actor, request_id: str, action):
-    try:
-        access = service.get_request(session, request_id)
-        action(access)
-    except CampusError as error:
-        session.rollback()
-        context = _request_context(session, actor, request_id) | {"error": _(error.message)}
-        return render(request, "governance/request.html", context, status=error.status)
-    return RedirectResponse(f"/projects/{access.project_id}/requests/{access.id}", status_code=303)
+def _request_again(session: Session, actor: Actor, request_id: str, values: dict) -> dict:
+    r = data.request_for(session, actor, request_id)
+    return {"data": r, **request_context(session, actor, r, values)}
 
 
-@router.post("/requests/{request_id}/submit", include_in_schema=False)
+def _request_url(session: Session, request_id: str) -> str:
+    access = service.get_request(session, request_id)
+    return f"/projects/{access.project_id}/requests/{access.id}"
+
+
+class NoFields(BaseModel):
+    """A form with a button only."""
+
+
+@form_route(
+    router,
+    "/requests/{request_id}/submit",
+    model=NoFields,
+    template="governance/request.html",
+    context=_request_again,
+)
 def request_submit(
+    body: NoFields,
     request: Request,
     request_id: str,
     actor: Actor = allow("projects.write"),
     session: Session = db_session,
-):
-    settings = request.app.state.settings
-    return _request_action(
-        request,
-        session,
-        actor,
-        request_id,
-        lambda access: service.submit_request(session, settings, actor, access),
-    )
+) -> str:
+    access = service.get_request(session, request_id)
+    service.submit_request(session, request.app.state.settings, actor, access)
+    return _request_url(session, request_id)
 
 
-@router.post("/requests/{request_id}/edit", include_in_schema=False)
+@form_route(
+    router,
+    "/requests/{request_id}/edit",
+    model=RequestForm,
+    template="governance/request.html",
+    context=_request_again,
+)
 def request_edit(
-    request: Request,
+    body: RequestForm,
     request_id: str,
-    datasets: str = Form(..., max_length=2000),
-    views: str = Form(..., max_length=5000),
-    elements: str = Form("", max_length=10000),
-    duration_days: int = Form(...),
-    justification: str = Form(..., max_length=10000),
     actor: Actor = allow("projects.write"),
     session: Session = db_session,
-):
-    return _request_action(
-        request,
-        session,
-        actor,
-        request_id,
-        lambda access: service.update_request(
-            session,
-            actor,
-            access,
-            datasets=datasets,
-            views=views,
-            elements=elements,
-            duration_days=duration_days,
-            justification=justification,
-        ),
-    )
+) -> str:
+    access = service.get_request(session, request_id)
+    service.update_request(session, actor, access, **body.model_dump())
+    return _request_url(session, request_id)
 
 
-@router.post("/requests/{request_id}/messages", include_in_schema=False)
+@form_route(
+    router,
+    "/requests/{request_id}/messages",
+    model=api.MessageIn,
+    template="governance/request.html",
+    context=_request_again,
+)
 def request_message(
+    body: api.MessageIn,
     request: Request,
     request_id: str,
-    body: str = Form(..., max_length=5000),
     actor: Actor = allow("account.self"),
     session: Session = db_session,
-):
-    settings = request.app.state.settings
-    return _request_action(
-        request,
-        session,
-        actor,
-        request_id,
-        lambda access: service.ask_or_answer(session, settings, actor, access, body),
-    )
+) -> str:
+    access = service.get_request(session, request_id)
+    service.ask_or_answer(session, request.app.state.settings, actor, access, body.body)
+    return _request_url(session, request_id)
 
 
-@router.post("/requests/{request_id}/decision", include_in_schema=False)
+@form_route(
+    router,
+    "/requests/{request_id}/decision",
+    model=api.DecisionIn,
+    template="governance/request.html",
+    context=_request_again,
+)
 def request_decide(
+    body: api.DecisionIn,
     request: Request,
     request_id: str,
-    decision: str = Form(...),
-    comment: str = Form(..., max_length=5000),
-    conditions: str = Form("", max_length=5000),
     actor: Actor = allow("ethics.review"),
     session: Session = db_session,
-):
+) -> str:
+    access = service.get_request(session, request_id)
     settings = request.app.state.settings
-    return _request_action(
-        request,
-        session,
-        actor,
-        request_id,
-        lambda access: service.decide(
-            session,
-            settings,
-            actor,
-            access,
-            decision=decision,
-            comment=comment,
-            conditions=conditions,
-        ),
-    )
+    service.decide(session, settings, actor, access, **body.model_dump())
+    return _request_url(session, request_id)
 
 
-@router.post("/approvals/{approval_id}/status", include_in_schema=False)
+def _approval_again(session: Session, actor: Actor, approval_id: str, values: dict) -> dict:
+    approval = service.get_approval(session, approval_id)
+    return _request_again(session, actor, approval.request_id, values)
+
+
+@form_route(
+    router,
+    "/approvals/{approval_id}/status",
+    model=api.ApprovalStatusIn,
+    template="governance/request.html",
+    context=_approval_again,
+)
 def approval_status(
+    body: api.ApprovalStatusIn,
     request: Request,
     approval_id: str,
-    status: str = Form(...),
-    reason: str = Form(..., max_length=2000),
     actor: Actor = allow("approvals.manage"),
     session: Session = db_session,
-):
+) -> str:
     approval = service.get_approval(session, approval_id)
     settings = request.app.state.settings
-    return _request_action(
-        request,
-        session,
-        actor,
-        approval.request_id,
-        lambda _access: service.set_approval_status(
-            session, settings, actor, approval, status, reason
-        ),
-    )
+    service.set_approval_status(session, settings, actor, approval, body.status, body.reason)
+    return _request_url(session, approval.request_id)
 
 
-@page(router, "/reviews", twin="/api/v1/reviews")
+@twin(
+    api.router,
+    router,
+    "/reviews",
+    template="governance/reviews.html",
+    summary="The access requests one is asked to review",
+)
 def reviews_page(
-    request: Request, actor: Actor = allow("ethics.review"), session: Session = db_session
-):
-    return render(request, "governance/reviews.html", {"reviews": api.reviews_of(session, actor)})
+    actor: Actor = allow("ethics.review"), session: Session = db_session
+) -> dict[str, Any]:
+    return {"reviews": data.reviews_of(session, actor)}

@@ -1,7 +1,9 @@
-"""The public register: every project, its decisions, jobs (definitions) and releases."""
+"""The public register: every project, its decisions, jobs (definitions) and releases, with
+its status, dates, data controller and regulatory references; filters and a CSV export."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +12,40 @@ from xml.sax.saxutils import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campus import exports
 from campus.analysis.models import Job
+from campus.errors import BadRequest
 from campus.governance import serialise, service
 from campus.governance.models import AccessRequest, Approval, DataProject
+from campus.i18n import N_
+
+# A project's public status, from its own state, its requests and its approvals, in this
+# order: the first that holds is shown.
+STATUSES = (
+    "closed",  # the project ended
+    "authorised",  # an approval is active
+    "in_review",  # a request is with the ethics reviewers (or back with the team)
+    "suspended",  # its approval is suspended
+    "ended",  # its approvals expired or were revoked
+    "refused",  # every decided request was refused
+    "in_preparation",  # nothing submitted yet
+)
+
+
+def public_status(project: DataProject, requests: list[AccessRequest], states: list[str]) -> str:
+    if project.status == "closed":
+        return "closed"
+    if "active" in states:
+        return "authorised"
+    if any(r.status in ("submitted", "in_review", "changes_requested") for r in requests):
+        return "in_review"
+    if "suspended" in states:
+        return "suspended"
+    if states:
+        return "ended"
+    if requests and all(r.status == "refused" for r in requests):
+        return "refused"
+    return "in_preparation"
 
 
 def job_public(job: Job) -> dict[str, Any]:
@@ -27,7 +60,10 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
     jobs = list(
         session.scalars(select(Job).where(Job.project_id == project.id).order_by(Job.created_at))
     )
+    approvals = service.project_approvals(session, project.id)
+    states = [service.approval_state(a) for a in approvals]
     return serialise.project_public(project) | {
+        "register_status": public_status(project, requests, states),
         "decisions": [serialise.request_public(r) for r in requests],
         "approvals": [
             {
@@ -35,11 +71,16 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
                 for k, v in serialise.approval_out(a).items()
                 if k not in ("elements", "change_reason")
             }
-            for a in service.project_approvals(session, project.id)
+            for a in approvals
         ],
         "jobs": [job_public(j) for j in jobs],
         "releases": [
-            {"job": j.id, "title": j.title, "released_at": serialise._iso(j.released_at)}
+            {
+                "job": j.id,
+                "title": j.title,
+                "released_at": serialise._iso(j.released_at),
+                "url": f"/jobs/{j.id}",
+            }
             for j in jobs
             if j.release_status == "released"
         ],
@@ -48,6 +89,103 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
 
 def listing(session: Session, q: str = "") -> list[dict[str, Any]]:
     return [entry(session, p) for p in service.list_projects(session, q, limit=500)]
+
+
+def _year(project: dict[str, Any]) -> int:
+    """A project's year: its start's, else its creation's."""
+    return int((project["starts_on"] or project["created_at"])[:4])
+
+
+def _organisations(project: dict[str, Any]) -> list[dict[str, str]]:
+    return [project["lead_organisation"], *project["partners"]]
+
+
+def search(
+    session: Session, q: str = "", status: str = "", year: int | None = None, organisation: str = ""
+) -> dict[str, Any]:
+    """The register filtered by text, public status, year and organisation (lead or partner),
+    with the values each filter can take (over the whole register)."""
+    if status and status not in STATUSES:
+        raise BadRequest(
+            N_("unknown project status: choose one from the list"),
+            code="bad_filter",
+            where="status",
+        )
+    if len(q) > 200:
+        raise BadRequest(N_("the search text is longer than 200 characters"), where="q")
+    everything = listing(session)
+    matching = {p["id"] for p in listing(session, q)} if q.strip() else None
+    projects = [
+        p
+        for p in everything
+        if (matching is None or p["id"] in matching)
+        and (not status or p["register_status"] == status)
+        and (year is None or _year(p) == year)
+        and (not organisation or organisation in {o["id"] for o in _organisations(p)})
+    ]
+    organisations = {o["id"]: o["name"] for p in everything for o in _organisations(p)}
+    return {
+        "projects": projects,
+        "filters": {"q": q, "status": status, "year": year, "organisation": organisation},
+        "choices": {
+            "statuses": [s for s in STATUSES if any(p["register_status"] == s for p in everything)],
+            "years": sorted({_year(p) for p in everything}, reverse=True),
+            "organisations": [
+                {"id": i, "name": n}
+                for i, n in sorted(organisations.items(), key=lambda o: o[1].casefold())
+            ],
+        },
+    }
+
+
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "register_status",
+    "lead_organisation",
+    "partners",
+    "data_controller",
+    "starts_on",
+    "ends_on",
+    "legal_basis",
+    "legal_references",
+    "reference_methodology",
+    "cesrees_number",
+    "cnil_number",
+    "decisions",
+    "releases",
+    "register_url",
+)
+
+
+def csv_text(projects: list[dict[str, Any]], base_url: str) -> str:
+    """The register's rows as CSV (through the one CSV rule, `campus.exports`)."""
+    out = io.StringIO()
+    writer = exports.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for p in projects:
+        basis = p["regulatory"]["legal_basis"]
+        writer.writerow(
+            [
+                p["id"],
+                p["title"],
+                p["register_status"],
+                p["lead_organisation"]["name"],
+                "; ".join(x["name"] for x in p["partners"]),
+                p["data_controller"],
+                p["starts_on"] or "",
+                p["ends_on"] or "",
+                basis["code"] or basis["label"],
+                basis["references"],
+                p["regulatory"]["methodology"] or "",
+                p["regulatory"]["cesrees_number"] or "",
+                p["regulatory"]["cnil_number"] or "",
+                len(p["decisions"]),
+                " ".join(base_url + r["url"] for r in p["releases"]),
+                f"{base_url}/register/{p['id']}",
+            ]
+        )
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

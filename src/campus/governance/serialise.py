@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campus.governance import service
+from campus.governance import legal, service
 from campus.governance.models import AccessRequest, Approval, DataProject, Review
 
 
@@ -27,6 +27,15 @@ def project_public(project: DataProject) -> dict[str, Any]:
         "expected_benefits": project.expected_benefits,
         "status": project.status,
         "created_at": _iso(project.created_at),
+        "data_controller": project.data_controller or project.lead_org_name,
+        "starts_on": _iso(project.starts_on),
+        "ends_on": _iso(project.ends_on),
+        "regulatory": {
+            "legal_basis": legal.describe(project.legal_basis),
+            "methodology": legal.describe(project.legal_basis)["methodology"] or None,
+            "cesrees_number": project.cesrees_number or None,
+            "cnil_number": project.cnil_number or None,
+        },
     }
 
 

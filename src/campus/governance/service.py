@@ -26,6 +26,7 @@ from campus.auth.roles import Role
 from campus.db.base import utcnow
 from campus.db.engine import lock
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
+from campus.governance import legal
 from campus.governance.config import governance_settings
 from campus.governance.models import (
     AccessRequest,
@@ -62,6 +63,11 @@ class ProjectIn:
     summary_en: str = ""
     partners: tuple[tuple[str, str], ...] = ()
     id: str | None = None
+    data_controller: str = ""  # the lead organisation when empty
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    cesrees_number: str = ""
+    cnil_number: str = ""
 
 
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
@@ -71,6 +77,32 @@ def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
     if len(value) > limit:
         raise BadRequest(f"{field} is longer than {limit} characters", where=field)
     return value
+
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_#-]{0,39}\Z")
+
+
+def _reference(value: str, field: str) -> str:
+    """A regulatory number (CESREES opinion, CNIL decision or declaration): letters, digits
+    and `. / _ # -`, at most 40 characters; empty when not known yet."""
+    value = (value or "").strip()
+    if value and not _REFERENCE.match(value):
+        raise BadRequest(
+            N_(
+                "write the number as given by the authority: letters, digits and . / _ # -, "
+                "at most 40 characters"
+            ),
+            code="bad_reference",
+            where=field,
+        )
+    return value
+
+
+def _dates(starts_on: dt.date | None, ends_on: dt.date | None) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        raise BadRequest(
+            N_("the project cannot end before it starts"), code="bad_dates", where="ends_on"
+        )
 
 
 def _names(values: Any, field: str) -> list[str]:
@@ -99,6 +131,7 @@ def create_project(
             raise BadRequest("a project id has 3-64 lowercase letters, digits or '-'", where="id")
         if session.get(DataProject, project_id):
             raise Conflict(f"a project {project_id} already exists", where="id")
+    _dates(data.starts_on, data.ends_on)
     partners = [
         {"id": _text(pid, "partners.id", 64), "name": _text(pname, "partners.name", 200)}
         for pid, pname in data.partners
@@ -112,8 +145,13 @@ def create_project(
         purpose=_text(data.purpose, "purpose", 5000),
         summary_fr=_text(data.summary_fr, "summary_fr", 5000),
         summary_en=_text(data.summary_en, "summary_en", 5000, required=False),
-        legal_basis=_text(data.legal_basis, "legal_basis", 300),
+        legal_basis=legal.check(data.legal_basis),
         expected_benefits=_text(data.expected_benefits, "expected_benefits", 5000),
+        data_controller=_text(data.data_controller, "data_controller", 200, required=False),
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        cesrees_number=_reference(data.cesrees_number, "cesrees_number"),
+        cnil_number=_reference(data.cnil_number, "cnil_number"),
         privacy_budget=privacy_budget or governance_settings().project_privacy_budget,
         created_by=actor.account_id or "system",
     )

@@ -71,7 +71,7 @@ def approve(db: Database, settings: Settings, people: World, **request) -> World
                 purpose="Study care pathways after stroke",
                 summary_fr="Étude des parcours après un AVC",
                 summary_en="Care pathways after stroke",
-                legal_basis="RGPD art. 6.1.e et 9.2.j",
+                legal_basis="mr-004",
                 expected_benefits="Better follow-up after stroke",
                 partners=(("org-lab", "Labo Exemple"),),
             ),

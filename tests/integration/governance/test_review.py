@@ -18,7 +18,7 @@ PROJECT = {
     "purpose": "Study care pathways after stroke",
     "summary_fr": "Étude des parcours après un AVC",
     "summary_en": "Care pathways after stroke",
-    "legal_basis": "RGPD art. 6.1.e",
+    "legal_basis": "mr-004",
     "expected_benefits": "Better follow-up",
 }
 
@@ -183,7 +183,7 @@ def test_approvals_can_be_suspended_and_revoked_and_each_change_is_audited(
 def test_the_opt_out_page_stores_only_a_keyed_hash_and_shows_a_receipt(client, db, settings):
     nir = "2 84 05 75 123 456 72"
     bad = client.post("/opposition", data={"kind": "nir", "value": "2 84 05 75 123 456 99"})
-    assert bad.status_code == 400 and "check key" in bad.text
+    assert bad.status_code == 400 and "la clé du NIR/INS ne correspond pas" in bad.text
     page = client.post("/opposition", data={"kind": "nir", "value": nir})
     assert page.status_code == 200 and "OPT-" in page.text
     with db.session() as session:
