@@ -84,6 +84,8 @@ def test_a_logistic_model_is_evaluated_on_real_data_and_released_with_reference_
     assert mine["metrics"] is None  # the submitter waits for the output checkers
     page = client.get(f"/submissions/{sid}", headers={"accept-language": "fr"})
     assert page.status_code == 200 and "terminé" in page.text
+    # The dummy twin's charts only: nothing drawn from the real data before release.
+    assert _chart_points(page.text, "roc") == [_roc_xy(mine["dummy_metrics"]["roc"])]
 
     _as(client, "checker1@example.org")
     seen = client.get(f"/api/v1/submissions/{sid}").json()
@@ -127,6 +129,35 @@ def test_a_logistic_model_is_evaluated_on_real_data_and_released_with_reference_
     auroc = released["metrics"]["auroc"]["value"]
     assert f"{auroc:.2f}".replace(".", ",") in page.text  # a decimal comma in French
     assert "Bancs d" in client.get("/benchmarks", headers={"accept-language": "fr"}).text
+    # The charts draw the released points and nothing else.
+    assert _chart_points(page.text, "roc") == [_roc_xy(released["roc"])]
+    shown = [b for b in released["reliability"] if b["observed"] is not None]
+    expected_dots = [(_x(b["predicted"]), _y(b["observed"])) for b in shown]
+    assert _chart_points(page.text, "reliability") == [expected_dots]
+    assert "Courbe ROC" in page.text and "Taux observé" in page.text
+
+
+def _x(rate: float) -> float:
+    return round(50 + 180 * rate, 1)
+
+
+def _y(rate: float) -> float:
+    return round(200 - 190 * rate, 1)
+
+
+def _roc_xy(points: list) -> list[tuple[float, float]]:
+    return [(_x(f), _y(t)) for f, t in points]
+
+
+def _chart_points(html: str, kind: str) -> list[list[tuple[float, float]]]:
+    """The polyline of each chart of this kind on a page, as (x, y) pairs."""
+    import re
+
+    found = []
+    for svg in re.findall(rf'<svg[^>]*data-chart="{kind}".*?</svg>', html, re.DOTALL):
+        (line,) = re.findall(r'<polyline class="eval-line" points="([^"]*)"', svg)
+        found.append([tuple(float(v) for v in pair.split(",")) for pair in line.split()])
+    return found
 
 
 @pytest.mark.slow  # seven models, three of them run in a child process
