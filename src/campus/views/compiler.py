@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from campus.errors import BadRequest
 from campus.views.definition import Column, Select, ViewDefinition, fail
 from campus.views.dialects import get_dialect
-from campus.views.dialects.base import Dialect
+from campus.views.dialects.base import SQL_FAMILY, Dialect
 from campus.views.fhirpath.compiler import ROOT, Expr, ExpressionCompiler, Scope
 from campus.views.resources import PRIMITIVE_TYPES
 
@@ -27,7 +27,7 @@ class OutputColumn:
     name: str
     type: str  # FHIRPath type of the values
     collection: bool
-    fhir_type: str | None  # the declared FHIR type, when given
+    fhir_type: str | None  # the FHIR type: declared, else the element's when known
 
 
 @dataclass
@@ -67,10 +67,15 @@ class ViewCompiler:
         return self.fp.fresh()
 
     # --- columns ------------------------------------------------------------------------------
-    def column(self, column: Column, scope: Scope) -> tuple[str, str, bool]:
-        """(SQL, FHIRPath type, collection) of one column at a scope."""
+    def column(self, column: Column, scope: Scope) -> tuple[str, str, bool, str | None]:
+        """(SQL, FHIRPath type, collection, FHIR type) of one column at a scope.
+
+        An untyped column takes the type of what its path selects, as the element definitions
+        give it (`value.ofType(Quantity).value` is a decimal), else string.
+        """
         e = self.fp.compile(column.path.tree, scope, where=column.path.where, text=column.path.text)
         kind = PRIMITIVE_TYPES[column.type] if column.type is not None else e.known or "string"
+        fhir = column.type or (e.fhir if e.fhir in PRIMITIVE_TYPES else None)
         if e.known in ("integer", "decimal") and kind in ("integer", "decimal"):
             kind = kind if column.type else e.known
         what = f"column {column.name!r}"
@@ -78,7 +83,7 @@ class ViewCompiler:
             var = self.fresh()
             items = self.fp.as_list(e)
             each = self.d.node_to(var, kind, f"an item of {what} is not a {kind}")
-            return self.d.transform(items, [var], each), kind, True
+            return self.d.transform(items, [var], each), kind, True, fhir
         compatible = (
             e.type in ("node", kind)
             or {e.type, kind} <= {"integer", "decimal"}
@@ -91,31 +96,36 @@ class ViewCompiler:
                 f"{column.where}.type",
             )
         value = self.fp.typed(e, kind, what)
-        return self.d.cast(value, kind), kind, False
+        return self.d.cast(value, kind), kind, False, fhir
 
     # --- selects ------------------------------------------------------------------------------
     def select(self, select: Select, scope: Scope) -> Rows:
         if select.for_each is not None:
             path = select.for_each
-            items = self.fp.as_list(
-                self.fp.compile(path.tree, scope, where=path.where, text=path.text)
-            )
+            e = self.fp.compile(path.tree, scope, where=path.where, text=path.text)
             written = self.fp.written(path.tree, scope)
-            return self.iterate(select, items, scope, or_null=select.or_null, written=written)
+            return self.iterate(
+                select,
+                self.fp.as_list(e),
+                scope,
+                or_null=select.or_null,
+                written=written,
+                fhir=e.fhir,
+            )
         if select.repeat:
-            return self.iterate(select, self.repeat(select, scope), scope, or_null=False)
+            nodes = self.repeat(select, scope)
+            fhir = self.repeat_type(select, scope)
+            return self.iterate(select, nodes, scope, or_null=False, fhir=fhir)
         return self.body(select, scope)
 
     def body(self, select: Select, scope: Scope) -> Rows:
         rows = Rows()
         for column in select.columns:
-            sql, kind, collection = self.column(column, scope)
+            sql, kind, collection, fhir = self.column(column, scope)
             rows.order.append(column.name)
             rows.types[column.name] = (kind, collection)
             rows.fixed[column.name] = sql
-            self.outputs.setdefault(
-                column.name, OutputColumn(column.name, kind, collection, column.type)
-            )
+            self.outputs.setdefault(column.name, OutputColumn(column.name, kind, collection, fhir))
         for nested in select.selects:
             rows = rows.times(self.select(nested, scope))
         if select.union_all:
@@ -127,7 +137,11 @@ class ViewCompiler:
         first = branches[0]
         for i, branch in enumerate(branches[1:], start=1):
             for name in first.order:
-                if branch.types[name] != first.types[name]:
+                (kind, many), (other, other_many) = first.types[name], branch.types[name]
+                if kind != other and many == other_many and SQL_FAMILY[kind] == SQL_FAMILY[other]:
+                    # A date in one branch and a string in another: both text, said as string.
+                    self.outputs[name] = OutputColumn(name, "string", many, None)
+                elif (kind, many) != (other, other_many):
                     raise fail(
                         f"column {name!r} has type {first.types[name][0]} in the first unionAll "
                         f"branch and {branch.types[name][0]} in branch {i}: declare its type",
@@ -139,14 +153,22 @@ class ViewCompiler:
         )
 
     def iterate(
-        self, select: Select, items: str, scope: Scope, *, or_null: bool, written: str | None = None
+        self,
+        select: Select,
+        items: str,
+        scope: Scope,
+        *,
+        or_null: bool,
+        written: str | None = None,
+        fhir: str | None = None,
     ) -> Rows:
-        """Rows of `select` for each item of `items`; `written` is the same list read in the
-        resource whose numbers keep their written text, when known."""
+        """Rows of `select` for each item of `items` (of FHIR type `fhir`, when known);
+        `written` is the same list read in the resource whose numbers keep their written
+        text, when known."""
         var, position = self.fresh(), self.fresh()
         index = self.d.position(position)
         focus_written = None if written is None else self.d.element(written, index)
-        inner = Scope(Expr(var, "node"), index, False, focus_written)
+        inner = Scope(Expr(var, "node", fhir=fhir), index, False, focus_written)
         body = self.body(select, inner)
         per_item = self.struct(body.order, body) if not body.arrays else self.to_array(body)
 
@@ -159,7 +181,7 @@ class ViewCompiler:
             # An empty collection gives the rows of the select on an empty focus at position
             # 0: its columns are null. They hold no column reference, so the engine folds
             # them into a constant instead of evaluating them row by row.
-            empty = Scope(Expr(self.d.null("node"), "node"), "0", False)
+            empty = Scope(Expr(self.d.null("node"), "node", fhir=fhir), "0", False)
             null_rows = self.to_array(self.body(select, empty))
             items_var = self.fresh()
             rows_sql = self.d.let(
@@ -169,6 +191,27 @@ class ViewCompiler:
                 f"ELSE {rows_of(items_var)} END",
             )
         return Rows(list(body.order), dict(body.types), {}, [(rows_sql, body.order)])
+
+    def repeat_type(self, select: Select, scope: Scope) -> str | None:
+        """The one FHIR type of every node a repeat reaches, when there is one
+        (`item` of a QuestionnaireResponse, then `item` and `answer.item` of each item)."""
+        reached: set[str | None] = set()
+        frontier: set[str | None] = {scope.focus.fhir}
+        for _ in range(REPEAT_DEPTH):
+            found = set()
+            for fhir in frontier:
+                step = Scope(Expr(self.d.null("node"), "node", fhir=fhir), scope.row_index, False)
+                for path in select.repeat:
+                    found.add(
+                        self.fp.compile(path.tree, step, where=path.where, text=path.text).fhir
+                    )
+            if None in found:
+                return None
+            frontier = found - reached
+            reached |= found
+            if not frontier:
+                break
+        return reached.pop() if len(reached) == 1 else None
 
     def repeat(self, select: Select, scope: Scope) -> str:
         """The nodes reached by applying the repeat paths again and again, depth first."""
@@ -226,7 +269,7 @@ class ViewCompiler:
 
     # --- the view -------------------------------------------------------------------------------
     def compile(self, table: str) -> CompiledView:
-        root = Scope(Expr(ROOT, "node"), "0", True)
+        root = Scope(Expr(ROOT, "node", fhir=self.view.resource), "0", True)
         rows = Rows()
         for each in self.view.selects:
             rows = rows.times(self.select(each, root))

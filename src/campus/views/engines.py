@@ -219,10 +219,28 @@ class DuckDBEngine:
 
 
 _SPARK: Any = None
+# The driver's own log lines (log4j) are not shown: every Spark failure reaches Campus as an
+# exception, reported as one line. A cluster's spark-defaults.conf that sets
+# spark.driver.extraJavaOptions keeps its own logging.
+_QUIET_LOG = """rootLogger.level = off
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = off
+"""
 
 
 def spark_session(url: str | None = None) -> Any:
-    """One SparkSession per process: local mode by default, a cluster by URL in production."""
+    """One SparkSession per process: local mode by default, a cluster by URL in production.
+
+    Cluster settings (executor memory, object store credentials for s3a:// or abfss://
+    paths) come from Spark's own spark-defaults.conf, in SPARK_CONF_DIR. A session that
+    cannot start raises BadRequest with Spark's reason on one line.
+    """
     global _SPARK
     if _SPARK is not None:
         return _SPARK
@@ -235,17 +253,58 @@ def spark_session(url: str | None = None) -> Any:
     master = url or os.environ.get(SPARK_URL_VARIABLE) or "local[2]"
     builder = (
         SparkSession.builder.master(master)
-        .appName("campus-views")
+        .appName("campus")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.analyzer.maxIterations", "1000")
         .config("spark.sql.session.timeZone", "UTC")
     )
-    _SPARK = builder.getOrCreate()
-    _SPARK.sparkContext.setLogLevel("OFF")
+    if not _configured("spark.driver.extraJavaOptions"):
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="campus-spark-log4j2-", suffix=".properties", delete=False
+        ) as config:
+            config.write(_QUIET_LOG)
+        uri = Path(config.name).as_uri()
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={uri}"
+        )
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:
+        raise BadRequest(
+            f"Spark could not start on {master}: {spark_reason(error)}", code="spark_unavailable"
+        ) from None
+    session.sparkContext.setLogLevel("OFF")
     # PySpark logs each failed query with its whole plan; the caller reports the error itself.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    return _SPARK
+    _SPARK = session
+    return session
+
+
+def _configured(key: str) -> bool:
+    """Whether Spark's spark-defaults.conf (SPARK_CONF_DIR, else SPARK_HOME/conf) sets `key`."""
+    folder = os.environ.get("SPARK_CONF_DIR") or (
+        os.environ.get("SPARK_HOME") and os.path.join(os.environ["SPARK_HOME"], "conf")
+    )
+    if not folder:
+        return False
+    defaults = Path(folder) / "spark-defaults.conf"
+    try:
+        lines = defaults.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return any(line.split(None, 1)[:1] == [key] for line in lines)
+
+
+def spark_reason(error: Exception) -> str:
+    """Spark's reason for a failure, on one line: the message of the deepest Java exception
+    named in a Py4J error, without its class names and stack."""
+    text = str(error).strip()
+    found = re.findall(r"(?:^|\n|: )(?:[a-z]+\.)+[A-Za-z]*(?:Exception|Error): (.+)", text)
+    line = found[-1] if found else (text.splitlines() or [type(error).__name__])[0]
+    line = re.sub(r"^\[[A-Z_.]+\]\s*", "", line)  # Spark's error class
+    line = re.split(r"\s+SQLSTATE", line)[0].strip()
+    return line[:500] or type(error).__name__
 
 
 class SparkEngine:

@@ -26,6 +26,33 @@ NUMERIC = ("integer", "decimal")
 TEXTUAL = ("string", "date", "dateTime", "time")
 
 
+# FHIR types and the types derived from them (an `id` is a string, a `url` a uri).
+_SUBTYPES = {
+    "string": frozenset({"code", "id", "markdown"}),
+    "uri": frozenset({"url", "canonical", "uuid", "oid"}),
+    "integer": frozenset({"positiveInt", "unsignedInt"}),
+    "Quantity": frozenset(
+        {"Age", "Count", "Distance", "Duration", "SimpleQuantity", "MoneyQuantity"}
+    ),
+}
+
+
+def child_type(owner: str | None, name: str) -> str | None:
+    """The FHIR type of element `name` of a value of type `owner`, when it has exactly one."""
+    index = schema.elements(owner) if owner else None
+    element = index.get(name) if index else None
+    if element is None or element.choice or len(element.types) != 1:
+        return None
+    return element.types[0]
+
+
+def may_be(declared: tuple[str, ...], wanted: str) -> bool:
+    """Whether a value of one of the `declared` types can be of type `wanted`."""
+    if wanted in RESOURCE_TYPES or wanted in schema.ABSTRACT:
+        return any(t in schema.ABSTRACT or t == wanted for t in declared)
+    return any(t == wanted or t in _SUBTYPES.get(wanted, ()) for t in declared)
+
+
 @dataclass(frozen=True)
 class Expr:
     sql: str
@@ -38,10 +65,16 @@ class Expr:
     column: str | None = None
     key: str = ""
     layer: int = 0
+    # The FHIR type of the nodes, from the element definitions (`Quantity`, `decimal`): None
+    # when it cannot be told (a choice before ofType(), an abstract Resource, a function).
+    fhir: str | None = None
 
     @property
     def known(self) -> str | None:
-        return self.type if self.type != "node" else self.hint
+        """The FHIRPath type of the values, where known."""
+        if self.type != "node":
+            return self.type
+        return self.hint or PRIMITIVE_TYPES.get(self.fhir or "")
 
 
 @dataclass(frozen=True)
@@ -111,13 +144,13 @@ class ExpressionCompiler:
             "(use first(), an index or a where() to choose one)"
         )
         if e.column is not None:
-            return Expr(self.d.raw_single(e.column, message), "node", False, e.hint)
+            return Expr(self.d.raw_single(e.column, message), "node", False, e.hint, fhir=e.fhir)
         var = self.fresh()
         body = (
             f"CASE WHEN {self.d.size(var)} > 1 THEN {self.d.raise_error(message)} "
             f"ELSE {self.d.element(var, '0')} END"
         )
-        return Expr(self.d.let(e.sql, var, body), "node", False, e.hint)
+        return Expr(self.d.let(e.sql, var, body), "node", False, e.hint, fhir=e.fhir)
 
     def typed(self, e: Expr, want: str, what: str) -> str:
         """A typed SQL scalar of FHIRPath type `want`."""
@@ -165,7 +198,10 @@ class ExpressionCompiler:
             return None
         if tree is None:
             return self.d.array([focus])
-        there = Scope(Expr(focus, "node"), scope.row_index, scope.at_root, focus)
+        # The same element types as the focus, so that ofType() chooses the same way.
+        there = Scope(
+            Expr(focus, "node", fhir=scope.focus.fhir), scope.row_index, scope.at_root, focus
+        )
         return self.as_list(self.expr(tree, there))
 
     def _plain(self, node: ast.Node | None) -> bool:
@@ -249,24 +285,30 @@ class ExpressionCompiler:
             raise self.fail(f"cannot read element {name!r} of a {base.type} value", node)
         if base.hint in PRIMITIVE_TYPES.values() and name not in ("id", "extension"):
             raise self.fail(f"a {base.hint} has no element {name!r}", node)
+        fhir = child_type(base.fhir, name)
         if base.sql == ROOT and not base.many:
             index = self.root_fields.setdefault(name, len(self.root_fields))
             value = self.d.root_field(name, index)
             if self.d.materialize_paths:
-                return self._raw(value, name, 0)
-            return Expr(self.d.children_of(value, self.fresh(), self.fresh()), "node", True)
+                return self._raw(value, name, 0, fhir)
+            nodes = self.d.children_of(value, self.fresh(), self.fresh())
+            return Expr(nodes, "node", True, fhir=fhir)
         if base.column is not None:
             key = f"{base.key}.{name}"
             if base.many:
                 sql = self.d.raw_navigate(base.column, name, self.fresh(), self.fresh())
             else:
                 sql = self.d.field(base.column, name)
-            return self._raw(self._materialise(key, base.layer + 1, sql), key, base.layer + 1)
+            column = self._materialise(key, base.layer + 1, sql)
+            return self._raw(column, key, base.layer + 1, fhir)
         if not base.many:
-            return Expr(self.d.children(base.sql, name, self.fresh(), self.fresh()), "node", True)
+            nodes = self.d.children(base.sql, name, self.fresh(), self.fresh())
+            return Expr(nodes, "node", True, fhir=fhir)
         var = self.fresh()
         inner = self.d.children(var, name, self.fresh(), self.fresh())
-        return Expr(self.d.flatten(self.d.transform(base.sql, [var], inner)), "node", True)
+        return Expr(
+            self.d.flatten(self.d.transform(base.sql, [var], inner)), "node", True, fhir=fhir
+        )
 
     def _materialise(self, key: str, layer: int, sql: str) -> str:
         """The column of a root path, computed once per row in subquery `layer`."""
@@ -274,14 +316,14 @@ class ExpressionCompiler:
             self.paths[key] = (layer, f"__p{len(self.paths) + 1}", sql)
         return self.paths[key][1]
 
-    def _raw(self, column: str, key: str, layer: int) -> Expr:
+    def _raw(self, column: str, key: str, layer: int, fhir: str | None) -> Expr:
         nodes = self.d.children_of(column, self.fresh(), self.fresh())
-        return Expr(nodes, "node", True, None, column, key, layer)
+        return Expr(nodes, "node", True, None, column, key, layer, fhir)
 
     def _pick(self, base: Expr, suffix: str, sql: str) -> Expr:
         key = base.key + suffix
         column = self._materialise(key, base.layer + 1, sql)
-        return Expr(column, "node", False, base.hint, column, key, base.layer + 1)
+        return Expr(column, "node", False, base.hint, column, key, base.layer + 1, base.fhir)
 
     def index(self, node: ast.Index, scope: Scope) -> Expr:
         base = self.expr(node.target, scope)
@@ -290,7 +332,8 @@ class ExpressionCompiler:
             return self._pick(base, f"[{position}]", self.d.raw_index(base.column, int(position)))
         if base.type != "node":
             return Expr(f"CASE WHEN {position} = 0 THEN {base.sql} END", base.type)
-        return Expr(self.d.element(self.as_list(base), position), "node", False, base.hint)
+        element = self.d.element(self.as_list(base), position)
+        return Expr(element, "node", False, base.hint, fhir=base.fhir)
 
     # --- operators ----------------------------------------------------------------------------
     def unary(self, node: ast.Unary, scope: Scope) -> Expr:
@@ -436,19 +479,18 @@ class ExpressionCompiler:
     def _base(self, node: ast.Call, scope: Scope) -> Expr:
         return scope.focus if node.target is None else self.expr(node.target, scope)
 
-    def _lambda_scope(self, scope: Scope, var: str) -> Scope:
-        return Scope(Expr(var, "node"), scope.row_index, False)
-
     def fn_where(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
         var = self.fresh()
-        criterion = self.expr(node.args[0], self._lambda_scope(scope, var))
+        each = Scope(Expr(var, "node", hint=base.hint, fhir=base.fhir), scope.row_index, False)
+        criterion = self.expr(node.args[0], each)
         test = self.boolean(criterion, "the criterion of where()")
         return Expr(
             self.d.filter(self.as_list(base), var, f"coalesce({test}, FALSE)"),
             "node",
             True,
             base.hint,
+            fhir=base.fhir,
         )
 
     def fn_exists(self, node: ast.Call, scope: Scope) -> Expr:
@@ -468,13 +510,13 @@ class ExpressionCompiler:
             return base
         if base.column is not None:
             return self._pick(base, ".first()", self.d.raw_index(base.column, 0))
-        return Expr(self.d.element(base.sql, "0"), "node", False, base.hint)
+        return Expr(self.d.element(base.sql, "0"), "node", False, base.hint, fhir=base.fhir)
 
     def fn_last(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
         if not base.many:
             return base
-        return Expr(self.d.last(base.sql), "node", False, base.hint)
+        return Expr(self.d.last(base.sql), "node", False, base.hint, fhir=base.fhir)
 
     def fn_count(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
@@ -498,23 +540,45 @@ class ExpressionCompiler:
         return name
 
     def of_type(self, node: ast.Call, scope: Scope) -> Expr:
+        """`x.ofType(T)`: on a choice element `value`, the JSON element `valueT`; on an element
+        that is not a choice, its values when its declared type is T, nothing when it cannot
+        be T; elsewhere (a resource, a node of unknown type) a filter on each value's kind."""
         type_name = self._type_argument(node)
         known = type_name in PRIMITIVE_TYPES or type_name in COMPLEX_TYPES
         if not known and type_name not in RESOURCE_TYPES:
             raise self.fail(f"unknown type {type_name!r} in {node.name}()", node)
         hint = PRIMITIVE_TYPES.get(type_name)
+        fhir = type_name if known or schema.known_type(type_name) else None
         target = node.target
-        declared = self._declared_types(target, scope)
-        if declared is not None and type_name not in declared:
-            return Expr(self.d.empty_nodes(), "node", True, hint)  # name.ofType(Address)
-        if isinstance(target, ast.Member) and known and declared is None:
-            # A choice element: value.ofType(Quantity) is the JSON element valueQuantity.
-            choice = ast.Member(
-                target.pos, target.target, target.name + type_name[0].upper() + type_name[1:]
-            )
-            result = self.expr(choice, scope)
-            return replace(result, hint=hint)
-        base = self._base(node, scope)
+        if isinstance(target, ast.Member) and not (
+            target.target is None and scope.at_root and target.name == self.resource
+        ):
+            owner = scope.focus if target.target is None else self.expr(target.target, scope)
+            index = schema.elements(owner.fhir) if owner.fhir else None
+            element = index.get(target.name) if index else None
+            choice = target.name + type_name[:1].upper() + type_name[1:]
+            if element is not None and not element.choice:
+                if not may_be(element.types, type_name):
+                    return Expr(self.d.empty_nodes(), "node", True, hint, fhir=fhir)
+                values = self.navigate(owner, target.name, target)
+                if type_name in RESOURCE_TYPES:
+                    return self._of_kind(values, type_name, hint, fhir)
+                return replace(values, hint=hint, fhir=fhir)
+            if known and index is None:
+                # The owner's type is not known here: the choice element's JSON name, and the
+                # plain element's values of that kind (valid FHIR never holds both).
+                read = self.as_list(self.navigate(owner, choice, target))
+                plain = self._of_kind(self.navigate(owner, target.name, target), type_name, hint)
+                nodes = self.d.concat([read, plain.sql])
+                return Expr(nodes, "node", True, hint, fhir=fhir)
+            if known:
+                return replace(self.navigate(owner, choice, target), hint=hint, fhir=fhir)
+        return self._of_kind(self._base(node, scope), type_name, hint, fhir)
+
+    def _of_kind(
+        self, base: Expr, type_name: str, hint: str | None, fhir: str | None = None
+    ) -> Expr:
+        """The values of `base` whose JSON kind (or resourceType) fits `type_name`."""
         var = self.fresh()
         if type_name in RESOURCE_TYPES:
             resource_type = self.d.node_to(
@@ -531,19 +595,7 @@ class ExpressionCompiler:
             test = self.d.node_kind_is(var, hint if hint != "decimal" else "number")
         else:
             test = self.d.node_kind_is(var, "object")
-        return Expr(self.d.filter(self.as_list(base), var, test), "node", True, hint)
-
-    def _declared_types(self, target: ast.Node | None, scope: Scope) -> tuple[str, ...] | None:
-        """The types of a resource's own element that is not a choice (`name` of Patient):
-        there ofType() filters the element's values rather than read `nameHumanName`.
-        None when the target is not such an element, or its owner's type is not known here."""
-        if not isinstance(target, ast.Member) or target.target is not None or not scope.at_root:
-            return None
-        index = schema.elements(self.resource)
-        element = index.get(target.name) if index else None
-        if element is None or element.choice:
-            return None
-        return element.types
+        return Expr(self.d.filter(self.as_list(base), var, test), "node", True, hint, fhir=fhir)
 
     def fn_extension(self, node: ast.Call, scope: Scope) -> Expr:
         url = self.expr(node.args[0], scope)
@@ -561,6 +613,7 @@ class ExpressionCompiler:
             self.d.filter(extensions.sql, var, f"coalesce({url_of} = {url.sql}, FALSE)"),
             "node",
             True,
+            fhir="Extension",
         )
 
     def fn_join(self, node: ast.Call, scope: Scope) -> Expr:
@@ -677,9 +730,11 @@ class ExpressionCompiler:
                 f"coalesce({self.d.written_scale(text)}, {scale})",
             )
         var = self.fresh()
-        half = f"(0.5 / power(10, {var}))"
-        step = f"power(10, {var} + 1)"
-        body = f"(round(({value} {'+' if high else '-'} {half}) * {step}) / {step})"
+        # The written digits as an integer n (2.50 -> 250, scale 2), then (10n +/- 5) / 10^3:
+        # both exact in a double up to 15 digits, so that the one rounding is the division's
+        # and the boundary is the double nearest to its decimal value (75.43644127968515).
+        digits = f"round({value} * power(10, {var}))"
+        body = f"(({digits} * 10 {'+' if high else '-'} 5) / power(10, {var} + 1))"
         return Expr(self.d.let(scale, var, body), "decimal")
 
     def _date_boundary(self, text: str, high: bool) -> Expr:
