@@ -120,9 +120,10 @@ def leaks(html: str) -> list[str]:
 
 
 # English words that French interface text never holds: finds English written outside the
-# catalogues (a note composed in code, a status word, a data label shown raw).
+# catalogues (a note composed in code, a status word, a data label shown raw). Not words that
+# French spells the same ("multiple", "distribution").
 ENGLISH_WORDS = frozenset(
-    "the of and with under nearest multiple rounded suppressed cell cells counts female male "
+    "the of and with under nearest rounded suppressed cell cells counts female male "  # noqa: SIM905
     "queued running finished released pending waiting outputs worker hidden withheld shown "
     "group groups people values never".split()
 )

@@ -9,8 +9,9 @@ from campus.analysis.models import Job
 from campus.auth import service as auth
 from campus.db.base import utcnow
 from campus.db.engine import Database
-from campus.governance.models import AccessRequest, Approval, DataProject
+from campus.governance.models import AccessRequest, Approval, DataProject, ProjectMember
 from campus.views import service as views
+from tests.helpers import PASSWORD
 
 RESULT = {
     "cohort": 40,
@@ -40,10 +41,10 @@ DEFINITION = {
 }
 
 
-def released_job(db: Database, author_email: str = "author@campus.example") -> str:
-    """A project with an approval and one released job; its id."""
+def released_job(db: Database, author_email: str = "author@campus.example", **job: object) -> str:
+    """A project with an approval and one released job (or as `job` says); its id."""
     with db.session() as session:
-        account = auth.create_account(session, email=author_email, name="Alice", password="x" * 12)
+        account = auth.create_account(session, email=author_email, name="Alice", password=PASSWORD)
         project = DataProject(
             title="Parcours",
             lead_org_id="org-chu",
@@ -56,6 +57,7 @@ def released_job(db: Database, author_email: str = "author@campus.example") -> s
         )
         session.add(project)
         session.flush()
+        session.add(ProjectMember(project_id=project.id, account_id=account.id, role="lead"))
         request = AccessRequest(
             project_id=project.id,
             created_by=account.id,
@@ -76,7 +78,7 @@ def released_job(db: Database, author_email: str = "author@campus.example") -> s
         )
         session.add(approval)
         session.flush()
-        job = Job(
+        job_row = Job(
             project_id=project.id,
             approval_id=approval.id,
             author_id=account.id,
@@ -90,9 +92,11 @@ def released_job(db: Database, author_email: str = "author@campus.example") -> s
             finished_at=utcnow(),
             released_at=utcnow(),
         )
-        session.add(job)
+        for field, value in job.items():
+            setattr(job_row, field, value)
+        session.add(job_row)
         session.flush()
-        return job.id
+        return job_row.id
 
 
 VIEW = {
