@@ -26,9 +26,11 @@ PHONE = {"width": 390, "height": 844}
 # a form): the walk cannot reach them. A new page must be reachable, or be listed here.
 UNREACHABLE = {
     "/benchmarks/{benchmark_id}",
+    "/benchmarks/{benchmark_id}/submit",
     "/consultations/{consultation_id}/proposals/new",
     "/consultations/{consultation_id}/proposals/{proposal_id}/edit",
     "/federated-jobs/{job_id}",  # the demo runs no federated job
+    "/federation/datasets/{name}",  # nor names a federated dataset
     "/login/oidc",
     "/login/oidc/callback",
     "/organisations/{org_id}/impact",

@@ -17,6 +17,7 @@ from campus.ecosystem.directory import service as directory
 from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.impact import service as impact
 from campus.ecosystem.trainings import service as trainings
+from campus.federation import service as federation
 from campus.governance.models import Approval
 from campus.site import routes
 from campus.web import twins
@@ -166,6 +167,9 @@ def _seed(db) -> dict[str, str]:
         job = session.get(Job, job_id)
         project_id = job.project_id
         request_id = session.get(Approval, job.approval_id).request_id
+        federation.register_node(session, SYSTEM, name="chu-a", title="CHU A")
+        members = [{"node": "chu-a", "dataset": "hopital-a"}]
+        federation.create_dataset(session, SYSTEM, name="fed-hopitaux", members=members)
     return {
         "project_id": project_id,
         "request_id": request_id,
@@ -176,6 +180,7 @@ def _seed(db) -> dict[str, str]:
         "org_id": org_id,
         "reader": reader,
         "training_id": training_id,
+        "federated": "fed-hopitaux",
     }
 
 
@@ -200,6 +205,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/participation/charter": [({}, {}), ({}, {"next": "/consultations"})],
     "/": [({}, {})],
     "/federation": [({}, {})],
+    "/federation/datasets/{name}": [({"name": "federated"}, {})],
     "/benchmarks": [({}, {})],
     "/jobs/{job_id}": [({"job_id": "job_id"}, {})],
     "/checks": [({}, {})],

@@ -34,6 +34,12 @@ class DatasetIn(BaseModel):
 class JobIn(BaseModel):
     approval_id: str = Field(max_length=32)
     definition: dict[str, Any] | str = Field(description="The analysis, as JSON or YAML text")
+    deadline_minutes: int | None = Field(
+        default=None, description="Complete with the nodes that answered by then"
+    )
+    min_nodes: int | None = Field(
+        default=None, description="With a deadline: the fewest nodes to pool (else it fails)"
+    )
 
 
 class CheckIn(BaseModel):
@@ -133,13 +139,26 @@ def api_submit(
         project_id=project_id,
         approval_id=body.approval_id,
         text=body.definition,
+        deadline_minutes=body.deadline_minutes,
+        min_nodes=body.min_nodes,
     )
     return service.view(session, actor, job)
 
 
 @router.get("/federated-jobs/{job_id}", summary="A federated job as you may see it")
-def job(job_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
-    return service.view(session, actor, service.get_job(session, job_id))
+def job(
+    job_id: str,
+    request: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+):
+    found = service.sweep(session, request.app.state.settings, service.get_job(session, job_id))
+    return service.view(session, actor, found)
+
+
+def dataset(name: str, session: Session) -> dict[str, Any]:
+    """A federated dataset's page and twin: each node's posted catalogue and dummy twin."""
+    return service.dataset_page(session, name)
 
 
 @router.post("/federated-jobs/{job_id}/checks", summary="Approve or reject the pooled outputs")
@@ -194,3 +213,15 @@ def api_node_refusal(
     node = service.node_for_token(session, request.headers.get(service.NODE_HEADER))
     task = service.receive_refusal(session, request.app.state.settings, node, task_id, body.reason)
     return {"task": task.id, "status": task.status}
+
+
+@router.post("/federation/node/catalogue", summary="(Node) post a dataset's catalogue and twin")
+def api_node_catalogue(
+    request: Request,
+    body: Any = Body(...),
+    actor: Actor = allow("federation.node"),
+    session: Session = db_session,
+):
+    node = service.node_for_token(session, request.headers.get(service.NODE_HEADER))
+    row = service.receive_catalogue(session, node, body)
+    return {"node": node.name, "dataset": row.dataset, "posted_at": row.posted_at.isoformat()}

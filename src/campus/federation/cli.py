@@ -174,6 +174,27 @@ def run(
         raise _fail(f"the centre at {central} is unreachable: {error}") from error
 
 
+@node_app.command("publish")
+def publish(
+    central: Central,
+    token_file: TokenFile,
+    dataset: Annotated[str, typer.Option(help="The local dataset this node serves.")],
+    centre_key: CentreKey,
+    name: NodeName,
+) -> None:
+    """Post the dataset's public catalogue and a dummy-twin sample to the centre."""
+    from campus.federation.node import Rejected
+
+    node = _node(central, token_file, dataset, centre_key, name, False)
+    try:
+        node.publish()
+    except (Rejected, RuntimeError, CampusError) as error:
+        raise _fail(str(error)) from error
+    except httpx.HTTPError as error:
+        raise _fail(f"the centre at {central} is unreachable: {error}") from error
+    typer.echo(f"catalogue of {dataset} posted")
+
+
 @node_app.command("held")
 def held() -> None:
     """List the answers waiting for the data steward (with --hold)."""

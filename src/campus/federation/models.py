@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campus.db.base import Base, JSONType, new_id, utcnow
@@ -65,6 +65,10 @@ class FederatedJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     pooled_at: Mapped[dt.datetime | None]
     released_at: Mapped[dt.datetime | None]
+    # The job completes at the deadline with the nodes that answered, if at least min_nodes.
+    deadline_at: Mapped[dt.datetime | None]
+    min_nodes: Mapped[int | None]
+    epsilon: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class Task(Base):
@@ -95,3 +99,18 @@ class FederatedCheck(Base):
     decision: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NodeCatalogue(Base):
+    """What a node posted about one of its datasets: the public catalogue and a sample of
+    its dummy twin (synthetic rows), shown on the federated dataset's page."""
+
+    __tablename__ = "fed_catalogues"
+    __table_args__ = (UniqueConstraint("node_id", "dataset"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    node_id: Mapped[str] = mapped_column(ForeignKey("fed_nodes.id", ondelete="CASCADE"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    catalogue: Mapped[dict] = mapped_column(JSONType)
+    twin: Mapped[dict] = mapped_column(JSONType)
+    posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

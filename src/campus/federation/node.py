@@ -27,13 +27,14 @@ from campus.analysis import definition, jobs, runner
 from campus.audit import service as audit
 from campus.db.engine import Database
 from campus.errors import CampusError
-from campus.federation import pooling, signing
+from campus.federation import pooling, signing, statistics
 from campus.federation.service import NODE_HEADER
 from campus.governance import optout
 from campus.settings import Settings
 
 log = logging.getLogger(__name__)
 API = "/api/v1/federation/node"
+TWIN_ROWS = 5
 
 
 class Refused(Exception):
@@ -97,9 +98,13 @@ class Node:
         return payload
 
     def run_task(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Run locally on the real data (the node's opt-outs applied); the statistics only."""
+        """Run locally on the real data (the node's opt-outs applied); the statistics only.
+
+        Under differential privacy the node noises its own cells with the task's epsilon
+        (the centre charged the project's budget once, before issuing the tasks)."""
         analysis = definition.parse(payload["definition"])
         pooling.expected_tables(analysis)
+        local = statistics.local_definition(analysis)
         scope = runner.Scope(
             tuple(payload["scope"]["datasets"]),
             tuple(payload["scope"].get("views", [])),
@@ -107,16 +112,27 @@ class Node:
         )
         with self.db.session() as session:
             keys = optout.all_keys(session)
-            controls, _epsilon = jobs.controls_for(self.settings, analysis, session)
+            controls, _epsilon = jobs.controls_for(self.settings, local, session)
         result = runner.execute(
-            analysis,
+            local,
             warehouse=self.settings.warehouse_path,
             kind="real",
             controls=controls,
             scope=scope,
             optout_keys=keys,
         )
-        return pooling.from_result(analysis, result)
+        sums = (
+            statistics.summaries(
+                local,
+                warehouse=self.settings.warehouse_path,
+                scope=scope,
+                optout_keys=keys,
+                controls=controls,
+            )
+            if result.get("cohort") is not None
+            else {}
+        )
+        return pooling.from_result(analysis, result, sums)
 
     def _audit(self, action: str, payload: dict[str, Any] | None, details: dict) -> None:
         with self.db.session() as session:
@@ -183,7 +199,45 @@ class Node:
             self.post(client, task_id, json.loads(path.read_text()))
         path.unlink()
 
+    def catalogue(self, rows_per_type: int = TWIN_ROWS) -> dict[str, Any]:
+        """The dataset's public catalogue and a few rows of each dummy-twin table (synthetic
+        records, built to travel): what the centre shows on the federated dataset's page."""
+        import pyarrow.parquet as pq
+
+        from campus.warehouse import layout
+        from campus.warehouse import service as warehouse
+
+        public = warehouse.catalogue(self.settings, self.dataset)
+        found = layout.resolve(self.settings.warehouse_path, self.dataset, public["version"])
+        twin = {}
+        for name, path in sorted(found.tables("dummy").items()):
+            rows: list[dict[str, Any]] = []
+            for part in layout.files(path):  # the first rows only, not the whole table
+                batch = next(pq.ParquetFile(part).iter_batches(batch_size=rows_per_type), None)
+                rows += batch.to_pylist()[: rows_per_type - len(rows)] if batch else []
+                if len(rows) >= rows_per_type:
+                    break
+            twin[name] = rows
+        return {"dataset": self.dataset, "catalogue": public, "twin": twin}
+
+    def publish(self) -> None:
+        """Post the catalogue and twin sample to the centre (at start, and on demand)."""
+        with self._client() as client:
+            response = client.post(
+                f"{API}/catalogue",
+                content=json.dumps(self.catalogue(), default=str),
+                headers={"content-type": "application/json"},
+            )
+            if response.status_code in (401, 403):
+                raise Rejected(f"the centre refused this node's credential: {_reason(response)}")
+            if response.status_code >= 400:
+                raise RuntimeError(f"the centre refused the catalogue: {_reason(response)}")
+
     def run(self, interval: float, stop_after: int | None = None) -> None:
+        try:
+            self.publish()
+        except (httpx.HTTPError, RuntimeError) as error:
+            log.warning("catalogue not posted: %s", error)
         polls = 0
         while stop_after is None or polls < stop_after:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus.analysis import checking
+from campus.analysis import budget, checking, runner
 from campus.analysis import service as analysis
 from campus.audit import service as audit
 from campus.auth.actor import Actor
@@ -31,6 +32,7 @@ from campus.federation.models import (
     FederatedDataset,
     FederatedJob,
     Node,
+    NodeCatalogue,
     NodeCredential,
     Task,
 )
@@ -41,6 +43,7 @@ from campus.settings import Settings
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 TASK_LIFETIME = dt.timedelta(days=7)
+MAX_DEADLINE_MINUTES = 7 * 24 * 60
 NODE_HEADER = "x-campus-node"
 
 
@@ -203,6 +206,91 @@ def list_datasets(session: Session) -> list[FederatedDataset]:
     return list(session.scalars(select(FederatedDataset).order_by(FederatedDataset.name)))
 
 
+MAX_CATALOGUE_BYTES = 256 * 1024
+CATALOGUE_KEYS = {"dataset", "version", "threshold", "patients", "first", "last", "types"}
+
+
+def get_dataset(session: Session, name: str) -> FederatedDataset:
+    row = session.scalar(select(FederatedDataset).where(FederatedDataset.name == name))
+    if row is None:
+        raise NotFound(f"no federated dataset {name}", code="not_found")
+    return row
+
+
+def receive_catalogue(session: Session, node: Node, body: Any) -> NodeCatalogue:
+    """A node's public catalogue and dummy-twin sample for one of its member datasets."""
+    if not isinstance(body, dict) or set(body) != {"dataset", "catalogue", "twin"}:
+        raise BadRequest("send exactly dataset, catalogue and twin", where="body")
+    dataset = body["dataset"]
+    if not any(
+        m == {"node": node.name, "dataset": dataset}
+        for d in list_datasets(session)
+        for m in d.members
+    ):
+        raise BadRequest(
+            f"dataset: {dataset!r} is not this node's part of a federated dataset",
+            where="dataset",
+        )
+    catalogue, twin = body["catalogue"], body["twin"]
+    if not isinstance(catalogue, dict) or set(catalogue) - CATALOGUE_KEYS:
+        raise BadRequest(
+            f"catalogue: only the public catalogue ({', '.join(sorted(CATALOGUE_KEYS))})",
+            where="catalogue",
+        )
+    if not isinstance(twin, dict) or not all(
+        isinstance(rows, list) and all(isinstance(r, dict) for r in rows) for rows in twin.values()
+    ):
+        raise BadRequest("twin: resource type -> list of dummy rows", where="twin")
+    if len(json.dumps(body, default=str)) > MAX_CATALOGUE_BYTES:
+        raise BadRequest(
+            f"body: at most {MAX_CATALOGUE_BYTES // 1024} KiB of catalogue and twin",
+            where="body",
+        )
+    row = session.scalar(
+        select(NodeCatalogue).where(
+            NodeCatalogue.node_id == node.id, NodeCatalogue.dataset == dataset
+        )
+    )
+    if row is None:
+        row = NodeCatalogue(node_id=node.id, dataset=dataset, catalogue={}, twin={})
+        session.add(row)
+    row.catalogue, row.twin, row.posted_at = catalogue, twin, utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=f"node:{node.name}",
+        action="node.catalogue_posted",
+        object_type="node",
+        object_id=node.id,
+        details={"dataset": dataset},
+    )
+    return row
+
+
+def dataset_page(session: Session, name: str) -> dict[str, Any]:
+    """A federated dataset with each member's posted catalogue and dummy twin (no rows of
+    real data ever reach the centre)."""
+    row = get_dataset(session, name)
+    members = []
+    for member in row.members:
+        node = get_node(session, member["node"])
+        posted = session.scalar(
+            select(NodeCatalogue).where(
+                NodeCatalogue.node_id == node.id, NodeCatalogue.dataset == member["dataset"]
+            )
+        )
+        members.append(
+            member
+            | {
+                "title": node.title,
+                "catalogue": posted.catalogue if posted else None,
+                "twin": posted.twin if posted else None,
+                "posted_at": posted.posted_at.isoformat() if posted else None,
+            }
+        )
+    return {"name": row.name, "members": members}
+
+
 # --- federated jobs and their signed tasks -----------------------------------------------------
 
 
@@ -214,17 +302,20 @@ def submit_job(
     project_id: str,
     approval_id: str,
     text: str | bytes | dict[str, Any],
+    deadline_minutes: int | None = None,
+    min_nodes: int | None = None,
 ) -> FederatedJob:
-    """A federated job: checked like a local job, then one signed task per member node."""
+    """A federated job: checked like a local job, then one signed task per member node.
+
+    With a deadline, the job completes at the deadline with the nodes that answered, if at
+    least `min_nodes` did (all of them by default), and fails otherwise. Under differential
+    privacy the project's budget is charged once, here, before any task is issued."""
     project, approval, parsed = analysis.checked_in_scope(
         session, actor, project_id=project_id, approval_id=approval_id, text=text
     )
     if parsed.privacy is not None:
-        raise BadRequest(
-            "privacy: differential privacy is not offered on federated jobs yet",
-            code="not_federable",
-            where="privacy",
-        )
+        _check_privacy(parsed)
+        budget.check(session, project, parsed.privacy.epsilon)
     pooling.expected_tables(parsed)  # refuses outputs that cannot be pooled, with where
     federated = session.scalar(
         select(FederatedDataset).where(FederatedDataset.name == parsed.dataset)
@@ -235,6 +326,20 @@ def submit_job(
             code="not_federated",
             where="dataset",
         )
+    if deadline_minutes is not None and not 1 <= deadline_minutes <= MAX_DEADLINE_MINUTES:
+        raise BadRequest(
+            f"deadline_minutes: from 1 to {MAX_DEADLINE_MINUTES}", where="deadline_minutes"
+        )
+    if min_nodes is not None and not 1 <= min_nodes <= len(federated.members):
+        raise BadRequest(
+            f"min_nodes: from 1 to the {len(federated.members)} node(s) of {federated.name}",
+            where="min_nodes",
+        )
+    if min_nodes is not None and deadline_minutes is None:
+        raise BadRequest(
+            "min_nodes: give deadline_minutes too (without a deadline every node answers)",
+            where="min_nodes",
+        )
     definition = parsed.model_dump(mode="json", exclude_none=True)
     job = FederatedJob(
         project_id=project.id,
@@ -243,9 +348,16 @@ def submit_job(
         title=parsed.title,
         definition=definition,
         dataset=federated.name,
+        deadline_at=utcnow() + dt.timedelta(minutes=deadline_minutes) if deadline_minutes else None,
+        min_nodes=min_nodes,
     )
     session.add(job)
     session.flush()
+    if parsed.privacy is not None:
+        # Once for the whole job: each node noises its own patients' cells with this
+        # epsilon, and a person is at one node (parallel composition).
+        budget.charge(session, project.id, job.id, parsed.privacy.epsilon)
+        job.epsilon = parsed.privacy.epsilon
     expires = min(approval.expires_at, utcnow() + TASK_LIFETIME)
     for member in federated.members:
         node = get_node(session, member["node"])
@@ -280,6 +392,26 @@ def submit_job(
         details={"project": project.id, "approval": approval.id, "dataset": federated.name},
     )
     return job
+
+
+def _check_privacy(parsed: Any) -> None:
+    """Under DP every released number is a noised count (or read from noised counts)."""
+    for i, output in enumerate(parsed.outputs):
+        if output.type == "time_to_event":
+            raise BadRequest(
+                f"outputs[{i}]: differential privacy covers counts, cross-tabulations and "
+                "histograms (and quantiles read from them); remove time-to-event or privacy",
+                code="dp_unsupported",
+                where=f"outputs[{i}]",
+            )
+    undeclared = list(runner.dp_undeclared(parsed))
+    if undeclared:
+        raise BadRequest(
+            f"{undeclared[0]}: under differential privacy, declare the groups to publish "
+            "(levels: [...]); other values are counted as 'other'",
+            code="dp_levels_needed",
+            where=undeclared[0],
+        )
 
 
 def get_job(session: Session, job_id: str) -> FederatedJob:
@@ -320,7 +452,7 @@ def pending_tasks(session: Session, settings: Settings, node: Node) -> list[dict
             session.flush()
             _maybe_finish(session, settings, job)
             continue
-        if job.status == "waiting":
+        if sweep(session, settings, job).status == "waiting":
             served.append({"payload": task.payload, "signature": task.signature})
     return served
 
@@ -346,6 +478,7 @@ def receive_answer(
     job = session.get(FederatedJob, task.job_id)
     assert job is not None
     governance.usable_approval(session, job.approval_id, job.project_id)  # not after revocation
+    sweep(session, settings, job)
     if job.status != "waiting":
         raise Conflict(f"federated job {job.id} is {job.status}: no more answers", code="closed")
     parsed = analysis.parse_definition(job.definition)
@@ -393,17 +526,27 @@ def receive_refusal(
 
 
 def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> None:
-    """Once every node has answered: pool, then the output checkers (under the job's lock)."""
+    """Once every node has answered, or at the deadline with at least `min_nodes` answers:
+    pool, then the output checkers (under the job's lock). Fewer at the deadline: the job
+    `missed_deadline` (a fact about the nodes' availability, not about the data)."""
     session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
     session.refresh(job)  # another node's answer may have finished it while we waited
-    parts = [t for t, _n in tasks(session, job)]
+    pairs = tasks(session, job)
+    parts = [t for t, _n in pairs]
     if job.status != "waiting":
         return
     if any(t.status == "refused" for t in parts):
-        job.status = "refused"  # pooling needs every node: the others' tasks are withdrawn
+        job.status = "refused"  # a node refused the task itself: the others' are withdrawn
         return
-    if any(t.status == "issued" for t in parts):
-        return
+    issued = [t for t in parts if t.status == "issued"]
+    if issued:
+        if job.deadline_at is None or utcnow() < job.deadline_at:
+            return
+        if len(parts) - len(issued) < (job.min_nodes or len(parts)):
+            job.status = "missed_deadline"
+            return
+        for task in issued:
+            task.status = "missed"  # an answer after the deadline is refused
     job.pooled_at = utcnow()
     job.release_status = "pending"
     if any(t.status == "failed" for t in parts):
@@ -412,11 +555,24 @@ def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> No
     parsed = analysis.parse_definition(job.definition)
     job.result = pooling.pool(
         parsed,
-        [t.answer for t in parts if t.answer is not None],
+        [t.answer for t in parts if t.status == "answered" and t.answer is not None],
         threshold=settings.disclosure_threshold,
         base=settings.rounding_base,
-    )
+    ) | {
+        "nodes": {
+            "answered": [n.name for t, n in pairs if t.status == "answered"],
+            "missing": [n.name for t, n in pairs if t.status == "missed"],
+        },
+        "epsilon": job.epsilon or None,
+    }
     job.status = "pooled"
+
+
+def sweep(session: Session, settings: Settings, job: FederatedJob) -> FederatedJob:
+    """Close a waiting job whose deadline has passed (called whenever it is looked at)."""
+    if job.status == "waiting" and job.deadline_at is not None and utcnow() >= job.deadline_at:
+        _maybe_finish(session, settings, job)
+    return job
 
 
 # --- who sees what ---------------------------------------------------------------------------
@@ -471,6 +627,9 @@ def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
         "created_at": job.created_at.isoformat(),
         "status": job.status if checker else outward_status(job),
         "release_status": job.release_status or None,
+        "deadline_at": job.deadline_at.isoformat() if job.deadline_at else None,
+        "min_nodes": job.min_nodes,
+        "epsilon": job.epsilon or None,
         "nodes": nodes,
         "result": None,
     }

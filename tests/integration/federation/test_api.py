@@ -71,7 +71,8 @@ def test_node_calls_need_a_live_credential_and_answers_need_the_task_s_shape(
         f"/api/v1/projects/{world.project_id}/federated-jobs",
         json={"approval_id": world.approval_id, "definition": quantiles},
     )
-    assert refused.status_code == 400 and refused.json()["error"]["where"] == "outputs[0]"
+    assert refused.status_code == 400
+    assert refused.json()["error"]["where"] == "outputs[0].histogram"
     submitted = client.post(
         f"/api/v1/projects/{world.project_id}/federated-jobs",
         json={"approval_id": world.approval_id, "definition": ANALYSIS},

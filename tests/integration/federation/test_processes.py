@@ -197,6 +197,21 @@ def test_a_federated_job_pools_two_node_processes_and_refuses_tampered_expired_a
             if (found := re.search(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", bundle.name))
         ]
         assert len(patients) >= 80 and not any(p in stored for p in patients)
+        # The node posts its public catalogue and a few rows of its dummy twin: no real id.
+        published = _campus(
+            _env(tmp_path / "chu-a"),
+            "node", "publish",
+            "--central", central,
+            "--token-file", str(tmp_path / "chu-a.token"),
+            "--dataset", "hopital-a",
+            "--centre-key", str(tmp_path / "centre.pem"),
+            "--name", "chu-a",
+        )  # fmt: skip
+        assert published.returncode == 0, published.stderr
+        shown = httpx.get(f"{central}/api/v1/federation/datasets/{FEDERATED}").json()
+        member = next(m for m in shown["members"] if m["node"] == "chu-a")
+        assert member["catalogue"]["patients"] and member["twin"]["Patient"]
+        assert not any(p in json.dumps(shown) for p in patients)
         for answer in answers:
             assert set(answer) == {"cohort", "tables"}
             for table in answer["tables"]:
@@ -228,7 +243,7 @@ def test_a_federated_job_pools_two_node_processes_and_refuses_tampered_expired_a
         assert compared >= 6
         assert _cells(pooled["tables"][0])[("*",)] == pooled["cohort"]
         page = httpx.get(f"{central}/federated-jobs/{job_id}")
-        assert page.status_code == 200 and "table-by_sex" in page.text
+        assert page.status_code == 200 and ">by_sex <span" in page.text
 
         # A tampered task and an expired one (two jobs: one refusal withdraws a job) are
         # refused at the node, with the reason.

@@ -79,12 +79,12 @@ def test_an_answer_with_anything_but_the_declared_statistics_is_refused_whole():
         assert refused.value.where == where
 
 
-def test_outputs_that_cannot_be_pooled_from_sums_are_refused_with_where():
+def test_quantiles_without_a_histogram_to_read_them_from_are_refused_with_where():
     quantiles = ANALYSIS.model_dump(mode="json", exclude_none=True)
     quantiles["outputs"].append({"type": "distribution", "name": "age", "column": "gender"})
     with pytest.raises(BadRequest) as refused:
         pooling.expected_tables(definition.parse(quantiles))
-    assert refused.value.where == "outputs[1]"
+    assert refused.value.where == "outputs[1].histogram"
 
 
 def _node(tmp_path, name="chu-a", dataset="hopital-a"):
