@@ -24,6 +24,7 @@ def organisation_profile(session: Session, actor: Actor, org_id: str) -> dict[st
             {
                 "person_id": m.person.id,
                 "display_name": m.person.display_name,
+                "role": m.role,
                 "position": m.position,
             }
             for m in members

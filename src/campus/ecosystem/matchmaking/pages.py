@@ -11,10 +11,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.auth.models import Account
 from campus.ecosystem.directory import service as directory
 from campus.ecosystem.matchmaking import api, service
-from campus.errors import BadRequest, Forbidden, NotFound
+from campus.errors import BadRequest, Forbidden
 from campus.i18n import N_
 from campus.web.deps import allow, db_session
 from campus.web.forms import form_route
@@ -23,14 +22,6 @@ from campus.web.templating import render
 from campus.web.twins import twin
 
 router = APIRouter()
-
-
-def _own_person_id(session: Session, actor: Actor) -> str:
-    """One's profile, created from the account on first use (as the profile page does)."""
-    account = session.get(Account, actor.account_id or "")
-    if account is None:
-        raise NotFound(N_("no such person"), code="not_found")
-    return directory.ensure_person(session, account).id
 
 
 @twin(
@@ -47,8 +38,10 @@ def _own_person_id(session: Session, actor: Actor) -> str:
 def my_suggestions(
     limit: int = 10, actor: Actor = allow("matchmaking.use"), session: Session = db_session
 ) -> dict[str, Any]:
-    person_id = _own_person_id(session, actor)
-    found = service.suggestions(session, "person", person_id, limit=limit)
+    # Without a profile, no suggestion: opening this page does not create one (a profile is
+    # listed in the directory; one decides to have it on /profile).
+    person_id = service.own_person_id(session, actor)
+    found = service.suggestions(session, "person", person_id, limit=limit) if person_id else []
     return {"source_type": "person", "source_id": person_id, "items": [s.as_json() for s in found]}
 
 
@@ -101,14 +94,17 @@ class IntroductionForm(BaseModel):
 def _ask_context(
     session: Session, actor: Actor, target_type: str, target_id: str, source: str = ""
 ) -> dict[str, Any]:
-    """Whom one asks to meet, and on whose behalf one may ask: oneself or one's
-    organisations (the first organisation by default: a startup's member asks for it)."""
+    """Whom one asks to meet, and on whose behalf one may ask: one's organisations and
+    oneself when one has a profile (the first organisation by default: a startup's member
+    asks for it). With neither, the page asks to fill in the profile first."""
     target = service.party(session, target_type, target_id)
-    person_id = _own_person_id(session, actor)
+    person_id = service.own_person_id(session, actor)
     organisations = directory.organisations_of_account(session, actor.account_id or "")
     sources = [(f"organisation:{o.id}", o.name) for o in organisations if o.id != target.id]
-    sources.append((f"person:{person_id}", ""))
-    return {"target": target, "sources": sources, "source": source or sources[0][0]}
+    if person_id is not None and (target.type, target.id) != ("person", person_id):
+        sources.append((f"person:{person_id}", ""))
+    chosen = source or (sources[0][0] if sources else "")
+    return {"target": target, "sources": sources, "source": chosen}
 
 
 @page(router, "/introductions/new", no_twin="a form; its API twin is POST /api/v1/introductions")

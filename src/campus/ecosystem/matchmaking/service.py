@@ -167,7 +167,10 @@ def _org_ids_of(session: Session, person: Person | None, *, admin: bool = False)
     return set(session.scalars(query))
 
 
-def party(session: Session, party_type: str, party_id: str) -> Party:
+def party(session: Session, party_type: str, party_id: str, *, own: bool = False) -> Party:
+    """An active organisation or a visible person. `own`: the caller checked that the actor
+    acts for this side (a person who hid their profile still gets suggestions and may ask
+    for an introduction themselves; nobody else finds them)."""
     if party_type == "organisation":
         org = session.get(Organisation, party_id)
         if org is None or not org.active:
@@ -175,7 +178,7 @@ def party(session: Session, party_type: str, party_id: str) -> Party:
         return _org_party(org)
     if party_type == "person":
         person = session.get(Person, party_id)
-        if person is None or not person.visible:
+        if person is None or not (person.visible or own):
             raise NotFound(N_("no such person"), code="not_found", where=party_id[:80])
         themes = _themes_of_people(session, person.id).get(person.id, frozenset())
         return _person_party(person, themes)
@@ -213,10 +216,11 @@ def check_acts_for(session: Session, actor: Actor, source_type: str, source_id: 
 def suggestions(
     session: Session, source_type: str, source_id: str, *, limit: int = 10
 ) -> list[Suggestion]:
-    """The best partners for a source: organisations, and for a person also people."""
+    """The best partners for a source (one the caller acts for): organisations, and for a
+    person also people whose profile is visible."""
     if not 1 <= limit <= 50:
         raise BadRequest(N_("limit is 1 to 50"), code="invalid_limit", where="limit")
-    source = party(session, source_type, source_id)
+    source = party(session, source_type, source_id, own=True)
     if not source.needs and not source.expertise:
         return []
     excluded = {source.id}
@@ -317,7 +321,7 @@ def request_introduction(
     message: str = "",
 ) -> Introduction:
     check_acts_for(session, actor, source_type, source_id)
-    source = party(session, source_type, source_id)
+    source = party(session, source_type, source_id, own=True)
     target = party(session, target_type, target_id)
     if (source.type, source.id) == (target.type, target.id):
         raise BadRequest(N_("you cannot ask to meet yourself"), code="same_party")
@@ -433,7 +437,7 @@ def decide(
     requester = session.get(Account, intro.requested_by)
     if requester is not None:
         if accept:
-            contacts = ", ".join(_emails_of_side(session, intro.target_type, intro.target_id))
+            contacts = _contact_on_acceptance(session, actor, intro)
             body = (
                 f"{target} accepte la mise en relation avec {source}. Contact : {contacts}\n\n"
                 f"{target} accepted the introduction to {source}. Contact: {contacts}\n"
@@ -458,6 +462,18 @@ def decide(
         object_id=intro.id,
     )
     return intro
+
+
+def _contact_on_acceptance(session: Session, actor: Actor, intro: Introduction) -> str:
+    """The address an accepted request gives the requester: the one the other side shows on
+    its profile, else the address of whoever accepted (who gives it by accepting). Never the
+    sign-in address of a person who set a contact address, nor other admins' addresses."""
+    model = Person if intro.target_type == "person" else Organisation
+    side = session.get(model, intro.target_id)
+    if side is not None and side.contact_email:
+        return side.contact_email
+    account = session.get(Account, actor.account_id or "")
+    return account.email if account is not None else ""
 
 
 def party_name(session: Session, party_type: str, party_id: str) -> str:
