@@ -13,7 +13,7 @@ import statistics as stats
 
 from sqlalchemy import select, update
 
-from campus.analysis import definition, runner
+from campus.analysis import budget, definition, runner
 from campus.analysis.results import Controls
 from campus.federation import pooling, signing
 from campus.federation.models import FederatedJob, Task
@@ -302,3 +302,36 @@ def test_a_node_posts_its_catalogue_and_dummy_twin_and_nothing_else(
         headers={NODE: tokens["chu-b"], "content-type": "application/json"},
     )
     assert other.status_code == 400
+
+
+def test_under_differential_privacy_the_budget_is_charged_once_and_each_node_noises(
+    client, db, settings, world, monkeypatch
+):
+    tokens = _federation(client, db, settings, world, ("chu-a", "chu-b"))
+    private = STATISTICS | {
+        "privacy": {"epsilon": 1.0},
+        "outputs": [
+            {
+                "type": "counts",
+                "name": "by_sex",
+                "group_by": [{"column": "gender", "levels": ["female", "male"]}],
+            }
+        ],
+    }
+    survival = private | {"outputs": [*private["outputs"], STATISTICS["outputs"][1]]}
+    refused = _submit(client, world, survival)
+    assert refused.status_code == 400 and refused.json()["error"]["where"] == "outputs[1]"
+    made = _submit(client, world, private)
+    assert made.status_code == 201, made.text
+    job = made.json()["id"]
+    with db.session() as session:
+        assert budget.spent(session, world.project_id) == 1.0  # once, not once per node
+    for name, token in tokens.items():
+        assert _node(client, db, settings, monkeypatch, name, token).once() == 1
+    released = _release(client, job)
+    assert released["result"]["epsilon"] == 1.0
+    rows = released["result"]["tables"][0]["rows"]
+    assert {r[0] for r in rows} == {"female", "male", "other", "*"}
+    assert all(r[1] is None or r[1] % 5 == 0 for r in rows)
+    with db.session() as session:
+        assert budget.spent(session, world.project_id) == 1.0
