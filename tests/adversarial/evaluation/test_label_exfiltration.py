@@ -79,3 +79,27 @@ def test_a_subgroup_under_the_minimum_size_is_suppressed_without_its_name_or_siz
     assert released["subgroups"]["sex"][service.SUPPRESSED] == {"suppressed": True}
     male = released["subgroups"]["sex"]["male"]
     assert male["suppressed"] is False and male["auroc"]["value"] is not None
+
+
+def test_the_charts_drawn_from_a_release_are_the_same_whatever_one_patients_label():
+    """The ROC curve and the reliability diagram are drawn from the released bins alone: in
+    two worlds that differ only in the singled-out patient's label, the pages' SVG is the
+    same byte for byte, and it holds no more points than released bins."""
+    from campus.web.templating import env
+
+    charts = env.get_template("evaluation/_charts.html").module.charts
+    ages = [float(30 + i % 50) for i in range(120)]
+    ages[7] = 101.0
+    base = [1 if i % 4 == 0 else 0 for i in range(120)]
+    sexes = ["female" if i % 2 else "male" for i in range(120)]
+    world_a, world_b = list(base), list(base)
+    world_a[7], world_a[9] = 1, 0
+    world_b[7], world_b[9] = 0, 1
+    model = onnx_models.single_out(0, 101.0)
+    for threshold in (0.5, 0.995):
+        released_a = _released(_table(world_a, ages, sexes), model, threshold=threshold)
+        released_b = _released(_table(world_b, ages, sexes), model, threshold=threshold)
+        drawn_a, drawn_b = str(charts(released_a)), str(charts(released_b))
+        assert 'data-chart="roc"' in drawn_a and 'data-chart="reliability"' in drawn_a
+        assert drawn_a == drawn_b
+        assert drawn_a.count("<circle") <= len(released_a["reliability"])
