@@ -121,6 +121,24 @@ def submit(
     typer.echo(f"queued submission {submission_id}")
 
 
+@app.command("demo-models")
+def demo_models(features_csv: Path, out: Path) -> None:
+    """Train three demo models of different quality on a dummy-twin feature table (the CSV
+    of `campus eval features`) and write them as ONNX with their model cards."""
+    from campus.evaluation.demo_models import demo_models as train
+
+    try:
+        models = train(_file(features_csv).decode("utf-8"))
+    except ValueError as error:
+        raise _fail(f"{features_csv}: {error}") from None
+    out.mkdir(parents=True, exist_ok=True)
+    for model in models:
+        (out / f"{model.name}.onnx").write_bytes(model.onnx)
+        card = json.dumps(model.card, indent=2, ensure_ascii=False)
+        (out / f"{model.name}.card.json").write_text(card + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out / model.name}.onnx ({model.card['name']})")
+
+
 @app.command("work")
 def work(once: Annotated[bool, typer.Option(help="Run at most one submission.")] = False) -> None:
     """Run queued submissions on the real data (each in a limited child process)."""
