@@ -29,8 +29,8 @@ def test_a_member_searches_the_directory_without_accents_and_opens_a_profile(pag
     page.get_by_test_id("directory-query").fill("hopital saint eloi creteil")
     page.get_by_test_id("directory-submit").click()
     results = page.get_by_test_id("directory-results")
-    expect(results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs")).to_be_visible()
-    results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs").click()
+    expect(results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs", exact=True)).to_be_visible()
+    results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hôpital Saint-Éloi-des-Champs")
     expect(page.get_by_text("oncologie").first).to_be_visible()
 
