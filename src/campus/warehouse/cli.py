@@ -254,6 +254,55 @@ def dataset_tolerance(
     typer.echo(f"{name}: error tolerance {resources}")
 
 
+@dataset_app.command("source")
+def dataset_source(
+    name: str,
+    base_url: Annotated[
+        str | None, typer.Option("--from", help="The FHIR server's Bulk Data base URL.")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="SMART client id.")] = None,
+    key: Annotated[str | None, typer.Option(help="Key name (campus pull keygen).")] = None,
+    group: Annotated[str | None, typer.Option(help="Export one Group (its id).")] = None,
+    types: Annotated[str | None, typer.Option("--type", help="Types, comma-separated.")] = None,
+    daily_at: Annotated[
+        str | None, typer.Option(help="Pull every day at HH:MM (in --timezone).")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of --daily-at.")] = "Europe/Paris",
+    every_hours: Annotated[int | None, typer.Option(help="Pull every N hours.")] = None,
+    no_schedule: Annotated[
+        bool, typer.Option("--no-schedule", help="Pull only when asked.")
+    ] = False,
+    forget: Annotated[bool, typer.Option("--forget", help="Forget the server.")] = False,
+) -> None:
+    """Store the hospital's server a dataset is pulled from (`campus pull -d NAME`, the
+    page's and API's pull), and when the job worker pulls it by itself. Options not given
+    keep their stored value."""
+    from campus.warehouse import service
+
+    try:
+        with _database().session() as session:
+            stored = dict(service.require_dataset(session, name).pull_source or {})
+            source = None
+            if not forget:
+                given = {"base_url": base_url, "client_id": client_id, "key_ref": key}
+                given |= {"group": group, "types": types}
+                source = {**stored, **{k: v for k, v in given.items() if v is not None}}
+                if no_schedule:
+                    source.pop("schedule", None)
+                elif daily_at is not None:
+                    source["schedule"] = {"daily_at": daily_at, "timezone": timezone}
+                elif every_hours is not None:
+                    source["schedule"] = {"every_hours": every_hours}
+                if not source.get("base_url"):
+                    raise _fail("give the server's base URL: --from URL")
+            dataset = service.set_pull_source(session, _actor(), name, source)
+            kept = dict(dataset.pull_source or {})
+    except CampusError as error:
+        raise _fail(error.message) from None
+    kept.pop("last_run", None)
+    typer.echo(f"{name}: " + (json.dumps(kept, sort_keys=True) if kept else "no server"))
+
+
 @optout_app.command("add")
 def optout_add(
     value: Annotated[str, typer.Argument(help="NIR/INS (15 characters) or system|value.")],

@@ -41,6 +41,15 @@ HOST_NOT_ALLOWED = N_(
     "link-local): a pull may reach it only when the setting {setting} names it"
 )
 
+# A dataset's schedule of pulls (`bulk.schedule.check`)
+SCHEDULE_NOT_OBJECT = N_(
+    "a schedule is an object: daily_at (HH:MM) with a timezone, or every_hours"
+)
+SCHEDULE_ONE_KIND = N_("a schedule is either daily_at (HH:MM, with a timezone) or every_hours")
+SCHEDULE_BAD_TIME = N_("daily_at is a time HH:MM, e.g. 02:30")
+SCHEDULE_BAD_ZONE = N_("{zone} is not a time zone (e.g. Europe/Paris)")
+SCHEDULE_BAD_HOURS = N_("every_hours is a whole number of hours from 1 to {limit}")
+
 # Structural checks of a resource
 NOT_AN_OBJECT = N_("a resource must be a JSON object")
 NO_RESOURCE_TYPE = N_("resourceType is missing or not a text")

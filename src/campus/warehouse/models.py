@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.db.base import Base, JSONType, new_id, utcnow
@@ -57,3 +67,38 @@ class DatasetVersionRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
+
+
+class PullRun(Base):
+    """A scheduled pull of a dataset, queued by the job worker when its schedule is due.
+
+    One row per due time (`slot`): the unique constraint lets one worker enqueue it however
+    many workers see it due; the partial unique index on the active rows keeps at most one
+    queued or running pull per dataset. A worker claims a row by a conditional UPDATE and
+    holds it under a lease that its progress renews; a worker that died leaves a lease that
+    expires, and the row is claimed again (the pull resumes its export)."""
+
+    __tablename__ = "warehouse_pull_runs"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "slot"),
+        Index(
+            "ix_warehouse_pull_runs_active",
+            "dataset_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("warehouse_datasets.id", ondelete="CASCADE"), index=True
+    )
+    slot: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    lease_until: Mapped[dt.datetime | None]
+    outcome: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]

@@ -142,7 +142,7 @@ def settings_submit(
     actor: Actor = steward("dataset.manage"),
     session: Session = db_session,
 ):
-    """The dataset's error tolerance and Bulk Data source (twin: PUT
+    """The dataset's error tolerance and Bulk Data source with its schedule (twin: PUT
     .../settings). Written `def`: the writes, and the check of the server's address (a name
     lookup), run on the thread pool."""
     text = {k: str(form.get(k, "")).strip() for k in ("base_url", "client_id", "key_ref")}
@@ -157,7 +157,12 @@ def settings_submit(
         service.set_error_tolerance(session, actor, name, int(tolerance))
         source = None
         if text["base_url"]:
-            source = {**text, "group": form.get("group", ""), "types": form.get("types", "")}
+            source = {
+                **text,
+                "group": form.get("group", ""),
+                "types": form.get("types", ""),
+                "schedule": _schedule_of(form),
+            }
         service.set_pull_source(session, actor, name, source)
     except CampusError as error:
         session.rollback()
@@ -169,6 +174,20 @@ def settings_submit(
             status=error.status,
         )
     return RedirectResponse("/datasets", status_code=303)
+
+
+def _schedule_of(form: FormData) -> dict | None:
+    """The form's schedule as the API takes it: `every` is none, daily or hours."""
+    every = str(form.get("every", "")).strip()
+    if every == "daily":
+        return {
+            "daily_at": str(form.get("daily_at", "")).strip(),
+            "timezone": str(form.get("timezone", "")).strip() or "Europe/Paris",
+        }
+    if every == "hours":
+        hours = str(form.get("every_hours", "")).strip()
+        return {"every_hours": int(hours) if hours.isdigit() else hours}
+    return None
 
 
 @router.post("/datasets/{name}/pull", include_in_schema=False)

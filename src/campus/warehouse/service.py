@@ -159,7 +159,9 @@ def set_pull_source(
     session: Session, actor: Actor, name: str, source: dict[str, Any] | None
 ) -> Dataset:
     """Store (or, with None, forget) the hospital's Bulk Data server of a dataset: base URL,
-    client id, key name (a key of `campus pull keygen`, never a path), Group, types."""
+    client id, key name (a key of `campus pull keygen`, never a path), Group, types, and the
+    schedule the worker pulls it on (`campus.warehouse.bulk.schedule`)."""
+    from campus.warehouse.bulk import schedule as schedules
     from campus.warehouse.bulk.client import Request
     from campus.warehouse.bulk.pull import check_request
     from campus.warehouse.bulk.smart import KEY_NAME
@@ -189,6 +191,14 @@ def set_pull_source(
                 where="client_id",
             )
         stored = {**text, "group": group, "types": types}
+        plan = schedules.check(source.get("schedule"))
+        before = (dataset.pull_source or {}).get("schedule") or {}
+        if plan is not None:
+            if {k: v for k, v in before.items() if k != "from"} == {
+                k: v for k, v in plan.items() if k != "from"
+            }:
+                plan["from"] = before["from"]  # the same schedule keeps its slots
+            stored["schedule"] = plan
         last = (dataset.pull_source or {}).get("last_run")
         if last:
             stored["last_run"] = last
