@@ -29,8 +29,9 @@ def test_a_member_searches_the_directory_without_accents_and_opens_a_profile(pag
     page.get_by_test_id("directory-query").fill("hopital saint eloi creteil")
     page.get_by_test_id("directory-submit").click()
     results = page.get_by_test_id("directory-results")
-    expect(results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs", exact=True)).to_be_visible()
-    results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs", exact=True).click()
+    profile = results.get_by_role("link", name="Hôpital Saint-Éloi-des-Champs", exact=True)
+    expect(profile).to_be_visible()
+    profile.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hôpital Saint-Éloi-des-Champs")
     expect(page.get_by_text("oncologie").first).to_be_visible()
 
@@ -75,3 +76,55 @@ def test_an_invitation_link_keeps_its_token_out_of_urls_through_a_sign_in(page, 
     page.get_by_role("button", name="Accepter l'invitation").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Imagerie Invitante")
     assert not [url for url in requested if token in url]
+
+
+def test_a_startup_member_finds_three_imaging_organisations_and_asks_each_to_meet(
+    page, live_server
+):
+    """From the home page by clicking: the directory, a search, and on each result 'Ask for
+    an introduction' on behalf of one's startup, with a message."""
+    from sqlalchemy import select
+
+    from campus.auth.models import Account
+    from campus.ecosystem.directory.models import Organisation
+    from campus.ecosystem.matchmaking.models import Introduction
+
+    names = ["Imagerie de l'Odet", "Radiologie du Steir", "Centre IRM de Kerfeunteun"]
+    make_account(live_server.db, "e2e-startup@example.org", "member", name="Sam Startup")
+    with live_server.db.session() as session:
+        startup = service.create_organisation(
+            session, {"name": "Échos de Cornouaille", "kind": "startup"}, by=SYSTEM
+        )
+        account = session.scalar(select(Account).where(Account.email == "e2e-startup@example.org"))
+        person = service.ensure_person(session, account)
+        service.add_member(session, startup, person, role="admin", by=SYSTEM)
+        for name in names:
+            service.create_organisation(
+                session,
+                {"name": name, "kind": "clinic", "city": "Quimper", "themes": ["medical_imaging"]},
+                by=SYSTEM,
+            )
+        startup_id = startup.id
+    sign_in(page, "e2e-startup@example.org", PASSWORD)
+    page.goto("/")
+    for n in range(3):
+        page.locator("header nav").get_by_text("Écosystème").click()
+        page.locator("header nav").get_by_role("link", name="Annuaire", exact=True).click()
+        page.get_by_test_id("directory-query").fill("imagerie quimper")
+        page.get_by_test_id("directory-submit").click()
+        results = page.get_by_test_id("directory-result")
+        expect(results).to_have_count(3)
+        expect(results.nth(n).get_by_test_id("matched")).to_contain_text("imagerie médicale")
+        results.nth(n).get_by_test_id("ask-introduction").click()
+        expect(page.get_by_label("Au nom de")).to_have_value(f"organisation:{startup_id}")
+        page.get_by_label("Message (facultatif)").fill("Bonjour, parlons échographie.")
+        page.get_by_test_id("send-introduction").click()
+        expect(page.get_by_role("status")).to_contain_text("Demande envoyée")
+    expect(page.get_by_test_id("sent").locator("tbody tr")).to_have_count(3)
+    with live_server.db.session() as session:
+        asked = session.scalars(
+            select(Organisation.name)
+            .join(Introduction, Introduction.target_id == Organisation.id)
+            .where(Introduction.source_id == startup_id)
+        )
+        assert sorted(asked) == sorted(names)
