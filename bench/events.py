@@ -95,7 +95,7 @@ def main() -> None:
             f"{percentile(latencies, 0.95) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
         )
         with db.session() as session:
-            seats = service.seats(session, session.get(Event, event_id))
+            seats = service.seats(session.get(Event, event_id))
         assert outcomes["registered"] == SEATS == seats.registered, (outcomes, seats)
         assert outcomes["waitlisted"] == PEOPLE - SEATS == seats.waitlisted
         print(f"registered {seats.registered}, waitlisted {seats.waitlisted}: no overbooking")
@@ -120,7 +120,7 @@ def main() -> None:
             list(pool.map(cancel, seated))
         elapsed = time.perf_counter() - began
         with db.session() as session:
-            seats = service.seats(session, session.get(Event, event_id))
+            seats = service.seats(session.get(Event, event_id))
         assert seats.registered == SEATS
         print(
             f"{len(seated)} concurrent cancellations, each promoting the first waitlisted: "

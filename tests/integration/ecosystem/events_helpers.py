@@ -10,7 +10,7 @@ from campus.db.base import utcnow
 from campus.db.engine import Database
 from campus.ecosystem.events import service
 from campus.ecosystem.events.validation import EventInput
-from tests.helpers import make_account
+from tests.helpers import CampusClient, make_account
 
 
 def actor_of(db: Database, account_id: str) -> Actor:
@@ -45,3 +45,33 @@ def published_event(db: Database, by: Actor, **changes) -> str:
         event = service.create_event(session, by, event_input(**changes))
         service.publish_event(session, by, event.id)
         return event.id
+
+
+def when(days: float, hours: int = 0) -> str:
+    """A time `days` (and `hours`) from now, ISO 8601, as the API takes it."""
+    return (utcnow() + dt.timedelta(days=days, hours=hours)).isoformat()
+
+
+def staff_client(app, db: Database) -> CampusClient:
+    """A client signed in as staff@campus.example (created)."""
+    make_account(db, "staff@campus.example", "staff")
+    client = CampusClient(app)
+    client.login("staff@campus.example")
+    return client
+
+
+def created_event(client: CampusClient, **changes) -> dict:
+    """An event created and published through the API by `client` (staff), three days ahead."""
+    body = {
+        "title": "Atelier",
+        "starts_at": when(3),
+        "ends_at": when(3, 2),
+        "room": "Salle Curie",
+        "capacity": 10,
+    }
+    body.update(changes)
+    response = client.post("/api/v1/events", json=body)
+    assert response.status_code == 201, response.text
+    event = response.json()
+    assert client.post(f"/api/v1/events/{event['id']}/publish").json()["status"] == "published"
+    return event

@@ -12,33 +12,14 @@ import campus.web
 from campus.db.base import utcnow
 from campus.ecosystem.events.models import Registration
 from tests.helpers import CampusClient, audit_events, forge, make_account
-
-
-def _when(days: int, hours: int = 0) -> str:
-    return (utcnow() + dt.timedelta(days=days, hours=hours)).isoformat()
-
-
-def _staff_client(app, db) -> CampusClient:
-    make_account(db, "staff@campus.example", "staff")
-    client = CampusClient(app)
-    client.login("staff@campus.example")
-    return client
+from tests.integration.ecosystem.events_helpers import created_event
+from tests.integration.ecosystem.events_helpers import staff_client as _staff_client
+from tests.integration.ecosystem.events_helpers import when as _when
 
 
 def _create(client, **changes) -> dict:
-    body = {
-        "title": "Atelier <script>alert(1)</script>",
-        "starts_at": _when(3),
-        "ends_at": _when(3, 2),
-        "room": "Salle Curie",
-        "capacity": 1,
-    }
-    body.update(changes)
-    response = client.post("/api/v1/events", json=body)
-    assert response.status_code == 201, response.text
-    event = response.json()
-    assert client.post(f"/api/v1/events/{event['id']}/publish").json()["status"] == "published"
-    return event
+    body = {"title": "Atelier <script>alert(1)</script>", "capacity": 1}
+    return created_event(client, **{**body, **changes})
 
 
 def test_staff_create_publish_and_members_register_then_waitlist(app, db, client):

@@ -109,7 +109,7 @@ def test_a_ticket_of_another_event_is_refused_even_naming_a_real_registration(db
         service.check_in(session, settings, admin, second, token)
     assert refused.value.code == "not_registered"
     with db.session() as session:
-        assert service.seats(session, session.get(Event, first)).checked_in == 0
+        assert service.seats(session.get(Event, first)).checked_in == 0
 
 
 def _ticketed(db, settings):
@@ -217,4 +217,4 @@ def test_tickets_of_a_cancelled_event_or_a_waitlisted_holder_are_refused(db, set
         service.check_in(session, settings, admin, event_id, ana_ticket)
     assert refused.value.code == "not_published"
     with db.session() as session:
-        assert service.seats(session, session.get(Event, event_id)).checked_in == 0
+        assert service.seats(session.get(Event, event_id)).checked_in == 0

@@ -54,7 +54,7 @@ def test_demo_events_and_programmes_are_realistic_and_keep_every_rule(
         assert (starts[-1] - starts[0]).days >= 350
         with_waitlist = 0
         for event in events:
-            seats = service.seats(session, event)
+            seats = service.seats(event)
             assert event.capacity is None or seats.registered <= event.capacity
             with_waitlist += bool(seats.full and seats.waitlisted)
         assert with_waitlist >= 10

@@ -48,8 +48,13 @@ def test_a_full_event_waitlists_and_a_cancellation_promotes_the_first_waitlisted
     assert statuses[people[3].account_id] == "waitlisted"
     with db.session() as session:
         mails = session.scalars(select(OutboxMail)).all()
-        assert [m.to for m in mails] == ["p2@example.org"]
-        assert "Atelier FHIR" in mails[0].subject
+        # Each waitlisted was told their rank; then the first of the queue got the seat.
+        ranks = {m.to: m.body for m in mails if m.subject.startswith("Liste d")}
+        assert sorted(ranks) == ["p2@example.org", "p3@example.org"]
+        assert "rang 1" in ranks["p2@example.org"] and "rang 2" in ranks["p3@example.org"]
+        promoted = [m for m in mails if not m.subject.startswith("Liste d")]
+        assert [m.to for m in promoted] == ["p2@example.org"]
+        assert "Atelier FHIR" in promoted[0].subject
 
 
 def test_double_registration_is_refused_and_nothing_changes(db, settings):
@@ -115,7 +120,8 @@ def test_cancelling_an_event_mails_registered_and_waitlisted(db, settings):
         service.register(session, settings, bob, event_id)
         service.cancel_event(session, settings, admin, event_id)
     with db.session() as session:
-        assert sorted(session.scalars(select(OutboxMail.to))) == [
+        cancelled = select(OutboxMail.to).where(OutboxMail.subject.startswith("Événement annulé"))
+        assert sorted(session.scalars(cancelled)) == [
             "ana@example.org",
             "bob@example.org",
         ]
@@ -161,7 +167,8 @@ def test_an_ended_event_cannot_be_changed_and_its_waitlist_is_not_promoted(db, s
     with db.session() as session:
         stored = session.get(Event, event_id)
         assert (stored.title, stored.capacity, stored.sequence, stored.ends_at) == before
-        assert session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        # Only the waitlisted's rank was mailed (when it registered): no promotion.
+        assert [m.subject[:5] for m in session.scalars(select(OutboxMail))] == ["Liste"]
     assert sorted(_statuses(db, event_id).values()) == ["registered", "waitlisted"]
 
 

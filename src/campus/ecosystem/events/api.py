@@ -8,12 +8,10 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import ics, service
 from campus.ecosystem.events import stats as figures
 from campus.ecosystem.events.data import (
-    event_detail,
     event_out,
     registration_out,
     registrations_out,
@@ -22,11 +20,9 @@ from campus.ecosystem.events.models import Audience
 from campus.ecosystem.events.schemas import (
     CheckInIn,
     CheckInOut,
-    EventDetailOut,
     EventIn,
     EventOut,
     EventStatsOut,
-    MonthOut,
     RegistrationOut,
 )
 from campus.ecosystem.events.validation import EventInput
@@ -58,13 +54,26 @@ def list_events(
     end: str | None = None,
     training_id: str | None = None,
     drafts: bool = False,
+    theme: str = "",
+    kind: str = "",
+    free: bool = False,
+    organiser: str = "",
+    q: str = "",
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ):
-    """`start`/`end` (ISO 8601, Europe/Paris when naive) bound the period; drafts for staff."""
+    """`start`/`end` (ISO 8601, Europe/Paris when naive) bound the period; drafts for staff;
+    `theme`, `kind`, `free` (seats left), `organiser` and `q` (text) narrow the list."""
     lower, upper = _range(start, end)
+    filters = service.parse_filters(theme=theme, kind=kind, free=free, organiser=organiser, q=q)
     events = service.list_events(
-        session, actor, start=lower, end=upper, include_drafts=drafts, training_id=training_id
+        session,
+        actor,
+        start=lower,
+        end=upper,
+        include_drafts=drafts,
+        training_id=training_id,
+        filters=filters,
     )
     return [event_out(actor, event) for event in events]
 
@@ -92,35 +101,6 @@ def feed(request: Request, actor: Actor = allow("public.read"), session: Session
         online_url=lambda event: service.online_url_for(ANONYMOUS, event),
     )
     return Response(body, media_type=ICS_TYPE)
-
-
-@router.get("/events/stats/monthly", response_model=list[MonthOut], summary="Attendance by month")
-def monthly(
-    year: int | None = None, actor: Actor = allow("events.manage"), session: Session = db_session
-):
-    return figures.attendance_by_month(session, year or utcnow().year)
-
-
-@router.get("/me/registrations", response_model=list[RegistrationOut], summary="My registrations")
-def my_registrations(
-    request: Request, actor: Actor = allow("events.register"), session: Session = db_session
-):
-    settings = request.app.state.settings
-    return [
-        registration_out(session, settings, r)
-        for r in service.my_registrations(session, actor.account_id or "")
-    ]
-
-
-@router.get("/events/{event_id}", response_model=EventDetailOut, summary="One event and its seats")
-async def get_event(
-    event_id: str,
-    request: Request,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    view = service.view_event(session, actor, event_id)
-    return event_detail(session, request.app.state.settings, actor, view)
 
 
 @router.put("/events/{event_id}", response_model=EventOut, summary="Change an event")
@@ -222,6 +202,7 @@ def _registrations(app: FastAPI) -> Batcher[service.RegistrationRequest, dict]:
             with database.session() as session:
                 places: dict[str, int] = {}
                 outcomes = service.register_many(session, requests, places)
+                service.tell_waitlisted(session, settings, outcomes, places)
                 session.commit()  # before any answer is built or sent
                 taken = [o for o in outcomes if not isinstance(o, CampusError)]
                 shown = iter(registrations_out(session, settings, taken, places))
@@ -248,7 +229,9 @@ def unregister(
 
 
 @router.post(
-    "/events/{event_id}/checkin", response_model=CheckInOut, summary="Check in a signed ticket"
+    "/events/{event_id}/checkin",
+    response_model=CheckInOut,
+    summary="Check in a signed ticket or its six-character code",
 )
 def check_in(
     event_id: str,
@@ -260,10 +243,28 @@ def check_in(
     registration = service.check_in(
         session, request.app.state.settings, actor, event_id, body.token
     )
-    account = session.get(Account, registration.account_id)
+    return _checked(session, registration)
+
+
+@router.post(
+    "/events/{event_id}/registrations/{registration_id}/checkin",
+    response_model=CheckInOut,
+    summary="Check in an attendee found by name",
+)
+def check_in_attendee(
+    event_id: str,
+    registration_id: str,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+):
+    registration = service.check_in_registration(session, actor, event_id, registration_id)
+    return _checked(session, registration)
+
+
+def _checked(session: Session, registration) -> dict:
     return {
         "registration_id": registration.id,
-        "name": account.name if account else "",
+        "name": service.attendee_name(session, registration.id),
         "checked_in_at": registration.checked_in_at,
     }
 

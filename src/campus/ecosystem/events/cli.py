@@ -1,5 +1,5 @@
 """`campus event ...`: list events, attendance by month, attendees CSV, the iCalendar feed,
-seat recount."""
+seat recount, reminders."""
 
 from __future__ import annotations
 
@@ -94,6 +94,20 @@ def event_recount() -> None:
         )
     db.dispose()
     typer.echo(f"{updated} event(s) recounted")
+
+
+@event_app.command("remind")
+def event_remind() -> None:
+    """Mail the reminders due (events starting within 24 hours), at most one a registration;
+    the job worker also sends them when idle."""
+    from campus.ecosystem.events import reminders
+
+    db = _database()
+    try:
+        sent = reminders.send_due_in(db, get_settings())
+    finally:
+        db.dispose()
+    typer.echo(f"{sent} reminder(s) queued")
 
 
 @event_app.command("stats")

@@ -39,6 +39,15 @@ FORMATS = [
     ("Petit-déjeuner", "Un petit-déjeuner de mise en relation sur {theme}."),
     ("Table ronde", "Startups, hôpitaux et laboratoires débattent de {theme}."),
 ]
+# The kind (models.KINDS) of each format above.
+FORMAT_KINDS = {
+    "Meetup": "meetup",
+    "Atelier": "workshop",
+    "Conférence": "conference",
+    "Webinaire": "webinar",
+    "Petit-déjeuner": "meetup",
+    "Table ronde": "conference",
+}
 THEMES = [
     "l'interopérabilité FHIR",
     "l'IA en imagerie médicale",
@@ -52,6 +61,38 @@ THEMES = [
     "l'accès au marché des dispositifs médicaux",
     "la participation des patients",
     "l'éthique des algorithmes",
+]
+# The theme (models.THEMES) of each subject above, in the same order.
+THEME_CODES = [
+    "interoperability",
+    "ai",
+    "patients",
+    "health_data",
+    "patients",
+    "cybersecurity",
+    "entrepreneurship",
+    "entrepreneurship",
+    "clinical_research",
+    "regulation",
+    "patients",
+    "ai",
+]
+ORGANISERS = [
+    "Équipe du campus",
+    "Club interopérabilité",
+    "Laboratoire d'IA clinique",
+    "Incubateur santé numérique",
+    "Collectif des patients partenaires",
+]
+SPEAKERS = [
+    "Dr Claire Martin, cardiologue",
+    "Karim Benali, architecte FHIR",
+    "Sophie Lefèvre, déléguée à la protection des données",
+    "Pr Jean Dubois, épidémiologiste",
+    "Amina Diallo, fondatrice de startup",
+    "Lucas Moreau, data scientist",
+    "Hélène Petit, patiente partenaire",
+    "Thomas Bernard, RSSI hospitalier",
 ]
 ROOMS = [
     "Amphithéâtre Pasteur",
@@ -110,12 +151,16 @@ def generate(session: Session, *, seed: int = SEED, reference: dt.date | None = 
             title = f"Formation — {training.title_fr}"
             description = training.summary_fr
             hours = min(training.duration_hours, 7)
+            kind, theme_code = "training", THEME_CODES[index % len(THEME_CODES)]
         else:
-            kind, template = rng.choice(FORMATS)
+            label, template = rng.choice(FORMATS)
             theme = rng.choice(THEMES)
-            title = f"{kind} : {theme[0].upper()}{theme[1:]}"
+            title = f"{label} : {theme[0].upper()}{theme[1:]}"
             description = template.format(theme=theme)
             hours = rng.choice([1, 2, 2, 3])
+            kind, theme_code = FORMAT_KINDS[label], THEME_CODES[THEMES.index(theme)]
+        # Organiser and speakers follow the index (no draw: the demo's other draws stay).
+        speakers = [SPEAKERS[(index * 3 + n) % len(SPEAKERS)] for n in range(1 + index % 3)]
         online = rng.random() < 0.2
         event = Event(
             title=title,
@@ -128,6 +173,10 @@ def generate(session: Session, *, seed: int = SEED, reference: dt.date | None = 
             audience=Audience.MEMBERS if rng.random() < 0.3 else Audience.PUBLIC,
             status=EventStatus.PUBLISHED,
             training_id=training.id if training else None,
+            kind=kind,
+            theme=theme_code,
+            organiser=ORGANISERS[index % len(ORGANISERS)],
+            speakers="\n".join(speakers),
             created_by="demo",
             created_at=starts_at - dt.timedelta(days=30),
             published_at=starts_at - dt.timedelta(days=28),
@@ -207,7 +256,7 @@ def _demo_accounts(session: Session, events: list[Event], now: dt.datetime) -> N
     ]
     from campus.ecosystem.events.service import seats
 
-    with_room = [e for e in upcoming if not seats(session, e).full]
+    with_room = [e for e in upcoming if not seats(e).full]
     if with_room:
         session.add(
             Registration(

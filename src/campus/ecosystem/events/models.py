@@ -22,6 +22,21 @@ class Audience(StrEnum):
     MEMBERS = "members"
 
 
+# The kinds (formats) of events and their themes, as the events page filters them; labels
+# are translated where they are shown (pages.KIND_LABELS, pages.THEME_LABELS).
+KINDS = ("conference", "workshop", "meetup", "webinar", "training")
+THEMES = (
+    "health_data",
+    "ai",
+    "interoperability",
+    "regulation",
+    "cybersecurity",
+    "entrepreneurship",
+    "clinical_research",
+    "patients",
+)
+
+
 class RegistrationStatus(StrEnum):
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"
@@ -55,6 +70,11 @@ class Event(Base):
     published_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # RFC 5545 SEQUENCE
+    kind: Mapped[str] = mapped_column(String(20), default="conference", server_default="conference")
+    theme: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    organiser: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # One speaker a line ("Name, role"), shown on the event's page.
+    speakers: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The event's seats, kept by every change of a registration's status (its row locked):
     # a registration and the event's page read them instead of counting registrations, which
     # grew with the waitlist. `queue_tail` is the last `queued_at` given, the end of the
@@ -63,6 +83,11 @@ class Event(Base):
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     checked_in_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     queue_tail: Mapped[dt.datetime | None]
+    # Short codes typed at the door that matched no ticket, since `code_misses_since`: past a
+    # budget, codes are refused for a while (checkin.CODE_MISSES), so that nobody can try
+    # codes until one names an attendee.
+    code_misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    code_misses_since: Mapped[dt.datetime | None]
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -96,3 +121,16 @@ class Registration(Base):
     checked_in_by: Mapped[str] = mapped_column(String(200), default="")
 
     event: Mapped[Event] = relationship(back_populates="registrations")
+
+
+class Reminder(Base):
+    """The reminder mailed for one registration the day before its event: the primary key
+    on the registration makes it at most one, whoever sends it (the worker, `campus event
+    remind`, two of them at once)."""
+
+    __tablename__ = "event_reminders"
+
+    registration_id: Mapped[str] = mapped_column(
+        ForeignKey("event_registrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,22 +1,30 @@
-"""HTML pages of events: the calendar, an event with its ticket, staff forms, the scan page."""
+"""HTML pages of events and their JSON twins: the list (filters, month calendar), an event
+with its ticket, one's registrations, staff forms, the door's check-in, attendance by month."""
 
 from __future__ import annotations
 
+import calendar as month_calendar
 import datetime as dt
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from campus.auth.actor import Actor
-from campus.auth.models import Account
 from campus.db.base import utcnow
 from campus.ecosystem.events import api, data, service, stats, tickets
-from campus.ecosystem.events.models import Event, RegistrationStatus
-from campus.ecosystem.events.schemas import CalendarEventOut, EventIn
+from campus.ecosystem.events.models import KINDS, THEMES, Event
+from campus.ecosystem.events.schemas import (
+    AttendeeOut,
+    CalendarEventOut,
+    CheckInForm,
+    EventDetailOut,
+    EventIn,
+    MonthOut,
+    MyRegistrationOut,
+)
 from campus.ecosystem.events.validation import EventInput
-from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.text import PARIS
@@ -32,12 +40,127 @@ MONTHS = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
     N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+KIND_LABELS = {
+    "conference": N_("Conference"),
+    "workshop": N_("Workshop"),
+    "meetup": N_("Meetup"),
+    "webinar": N_("Webinar"),
+    "training": N_("Training session"),
+}
+THEME_LABELS = {
+    "health_data": N_("Health data"),
+    "ai": N_("Artificial intelligence"),
+    "interoperability": N_("Interoperability"),
+    "regulation": N_("Regulation"),
+    "cybersecurity": N_("Cybersecurity"),
+    "entrepreneurship": N_("Entrepreneurship"),
+    "clinical_research": N_("Clinical research"),
+    "patients": N_("Patients"),
+}
+assert set(KIND_LABELS) == set(KINDS) and set(THEME_LABELS) == set(THEMES)
 NOTICES = {
     "registered": N_("Your registration is recorded."),
     "unregistered": N_("Your registration is cancelled."),
     "published": N_("The event is published."),
     "cancelled": N_("The event is cancelled; registered people are notified by mail."),
 }
+LABELS = {"kinds": KIND_LABELS, "themes": THEME_LABELS}
+
+
+def _paris_now() -> dt.datetime:
+    return utcnow().astimezone(PARIS)
+
+
+# --- the list and the month calendar -----------------------------------------------------------
+
+
+def _month_grid(month: str, events: list[dict]) -> dict:
+    """The month's weeks (Monday first), each day with its events, and the months around."""
+    first, _start, _end = service.month_bounds(month)
+    by_day: dict[dt.date, list[dict]] = {}
+    for event in events:
+        by_day.setdefault(event["starts_at"].astimezone(PARIS).date(), []).append(event)
+    weeks = [
+        [
+            {"day": day, "in_month": day.month == first.month, "events": by_day.get(day, [])}
+            for day in week
+        ]
+        for week in month_calendar.Calendar().monthdatescalendar(first.year, first.month)
+    ]
+    before = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    after = (first + dt.timedelta(days=32)).strftime("%Y-%m")
+    return {
+        "first": first,
+        "weeks": weeks,
+        "before": before,
+        "after": after,
+        "today": _paris_now().date(),
+    }
+
+
+def _list_context(
+    actor: Actor,
+    session: Session,
+    data: list[dict],
+    request: Request,
+    past: bool,
+    view: str,
+    month: str,
+) -> dict:
+    query = request.query_params
+    shown_month = month or (_paris_now().strftime("%Y-%m") if view == "month" else "")
+    return {
+        "past": past,
+        "view": "month" if shown_month else "list",
+        "month": _month_grid(shown_month, data) if shown_month else None,
+        "filters": {
+            name: query.get(name, "")
+            for name in ("theme", "kind", "start", "end", "organiser", "q", "free")
+        },
+        "organisers": service.organisers(session),
+        "can_manage": service.can_manage(actor),
+        "labels": LABELS,
+        "months": MONTHS,
+        "weekdays": WEEKDAYS,
+    }
+
+
+@twin(
+    api.router,
+    router,
+    "/events",
+    api_path="/events/calendar",
+    template="ecosystem/event_list.html",
+    summary="The events page: upcoming events (or the past year's, or a month's) with their "
+    "seats, narrowed by theme, kind, dates, free seats, organiser and text",
+    response_model=list[CalendarEventOut],
+    context=_list_context,
+)
+def events_page(
+    past: bool = False,
+    theme: str = "",
+    kind: str = "",
+    start: str = "",
+    end: str = "",
+    free: bool = False,
+    organiser: str = "",
+    q: str = "",
+    view: str = "list",
+    month: str = "",
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
+) -> list[dict]:
+    """`view=month` shows the month `month` (YYYY-MM; this month by default)."""
+    filters = service.parse_filters(
+        theme=theme, kind=kind, start=start, end=end, free=free, organiser=organiser, q=q
+    )
+    if view == "month" and not month:
+        month = _paris_now().strftime("%Y-%m")
+    return data.calendar(session, actor, past=past, filters=filters, month=month)
+
+
+# --- staff forms (first: /events/{event_id} would take /events/new) ----------------------------
 
 
 def _local_input(value: dt.datetime | None) -> str:
@@ -49,22 +172,6 @@ def _trainings(session: Session) -> list:
     from campus.ecosystem.trainings import service as trainings
 
     return trainings.list_trainings(session)
-
-
-@twin(
-    api.router,
-    router,
-    "/events",
-    api_path="/events/calendar",
-    template="ecosystem/event_list.html",
-    summary="The events page: upcoming events (or the past year's) with their seats",
-    response_model=list[CalendarEventOut],
-    context=lambda actor, past: {"past": past, "can_manage": service.can_manage(actor)},
-)
-def events_page(
-    past: bool = False, actor: Actor = allow("public.read"), session: Session = db_session
-) -> list[dict]:
-    return data.calendar(session, actor, past=past)
 
 
 def _form_context(session: Session, event: Event | None, values: dict | None = None) -> dict:
@@ -80,8 +187,12 @@ def _form_context(session: Session, event: Event | None, values: dict | None = N
             "capacity": "" if event.capacity is None else str(event.capacity),
             "audience": event.audience,
             "training_id": event.training_id or "",
+            "kind": event.kind,
+            "theme": event.theme,
+            "organiser": event.organiser,
+            "speakers": event.speakers,
         }
-    return {"event": event, "values": values, "trainings": _trainings(session)}
+    return {"event": event, "values": values, "trainings": _trainings(session), "labels": LABELS}
 
 
 @page(router, "/events/new", no_twin="a form; its API twin is POST /api/v1/events")
@@ -92,12 +203,20 @@ def new_event_form(
     session: Session = db_session,
 ):
     """`?training_id=` preselects the training when staff plan one of its sessions."""
-    values = {"audience": "public", "training_id": training_id[:32]} if training_id else None
+    values = (
+        {"audience": "public", "training_id": training_id[:32], "kind": "training"}
+        if training_id
+        else None
+    )
     return render(request, "ecosystem/event_form.html", _form_context(session, None, values))
 
 
 def _new_form_context(session: Session, values: dict) -> dict:
     return _form_context(session, None, values)
+
+
+def _event_input(body: EventIn) -> EventInput:
+    return EventInput(**body.model_dump())
 
 
 @form_route(
@@ -110,7 +229,7 @@ def _new_form_context(session: Session, values: dict) -> dict:
 def new_event_submit(
     body: EventIn, actor: Actor = allow("events.manage"), session: Session = db_session
 ) -> str:
-    event = service.create_event(session, actor, EventInput(**body.model_dump()))
+    event = service.create_event(session, actor, _event_input(body))
     return f"/events/{event.id}"
 
 
@@ -144,219 +263,228 @@ def edit_event_submit(
     session: Session = db_session,
 ) -> str:
     settings = request.app.state.settings
-    service.update_event(session, settings, actor, event_id, EventInput(**body.model_dump()))
+    service.update_event(session, settings, actor, event_id, _event_input(body))
     return f"/events/{event_id}"
 
 
-def _event_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    event_id: str,
-    *,
-    error: str = "",
-    notice: str = "",
-    status: int = 200,
-    view: service.EventView | None = None,
-) -> Response:
-    settings = request.app.state.settings
-    view = view or service.view_event(session, actor, event_id)
-    event = view.event
-    detail = data.event_detail(session, settings, actor, view)
+# --- one event ---------------------------------------------------------------------------------
+
+
+def _event_context(
+    request: Request, session: Session, actor: Actor, event_id: str, detail: dict, qr: str
+) -> dict:
+    done = request.query_params.get("done", "")
+    manager = service.can_manage(actor)
+    event = service.get_event(session, actor, event_id)
+    return {
+        "event": detail,
+        "detail": detail,
+        "mine": detail["my_registration"],
+        "qr": qr,
+        "ended": detail["ends_at"] <= utcnow(),
+        "can_manage": manager,
+        "can_register": service.may_attend(actor, event),
+        "stats": stats.event_stats(session, event) if manager else None,
+        "notice": _(NOTICES[done]) if done in NOTICES else "",
+        "labels": LABELS,
+    }
+
+
+def _qr(detail: dict) -> str:
     mine = detail["my_registration"]
-    qr = ""
     if mine and mine["ticket"]:
-        qr = tickets.qr_svg(mine["ticket"], title=_("Check-in ticket"))
-    return render(
-        request,
-        "ecosystem/event_detail.html",
-        {
-            "event": event,
-            "detail": detail,
-            "mine": mine,
-            "qr": qr,
-            "ended": event.ends_at <= utcnow(),
-            "can_manage": service.can_manage(actor),
-            "can_register": service.may_attend(actor, event),
-            "stats": stats.event_stats(session, event) if service.can_manage(actor) else None,
-            "error": error,
-            "notice": notice,
-        },
-        status=status,
-    )
+        return tickets.qr_svg(mine["ticket"], title=_("Check-in ticket"))
+    return ""
 
 
-@page(router, "/events/{event_id}", twin="/api/v1/events/{event_id}")
+async def _event_page_context(
+    request: Request, session: Session, actor: Actor, event_id: str, data: dict
+) -> dict:
+    # Drawing a ticket's QR code costs about 10 ms of CPU (then it is cached): too long for
+    # the event loop, so a page with a ticket draws it on the thread pool.
+    mine = data["my_registration"]
+    qr = await run_in_threadpool(_qr, data) if mine and mine["ticket"] else ""
+    return _event_context(request, session, actor, event_id, data, qr)
+
+
+@twin(
+    api.router,
+    router,
+    "/events/{event_id}",
+    template="ecosystem/event_detail.html",
+    summary="One event, its seats and my registration (with its ticket and code)",
+    response_model=EventDetailOut,
+    context=_event_page_context,
+)
 async def event_page(
-    request: Request,
     event_id: str,
-    done: str = "",
+    request: Request,
     actor: Actor = allow("public.read"),
     session: Session = db_session,
-):
-    notice = _(NOTICES[done]) if done in NOTICES else ""
+) -> dict:
     view = service.view_event(session, actor, event_id)
-    if view.mine is not None and view.mine.status == RegistrationStatus.REGISTERED:
-        # The page shows the attendee's ticket: drawing its QR code costs about 10 ms of CPU
-        # (then it is cached), too long for the event loop.
-        return await run_in_threadpool(
-            _event_page, request, session, actor, event_id, notice=notice, view=view
-        )
-    return _event_page(request, session, actor, event_id, notice=notice, view=view)
+    return data.event_detail(session, request.app.state.settings, actor, view)
 
 
-@page(router, "/me/events", twin="/api/v1/me/registrations")
-def my_events_page(
-    request: Request, actor: Actor = allow("events.register"), session: Session = db_session
-):
-    registrations = service.my_registrations(session, actor.account_id or "")
-    events = {r.event_id: session.get(Event, r.event_id) for r in registrations}
-    return render(
-        request,
-        "ecosystem/event_mine.html",
-        {"registrations": registrations, "events": events, "now": utcnow()},
+class NoFields(BaseModel):
+    """A form that only carries its CSRF token: the action is in its address."""
+
+
+def _form_page_context(request: Request, session: Session, actor: Actor, event_id: str) -> dict:
+    """The event's page again, with the refusal (campus.web.forms renders it)."""
+    view = service.view_event(session, actor, event_id)
+    detail = data.event_detail(session, request.app.state.settings, actor, view)
+    return {
+        **_event_context(request, session, actor, event_id, detail, _qr(detail)),
+        "data": detail,
+    }
+
+
+def _event_action(path: str):
+    return form_route(
+        router,
+        path,
+        model=NoFields,
+        template="ecosystem/event_detail.html",
+        context=_form_page_context,
     )
 
 
-def _act(request: Request, session: Session, actor: Actor, event_id: str, action, notice: str):
-    """Run one action on an event and show the event page with its outcome."""
-    try:
-        action()
-    except CampusError as error:
-        session.rollback()
-        return _event_page(
-            request, session, actor, event_id, error=_(error.message), status=error.status
-        )
-    session.commit()
-    return RedirectResponse(f"/events/{event_id}?done={notice}", status_code=303)
-
-
-@router.post("/events/{event_id}/register", include_in_schema=False)
+@_event_action("/events/{event_id}/register")
 def register_submit(
     request: Request,
     event_id: str,
     actor: Actor = allow("events.register"),
     session: Session = db_session,
-):
-    settings = request.app.state.settings
-    return _act(
-        request,
-        session,
-        actor,
-        event_id,
-        lambda: service.register(session, settings, actor, event_id),
-        "registered",
-    )
+) -> str:
+    service.register(session, request.app.state.settings, actor, event_id)
+    return f"/events/{event_id}?done=registered"
 
 
-@router.post("/events/{event_id}/unregister", include_in_schema=False)
+@_event_action("/events/{event_id}/unregister")
 def unregister_submit(
     request: Request,
     event_id: str,
     actor: Actor = allow("events.register"),
     session: Session = db_session,
-):
-    settings = request.app.state.settings
-    return _act(
-        request,
-        session,
-        actor,
-        event_id,
-        lambda: service.cancel_registration(session, settings, actor, event_id),
-        "unregistered",
-    )
+) -> str:
+    service.cancel_registration(session, request.app.state.settings, actor, event_id)
+    return f"/events/{event_id}?done=unregistered"
 
 
-@router.post("/events/{event_id}/publish", include_in_schema=False)
+@_event_action("/events/{event_id}/publish")
 def publish_submit(
-    request: Request,
-    event_id: str,
-    actor: Actor = allow("events.manage"),
-    session: Session = db_session,
-):
-    return _act(
-        request,
-        session,
-        actor,
-        event_id,
-        lambda: service.publish_event(session, actor, event_id),
-        "published",
-    )
+    event_id: str, actor: Actor = allow("events.manage"), session: Session = db_session
+) -> str:
+    service.publish_event(session, actor, event_id)
+    return f"/events/{event_id}?done=published"
 
 
-@router.post("/events/{event_id}/cancel", include_in_schema=False)
+@_event_action("/events/{event_id}/cancel")
 def cancel_submit(
     request: Request,
     event_id: str,
     actor: Actor = allow("events.manage"),
     session: Session = db_session,
-):
-    settings = request.app.state.settings
-    return _act(
-        request,
-        session,
-        actor,
-        event_id,
-        lambda: service.cancel_event(session, settings, actor, event_id),
-        "cancelled",
-    )
+) -> str:
+    service.cancel_event(session, request.app.state.settings, actor, event_id)
+    return f"/events/{event_id}?done=cancelled"
+
+
+# --- one's registrations -----------------------------------------------------------------------
+
+
+@twin(
+    api.router,
+    router,
+    "/me/events",
+    api_path="/me/registrations",
+    template="ecosystem/event_mine.html",
+    summary="My registrations, with their events, waitlist ranks and tickets",
+    response_model=list[MyRegistrationOut],
+    context=lambda: {"now": utcnow()},
+)
+def my_events_page(
+    request: Request, actor: Actor = allow("events.register"), session: Session = db_session
+) -> list[dict]:
+    return data.my_registrations(session, request.app.state.settings, actor.account_id or "")
+
+
+# --- check-in at the door ----------------------------------------------------------------------
+
+
+def _checkin_context(request: Request, session: Session, actor: Actor, event_id: str) -> dict:
+    """The door's page: the event's figures, the attendee just checked in (`?checked=`, a
+    registration id), the name searched, and the scan script's refusals in the page's
+    language (the check-in API answers message ids; static/js/checkin.js shows them)."""
+    event = service.get_event(session, actor, event_id)
+    checked = request.query_params.get("checked", "")[:32]
+    return {
+        "event": event,
+        "stats": stats.event_stats(session, event),
+        "checked": service.attendee_name(session, checked) if checked else "",
+        "q": request.query_params.get("q", ""),
+        "scan_messages": {message: _(message) for message in service.CHECK_IN_REFUSALS},
+    }
+
+
+@twin(
+    api.router,
+    router,
+    "/events/{event_id}/checkin",
+    api_path="/events/{event_id}/attendees",
+    template="ecosystem/event_checkin.html",
+    summary="Seated attendees whose name holds `q` (staff, at the door)",
+    response_model=list[AttendeeOut],
+    context=_checkin_context,
+)
+def checkin_page(
+    event_id: str,
+    q: str = "",
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+) -> list[dict]:
+    service.get_event(session, actor, event_id)
+    return service.attendees_named(session, actor, event_id, q) if q else []
+
+
+def _checkin_form_context(request: Request, session: Session, actor: Actor, event_id: str) -> dict:
+    return {**_checkin_context(request, session, actor, event_id), "data": []}
+
+
+@form_route(
+    router,
+    "/events/{event_id}/checkin",
+    model=CheckInForm,
+    template="ecosystem/event_checkin.html",
+    context=_checkin_form_context,
+)
+def checkin_submit(
+    body: CheckInForm,
+    request: Request,
+    event_id: str,
+    actor: Actor = allow("events.manage"),
+    session: Session = db_session,
+) -> str:
+    """A ticket or its code typed (the scan page's fallback), or an attendee found by name."""
+    service.get_event(session, actor, event_id)
+    if body.registration:
+        registration = service.check_in_registration(session, actor, event_id, body.registration)
+    else:
+        registration = service.check_in(
+            session, request.app.state.settings, actor, event_id, body.token
+        )
+    return f"/events/{event_id}/checkin?checked={registration.id}"
+
+
+# --- calendar files and statistics -------------------------------------------------------------
 
 
 @page(
     router,
-    "/events/{event_id}/checkin",
-    no_twin="a scanner; it posts each ticket to POST /api/v1/events/…/checkin",
+    "/events/{event_id}/calendar.ics",
+    no_twin="an iCalendar file, not a page: the function of /api/v1/events/…/calendar.ics",
 )
-def checkin_page(
-    request: Request,
-    event_id: str,
-    actor: Actor = allow("events.manage"),
-    session: Session = db_session,
-):
-    event = service.get_event(session, actor, event_id)
-    return _checkin_page(request, session, event)
-
-
-def _checkin_page(
-    request: Request, session: Session, event: Event, status: int = 200, **outcome: str
-) -> Response:
-    """The scan page, with the outcome of a typed ticket (`checked` or `error`) if any. It
-    carries the check-in API's refusals (English message ids) in its language, since the scan
-    script shows the API's answers (static/js/checkin.js)."""
-    scan_messages = {message: _(message) for message in service.CHECK_IN_REFUSALS}
-    return render(
-        request,
-        "ecosystem/event_checkin.html",
-        {
-            "event": event,
-            "stats": stats.event_stats(session, event),
-            "scan_messages": scan_messages,
-            **outcome,
-        },
-        status=status,
-    )
-
-
-@router.post("/events/{event_id}/checkin", include_in_schema=False)
-def checkin_submit(
-    request: Request,
-    event_id: str,
-    token: str = Form("", max_length=500),
-    actor: Actor = allow("events.manage"),
-    session: Session = db_session,
-):
-    """The manual fallback of the scan page: the ticket code typed or pasted."""
-    event = service.get_event(session, actor, event_id)
-    try:
-        registration = service.check_in(session, request.app.state.settings, actor, event_id, token)
-    except CampusError as error:
-        session.rollback()
-        return _checkin_page(request, session, event, error.status, error=_(error.message))
-    account = session.get(Account, registration.account_id)
-    return _checkin_page(request, session, event, checked=account.name if account else "")
-
-
-@page(router, "/events/{event_id}/calendar.ics", twin="/api/v1/events/{event_id}/calendar.ics")
 def event_ics(
     request: Request,
     event_id: str,
@@ -366,22 +494,30 @@ def event_ics(
     return api.event_ics(event_id, request, actor, session)
 
 
-@page(router, "/events.ics", twin="/api/v1/events.ics")
+@page(
+    router,
+    "/events.ics",
+    no_twin="an iCalendar file, not a page: the function of /api/v1/events.ics",
+)
 def feed(request: Request, actor: Actor = allow("public.read"), session: Session = db_session):
     return api.feed(request, actor, session)
 
 
-@page(router, "/admin/events/stats", twin="/api/v1/events/stats/monthly")
+def _paris_year(year: int | None) -> int:
+    return year or _paris_now().year
+
+
+@twin(
+    api.router,
+    router,
+    "/admin/events/stats",
+    api_path="/events/stats/monthly",
+    template="ecosystem/event_stats.html",
+    summary="Attendance by month (this year in Paris time by default)",
+    response_model=list[MonthOut],
+    context=lambda year: {"year": _paris_year(year), "months": MONTHS},
+)
 def stats_page(
-    request: Request,
-    year: int | None = None,
-    actor: Actor = allow("events.manage"),
-    session: Session = db_session,
-):
-    year = year or utcnow().astimezone(PARIS).year
-    rows = stats.attendance_by_month(session, year)
-    return render(
-        request,
-        "ecosystem/event_stats.html",
-        {"year": year, "rows": rows, "months": MONTHS},
-    )
+    year: int | None = None, actor: Actor = allow("events.manage"), session: Session = db_session
+) -> list[dict]:
+    return stats.attendance_by_month(session, _paris_year(year))

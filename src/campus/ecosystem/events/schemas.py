@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class EventIn(BaseModel):
@@ -19,6 +19,10 @@ class EventIn(BaseModel):
     capacity: int | None = None
     audience: str = "public"
     training_id: str | None = None
+    kind: str = Field(default="conference", max_length=40)
+    theme: str = Field(default="", max_length=80)
+    organiser: str = Field(default="", max_length=1000)
+    speakers: list[str] = Field(default_factory=list, max_length=100)
 
 
 class SeatsOut(BaseModel):
@@ -44,6 +48,16 @@ class EventOut(BaseModel):
     audience: str
     status: str
     training_id: str | None
+    kind: str
+    theme: str
+    organiser: str
+    speakers: list[str]
+
+    @field_validator("speakers", mode="before")
+    @classmethod
+    def _lines(cls, value: object) -> object:
+        """Stored one a line; shown as a list."""
+        return [line for line in value.splitlines() if line] if isinstance(value, str) else value
 
 
 class CalendarEventOut(EventOut):
@@ -66,10 +80,38 @@ class RegistrationOut(BaseModel):
     checked_in_at: dt.datetime | None
     waitlist_position: int | None = None
     ticket: str | None = None
+    code: str | None = None  # six characters for the door, beside the ticket
+
+
+class EventBriefOut(BaseModel):
+    id: str
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+
+
+class MyRegistrationOut(RegistrationOut):
+    event: EventBriefOut
 
 
 class CheckInIn(BaseModel):
+    """A signed ticket, or its six-character code."""
+
     token: str = Field(max_length=500)
+
+
+class CheckInForm(BaseModel):
+    """The door's form: a ticket or code typed, or a registration found by name."""
+
+    token: str = Field(default="", max_length=500)
+    registration: str = Field(default="", max_length=32)
+
+
+class AttendeeOut(BaseModel):
+    registration_id: str
+    name: str
+    checked_in_at: dt.datetime | None
 
 
 class CheckInOut(BaseModel):

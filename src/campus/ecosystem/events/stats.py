@@ -101,7 +101,7 @@ def attendance_by_month(session: Session, year: int) -> list[dict]:
 
 
 def event_stats(session: Session, event: Event | Row) -> dict:
-    counted = seats(session, event)
+    counted = seats(event)
     cancelled = session.scalar(
         select(func.count())
         .select_from(Registration)

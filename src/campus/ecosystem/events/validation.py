@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from campus.ecosystem.events.models import Audience
+from campus.ecosystem.events.models import KINDS, THEMES, Audience
 from campus.errors import BadRequest
 from campus.i18n import N_
 from campus.text import PARIS, URL, clean_text, parse_when
@@ -19,6 +19,7 @@ __all__ = ["PARIS", "CleanEvent", "EventInput", "clean_event", "clean_text", "pa
 
 MAX_CAPACITY = 100_000
 MAX_DURATION = dt.timedelta(days=31)
+MAX_SPEAKERS = 30
 
 
 @dataclass
@@ -34,6 +35,11 @@ class EventInput:
     capacity: int | str | None = None
     audience: str = Audience.PUBLIC
     training_id: str | None = None
+    kind: str = "conference"
+    theme: str = ""
+    organiser: str = ""
+    # One speaker an item or a line ("Name, role"): a form's text area gives one item.
+    speakers: list[str] | str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,23 @@ class CleanEvent:
     capacity: int | None
     audience: str
     training_id: str | None
+    kind: str
+    theme: str
+    organiser: str
+    speakers: str  # one a line
+
+
+def parse_speakers(value: list[str] | str | None) -> str:
+    """Speakers one a line, each a line of at most 200 characters, at most 30."""
+    items = [value] if isinstance(value, str) else list(value or [])
+    lines = []
+    for item in items:
+        text = clean_text(str(item), "speakers", max_length=200 * MAX_SPEAKERS)
+        lines.extend(line.strip() for line in text.splitlines() if line.strip())
+    if len(lines) > MAX_SPEAKERS:
+        raise BadRequest(N_("30 speakers at most"), code="too_many", where="speakers")
+    lines = [clean_text(line, "speakers", max_length=200, one_line=True) for line in lines]
+    return "\n".join(lines)
 
 
 def parse_capacity(value: int | str | None) -> int | None:
@@ -102,6 +125,12 @@ def clean_event(data: EventInput, *, now: dt.datetime, check_future: bool = True
         raise BadRequest(
             N_("audience must be public or members"), code="invalid_audience", where="audience"
         )
+    kind = str(data.kind or "conference")
+    if kind not in KINDS:
+        raise BadRequest(N_("unknown kind of event"), code="invalid_kind", where="kind")
+    theme = str(data.theme or "")
+    if theme and theme not in THEMES:
+        raise BadRequest(N_("unknown theme"), code="invalid_theme", where="theme")
     return CleanEvent(
         title=title,
         description=description,
@@ -112,4 +141,8 @@ def clean_event(data: EventInput, *, now: dt.datetime, check_future: bool = True
         capacity=parse_capacity(data.capacity),
         audience=audience,
         training_id=(data.training_id or None),
+        kind=kind,
+        theme=theme,
+        organiser=clean_text(data.organiser, "organiser", max_length=200, one_line=True),
+        speakers=parse_speakers(data.speakers),
     )
