@@ -113,3 +113,25 @@ def reviews_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
         }
         for review, request in rows
     ]
+
+
+def request_choices(session: Session, actor: Actor) -> dict[str, list[dict[str, str]]]:
+    """What an access request may name, for the form's pickers: the warehouse's datasets,
+    the library's views and the reader's own saved views (by key, with their titles)."""
+    from sqlalchemy import select
+
+    from campus.views import service as views
+    from campus.warehouse.models import Dataset
+
+    rows = session.execute(select(Dataset.name, Dataset.title).order_by(Dataset.name))
+    return {
+        "datasets": [{"name": name, "title": title or name} for name, title in rows],
+        "views": [
+            {"name": name, "title": view.get("title") or name}
+            for name, view in views.library().items()
+        ],
+        "saved_views": [
+            {"name": saved.key, "title": saved.title}
+            for saved in views.saved_views(session, actor.account_id)
+        ],
+    }

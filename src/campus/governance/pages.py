@@ -245,6 +245,7 @@ def project_context(
     return {
         "p": project,
         "private": private,
+        "choices": data.request_choices(session, actor) if private else {},
         "active_approvals": [a for a in project["approvals"] if a["state"] == "active"],
         "jobs": analysis.project_jobs(session, project["id"]) if private else [],
         "roles": MEMBER_ROLES,
@@ -319,13 +320,21 @@ def project_add_member(
 
 
 class RequestForm(BaseModel):
-    """An access request as the page's form writes it (lists comma-separated)."""
+    """An access request as the page's forms write it: datasets and views ticked in the
+    pickers (or typed, comma-separated), elements comma-separated."""
 
-    datasets: str = Field(max_length=2000)
-    views: str = Field(max_length=5000)
+    datasets: list[str] = Field(default_factory=list, max_length=50)
+    views: list[str] = Field(default_factory=list, max_length=100)
     elements: str = Field("", max_length=10000)
     duration_days: int
     justification: str = Field(max_length=10000)
+
+    def fields(self) -> dict[str, Any]:
+        """The service's arguments (a typed list counts as its names)."""
+        return self.model_dump() | {
+            "datasets": ",".join(self.datasets),
+            "views": ",".join(self.views),
+        }
 
 
 @form_route(
@@ -342,7 +351,7 @@ def project_new_request(
     session: Session = db_session,
 ) -> str:
     project = service.get_project(session, project_id)
-    access = service.create_request(session, actor, project, **body.model_dump())
+    access = service.create_request(session, actor, project, **body.fields())
     return f"/projects/{project_id}/requests/{access.id}"
 
 
@@ -428,7 +437,7 @@ def request_edit(
     session: Session = db_session,
 ) -> str:
     access = service.get_request(session, request_id)
-    service.update_request(session, actor, access, **body.model_dump())
+    service.update_request(session, actor, access, **body.fields())
     return _request_url(session, request_id)
 
 

@@ -112,7 +112,8 @@ def _names(values: Any, field: str) -> list[str]:
     for value in cleaned:
         if not NAME.match(value):
             raise BadRequest(
-                f"{field}: {value!r} is not a valid name (lowercase letters, digits, - or _)",
+                N_("a name of a dataset or view is written in lowercase letters, digits, - or _"),
+                code="bad_name",
                 where=field,
             )
     return cleaned

@@ -154,3 +154,46 @@ def test_the_register_filters_exports_csv_and_its_twin_has_the_same_data(client,
     assert sorted(r[1] for r in rows[1:]) == ["'=1+1 formula", "Cohorte diabète"]
     formula_row = next(r for r in rows[1:] if r[1].startswith("'"))
     assert formula_row[3] == '\'=HYPERLINK("x")'  # the lead organisation, neutralised too
+
+
+def test_an_access_request_is_drafted_by_ticking_datasets_and_views_saved_ones_too(client, db):
+    """The project page offers the warehouse's datasets, the library's views and the reader's
+    saved views; what was ticked is kept when the form is refused."""
+    from campus.warehouse import service as warehouse
+    from tests.integration.analysis import seeds
+
+    orgs = _organisations(db)
+    make_account(db, "claire@example.org", "member", name="Claire Martin")
+    with db.session() as session:
+        warehouse.create_dataset(session, SYSTEM, "hopital-synthea", owner_org="")
+    key = seeds.saved_view(db, "claire@example.org")
+    client.login("claire@example.org")
+    created = client.post(
+        "/projects", data=FORM | {"lead_org_id": orgs["CHU Exemple"]}, follow_redirects=False
+    )
+    project_url = created.headers["location"]
+    page = client.get(project_url).text
+    assert 'name="datasets" value="hopital-synthea"' in page
+    assert f'name="views" value="{key}"' in page and "Mes patients" in page
+    assert 'name="views" value="patient_demographics"' in page
+    request = {"duration_days": "365", "justification": "Décrire les parcours"}
+    refused = client.post(
+        f"{project_url}/requests", data=request | {"datasets": ["hopital-synthea"]}
+    )
+    assert refused.status_code == 400
+    assert 'value="hopital-synthea" checked' in refused.text
+    drafted = client.post(
+        f"{project_url}/requests",
+        data=request | {"datasets": ["hopital-synthea"], "views": [key, "patient_demographics"]},
+        follow_redirects=False,
+    )
+    assert drafted.status_code == 303, drafted.text
+    shown = client.get("/api/v1" + drafted.headers["location"]).json()
+    assert shown["datasets"] == ["hopital-synthea"]
+    assert shown["views"] == sorted([key, "patient_demographics"])
+    typed = client.post(
+        f"/requests/{shown['id']}/edit",
+        data=request | {"datasets": "hopital-synthea", "views": "BAD VIEW"},
+    )
+    assert typed.status_code == 400
+    assert "s'écrit en lettres minuscules" in typed.text.replace("&#39;", "'")
