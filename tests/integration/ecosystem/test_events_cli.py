@@ -49,3 +49,20 @@ def test_recount_rebuilds_the_seats_that_sql_by_hand_left_wrong(monkeypatch, db,
     assert recounted.exit_code == 0 and "event(s) recounted" in recounted.output
     with db.session() as session:
         assert session.get(Event, event_id).registered_count == 0
+
+
+def test_remind_queues_the_reminders_due_once(monkeypatch, db, settings):
+    import datetime as dt
+
+    from campus.db.base import utcnow
+
+    soon = utcnow() + dt.timedelta(hours=3)
+    event_id = published_event(
+        db, staff(db), title="Demain", starts_at=soon, ends_at=soon + dt.timedelta(hours=1)
+    )
+    with db.session() as session:
+        service.register(session, settings, member(db, "ana@example.org"), event_id)
+    first = run_cli(monkeypatch, settings, "event", "remind")
+    assert first.exit_code == 0 and "1 reminder(s) queued" in first.output
+    again = run_cli(monkeypatch, settings, "event", "remind")
+    assert again.exit_code == 0 and "0 reminder(s) queued" in again.output
