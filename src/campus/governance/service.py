@@ -73,9 +73,9 @@ class ProjectIn:
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise BadRequest(f"{field} is required", code="missing_field", where=field)
+        raise BadRequest(N_("fill in this field"), code="missing_field", where=field)
     if len(value) > limit:
-        raise BadRequest(f"{field} is longer than {limit} characters", where=field)
+        raise BadRequest(N_("this text is too long: shorten it"), code="too_long", where=field)
     return value
 
 
@@ -129,9 +129,11 @@ def create_project(
     project_id = data.id
     if project_id is not None:
         if not PROJECT_ID.match(project_id):
-            raise BadRequest("a project id has 3-64 lowercase letters, digits or '-'", where="id")
+            raise BadRequest(
+                N_("a project id has 3-64 lowercase letters, digits or '-'"), where="id"
+            )
         if session.get(DataProject, project_id):
-            raise Conflict(f"a project {project_id} already exists", where="id")
+            raise Conflict(N_("a project with this id already exists"), where="id")
     _dates(data.starts_on, data.ends_on)
     partners = [
         {"id": _text(pid, "partners.id", 64), "name": _text(pname, "partners.name", 200)}
@@ -257,7 +259,7 @@ def add_member(
     if check:
         _require_team(session, actor, project)
     if role not in MEMBER_ROLES:
-        raise BadRequest(f"role must be one of {', '.join(MEMBER_ROLES)}", where="role")
+        raise BadRequest(N_("choose a role of the list"), code="bad_role", where="role")
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound(f"no account {account_id}", code="not_found", where="account_id")
@@ -374,7 +376,8 @@ def update_request(
     _require_team(session, actor, project)
     if request.status not in EDITABLE:
         raise Conflict(
-            f"a request {request.status.replace('_', ' ')} cannot be edited", code="not_editable"
+            N_("only a draft or a request sent back for changes can be edited"),
+            code="not_editable",
         )
     _fill_request(
         request,
@@ -463,8 +466,7 @@ def submit_request(
     _require_team(session, actor, project)
     if request.status not in EDITABLE:
         raise Conflict(
-            f"the request is {request.status.replace('_', ' ')}: only a draft or a request "
-            "sent back for changes can be submitted",
+            N_("only a draft or a request sent back for changes can be submitted"),
             code="not_editable",
         )
     wanted = reviewers or governance_settings().ethics_reviewers
@@ -474,9 +476,11 @@ def submit_request(
         pool = [r for r in eligible_reviewers(session, project) if r not in chosen]
         if len(chosen) + len(pool) < wanted:
             raise Conflict(
-                f"{wanted} ethics reviewers are needed but only {len(chosen) + len(pool)} are "
-                "eligible (none may belong to the lead or partner organisations or the team): "
-                "ask campus staff to appoint more reviewers",
+                N_(
+                    "too few ethics reviewers are eligible (none may belong to the lead or "
+                    "partner organisations or the team): ask campus staff to appoint more "
+                    "reviewers"
+                ),
                 code="not_enough_reviewers",
             )
         for reviewer in pool[: wanted - len(chosen)]:
@@ -596,12 +600,12 @@ def decide(
 ) -> AccessRequest:
     """Record one reviewer's decision; when all have decided, settle the request."""
     if decision not in DECISIONS:
-        raise BadRequest(f"decision must be one of {', '.join(DECISIONS)}", where="decision")
+        raise BadRequest(N_("choose a decision of the list"), code="bad_decision", where="decision")
     # Locked: the last two reviewers deciding at once each see the other's decision, and one
     # reviewer's two tabs decide once.
     lock(session, request)
     if request.status != "in_review":
-        raise Conflict(f"the request is {request.status.replace('_', ' ')}, not in review")
+        raise Conflict(N_("this request is no longer in review"), code="not_in_review")
     review = _assigned(session, request, actor)
     require_independent(session, actor, request.project_id)
     if review.decision is not None:
@@ -745,13 +749,13 @@ def set_approval_status(
 ) -> Approval:
     """Suspend, reactivate or revoke an approval; revocation is final. Effective at once."""
     if status not in APPROVAL_STATES:
-        raise BadRequest(f"status must be one of {', '.join(APPROVAL_STATES)}", where="status")
+        raise BadRequest(N_("choose a status of the list"), code="bad_status", where="status")
     _require_approval_manager(session, actor, approval)
     lock(session, approval)  # a revocation made meanwhile stays final
     if approval.status == "revoked":
         raise Conflict(N_("a revoked approval cannot change again"), code="approval_revoked")
     if status == approval.status:
-        raise Conflict(f"the approval is already {status}")
+        raise Conflict(N_("the approval already has this status"), code="unchanged")
     previous = approval.status
     approval.status = status
     approval.changed_at = utcnow()

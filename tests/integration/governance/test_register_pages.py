@@ -73,6 +73,8 @@ def test_a_project_is_created_from_pickers_and_shows_people_by_name_in_french(cl
         "/projects", data=FORM | {"lead_org_id": orgs["CHU Exemple"], "ends_on": "2025-01-01"}
     )
     assert backwards.status_code == 400
+    blank = client.post("/projects", data=FORM | {"lead_org_id": orgs["CHU Exemple"], "title": " "})
+    assert blank.status_code == 400 and "remplissez ce champ" in blank.text
 
     created = client.post(
         "/projects",
