@@ -5,8 +5,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
+from campus.errors import BadRequest
+from campus.i18n import N_
 from campus.participation import charter, service, votes
+from campus.participation.results import STATUS_LABELS
 from campus.participation.schemas import SupportsOut
+
+# How a consultation's proposals may be ordered: newest first (the default), oldest first,
+# the most discussed first (visible comments), or by title.
+SORTS = ("newest", "oldest", "comments", "title")
 
 
 def supports_out(session: Session, consultation, actor: Actor) -> SupportsOut:
@@ -15,12 +22,34 @@ def supports_out(session: Session, consultation, actor: Actor) -> SupportsOut:
     return SupportsOut(supports=mine, limit=limit, left=max(0, limit - len(mine)))
 
 
-def consultation_detail(session: Session, actor: Actor, consultation_id: str) -> dict:
-    """The data of a consultation page: the consultation, proposals and the actor's supports."""
+def _ordered(proposals: list[dict], sort: str, status: str) -> list[dict]:
+    """The proposals of one answer status (all when empty), in the order asked."""
+    if sort not in SORTS:
+        raise BadRequest(N_("unknown order"), code="invalid_sort", where="sort")
+    if status and status not in STATUS_LABELS:
+        raise BadRequest(N_("unknown status"), code="invalid_status", where="status")
+    kept = [p for p in proposals if not status or p["status"] == status]
+    if sort == "oldest":
+        kept.reverse()  # the service lists the newest first
+    elif sort == "comments":
+        kept.sort(key=lambda p: -sum(p["comments"].values()))  # stable: newest first on ties
+    elif sort == "title":
+        kept.sort(key=lambda p: p["title"].casefold())
+    return kept
+
+
+def consultation_detail(
+    session: Session, actor: Actor, consultation_id: str, sort: str = "newest", status: str = ""
+) -> dict:
+    """The data of a consultation page: the consultation, its proposals (of one answer status
+    when asked, in the order asked) and the actor's supports."""
     consultation = service.get_consultation(session, consultation_id)
+    proposals = service.proposals_view(session, actor, consultation)
     return {
         "consultation": service.consultation_view(consultation),
-        "proposals": service.proposals_view(session, actor, consultation),
+        "sort": sort,
+        "status": status,
+        "proposals": _ordered(proposals, sort, status),
         "my_supports": supports_out(session, consultation, actor).model_dump()
         if actor.authenticated
         else None,

@@ -196,9 +196,13 @@ def _int(value: str, field: str) -> int:
     context=lambda data: {**LABELS, **data, "error": "", "notice": ""},
 )
 def consultation(
-    consultation_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+    consultation_id: str,
+    sort: str = "newest",
+    status: str = "",
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
 ) -> dict:
-    return data.consultation_detail(session, actor, consultation_id)
+    return data.consultation_detail(session, actor, consultation_id, sort[:20], status[:20])
 
 
 @router.post(CID + "/close", include_in_schema=False)

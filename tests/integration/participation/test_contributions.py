@@ -170,3 +170,30 @@ def test_the_pages_lead_a_citizen_through_the_charter_to_a_proposal(client, db):
     assert _count(db, Comment) == 1
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 2
+
+
+def test_proposals_are_sorted_and_filtered_the_same_on_the_page_and_its_twin(client, db):
+    cid = make_consultation(db)
+    for email, title in (("ana@example.org", "Bravo"), ("ben@example.org", "Alpha")):
+        make_account(db, email)
+        client.login(email)
+        client.post("/api/v1/participation/charter")
+        assert _proposal(client, cid, title=title).status_code == 201
+    pid = _proposal(client, cid, title="Charlie").json()["id"]
+    url = f"/api/v1/consultations/{cid}"
+    client.post(f"{url}/proposals/{pid}/comments", json={"body": "Agreed", "stance": "for"})
+
+    def titles(**query):
+        return [p["title"] for p in client.get(url, params=query).json()["proposals"]]
+
+    assert titles() == ["Charlie", "Alpha", "Bravo"]
+    assert titles(sort="oldest") == ["Bravo", "Alpha", "Charlie"]
+    assert titles(sort="title") == ["Alpha", "Bravo", "Charlie"]
+    assert titles(sort="comments")[0] == "Charlie"
+    assert titles(status="accepted") == []
+    assert titles(status="open") == ["Charlie", "Alpha", "Bravo"]
+    refused = client.get(url, params={"sort": "random"})
+    assert refused.status_code == 400 and refused.json()["error"]["where"] == "sort"
+    page = client.get(f"/consultations/{cid}", params={"sort": "title"}).text
+    assert page.index("Alpha") < page.index("Bravo") < page.index("Charlie")
+    assert "Les plus commentées d'abord" in page
