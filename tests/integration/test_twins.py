@@ -43,13 +43,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/organisations/{org_id}/edit",
         "/profile",
     },
-    "campus.ecosystem.events.pages": {
-        "/events/{event_id}",
-        "/me/events",
-        "/events/{event_id}/calendar.ics",
-        "/events.ics",
-        "/admin/events/stats",
-    },
     "campus.ecosystem.impact.pages": {
         "/organisations/{org_id}/impact",
         "/admin/impact",
@@ -157,7 +150,7 @@ def _seed(db) -> dict[str, str]:
                 slug="fhir-basics", title_fr="Bases de FHIR", competences="fhir"
             ),
         ).id
-    published_event(db, organiser, title="Atelier FHIR", training_id=training_id)
+    event_id = published_event(db, organiser, title="Atelier FHIR", training_id=training_id)
     published_event(db, organiser, title="Forum", capacity=None)
     member(db, "someone@campus.example")
     consultation_id = make_consultation(db, "results")
@@ -180,6 +173,7 @@ def _seed(db) -> dict[str, str]:
         "org_id": org_id,
         "reader": reader,
         "training_id": training_id,
+        "event_id": event_id,
         "federated": "fed-hopitaux",
     }
 
@@ -194,7 +188,19 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/organisations/{org_id}/suggestions": [({"org_id": "org_id"}, {})],
     "/dashboard": [({}, {}), ({}, {"year": "2026"})],
     "/programmes": [({}, {})],
-    "/events": [({}, {}), ({}, {"past": "true"})],
+    "/events": [
+        ({}, {}),
+        ({}, {"past": "true"}),
+        ({}, {"view": "month"}),
+        ({}, {"theme": "interoperability", "q": "fhir", "free": "true"}),
+    ],
+    "/events/{event_id}": [({"event_id": "event_id"}, {})],
+    "/events/{event_id}/checkin": [
+        ({"event_id": "event_id"}, {}),
+        ({"event_id": "event_id"}, {"q": "an"}),
+    ],
+    "/me/events": [({}, {})],
+    "/admin/events/stats": [({}, {}), ({}, {"year": "2026"})],
     "/trainings": [({}, {}), ({}, {"competence": "fhir"})],
     "/trainings/{training_id}": [({"training_id": "training_id"}, {})],
     "/me/trainings": [({}, {})],
