@@ -25,6 +25,7 @@ from campus.web.pages_registry import TWINS
 from tests.helpers import make_account
 from tests.integration.analysis import seeds
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
+from tests.integration.evaluation import seeds as evaluation_seeds
 from tests.integration.participation.helpers import make_consultation
 
 # Pages with a twin whose data is not yet built by one data function with it (the page and
@@ -52,10 +53,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
         "/programmes/calls/{call_id}",
         "/programmes/applications/{application_id}",
         "/me/reviews",
-    },
-    "campus.evaluation.pages": {
-        "/benchmarks/{benchmark_id}",
-        "/submissions/{submission_id}",
     },
     "campus.federation.pages": {
         "/federated-jobs/{job_id}",
@@ -163,9 +160,16 @@ def _seed(db) -> dict[str, str]:
         federation.register_node(session, SYSTEM, name="chu-a", title="CHU A")
         members = [{"node": "chu-a", "dataset": "hopital-a"}]
         federation.create_dataset(session, SYSTEM, name="fed-hopitaux", members=members)
+    with db.session() as session:
+        approval_id = session.get(Job, job_id).approval_id
+    benchmark_id, submission_id = evaluation_seeds.released_submission(
+        db, project_id=project_id, approval_id=approval_id
+    )
     return {
         "project_id": project_id,
         "request_id": request_id,
+        "benchmark_id": benchmark_id,
+        "submission_id": submission_id,
         "job_id": job_id,
         "key": key,
         "person_id": person_id,
@@ -216,6 +220,8 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/federation": [({}, {})],
     "/federation/datasets/{name}": [({"name": "federated"}, {})],
     "/benchmarks": [({}, {})],
+    "/benchmarks/{benchmark_id}": [({"benchmark_id": "benchmark_id"}, {})],
+    "/submissions/{submission_id}": [({"submission_id": "submission_id"}, {})],
     "/jobs/{job_id}": [({"job_id": "job_id"}, {})],
     "/checks": [({}, {})],
     "/views": [({}, {}), ({}, {"example": "conditions"})],

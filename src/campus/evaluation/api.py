@@ -118,18 +118,8 @@ def submission_view(session: Session, actor: Actor, submission_id: str) -> dict[
     return service.view(session, row, who)
 
 
-@router.get("/benchmarks/{benchmark_id}", summary="A benchmark and its leaderboard")
-def leaderboard(
-    benchmark_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-) -> dict[str, Any]:
-    return service.leaderboard(session, service.get_benchmark(session, benchmark_id))
-
-
-@router.get("/submissions/{submission_id}", summary="A submission as this account may see it")
-def submission(
-    submission_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-) -> dict[str, Any]:
-    return submission_view(session, actor, submission_id)
+# GET /benchmarks/{benchmark_id} and GET /submissions/{submission_id} are mounted with their
+# pages by campus.evaluation.pages (twins: one data function, two renderings).
 
 
 @router.post("/submissions/{submission_id}/checks", summary="Approve or reject its metrics")

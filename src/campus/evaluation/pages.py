@@ -36,26 +36,30 @@ def benchmarks(
     return [service.benchmark_public(b) for b in service.list_benchmarks(session)]
 
 
-@page(router, "/benchmarks/{benchmark_id}", twin="/api/v1/benchmarks/{benchmark_id}")
-def leaderboard_page(
-    request: Request,
-    benchmark_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    data = api.leaderboard(benchmark_id, actor, session)
-    return render(request, "evaluation/leaderboard.html", {"data": data})
+@twin(
+    api.router,
+    router,
+    "/benchmarks/{benchmark_id}",
+    template="evaluation/leaderboard.html",
+    summary="A benchmark and its leaderboard",
+)
+def leaderboard(
+    benchmark_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return service.leaderboard(session, service.get_benchmark(session, benchmark_id))
 
 
-@page(router, "/submissions/{submission_id}", twin="/api/v1/submissions/{submission_id}")
-def submission_page(
-    request: Request,
-    submission_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    data = api.submission(submission_id, actor, session)
-    return render(request, "evaluation/submission.html", {"data": data})
+@twin(
+    api.router,
+    router,
+    "/submissions/{submission_id}",
+    template="evaluation/submission.html",
+    summary="A submission as this account may see it",
+)
+def submission(
+    submission_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict[str, Any]:
+    return api.submission_view(session, actor, submission_id)
 
 
 class SubmissionForm(BaseModel):
