@@ -53,6 +53,34 @@ def may_be(declared: tuple[str, ...], wanted: str) -> bool:
     return any(t == wanted or t in _SUBTYPES.get(wanted, ()) for t in declared)
 
 
+# The compiler's handlers, registered by decorator on its methods: the FHIRPath functions
+# (name -> method name, fewest and most arguments) and the syntax nodes (type -> method name).
+# Dispatch goes through the method's name, so a subclass that overrides a method is used.
+FUNCTIONS: dict[str, tuple[str, int, int]] = {}
+NODES: dict[type, str] = {}
+
+
+def function(*names: str, args: tuple[int, int] = (0, 0)) -> Callable:
+    """Compile the FHIRPath functions `names`, called with args[0] to args[1] arguments."""
+
+    def register(method: Callable) -> Callable:
+        for name in names:
+            FUNCTIONS[name] = (method.__name__, *args)
+        return method
+
+    return register
+
+
+def compiles(node_type: type) -> Callable:
+    """Compile the syntax nodes of `node_type`."""
+
+    def register(method: Callable) -> Callable:
+        NODES[node_type] = method.__name__
+        return method
+
+    return register
+
+
 @dataclass(frozen=True)
 class Expr:
     sql: str
@@ -116,10 +144,10 @@ class ExpressionCompiler:
         return self.expr(tree, scope)
 
     def expr(self, node: ast.Node, scope: Scope) -> Expr:
-        handler = self._HANDLERS.get(type(node))
-        if handler is None:  # pragma: no cover - every node class has a handler
+        method = NODES.get(type(node))
+        if method is None:  # pragma: no cover - every node class has a handler
             raise self.fail(f"unsupported syntax {type(node).__name__}", node)
-        return handler(self, node, scope)
+        return getattr(self, method)(node, scope)
 
     def as_list(self, e: Expr) -> str:
         """A node list from any value."""
@@ -231,6 +259,7 @@ class ExpressionCompiler:
         return False
 
     # --- terms --------------------------------------------------------------------------------
+    @compiles(ast.Literal)
     def literal(self, node: ast.Literal, scope: Scope) -> Expr:
         if node.type == "empty":
             return Expr(self.d.empty_nodes(), "node", True)
@@ -244,6 +273,7 @@ class ExpressionCompiler:
             return Expr(self.d.boolean(bool(node.value)), "boolean")
         return Expr(self.d.string(str(node.value)), node.type)  # date, dateTime, time
 
+    @compiles(ast.Variable)
     def variable(self, node: ast.Variable, scope: Scope) -> Expr:
         if not node.env:
             if node.name == "this":
@@ -266,6 +296,7 @@ class ExpressionCompiler:
             return Expr(self.d.boolean(bool(value)), "boolean")
         return Expr(self.d.string(str(value)), constant.type)
 
+    @compiles(ast.Member)
     def member(self, node: ast.Member, scope: Scope) -> Expr:
         if node.target is None:
             if scope.at_root and node.name == self.resource:
@@ -325,6 +356,7 @@ class ExpressionCompiler:
         column = self._materialise(key, base.layer + 1, sql)
         return Expr(column, "node", False, base.hint, column, key, base.layer + 1, base.fhir)
 
+    @compiles(ast.Index)
     def index(self, node: ast.Index, scope: Scope) -> Expr:
         base = self.expr(node.target, scope)
         position = self._const_integer(node.index, scope)
@@ -336,12 +368,14 @@ class ExpressionCompiler:
         return Expr(element, "node", False, base.hint, fhir=base.fhir)
 
     # --- operators ----------------------------------------------------------------------------
+    @compiles(ast.Unary)
     def unary(self, node: ast.Unary, scope: Scope) -> Expr:
         operand = self.expr(node.operand, scope)
         kind = operand.known if operand.known in NUMERIC else "decimal"
         value = self.typed(operand, kind, "the operand of unary minus")
         return Expr(f"(-{value})" if node.op == "-" else value, kind)
 
+    @compiles(ast.Binary)
     def binary(self, node: ast.Binary, scope: Scope) -> Expr:
         op = node.op
         if op in ("and", "or", "xor", "implies"):
@@ -449,6 +483,7 @@ class ExpressionCompiler:
             return Expr(f"(CASE WHEN {b} <> 0 THEN {a} % {b} END)", kind)
         return Expr(f"({a} {node.op} {b})", kind)
 
+    @compiles(ast.TypeTest)
     def type_test(self, node: ast.TypeTest, scope: Scope) -> Expr:
         call = ast.Call(
             node.pos, node.operand, "ofType", (ast.Member(node.pos, None, node.type_name),)
@@ -460,25 +495,27 @@ class ExpressionCompiler:
         return Expr(f"({exists})", "boolean")
 
     # --- functions ----------------------------------------------------------------------------
+    @compiles(ast.Call)
     def call(self, node: ast.Call, scope: Scope) -> Expr:
-        handler = self._FUNCTIONS.get(node.name)
-        if handler is None:
-            supported = ", ".join(f"{n}()" for n in sorted(self._FUNCTIONS))
+        found = FUNCTIONS.get(node.name)
+        if found is None:
+            supported = ", ".join(f"{n}()" for n in sorted(FUNCTIONS))
             raise self.fail(
                 f"the function {node.name}() is not supported in views (supported: {supported})",
                 node,
             )
-        arity = self._ARITY[node.name]
-        if not arity[0] <= len(node.args) <= arity[1]:
+        method, fewest, most = found
+        if not fewest <= len(node.args) <= most:
             raise self.fail(
-                f"{node.name}() takes {arity[0]} to {arity[1]} arguments, not {len(node.args)}",
+                f"{node.name}() takes {fewest} to {most} arguments, not {len(node.args)}",
                 node,
             )
-        return handler(self, node, scope)
+        return getattr(self, method)(node, scope)
 
     def _base(self, node: ast.Call, scope: Scope) -> Expr:
         return scope.focus if node.target is None else self.expr(node.target, scope)
 
+    @function("where", args=(1, 1))
     def fn_where(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
         var = self.fresh()
@@ -493,6 +530,7 @@ class ExpressionCompiler:
             fhir=base.fhir,
         )
 
+    @function("exists", args=(0, 1))
     def fn_exists(self, node: ast.Call, scope: Scope) -> Expr:
         base = self.fn_where(node, scope) if node.args else self._base(node, scope)
         if base.many and base.column is not None:
@@ -501,9 +539,11 @@ class ExpressionCompiler:
             return Expr(f"({self.d.size(base.sql)} > 0)", "boolean")
         return Expr(f"({base.sql} IS NOT NULL)", "boolean")
 
+    @function("empty")
     def fn_empty(self, node: ast.Call, scope: Scope) -> Expr:
         return Expr(f"(NOT {self.fn_exists(node, scope).sql})", "boolean")
 
+    @function("first")
     def fn_first(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
         if not base.many:
@@ -512,18 +552,21 @@ class ExpressionCompiler:
             return self._pick(base, ".first()", self.d.raw_index(base.column, 0))
         return Expr(self.d.element(base.sql, "0"), "node", False, base.hint, fhir=base.fhir)
 
+    @function("last")
     def fn_last(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
         if not base.many:
             return base
         return Expr(self.d.last(base.sql), "node", False, base.hint, fhir=base.fhir)
 
+    @function("count")
     def fn_count(self, node: ast.Call, scope: Scope) -> Expr:
         base = self._base(node, scope)
         if base.many:
             return Expr(self.d.size(base.sql), "integer")
         return Expr(f"(CASE WHEN {base.sql} IS NULL THEN 0 ELSE 1 END)", "integer")
 
+    @function("not")
     def fn_not(self, node: ast.Call, scope: Scope) -> Expr:
         value = self.boolean(self._base(node, scope), "the input of not()")
         return Expr(f"(NOT {value})", "boolean")
@@ -539,6 +582,7 @@ class ExpressionCompiler:
             name = name[7:].lower()
         return name
 
+    @function("ofType", args=(1, 1))
     def of_type(self, node: ast.Call, scope: Scope) -> Expr:
         """`x.ofType(T)`: on a choice element `value`, the JSON element `valueT`; on an element
         that is not a choice, its values when its declared type is T, nothing when it cannot
@@ -597,6 +641,7 @@ class ExpressionCompiler:
             test = self.d.node_kind_is(var, "object")
         return Expr(self.d.filter(self.as_list(base), var, test), "node", True, hint, fhir=fhir)
 
+    @function("extension", args=(1, 1))
     def fn_extension(self, node: ast.Call, scope: Scope) -> Expr:
         url = self.expr(node.args[0], scope)
         if url.type != "string":
@@ -616,6 +661,7 @@ class ExpressionCompiler:
             fhir="Extension",
         )
 
+    @function("join", args=(0, 1))
     def fn_join(self, node: ast.Call, scope: Scope) -> Expr:
         separator = self.expr(node.args[0], scope) if node.args else Expr("''", "string")
         if separator.type != "string":
@@ -627,12 +673,14 @@ class ExpressionCompiler:
         strings = self.d.transform(self.as_list(base), [var], self.d.node_to(var, "string", "join"))
         return Expr(self.d.join(strings, separator.sql), "string")
 
+    @function("getResourceKey")
     def fn_get_resource_key(self, node: ast.Call, scope: Scope) -> Expr:
         if node.target is not None or not scope.at_root:
             raise self.fail("getResourceKey() applies to the resource itself", node)
         key = self.navigate(scope.focus, "id", node)
         return Expr(self.typed(key, "string", "the resource id"), "string")
 
+    @function("getReferenceKey", args=(0, 1))
     def fn_get_reference_key(self, node: ast.Call, scope: Scope) -> Expr:
         wanted = self._type_argument(node) if node.args else None
         if wanted is not None and wanted not in RESOURCE_TYPES:
@@ -673,6 +721,7 @@ class ExpressionCompiler:
         keys = self.d.transform(self.as_list(base), [var], self.d.to_node(key_of(var), "string"))
         return Expr(self.d.filter(keys, var2, f"{var2} IS NOT NULL"), "node", True, "string")
 
+    @function("lowBoundary", "highBoundary", args=(0, 1))
     def fn_boundary(self, node: ast.Call, scope: Scope) -> Expr:
         high = node.name == "highBoundary"
         base = self.single(self._base(node, scope), f"the input of {node.name}()")
@@ -783,57 +832,3 @@ class ExpressionCompiler:
 
     def _time_boundary(self, text: str, high: bool) -> Expr:
         return Expr(self._time_fill(text, high), "time")
-
-    _FUNCTIONS: dict[str, Callable[[ExpressionCompiler, ast.Call, Scope], Expr]] = {}
-    _ARITY: dict[str, tuple[int, int]] = {}
-    _HANDLERS: dict[type, Callable] = {}
-
-
-ExpressionCompiler._FUNCTIONS.update(
-    {
-        "where": ExpressionCompiler.fn_where,
-        "exists": ExpressionCompiler.fn_exists,
-        "empty": ExpressionCompiler.fn_empty,
-        "first": ExpressionCompiler.fn_first,
-        "last": ExpressionCompiler.fn_last,
-        "count": ExpressionCompiler.fn_count,
-        "not": ExpressionCompiler.fn_not,
-        "ofType": ExpressionCompiler.of_type,
-        "extension": ExpressionCompiler.fn_extension,
-        "join": ExpressionCompiler.fn_join,
-        "getResourceKey": ExpressionCompiler.fn_get_resource_key,
-        "getReferenceKey": ExpressionCompiler.fn_get_reference_key,
-        "lowBoundary": ExpressionCompiler.fn_boundary,
-        "highBoundary": ExpressionCompiler.fn_boundary,
-    }
-)
-ExpressionCompiler._ARITY.update(
-    {
-        "where": (1, 1),
-        "exists": (0, 1),
-        "empty": (0, 0),
-        "first": (0, 0),
-        "last": (0, 0),
-        "count": (0, 0),
-        "not": (0, 0),
-        "ofType": (1, 1),
-        "extension": (1, 1),
-        "join": (0, 1),
-        "getResourceKey": (0, 0),
-        "getReferenceKey": (0, 1),
-        "lowBoundary": (0, 1),
-        "highBoundary": (0, 1),
-    }
-)
-ExpressionCompiler._HANDLERS.update(
-    {
-        ast.Literal: ExpressionCompiler.literal,
-        ast.Variable: ExpressionCompiler.variable,
-        ast.Member: ExpressionCompiler.member,
-        ast.Call: ExpressionCompiler.call,
-        ast.Index: ExpressionCompiler.index,
-        ast.Unary: ExpressionCompiler.unary,
-        ast.Binary: ExpressionCompiler.binary,
-        ast.TypeTest: ExpressionCompiler.type_test,
-    }
-)
