@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from campus.governance.optout import identifier_keys
@@ -41,6 +42,45 @@ from campus.warehouse.worker import (
 )
 
 _CACHE_LIMIT = 100_000
+# An incremental ingest's copy of its base version's keys (`stage_base_keys`), and their names
+# in a published version: the keyed hashes of patients' identifiers (`optout_keys.parquet`)
+# and of the indexed types' conditional reference texts (`idkeys.parquet`).
+BASE_KEYS = "base_keys"
+OPTOUT_KEYS = "optout_keys.parquet"
+IDKEYS = "idkeys.parquet"
+
+
+def stage_base_keys(staging: Path, base: Path, registry: frozenset[str]) -> None:
+    """Make the keys of the version `base` (a published version folder) resolvable by this
+    ingest's second pass: a `_since` export names by identifier the Patients, Practitioners or
+    Organizations it did not export again, which are in the version built upon. A patient who
+    has opted out since (any of their keys in `registry`) is not found: nothing new of theirs
+    lands by way of the base."""
+    folder = staging / BASE_KEYS
+    folder.mkdir(exist_ok=True)
+    if (base / IDKEYS).is_file():
+        shutil.copyfile(base / IDKEYS, folder / IDKEYS)
+    if not (base / OPTOUT_KEYS).is_file():
+        return
+    con = connect(staging / "tmp-base-keys", memory="256MB")
+    try:
+        con.register("registry_keys", pa.table({"k": pa.array(sorted(registry), pa.string())}))
+        source = _parquet([base / OPTOUT_KEYS])
+        target = str(folder / OPTOUT_KEYS).replace("'", "''")
+        con.execute(
+            f"COPY (SELECT optout_key, patient FROM read_parquet({source}) WHERE patient NOT IN "
+            f"(SELECT patient FROM read_parquet({source}) WHERE optout_key IN "
+            f"(SELECT k FROM registry_keys))) TO '{target}' (FORMAT parquet)"
+        ).fetchall()
+    finally:
+        con.close()
+        shutil.rmtree(staging / "tmp-base-keys", ignore_errors=True)
+
+
+def _parquet(paths: list[Path]) -> str:
+    """A DuckDB list of the Parquet files that exist, or '' when none does."""
+    found = [str(p).replace("'", "''") for p in paths if p.is_file()]
+    return "[" + ", ".join(f"'{p}'" for p in found) + "]" if found else ""
 
 
 class ByIdentifier:
@@ -53,26 +93,24 @@ class ByIdentifier:
         self.pseudonym_key = pseudonym_key
         self.cache: dict[str, Target | None] = {}
         self.con = connect(staging / "tmp-deferred", memory="256MB")
-        idkeys = staging / "idkeys"
-        if any(idkeys.glob("*.parquet")):
+        # This ingest's keys, and those of the version an incremental ingest builds on.
+        base = staging / BASE_KEYS
+        idkeys = _parquet([*(staging / "idkeys").glob("*.parquet"), base / IDKEYS])
+        if idkeys:
             self.con.execute(
                 "CREATE TABLE idkeys AS SELECT conditional_key, min(type) AS type, "
-                "min(pseudonym) AS pseudonym FROM read_parquet("
-                + "'"
-                + str(idkeys / "*.parquet").replace("'", "''")
-                + "') GROUP BY conditional_key"
+                f"min(pseudonym) AS pseudonym FROM read_parquet({idkeys}) GROUP BY conditional_key"
             )
         else:
             self.con.execute(
                 "CREATE TABLE idkeys (conditional_key VARCHAR, type VARCHAR, pseudonym VARCHAR)"
             )
         self.con.execute("CREATE INDEX idkeys_key ON idkeys (conditional_key)")
-        optout = staging / "optout"
-        files = str(optout / "*.parquet").replace("'", "''")
-        if any(optout.glob("*.parquet")):
+        keys = _parquet([*(staging / "optout").glob("*.parquet"), base / OPTOUT_KEYS])
+        if keys:
             self.con.execute(
                 "CREATE TABLE keys AS SELECT optout_key, min(patient) AS patient "
-                f"FROM read_parquet('{files}') GROUP BY optout_key"
+                f"FROM read_parquet({keys}) GROUP BY optout_key"
             )
         else:  # no Patient landed
             self.con.execute("CREATE TABLE keys (optout_key VARCHAR, patient VARCHAR)")

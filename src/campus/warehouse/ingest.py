@@ -218,6 +218,9 @@ def run(
         count = workers or (1 if small else min(2, os.cpu_count() or 1))
         count = max(1, min(count, len(tasks)))
         in_process = count == 1 and (small or workers == 1)
+        if base_version is not None:  # identifiers to resolve against, besides the files'
+            base = layout.resolve(root, dataset, base_version).path
+            deferred.stage_base_keys(staging, base, frozenset(registry))
         clock = _Clock(report.phases)
         results, hashes = _execute(config, tasks, count, progress, in_process)
         if any(result.deferred for result in results.values()):

@@ -5,6 +5,7 @@
 <warehouse>/<dataset>/versions/<version>/real/<Type>/part-<n>.parquet  pseudonymised resources
 <warehouse>/<dataset>/versions/<version>/dummy/<Type>.parquet      the dummy twin, same schema
 <warehouse>/<dataset>/versions/<version>/optout_keys.parquet       (optout_key, patient)
+<warehouse>/<dataset>/versions/<version>/idkeys.parquet            (conditional_key, type, pseud.)
 <warehouse>/<dataset>/staging/<random>/                              a version being written
 ```
 
@@ -22,6 +23,12 @@ pseudonymised ids (`Patient/<pseudonym>`), so joins keep working.
 `optout_keys.parquet` maps the keyed hash of each identifier of each patient (the same hash
 the opt-out registry stores) to the patient's pseudonym, so that an objection filed after
 ingest is honoured at once by jobs on existing versions.
+
+`idkeys.parquet` maps the keyed hash of each conditional reference text that names a
+Practitioner, PractitionerRole, Organization or Location of the version
+(`Practitioner?identifier=system|value`) to its pseudonym: an incremental ingest built on the
+version resolves with it, and with `optout_keys.parquet` for patients, what its export names
+by identifier without exporting it again. Neither file holds an identifier in clear.
 
 A version folder appears under `versions/` only when complete (atomic rename from
 `staging/`); its name is `v` and a zero-padded sequence number, the latest being the highest.

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from campus.warehouse import layout, messages
-from campus.warehouse.parts import OPTOUT_SCHEMA
+from campus.warehouse.parts import IDKEYS_SCHEMA, OPTOUT_SCHEMA
 from campus.warehouse.problems import Problem
 
 DETAIL_LIMIT = 200
@@ -101,12 +101,23 @@ def finalise(
     else:
         con.execute("CREATE TEMP TABLE opted (patient VARCHAR)")
         pq.write_table(OPTOUT_SCHEMA.empty_table(), staging / "optout_keys.parquet")
+    # The indexed types' conditional keys are kept with the version: an incremental ingest
+    # built on it resolves against them what its export names but did not export again.
+    idkeys_dir = staging / "idkeys"
+    if idkeys_dir.is_dir() and any(idkeys_dir.glob("*.parquet")):
+        con.execute(
+            "COPY (SELECT DISTINCT conditional_key, type, pseudonym FROM "
+            f"read_parquet({_literal(idkeys_dir / '*.parquet')})) "
+            f"TO {_literal(staging / 'idkeys.parquet')} ({PARQUET})"
+        )
+    else:
+        pq.write_table(IDKEYS_SCHEMA.empty_table(), staging / "idkeys.parquet")
     parts = staging / "parts"
     late_optout = con.execute("SELECT count(*) FROM opted").fetchone()[0] > 0
     for folder in sorted(parts.iterdir()) if parts.is_dir() else ():
         _finalise_type(con, staging, folder, late_optout, offsets, places, out)
     con.close()
-    for scratch in ("parts", "order", "optout", "idkeys"):
+    for scratch in ("parts", "order", "optout", "idkeys", "base_keys"):
         shutil.rmtree(staging / scratch, ignore_errors=True)
     return out
 
@@ -420,6 +431,27 @@ def build_on(
             os.replace(merged_keys, staging / "optout_keys.parquet")
         else:
             con.execute("CREATE TEMP TABLE opted_since (patient VARCHAR)").fetchall()
+        base_idkeys = base / "idkeys.parquet"
+        if base_idkeys.is_file():  # the base's, less the resources deleted
+            gone = [(t, p) for t, pseudonyms in deleted.items() for p in sorted(pseudonyms)]
+            con.register(
+                "gone_keys",
+                pa.table(
+                    {
+                        "type": pa.array([t for t, _ in gone], pa.string()),
+                        "pseudonym": pa.array([p for _, p in gone], pa.string()),
+                    }
+                ),
+            )
+            merged_idkeys = staging / "idkeys.merged.parquet"
+            con.execute(
+                "COPY (SELECT DISTINCT conditional_key, type, pseudonym FROM (SELECT * FROM "
+                f"read_parquet({_literal(staging / 'idkeys.parquet')}) UNION ALL SELECT * FROM "
+                f"read_parquet({_literal(base_idkeys)})) WHERE (type, pseudonym) NOT IN "
+                f"(SELECT type, pseudonym FROM gone_keys)) TO {_literal(merged_idkeys)} ({PARQUET})"
+            ).fetchall()
+            os.replace(merged_idkeys, staging / "idkeys.parquet")
+            con.unregister("gone_keys")
         left_out = 0
         real = staging / "real"
         for type_name, table in layout.tables_in(base / "real").items():

@@ -5,9 +5,10 @@ left out."""
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from campus.governance.optout import key_with
-from campus.warehouse import layout
+from campus.warehouse import layout, messages
 from tests.unit.warehouse.samples import NIR_BODY, observation, patient, write_ndjson
 from tests.unit.warehouse.test_ingest_files import OKEY, rows, run
 
@@ -65,3 +66,68 @@ def test_an_incremental_version_may_only_remove_resources(tmp_path):
     assert report.status == "published" and report.version == "v0002"
     assert report.landed == {"Patient": 1} and report.removed == 1
     assert set(layout.resolve(tmp_path / "wh", "test").tables()) == {"Patient"}
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_conditional_references_of_an_increment_resolve_against_the_base(tmp_path, native):
+    """A server's `_since` export holds the new Encounter, not the Practitioner, Organization
+    and Patient it names by identifier, which are in the version built upon."""
+    from tests.unit.warehouse.test_conditional_across_files import (
+        _organization,
+        _practitioner,
+        _pseudonym,
+        _visit,
+    )
+
+    first = tmp_path / "first"
+    first.mkdir()
+    write_ndjson(first / "Patient.ndjson", [patient()])
+    write_ndjson(first / "Practitioner.ndjson", [_practitioner("pr-1", "9999999999")])
+    write_ndjson(first / "Organization.ndjson", [_organization("org-1")])
+    assert run(tmp_path, [first], native=native, on_error="abort").status == "published"
+    second = tmp_path / "second"
+    second.mkdir()
+    visit = _visit("e-new", "Patient/pat-1")
+    visit["subject"] = {"reference": "Patient?identifier=urn:oid:1.2.250.1.71.4.2.7|MRN-0001"}
+    write_ndjson(second / "Encounter.ndjson", [visit])
+    report = run(tmp_path, [second], native=native, on_error="abort", base_version="v0001")
+    assert report.status == "published" and report.errors == 0, report.problems
+    [row] = rows(tmp_path, "Encounter")
+    resource = json.loads(row["resource"])
+    assert resource["participant"][0]["individual"]["reference"] == (
+        f"Practitioner/{_pseudonym('Practitioner', 'pr-1')}"
+    )
+    assert resource["serviceProvider"]["reference"] == (
+        f"Organization/{_pseudonym('Organization', 'org-1')}"
+    )
+    assert row["patient"] == _pseudonym("Patient", "pat-1")
+    # The version built on also serves the next one: its keys are the base's and its own.
+    third = tmp_path / "third"
+    third.mkdir()
+    write_ndjson(third / "Encounter.ndjson", [_visit("e-later", "Patient/pat-1")])
+    later = run(tmp_path, [third], native=native, on_error="abort", base_version="v0002")
+    assert later.status == "published" and later.errors == 0, later.problems
+
+
+def test_a_patient_opted_out_since_is_not_found_in_the_base(tmp_path):
+    from campus.governance.optout import key_with as key
+
+    first = tmp_path / "first"
+    first.mkdir()
+    write_ndjson(first / "Patient.ndjson", [patient()])
+    assert run(tmp_path, [first], on_error="abort").status == "published"
+    second = tmp_path / "second"
+    second.mkdir()
+    visit = observation("o-new", "Patient?identifier=urn:oid:1.2.250.1.71.4.2.7|MRN-0001")
+    write_ndjson(second / "Observation.ndjson", [visit])
+    report = run(
+        tmp_path,
+        [second],
+        registry={key(OKEY, "nir:" + NIR_BODY)},
+        on_error="skip",
+        base_version="v0001",
+    )
+    # Their keys were not staged from the base: the reference finds no one, as if new.
+    [problem] = report.problems
+    assert problem.message == messages.UNRESOLVED_CONDITIONAL and problem.resource_id == "o-new"
+    assert report.landed == {}
