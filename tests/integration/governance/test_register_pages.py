@@ -193,6 +193,18 @@ def test_an_access_request_is_drafted_by_ticking_datasets_and_views_saved_ones_t
     shown = client.get("/api/v1" + drafted.headers["location"]).json()
     assert shown["datasets"] == ["hopital-synthea"]
     assert shown["views"] == sorted([key, "patient_demographics"])
+    # The edit form ticks what the request names, a name outside the pickers included.
+    client.patch(f"/api/v1/requests/{shown['id']}", json={"views": [key, "colleague-view"]})
+    edit = client.get(drafted.headers["location"]).text
+    assert f'name="views" value="{key}" checked' in edit
+    assert 'name="views" value="colleague-view" checked' in edit
+    assert 'name="views" value="patient_demographics">' in edit
+    kept = client.post(
+        f"/requests/{shown['id']}/edit",
+        data=request | {"datasets": ["hopital-synthea"], "views": [key, "colleague-view"]},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303, kept.text
     typed = client.post(
         f"/requests/{shown['id']}/edit",
         data=request | {"datasets": "hopital-synthea", "views": "BAD VIEW"},
