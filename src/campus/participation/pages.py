@@ -383,8 +383,9 @@ def comment_create(
         )
     except CampusError as error:
         session.rollback()
-        if error.code == "charter_not_accepted":
-            return _to_charter(f"/consultations/{consultation_id}/proposals/{proposal_id}")
+        if error.code == "charter_not_accepted":  # the charter first; the comment is kept
+            draft = {"body": body, "stance": stance, "parent_id": parent_id}
+            return _charter_with_draft(request, session, actor, request.url.path, draft)
         return _proposal_page(
             request,
             session,
@@ -605,14 +606,60 @@ def charter_page(actor: Actor = allow("public.read"), session: Session = db_sess
     return data.charter_status(session, actor)
 
 
+def _charter_with_draft(
+    request: Request, session: Session, actor: Actor, comments_path: str, draft: dict
+) -> HTMLResponse:
+    """The charter, carrying a comment typed before accepting it: accepting publishes it."""
+    proposal_path = comments_path.removesuffix("/comments")
+    context = {**data.charter_status(session, actor), "next": proposal_path, "draft": draft}
+    return render(request, "participation/charter.html", context)
+
+
 @router.post("/participation/charter", include_in_schema=False)
 def charter_accept(
+    request: Request,
     next: str = Form(""),
+    draft_body: str = Form("", max_length=8000),
+    draft_stance: str = Form("neutral", max_length=20),
+    draft_parent_id: str = Form("", max_length=32),
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
 ):
     charter.accept(session, actor)
-    return RedirectResponse(safe_next(next) if next else "/consultations", status_code=303)
+    target = safe_next(next) if next else "/consultations"
+    parts = target.strip("/").split("/")
+    if not draft_body or len(parts) != 4 or parts[0::2] != ["consultations", "proposals"]:
+        return RedirectResponse(target, status_code=303)
+    # A comment typed before the charter: published now, or shown again with the refusal.
+    consultation_id, proposal_id = parts[1], parts[3]
+    form = {"body": draft_body, "stance": draft_stance, "parent_id": draft_parent_id}
+    consultation_row = service.get_consultation(session, consultation_id)
+    proposal_row = service.get_proposal(session, consultation_row, proposal_id)
+    try:
+        comment = service.add_comment(
+            session,
+            request.app.state.settings,
+            actor,
+            consultation_row,
+            proposal_row,
+            body=draft_body,
+            stance=draft_stance,
+            parent_id=draft_parent_id or None,
+        )
+    except CampusError as error:
+        session.rollback()
+        charter.accept(session, actor)  # the acceptance stands; only the comment was refused
+        return _proposal_page(
+            request,
+            session,
+            actor,
+            consultation_id,
+            proposal_id,
+            error=_message(error),
+            status=error.status,
+            form=form,
+        )
+    return RedirectResponse(f"{target}#comment-{comment.id}", status_code=303)
 
 
 # --- citizen sign-up ------------------------------------------------------------------------

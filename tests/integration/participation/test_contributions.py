@@ -197,3 +197,37 @@ def test_proposals_are_sorted_and_filtered_the_same_on_the_page_and_its_twin(cli
     page = client.get(f"/consultations/{cid}", params={"sort": "title"}).text
     assert page.index("Alpha") < page.index("Bravo") < page.index("Charlie")
     assert "Les plus commentées d'abord" in page
+
+
+def test_a_comment_typed_before_the_charter_is_published_once_it_is_accepted(client, db):
+    cid = make_consultation(db)
+    make_account(db, "author@example.org")
+    client.login("author@example.org")
+    client.post("/api/v1/participation/charter")
+    pid = _proposal(client, cid).json()["id"]
+    make_account(db, "newcomer@example.org")
+    client.login("newcomer@example.org")
+    path = f"/consultations/{cid}/proposals/{pid}"
+    typed = {"body": "Un avis écrit avant la charte", "stance": "for", "parent_id": ""}
+    charter_page = client.post(
+        path + "/comments", data={**typed, "csrf_token": client.csrf()}, follow_redirects=False
+    )
+    assert charter_page.status_code == 200
+    assert 'value="Un avis écrit avant la charte"' in charter_page.text
+    assert "Votre commentaire est conservé" in charter_page.text
+    accepted = client.post(
+        "/participation/charter",
+        data={
+            "next": path,
+            "draft_body": typed["body"],
+            "draft_stance": "for",
+            "draft_parent_id": "",
+            "csrf_token": client.csrf(),
+        },
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    assert accepted.headers["location"].startswith(path + "#comment-")
+    with db.session() as session:
+        assert "Un avis écrit avant la charte" in session.scalar(select(Comment.body))
+    assert _count(db, CharterAcceptance) == 2
