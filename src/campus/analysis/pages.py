@@ -107,6 +107,7 @@ WORDS = {
     "counts": N_("counts"),
     "crosstab": N_("cross-tabulation"),
     "histogram": N_("histogram"),
+    "bin": N_("bin"),
     "rate": N_("rate"),
     "quantiles": N_("quantiles"),
     "time_to_event": N_("time to event"),

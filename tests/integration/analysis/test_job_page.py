@@ -73,3 +73,18 @@ def test_the_team_sees_finished_for_a_run_that_failed_on_the_data(client, db):
     html = client.get(f"/jobs/{job_id}").text
     status = re.search(r'data-testid="job-status">(.*?)</dd>', html).group(1)
     assert "échec" in status and "boom on row 12" in html
+
+
+def test_a_histogram_s_columns_are_named_in_french(client, db):
+    histogram = {
+        "name": "age",
+        "kind": "histogram",
+        "columns": ["gender", "bin", "count"],
+        "rows": [["female", "[20, 40)", 15], ["male", "[20, 40)", None]],
+        "disclosure": {"threshold": 10, "notes": []},
+    }
+    result = {**seeds.RESULT, "tables": [*seeds.RESULT["tables"], histogram]}
+    job_id = seeds.released_job(db, result=result)
+    html = client.get(f"/jobs/{job_id}", headers={"Accept-Language": "fr"}).text
+    assert english_words(html) == [] and leaks(html) == []
+    assert '<th scope="col">classe</th>' in html and "histogramme" in html
