@@ -48,9 +48,20 @@ def datasets_page(
     actor: Actor = steward("dataset.ingest", dataset_in_path=False),
     session: Session = db_session,
 ):
+    return render(request, "warehouse/datasets.html", _datasets(request, session, actor))
+
+
+def _datasets(request: Request, session: Session, actor: Actor) -> dict:
+    """What the datasets page shows: the actor's datasets, a problem text translated."""
     datasets = service.stewarded_datasets(session, request.app.state.settings, actor)
-    rows = [(d, True) for d in datasets]
-    return render(request, "warehouse/datasets.html", {"rows": rows})
+    return {"rows": [(d, True) for d in datasets], "translate_problem": messages.translate}
+
+
+def _refused(request: Request, session: Session, actor: Actor, error: CampusError):
+    """The datasets page again, saying why a form was refused (in the reader's language)."""
+    error_text = messages.translate(_(error.message))
+    context = {**_datasets(request, session, actor), "error": error_text}
+    return render(request, "warehouse/datasets.html", context, status=error.status)
 
 
 @page(
@@ -166,13 +177,7 @@ def settings_submit(
         service.set_pull_source(session, actor, name, source)
     except CampusError as error:
         session.rollback()
-        datasets = service.stewarded_datasets(session, request.app.state.settings, actor)
-        return render(
-            request,
-            "warehouse/datasets.html",
-            {"rows": [(d, True) for d in datasets], "error": messages.translate(_(error.message))},
-            status=error.status,
-        )
+        return _refused(request, session, actor, error)
     return RedirectResponse("/datasets", status_code=303)
 
 
@@ -202,16 +207,7 @@ async def pull_submit(name: str, request: Request, actor: Actor = steward("datas
         report = await run_in_threadpool(pull_stored, db, settings, actor, name, on_error, None)
     except CampusError as error:
         with db.session() as session:
-            datasets = service.stewarded_datasets(session, settings, actor)
-            return render(
-                request,
-                "warehouse/datasets.html",
-                {
-                    "rows": [(d, True) for d in datasets],
-                    "error": messages.translate(_(error.message)),
-                },
-                status=error.status,
-            )
+            return _refused(request, session, actor, error)
     return render(
         request,
         "warehouse/report.html",

@@ -360,3 +360,5 @@ def test_a_steward_cannot_store_an_internal_server_and_is_told_why(client, db, s
     assert server.state()["kickoffs"] == 0
     last = client.get("/api/v1/datasets/hopital").json()["pull_source"]["last_run"]
     assert last["status"] == "failed" and "an internal address" in last["message"]
+    assert "Dernier import" in (shown := client.get("/datasets").text)
+    assert "une adresse interne" in shown  # the recorded outcome, in the reader's language
