@@ -99,7 +99,7 @@ def test_filters_month_calendar_speakers_and_organiser(app, db, client):
 
 
 def test_the_waiting_list_tells_its_rank_on_the_page_and_by_mail_then_promotes(
-    app, db, client, mailbox
+    app, db, client, mailbox, settings
 ):
     staff_client = _staff_client(app, db)
     event = _create(staff_client, title="Atelier complet", capacity=1)
@@ -116,6 +116,12 @@ def test_the_waiting_list_tells_its_rank_on_the_page_and_by_mail_then_promotes(
     assert third_answer["status"] == "waitlisted" and third_answer["waitlist_position"] == 2
     assert "rang 2" in third.get("/me/events").text
 
+    # The page tells the rank at once; the mail is queued by the worker's next round, outside
+    # the event's lock (reminders.tell_waitlisted), once.
+    assert [m for m in mailbox.messages() if m[0] == "bob@example.org"] == []
+    with db.session() as session:
+        assert reminders.tell_waitlisted(session, settings) == 2
+    assert reminders.send_due_in(db, settings) == 0  # told already; no reminder due
     mails = {to: (subject, body) for to, subject, body in mailbox.messages()}
     assert "ana@example.org" not in mails  # a seat: the page says it, no mail
     subject, body = mails["bob@example.org"]
@@ -130,6 +136,33 @@ def test_the_waiting_list_tells_its_rank_on_the_page_and_by_mail_then_promotes(
     assert third.get(f"/api/v1/events/{event['id']}/registration").json()["waitlist_position"] == 1
     promoted = [m for m in mailbox.messages() if m[0] == "bob@example.org"][-1]
     assert "Atelier complet" in promoted[1] and "inscrit" in promoted[2]
+    # Cancelled and waitlisted again, one is told the new rank.
+    assert third.delete(f"/api/v1/events/{event['id']}/registration").status_code == 200
+    assert third.post(f"/api/v1/events/{event['id']}/registration").json()["status"] == (
+        "waitlisted"
+    )
+    with db.session() as session:
+        assert reminders.tell_waitlisted(session, settings) == 1
+    assert "rang 1" in [m for m in mailbox.messages() if m[0] == "eve@example.org"][-1][2]
+
+
+def test_two_workers_tell_a_rank_once(db, settings, mailbox):
+    """The claim is a conditional update: a sender that read the waitlist before another
+    told it finds the registration claimed and sends nothing."""
+    admin = staff(db)
+    event_id = published_event(db, admin, capacity=1, title="Complet")
+    ana, bob = member(db, "ana@example.org"), member(db, "bob@example.org")
+    with db.session() as session:
+        service.register(session, settings, ana, event_id)
+        service.register(session, settings, bob, event_id)
+    with db.session() as late:
+        stale = reminders.untold(late)  # read before the other sender told them
+        assert len(stale) == 1
+        late.commit()
+        with db.session() as early:
+            assert reminders.tell_waitlisted(early, settings) == 1
+        assert reminders.tell_waitlisted(late, settings, stale) == 0
+    assert [m[0] for m in mailbox.messages() if m[1].startswith("Liste")] == ["bob@example.org"]
 
 
 def test_reminders_go_once_to_seats_of_events_starting_within_a_day(db, settings, mailbox):

@@ -202,7 +202,6 @@ def _registrations(app: FastAPI) -> Batcher[service.RegistrationRequest, dict]:
             with database.session() as session:
                 places: dict[str, int] = {}
                 outcomes = service.register_many(session, requests, places)
-                service.tell_waitlisted(session, settings, outcomes, places)
                 session.commit()  # before any answer is built or sent
                 taken = [o for o in outcomes if not isinstance(o, CampusError)]
                 shown = iter(registrations_out(session, settings, taken, places))

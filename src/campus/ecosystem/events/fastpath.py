@@ -177,6 +177,7 @@ def _take(
         reused.queued_at = decision.queued_at
         reused.cancelled_at = None
         reused.promoted_at = None
+        reused.waitlist_mailed_at = None
         return reused, decision.place
     registration = Registration(  # as it will be stored; not attached to the session
         id=new_id(),
@@ -186,6 +187,7 @@ def _take(
         queued_at=decision.queued_at,
         created_at=request.at,
         promoted_at=None,
+        waitlist_mailed_at=None,
         cancelled_at=None,
         checked_in_at=None,
         checked_in_by="",

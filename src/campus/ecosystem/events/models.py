@@ -119,6 +119,10 @@ class Registration(Base):
     cancelled_at: Mapped[dt.datetime | None]
     checked_in_at: Mapped[dt.datetime | None]
     checked_in_by: Mapped[str] = mapped_column(String(200), default="")
+    # When the mail telling a waitlisted registration its rank was queued (reminders.py, by
+    # the worker, after the registration's transaction: the mail is not written under the
+    # event's lock). Cleared when the registration joins a queue again.
+    waitlist_mailed_at: Mapped[dt.datetime | None]
 
     event: Mapped[Event] = relationship(back_populates="registrations")
 

@@ -45,40 +45,14 @@ def register(
     now: dt.datetime | None = None,
 ) -> Registration:
     """Take a seat, or a place on the waitlist when the event is full (the fast path); one
-    who joins the waitlist is told their rank by mail."""
-    places: dict[str, int] = {}
+    who joins the waitlist is told their rank by mail soon after (`reminders.tell_waitlisted`,
+    run by the worker, outside the event's lock)."""
     [outcome] = fastpath.register_many(
-        session, [RegistrationRequest(actor, event_id, now or utcnow())], places
+        session, [RegistrationRequest(actor, event_id, now or utcnow())]
     )
     if isinstance(outcome, CampusError):
         raise outcome
-    tell_waitlisted(session, settings, [outcome], places)
     return outcome
-
-
-def tell_waitlisted(
-    session: Session,
-    settings: Settings,
-    outcomes: Sequence[Registration | CampusError],
-    places: dict[str, int],
-) -> int:
-    """Mail each registration that joined a waitlist its rank (`places`, as the batch that
-    decided it gave them); the number of mails queued."""
-    told = 0
-    for outcome in outcomes:
-        if isinstance(outcome, CampusError) or outcome.id not in places:
-            continue
-        event = session.get(Event, outcome.event_id)
-        assert event is not None  # its row is locked by the transaction that decided it
-        told += mails.notify(
-            session,
-            settings,
-            outcome.account_id,
-            mails.WAITLISTED,
-            event,
-            rank=places[outcome.id],
-        )
-    return told
 
 
 def register_many_plain(
@@ -134,6 +108,7 @@ def register_many_plain(
         registration.queued_at = decision.queued_at
         registration.cancelled_at = None
         registration.promoted_at = None
+        registration.waitlist_mailed_at = None
         session.add(registration)
         session.flush()
         if decision.place is not None and places is not None:

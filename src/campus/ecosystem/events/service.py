@@ -52,9 +52,9 @@ from campus.ecosystem.events.registration import (
     cancel_registration,
     register,
     register_many_plain,
-    tell_waitlisted,
 )
 from campus.ecosystem.events.reminders import send_due as send_reminders
+from campus.ecosystem.events.reminders import tell_waitlisted
 from campus.ecosystem.events.rules import (
     RegistrationRequest,
     Seats,

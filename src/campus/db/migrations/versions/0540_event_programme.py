@@ -1,5 +1,5 @@
 """ecosystem: an event's kind, theme, organiser and speakers; its door's short codes that missed;
-reminders sent (one a registration)
+reminders sent (one a registration); when a waitlisted registration was told its rank
 
 Revision ID: 0540_event_programme
 Revises: 0530_event_seat_counts
@@ -38,6 +38,10 @@ def upgrade() -> None:
         "events",
         sa.Column("code_misses_since", campus.db.base.UTCDateTime(timezone=True), nullable=True),
     )
+    op.add_column(
+        "event_registrations",
+        sa.Column("waitlist_mailed_at", campus.db.base.UTCDateTime(timezone=True), nullable=True),
+    )
     op.create_table(
         "event_reminders",
         sa.Column("registration_id", sa.String(length=32), nullable=False),
@@ -54,6 +58,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("event_reminders")
+    with op.batch_alter_table("event_registrations") as batch:
+        batch.drop_column("waitlist_mailed_at")
     with op.batch_alter_table("events") as batch:
         for name in (
             "code_misses_since",
