@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from campus import i18n
-from campus.analysis import pages as analysis_pages
+from campus.analysis import reading as analysis_reading
 from campus.auth.actor import Actor
 from campus.federation import api
 from campus.i18n import N_
@@ -49,7 +49,7 @@ def federated_dataset(
     return api.dataset(name, session)
 
 
-# The words and notes pooling adds to the engine's (campus.analysis.pages), translated.
+# The words and notes pooling adds to the engine's (campus.analysis.reading), translated.
 WORDS = {
     "bin": N_("bin"),
     "summary": N_("mean and standard deviation"),
@@ -116,14 +116,14 @@ NOTES = tuple(
 def word(value: Any) -> Any:
     if isinstance(value, str) and value in WORDS:
         return _(WORDS[value])
-    return analysis_pages.word(value)
+    return analysis_reading.word(value)
 
 
 def cell(value: Any) -> str:
     """A published value; a quantile that cannot be read from the histogram is a dash."""
     if isinstance(value, (list, tuple)):
         return " · ".join("—" if v is None else cell(v) for v in value)
-    return analysis_pages.cell(value)
+    return analysis_reading.cell(value)
 
 
 def notes_text(notes: list[str]) -> str:
@@ -136,7 +136,7 @@ def notes_text(notes: list[str]) -> str:
                 out.append(_(message) % found.groupdict())
                 break
         else:
-            out.append(analysis_pages.note_text(note))
+            out.append(analysis_reading.note_text(note))
     return ("\u202f; " if i18n.current_language.get() == "fr" else "; ").join(out)
 
 
@@ -148,5 +148,5 @@ def federated_job_page(
     session: Session = db_session,
 ):
     data = api.job(job_id, request, actor, session)
-    aids = analysis_pages.reading_aids() | {"word": word, "cell": cell, "notes_text": notes_text}
+    aids = analysis_reading.reading_aids() | {"word": word, "cell": cell, "notes_text": notes_text}
     return render(request, "federation/job.html", {"data": data, **aids})

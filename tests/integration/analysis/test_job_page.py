@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from campus.analysis import pages
+from campus.analysis import reading as pages
 from tests.e2e.french_leaks import english_words, leaks
 from tests.helpers import make_account
 from tests.integration.analysis import seeds
