@@ -378,16 +378,33 @@ def work(
             log.error("worker loop: %s", type(error).__name__)
             done = None
         if done is None:
+            _scheduled_pulls(db, settings, worker)
             _send_mail(db, settings)
             if on_idle:
                 on_idle()
             stop.wait(poll)
 
 
-def _send_mail(db: Database, settings: Settings) -> None:
-    """An idle worker also empties the mail outbox over SMTP (when configured)."""
-    from campus.auth.mail import deliver_pending
+def _scheduled_pulls(db: Database, settings: Settings, worker: str) -> None:
+    """An idle worker also runs the warehouse's scheduled pulls (one at a time per dataset)."""
+    from campus.warehouse.bulk import schedule
 
+    try:
+        schedule.tick(db, settings, worker)
+    except Exception as error:  # a pull's trouble must not stop the jobs
+        log.warning("scheduled pull: %s", type(error).__name__)
+
+
+def _send_mail(db: Database, settings: Settings) -> None:
+    """An idle worker also queues the events' reminders due and empties the mail outbox over
+    SMTP (when configured)."""
+    from campus.auth.mail import deliver_pending
+    from campus.ecosystem.events.reminders import send_due_in
+
+    try:
+        send_due_in(db, settings)
+    except Exception as error:  # reminders trouble must not stop the jobs
+        log.warning("event reminders: %s", type(error).__name__)
     try:
         deliver_pending(db, settings)
     except Exception as error:  # mail trouble must not stop the jobs
