@@ -79,6 +79,8 @@ def main() -> None:
         try:
             url = server.stdout.readline().split()[-1]
             env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
+            # The test server is on loopback, which a pull refuses unless named (SSRF guard).
+            env["CAMPUS_PULL_ALLOWED_HOSTS"] = "127.0.0.1"
             (scratch / "run").mkdir()
             # The embedded database is made by the first command, not timed.
             _run([CAMPUS, "dataset", "list"], scratch / "run", env)
