@@ -140,6 +140,8 @@ CAPABILITIES: list[Capability] = [
         models=("campus.evaluation.models",),
         cli=(sub_app("eval", "campus.evaluation.cli:app"),),
         personal_data=("campus.evaluation.personal_data:PART",),
+        demo=("campus.evaluation.demo:load",),
+        demo_after=("governance",),
     ),
     Capability(
         "federation",
