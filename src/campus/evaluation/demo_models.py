@@ -113,8 +113,9 @@ def to_onnx(mean: np.ndarray, std: np.ndarray, weights: np.ndarray, bias: float)
     return model.SerializeToString()
 
 
-def demo_models(text: str) -> list[DemoModel]:
-    """The three demo models trained on a dummy-twin feature table (CSV text)."""
+def demo_models(text: str, training: str | None = None) -> list[DemoModel]:
+    """The three demo models trained on a feature table (CSV text): the dummy twin's by
+    default, or a developer's own table with the same columns, named by `training`."""
     names, x, y = read_table(text)
     z, mean, std = _standardise(x)
     full_w, full_b = fit_logistic(z, y)
@@ -124,7 +125,7 @@ def demo_models(text: str) -> list[DemoModel]:
     only[strongest] = one_w[0]
     prevalence = min(max(float(y.mean()), 1e-3), 1 - 1e-3)
     base_b = math.log(prevalence / (1 - prevalence))
-    training = f"the benchmark's dummy twin ({len(y)} synthetic records)"
+    training = training or f"the benchmark's dummy twin ({len(y)} synthetic records)"
 
     def card(name: str, use: str) -> dict[str, str]:
         return {
