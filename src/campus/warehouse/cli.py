@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -77,12 +78,43 @@ def ingest(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: auto).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the full report as JSON.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Build on the dataset's latest version: the files' resources upserted by "
+            "type and id onto it (a file of changes, as a pull with --since).",
+        ),
+    ] = False,
+    delete: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--delete",
+            help="TYPE/ID of a resource the new version leaves out (repeatable; "
+            "with --incremental).",
+        ),
+    ] = None,
 ) -> None:
     """Ingest FHIR R4 (Bundles, Bulk NDJSON, .gz, folders) into a new dataset version."""
+    from campus.warehouse import layout, service
     from campus.warehouse import policy as policies
-    from campus.warehouse import service
 
     settings = get_settings()
+    deleted = [_type_and_id(value) for value in delete or []]
+    if deleted and not incremental:
+        raise _fail("--delete removes resources from the version built on: add --incremental")
+    base_version = None
+    if incremental:
+        try:
+            published = layout.versions(settings.warehouse_path, dataset)
+        except ValueError as error:
+            raise _fail(str(error)) from None
+        if not published:
+            raise _fail(
+                f"--incremental: dataset {dataset} has no version to build on; "
+                "ingest without --incremental first"
+            )
+        base_version = published[-1].version
     try:
         chosen = policies.load(policy) if policy else None
         if no_date_shift:
@@ -127,6 +159,8 @@ def ingest(
                 owner_org=owner_org,
                 workers=workers,
                 progress=progress,
+                base_version=base_version,
+                deleted=deleted or None,
             )
     except CampusError as error:
         raise _fail(error.message) from None
@@ -147,8 +181,24 @@ def ingest(
             f"{result.errors:,} errors, {result.warnings:,} warnings, "
             f"{result.seconds:.1f} s ({rate:,.0f} resources/s)"
         )
+        if result.base_version:
+            typer.echo(
+                f"incremental: built on {result.base_version}, {result.removed:,} resource(s) "
+                "removed (named by --delete or opted out)"
+            )
         typer.echo(outcome_line(result))
     raise typer.Exit(exit_code(result))
+
+
+TYPE_AND_ID = re.compile(r"([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})")
+
+
+def _type_and_id(value: str) -> tuple[str, str]:
+    """A `--delete` value as (type, id), or a one-line refusal naming it."""
+    found = TYPE_AND_ID.fullmatch(value.strip())
+    if found is None:
+        raise _fail(f"--delete {value!r}: write a resource as TYPE/ID, e.g. Observation/obs-1")
+    return found.group(1), found.group(2)
 
 
 # Exit codes: 0 published complete, 1 nothing published, 3 published with resources skipped.

@@ -1,7 +1,14 @@
 import json
 
 from tests.helpers import run_cli
-from tests.unit.warehouse.samples import NIR, small_bundle, write_json
+from tests.unit.warehouse.samples import (
+    NIR,
+    PATIENT_ID,
+    observation,
+    small_bundle,
+    write_json,
+    write_ndjson,
+)
 
 
 def test_ingest_list_show_drop_and_optout_from_the_command_line(monkeypatch, settings, tmp_path):
@@ -73,3 +80,40 @@ def test_an_ingest_with_a_failing_resource_publishes_nothing_unless_told_and_the
     clean = run_cli(monkeypatch, settings, "ingest", "-d", "demo", str(complete))
     assert clean.exit_code == 0
     assert clean.output.strip().splitlines()[-1] == "published v0003: complete, no resource skipped"
+
+
+def test_an_incremental_ingest_upserts_onto_the_latest_version_and_removes_what_it_names(
+    monkeypatch, settings, tmp_path
+):
+    first = write_json(tmp_path / "b.json", small_bundle())
+    assert run_cli(monkeypatch, settings, "ingest", "-d", "demo", str(first)).exit_code == 0
+    changes = tmp_path / "changes"
+    changes.mkdir()
+    write_ndjson(changes / "Observation.ndjson", [observation("obs-9", f"Patient/{PATIENT_ID}")])
+    built = run_cli(
+        monkeypatch, settings, "ingest", "-d", "demo", "--incremental",
+        "--delete", "Observation/obs-2", str(changes),
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert "incremental: built on v0001, 1 resource(s) removed" in built.output
+    shown = json.loads(run_cli(monkeypatch, settings, "dataset", "show", "demo").output)
+    # obs-1 kept, obs-2 removed, obs-9 added onto the base's patient and encounter
+    assert shown["manifest"]["counts"]["Observation"] == 2
+    assert shown["manifest"]["base_version"] == "v0001"
+
+
+def test_an_incremental_ingest_without_a_base_or_with_a_bad_delete_says_what_to_do(
+    monkeypatch, settings, tmp_path
+):
+    bundle = write_json(tmp_path / "b.json", small_bundle())
+    nothing = run_cli(monkeypatch, settings, "ingest", "-d", "new", "--incremental", str(bundle))
+    assert nothing.exit_code == 1 and "has no version to build on" in nothing.output
+    alone = run_cli(
+        monkeypatch, settings, "ingest", "-d", "new", "--delete", "Patient/p", str(bundle)
+    )
+    assert alone.exit_code == 1 and "add --incremental" in alone.output
+    bad = run_cli(
+        monkeypatch, settings, "ingest", "-d", "new", "--incremental", "--delete", "p1", str(bundle)
+    )
+    assert bad.exit_code == 1 and "--delete 'p1': write a resource as TYPE/ID" in bad.output
+    assert "Traceback" not in nothing.output + alone.output + bad.output
