@@ -132,6 +132,11 @@ async def upload(
     ),
     on_error: Literal["skip", "abort"] = "abort",
     strict: bool = False,
+    incremental: bool = Query(
+        False,
+        description="build on the dataset's latest version: the file's resources upserted "
+        "by type and id onto it (a file of changes)",
+    ),
     actor: Actor = steward("dataset.ingest"),
 ):
     settings = request.app.state.settings
@@ -144,6 +149,7 @@ async def upload(
         )
     # Everything that can be refused is, before the body is read.
     service.check_name(name)
+    base_version = service.incremental_base(settings, name) if incremental else None
     label = uploads.clean_filename(unquote(x_filename))
     uploads.check_declared(settings, request.headers.get("content-length"))
     path = await uploads.receive(settings, request.stream(), label)
@@ -158,6 +164,7 @@ async def upload(
             labels=[label],
             on_error=on_error,
             strict=strict,
+            base_version=base_version,
         )
     finally:
         path.unlink(missing_ok=True)

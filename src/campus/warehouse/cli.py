@@ -96,26 +96,15 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest FHIR R4 (Bundles, Bulk NDJSON, .gz, folders) into a new dataset version."""
-    from campus.warehouse import layout, service
     from campus.warehouse import policy as policies
+    from campus.warehouse import service
 
     settings = get_settings()
     deleted = [_type_and_id(value) for value in delete or []]
     if deleted and not incremental:
         raise _fail("--delete removes resources from the version built on: add --incremental")
-    base_version = None
-    if incremental:
-        try:
-            published = layout.versions(settings.warehouse_path, dataset)
-        except ValueError as error:
-            raise _fail(str(error)) from None
-        if not published:
-            raise _fail(
-                f"--incremental: dataset {dataset} has no version to build on; "
-                "ingest without --incremental first"
-            )
-        base_version = published[-1].version
     try:
+        base_version = service.incremental_base(settings, dataset) if incremental else None
         chosen = policies.load(policy) if policy else None
         if no_date_shift:
             chosen = (chosen or policies.default()).with_date_shift(False)

@@ -93,6 +93,7 @@ async def upload_submit(
     name = str(form.get("dataset", "")).strip()
     on_error = "skip" if form.get("on_error") == "skip" else "abort"
     strict = form.get("strict") == "on"
+    incremental = form.get("incremental") == "on"
     upload = form.get("file")
     context = {"dataset": name}
     path = None
@@ -100,6 +101,7 @@ async def upload_submit(
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise CampusError(_("Choose a file to upload."), code="no_file", where="file")
         service.check_name(name)
+        base_version = service.incremental_base(settings, name) if incremental else None
         label = uploads.clean_filename(upload.filename)
         uploads.check_declared(settings, request.headers.get("content-length"))
         path = await uploads.receive_file(settings, upload, label)
@@ -113,6 +115,7 @@ async def upload_submit(
             labels=[label],
             on_error=on_error,
             strict=strict,
+            base_version=base_version,
         )
     except CampusError as error:
         return render(

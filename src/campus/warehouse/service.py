@@ -22,6 +22,7 @@ from campus.auth.roles import Role
 from campus.db.engine import Database, lock
 from campus.errors import BadRequest, Forbidden, NotFound
 from campus.governance import optout
+from campus.i18n import N_
 from campus.settings import Settings
 from campus.warehouse import catalogue as catalogue_module
 from campus.warehouse import ingest as engine
@@ -233,6 +234,20 @@ def record_pull(db: Database, actor: Actor, name: str, outcome: dict[str, Any]) 
             object_id=name,
             details=outcome,
         )
+
+
+NO_BASE_VERSION = N_(
+    "This dataset has no version to build on: ingest a whole file first, then files of changes."
+)
+
+
+def incremental_base(settings: Settings, name: str) -> str:
+    """The version an incremental upload builds on: the dataset's latest (refused without)."""
+    check_name(name)
+    published = layout.versions(settings.warehouse_path, name)
+    if not published:
+        raise BadRequest(NO_BASE_VERSION, code="no_base_version", where="incremental")
+    return published[-1].version
 
 
 def ingest(

@@ -364,3 +364,38 @@ def test_only_stewards_write_visitors_members_and_researchers_are_refused(client
     assert [v["version"] for v in client.get("/api/v1/datasets/hopital").json()["versions"]] == [
         "v0001"
     ]
+
+
+def test_an_incremental_upload_builds_on_the_latest_version_and_is_refused_without_one(client, db):
+    _steward(client, db)
+    refused = _upload(client, json.dumps(small_bundle()).encode(), incremental="true")
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["where"] == "incremental"
+    assert client.get("/api/v1/datasets").json() == []  # refused before anything is made
+    assert _upload(client, json.dumps(small_bundle()).encode()).status_code == 201
+    change = json.dumps(observation("obs-9", "Patient/p")).encode()
+    built = _upload(client, change, "Observation.ndjson", incremental="true")
+    assert built.status_code == 201, built.text
+    assert built.json()["version"] == "v0002" and built.json()["base_version"] == "v0001"
+    manifest = client.get("/api/v1/datasets/hopital/versions/v0002").json()
+    assert manifest["counts"]["Observation"] == 3 and manifest["counts"]["Patient"] == 1
+
+
+def test_the_upload_page_builds_on_the_latest_version_when_told_and_says_why_it_cannot(client, db):
+    _steward(client, db)
+
+    def send(data: bytes, filename: str, **fields):
+        return client.post(
+            "/datasets/upload",
+            data={"dataset": "hopital", "csrf_token": client.csrf(), **fields},
+            files={"file": (filename, data, "application/octet-stream")},
+        )
+
+    refused = send(json.dumps(small_bundle()).encode(), "bundle.json", incremental="on")
+    assert refused.status_code == 400
+    assert "aucune version sur laquelle construire" in refused.text
+    assert send(json.dumps(small_bundle()).encode(), "bundle.json").status_code == 201
+    change = json.dumps(observation("obs-9", "Patient/p")).encode()
+    assert send(change, "Observation.ndjson", incremental="on").status_code == 201
+    manifest = client.get("/api/v1/datasets/hopital/versions/v0002").json()
+    assert manifest["base_version"] == "v0001" and manifest["counts"]["Observation"] == 3
