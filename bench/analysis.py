@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import statistics
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import duckdb
 from pydantic import SecretStr
 
+from bench.common import replicate, resources_per_copy, sql_path
 from campus.analysis import definition, disclosure, runner
 from campus.analysis.results import Controls
 from campus.auth.actor import SYSTEM
@@ -71,44 +71,7 @@ def _ingest(settings: Settings) -> layout.DatasetVersion:
     return layout.resolve(settings.warehouse_path, SOURCE)
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _replicate(source: layout.DatasetVersion, root: Path, factor: int) -> tuple[Path, int]:
-    folder = root / TARGET / "versions" / "v0001"
-    marker = folder / f".factor-{factor}"
-    con = duckdb.connect(config={"threads": 2})
-    if not marker.exists():
-        shutil.rmtree(root / TARGET, ignore_errors=True)
-        for kind in ("real", "dummy"):
-            (folder / kind).mkdir(parents=True, exist_ok=True)
-        own = """replace(resource, '"' || id || '"', '"' || id || '-r' || k || '"')"""
-        ref = "'Patient/' || patient || '\"'"
-        new_ref = "'Patient/' || patient || '-r' || k || '\"'"
-        for name, path in source.tables("real").items():
-            target = _q(folder / "real" / (name + ".parquet"))
-            con.execute(
-                f"""COPY (SELECT id || '-r' || k AS id,
-                    CASE WHEN patient IS NULL THEN NULL ELSE patient || '-r' || k END AS patient,
-                    effective, code,
-                    CASE WHEN patient IS NULL THEN {own}
-                      ELSE replace({own}, {ref}, {new_ref}) END AS resource
-                  FROM read_parquet({_q(path)}), range({factor}) t(k))
-                  TO {target} (FORMAT parquet, COMPRESSION zstd)"""
-            )
-            shutil.copy(path, folder / "dummy" / (name + ".parquet"))
-        con.execute(
-            f"""COPY (SELECT optout_key || '-r' || k AS optout_key, patient || '-r' || k AS patient
-                FROM read_parquet({_q(source.optout_keys)}), range({factor}) t(k))
-                TO {_q(folder / "optout_keys.parquet")} (FORMAT parquet)"""
-        )
-        (folder / "manifest.json").write_text(f'{{"dataset": "{TARGET}", "version": "v0001"}}')
-        marker.touch()
-    files = ", ".join(_q(p) for p in sorted((folder / "real").glob("*.parquet")))
-    total = con.execute(f"SELECT count(*) FROM read_parquet([{files}])").fetchone()[0]
-    con.close()
-    return folder, int(total)
+_q = sql_path
 
 
 def _top_code(folder: Path) -> str:
@@ -197,13 +160,10 @@ def _hand(folder: Path, code: str, keys: set[str], controls: Controls) -> dict:
 def main() -> None:
     settings = _settings()
     source = _ingest(settings)
-    per_copy = sum(
-        duckdb.sql(f"SELECT count(*) FROM read_parquet({_q(p)})").fetchall()[0][0]
-        for p in source.tables("real").values()
-    )
+    per_copy = resources_per_copy(source)
     factor = int(os.environ.get("BENCH_ANALYSIS_FACTOR", math.ceil(TARGET_RESOURCES / per_copy)))
     started = time.perf_counter()
-    folder, total = _replicate(source, settings.warehouse_path, factor)
+    folder, total = replicate(source, settings.warehouse_path, TARGET, 0, factor)
     print(f"replicated x{factor}: {total:,} resources ({time.perf_counter() - started:.1f} s)")
     code = _top_code(folder)
     analysis = _analysis(code)

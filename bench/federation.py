@@ -21,20 +21,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import statistics
 import time
-from pathlib import Path
-
-import duckdb
 
 from bench import analysis as base
+from bench.common import replicate, resources_per_copy
 from campus.analysis import definition, runner
 from campus.analysis.results import Controls
 from campus.db.engine import Database
 from campus.federation import pooling
 from campus.federation.node import Node
-from campus.warehouse import layout
 
 NODES = ("bench-node-a", "bench-node-b", "bench-node-c")
 UNION = "bench-node-union"
@@ -57,52 +53,6 @@ ANALYSIS = {
         },
     ],
 }
-
-
-def _files(table: Path) -> str:
-    return "[" + ", ".join(base._q(p) for p in layout.files(table)) + "]"
-
-
-def _copies(source: layout.DatasetVersion, root: Path, name: str, start: int, stop: int) -> int:
-    """Copies start..stop-1 of the source (ids suffixed, references rewritten) as `name`."""
-    folder = root / name / "versions" / "v0001"
-    marker = folder / f".copies-{start}-{stop}"
-    con = duckdb.connect(config={"threads": 2})
-    if not marker.exists():
-        shutil.rmtree(root / name, ignore_errors=True)
-        for kind in ("real", "dummy"):
-            (folder / kind).mkdir(parents=True, exist_ok=True)
-        own = """replace(resource, '"' || id || '"', '"' || id || '-r' || k || '"')"""
-        ref = "'Patient/' || patient || '\"'"
-        new_ref = "'Patient/' || patient || '-r' || k || '\"'"
-        for table, path in source.tables("real").items():
-            target = base._q(folder / "real" / (table + ".parquet"))
-            con.execute(
-                f"""COPY (SELECT id || '-r' || k AS id,
-                    CASE WHEN patient IS NULL THEN NULL ELSE patient || '-r' || k END AS patient,
-                    effective, code,
-                    CASE WHEN patient IS NULL THEN {own}
-                      ELSE replace({own}, {ref}, {new_ref}) END AS resource
-                  FROM read_parquet({_files(path)}), range({start}, {stop}) t(k))
-                  TO {target} (FORMAT parquet, COMPRESSION zstd)"""
-            )
-            dummy = source.tables("dummy").get(table)
-            if dummy is not None:
-                con.execute(
-                    f"COPY (SELECT * FROM read_parquet({_files(dummy)})) "
-                    f"TO {base._q(folder / 'dummy' / (table + '.parquet'))} (FORMAT parquet)"
-                )
-        con.execute(
-            f"""COPY (SELECT optout_key || '-r' || k AS optout_key, patient || '-r' || k AS patient
-                FROM read_parquet({base._q(source.optout_keys)}), range({start}, {stop}) t(k))
-                TO {base._q(folder / "optout_keys.parquet")} (FORMAT parquet)"""
-        )
-        (folder / "manifest.json").write_text(json.dumps({"dataset": name, "version": "v0001"}))
-        marker.touch()
-    files = ", ".join(base._q(p) for p in sorted((folder / "real").glob("*.parquet")))
-    total = con.execute(f"SELECT count(*) FROM read_parquet([{files}])").fetchone()[0]
-    con.close()
-    return int(total)
 
 
 def _payload(dataset: str) -> dict:
@@ -133,10 +83,7 @@ def _node_runs(settings, db, name: str) -> tuple[float, dict]:
 def main() -> None:
     settings = base._settings()
     source = base._ingest(settings)
-    per_copy = sum(
-        duckdb.sql(f"SELECT count(*) FROM read_parquet({_files(p)})").fetchall()[0][0]
-        for p in source.tables("real").values()
-    )
+    per_copy = resources_per_copy(source)
     copies = int(
         os.environ.get(
             "BENCH_FEDERATION_COPIES", math.ceil(base.TARGET_RESOURCES / per_copy / len(NODES))
@@ -144,8 +91,10 @@ def main() -> None:
     )
     root = settings.warehouse_path
     started = time.perf_counter()
-    sizes = [_copies(source, root, n, i * copies, (i + 1) * copies) for i, n in enumerate(NODES)]
-    union = _copies(source, root, UNION, 0, copies * len(NODES))
+    sizes = [
+        replicate(source, root, n, i * copies, (i + 1) * copies)[1] for i, n in enumerate(NODES)
+    ]
+    union = replicate(source, root, UNION, 0, copies * len(NODES))[1]
     print(
         f"{len(NODES)} nodes x {copies} copies: {', '.join(f'{s:,}' for s in sizes)} resources; "
         f"union {union:,} ({time.perf_counter() - started:.1f} s to build)"
@@ -178,7 +127,7 @@ def main() -> None:
 
     # The same with parts a tenth the size: the bytes sent do not follow the patients.
     small = max(1, copies // 10)
-    _copies(source, root, "bench-node-small", 0, small)
+    replicate(source, root, "bench-node-small", 0, small)
     _seconds, small_answer = _node_runs(settings, db, "bench-node-small")
     db.dispose()
     print(f"pooled cohort {pooled['cohort']}, one site {single['cohort']}")
