@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from campus.evaluation import bootstrap
+
 BOOTSTRAP = 200
 SEED = 20261207
 
@@ -51,10 +53,40 @@ def _merge(n, pos, score, k: int) -> list[tuple[int, int, float]]:
     return [(int(a), int(b), float(c)) for a, b, c in groups]
 
 
-def binned(scores: np.ndarray, labels: np.ndarray, *, bins: int, threshold: float, k: int) -> Bins:
-    """Merged bins of at least k people each (see the module docstring)."""
+def bin_index_plain(scores: np.ndarray, *, bins: int, threshold: float) -> np.ndarray:
+    """Each score's bin: `bins` equal widths on [0, 1] and the threshold as an edge; a bin
+    holds its lower edge, the last one 1 too."""
     edges = np.unique(np.concatenate([np.linspace(0.0, 1.0, bins + 1), [threshold]]))
-    index = np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, len(edges) - 2)
+    return np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, len(edges) - 2)
+
+
+def bin_index(scores: np.ndarray, *, bins: int, threshold: float) -> np.ndarray:
+    """The same as `bin_index_plain` in a third of the time on a million scores: the equal
+    width's bin by multiplying, corrected by one against the edges (where the product rounds
+    across an edge), then one more past the threshold when it is not an edge already."""
+    grid = np.append(np.linspace(0.0, 1.0, bins + 1), np.inf)  # inf: nothing past 1
+    index = np.clip((scores * bins).astype(np.int64), 0, bins)
+    index -= scores < grid[index]
+    index += scores >= grid[index + 1]
+    extra = threshold not in grid
+    if extra:
+        index += scores >= threshold
+    return np.clip(index, 0, bins - 1 + extra)
+
+
+def binned(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    *,
+    bins: int,
+    threshold: float,
+    k: int,
+    plain: bool = False,
+) -> Bins:
+    """Merged bins of at least k people each (see the module docstring); `plain` finds each
+    score's bin by the rules' path (`bin_index_plain`)."""
+    edges = np.unique(np.concatenate([np.linspace(0.0, 1.0, bins + 1), [threshold]]))
+    index = (bin_index_plain if plain else bin_index)(scores, bins=bins, threshold=threshold)
     n = np.bincount(index, minlength=len(edges) - 1)
     pos = np.bincount(index, weights=labels.astype(np.float64), minlength=len(edges) - 1)
     score = np.bincount(index, weights=scores, minlength=len(edges) - 1)
@@ -103,7 +135,10 @@ def brier(n: np.ndarray, pos: np.ndarray, mean: np.ndarray) -> float | None:
 
 
 def calibration(n: np.ndarray, pos: np.ndarray, mean: np.ndarray) -> dict[str, float | None]:
-    """Logistic recalibration on the bins: logit(P(y)) = intercept + slope * logit(mean)."""
+    """Logistic recalibration on the bins: logit(P(y)) = intercept + slope * logit(mean).
+
+    Undefined (None) when Newton's method finds no maximum in 50 steps, as when the bins'
+    scores separate the outcomes (the estimate then grows without bound)."""
     keep = n > 0
     n, pos, mean = n[keep], pos[keep], np.clip(mean[keep], 1e-6, 1 - 1e-6)
     if len(n) < 2 or pos.sum() in (0, n.sum()):
@@ -111,7 +146,7 @@ def calibration(n: np.ndarray, pos: np.ndarray, mean: np.ndarray) -> dict[str, f
     x = np.log(mean / (1 - mean))
     design = np.column_stack([np.ones_like(x), x])
     beta = np.zeros(2)
-    for _ in range(50):
+    for _ in range(bootstrap.NEWTON_STEPS):
         p = 1 / (1 + np.exp(-(design @ beta)))
         gradient = design.T @ (pos - n * p)
         hessian = (design * (n * p * (1 - p))[:, None]).T @ design
@@ -120,8 +155,10 @@ def calibration(n: np.ndarray, pos: np.ndarray, mean: np.ndarray) -> dict[str, f
         except np.linalg.LinAlgError:
             return {"slope": None, "intercept": None}
         beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
+        if np.max(np.abs(step)) < bootstrap.TOLERANCE:
             break
+    else:  # no maximum within the steps: the outcome is separated by the scores, no slope
+        return {"slope": None, "intercept": None}
     if not np.all(np.isfinite(beta)):
         return {"slope": None, "intercept": None}
     return {"intercept": float(beta[0]), "slope": float(beta[1])}
@@ -160,20 +197,45 @@ def _round(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else round(value, 3)
 
 
-def evaluate(b: Bins, *, base: int, seed: int = SEED, draws: int = BOOTSTRAP) -> dict:
-    """Point metrics with 95% bootstrap intervals (seeded), and the released charts."""
-    point = _point(b, b.n, b.pos)
-    rng = np.random.default_rng(seed)
-    cells = np.concatenate([b.pos, b.n - b.pos])
+def draws_of(b: Bins, *, seed: int = SEED, draws: int = BOOTSTRAP) -> tuple[np.ndarray, np.ndarray]:
+    """The bootstrap's (people, positives) a bin, one row a draw: seeded multinomial resamples
+    of the bins' cells (positives and negatives of each bin)."""
     total = int(b.n.sum())
-    samples: dict[str, list[float]] = {name: [] for name in point}
-    probabilities = cells / cells.sum() if total else cells
-    for _ in range(draws if total else 0):
-        drawn = rng.multinomial(total, probabilities)
-        pos, neg = drawn[: len(b.n)].astype(float), drawn[len(b.n) :].astype(float)
-        for name, value in _point(b, pos + neg, pos).items():
+    if not total:
+        return np.zeros((0, len(b.n))), np.zeros((0, len(b.n)))
+    cells = np.concatenate([b.pos, b.n - b.pos])
+    drawn = np.random.default_rng(seed).multinomial(total, cells / cells.sum(), size=draws)
+    pos, neg = drawn[:, : len(b.n)].astype(float), drawn[:, len(b.n) :].astype(float)
+    return pos + neg, pos
+
+
+def samples_plain(b: Bins, n: np.ndarray, pos: np.ndarray) -> dict[str, list[float]]:
+    """Each metric of every draw by the rules (`_point`, a draw at a time); undefined left out."""
+    samples: dict[str, list[float]] = {name: [] for name in _point(b, b.n, b.pos)}
+    for drawn_n, drawn_pos in zip(n, pos, strict=True):
+        for name, value in _point(b, drawn_n, drawn_pos).items():
             if value is not None and math.isfinite(value):
                 samples[name].append(value)
+    return samples
+
+
+def samples_fast(b: Bins, n: np.ndarray, pos: np.ndarray) -> dict[str, list[float]]:
+    """The same as `samples_plain`, every draw at once (`bootstrap.samples`)."""
+    every = bootstrap.samples(b.mean, b.cut, n, pos)
+    return {name: values[np.isfinite(values)].tolist() for name, values in every.items()}
+
+
+def evaluate(
+    b: Bins, *, base: int, seed: int = SEED, draws: int = BOOTSTRAP, plain: bool = False
+) -> dict:
+    """Point metrics with 95% bootstrap intervals (seeded), and the released charts.
+
+    `plain` computes the draws' metrics one draw at a time by the rules; the default
+    computes them all at once (bootstrap.py), a test checks that both agree."""
+    point = _point(b, b.n, b.pos)
+    total = int(b.n.sum())
+    n, pos = draws_of(b, seed=seed, draws=draws)
+    samples = (samples_plain if plain else samples_fast)(b, n, pos)
     metrics = {}
     for name, value in point.items():
         values = samples[name]

@@ -54,3 +54,51 @@ def test_a_side_of_the_threshold_under_k_withholds_the_threshold_metrics():
     b = _bins([0.1] * 30 + [0.9] * 3, [0] * 30 + [1] * 3, k=10)
     out = metrics.evaluate(b, base=5)
     assert out["threshold_metrics"] is False and "sensitivity" not in out["metrics"]
+
+
+def _cases():
+    rng = np.random.default_rng(7)
+    scores = rng.random(2000)
+    yield (
+        "calibrated",
+        metrics.binned(
+            scores, (rng.random(2000) < scores).astype(int), bins=20, threshold=0.3, k=10
+        ),
+    )
+    yield (
+        "rare outcome",
+        metrics.binned(scores, (rng.random(2000) < 0.01).astype(int), bins=20, threshold=0.5, k=10),
+    )
+    yield "constant", _bins([0.3] * 40, [1, 0, 0, 0] * 10, k=5)
+    yield "one outcome", _bins([0.1, 0.6] * 20, [0] * 40, k=5)
+    yield "few people", _bins([0.1, 0.2, 0.8, 0.9, 0.95], [0, 1, 0, 1, 1], k=1)
+    yield "threshold withheld", _bins([0.1] * 30 + [0.9] * 3, [0] * 30 + [1] * 3, k=10)
+
+
+def test_the_bootstrap_computed_all_draws_at_once_agrees_with_the_plain_one_draw_at_a_time():
+    for name, b in _cases():
+        n, pos = metrics.draws_of(b)
+        plain, fast = metrics.samples_plain(b, n, pos), metrics.samples_fast(b, n, pos)
+        assert plain.keys() == fast.keys(), name
+        for metric in plain:
+            assert len(plain[metric]) == len(fast[metric]), (name, metric)
+            assert np.allclose(plain[metric], fast[metric], rtol=1e-7, atol=1e-9), (name, metric)
+        assert metrics.evaluate(b, base=5, plain=True) == metrics.evaluate(b, base=5), name
+
+
+def test_the_fast_bin_index_puts_every_score_where_the_plain_one_does_edges_included():
+    rng = np.random.default_rng(8)
+    for bins, threshold in [(20, 0.3), (20, 0.15), (10, 0.5), (7, 1e-9), (20, 0.999999)]:
+        grid = np.linspace(0.0, 1.0, bins + 1)
+        near = np.concatenate([grid, np.nextafter(grid, 2), np.nextafter(grid, -1)])
+        at = [threshold, np.nextafter(threshold, 2), np.nextafter(threshold, -1), 0.0, 1.0]
+        scores = np.clip(np.concatenate([rng.random(5000), near, at]), 0.0, 1.0)
+        plain = metrics.bin_index_plain(scores, bins=bins, threshold=threshold)
+        fast = metrics.bin_index(scores, bins=bins, threshold=threshold)
+        assert (plain == fast).all(), (bins, threshold, scores[plain != fast])
+
+
+def test_scores_that_separate_the_outcomes_leave_the_calibration_undefined():
+    n, pos, mean = np.array([5.0, 5.0]), np.array([0.0, 5.0]), np.array([0.3, 0.7])
+    separated = metrics.calibration(n, pos, mean)
+    assert separated == {"slope": None, "intercept": None}  # no maximum: not a made-up slope
