@@ -4,7 +4,8 @@
 with fresh ids to at least one million resources as NDJSON under `bench/out/views/`, then, in
 the same run and on the same files, for every example view:
 
-- Campus on DuckDB: load the NDJSON (timed once), then compile and run each view;
+- Campus on DuckDB: load the NDJSON (timed once), then compile and run each view, with its
+  fast path (root paths materialised into columns) and with the plain compiler alone;
 - a hand-written DuckDB query over the same loaded table, giving the same rows (checked);
 - fhir4ds 0.5.1 and fhir4ds-v2, each from its own virtualenv (they install the same package
   name, so they cannot share one); their load time is reported apart from their query time;
@@ -207,18 +208,26 @@ def run_campus_duckdb(files: dict[str, Path]) -> dict[str, Any]:
         def hand(sql: str = hand_sql) -> Any:
             return engine.con.sql(sql).to_arrow_table()
 
-        # Best of two runs each, alternating, so that a busy machine hurts both alike.
-        runs = [cpu_timed(ours), cpu_timed(hand), cpu_timed(ours), cpu_timed(hand)]
+        def plain(d: Any = definition, t: str = table) -> Any:
+            return engine.con.sql(compile_view(d, t, plain=True).sql).to_arrow_table()
+
+        # Best of two runs each, alternating, so that a busy machine hurts all alike.
+        runs = [cpu_timed(ours), cpu_timed(hand), cpu_timed(plain)]
+        runs += [cpu_timed(ours), cpu_timed(hand), cpu_timed(plain)]
         arrow, hand_arrow = runs[0][2], runs[1][2]
         compiled = compile_view(definition, table)
-        same = digest(engine.con, compiled.sql) == digest(engine.con, hand_sql)
+        expected = digest(engine.con, hand_sql)
+        same = digest(engine.con, compiled.sql) == expected
+        plain_same = digest(engine.con, compile_view(definition, table, plain=True).sql) == expected
         results["views"][name] = {
             "rows": arrow.num_rows,
-            "campus": min(runs[0][0], runs[2][0]),
-            "campus_cpu": min(runs[0][1], runs[2][1]),
-            "hand": min(runs[1][0], runs[3][0]),
-            "hand_cpu": min(runs[1][1], runs[3][1]),
-            "same_rows": same and arrow.num_rows == hand_arrow.num_rows,
+            "campus": min(runs[0][0], runs[3][0]),
+            "campus_cpu": min(runs[0][1], runs[3][1]),
+            "hand": min(runs[1][0], runs[4][0]),
+            "hand_cpu": min(runs[1][1], runs[4][1]),
+            "plain": min(runs[2][0], runs[5][0]),
+            "plain_cpu": min(runs[2][1], runs[5][1]),
+            "same_rows": same and plain_same and arrow.num_rows == hand_arrow.num_rows,
         }
     engine.close()
     return results
@@ -375,8 +384,12 @@ def main() -> None:
             print(f"  {label} {result['load']:.1f} / {result.get('load_cpu', 0):.1f}")
     if spark:
         print(f"  campus/spark {spark['load']:.1f} (lazy read and a count)")
-    print("\nqueries after load, wall / CPU seconds; ratio = campus / hand-written SQL")
-    header = f"{'view':<21}{'rows':>9}{'hand SQL':>13}{'campus':>13}{'ratio':>11}{'same':>5}"
+    print(
+        "\nqueries after load, wall / CPU seconds; ratio = campus / hand-written SQL; "
+        "plain = campus without its fast path, and its ratio to hand-written SQL"
+    )
+    header = f"{'view':<21}{'rows':>9}{'hand SQL':>13}{'campus':>13}{'ratio':>11}"
+    header += f"{'plain':>13}{'ratio':>11}{'same':>5}"
     for label in competitors:
         header += f"{label:>15}"
     print(header + f"{'spark':>8}")
@@ -385,6 +398,8 @@ def main() -> None:
             f"{name:<21}{row['rows']:>9,}{row['hand']:>6.2f}/{row['hand_cpu']:<6.2f}"
             f"{row['campus']:>6.2f}/{row['campus_cpu']:<6.2f}"
             f"{row['campus'] / row['hand']:>5.2f}/{row['campus_cpu'] / row['hand_cpu']:<5.2f}"
+            f"{row['plain']:>6.2f}/{row['plain_cpu']:<6.2f}"
+            f"{row['plain'] / row['hand']:>5.2f}/{row['plain_cpu'] / row['hand_cpu']:<5.2f}"
             f"{'yes' if row['same_rows'] else 'NO':>5}"
         )
         for result in competitors.values():

@@ -20,6 +20,7 @@ def _fail(error: CampusError) -> typer.Exit:
 
 
 STRICT_HELP = "Refuse paths into elements FHIR R4 does not define (else a warning)."
+PLAIN_HELP = "Compile without the engine's fast path (the same rows, slower: to compare)."
 
 
 def _warn(warnings: list[dict[str, str]]) -> None:
@@ -105,6 +106,7 @@ def run(
         str | None, typer.Option(help="Spark master URL (else CAMPUS_SPARK_URL, else local).")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
+    plain: Annotated[bool, typer.Option("--plain", help=PLAIN_HELP)] = False,
 ) -> None:
     """Run a view on a dataset version or on raw FHIR files, streaming the rows out."""
     from campus.errors import BadRequest
@@ -139,6 +141,7 @@ def run(
                 fmt=fmt,
                 spark_url=spark_url,
                 strict=strict,
+                plain=plain,
             )
             sys.stdout.buffer.flush()
         else:
@@ -150,6 +153,7 @@ def run(
                 output=output,
                 spark_url=spark_url,
                 strict=strict,
+                plain=plain,
             )
             typer.echo(f"{result.rows} rows written to {output}", err=True)
     except CampusError as error:

@@ -16,7 +16,8 @@ from campus.errors import BadRequest
 from campus.views.definition import Column, Select, ViewDefinition, fail
 from campus.views.dialects import get_dialect
 from campus.views.dialects.base import SQL_FAMILY, Dialect
-from campus.views.fhirpath.compiler import ROOT, Expr, ExpressionCompiler, Scope
+from campus.views.fhirpath.compiler import ROOT, Expr, Scope
+from campus.views.fhirpath.materialise import compiler_for
 from campus.views.resources import PRIMITIVE_TYPES
 
 REPEAT_DEPTH = 8  # levels a repeat unrolls to; deeper data fails the query with a clear error
@@ -57,10 +58,10 @@ class CompiledView:
 
 
 class ViewCompiler:
-    def __init__(self, view: ViewDefinition, dialect: Dialect):
+    def __init__(self, view: ViewDefinition, dialect: Dialect, *, plain: bool = False):
         self.view = view
         self.d = dialect
-        self.fp = ExpressionCompiler(dialect, view.resource, view.constants)
+        self.fp = compiler_for(dialect, view.resource, view.constants, plain=plain)
         self.outputs: dict[str, OutputColumn] = {}
 
     def fresh(self) -> str:
@@ -298,13 +299,9 @@ class ViewCompiler:
             else:
                 outer_columns.append(q(name))
         where_sql = " AND ".join(filters) if filters else "TRUE"
-        source = self.d.resources(table, list(self.fp.root_fields), written=self.fp.uses_written)
-        layers = sorted({layer for layer, _, _ in self.fp.paths.values()})
-        for layer in layers:
-            columns = [
-                f"{sql} AS {name}" for lv, name, sql in self.fp.paths.values() if lv == layer
-            ]
-            source = f"SELECT *, {', '.join(columns)} FROM ({source}) AS __paths{layer}"
+        source = self.fp.source(
+            self.d.resources(table, list(self.fp.root_fields), written=self.fp.uses_written)
+        )
         sql = (
             f"SELECT {', '.join(outer_columns)} FROM ("
             f"SELECT {', '.join(inner_columns)} "
@@ -315,10 +312,13 @@ class ViewCompiler:
         return CompiledView(sql, columns, self.view.resource, self.d.name)
 
 
-def compile_view(view: ViewDefinition, table: str, dialect: str = "duckdb") -> CompiledView:
-    """Compile a checked view over `table` (a SQL table expression with a `resource` column)."""
+def compile_view(
+    view: ViewDefinition, table: str, dialect: str = "duckdb", *, plain: bool = False
+) -> CompiledView:
+    """Compile a checked view over `table` (a SQL table expression with a `resource` column);
+    `plain` leaves out the dialect's fast path (the same rows, to compare)."""
     try:
-        return ViewCompiler(view, get_dialect(dialect)).compile(table)
+        return ViewCompiler(view, get_dialect(dialect), plain=plain).compile(table)
     except RecursionError:
         raise BadRequest(
             "the view is nested too deeply to compile; split it into smaller views",

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import orjson
 
@@ -29,6 +29,31 @@ from campus.warehouse import layout
 FORMATS = ("csv", "parquet", "ndjson")
 BATCH_ROWS = 10_000
 SPARK_URL_VARIABLE = "CAMPUS_SPARK_URL"
+
+
+class Engine(Protocol):
+    """What runs a compiled view: both engines below, which `service` opens by name."""
+
+    name: str
+    dialect: str  # the SQL dialect views are compiled to for this engine
+
+    def table(self, resource: str) -> str:
+        """The SQL table expression (a `resource` column) of one resource type."""
+        ...
+
+    def rows(self, compiled: CompiledView, limit: int | None = None) -> list[dict[str, Any]]:
+        """The rows as dictionaries (previews and tests: small results)."""
+        ...
+
+    def stream(self, compiled: CompiledView, fmt: str, out: IO[bytes]) -> int:
+        """csv or ndjson to a byte stream, never held whole; returns the number of rows."""
+        ...
+
+    def write(self, compiled: CompiledView, fmt: str, output: Path) -> int:
+        """csv, parquet or ndjson into `output`, complete or not at all; the number of rows."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def engine_error(error: Exception) -> BadRequest:
@@ -71,6 +96,7 @@ def _json_default(value: Any) -> Any:
 
 class DuckDBEngine:
     name = "duckdb"
+    dialect = "duckdb"
 
     def __init__(self, source: Source, *, threads: int | None = None):
         import duckdb
@@ -309,6 +335,7 @@ def spark_reason(error: Exception) -> str:
 
 class SparkEngine:
     name = "spark"
+    dialect = "spark"
 
     def __init__(self, source: Source, *, url: str | None = None, session: Any = None):
         self.source = source

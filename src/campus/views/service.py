@@ -36,7 +36,7 @@ from campus.i18n import N_
 from campus.views.compiler import CompiledView, compile_view
 from campus.views.definition import ViewDefinition, parse_view
 from campus.views.dialects import DIALECTS
-from campus.views.engines import FORMATS, DuckDBEngine, SparkEngine
+from campus.views.engines import FORMATS, DuckDBEngine, Engine, SparkEngine
 from campus.views.models import SavedView
 from campus.views.navigation import ElementWarning, check_navigation
 from campus.views.sources import Source
@@ -136,7 +136,7 @@ def compile_sql(view: Any, *, tables: Mapping[str, str], dialect: str = "duckdb"
     return compile_view_for(definition, table, dialect).sql
 
 
-def open_engine(source: Source, engine: str = "duckdb", *, spark_url: str | None = None):
+def open_engine(source: Source, engine: str = "duckdb", *, spark_url: str | None = None) -> Engine:
     if engine == "duckdb":
         return DuckDBEngine(source)
     if engine == "spark":
@@ -152,10 +152,10 @@ class RunResult:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-def _prepare(checked: Checked, engine_obj: Any) -> CompiledView:
+def _prepare(checked: Checked, engine_obj: Engine, plain: bool = False) -> CompiledView:
     definition = checked.definition
-    dialect = "spark" if engine_obj.name == "spark" else "duckdb"
-    return compile_view(definition, engine_obj.table(definition.resource), dialect)
+    table = engine_obj.table(definition.resource)
+    return compile_view(definition, table, engine_obj.dialect, plain=plain)
 
 
 def _check_format(fmt: str) -> None:
@@ -172,13 +172,15 @@ def run(
     output: Path,
     spark_url: str | None = None,
     strict: bool = False,
+    plain: bool = False,
 ) -> RunResult:
-    """Run a view and write its rows to `output` (complete, or not at all)."""
+    """Run a view and write its rows to `output` (complete, or not at all); `plain`
+    compiles without the engine's fast path (the same rows, slower)."""
     _check_format(fmt)
     checked = check(view, strict=strict)
     runner = open_engine(source, engine, spark_url=spark_url)
     try:
-        compiled = _prepare(checked, runner)
+        compiled = _prepare(checked, runner, plain)
         count = runner.write(compiled, fmt, output)
     finally:
         runner.close()
@@ -195,6 +197,7 @@ def run_to_stream(
     fmt: str = "csv",
     spark_url: str | None = None,
     strict: bool = False,
+    plain: bool = False,
 ) -> RunResult:
     """Run a view and stream csv or ndjson rows to a byte stream, batch by batch."""
     _check_format(fmt)
@@ -203,7 +206,7 @@ def run_to_stream(
     checked = check(view, strict=strict)
     runner = open_engine(source, engine, spark_url=spark_url)
     try:
-        compiled = _prepare(checked, runner)
+        compiled = _prepare(checked, runner, plain)
         count = runner.stream(compiled, fmt, out)
     finally:
         runner.close()

@@ -5,6 +5,10 @@ nodes of the resource (`many` tells a node list from a single node); any other t
 typed SQL scalar (string, integer, decimal, boolean, date, dateTime, time), NULL when empty.
 What views cannot use is refused here with a `BadRequest` naming the path and the reason,
 never compiled into something that gives a wrong answer.
+
+This module holds the rules only. DuckDB's speed-up (root paths read once per row into
+columns) is `materialise.MaterialisingCompiler`, a subclass overriding the few handlers it
+changes; `materialise.compiler_for` chooses it for dialects that can materialise paths.
 """
 
 from __future__ import annotations
@@ -87,12 +91,6 @@ class Expr:
     type: str = "node"  # "node" or a FHIRPath primitive type
     many: bool = False  # a node list (only with type "node")
     hint: str | None = None  # the known FHIRPath type of the nodes, from ofType()
-    # A root path read once per row into its own column (dialects that materialise paths):
-    # with many=True the column holds the raw JSON value (an array is a collection), else
-    # one node. `key` names the path, `layer` is the subquery level of the column.
-    column: str | None = None
-    key: str = ""
-    layer: int = 0
     # The FHIR type of the nodes, from the element definitions (`Quantity`, `decimal`): None
     # when it cannot be told (a choice before ofType(), an abstract Resource, a function).
     fhir: str | None = None
@@ -123,7 +121,6 @@ class ExpressionCompiler:
         self.constants = constants
         self._counter = 0
         self.root_fields: dict[str, int] = {}  # top-level elements read, in first-use order
-        self.paths: dict[str, tuple[int, str, str]] = {}  # path key -> (layer, column, SQL)
         self.uses_written = False  # the query needs the WRITTEN resource
         self.where = "$"
         self.text = ""
@@ -138,6 +135,10 @@ class ExpressionCompiler:
         return BadRequest(
             f"{message} (in {self.text!r}{at})", code="invalid_view", where=self.where
         )
+
+    def source(self, resources: str) -> str:
+        """The query the view's rows read from, given the query of the resources."""
+        return resources
 
     def compile(self, tree: ast.Node, scope: Scope, *, where: str, text: str) -> Expr:
         self.where, self.text = where, text
@@ -167,18 +168,19 @@ class ExpressionCompiler:
         """At most one value: a node list of more than one item fails the query."""
         if not e.many:
             return e
-        message = (
-            f"{what} {self.text!r} returned more than one value "
-            "(use first(), an index or a where() to choose one)"
-        )
-        if e.column is not None:
-            return Expr(self.d.raw_single(e.column, message), "node", False, e.hint, fhir=e.fhir)
+        message = self.more_than_one(what)
         var = self.fresh()
         body = (
             f"CASE WHEN {self.d.size(var)} > 1 THEN {self.d.raise_error(message)} "
             f"ELSE {self.d.element(var, '0')} END"
         )
         return Expr(self.d.let(e.sql, var, body), "node", False, e.hint, fhir=e.fhir)
+
+    def more_than_one(self, what: str) -> str:
+        return (
+            f"{what} {self.text!r} returned more than one value "
+            "(use first(), an index or a where() to choose one)"
+        )
 
     def typed(self, e: Expr, want: str, what: str) -> str:
         """A typed SQL scalar of FHIRPath type `want`."""
@@ -318,20 +320,17 @@ class ExpressionCompiler:
             raise self.fail(f"a {base.hint} has no element {name!r}", node)
         fhir = child_type(base.fhir, name)
         if base.sql == ROOT and not base.many:
-            index = self.root_fields.setdefault(name, len(self.root_fields))
-            value = self.d.root_field(name, index)
-            if self.d.materialize_paths:
-                return self._raw(value, name, 0, fhir)
-            nodes = self.d.children_of(value, self.fresh(), self.fresh())
-            return Expr(nodes, "node", True, fhir=fhir)
-        if base.column is not None:
-            key = f"{base.key}.{name}"
-            if base.many:
-                sql = self.d.raw_navigate(base.column, name, self.fresh(), self.fresh())
-            else:
-                sql = self.d.field(base.column, name)
-            column = self._materialise(key, base.layer + 1, sql)
-            return self._raw(column, key, base.layer + 1, fhir)
+            return self.root_element(name, fhir)
+        return self.elements(base, name, fhir)
+
+    def root_element(self, name: str, fhir: str | None) -> Expr:
+        """The nodes of the resource's top-level element `name`."""
+        value = self.root_field(name)
+        nodes = self.d.children_of(value, self.fresh(), self.fresh())
+        return Expr(nodes, "node", True, fhir=fhir)
+
+    def elements(self, base: Expr, name: str, fhir: str | None) -> Expr:
+        """The nodes of element `name` of each node of `base`."""
         if not base.many:
             nodes = self.d.children(base.sql, name, self.fresh(), self.fresh())
             return Expr(nodes, "node", True, fhir=fhir)
@@ -341,27 +340,18 @@ class ExpressionCompiler:
             self.d.flatten(self.d.transform(base.sql, [var], inner)), "node", True, fhir=fhir
         )
 
-    def _materialise(self, key: str, layer: int, sql: str) -> str:
-        """The column of a root path, computed once per row in subquery `layer`."""
-        if key not in self.paths:
-            self.paths[key] = (layer, f"__p{len(self.paths) + 1}", sql)
-        return self.paths[key][1]
-
-    def _raw(self, column: str, key: str, layer: int, fhir: str | None) -> Expr:
-        nodes = self.d.children_of(column, self.fresh(), self.fresh())
-        return Expr(nodes, "node", True, None, column, key, layer, fhir)
-
-    def _pick(self, base: Expr, suffix: str, sql: str) -> Expr:
-        key = base.key + suffix
-        column = self._materialise(key, base.layer + 1, sql)
-        return Expr(column, "node", False, base.hint, column, key, base.layer + 1, base.fhir)
+    def root_field(self, name: str) -> str:
+        """The SQL value of the resource's top-level element `name` (read once per row)."""
+        index = self.root_fields.setdefault(name, len(self.root_fields))
+        return self.d.root_field(name, index)
 
     @compiles(ast.Index)
     def index(self, node: ast.Index, scope: Scope) -> Expr:
         base = self.expr(node.target, scope)
-        position = self._const_integer(node.index, scope)
-        if base.column is not None and base.many and position.isdigit():
-            return self._pick(base, f"[{position}]", self.d.raw_index(base.column, int(position)))
+        return self.indexed(base, self._const_integer(node.index, scope))
+
+    def indexed(self, base: Expr, position: str) -> Expr:
+        """Item `position` (SQL integer) of `base`."""
         if base.type != "node":
             return Expr(f"CASE WHEN {position} = 0 THEN {base.sql} END", base.type)
         element = self.d.element(self.as_list(base), position)
@@ -533,8 +523,9 @@ class ExpressionCompiler:
     @function("exists", args=(0, 1))
     def fn_exists(self, node: ast.Call, scope: Scope) -> Expr:
         base = self.fn_where(node, scope) if node.args else self._base(node, scope)
-        if base.many and base.column is not None:
-            return Expr(f"({self.d.raw_exists(base.column)})", "boolean")
+        return self.exists(base)
+
+    def exists(self, base: Expr) -> Expr:
         if base.many:
             return Expr(f"({self.d.size(base.sql)} > 0)", "boolean")
         return Expr(f"({base.sql} IS NOT NULL)", "boolean")
@@ -545,11 +536,11 @@ class ExpressionCompiler:
 
     @function("first")
     def fn_first(self, node: ast.Call, scope: Scope) -> Expr:
-        base = self._base(node, scope)
+        return self.first(self._base(node, scope))
+
+    def first(self, base: Expr) -> Expr:
         if not base.many:
             return base
-        if base.column is not None:
-            return self._pick(base, ".first()", self.d.raw_index(base.column, 0))
         return Expr(self.d.element(base.sql, "0"), "node", False, base.hint, fhir=base.fhir)
 
     @function("last")
@@ -685,7 +676,17 @@ class ExpressionCompiler:
         wanted = self._type_argument(node) if node.args else None
         if wanted is not None and wanted not in RESOURCE_TYPES:
             raise self.fail(f"{wanted!r} is not a resource type", node)
-        base = self._base(node, scope)
+        return self.reference_keys(self._base(node, scope), wanted)
+
+    def reference_keys(self, base: Expr, wanted: str | None) -> Expr:
+        """The keys the references of `base` name (of type `wanted` only, when given)."""
+        var, var2 = self.fresh(), self.fresh()
+        key_of = self.reference_key(wanted)
+        keys = self.d.transform(self.as_list(base), [var], self.d.to_node(key_of(var), "string"))
+        return Expr(self.d.filter(keys, var2, f"{var2} IS NOT NULL"), "node", True, "string")
+
+    def reference_key(self, wanted: str | None) -> Callable[[str], str]:
+        """SQL of the key a Reference node names (of type `wanted` only, when given)."""
 
         def key_of(node_sql: str) -> str:
             # Reference.reference is a single string in FHIR: read it in place.
@@ -700,26 +701,7 @@ class ExpressionCompiler:
             urn = self.d.regexp_extract(reference, r"^urn:(uuid|oid):(.+)$", 2)
             return f"CASE WHEN {reference} LIKE 'urn:%' THEN {urn} ELSE {key} END"
 
-        var, var2 = self.fresh(), self.fresh()
-        if base.column is not None and base.many:
-            # One column per row: the keys of a root path's references, as a raw value.
-            each = self.d.to_node(key_of(var), "string")
-            single = self.d.to_node(key_of(base.column), "string")
-            sql = self.d.raw_map(base.column, var, var2, each, single)
-            column = self._materialise(
-                f"{base.key}.getReferenceKey({wanted or ''})", base.layer + 1, sql
-            )
-            return Expr(
-                self.d.children_of(column, self.fresh(), self.fresh()),
-                "node",
-                True,
-                "string",
-                column,
-                f"{base.key}.getReferenceKey({wanted or ''})",
-                base.layer + 1,
-            )
-        keys = self.d.transform(self.as_list(base), [var], self.d.to_node(key_of(var), "string"))
-        return Expr(self.d.filter(keys, var2, f"{var2} IS NOT NULL"), "node", True, "string")
+        return key_of
 
     @function("lowBoundary", "highBoundary", args=(0, 1))
     def fn_boundary(self, node: ast.Call, scope: Scope) -> Expr:
