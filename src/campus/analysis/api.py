@@ -23,7 +23,9 @@ async def in_process_worker(app) -> AsyncIterator[None]:
     """When settings say so (the demo), run the job worker as a thread of the app."""
     stop = None
     if governance_settings().in_process_worker:
-        stop = jobs.start_in_process(app.state.db, app.state.settings)
+        # The site gives the capabilities' idle tasks (campus.site.worker); none without it.
+        on_idle = getattr(app.state, "idle_round", None)
+        stop = jobs.start_in_process(app.state.db, app.state.settings, on_idle)
     try:
         yield
     finally:

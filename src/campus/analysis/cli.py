@@ -1,10 +1,8 @@
-"""`campus project ...`, `campus job ...` and `campus worker` (the job queue's worker)."""
+"""`campus project ...` and `campus job ...` (`campus worker` is the site's: campus.site.worker)."""
 
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -136,47 +134,3 @@ def job_outputs(
     except CampusError as error:
         raise _fail(error.message) from None
     typer.echo(service.to_csv(result) if fmt == "csv" else json.dumps(result, indent=2))
-
-
-def worker(
-    once: Annotated[bool, typer.Option("--once", help="Run at most one job, then exit.")] = False,
-    engine: Annotated[
-        str | None,
-        typer.Option(help="duckdb or spark (else CAMPUS_ANALYSIS_ENGINE, else duckdb)."),
-    ] = None,
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            help="Spark master URL, spark://host:7077 (else CAMPUS_SPARK_URL, else local)."
-        ),
-    ] = None,
-) -> None:
-    """Run queued analysis jobs until stopped (SIGTERM or Ctrl-C finish the current job)."""
-    import logging
-
-    from campus.analysis import engines, jobs
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = get_settings()
-    try:
-        chosen = engines.engine_name(engine or settings.analysis_engine)
-    except CampusError as error:
-        typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
-    if spark_master and chosen != "spark":
-        typer.secho("error: --spark-master needs --engine spark", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1)
-    settings = settings.model_copy(
-        update={"analysis_engine": chosen, "spark_url": spark_master or settings.spark_url}
-    )
-    db = _database()
-    if once:
-        done = jobs.work_once(db, settings)
-        typer.echo(f"ran job {done}" if done else "no job waiting")
-        return
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    typer.echo("worker started; stop with Ctrl-C")
-    jobs.work(db, settings, stop=stop)
-    typer.echo("worker stopped")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -31,6 +29,7 @@ from campus.auth.models import RoleGrant
 from campus.auth.roles import Role
 from campus.db.base import utcnow
 from campus.db.engine import Database
+from campus.db.leases import holder_name
 from campus.errors import CampusError
 from campus.governance import optout
 from campus.governance import service as governance
@@ -42,7 +41,7 @@ log = logging.getLogger("campus.worker")
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+    return holder_name()
 
 
 def add_log(session: Session, job_id: str, message: str, level: str = "info") -> None:
@@ -366,9 +365,11 @@ def work(
     *,
     stop: threading.Event,
     poll_seconds: float | None = None,
-    on_idle: Callable[[], None] | None = None,
+    on_idle: Callable[[Database, Settings], None] | None = None,
 ) -> None:
-    """Drain the queue until `stop` is set (SIGTERM / Ctrl-C in `campus worker`)."""
+    """Drain the queue until `stop` is set (SIGTERM / Ctrl-C in `campus worker`); when the
+    queue is empty, run `on_idle` (the site gives the capabilities' idle tasks: scheduled
+    pulls, reminders, mail) and wait."""
     poll = poll_seconds or governance_settings().worker_poll_seconds
     worker = worker_name()
     while not stop.is_set():
@@ -378,44 +379,24 @@ def work(
             log.error("worker loop: %s", type(error).__name__)
             done = None
         if done is None:
-            _scheduled_pulls(db, settings, worker)
-            _send_mail(db, settings)
             if on_idle:
-                on_idle()
+                on_idle(db, settings)
             stop.wait(poll)
 
 
-def _scheduled_pulls(db: Database, settings: Settings, worker: str) -> None:
-    """An idle worker also runs the warehouse's scheduled pulls (one at a time per dataset)."""
-    from campus.warehouse.bulk import schedule
-
-    try:
-        schedule.tick(db, settings, worker)
-    except Exception as error:  # a pull's trouble must not stop the jobs
-        log.warning("scheduled pull: %s", type(error).__name__)
-
-
-def _send_mail(db: Database, settings: Settings) -> None:
-    """An idle worker also queues the events' reminders due and empties the mail outbox over
-    SMTP (when configured)."""
-    from campus.auth.mail import deliver_pending
-    from campus.ecosystem.events.reminders import send_due_in
-
-    try:
-        send_due_in(db, settings)
-    except Exception as error:  # reminders trouble must not stop the jobs
-        log.warning("event reminders: %s", type(error).__name__)
-    try:
-        deliver_pending(db, settings)
-    except Exception as error:  # mail trouble must not stop the jobs
-        log.warning("mail delivery: %s", type(error).__name__)
-
-
-def start_in_process(db: Database, settings: Settings) -> threading.Event:
+def start_in_process(
+    db: Database,
+    settings: Settings,
+    on_idle: Callable[[Database, Settings], None] | None = None,
+) -> threading.Event:
     """Run the worker as a daemon thread (the demo); set the returned event to stop it."""
     stop = threading.Event()
     thread = threading.Thread(
-        target=work, args=(db, settings), kwargs={"stop": stop}, daemon=True, name="campus-worker"
+        target=work,
+        args=(db, settings),
+        kwargs={"stop": stop, "on_idle": on_idle},
+        daemon=True,
+        name="campus-worker",
     )
     thread.start()
     return stop

@@ -21,6 +21,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     # What each capability holds about an account: a member's export and account deletion.
     app.state.personal_data = registry.personal_data(CAPABILITIES)
+    # What the in-process job worker (the demo) runs when idle: the capabilities' idle tasks.
+    app.state.idle_round = registry.idle_round(CAPABILITIES)
     # Request ids, JSON request logs, metrics and /metrics, around everything else.
     ops_web.install(app, routes.walk())
     return app

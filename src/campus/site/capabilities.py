@@ -24,6 +24,7 @@ CAPABILITIES: list[Capability] = [
             command("purge", "campus.auth.cli:purge"),
             sub_app("account", "campus.site.personal_data:app"),
         ),
+        idle=("campus.auth.mail:deliver_pending",),
     ),
     Capability(
         "audit",
@@ -65,6 +66,7 @@ CAPABILITIES: list[Capability] = [
         demo_after=("directory",),
         personal_data=("campus.ecosystem.events.personal_data:PART",),
         home=("campus.ecosystem.events.home:my_events",),
+        idle=("campus.ecosystem.events.reminders:send_due_in",),
     ),
     Capability(
         "programmes",
@@ -128,7 +130,7 @@ CAPABILITIES: list[Capability] = [
         cli=(
             sub_app("project", "campus.analysis.cli:project_app"),
             sub_app("job", "campus.analysis.cli:job_app"),
-            command("worker", "campus.analysis.cli:worker"),
+            command("worker", "campus.site.worker:worker"),
         ),
         personal_data=("campus.analysis.personal_data:PART",),
         home=("campus.analysis.home:my_jobs", "campus.analysis.home:checks_to_do"),
@@ -173,6 +175,7 @@ CAPABILITIES: list[Capability] = [
             sub_app("pull", "campus.warehouse.cli:pull_app"),
         ),
         demo=("campus.warehouse.demo:load",),
+        idle=("campus.warehouse.bulk.schedule:idle",),
     ),
     Capability(
         "ops",

@@ -18,6 +18,10 @@ A capability declares itself with one `Capability(...)` entry in
         home=("campus.residency.home:mine",),        # sections of a person's home page
     )
 
+A capability with work to do in the background declares `idle=("module:function",)`: the job
+worker calls each `function(db, settings)` when its queue is empty (scheduled pulls, event
+reminders, mail delivery), so the worker names no capability.
+
 Targets are written "module:attribute" strings and imported only when the site asks for them
 (the app factory, the CLI, the demo, the migrations), so declaring a capability imports
 nothing. Routers are mounted in the order of the entries (and of the targets within one);
@@ -28,9 +32,12 @@ capabilities it names in `demo_after`.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger("campus.worker")
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,9 @@ class Capability:
     # What it shows on a signed-in person's home ("Mon campus"): functions
     # (session, actor) -> campus.web.home.HomeSection | None, in the order given.
     home: tuple[str, ...] = ()
+    # What the job worker runs when its queue is empty: functions (db, settings), in order;
+    # one's trouble is logged and does not stop the others or the jobs.
+    idle: tuple[str, ...] = ()
 
 
 def load(target: str) -> Any:
@@ -131,3 +141,19 @@ def loaders(capabilities: list[Capability]) -> list[Callable]:
 def personal_data(capabilities: Iterable[Capability]) -> list[Any]:
     """Every capability's personal-data part, in declaration order."""
     return [load(t) for t in targets(capabilities, "personal_data")]
+
+
+def idle_round(capabilities: Iterable[Capability]) -> Callable[[Any, Any], None]:
+    """Every capability's idle task as one function (db, settings): each runs in declaration
+    order, and an exception in one is logged by its type (no message: it may name data) and
+    does not stop the next."""
+    tasks = [(target, load(target)) for target in targets(capabilities, "idle")]
+
+    def run(db: Any, settings: Any) -> None:
+        for target, task in tasks:
+            try:
+                task(db, settings)
+            except Exception as error:  # one task's trouble must not stop the jobs
+                log.warning("idle task %s: %s", target, type(error).__name__)
+
+    return run

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from campus.auth.actor import SYSTEM
 from campus.db.base import utcnow
 from campus.db.engine import Database
+from campus.db.leases import holder_name
 from campus.errors import BadRequest, CampusError
 from campus.settings import Settings
 from campus.warehouse import messages
@@ -231,6 +232,11 @@ def run(db: Database, settings: Settings, run_id: int, worker: str) -> str:
         )
     log.info("scheduled pull of %s: %s", name, outcome["status"])
     return status
+
+
+def idle(db: Database, settings: Settings) -> None:
+    """The job worker's idle task (declared in `campus.site.capabilities`): one `tick`."""
+    tick(db, settings, holder_name())
 
 
 def tick(db: Database, settings: Settings, worker: str) -> int | None:
