@@ -24,6 +24,7 @@ from campus.web import twins
 from campus.web.pages_registry import TWINS
 from tests.helpers import make_account
 from tests.integration.analysis import seeds
+from tests.integration.campus_life.twin_seeds import campus_life
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
 from tests.integration.evaluation import seeds as evaluation_seeds
 from tests.integration.participation.helpers import make_consultation
@@ -59,24 +60,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     },
     "campus.participation.pages": {
         "/consultations/{consultation_id}/proposals/{proposal_id}",
-    },
-    "campus.residency.pages": {
-        "/campus/hosted",
-        "/residency/admissions",
-        "/residency/rounds/{call_id}",
-        "/residencies",
-        "/residencies/{residency_id}",
-        "/residency/dashboard",
-        "/sponsorships",
-        "/sponsorships/{pair_id}",
-    },
-    "campus.spaces.pages": {
-        "/spaces",
-        "/spaces/rooms/{code}",
-        "/spaces/bookings/{booking_id}",
-        "/spaces/mine",
-        "/spaces/pending",
-        "/spaces/site",
     },
     "campus.warehouse.pages": {
         "/catalogue",
@@ -165,7 +148,9 @@ def _seed(db) -> dict[str, str]:
     benchmark_id, submission_id = evaluation_seeds.released_submission(
         db, project_id=project_id, approval_id=approval_id
     )
+    life = campus_life(db, org_id, "reader@campus.example")
     return {
+        **life,
         "project_id": project_id,
         "request_id": request_id,
         "benchmark_id": benchmark_id,
@@ -234,6 +219,20 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"project_id": "project_id", "request_id": "request_id"}, {})
     ],
     "/reviews": [({}, {})],
+    "/campus/hosted": [({}, {})],
+    "/residency/admissions": [({}, {})],
+    "/residency/rounds/{call_id}": [({"call_id": "call_id"}, {})],
+    "/residencies": [({}, {}), ({}, {"status": "active"})],
+    "/residencies/{residency_id}": [({"residency_id": "residency_id"}, {})],
+    "/residency/dashboard": [({}, {}), ({}, {"year": "2025"})],
+    "/sponsorships": [({}, {})],
+    "/sponsorships/{pair_id}": [({"pair_id": "pair_id"}, {})],
+    "/spaces": [({}, {})],
+    "/spaces/rooms/{code}": [({"code": "room"}, {}), ({"code": "room"}, {"view": "week"})],
+    "/spaces/bookings/{booking_id}": [({"booking_id": "booking_id"}, {})],
+    "/spaces/mine": [({}, {})],
+    "/spaces/pending": [({}, {})],
+    "/spaces/site": [({}, {})],
 }
 
 

@@ -1,5 +1,6 @@
-"""JSON routes of residency: hosted structures, admissions rounds, residencies, waiting list,
-the staff dashboard (JSON and CSV), sponsorships."""
+"""JSON routes of residency: changes to rounds, residencies and sponsorships, the waiting list
+and the dashboard's CSV. The GET routes that a page shows too are its twins, mounted by
+`campus.residency.pages` from one data function each."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from campus import exports
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.residency import service
+from campus.text import PARIS
 from campus.web.deps import allow, db_session
 
 router = APIRouter(tags=["residency"])
@@ -91,19 +93,14 @@ class RatingIn(BaseModel):
     comment: str = ""
 
 
-def _spaces(items: list[SpaceIn]) -> list[dict]:
+def paris_year(year: int | None) -> int:
+    """The year asked, or this year in Paris."""
+    return year or utcnow().astimezone(PARIS).year
+
+
+def spaces_of(items: list[SpaceIn]) -> list[dict]:
+    """The spaces of an admission or an allocation, as the service takes them."""
     return [item.model_dump() for item in items]
-
-
-@router.get("/residency/hosted", summary="Structures hosted on the campus (public)")
-def hosted(actor: Actor = allow("public.read"), session: Session = db_session):
-    """Name, kind and year of arrival; never a contract, a fee or a space."""
-    return service.hosted_structures(session)
-
-
-@router.get("/residency/rounds", summary="Admissions rounds (calls of the hosting programme)")
-def rounds(actor: Actor = allow("residency.manage"), session: Session = db_session):
-    return service.rounds(session)
 
 
 @router.post("/residency/rounds", status_code=201, summary="Open an admissions round")
@@ -112,13 +109,6 @@ def open_round(
 ):
     call = service.open_round(session, actor, body.title, body.opens_at, body.closes_at)
     return {"id": call.id, "title": call.title, "apply": f"/programmes/calls/{call.id}"}
-
-
-@router.get("/residency/rounds/{call_id}", summary="A round's applications and placements")
-def round_view(
-    call_id: str, actor: Actor = allow("residency.manage"), session: Session = db_session
-):
-    return service.round_view(session, actor, call_id)
 
 
 @router.post(
@@ -137,7 +127,7 @@ def admit(
         ends_on=body.ends_on,
         contract_ref=body.contract_ref,
         monthly_fee=body.monthly_fee,
-        spaces=_spaces(body.spaces),
+        spaces=spaces_of(body.spaces),
     )
     residency = service.admit(session, actor, application_id, data)
     return service.residency_view(session, actor, residency.id)
@@ -161,22 +151,6 @@ def waitlist(
 @router.get("/residency/waiting-list", summary="Applications waiting for space, with fits")
 def waiting_list(actor: Actor = allow("residency.manage"), session: Session = db_session):
     return service.waiting_list(session, actor)
-
-
-@router.get("/residencies", summary="Residencies (staff: all; members: their organisations')")
-def residencies(
-    status: str | None = None,
-    actor: Actor = allow("residency.own"),
-    session: Session = db_session,
-):
-    return service.list_residencies(session, actor, status=status)
-
-
-@router.get("/residencies/{residency_id}", summary="One residency with its spaces and renewals")
-def residency(
-    residency_id: str, actor: Actor = allow("residency.own"), session: Session = db_session
-):
-    return service.residency_view(session, actor, residency_id)
 
 
 @router.post("/residencies/{residency_id}/renewal", summary="Extend a residency")
@@ -208,21 +182,14 @@ def allocate(
     actor: Actor = allow("residency.manage"),
     session: Session = db_session,
 ):
-    return service.allocate_more(session, actor, residency_id, _spaces(body.spaces))
-
-
-@router.get("/residency/dashboard", summary="Occupancy, entries and exits, sponsorship")
-def dashboard(
-    year: int | None = None, actor: Actor = allow("residency.manage"), session: Session = db_session
-):
-    return service.dashboard(session, actor, year or utcnow().year)
+    return service.allocate_more(session, actor, residency_id, spaces_of(body.spaces))
 
 
 @router.get("/residency/dashboard.csv", summary="The campus-life dashboard as CSV")
 def dashboard_csv(
     year: int | None = None, actor: Actor = allow("residency.manage"), session: Session = db_session
 ):
-    data = service.dashboard(session, actor, year or utcnow().year)
+    data = service.dashboard(session, actor, paris_year(year))
     out = io.StringIO()
     exports.writer(out).writerows(service.dashboard_csv_rows(data))  # formulas neutralised
     return Response(
@@ -235,24 +202,12 @@ def dashboard_csv(
 # --- sponsorship ----------------------------------------------------------------------------
 
 
-@router.get("/sponsorships", summary="Sponsorship pairs (staff: all; members: their own)")
-def sponsorships(actor: Actor = allow("sponsorship.take_part"), session: Session = db_session):
-    return service.list_sponsorships(session, actor)
-
-
 @router.post("/sponsorships", status_code=201, summary="Pair a startup with a sponsor")
 def create_sponsorship(
     body: SponsorshipIn, actor: Actor = allow("sponsorship.manage"), session: Session = db_session
 ):
     pair = service.create_sponsorship(session, actor, **body.model_dump())
     return service.sponsorship_view(session, actor, pair.id)
-
-
-@router.get("/sponsorships/{pair_id}", summary="A pair with its objectives and meetings")
-def sponsorship(
-    pair_id: str, actor: Actor = allow("sponsorship.take_part"), session: Session = db_session
-):
-    return service.sponsorship_view(session, actor, pair_id)
 
 
 @router.put("/sponsorships/{pair_id}/objectives", summary="Set the pair's objectives")

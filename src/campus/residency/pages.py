@@ -1,210 +1,292 @@
-"""HTML pages of residency: hosted structures (public), admissions rounds, residencies, the
-waiting list, the campus-life dashboard, sponsorships. Each renders its twin's data."""
+"""HTML pages of residency and their JSON twins: hosted structures (public), admissions
+rounds, residencies and the waiting list, the campus-life dashboard, sponsorships. Each GET
+page renders its twin's data function (`campus.web.twins.twin`); each form parses into the
+API's input model (`campus.web.forms.form_route`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
-from campus.errors import CampusError
 from campus.i18n import N_
 from campus.i18n import gettext as _
-from campus.residency import service
+from campus.residency import api, service
 from campus.spaces.labels import label
+from campus.text import PARIS
 from campus.web.deps import allow, db_session
-from campus.web.pages_registry import page
-from campus.web.templating import render as render_page
+from campus.web.forms import form_route
+from campus.web.twins import twin
 
 router = APIRouter()
-
-
-def render(request, template: str, context: dict, status: int = 200):
-    """A campus-life page: its context and `label`, the word for a code."""
-    return render_page(request, template, {**context, "label": label}, status=status)
-
 
 MONTHS = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
     N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
+PLACED_KINDS = ("office", "lab", "open_space")
 
 
-def _failed(error: CampusError) -> dict:
-    return {"error": _(error.message), "where": str(error.where or "")}
+def _lines(value: Any) -> Any:
+    """A textarea's objectives, one a line, as the API's list of objectives."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [line for item in value for line in str(item).splitlines() if line.strip()]
+    return value
 
 
-@page(router, "/campus/hosted", twin="/api/v1/residency/hosted")
-def hosted_page(
-    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return render(
-        request, "campus_life/hosted.html", {"structures": service.hosted_structures(session)}
-    )
+# --- forms: the API's input models, as an HTML form sends them ------------------------------
 
 
-@page(router, "/residency/admissions", twin="/api/v1/residency/rounds")
-def admissions_page(
-    request: Request, actor: Actor = allow("residency.manage"), session: Session = db_session
-):
-    return render(request, "campus_life/admissions.html", {"rounds": service.rounds(session)})
+class AdmissionForm(api.AdmissionIn):
+    """The admission form of a round's page: one application and one space (room, desks)."""
+
+    application_id: str
+    room: str = ""
+    desks: api.Loose = None
+
+    @model_validator(mode="after")
+    def _one_space(self) -> AdmissionForm:
+        if self.room and not self.spaces:
+            self.spaces = [api.SpaceIn(room=self.room, desks=self.desks)]
+        return self
 
 
-@router.post("/residency/admissions", include_in_schema=False)
+class WaitlistForm(api.WaitlistIn):
+    application_id: str
+
+
+class SponsorshipForm(api.SponsorshipIn):
+    _objectives = field_validator("objectives", mode="before")(_lines)
+
+
+class ObjectivesForm(api.ObjectivesIn):
+    _objectives = field_validator("objectives", mode="before")(_lines)
+
+
+# --- hosted structures (public) -------------------------------------------------------------
+
+
+@twin(
+    api.router,
+    router,
+    "/campus/hosted",
+    api_path="/residency/hosted",
+    template="campus_life/hosted.html",
+    summary="Structures hosted on the campus (public)",
+    context=lambda: {"label": label},
+)
+def hosted(actor: Actor = allow("public.read"), session: Session = db_session) -> list[dict]:
+    """Name, kind and year of arrival; never a contract, a fee or a space."""
+    return service.hosted_structures(session)
+
+
+# --- admissions rounds ----------------------------------------------------------------------
+
+
+@twin(
+    api.router,
+    router,
+    "/residency/admissions",
+    api_path="/residency/rounds",
+    template="campus_life/admissions.html",
+    summary="Admissions rounds (calls of the hosting programme)",
+    context=lambda: {"label": label, "values": {}},
+)
+def rounds(actor: Actor = allow("residency.manage"), session: Session = db_session) -> list[dict]:
+    return service.rounds(session)
+
+
+def _admissions_form_context(session: Session) -> dict:
+    return {"label": label, "data": service.rounds(session)}
+
+
+@form_route(
+    router,
+    "/residency/admissions",
+    model=api.RoundIn,
+    template="campus_life/admissions.html",
+    context=_admissions_form_context,
+)
 def open_round_submit(
-    request: Request,
-    title: str = Form("", max_length=1000),
-    opens_at: str = Form("", max_length=40),
-    closes_at: str = Form("", max_length=40),
-    actor: Actor = allow("residency.manage"),
-    session: Session = db_session,
-):
-    try:
-        call = service.open_round(session, actor, title, opens_at, closes_at)
-    except CampusError as error:
-        session.rollback()
-        context = {"rounds": service.rounds(session), **_failed(error)}
-        return render(request, "campus_life/admissions.html", context, status=error.status)
-    return RedirectResponse(f"/residency/rounds/{call.id}", status_code=303)
+    body: api.RoundIn, actor: Actor = allow("residency.manage"), session: Session = db_session
+) -> str:
+    call = service.open_round(session, actor, body.title, body.opens_at, body.closes_at)
+    return f"/residency/rounds/{call.id}"
 
 
-def _round_page(request, session, actor, call_id, error: CampusError | None = None, values=None):
+def _round_extras(session: Session) -> dict:
+    """The round page's form options: the spaces a structure may be placed in."""
     from campus.spaces import service as spaces
 
-    context = {
-        "data": service.round_view(session, actor, call_id),
-        "rooms": [
-            r for r in spaces.list_rooms(session) if r["kind"] in ("office", "lab", "open_space")
-        ],
-        "values": values or {},
-        **(_failed(error) if error else {}),
-    }
-    return render(request, "campus_life/round.html", context, status=error.status if error else 200)
+    rooms = [r for r in spaces.list_rooms(session) if r["kind"] in PLACED_KINDS]
+    return {"label": label, "rooms": rooms, "values": {}}
 
 
-@page(router, "/residency/rounds/{call_id}", twin="/api/v1/residency/rounds/{call_id}")
-def round_page(
-    request: Request,
-    call_id: str,
-    actor: Actor = allow("residency.manage"),
-    session: Session = db_session,
-):
-    return _round_page(request, session, actor, call_id)
+@twin(
+    api.router,
+    router,
+    "/residency/rounds/{call_id}",
+    template="campus_life/round.html",
+    summary="A round's applications and placements",
+    context=_round_extras,
+)
+def round_view(
+    call_id: str, actor: Actor = allow("residency.manage"), session: Session = db_session
+) -> dict:
+    return service.round_view(session, actor, call_id)
 
 
-@router.post("/residency/rounds/{call_id}/admit", include_in_schema=False)
+def _round_form_context(session: Session, actor: Actor, call_id: str) -> dict:
+    return {**_round_extras(session), "data": service.round_view(session, actor, call_id)}
+
+
+@form_route(
+    router,
+    "/residency/rounds/{call_id}/admit",
+    model=AdmissionForm,
+    template="campus_life/round.html",
+    context=_round_form_context,
+)
 def admit_submit(
-    request: Request,
+    body: AdmissionForm,
     call_id: str,
-    application_id: str = Form("", max_length=32),
-    starts_on: str = Form("", max_length=20),
-    ends_on: str = Form("", max_length=20),
-    contract_ref: str = Form("", max_length=200),
-    monthly_fee: str = Form("", max_length=20),
-    room: str = Form("", max_length=40),
-    desks: str = Form("", max_length=10),
-    action: str = Form("admit", max_length=10),
     actor: Actor = allow("residency.manage"),
     session: Session = db_session,
-):
-    values = {"application_id": application_id, "starts_on": starts_on, "ends_on": ends_on,
-              "contract_ref": contract_ref, "monthly_fee": monthly_fee, "room": room,
-              "desks": desks}  # fmt: skip
-    try:
-        if action == "waitlist":
-            service.waitlist(session, actor, application_id)
-            return RedirectResponse(f"/residency/rounds/{call_id}", status_code=303)
-        data = service.AdmissionInput(
-            starts_on=starts_on,
-            ends_on=ends_on,
-            contract_ref=contract_ref,
-            monthly_fee=monthly_fee,
-            spaces=[{"room": room, "desks": desks or None}] if room else [],
-        )
-        residency = service.admit(session, actor, application_id, data)
-    except CampusError as error:
-        session.rollback()
-        return _round_page(request, session, actor, call_id, error, values)
-    return RedirectResponse(f"/residencies/{residency.id}", status_code=303)
+) -> str:
+    data = service.AdmissionInput(
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        contract_ref=body.contract_ref,
+        monthly_fee=body.monthly_fee,
+        spaces=api.spaces_of(body.spaces),
+    )
+    residency = service.admit(session, actor, body.application_id, data)
+    return f"/residencies/{residency.id}"
 
 
-@page(router, "/residencies", twin="/api/v1/residencies")
-def residencies_page(
-    request: Request,
+@form_route(
+    router,
+    "/residency/rounds/{call_id}/waitlist",
+    model=WaitlistForm,
+    template="campus_life/round.html",
+    context=_round_form_context,
+)
+def waitlist_submit(
+    body: WaitlistForm,
+    call_id: str,
+    actor: Actor = allow("residency.manage"),
+    session: Session = db_session,
+) -> str:
+    service.waitlist(session, actor, body.application_id, body.note)
+    return f"/residency/rounds/{call_id}"
+
+
+# --- residencies and the waiting list -------------------------------------------------------
+
+
+def _waiting(session: Session, actor: Actor) -> dict:
+    """Staff's page also shows the waiting list, the data of its own twin
+    (GET /api/v1/residency/waiting-list)."""
+    return {
+        "label": label,
+        "waiting": service.waiting_list(session, actor) if actor.is_staff else [],
+    }
+
+
+@twin(
+    api.router,
+    router,
+    "/residencies",
+    template="campus_life/residencies.html",
+    summary="Residencies (staff: all; members: their organisations')",
+    context=_waiting,
+)
+def residencies(
     status: str | None = None,
     actor: Actor = allow("residency.own"),
     session: Session = db_session,
-):
-    items = service.list_residencies(session, actor, status=status)
-    waiting = service.waiting_list(session, actor) if actor.is_staff else []
-    return render(
-        request, "campus_life/residencies.html", {"residencies": items, "waiting": waiting}
+) -> list[dict]:
+    return service.list_residencies(session, actor, status=status)
+
+
+def _residency_extras() -> dict:
+    return {"label": label, "reasons": service.EXIT_REASONS}
+
+
+@twin(
+    api.router,
+    router,
+    "/residencies/{residency_id}",
+    template="campus_life/residency.html",
+    summary="One residency with its spaces and renewals",
+    context=_residency_extras,
+)
+def residency(
+    residency_id: str, actor: Actor = allow("residency.own"), session: Session = db_session
+) -> dict:
+    return service.residency_view(session, actor, residency_id)
+
+
+def _residency_form_context(session: Session, actor: Actor, residency_id: str) -> dict:
+    return {**_residency_extras(), "data": service.residency_view(session, actor, residency_id)}
+
+
+def _residency_form(path: str, model: type):
+    return form_route(
+        router,
+        f"/residencies/{{residency_id}}/{path}",
+        model=model,
+        template="campus_life/residency.html",
+        context=_residency_form_context,
     )
 
 
-def _residency_page(request, session, actor, residency_id, error: CampusError | None = None):
-    context = {
-        "r": service.residency_view(session, actor, residency_id),
-        "reasons": service.EXIT_REASONS,
-        **(_failed(error) if error else {}),
-    }
-    return render(
-        request, "campus_life/residency.html", context, status=error.status if error else 200
-    )
-
-
-@page(router, "/residencies/{residency_id}", twin="/api/v1/residencies/{residency_id}")
-def residency_page(
-    request: Request,
+@_residency_form("spaces", api.SpaceIn)
+def allocate_submit(
+    body: api.SpaceIn,
     residency_id: str,
-    actor: Actor = allow("residency.own"),
-    session: Session = db_session,
-):
-    return _residency_page(request, session, actor, residency_id)
-
-
-@router.post("/residencies/{residency_id}/change", include_in_schema=False)
-def residency_change(
-    request: Request,
-    residency_id: str,
-    action: str = Form("", max_length=10),
-    ends_on: str = Form("", max_length=20),
-    monthly_fee: str = Form("", max_length=20),
-    contract_ref: str = Form("", max_length=200),
-    exited_on: str = Form("", max_length=20),
-    reason: str = Form("", max_length=40),
-    note: str = Form("", max_length=4000),
-    room: str = Form("", max_length=40),
-    desks: str = Form("", max_length=10),
     actor: Actor = allow("residency.manage"),
     session: Session = db_session,
-):
-    try:
-        if action == "renew":
-            service.renew(session, actor, residency_id, ends_on, monthly_fee, contract_ref)
-        elif action == "exit":
-            service.record_exit(session, actor, residency_id, exited_on, reason, note)
-        else:
-            service.allocate_more(
-                session, actor, residency_id, [{"room": room, "desks": desks or None}]
-            )
-    except CampusError as error:
-        session.rollback()
-        return _residency_page(request, session, actor, residency_id, error)
-    return RedirectResponse(f"/residencies/{residency_id}", status_code=303)
+) -> str:
+    service.allocate_more(session, actor, residency_id, api.spaces_of([body]))
+    return f"/residencies/{residency_id}"
 
 
-@page(router, "/residency/dashboard", twin="/api/v1/residency/dashboard")
-def dashboard_page(
-    request: Request,
-    year: int | None = None,
+@_residency_form("renewal", api.RenewalIn)
+def renew_submit(
+    body: api.RenewalIn,
+    residency_id: str,
     actor: Actor = allow("residency.manage"),
     session: Session = db_session,
-):
-    data = service.dashboard(session, actor, year or utcnow().year)
+) -> str:
+    service.renew(session, actor, residency_id, body.ends_on, body.monthly_fee, body.contract_ref)
+    return f"/residencies/{residency_id}"
+
+
+@_residency_form("exit", api.ExitIn)
+def exit_submit(
+    body: api.ExitIn,
+    residency_id: str,
+    actor: Actor = allow("residency.manage"),
+    session: Session = db_session,
+) -> str:
+    service.record_exit(session, actor, residency_id, body.exited_on, body.reason, body.note)
+    return f"/residencies/{residency_id}"
+
+
+# --- the campus-life dashboard --------------------------------------------------------------
+
+
+def _charts(data: dict) -> dict:
+    """The dashboard's charts and month names, in the reader's language."""
     months = [_(m) for m in MONTHS]
+    years = [str(e["year"]) for e in data["entries_exits"]]
     charts = [
         {
             "type": "bar",
@@ -215,129 +297,145 @@ def dashboard_page(
         {
             "type": "bar",
             "title": _("Entries per year"),
-            "labels": [str(e["year"]) for e in data["entries_exits"]],
+            "labels": years,
             "values": [e["entries"] for e in data["entries_exits"]],
         },
         {
             "type": "bar",
             "title": _("Exits per year"),
-            "labels": [str(e["year"]) for e in data["entries_exits"]],
+            "labels": years,
             "values": [e["exits"] for e in data["entries_exits"]],
         },
     ]
-    return render(
-        request,
-        "campus_life/dashboard.html",
-        {"data": data, "charts": charts, "months": months},
-    )
+    return {"label": label, "charts": charts, "months": months}
 
 
-def _pairs_page(request, session, actor, error: CampusError | None = None):
-    context = {
-        "pairs": service.list_sponsorships(session, actor),
-        "choices": service.pairing_choices(session) if actor.is_staff else {},
-        **(_failed(error) if error else {}),
-    }
-    return render(
-        request, "campus_life/sponsorships.html", context, status=error.status if error else 200
-    )
+@twin(
+    api.router,
+    router,
+    "/residency/dashboard",
+    template="campus_life/dashboard.html",
+    summary="Occupancy, entries and exits, sponsorship",
+    context=_charts,
+)
+def dashboard(
+    year: int | None = None, actor: Actor = allow("residency.manage"), session: Session = db_session
+) -> dict:
+    return service.dashboard(session, actor, api.paris_year(year))
 
 
-@page(router, "/sponsorships", twin="/api/v1/sponsorships")
-def sponsorships_page(
-    request: Request, actor: Actor = allow("sponsorship.take_part"), session: Session = db_session
-):
-    return _pairs_page(request, session, actor)
+# --- sponsorships ---------------------------------------------------------------------------
 
 
-@router.post("/sponsorships", include_in_schema=False)
+def _pairing_choices(session: Session, actor: Actor) -> dict:
+    """Staff's pairing form: startups and possible sponsors."""
+    choices = service.pairing_choices(session) if actor.is_staff else {}
+    return {"label": label, "choices": choices}
+
+
+@twin(
+    api.router,
+    router,
+    "/sponsorships",
+    template="campus_life/sponsorships.html",
+    summary="Sponsorship pairs (staff: all; members: their own)",
+    context=_pairing_choices,
+)
+def sponsorships(
+    actor: Actor = allow("sponsorship.take_part"), session: Session = db_session
+) -> list[dict]:
+    return service.list_sponsorships(session, actor)
+
+
+def _pairs_form_context(session: Session, actor: Actor) -> dict:
+    return {**_pairing_choices(session, actor), "data": service.list_sponsorships(session, actor)}
+
+
+@form_route(
+    router,
+    "/sponsorships",
+    model=SponsorshipForm,
+    template="campus_life/sponsorships.html",
+    context=_pairs_form_context,
+)
 def sponsorship_create(
-    request: Request,
-    startup_id: str = Form("", max_length=32),
-    sponsor_id: str = Form("", max_length=32),
-    mentor_name: str = Form("", max_length=400),
-    objectives: str = Form("", max_length=6000),
+    body: SponsorshipForm, actor: Actor = allow("sponsorship.manage"), session: Session = db_session
+) -> str:
+    pair = service.create_sponsorship(session, actor, **body.model_dump())
+    return f"/sponsorships/{pair.id}"
+
+
+def _today() -> dict:
+    return {"label": label, "today": utcnow().astimezone(PARIS).date().isoformat()}
+
+
+@twin(
+    api.router,
+    router,
+    "/sponsorships/{pair_id}",
+    template="campus_life/sponsorship.html",
+    summary="A pair with its objectives and meetings",
+    context=_today,
+)
+def sponsorship(
+    pair_id: str, actor: Actor = allow("sponsorship.take_part"), session: Session = db_session
+) -> dict:
+    return service.sponsorship_view(session, actor, pair_id)
+
+
+def _pair_form_context(session: Session, actor: Actor, pair_id: str) -> dict:
+    return {**_today(), "data": service.sponsorship_view(session, actor, pair_id)}
+
+
+def _pair_form(path: str, model: type):
+    return form_route(
+        router,
+        f"/sponsorships/{{pair_id}}/{path}",
+        model=model,
+        template="campus_life/sponsorship.html",
+        context=_pair_form_context,
+    )
+
+
+@_pair_form("meetings", api.MeetingIn)
+def meeting_submit(
+    body: api.MeetingIn,
+    pair_id: str,
+    actor: Actor = allow("sponsorship.take_part"),
+    session: Session = db_session,
+) -> str:
+    service.log_meeting(session, actor, pair_id, **body.model_dump())
+    return f"/sponsorships/{pair_id}"
+
+
+@_pair_form("objectives", ObjectivesForm)
+def objectives_submit(
+    body: ObjectivesForm,
+    pair_id: str,
+    actor: Actor = allow("sponsorship.take_part"),
+    session: Session = db_session,
+) -> str:
+    service.set_objectives(session, actor, pair_id, body.objectives)
+    return f"/sponsorships/{pair_id}"
+
+
+@_pair_form("rating", api.RatingIn)
+def rating_submit(
+    body: api.RatingIn,
+    pair_id: str,
+    actor: Actor = allow("sponsorship.take_part"),
+    session: Session = db_session,
+) -> str:
+    service.rate_sponsorship(session, actor, pair_id, body.rating, body.comment)
+    return f"/sponsorships/{pair_id}"
+
+
+@_pair_form("end", api.EndIn)
+def end_submit(
+    body: api.EndIn,
+    pair_id: str,
     actor: Actor = allow("sponsorship.manage"),
     session: Session = db_session,
-):
-    try:
-        pair = service.create_sponsorship(
-            session, actor, startup_id=startup_id, sponsor_id=sponsor_id,
-            mentor_account_id=None, mentor_name=mentor_name, objectives=objectives,
-        )  # fmt: skip
-    except CampusError as error:
-        session.rollback()
-        return _pairs_page(request, session, actor, error)
-    return RedirectResponse(f"/sponsorships/{pair.id}", status_code=303)
-
-
-def _pair_page(request, session, actor, pair_id, error: CampusError | None = None):
-    context = {
-        "pair": service.sponsorship_view(session, actor, pair_id),
-        "today": utcnow().date().isoformat(),
-        **(_failed(error) if error else {}),
-    }
-    return render(
-        request, "campus_life/sponsorship.html", context, status=error.status if error else 200
-    )
-
-
-@page(router, "/sponsorships/{pair_id}", twin="/api/v1/sponsorships/{pair_id}")
-def sponsorship_page(
-    request: Request,
-    pair_id: str,
-    actor: Actor = allow("sponsorship.take_part"),
-    session: Session = db_session,
-):
-    return _pair_page(request, session, actor, pair_id)
-
-
-@router.post("/sponsorships/{pair_id}/meetings", include_in_schema=False)
-def meeting_submit(
-    request: Request,
-    pair_id: str,
-    held_on: str = Form("", max_length=20),
-    topics: str = Form("", max_length=6000),
-    next_steps: str = Form("", max_length=6000),
-    actor: Actor = allow("sponsorship.take_part"),
-    session: Session = db_session,
-):
-    try:
-        service.log_meeting(
-            session, actor, pair_id, held_on=held_on, topics=topics, next_steps=next_steps
-        )
-    except CampusError as error:
-        session.rollback()
-        return _pair_page(request, session, actor, pair_id, error)
-    return RedirectResponse(f"/sponsorships/{pair_id}", status_code=303)
-
-
-@router.post("/sponsorships/{pair_id}/change", include_in_schema=False)
-def sponsorship_change(
-    request: Request,
-    pair_id: str,
-    action: str = Form("", max_length=12),
-    objectives: str = Form("", max_length=6000),
-    rating: str = Form("", max_length=4),
-    comment: str = Form("", max_length=4000),
-    ends_on: str = Form("", max_length=20),
-    introductions: str = Form("0", max_length=10),
-    contracts: str = Form("0", max_length=10),
-    actor: Actor = allow("sponsorship.take_part"),
-    session: Session = db_session,
-):
-    """Objectives (either side), a rating (each side, once ended), the end (staff)."""
-    try:
-        if action == "objectives":
-            service.set_objectives(session, actor, pair_id, objectives)
-        elif action == "rate":
-            service.rate_sponsorship(session, actor, pair_id, rating, comment)
-        else:
-            service.end_sponsorship(
-                session, actor, pair_id, ends_on=ends_on, introductions=introductions,
-                contracts=contracts,
-            )  # fmt: skip
-    except CampusError as error:
-        session.rollback()
-        return _pair_page(request, session, actor, pair_id, error)
-    return RedirectResponse(f"/sponsorships/{pair_id}", status_code=303)
+) -> str:
+    service.end_sponsorship(session, actor, pair_id, **body.model_dump())
+    return f"/sponsorships/{pair_id}"

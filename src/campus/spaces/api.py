@@ -1,4 +1,5 @@
-"""JSON routes of spaces: rooms and their schedules, bookings with their .ics, occupancy."""
+"""JSON routes of spaces: rooms and their rules, bookings with their .ics, occupancy. The GET
+routes that a page shows too are its twins, mounted by `campus.spaces.pages`."""
 
 from __future__ import annotations
 
@@ -109,23 +110,6 @@ def list_rooms(
     return service.list_rooms(session, kind=kind, bookable=bookable)
 
 
-@router.get("/spaces/site", summary="Buildings, floors and rooms (staff)")
-def site(actor: Actor = allow("spaces.manage"), session: Session = db_session):
-    return service.site_view(session)
-
-
-@router.get("/spaces/rooms/{code}/schedule", summary="A room's day or week (Europe/Paris)")
-def schedule(
-    code: str,
-    date: str | None = None,
-    view: str = "day",
-    actor: Actor = allow("spaces.book"),
-    session: Session = db_session,
-):
-    """Bookings of the caller (or their organisation) in full; others as busy slots."""
-    return service.schedule(session, actor, code, date, view)
-
-
 @router.post("/spaces/bookings", status_code=201, summary="Book a room for a slot or a series")
 def book(body: BookingIn, actor: Actor = allow("spaces.book"), session: Session = db_session):
     """Naive times are Paris time. 409 `slot_taken` when the slot is already booked."""
@@ -146,16 +130,6 @@ def reserve_for_event(
     return service.booking_dict(booking, session.get(Room, booking.room_id))
 
 
-@router.get("/spaces/bookings/mine", summary="The caller's bookings to come")
-def my_bookings(actor: Actor = allow("spaces.book"), session: Session = db_session):
-    return service.my_bookings(session, actor)
-
-
-@router.get("/spaces/bookings/pending", summary="Bookings waiting for approval (staff)")
-def pending(actor: Actor = allow("spaces.manage"), session: Session = db_session):
-    return service.pending_bookings(session, actor)
-
-
 def booking_detail(session: Session, actor: Actor, booking_id: str) -> dict[str, Any]:
     """A booking as its page and its twin show it."""
     booking = service.get_booking(session, actor, booking_id)
@@ -167,13 +141,6 @@ def booking_detail(session: Session, actor: Actor, booking_id: str) -> dict[str,
         and (actor.is_staff or booking.account_id == actor.account_id),
         "can_decide": actor.is_staff and booking.status == BookingStatus.PENDING,
     }
-
-
-@router.get("/spaces/bookings/{booking_id}", summary="One booking (its booker, org, staff)")
-def get_booking(
-    booking_id: str, actor: Actor = allow("spaces.book"), session: Session = db_session
-):
-    return booking_detail(session, actor, booking_id)
 
 
 @router.post("/spaces/bookings/{booking_id}/cancel", summary="Cancel a booking (or its series)")

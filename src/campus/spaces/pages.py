@@ -1,107 +1,162 @@
-"""HTML pages of spaces: bookable rooms, a room's day or week with its booking form, a
-booking with its .ics, the caller's bookings. Each page renders the data its twin returns."""
+"""HTML pages of spaces and their JSON twins: bookable rooms, a room's day or week with its
+booking form, a booking with its .ics, the caller's bookings, the bookings to approve, the
+staff's buildings and rooms. Each GET page renders its twin's data function
+(`campus.web.twins.twin`); each form parses into the API's input model
+(`campus.web.forms.form_route`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from typing import Any
+
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
+from pydantic import field_validator
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.errors import CampusError
-from campus.i18n import gettext as _
 from campus.spaces import api, service
 from campus.spaces.labels import label
 from campus.web.deps import allow, db_session
-from campus.web.pages_registry import page
-from campus.web.templating import render as render_page
+from campus.web.forms import form_route
+from campus.web.twins import twin
 
 router = APIRouter()
 
 
-def render(request, template: str, context: dict, status: int = 200):
-    """A campus-life page: its context and `label`, the word for a code."""
-    return render_page(request, template, {**context, "label": label}, status=status)
+# --- forms: the API's input models, as an HTML form sends them ------------------------------
 
 
-@page(router, "/spaces", twin="/api/v1/spaces/rooms")
-def rooms_page(
-    request: Request, actor: Actor = allow("spaces.book"), session: Session = db_session
-):
-    rooms = service.list_rooms(session, bookable=True)
-    return render(request, "campus_life/rooms.html", {"rooms": rooms})
+class BookingForm(api.BookingIn):
+    """A room page's booking form: the room is the page's."""
+
+    room: str = ""
 
 
-def _room_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    code: str,
-    date: str | None,
-    view: str,
-    *,
-    values: dict | None = None,
-    error: CampusError | None = None,
-):
-    data = service.schedule(session, actor, code, date, view)
-    context = {
-        "data": data,
-        "values": values or {},
+class RoomForm(api.RoomIn):
+    """The new-room form: equipment typed comma separated; an unticked box is not sent."""
+
+    accessible: bool = False
+
+    @field_validator("equipment", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item.strip() for text in value for item in str(text).split(",") if item.strip()]
+        return value
+
+
+# --- rooms ----------------------------------------------------------------------------------
+
+
+@twin(
+    api.router,
+    router,
+    "/spaces",
+    api_path="/spaces/rooms/bookable",
+    template="campus_life/rooms.html",
+    summary="Rooms and equipment booked by slot (meeting rooms, auditorium, equipment)",
+    context=lambda: {"label": label},
+)
+def bookable_rooms(actor: Actor = allow("spaces.book"), session: Session = db_session) -> list:
+    return service.list_rooms(session, bookable=True)
+
+
+def _room_extras(session: Session, actor: Actor) -> dict:
+    """The booking form's choices: the organisations the reader may book for."""
+    return {
+        "label": label,
+        "values": {},
         "organisations": service.organisation_choices(session, actor),
-        "error": _(error.message) if error else "",
-        "where": str(error.where or "") if error else "",
     }
-    return render(request, "campus_life/room.html", context, status=error.status if error else 200)
 
 
-@page(router, "/spaces/rooms/{code}", twin="/api/v1/spaces/rooms/{code}/schedule")
-def room_page(
-    request: Request,
+@twin(
+    api.router,
+    router,
+    "/spaces/rooms/{code}",
+    api_path="/spaces/rooms/{code}/schedule",
+    template="campus_life/room.html",
+    summary="A room's day or week (Europe/Paris)",
+    context=_room_extras,
+)
+def schedule(
     code: str,
     date: str | None = None,
     view: str = "day",
     actor: Actor = allow("spaces.book"),
     session: Session = db_session,
-):
-    return _room_page(request, session, actor, code, date, view)
+) -> dict:
+    """Bookings of the caller (or their organisation) in full; others as busy slots."""
+    return service.schedule(session, actor, code, date, view)
 
 
-@router.post("/spaces/rooms/{code}/book", include_in_schema=False)
-def book_submit(
-    request: Request,
-    code: str,
-    title: str = Form("", max_length=1000),
-    starts_at: str = Form("", max_length=40),
-    ends_at: str = Form("", max_length=40),
-    people: str = Form("1", max_length=20),
-    organisation_id: str = Form("", max_length=32),
-    repeat: str = Form("none", max_length=10),
-    count: str = Form("1", max_length=10),
-    actor: Actor = allow("spaces.book"),
-    session: Session = db_session,
-):
-    values = {"title": title, "starts_at": starts_at, "ends_at": ends_at, "people": people,
-              "organisation_id": organisation_id, "repeat": repeat, "count": count}  # fmt: skip
-    data = service.BookingInput(room=code, **{**values, "organisation_id": organisation_id or None})
+def _book_form_context(session: Session, actor: Actor, code: str, values: dict) -> dict:
+    """The room's day of the refused slot again, with the form as typed."""
+    day = str(values.get("starts_at") or "")[:10] or None
     try:
-        bookings = service.book(session, actor, data)
-    except CampusError as error:
-        session.rollback()
-        day = starts_at[:10] or None
-        return _room_page(request, session, actor, code, day, "day", values=values, error=error)
-    return RedirectResponse(f"/spaces/bookings/{bookings[0].id}?booked=1", status_code=303)
+        data = service.schedule(session, actor, code, day, "day")
+    except CampusError:  # a start typed that is no date: today's page
+        data = service.schedule(session, actor, code, None, "day")
+    return {**_room_extras(session, actor), "data": data}
 
 
-@page(router, "/spaces/bookings/{booking_id}", twin="/api/v1/spaces/bookings/{booking_id}")
-def booking_page(
-    request: Request,
-    booking_id: str,
-    booked: bool = False,
-    actor: Actor = allow("spaces.book"),
-    session: Session = db_session,
-):
-    booking = api.booking_detail(session, actor, booking_id)
-    return render(request, "campus_life/booking.html", {"booking": booking, "booked": booked})
+@form_route(
+    router,
+    "/spaces/rooms/{code}/book",
+    model=BookingForm,
+    template="campus_life/room.html",
+    context=_book_form_context,
+)
+def book_submit(
+    body: BookingForm, code: str, actor: Actor = allow("spaces.book"), session: Session = db_session
+) -> str:
+    data = service.BookingInput(**{**body.model_dump(), "room": code})
+    bookings = service.book(session, actor, data)
+    return f"/spaces/bookings/{bookings[0].id}?booked=1"
+
+
+# --- bookings -------------------------------------------------------------------------------
+
+
+@twin(
+    api.router,
+    router,
+    "/spaces/mine",
+    api_path="/spaces/bookings/mine",
+    template="campus_life/my_bookings.html",
+    summary="The caller's bookings to come",
+    context=lambda: {"label": label},
+)
+def my_bookings(actor: Actor = allow("spaces.book"), session: Session = db_session) -> list:
+    return service.my_bookings(session, actor)
+
+
+@twin(
+    api.router,
+    router,
+    "/spaces/pending",
+    api_path="/spaces/bookings/pending",
+    template="campus_life/pending.html",
+    summary="Bookings waiting for approval (staff)",
+    context=lambda: {"label": label},
+)
+def pending(actor: Actor = allow("spaces.manage"), session: Session = db_session) -> list:
+    return service.pending_bookings(session, actor)
+
+
+@twin(
+    api.router,
+    router,
+    "/spaces/bookings/{booking_id}",
+    template="campus_life/booking.html",
+    summary="One booking (its booker, org, staff)",
+    context=lambda request: {"label": label, "booked": "booked" in request.query_params},
+)
+def booking(
+    booking_id: str, actor: Actor = allow("spaces.book"), session: Session = db_session
+) -> dict:
+    return api.booking_detail(session, actor, booking_id)
 
 
 @router.post("/spaces/bookings/{booking_id}/cancel", include_in_schema=False)
@@ -115,24 +170,6 @@ def cancel_submit(
     return RedirectResponse(f"/spaces/bookings/{booking_id}", status_code=303)
 
 
-@page(router, "/spaces/mine", twin="/api/v1/spaces/bookings/mine")
-def my_bookings_page(
-    request: Request, actor: Actor = allow("spaces.book"), session: Session = db_session
-):
-    return render(
-        request, "campus_life/my_bookings.html", {"bookings": service.my_bookings(session, actor)}
-    )
-
-
-@page(router, "/spaces/pending", twin="/api/v1/spaces/bookings/pending")
-def pending_page(
-    request: Request, actor: Actor = allow("spaces.manage"), session: Session = db_session
-):
-    return render(
-        request, "campus_life/pending.html", {"bookings": service.pending_bookings(session, actor)}
-    )
-
-
 @router.post("/spaces/bookings/{booking_id}/decision", include_in_schema=False)
 def decision_submit(
     booking_id: str,
@@ -144,63 +181,54 @@ def decision_submit(
     return RedirectResponse("/spaces/pending", status_code=303)
 
 
-def _site_page(request, session, error: CampusError | None = None, values=None):
-    context = {
-        "data": service.site_view(session),
-        "kinds": service.ROOM_KINDS,
-        "values": values or {},
-        "error": _(error.message) if error else "",
-        "where": str(error.where or "") if error else "",
-    }
-    return render(request, "campus_life/site.html", context, status=error.status if error else 200)
+# --- buildings, floors and rooms (staff) ----------------------------------------------------
 
 
-@page(router, "/spaces/site", twin="/api/v1/spaces/site")
-def site_page(
-    request: Request, actor: Actor = allow("spaces.manage"), session: Session = db_session
-):
-    return _site_page(request, session)
+def _site_extras() -> dict:
+    return {"label": label, "kinds": service.ROOM_KINDS, "values": {}}
 
 
-@router.post("/spaces/site", include_in_schema=False)
-def site_submit(
-    request: Request,
-    action: str = Form("", max_length=10),
-    code: str = Form("", max_length=100),
-    name: str = Form("", max_length=400),
-    opens: str = Form("07:00", max_length=10),
-    closes: str = Form("22:00", max_length=10),
-    building: str = Form("", max_length=100),
-    level: str = Form("", max_length=10),
-    floor_id: str = Form("", max_length=32),
-    kind: str = Form("", max_length=20),
-    capacity: str = Form("", max_length=10),
-    equipment: str = Form("", max_length=2000),
-    accessible: str = Form("", max_length=5),
-    needs_approval: str = Form("", max_length=5),
-    max_minutes: str = Form("240", max_length=10),
-    partner_price_cents: str = Form("0", max_length=12),
-    actor: Actor = allow("spaces.manage"),
-    session: Session = db_session,
-):
-    """A building, a floor or a room, as the form's `action` says."""
-    values = {"code": code, "name": name, "kind": kind, "capacity": capacity}
-    try:
-        if action == "building":
-            service.create_building(
-                session, actor, code=code, name=name, opens=opens, closes=closes
-            )
-        elif action == "floor":
-            service.create_floor(session, actor, building, level, name)
-        else:
-            data = service.RoomInput(
-                floor_id=floor_id, code=code, name=name, kind=kind, capacity=capacity,
-                equipment=[item.strip() for item in equipment.split(",") if item.strip()],
-                accessible=bool(accessible), needs_approval=bool(needs_approval),
-                max_minutes=max_minutes, partner_price_cents=partner_price_cents,
-            )  # fmt: skip
-            service.create_room(session, actor, data)
-    except CampusError as error:
-        session.rollback()
-        return _site_page(request, session, error, values)
-    return RedirectResponse("/spaces/site", status_code=303)
+@twin(
+    api.router,
+    router,
+    "/spaces/site",
+    template="campus_life/site.html",
+    summary="Buildings, floors and rooms (staff)",
+    context=_site_extras,
+)
+def site(actor: Actor = allow("spaces.manage"), session: Session = db_session) -> dict:
+    return service.site_view(session)
+
+
+def _site_form_context(session: Session) -> dict:
+    return {**_site_extras(), "data": service.site_view(session)}
+
+
+def _site_form(path: str, model: type):
+    return form_route(
+        router, path, model=model, template="campus_life/site.html", context=_site_form_context
+    )
+
+
+@_site_form("/spaces/site/buildings", api.BuildingIn)
+def building_submit(
+    body: api.BuildingIn, actor: Actor = allow("spaces.manage"), session: Session = db_session
+) -> str:
+    service.create_building(session, actor, **body.model_dump())
+    return "/spaces/site"
+
+
+@_site_form("/spaces/site/floors", api.FloorIn)
+def floor_submit(
+    body: api.FloorIn, actor: Actor = allow("spaces.manage"), session: Session = db_session
+) -> str:
+    service.create_floor(session, actor, body.building, body.level, body.name)
+    return "/spaces/site"
+
+
+@_site_form("/spaces/site/rooms", RoomForm)
+def room_submit(
+    body: RoomForm, actor: Actor = allow("spaces.manage"), session: Session = db_session
+) -> str:
+    service.create_room(session, actor, service.RoomInput(**body.model_dump()))
+    return "/spaces/site"

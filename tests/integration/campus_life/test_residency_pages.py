@@ -39,18 +39,17 @@ def test_a_pair_is_created_closed_and_rated_through_the_pages(db, client):
     assert created.status_code == 303
     pair = created.headers["location"].rsplit("/", 1)[1]
     today = utcnow().astimezone(PARIS).date().isoformat()
-    end = {"action": "end", "ends_on": today, "introductions": "2", "contracts": "1"}
-    same_day = _form(client, f"/sponsorships/{pair}/change", end)  # it started today
+    end = {"ends_on": today, "introductions": "2", "contracts": "1"}
+    same_day = _form(client, f"/sponsorships/{pair}/end", end)  # it started today
     assert same_day.status_code == 400 and "<code>ends_on</code>" in same_day.text
     with db.session() as session:
         session.get(Sponsorship, pair).starts_on = dt.date(2026, 1, 5)
-    assert _form(client, f"/sponsorships/{pair}/change", end).status_code == 303
+    assert _form(client, f"/sponsorships/{pair}/end", end).status_code == 303
     client.cookies.clear()
     client.login("ceo@pousse.example")
     page = client.get(f"/sponsorships/{pair}").text
     assert "Pilote" in page and 'name="rating"' in page
-    assert _form(client, f"/sponsorships/{pair}/change",
-                 {"action": "rate", "rating": "5"}).status_code == 303  # fmt: skip
+    assert _form(client, f"/sponsorships/{pair}/rating", {"rating": "5"}).status_code == 303
     with db.session() as session:
         assert session.get(Sponsorship, pair).startup_rating == 5
 
@@ -82,10 +81,10 @@ def test_staff_create_a_room_on_the_site_page_and_a_bad_capacity_is_named(db, cl
     staff = actor_of(db, make_account(db, "staff@example.org", "staff"))
     ids = site(db, staff)
     client.login("staff@example.org")
-    room = {"action": "room", "floor_id": ids["floors"][0], "code": "A110", "name": "Bureau 110",
+    room = {"floor_id": ids["floors"][0], "code": "A110", "name": "Bureau 110",
             "kind": "office", "max_minutes": "240", "partner_price_cents": "0"}  # fmt: skip
-    bad = _form(client, "/spaces/site", {**room, "capacity": "-1"})
+    bad = _form(client, "/spaces/site/rooms", {**room, "capacity": "-1"})
     assert bad.status_code == 400 and "<code>capacity</code>" in bad.text
-    assert _form(client, "/spaces/site", {**room, "capacity": "4"}).status_code == 303
+    assert _form(client, "/spaces/site/rooms", {**room, "capacity": "4"}).status_code == 303
     assert "A110" in client.get("/spaces/site").text
     assert any(r["code"] == "A110" for r in client.get("/api/v1/spaces/site").json()["rooms"])
