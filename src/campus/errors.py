@@ -3,23 +3,74 @@ HTML elsewhere) and the CLI prints them. The status is the HTTP status they map 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from campus.i18n import current_language, gettext
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message id with values (`{name}` in the id): English where it is stored or sent
+    (`str`), in the reader's language where it is shown (`translated`). A value may be a
+    Message itself, translated with it."""
+
+    template: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template.format(**{k: _value(v, False) for k, v in self.values.items()})
+
+    def translated(self) -> str:
+        if not self.values:
+            return gettext(self.template)
+        return gettext(self.template).format(
+            **{k: _value(v, True) for k, v in self.values.items()}
+        )
+
+
+def _value(value: Any, shown: bool) -> str:
+    if isinstance(value, Message):
+        return value.translated() if shown else str(value)
+    if not shown or current_language.get() != "fr" or isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):  # French: narrow non-breaking spaces between thousands
+        return f"{value:,}".replace(",", "\u202f")
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
 
 
 class CampusError(Exception):
-    """A refusal with an HTTP status, a stable code and a message that says what to do."""
+    """A refusal with an HTTP status, a stable code and a message that says what to do.
+
+    The message is an English message id; with `values` it is a template (`{name}`) whose
+    values the API and the CLI get filled in, and a page in the reader's language
+    (`translated`)."""
 
     status = 400
 
     def __init__(
-        self, message: str, *, code: str | None = None, where: Any = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        where: Any = None,
+        status: int | None = None,
+        values: Mapping[str, Any] | None = None,
     ):
-        super().__init__(message)
-        self.message = message
+        self.text = Message(message, dict(values or {}))
+        self.message = str(self.text) if values else message
+        super().__init__(self.message)
         self.code = code or self.__class__.__name__
         self.where = where
         if status is not None:
             self.status = status
+
+    def translated(self) -> str:
+        """The message in the current language (its id translated, then its values)."""
+        return self.text.translated()
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}

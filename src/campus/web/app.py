@@ -196,7 +196,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 str(request.url.path) + ("?" + request.url.query if request.url.query else "")
             )
             return RedirectResponse(f"/login?next={target}", status_code=303)
-        return error_page(request, exc.status, _(exc.message), exc.where)
+        return error_page(request, exc.status, exc.translated(), exc.where)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

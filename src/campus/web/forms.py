@@ -128,7 +128,7 @@ def form_route(
             try:
                 target = call_with(handler, {**kwargs, "request": request, "body": body})
             except CampusError as exc:
-                return refuse(request, kwargs, form, _(exc.message), exc.where, exc.status)
+                return refuse(request, kwargs, form, exc.translated(), exc.where, exc.status)
             if isinstance(target, Response):  # a one-time answer that must not be in a URL
                 return target
             return RedirectResponse(target, status_code=303)
