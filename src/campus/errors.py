@@ -25,9 +25,7 @@ class Message:
     def translated(self) -> str:
         if not self.values:
             return gettext(self.template)
-        return gettext(self.template).format(
-            **{k: _value(v, True) for k, v in self.values.items()}
-        )
+        return gettext(self.template).format(**{k: _value(v, True) for k, v in self.values.items()})
 
 
 def _value(value: Any, shown: bool) -> str:
