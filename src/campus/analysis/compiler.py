@@ -1,5 +1,9 @@
 """Compile an analysis into DuckDB or Spark SQL: one function per node type, as ehrQL does.
 
+Each output node type has one compile method and its check, registered by decorator
+(`compiles`) and dispatched by the node's type; both dialects go through the same
+functions, and an output type without one raises `UnknownNode` naming it.
+
 Every view becomes a CTE over the SQL that `campus.views` compiled for it; the cohort is one
 row per patient of the cohort view that meets the inclusion criteria and none of the
 exclusion criteria; each output is one aggregate query over the cohort. Column names are
@@ -12,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +29,7 @@ from campus.analysis.definition import (
     Distribution,
     Group,
     IndexDate,
+    Output,
     TimeToEvent,
 )
 from campus.analysis.dialects import DIALECTS, AnalysisDialect
@@ -33,6 +38,39 @@ from campus.errors import BadRequest
 COHORT = "__cohort"
 DERIVED = ("index_date", "age_at_index")
 ROW_LEVEL_NAMES = re.compile(r"^(id|patient|.*_id|.*identifier.*)$", re.IGNORECASE)
+
+
+# One compile function per output node type, and its check, registered by decorator on the
+# Compiler's methods (node type -> their method names). Dispatch goes through the names, so a
+# subclass's override is used, and a node type without functions is an error, never skipped.
+NODES: dict[type, tuple[str, str]] = {}
+
+
+def compiles(node_type: type, *, check: str) -> Callable:
+    """Compile the output nodes of `node_type`; the method named `check` checks them first."""
+
+    def register(method: Callable) -> Callable:
+        NODES[node_type] = (check, method.__name__)
+        return method
+
+    return register
+
+
+class UnknownNode(ValueError):
+    """An output node that no function of the compiler handles: a bug, not the user's input,
+    that would recur (a ValueError, so that the worker ends the job at once)."""
+
+
+def handlers(node: Output, where: str) -> tuple[str, str]:
+    """The names of the check and compile methods of an output node."""
+    for kind in type(node).__mro__:
+        if kind in NODES:
+            return NODES[kind]
+    known = ", ".join(sorted(t.__name__ for t in NODES))
+    raise UnknownNode(
+        f"{where}: the analysis compiler has no function for {type(node).__name__} nodes "
+        f"(it compiles {known})"
+    )
 
 
 @dataclass(frozen=True)
@@ -214,46 +252,52 @@ class Compiler:
                 self._criterion(criterion, f"cohort.{kind}[{i}]")
         for i, output in enumerate(self.analysis.outputs):
             where = f"outputs[{i}]"
-            if isinstance(output, Counts):
-                for j, group in enumerate(output.group_by):
-                    self._group(group, f"{where}.group_by[{j}]")
-                for j, criterion in enumerate(output.event or []):
-                    self._criterion(criterion, f"{where}.event[{j}]")
-            elif isinstance(output, Distribution):
-                self._column(cohort.view, output.column, f"{where}.column", derived=True)
-                for j, group in enumerate(output.group_by):
-                    self._group(group, f"{where}.group_by[{j}]")
-            elif isinstance(output, Crosstab):
-                self._group(output.rows, f"{where}.rows")
-                self._group(output.columns, f"{where}.columns")
-            elif isinstance(output, TimeToEvent):
-                if cohort.index_date is None:
-                    raise BadRequest(
-                        f"{where}: time to event needs cohort.index_date",
-                        code="needs_index",
-                        where=where,
-                    )
-                view = self._view(output.event.view, f"{where}.event.view")
-                self._column(view, output.event.column, f"{where}.event.column")
-                for j, criterion in enumerate(output.event.where):
-                    if criterion.view not in (None, view):
-                        raise BadRequest(
-                            f"{where}.event.where[{j}]: criteria apply to the event view",
-                            code="definition_invalid",
-                            where=f"{where}.event.where[{j}]",
-                        )
-                    self._column(view, criterion.column, f"{where}.event.where[{j}].column")
-                if output.censor is None:
-                    raise BadRequest(
-                        f"{where}.censor: give the end of follow-up (an ISO date or a date "
-                        "column of the cohort view)",
-                        code="definition_invalid",
-                        where=f"{where}.censor",
-                    )
-                if not _is_date(output.censor):
-                    self._column(cohort.view, output.censor, f"{where}.censor")
-                for j, group in enumerate(output.group_by):
-                    self._group(group, f"{where}.group_by[{j}]")
+            getattr(self, handlers(output, where)[0])(output, where)
+
+    def check_counts(self, output: Counts, where: str) -> None:
+        for j, group in enumerate(output.group_by):
+            self._group(group, f"{where}.group_by[{j}]")
+        for j, criterion in enumerate(output.event or []):
+            self._criterion(criterion, f"{where}.event[{j}]")
+
+    def check_distribution(self, output: Distribution, where: str) -> None:
+        self._column(self.cohort.view, output.column, f"{where}.column", derived=True)
+        for j, group in enumerate(output.group_by):
+            self._group(group, f"{where}.group_by[{j}]")
+
+    def check_crosstab(self, output: Crosstab, where: str) -> None:
+        self._group(output.rows, f"{where}.rows")
+        self._group(output.columns, f"{where}.columns")
+
+    def check_time_to_event(self, output: TimeToEvent, where: str) -> None:
+        cohort = self.cohort
+        if cohort.index_date is None:
+            raise BadRequest(
+                f"{where}: time to event needs cohort.index_date",
+                code="needs_index",
+                where=where,
+            )
+        view = self._view(output.event.view, f"{where}.event.view")
+        self._column(view, output.event.column, f"{where}.event.column")
+        for j, criterion in enumerate(output.event.where):
+            if criterion.view not in (None, view):
+                raise BadRequest(
+                    f"{where}.event.where[{j}]: criteria apply to the event view",
+                    code="definition_invalid",
+                    where=f"{where}.event.where[{j}]",
+                )
+            self._column(view, criterion.column, f"{where}.event.where[{j}].column")
+        if output.censor is None:
+            raise BadRequest(
+                f"{where}.censor: give the end of follow-up (an ISO date or a date "
+                "column of the cohort view)",
+                code="definition_invalid",
+                where=f"{where}.censor",
+            )
+        if not _is_date(output.censor):
+            self._column(cohort.view, output.censor, f"{where}.censor")
+        for j, group in enumerate(output.group_by):
+            self._group(group, f"{where}.group_by[{j}]")
 
     # --- SQL ----------------------------------------------------------------------------------
 
@@ -397,6 +441,7 @@ class Compiler:
             return self.sql.year_month(self._dt(column))
         return f"CAST({column} AS {self.sql.text})"
 
+    @compiles(Counts, check="check_counts")
     def counts(self, output: Counts, head: str) -> Query:
         dims = [self.group_expr(g) for g in output.group_by]
         names = [g.column for g in output.group_by]
@@ -408,6 +453,7 @@ class Compiler:
             output.name, "counts", head, dims, names, levels=declared_levels(output.group_by)
         )
 
+    @compiles(Crosstab, check="check_crosstab")
     def crosstab(self, output: Crosstab, head: str) -> Query:
         dims = [self.group_expr(output.rows), self.group_expr(output.columns)]
         return self._grouped(
@@ -435,6 +481,7 @@ class Compiler:
         sql = f"{head}SELECT {select} FROM {source} c{group}"
         return Query(name, kind, sql, tuple(names), levels or {})
 
+    @compiles(Distribution, check="check_distribution")
     def distribution(self, output: Distribution, head: str) -> list[Query]:
         value = f"TRY_CAST({self._cohort_column(output.column)} AS DOUBLE)"
         dims = [self.group_expr(g) for g in output.group_by]
@@ -479,6 +526,7 @@ class Compiler:
             queries.append(q)
         return queries
 
+    @compiles(TimeToEvent, check="check_time_to_event")
     def time_to_event(self, output: TimeToEvent, head: str) -> Query:
         assert output.censor is not None
         event = output.event
@@ -515,15 +563,9 @@ class Compiler:
         setup = self.setup_sql()
         head = ""
         queries: list[Query] = []
-        for output in self.analysis.outputs:
-            if isinstance(output, Counts):
-                queries.append(self.counts(output, head))
-            elif isinstance(output, Crosstab):
-                queries.append(self.crosstab(output, head))
-            elif isinstance(output, Distribution):
-                queries.extend(self.distribution(output, head))
-            elif isinstance(output, TimeToEvent):
-                queries.append(self.time_to_event(output, head))
+        for i, output in enumerate(self.analysis.outputs):
+            compiled = getattr(self, handlers(output, f"outputs[{i}]")[1])(output, head)
+            queries.extend(compiled if isinstance(compiled, list) else [compiled])
         return Compiled(setup=setup, cohort_count=f"SELECT count(*) FROM {COHORT}", queries=queries)
 
 

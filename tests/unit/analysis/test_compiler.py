@@ -1,10 +1,12 @@
 """The analysis compiler and result checks over plain DuckDB tables (no warehouse needed)."""
 
+import typing
+
 import duckdb
 import pytest
 
 from campus.analysis import definition, results
-from campus.analysis.compiler import compile_analysis
+from campus.analysis.compiler import NODES, UnknownNode, compile_analysis
 from campus.errors import BadRequest
 
 COLUMNS = {
@@ -139,6 +141,26 @@ def test_unknown_columns_are_named_with_their_path():
         compile_analysis(analysis, {"patients": "", "conditions": ""}, COLUMNS)
     assert caught.value.where == "outputs[0].group_by[0]"
     assert "'sex'" in caught.value.message and "gender" in caught.value.message
+
+
+def test_every_output_type_has_one_compile_function_and_its_check():
+    (union, *_rest) = typing.get_args(definition.AnyOutput)
+    assert set(NODES) == set(typing.get_args(union))
+
+
+class Funnel(definition.Output):
+    """An output type added to definitions and forgotten in the compiler."""
+
+    type: typing.Literal["funnel"] = "funnel"
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark"])
+def test_an_output_type_the_compiler_has_no_function_for_is_an_error_naming_it(dialect):
+    analysis = _analysis()
+    analysis.outputs.append(Funnel(name="steps"))
+    views = {"patients": "SELECT * FROM pt", "conditions": "SELECT * FROM co"}
+    with pytest.raises(UnknownNode, match=r"^outputs\[1\]: .* no function for Funnel nodes"):
+        compile_analysis(analysis, views, COLUMNS, dialect)
 
 
 def test_grouping_by_an_identifier_is_refused_as_row_level():
