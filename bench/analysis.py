@@ -85,32 +85,35 @@ def _top_code(folder: Path) -> str:
     return code
 
 
+def question(code: str, dataset: str = TARGET) -> dict:
+    """The bench's analysis: patients with `code`, by sex and by sex x 20-year age band."""
+    return {
+        "title": "bench",
+        "dataset": dataset,
+        "views": {
+            "patients": {"library": "patient_demographics"},
+            "conditions": {"library": "conditions"},
+        },
+        "cohort": {
+            "view": "patients",
+            "index_date": {"view": "conditions", "column": "onset"},
+            "birth_date": "birth_date",
+            "include": [{"view": "conditions", "column": "code", "value": code}],
+        },
+        "outputs": [
+            {"type": "counts", "name": "by_sex", "group_by": ["gender"]},
+            {
+                "type": "crosstab",
+                "name": "sex_by_age",
+                "rows": "gender",
+                "columns": {"column": "age_at_index", "width": 20},
+            },
+        ],
+    }
+
+
 def _analysis(code: str) -> definition.Analysis:
-    return definition.parse(
-        {
-            "title": "bench",
-            "dataset": TARGET,
-            "views": {
-                "patients": {"library": "patient_demographics"},
-                "conditions": {"library": "conditions"},
-            },
-            "cohort": {
-                "view": "patients",
-                "index_date": {"view": "conditions", "column": "onset"},
-                "birth_date": "birth_date",
-                "include": [{"view": "conditions", "column": "code", "value": code}],
-            },
-            "outputs": [
-                {"type": "counts", "name": "by_sex", "group_by": ["gender"]},
-                {
-                    "type": "crosstab",
-                    "name": "sex_by_age",
-                    "rows": "gender",
-                    "columns": {"column": "age_at_index", "width": 20},
-                },
-            ],
-        }
-    )
+    return definition.parse(question(code))
 
 
 def _hand(folder: Path, code: str, keys: set[str], controls: Controls) -> dict:

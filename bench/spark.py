@@ -1,0 +1,315 @@
+"""The same analysis on DuckDB, Spark local[2] and a Spark standalone cluster, by size.
+
+The Synthea sample is ingested once (bench/analysis.py's work folder) and replicated with
+fresh ids to each size (0.1M, 1M and 10M resources by default). A standalone cluster is
+started from the PySpark distribution on loopback, as tests/integration/analysis/
+test_spark_cluster.py does: a master and two workers of one core and 1 GB each. Then, for
+each size and engine, a process of its own runs `campus.analysis.runner.execute` (views,
+cohort, outputs, opt-outs, disclosure control: what a worker runs) once cold and RUNS times
+warm, while this process samples the resident memory of that process's tree (its JVM
+included) and, for the cluster, of the master's and workers' trees (the executors are the
+workers' children). Every engine must release the same tables.
+
+Reported, for each size: Spark's session start, the cold run, the median warm run, and the
+ratios to DuckDB measured in the same run; peak memory of each.
+
+    python -m bench spark
+    BENCH_SPARK_SIZES=100000,1000000 BENCH_SPARK_RUNS=1 python -m bench spark   # quicker
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bench import analysis as base
+from bench.common import replicate, resources_per_copy
+
+SIZES = tuple(
+    int(s) for s in os.environ.get("BENCH_SPARK_SIZES", "100000,1000000,10000000").split(",")
+)
+ENGINES = ("duckdb", "spark local[2]", "spark cluster")
+RUNS = int(os.environ.get("BENCH_SPARK_RUNS", "2"))  # warm runs, after the cold one
+WORKERS = 2
+
+
+def _analysis(dataset: str, code: str) -> dict:
+    """bench/analysis.py's question, plus quantiles, a histogram and Kaplan-Meier."""
+    data = base.question(code, dataset)
+    data["outputs"] += [
+        {
+            "type": "distribution",
+            "name": "age",
+            "column": "age_at_index",
+            "quantiles": [0.25, 0.5, 0.75],
+            "histogram": {"edges": [0, 20, 40, 60, 80]},
+        },
+        {
+            "type": "time_to_event",
+            "name": "survival",
+            "event": {"view": "patients", "column": "deceased_date_time"},
+            "censor": "2025-01-01",
+            "group_by": ["gender"],
+            "interval_days": 365,
+        },
+    ]
+    return data
+
+
+# --- one engine, one size, in its own process ------------------------------------------------
+
+
+def _one(engine: str, dataset: str, code: str, master: str | None) -> None:
+    from campus.analysis import definition, runner
+    from campus.analysis.results import Controls
+    from campus.views.engines import spark_session
+
+    settings = base._settings()
+    started = time.perf_counter()
+    if engine != "duckdb":
+        spark_session(master)
+    startup = time.perf_counter() - started
+    analysis = definition.parse(_analysis(dataset, code))
+    times, out = [], {}
+    for _ in range(RUNS + 1):
+        t = time.perf_counter()
+        out = runner.execute(
+            analysis,
+            warehouse=settings.warehouse_path,
+            kind="real",
+            controls=Controls(threshold=10, base=5),
+            scope=runner.Scope((dataset,), ("patient_demographics", "conditions")),
+            optout_keys={f"bench-key-{i}" for i in range(10)},
+            engine="spark" if engine != "duckdb" else "duckdb",
+            spark_master=master,
+        )
+        times.append(time.perf_counter() - t)
+    tables = json.dumps(out["tables"], sort_keys=True)
+    print(
+        json.dumps(
+            {
+                "startup": startup,
+                "cold": times[0],
+                "warm": times[1:],
+                "cohort": out["cohort"],
+                "tables": hashlib.sha256(tables.encode()).hexdigest()[:12],
+            }
+        )
+    )
+
+
+# --- resident memory of process trees ---------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        out.setdefault(parent, []).append(int(entry.name))
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(roots: list[int]) -> int:
+    """Bytes resident in the processes `roots` and all their descendants."""
+    children, total, todo, seen = _children(), 0, list(roots), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += _rss(pid)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+class Peak:
+    """Samples the resident memory of process trees every 0.2 s; keeps the highest."""
+
+    def __init__(self, roots: list[int]):
+        self.roots, self.peak, self._stop = roots, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.roots))
+            self._stop.wait(0.2)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss(self.roots))
+        return self.peak
+
+
+# --- the cluster ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spark_env() -> dict[str, str]:
+    import pyspark
+
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(Path(pyspark.__file__).parent),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
+    env.pop("SPARK_CONF_DIR", None)
+    return env
+
+
+@contextmanager
+def standalone_cluster(folder: Path):
+    """A master and WORKERS workers (1 core, 1 GB each) on loopback: (URL, their processes)."""
+    env = spark_env()
+    spark_class = str(Path(env["SPARK_HOME"]) / "bin" / "spark-class")
+    port, ui_port = _free_port(), _free_port()
+    master = ("--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui_port))
+    commands = [[spark_class, "org.apache.spark.deploy.master.Master", *master]]
+    for i in range(WORKERS):
+        worker = ("--host", "127.0.0.1", "--cores", "1", "--memory", "1g")
+        where = ("--webui-port", str(_free_port()), "--work-dir", str(folder / f"work{i}"))
+        url = f"spark://127.0.0.1:{port}"
+        commands.append(
+            [spark_class, "org.apache.spark.deploy.worker.Worker", *worker, *where, url]
+        )
+    processes = []
+    try:
+        for i, command in enumerate(commands):
+            log = open(folder / f"process{i}.log", "wb")  # noqa: SIM115 (the process owns it)
+            processes.append(
+                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                state = httpx.get(f"http://127.0.0.1:{ui_port}/json/", timeout=2).json()
+                if sum(w["state"] == "ALIVE" for w in state["workers"]) >= WORKERS:
+                    break
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                raise RuntimeError(f"the standalone cluster did not start (logs in {folder})")
+            time.sleep(1)
+        yield f"spark://127.0.0.1:{port}", processes
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _measure(engine: str, dataset: str, code: str, master: str | None, cluster: list) -> dict:
+    command = [sys.executable, "-m", "bench.spark", "--one", engine, dataset, code]
+    if master:
+        command.append(master)
+    child = subprocess.Popen(
+        command, env=spark_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = Peak([child.pid] + [p.pid for p in cluster])
+    out, err = child.communicate(timeout=3600)
+    result = {"peak": peak.stop()}
+    if child.returncode != 0:
+        raise RuntimeError(f"{engine} on {dataset} failed:\n{err[-3000:]}")
+    return result | json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    # A stopped bench (SIGTERM) still stops its cluster: the `with` below unwinds.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    settings = base._settings()
+    source = base._ingest(settings)
+    per_copy = resources_per_copy(source)
+    datasets = []
+    for size in SIZES:
+        copies = math.ceil(size / per_copy)
+        name = f"bench-spark-{copies}"
+        started = time.perf_counter()
+        _folder, total = replicate(source, settings.warehouse_path, name, 0, copies)
+        print(f"{name}: {total:,} resources ({time.perf_counter() - started:.1f} s)", flush=True)
+        datasets.append((name, total))
+    code = base._top_code(settings.warehouse_path / datasets[0][0] / "versions" / "v0001")
+    results: dict[tuple[str, str], dict] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-spark-") as scratch,
+        standalone_cluster(Path(scratch)) as (master, cluster),
+    ):
+        idle = tree_rss([p.pid for p in cluster])
+        print(f"cluster idle (master + {WORKERS} workers): {idle / 2**20:,.0f} MB", flush=True)
+        for name, total in datasets:
+            for engine in ENGINES:
+                url = master if engine == "spark cluster" else None
+                own = cluster if engine == "spark cluster" else []
+                got = _measure(engine, name, code, url, own)
+                results[(name, engine)] = got
+                print(f"{total:>12,} {engine:<15} {json.dumps(got)}", flush=True)
+    print()
+    print(
+        "| resources | engine | session start s | cold run s | warm run s (median) "
+        "| warm / DuckDB | (start + cold) / DuckDB cold | peak RSS MB |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, total in datasets:
+        duck = results[(name, "duckdb")]
+        duck_warm = statistics.median(duck["warm"])
+        for engine in ENGINES:
+            got = results[(name, engine)]
+            warm = statistics.median(got["warm"])
+            first = (got["startup"] + got["cold"]) / (duck["startup"] + duck["cold"])
+            print(
+                f"| {total:,} | {engine} | {got['startup']:.1f} | {got['cold']:.2f} "
+                f"| {warm:.2f} | {warm / duck_warm:.1f} | {first:.1f} "
+                f"| {got['peak'] / 2**20:,.0f} |"
+            )
+        same = {results[(name, e)]["tables"] for e in ENGINES}
+        cohorts = {results[(name, e)]["cohort"] for e in ENGINES}
+        print(
+            f"  {name}: released tables identical on the three engines: {len(same) == 1} "
+            f"(cohort {', '.join(map(str, cohorts))})"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        _one(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
+    else:
+        main()
