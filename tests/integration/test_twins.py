@@ -27,7 +27,7 @@ from tests.integration.analysis import seeds
 from tests.integration.campus_life.twin_seeds import campus_life
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
 from tests.integration.evaluation import seeds as evaluation_seeds
-from tests.integration.participation.helpers import make_consultation
+from tests.integration.participation.helpers import make_consultation, proposal_with_comment
 
 # Pages with a twin whose data is not yet built by one data function with it (the page and
 # the API compute it apart), by the module that serves them. Convert a page with
@@ -57,9 +57,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     },
     "campus.federation.pages": {
         "/federated-jobs/{job_id}",
-    },
-    "campus.participation.pages": {
-        "/consultations/{consultation_id}/proposals/{proposal_id}",
     },
     "campus.warehouse.pages": {
         "/catalogue",
@@ -134,6 +131,7 @@ def _seed(db) -> dict[str, str]:
     published_event(db, organiser, title="Forum", capacity=None)
     member(db, "someone@campus.example")
     consultation_id = make_consultation(db, "results")
+    proposal_ids = proposal_with_comment(db)
     make_account(db, "moderation@campus.example", "moderator")
     job_id, key = seeds.released_job(db), seeds.saved_view(db, "reader@campus.example")
     with db.session() as session:
@@ -159,6 +157,8 @@ def _seed(db) -> dict[str, str]:
         "key": key,
         "person_id": person_id,
         "consultation_id": consultation_id,
+        "proposal_consultation_id": proposal_ids[0],
+        "proposal_id": proposal_ids[1],
         "org_id": org_id,
         "reader": reader,
         "training_id": training_id,
@@ -199,6 +199,9 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"consultation_id": "consultation_id"}, {"sort": "title", "status": "open"}),
     ],
     "/consultations/{consultation_id}/results": [({"consultation_id": "consultation_id"}, {})],
+    "/consultations/{consultation_id}/proposals/{proposal_id}": [
+        ({"consultation_id": "proposal_consultation_id", "proposal_id": "proposal_id"}, {})
+    ],
     "/moderation": [({}, {})],
     "/participation/charter": [({}, {}), ({}, {"next": "/consultations"})],
     "/": [({}, {})],

@@ -1,5 +1,5 @@
 """JSON routes of consultations, proposals, comments, supports, moderation, results, charter
-and citizen sign-up. Each page of `pages.py` has its twin here."""
+and citizen sign-up. The GET twins of the pages are mounted from `pages.py` by `twin`."""
 
 from __future__ import annotations
 
@@ -65,18 +65,6 @@ def create_proposal(
         title=body.title,
         body=body.body,
     )
-    return service.proposal_view(session, actor, consultation, proposal)
-
-
-@router.get(PID, summary="A proposal with its comment threads")
-def get_proposal(
-    consultation_id: str,
-    proposal_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    consultation = service.get_consultation(session, consultation_id)
-    proposal = service.get_proposal(session, consultation, proposal_id)
     return service.proposal_view(session, actor, consultation, proposal)
 
 

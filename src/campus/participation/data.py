@@ -57,6 +57,15 @@ def consultation_detail(
     }
 
 
+def proposal_detail(session: Session, actor: Actor, consultation_id: str, proposal_id: str) -> dict:
+    """The data of a proposal page: the proposal and its comment threads, as the actor may see
+    them (a hidden proposal is not found but by its author and moderators; a hidden comment
+    keeps its place without its text or author)."""
+    consultation = service.get_consultation(session, consultation_id)
+    proposal = service.get_proposal(session, consultation, proposal_id)
+    return service.proposal_view(session, actor, consultation, proposal)
+
+
 def consultations(session: Session) -> list[dict]:
     """Consultations, newest first."""
     return [service.consultation_view(c) for c in service.list_consultations(session)]

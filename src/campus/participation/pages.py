@@ -1,15 +1,17 @@
 """HTML pages of consultations: list, detail, proposals and comments, supports, moderation,
-results with charts, the charter and citizen sign-up. Their JSON twins are in `api.py`."""
+results with charts, the charter and citizen sign-up. Pages with data are twins
+(`campus.web.twins.twin`, their JSON under /api/v1); forms go through
+`campus.web.forms.form_route`, which rolls a refusal back and shows the form again."""
 
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
@@ -21,8 +23,17 @@ from campus.participation.models import SUBJECT_TYPES
 from campus.participation.moderation import DECISIONS
 from campus.participation.phases import ORDER, PHASE_LABELS, Phase, phase_of
 from campus.participation.results import ANSWER_STATUSES, STATUS_LABELS
+from campus.participation.schemas import (
+    AnswerIn,
+    CommentIn,
+    DecisionIn,
+    ProposalIn,
+    ReportIn,
+    VerifyIn,
+)
 from campus.participation.service import STANCE_LABELS, STANCES, SUBJECT_LABELS
-from campus.web.deps import allow, db_session, form_data
+from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
 from campus.web.templating import PARIS, render
@@ -40,71 +51,16 @@ LABELS = {
 }
 
 
-def _message(error: CampusError) -> str:
-    return _(error.message)
-
-
-def _consultation_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    consultation_id: str,
-    *,
-    error: str = "",
-    notice: str = "",
-    status: int = 200,
-) -> HTMLResponse:
-    detail = data.consultation_detail(session, actor, consultation_id)
-    return render(
-        request,
-        "participation/consultation.html",
-        {**LABELS, **detail, "error": error, "notice": notice},
-        status=status,
-    )
-
-
-def _proposal_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    consultation_id: str,
-    proposal_id: str,
-    *,
-    error: str = "",
-    notice: str = "",
-    status: int = 200,
-    form: dict | None = None,
-) -> HTMLResponse:
-    consultation = service.get_consultation(session, consultation_id)
-    proposal = service.get_proposal(session, consultation, proposal_id)
-    return render(
-        request,
-        "participation/proposal.html",
-        {
-            **LABELS,
-            "consultation": service.consultation_view(consultation),
-            "proposal": service.proposal_view(session, actor, consultation, proposal),
-            "supported": proposal.id in votes.my_supports(session, consultation, actor.account_id),
-            "my_supports": data.supports_out(session, consultation, actor)
-            if actor.authenticated
-            else None,
-            "charter_accepted": charter.has_accepted(session, actor.account_id),
-            "can_comment": actor.authenticated
-            and actor.email_verified
-            and phase_of(consultation, utcnow()) in (Phase.CONTRIBUTIONS, Phase.VOTING)
-            and proposal.moderation == "visible",
-            "answer_statuses": ANSWER_STATUSES,
-            "stance_choices": STANCES,
-            "error": error,
-            "notice": notice,
-            "form": form or {},
-        },
-        status=status,
-    )
+class NoFields(BaseModel):
+    """A form with a button only."""
 
 
 def _to_charter(next_path: str) -> RedirectResponse:
     return RedirectResponse(f"/participation/charter?next={quote(next_path)}", status_code=303)
+
+
+def _proposal_url(consultation_id: str, proposal_id: str) -> str:
+    return f"/consultations/{consultation_id}/proposals/{proposal_id}"
 
 
 # --- consultations --------------------------------------------------------------------------
@@ -122,13 +78,14 @@ def consultations(actor: Actor = allow("public.read"), session: Session = db_ses
     return data.consultations(session)
 
 
+def _consultation_form(values: dict | None = None) -> dict:
+    form = values or {"supports_per_person": 3, "report_threshold": 3}
+    return {"form": form, "subject_types": SUBJECT_TYPES}
+
+
 @page(router, "/consultations/new", no_twin="a form; its API twin is POST /api/v1/consultations")
 def consultation_form(request: Request, actor: Actor = allow("consultation.manage")):
-    return render(
-        request,
-        "participation/consultation_form.html",
-        {"form": {"supports_per_person": 3, "report_threshold": 3}, "subject_types": SUBJECT_TYPES},
-    )
+    return render(request, "participation/consultation_form.html", _consultation_form())
 
 
 def _local_datetime(value: str, field: str) -> dt.datetime:
@@ -142,40 +99,6 @@ def _local_datetime(value: str, field: str) -> dt.datetime:
     return naive.replace(tzinfo=PARIS) if naive.tzinfo is None else naive
 
 
-@router.post("/consultations/new", include_in_schema=False)
-def consultation_create(
-    request: Request,
-    actor: Actor = allow("consultation.manage"),
-    session: Session = db_session,
-    submitted: FormData = form_data,
-):
-    form = {k: str(v) for k, v in submitted.items()}
-    try:
-        fields = service.ConsultationFields(
-            title=form.get("title", ""),
-            summary=form.get("summary", ""),
-            subject_type=form.get("subject_type", ""),
-            subject_id=form.get("subject_id", ""),
-            subject_title=form.get("subject_title", ""),
-            opens_at=_local_datetime(form.get("opens_at", ""), "opens_at"),
-            contributions_at=_local_datetime(form.get("contributions_at", ""), "contributions_at"),
-            voting_at=_local_datetime(form.get("voting_at", ""), "voting_at"),
-            results_at=_local_datetime(form.get("results_at", ""), "results_at"),
-            supports_per_person=_int(form.get("supports_per_person", "3"), "supports_per_person"),
-            report_threshold=_int(form.get("report_threshold", "3"), "report_threshold"),
-        )
-        consultation = service.create_consultation(session, actor, fields)
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "participation/consultation_form.html",
-            {"form": form, "subject_types": SUBJECT_TYPES, "error": _message(error)},
-            status=error.status,
-        )
-    return RedirectResponse(f"/consultations/{consultation.id}", status_code=303)
-
-
 def _int(value: str, field: str) -> int:
     try:
         return int(value)
@@ -187,13 +110,62 @@ def _int(value: str, field: str) -> int:
         ) from None
 
 
+class ConsultationForm(BaseModel):
+    """The staff form: the API's fields, with dates as `datetime-local` (Paris time) values."""
+
+    title: str = Field("", max_length=2000)
+    summary: str = Field("", max_length=40000)
+    subject_type: str = Field("", max_length=40)
+    subject_id: str = Field("", max_length=64)
+    subject_title: str = Field("", max_length=1200)
+    opens_at: str = Field("", max_length=40)
+    contributions_at: str = Field("", max_length=40)
+    voting_at: str = Field("", max_length=40)
+    results_at: str = Field("", max_length=40)
+    supports_per_person: str = Field("3", max_length=10)
+    report_threshold: str = Field("3", max_length=10)
+
+    def fields(self) -> service.ConsultationFields:
+        dates = ("opens_at", "contributions_at", "voting_at", "results_at")
+        numbers = ("supports_per_person", "report_threshold")
+        return service.ConsultationFields(
+            title=self.title,
+            summary=self.summary,
+            subject_type=self.subject_type,
+            subject_id=self.subject_id,
+            subject_title=self.subject_title,
+            **{name: _local_datetime(getattr(self, name), name) for name in dates},
+            **{name: _int(getattr(self, name), name) for name in numbers},
+        )
+
+
+@form_route(
+    router,
+    "/consultations/new",
+    model=ConsultationForm,
+    template="participation/consultation_form.html",
+    context=_consultation_form,
+)
+def consultation_create(
+    body: ConsultationForm,
+    actor: Actor = allow("consultation.manage"),
+    session: Session = db_session,
+) -> str:
+    consultation = service.create_consultation(session, actor, body.fields())
+    return f"/consultations/{consultation.id}"
+
+
+def _consultation_extras(data: dict) -> dict:
+    return {**LABELS, **data, "notice": ""}
+
+
 @twin(
     api.router,
     router,
     CID,
     template="participation/consultation.html",
     summary="A consultation with its proposals and one's supports",
-    context=lambda data: {**LABELS, **data, "error": "", "notice": ""},
+    context=_consultation_extras,
 )
 def consultation(
     consultation_id: str,
@@ -205,21 +177,26 @@ def consultation(
     return data.consultation_detail(session, actor, consultation_id, sort[:20], status[:20])
 
 
-@router.post(CID + "/close", include_in_schema=False)
+def _consultation_again(session: Session, actor: Actor, consultation_id: str) -> dict:
+    """The consultation's page again, with the refusal (form_route adds it)."""
+    return _consultation_extras(data.consultation_detail(session, actor, consultation_id))
+
+
+@form_route(
+    router,
+    CID + "/close",
+    model=NoFields,
+    template="participation/consultation.html",
+    context=_consultation_again,
+)
 def consultation_close(
-    request: Request,
+    body: NoFields,
     consultation_id: str,
     actor: Actor = allow("consultation.manage"),
     session: Session = db_session,
-):
-    try:
-        service.close_early(session, actor, service.get_consultation(session, consultation_id))
-    except CampusError as error:
-        session.rollback()
-        return _consultation_page(
-            request, session, actor, consultation_id, error=_message(error), status=error.status
-        )
-    return RedirectResponse(f"/consultations/{consultation_id}/results", status_code=303)
+) -> str:
+    service.close_early(session, actor, service.get_consultation(session, consultation_id))
+    return f"/consultations/{consultation_id}/results"
 
 
 # --- proposals ------------------------------------------------------------------------------
@@ -246,55 +223,105 @@ def proposal_form(
     )
 
 
-@router.post(CID + "/proposals/new", include_in_schema=False)
+def _proposal_form_again(
+    session: Session, consultation_id: str, values: dict, proposal_id: str = ""
+) -> dict:
+    """The proposal form again, with what was typed (form_route adds the refusal)."""
+    consultation_row = service.get_consultation(session, consultation_id)
+    return {
+        "consultation": service.consultation_view(consultation_row),
+        "form": values,
+        "editing": bool(proposal_id),
+        "proposal_id": proposal_id,
+    }
+
+
+@form_route(
+    router,
+    CID + "/proposals/new",
+    model=ProposalIn,
+    template="participation/proposal_form.html",
+    context=_proposal_form_again,
+)
 def proposal_create(
+    body: ProposalIn,
     request: Request,
     consultation_id: str,
-    title: str = Form("", max_length=2000),
-    body: str = Form("", max_length=20000),
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
 ):
+    if not charter.has_accepted(session, actor.account_id):
+        return _to_charter(request.url.path)
     consultation_row = service.get_consultation(session, consultation_id)
-    try:
-        proposal = service.create_proposal(
-            session,
-            request.app.state.settings,
-            actor,
-            consultation_row,
-            title=title,
-            body=body,
-        )
-    except CampusError as error:
-        session.rollback()
-        if error.code == "charter_not_accepted":
-            return _to_charter(request.url.path)
-        return render(
-            request,
-            "participation/proposal_form.html",
-            {
-                "consultation": service.consultation_view(consultation_row),
-                "form": {"title": title, "body": body},
-                "editing": False,
-                "error": _message(error),
-                "where": error.where,
-            },
-            status=error.status,
-        )
-    return RedirectResponse(
-        f"/consultations/{consultation_id}/proposals/{proposal.id}", status_code=303
+    proposal = service.create_proposal(
+        session,
+        request.app.state.settings,
+        actor,
+        consultation_row,
+        title=body.title,
+        body=body.body,
     )
+    return _proposal_url(consultation_id, proposal.id)
 
 
-@page(router, PID, twin="/api/v1" + PID)
+def _proposal_extras(
+    session: Session,
+    actor: Actor,
+    consultation_id: str,
+    data: dict,
+    values: dict | None = None,
+) -> dict:
+    """What the proposal page shows beside its data: the consultation, what the reader may do
+    (support, comment, answer) and what they typed when a form was refused."""
+    consultation_row = service.get_consultation(session, consultation_id)
+    mine = votes.my_supports(session, consultation_row, actor.account_id)
+    return {
+        **LABELS,
+        "proposal": data,
+        "consultation": service.consultation_view(consultation_row),
+        "supported": data["id"] in mine,
+        "my_supports": _my_supports(session, consultation_row, actor),
+        "charter_accepted": charter.has_accepted(session, actor.account_id),
+        "can_comment": actor.authenticated
+        and actor.email_verified
+        and phase_of(consultation_row, utcnow()) in (Phase.CONTRIBUTIONS, Phase.VOTING)
+        and data["moderation"] == "visible",
+        "answer_statuses": ANSWER_STATUSES,
+        "stance_choices": STANCES,
+        "notice": "",
+        "form": values or {},
+    }
+
+
+def _my_supports(session: Session, consultation_row, actor: Actor) -> dict | None:
+    if not actor.authenticated:
+        return None
+    return data.supports_out(session, consultation_row, actor).model_dump()
+
+
+@twin(
+    api.router,
+    router,
+    PID,
+    template="participation/proposal.html",
+    summary="A proposal with its comment threads",
+    context=_proposal_extras,
+)
 def proposal(
-    request: Request,
     consultation_id: str,
     proposal_id: str,
     actor: Actor = allow("public.read"),
     session: Session = db_session,
-):
-    return _proposal_page(request, session, actor, consultation_id, proposal_id)
+) -> dict:
+    return data.proposal_detail(session, actor, consultation_id, proposal_id)
+
+
+def _proposal_again(
+    session: Session, actor: Actor, consultation_id: str, proposal_id: str, values: dict
+) -> dict:
+    """The proposal's page again, with what was typed (form_route adds the refusal)."""
+    shown = data.proposal_detail(session, actor, consultation_id, proposal_id)
+    return {**_proposal_extras(session, actor, consultation_id, shown, values), "data": shown}
 
 
 @page(router, PID + "/edit", no_twin="a form; its API twin is PUT /api/v1" + PID)
@@ -321,196 +348,166 @@ def proposal_edit_form(
     )
 
 
-@router.post(PID + "/edit", include_in_schema=False)
+@form_route(
+    router,
+    PID + "/edit",
+    model=ProposalIn,
+    template="participation/proposal_form.html",
+    context=_proposal_form_again,
+)
 def proposal_update(
-    request: Request,
+    body: ProposalIn,
     consultation_id: str,
     proposal_id: str,
-    title: str = Form("", max_length=2000),
-    body: str = Form("", max_length=20000),
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
-):
+) -> str:
     consultation_row = service.get_consultation(session, consultation_id)
     proposal_row = service.get_proposal(session, consultation_row, proposal_id)
-    try:
-        service.update_proposal(
-            session, actor, consultation_row, proposal_row, title=title, body=body
-        )
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "participation/proposal_form.html",
-            {
-                "consultation": service.consultation_view(consultation_row),
-                "proposal_id": proposal_id,
-                "form": {"title": title, "body": body},
-                "editing": True,
-                "error": _message(error),
-                "where": error.where,
-            },
-            status=error.status,
-        )
-    return RedirectResponse(
-        f"/consultations/{consultation_id}/proposals/{proposal_id}", status_code=303
+    service.update_proposal(
+        session, actor, consultation_row, proposal_row, title=body.title, body=body.body
     )
+    return _proposal_url(consultation_id, proposal_id)
 
 
-@router.post(PID + "/comments", include_in_schema=False)
+@form_route(
+    router,
+    PID + "/comments",
+    model=CommentIn,
+    template="participation/proposal.html",
+    context=_proposal_again,
+)
 def comment_create(
+    body: CommentIn,
     request: Request,
     consultation_id: str,
     proposal_id: str,
-    body: str = Form("", max_length=8000),
-    stance: str = Form("neutral"),
-    parent_id: str = Form(""),
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
 ):
+    """The one way a comment is published from the pages. Before the charter is accepted the
+    charter is shown with the comment kept in its form; accepting it posts the comment here
+    again (see `charter_accept`)."""
+    path = _proposal_url(consultation_id, proposal_id)
+    if not charter.has_accepted(session, actor.account_id):
+        draft = {"body": body.body, "stance": body.stance, "parent_id": body.parent_id or ""}
+        shown = {**data.charter_status(session, actor), "next": path, "draft": draft}
+        return render(request, "participation/charter.html", shown)
     consultation_row = service.get_consultation(session, consultation_id)
     proposal_row = service.get_proposal(session, consultation_row, proposal_id)
-    try:
-        comment = service.add_comment(
-            session,
-            request.app.state.settings,
-            actor,
-            consultation_row,
-            proposal_row,
-            body=body,
-            stance=stance,
-            parent_id=parent_id or None,
-        )
-    except CampusError as error:
-        session.rollback()
-        if error.code == "charter_not_accepted":  # the charter first; the comment is kept
-            draft = {"body": body, "stance": stance, "parent_id": parent_id}
-            return _charter_with_draft(request, session, actor, request.url.path, draft)
-        return _proposal_page(
-            request,
-            session,
-            actor,
-            consultation_id,
-            proposal_id,
-            error=_message(error),
-            status=error.status,
-            form={"body": body, "stance": stance, "parent_id": parent_id},
-        )
-    return RedirectResponse(
-        f"/consultations/{consultation_id}/proposals/{proposal_id}#comment-{comment.id}",
-        status_code=303,
+    comment = service.add_comment(
+        session,
+        request.app.state.settings,
+        actor,
+        consultation_row,
+        proposal_row,
+        body=body.body,
+        stance=body.stance,
+        parent_id=body.parent_id,
     )
+    return f"{path}#comment-{comment.id}"
 
 
-@router.post(PID + "/support", include_in_schema=False)
+class SupportForm(BaseModel):
+    action: str = Field("add", max_length=10, description="add or remove")
+    back: str = Field("", max_length=20, description="'consultation' to go back to its page")
+
+
+def _support_again(
+    session: Session, actor: Actor, consultation_id: str, proposal_id: str, values: dict
+) -> dict:
+    """The page the support was given from, again, with the refusal."""
+    if values.get("back") == "consultation":
+        return _consultation_again(session, actor, consultation_id)
+    return _proposal_again(session, actor, consultation_id, proposal_id, {})
+
+
+@form_route(
+    router,
+    PID + "/support",
+    model=SupportForm,
+    template="participation/support_refused.html",
+    context=_support_again,
+)
 def support_toggle(
-    request: Request,
+    body: SupportForm,
     consultation_id: str,
     proposal_id: str,
-    action: str = Form("add"),
-    back: str = Form(""),
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
-):
+) -> str:
     consultation_row = service.get_consultation(session, consultation_id)
-    try:
-        if action == "remove":
-            votes.withdraw(session, actor, consultation_row, proposal_id)
-        else:
-            votes.support(session, actor, consultation_row, proposal_id)
-    except CampusError as error:
-        session.rollback()
-        if back == "consultation":
-            return _consultation_page(
-                request, session, actor, consultation_id, error=_message(error), status=error.status
-            )
-        return _proposal_page(
-            request,
-            session,
-            actor,
-            consultation_id,
-            proposal_id,
-            error=_message(error),
-            status=error.status,
-        )
-    if back == "consultation":
-        return RedirectResponse(
-            f"/consultations/{consultation_id}#proposal-{proposal_id}", status_code=303
-        )
-    return RedirectResponse(
-        f"/consultations/{consultation_id}/proposals/{proposal_id}", status_code=303
-    )
+    if body.action == "remove":
+        votes.withdraw(session, actor, consultation_row, proposal_id)
+    else:
+        votes.support(session, actor, consultation_row, proposal_id)
+    if body.back == "consultation":
+        return f"/consultations/{consultation_id}#proposal-{proposal_id}"
+    return _proposal_url(consultation_id, proposal_id)
 
 
-@router.post(PID + "/answer", include_in_schema=False)
+@form_route(
+    router,
+    PID + "/answer",
+    model=AnswerIn,
+    template="participation/proposal.html",
+    context=_proposal_again,
+)
 def answer_submit(
-    request: Request,
+    body: AnswerIn,
     consultation_id: str,
     proposal_id: str,
-    status: str = Form(""),
-    answer: str = Form("", max_length=20000),
     actor: Actor = allow("consultation.manage"),
     session: Session = db_session,
-):
+) -> str:
     consultation_row = service.get_consultation(session, consultation_id)
     proposal_row = service.get_proposal(session, consultation_row, proposal_id)
-    try:
-        results.answer(
-            session, actor, consultation_row, proposal_row, status=status, answer_text=answer
-        )
-    except CampusError as error:
-        session.rollback()
-        return _proposal_page(
-            request,
-            session,
-            actor,
-            consultation_id,
-            proposal_id,
-            error=_message(error),
-            status=error.status,
-            form={"answer": answer, "status": status},
-        )
-    return RedirectResponse(
-        f"/consultations/{consultation_id}/proposals/{proposal_id}", status_code=303
+    results.answer(
+        session, actor, consultation_row, proposal_row, status=body.status, answer_text=body.answer
     )
+    return _proposal_url(consultation_id, proposal_id)
 
 
-@router.post("/participation/report", include_in_schema=False)
+class ReportForm(ReportIn):
+    """A report, with the proposal page it was sent from."""
+
+    consultation_id: str = Field("", max_length=32)
+    proposal_id: str = Field("", max_length=32)
+
+
+def _report_again(session: Session, actor: Actor, values: dict) -> dict:
+    consultation_id, proposal_id = values.get("consultation_id", ""), values.get("proposal_id", "")
+    return _proposal_again(session, actor, str(consultation_id), str(proposal_id), {})
+
+
+@form_route(
+    router,
+    "/participation/report",
+    model=ReportForm,
+    template="participation/proposal.html",
+    context=_report_again,
+)
 def report_submit(
+    body: ReportForm,
     request: Request,
-    target_type: str = Form(""),
-    target_id: str = Form("", max_length=32),
-    reason: str = Form("", max_length=2000),
-    consultation_id: str = Form("", max_length=32),
-    proposal_id: str = Form("", max_length=32),
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
 ):
-    try:
-        moderation.report(
-            session,
-            request.app.state.settings,
-            actor,
-            target_type=target_type,
-            target_id=target_id,
-            reason=reason,
-        )
-    except CampusError as error:
-        session.rollback()
-        return _proposal_page(
-            request,
-            session,
-            actor,
-            consultation_id,
-            proposal_id,
-            error=_message(error),
-            status=error.status,
-        )
+    moderation.report(
+        session,
+        request.app.state.settings,
+        actor,
+        target_type=body.target_type,
+        target_id=body.target_id,
+        reason=body.reason,
+    )
     notice = _("Thank you: your report was sent to the moderators.")
-    if target_type == "proposal":
+    if body.target_type == "proposal":
         # The proposal may now be hidden pending a decision: back to its consultation.
-        return _consultation_page(request, session, actor, consultation_id, notice=notice)
-    return _proposal_page(request, session, actor, consultation_id, proposal_id, notice=notice)
+        shown = _consultation_again(session, actor, body.consultation_id)
+        return render(request, "participation/consultation.html", {**shown, "notice": notice})
+    shown = _proposal_again(session, actor, body.consultation_id, body.proposal_id, {})
+    return render(request, "participation/proposal.html", {**shown, "notice": notice})
 
 
 # --- results --------------------------------------------------------------------------------
@@ -556,34 +553,29 @@ def moderation_page(
     return moderation.queue(session)
 
 
-@router.post("/moderation/{target_type}/{target_id}", include_in_schema=False)
+@form_route(
+    router,
+    "/moderation/{target_type}/{target_id}",
+    model=DecisionIn,
+    template="participation/moderation.html",
+    context=lambda session: {"items": moderation.queue(session), "decisions": DECISIONS},
+)
 def moderation_decide(
-    request: Request,
+    body: DecisionIn,
     target_type: str,
     target_id: str,
-    decision: str = Form(""),
-    reason: str = Form("", max_length=4000),
     actor: Actor = allow("consultation.moderate"),
     session: Session = db_session,
-):
-    try:
-        moderation.decide(
-            session,
-            actor,
-            target_type=target_type,
-            target_id=target_id,
-            decision=decision,
-            reason=reason,
-        )
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "participation/moderation.html",
-            {"items": moderation.queue(session), "decisions": DECISIONS, "error": _message(error)},
-            status=error.status,
-        )
-    return RedirectResponse("/moderation", status_code=303)
+) -> str:
+    moderation.decide(
+        session,
+        actor,
+        target_type=target_type,
+        target_id=target_id,
+        decision=body.decision,
+        reason=body.reason,
+    )
+    return "/moderation"
 
 
 # --- charter --------------------------------------------------------------------------------
@@ -606,60 +598,37 @@ def charter_page(actor: Actor = allow("public.read"), session: Session = db_sess
     return data.charter_status(session, actor)
 
 
-def _charter_with_draft(
-    request: Request, session: Session, actor: Actor, comments_path: str, draft: dict
-) -> HTMLResponse:
-    """The charter, carrying a comment typed before accepting it: accepting publishes it."""
-    proposal_path = comments_path.removesuffix("/comments")
-    context = {**data.charter_status(session, actor), "next": proposal_path, "draft": draft}
-    return render(request, "participation/charter.html", context)
+class CharterForm(BaseModel):
+    """Accepting the charter; a comment typed before it travels with it (see comment_create)."""
+
+    next: str = Field("", max_length=2000)
+    body: str = Field("", max_length=8000)
 
 
-@router.post("/participation/charter", include_in_schema=False)
+@form_route(
+    router,
+    "/participation/charter",
+    model=CharterForm,
+    template="participation/charter.html",
+    context=lambda session, actor, values: {
+        **data.charter_status(session, actor),
+        "next": safe_next(str(values.get("next", "")), ""),
+    },
+)
 def charter_accept(
-    request: Request,
-    next: str = Form(""),
-    draft_body: str = Form("", max_length=8000),
-    draft_stance: str = Form("neutral", max_length=20),
-    draft_parent_id: str = Form("", max_length=32),
+    body: CharterForm,
     actor: Actor = allow("consultation.contribute"),
     session: Session = db_session,
 ):
     charter.accept(session, actor)
-    target = safe_next(next) if next else "/consultations"
-    parts = target.strip("/").split("/")
-    if not draft_body or len(parts) != 4 or parts[0::2] != ["consultations", "proposals"]:
-        return RedirectResponse(target, status_code=303)
-    # A comment typed before the charter: published now, or shown again with the refusal.
-    consultation_id, proposal_id = parts[1], parts[3]
-    form = {"body": draft_body, "stance": draft_stance, "parent_id": draft_parent_id}
-    consultation_row = service.get_consultation(session, consultation_id)
-    proposal_row = service.get_proposal(session, consultation_row, proposal_id)
-    try:
-        comment = service.add_comment(
-            session,
-            request.app.state.settings,
-            actor,
-            consultation_row,
-            proposal_row,
-            body=draft_body,
-            stance=draft_stance,
-            parent_id=draft_parent_id or None,
-        )
-    except CampusError as error:
-        session.rollback()
-        charter.accept(session, actor)  # the acceptance stands; only the comment was refused
-        return _proposal_page(
-            request,
-            session,
-            actor,
-            consultation_id,
-            proposal_id,
-            error=_message(error),
-            status=error.status,
-            form=form,
-        )
-    return RedirectResponse(f"{target}#comment-{comment.id}", status_code=303)
+    target = safe_next(body.next) if body.next else "/consultations"
+    parts = urlsplit(target).path.strip("/").split("/")
+    if body.body and len(parts) == 4 and parts[0::2] == ["consultations", "proposals"]:
+        # The kept comment is posted again, body and all (307 keeps the method), to the one
+        # route that publishes comments: the acceptance is committed with this answer, so a
+        # refused comment there leaves it standing.
+        return RedirectResponse(_proposal_url(parts[1], parts[3]) + "/comments", 307)
+    return target
 
 
 # --- citizen sign-up ------------------------------------------------------------------------
@@ -670,36 +639,35 @@ def signup_form(request: Request, actor: Actor = allow("public.read")):
     return render(request, "participation/signup.html", {"form": {}})
 
 
-@router.post("/signup", include_in_schema=False)
+class SignupForm(BaseModel):
+    """The sign-up form: the API's fields, the language being the page's."""
+
+    email: str = Field("", max_length=320)
+    name: str = Field("", max_length=200)
+    password: str = Field("", max_length=1024)
+
+
+@form_route(
+    router,
+    "/signup",
+    model=SignupForm,
+    template="participation/signup.html",
+    context=lambda values: {"form": {k: values.get(k, "") for k in ("email", "name")}},
+)
 def signup_submit(
+    body: SignupForm,
     request: Request,
-    email: str = Form("", max_length=320),
-    name: str = Form("", max_length=200),
-    password: str = Form("", max_length=1024),
     actor: Actor = allow("public.read"),
     session: Session = db_session,
-):
-    try:
-        signup.sign_up(
-            session,
-            request.app.state.settings,
-            email=email,
-            name=name,
-            password=password,
-            language=current_language.get(),
-        )
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "participation/signup.html",
-            {
-                "form": {"email": email, "name": name},
-                "error": _message(error),
-                "where": error.where,
-            },
-            status=error.status,
-        )
+) -> HTMLResponse:
+    signup.sign_up(
+        session,
+        request.app.state.settings,
+        email=body.email,
+        name=body.name,
+        password=body.password,
+        language=current_language.get(),
+    )
     return render(request, "participation/signup.html", {"sent": True, "form": {}})
 
 
@@ -714,18 +682,12 @@ def signup_verify_form(request: Request, actor: Actor = allow("public.read")):
     return render(request, "participation/verified.html", {"confirm": True})
 
 
-@router.post("/signup/verify", include_in_schema=False)
+@form_route(router, "/signup/verify", model=VerifyIn, template="participation/verified.html")
 def signup_verify(
+    body: VerifyIn,
     request: Request,
-    token: str = Form("", max_length=1000),
     actor: Actor = allow("public.read"),
     session: Session = db_session,
-):
-    try:
-        signup.verify(session, request.app.state.settings, token)
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request, "participation/verified.html", {"error": _message(error)}, status=error.status
-        )
+) -> HTMLResponse:
+    signup.verify(session, request.app.state.settings, body.token)
     return render(request, "participation/verified.html", {"verified": True})

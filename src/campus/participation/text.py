@@ -10,6 +10,7 @@ import unicodedata
 import nh3
 
 from campus.errors import BadRequest, TooLarge
+from campus.i18n import N_
 from campus.i18n import gettext as _
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a"}
@@ -20,6 +21,20 @@ _TAG = re.compile(r"<[^>]*>")
 _LOOKS_LIKE_MARKUP = re.compile(r"<[A-Za-z/!]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _CONTROL = {"Cc", "Cf"}
+# How a refusal names the field it is about, in the reader's language (`where` keeps the
+# field's own name, for forms and API clients).
+FIELD_LABELS = {
+    "title": N_("the title"),
+    "body": N_("the text"),
+    "summary": N_("the summary"),
+    "subject_title": N_("the title of the project or programme"),
+    "reason": N_("the reason"),
+    "answer": N_("the answer"),
+}
+
+
+def _label(field: str) -> str:
+    return _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
 
 
 def _strip_controls(value: str, keep_newlines: bool) -> str:
@@ -36,7 +51,7 @@ def plain(value: str | None, *, field: str, minimum: int, maximum: int) -> str:
     if len(text) > maximum * RAW_FACTOR:
         raise TooLarge(
             _("{field} is far too long: {maximum} characters at most").format(
-                field=field, maximum=maximum
+                field=_label(field), maximum=maximum
             ),
             code="too_long",
             where=field,
@@ -44,7 +59,7 @@ def plain(value: str | None, *, field: str, minimum: int, maximum: int) -> str:
     if not minimum <= len(text) <= maximum:
         raise BadRequest(
             _("{field} must have {minimum} to {maximum} characters (it has {length})").format(
-                field=field, minimum=minimum, maximum=maximum, length=len(text)
+                field=_label(field), minimum=minimum, maximum=maximum, length=len(text)
             ),
             code="invalid_length",
             where=field,
@@ -58,7 +73,7 @@ def multiline(value: str | None, *, field: str, minimum: int, maximum: int) -> s
     if len(text) > maximum * RAW_FACTOR:
         raise TooLarge(
             _("{field} is far too long: {maximum} characters at most").format(
-                field=field, maximum=maximum
+                field=_label(field), maximum=maximum
             ),
             code="too_long",
             where=field,
@@ -66,7 +81,7 @@ def multiline(value: str | None, *, field: str, minimum: int, maximum: int) -> s
     if not minimum <= len(text) <= maximum:
         raise BadRequest(
             _("{field} must have {minimum} to {maximum} characters (it has {length})").format(
-                field=field, minimum=minimum, maximum=maximum, length=len(text)
+                field=_label(field), minimum=minimum, maximum=maximum, length=len(text)
             ),
             code="invalid_length",
             where=field,
@@ -86,7 +101,7 @@ def rich(value: str | None, *, field: str, minimum: int, maximum: int) -> str:
     if len(raw) > maximum * RAW_FACTOR:
         raise TooLarge(
             _("{field} is far too long: {maximum} characters at most").format(
-                field=field, maximum=maximum
+                field=_label(field), maximum=maximum
             ),
             code="too_long",
             where=field,
@@ -105,7 +120,7 @@ def rich(value: str | None, *, field: str, minimum: int, maximum: int) -> str:
         raise BadRequest(
             _(
                 "{field} must have {minimum} to {maximum} characters of text (it has {length})"
-            ).format(field=field, minimum=minimum, maximum=maximum, length=length),
+            ).format(field=_label(field), minimum=minimum, maximum=maximum, length=length),
             code="invalid_length",
             where=field,
         )

@@ -11,6 +11,7 @@ from campus.db.base import utcnow
 from campus.db.engine import Database
 from campus.participation import charter, service
 from campus.participation.models import Consultation
+from campus.settings import Settings
 from tests.helpers import make_account
 
 DAY = dt.timedelta(days=1)
@@ -69,3 +70,28 @@ def citizen(db: Database, email: str, *, accept_charter: bool = True, verified: 
 
 def body(words: int = 8) -> str:
     return "<p>" + " ".join(["proposal"] * words) + "</p>"
+
+
+def proposal_with_comment(db: Database, phase: str = "voting") -> tuple[str, str]:
+    """A consultation (left in `phase`) with one proposal and one comment on it by two
+    citizens; returns the consultation's and the proposal's ids."""
+    consultation_id = make_consultation(db, "contributions", title="Dummy twin for patients")
+    author = citizen(db, "proposer@example.org")
+    commenter = citizen(db, "commenter@example.org")
+    with db.session() as session:
+        consultation = service.get_consultation(session, consultation_id)
+        proposal = service.create_proposal(
+            session, Settings(env="test"), author, consultation, title="Open it", body=body()
+        )
+        service.add_comment(
+            session,
+            Settings(env="test"),
+            commenter,
+            consultation,
+            proposal,
+            body="Agreed",
+            stance="for",
+        )
+        proposal_id = proposal.id
+    set_phase(db, consultation_id, phase)
+    return consultation_id, proposal_id

@@ -199,35 +199,73 @@ def test_proposals_are_sorted_and_filtered_the_same_on_the_page_and_its_twin(cli
     assert "Les plus commentées d'abord" in page
 
 
-def test_a_comment_typed_before_the_charter_is_published_once_it_is_accepted(client, db):
+def _charter_then_comment(client, path, text, stance="for"):
+    """Comment before the charter (the charter comes back with the comment kept), then
+    accept it as the page's form does: the comment travels with the acceptance."""
+    typed = {"body": text, "stance": stance, "parent_id": ""}
+    charter_page = client.post(
+        path + "/comments", data={**typed, "csrf_token": client.csrf()}, follow_redirects=False
+    )
+    assert charter_page.status_code == 200
+    assert f'value="{text}"' in charter_page.text
+    assert "Votre commentaire est conservé" in charter_page.text
+    accepted = client.post(
+        "/participation/charter",
+        data={"next": path, **typed, "csrf_token": client.csrf()},
+        follow_redirects=False,
+    )
+    # Posted again, body and all, to the one route that publishes comments.
+    assert accepted.status_code == 307
+    assert accepted.headers["location"] == path + "/comments"
+    return client.post(
+        "/participation/charter",
+        data={"next": path, **typed, "csrf_token": client.csrf()},
+        follow_redirects=True,
+    )
+
+
+def _a_proposal(client, db) -> str:
     cid = make_consultation(db)
     make_account(db, "author@example.org")
     client.login("author@example.org")
     client.post("/api/v1/participation/charter")
     pid = _proposal(client, cid).json()["id"]
+    return f"/consultations/{cid}/proposals/{pid}"
+
+
+def test_a_comment_typed_before_the_charter_is_published_once_it_is_accepted(client, db):
+    path = _a_proposal(client, db)
     make_account(db, "newcomer@example.org")
     client.login("newcomer@example.org")
-    path = f"/consultations/{cid}/proposals/{pid}"
-    typed = {"body": "Un avis écrit avant la charte", "stance": "for", "parent_id": ""}
-    charter_page = client.post(
-        path + "/comments", data={**typed, "csrf_token": client.csrf()}, follow_redirects=False
-    )
-    assert charter_page.status_code == 200
-    assert 'value="Un avis écrit avant la charte"' in charter_page.text
-    assert "Votre commentaire est conservé" in charter_page.text
-    accepted = client.post(
-        "/participation/charter",
-        data={
-            "next": path,
-            "draft_body": typed["body"],
-            "draft_stance": "for",
-            "draft_parent_id": "",
-            "csrf_token": client.csrf(),
-        },
-        follow_redirects=False,
-    )
-    assert accepted.status_code == 303
-    assert accepted.headers["location"].startswith(path + "#comment-")
+    published = _charter_then_comment(client, path, "Un avis écrit avant la charte")
+    assert published.status_code == 200
+    assert str(published.url).startswith("http://testserver" + path + "#comment-")
+    assert "Un avis écrit avant la charte" in published.text
     with db.session() as session:
-        assert "Un avis écrit avant la charte" in session.scalar(select(Comment.body))
+        assert session.scalars(select(Comment.body)).all() == [
+            "<p>Un avis écrit avant la charte</p>"
+        ]
     assert _count(db, CharterAcceptance) == 2
+
+
+def test_a_bad_comment_is_refused_in_french_with_its_field_and_nothing_is_written(client, db):
+    path = _a_proposal(client, db)
+    make_account(db, "newcomer@example.org")
+    client.login("newcomer@example.org")
+    # Through the charter: the acceptance stands, the one-letter comment is refused.
+    refused = _charter_then_comment(client, path, "x")
+    assert refused.status_code == 400
+    assert "le texte doit compter de 2 à 2000 caractères de texte (il en a 1)" in refused.text
+    assert 'aria-invalid="true" aria-describedby="form-error">x</textarea>' in refused.text
+    assert _count(db, Comment) == 0 and _count(db, CharterAcceptance) == 2
+    # Signed in with the charter accepted: the same refusal, then the comment is published.
+    plain = {"body": "x", "stance": "against", "csrf_token": client.csrf()}
+    again = client.post(path + "/comments", data=plain)
+    assert again.status_code == 400 and "(il en a 1)" in again.text
+    assert 'value="against" checked' in again.text
+    wrong = client.post(path + "/comments", data={**plain, "body": "Fine", "stance": "maybe"})
+    assert wrong.status_code == 400 and "la position doit être l" in wrong.text
+    assert _count(db, Comment) == 0
+    ok = client.post(path + "/comments", data={**plain, "body": "Bien vu"}, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"].startswith(path + "#comment-")
+    assert _count(db, Comment) == 1

@@ -142,3 +142,34 @@ def test_a_flood_of_reports_from_one_account_is_throttled(client, db, settings):
     assert third.status_code == 429 and third.json()["error"]["code"] == "throttled"
     reported = [e.object_id for e in audit_events(db) if e.action == "contribution.reported"]
     assert reported == ids[:2]
+
+
+def test_the_proposal_page_shows_no_more_than_its_twin_of_hidden_content(client, db):
+    """A hidden proposal is not found by others on the page or its twin; a hidden comment
+    shows neither its text nor its author's name in either rendering."""
+    cid, pid = _setup(db, threshold=1)
+    citizen(db, "talker@example.org")
+    citizen(db, "reporter@example.org")
+    citizen(db, "reader@example.org")
+    client.login("talker@example.org")
+    path = f"/consultations/{cid}/proposals/{pid}"
+    client.post("/api/v1" + path + "/comments", json={"body": "Something rude"})
+    _as(client, "reporter@example.org")
+    comment_id = client.get("/api/v1" + path).json()["comments"][0]["id"]
+    client.post(
+        "/api/v1/participation/reports",
+        json={"target_type": "comment", "target_id": comment_id, "reason": "Rude words"},
+    )
+    _as(client, "reader@example.org")
+    page, twin = client.get(path), client.get("/api/v1" + path)
+    assert page.status_code == twin.status_code == 200
+    for shown in (page.text, twin.text):
+        assert "Something rude" not in shown and "Talker" not in shown
+    assert _report(client, pid).status_code == 201  # the proposal is hidden now
+    _as(client, "talker@example.org")
+    page, twin = client.get(path), client.get("/api/v1" + path)
+    assert (page.status_code, twin.status_code) == (404, 404)
+    assert "A proposal to moderate" not in page.text and "Author" not in page.text
+    _as(client, "author@example.org")  # its author still sees it, with the note
+    page = client.get(path)
+    assert page.status_code == 200 and 'data-testid="moderation-note"' in page.text
