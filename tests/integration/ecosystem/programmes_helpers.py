@@ -9,6 +9,7 @@ from campus.db.base import utcnow
 from campus.db.engine import Database
 from campus.ecosystem.directory.models import Membership, Organisation, Person
 from campus.ecosystem.programmes import service
+from campus.ecosystem.programmes.models import ProgrammeReview
 from tests.helpers import make_account
 from tests.integration.ecosystem.events_helpers import actor_of
 
@@ -73,3 +74,20 @@ def programme_with_call(db: Database, staff, *, opens_in: int = -1, closes_in: i
             now=now,
         )
         return programme.id, call.id
+
+
+def reviewed_application(db: Database, staff, reviewer_account_id: str) -> dict[str, str]:
+    """A programme with an open call, an application to it and a reviewer assigned (the
+    assignment written as the service does, without its mail): ids by name."""
+    programme_id, call_id = programme_with_call(db, staff)
+    _org_id, admin = organisation(db, "medtech", "admin@medtech.example")
+    with db.session() as session:
+        answers = {"pitch": "Télésuivi", "team": 4, "stage": "seed"}
+        application = service.apply(session, admin, call_id, _org_id, answers)
+        session.add(ProgrammeReview(application_id=application.id, reviewer_id=reviewer_account_id))
+        application_id = application.id
+    return {
+        "programme_id": programme_id,
+        "programme_call_id": call_id,
+        "application_id": application_id,
+    }

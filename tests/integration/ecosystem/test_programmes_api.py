@@ -63,10 +63,10 @@ def test_apply_review_decide_and_show_the_cohort(app, db, client):
     reviewer.login("rev@example.org")
     assert reviewer.get("/api/v1/me/reviews").json()[0]["application_id"] == application_id
     form = reviewer.get(f"/programmes/applications/{application_id}")
-    assert "Télésuivi" in form.text and 'name="score_impact"' in form.text
+    assert "Télésuivi" in form.text and 'id="score_impact" name="scores"' in form.text
     bad = reviewer.post(
         f"/programmes/applications/{application_id}/review",
-        data={"score_impact": "9", "score_team": "1"},
+        data={"scores": ["9", "1"]},
     )
     assert bad.status_code == 400 and "une note est un nombre entier de 0 à 5" in bad.text
     done = reviewer.put(
@@ -98,10 +98,10 @@ def test_application_form_errors_name_the_question_and_keep_answers(app, db, cli
     org_id, _admin = organisation(db, "medtech", "admin@medtech.example")
     client.login("admin@medtech.example")
     page = client.get(f"/programmes/calls/{call_id}")
-    assert 'name="answer_pitch"' in page.text
+    assert 'id="answer_pitch" name="answers"' in page.text
     response = client.post(
         f"/programmes/calls/{call_id}/apply",
-        data={"organisation_id": org_id, "answer_pitch": "Mon projet", "answer_team": "-2"},
+        data={"organisation_id": org_id, "answers": ["Mon projet", "-2", ""]},
     )
     assert response.status_code == 400
     assert "ce nombre est trop petit" in response.text and "Mon projet" in response.text

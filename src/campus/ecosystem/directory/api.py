@@ -6,23 +6,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.auth.models import Account
-from campus.ecosystem.directory import service
+from campus.ecosystem.directory import data, service
 from campus.ecosystem.directory.schemas import (
     InvitationAcceptIn,
     InvitationIn,
     InvitationOut,
     MemberOut,
+    MemberRoleIn,
     OrganisationIn,
     PersonIn,
     VocabularyOut,
 )
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES
-from campus.errors import BadRequest, NotFound
+from campus.errors import BadRequest
 from campus.i18n import N_
 from campus.web.deps import allow, db_session
 
@@ -123,10 +122,6 @@ def list_members(
         for m in service.members_of(session, org)
         if m.person.visible or service.may_edit(actor, org.id)
     ]
-
-
-class MemberRoleIn(BaseModel):
-    role: str
 
 
 @router.put(
@@ -237,26 +232,14 @@ def accept_invitation(
     }
 
 
-def _own_person(session: Session, actor: Actor):
-    account = session.get(Account, actor.account_id or "")
-    if account is None:
-        raise NotFound(N_("no such person"), code="not_found")
-    return service.ensure_person(session, account)
-
-
-@router.get("/me/profile", summary="One's own person profile")
-def my_profile(actor: Actor = allow("account.self"), session: Session = db_session):
-    return service.person_view(_own_person(session, actor))
-
-
 @router.patch("/me/profile", summary="Edit one's own person profile")
 def update_my_profile(
     body: PersonIn, actor: Actor = allow("account.self"), session: Session = db_session
 ):
-    data = body.model_dump(exclude_unset=True)
-    if not data:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
         raise BadRequest(N_("nothing to change"), code="empty_update")
-    person = service.update_person(session, _own_person(session, actor), data, by=actor)
+    person = service.update_person(session, data.own_person(session, actor), changes, by=actor)
     return service.person_view(person)
 
 

@@ -6,22 +6,29 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Form, Request
 from markupsafe import Markup
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
-from campus.auth.models import Account
 from campus.db import versions
 from campus.ecosystem.directory import api, data, service
-from campus.ecosystem.directory.schemas import DirectoryOut, InvitationAcceptIn
+from campus.ecosystem.directory.schemas import (
+    DirectoryOut,
+    InvitationAcceptIn,
+    InvitationIn,
+    LogoIn,
+    MemberRoleIn,
+    NoFields,
+    OrganisationIn,
+    PersonIn,
+)
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, SKILLS, THEMES, label
-from campus.errors import CampusError, NotFound
-from campus.i18n import N_, current_language
+from campus.errors import CampusError
+from campus.i18n import current_language
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session, form_data
+from campus.web.deps import allow, db_session
 from campus.web.forms import form_route
 from campus.web.fragments import FragmentCache
 from campus.web.pages_registry import page
@@ -152,148 +159,133 @@ def organisation(
     return data.organisation_profile(session, actor, org_id)
 
 
-def _admin_context(session: Session, org_id: str) -> dict[str, Any]:
-    org = service.get_organisation(session, org_id)
-    return {
-        "org": org,
-        "members": service.members_of(session, org),
-        "invitations": service.open_invitations(session, org),
-        **_vocabularies(),
-    }
+ORG_LISTS = ("themes", "expertise", "needs")
+PERSON_LISTS = ("competences", "expertise", "needs")
 
 
-@page(router, "/organisations/{org_id}/edit", twin="/api/v1/organisations/{org_id}")
+def _with_typed(
+    shown: dict[str, Any], values: dict[str, Any], lists: tuple[str, ...]
+) -> dict[str, Any]:
+    """The stored fields with what was typed over them, to fill a refused form again: a list
+    with no box ticked is not sent, nor is an unticked box (both mean none)."""
+    typed = {k: v for k, v in values.items() if k in shown and k not in lists}
+    for name in lists:
+        found = values.get(name, [])
+        typed[name] = [found] if isinstance(found, str) else list(found)
+    return {**shown, **typed}
+
+
+@twin(
+    api.router,
+    router,
+    "/organisations/{org_id}/edit",
+    api_path="/organisations/{org_id}/admin",
+    template="ecosystem/org_edit.html",
+    summary="What an organisation's admins manage: the whole profile, every member and the "
+    "open invitations (its admins)",
+    context=lambda data: {"org": data, **_vocabularies()},
+)
 def organisation_edit(
-    request: Request,
     org_id: str,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    return render(request, "ecosystem/org_edit.html", _admin_context(session, org_id))
+) -> dict[str, Any]:
+    return data.organisation_admin(session, org_id)
 
 
-def _admin_error(request: Request, session: Session, org_id: str, error: CampusError):
-    session.rollback()
-    message = _(error.message) + (f" ({error.where})" if error.where else "")
-    context = _admin_context(session, org_id) | {"error": message}
-    return render(request, "ecosystem/org_edit.html", context, status=error.status)
+def _edit_again(session: Session, org_id: str) -> dict[str, Any]:
+    """The admin page again, with a refusal (campus.web.forms renders it)."""
+    shown = data.organisation_admin(session, org_id)
+    return {"data": shown, "org": shown, **_vocabularies()}
 
 
-@router.post("/organisations/{org_id}/edit", include_in_schema=False)
+def _profile_again(session: Session, org_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The admin page again, its profile form filled with what was typed."""
+    context = _edit_again(session, org_id)
+    return context | {"org": _with_typed(context["org"], values, ORG_LISTS)}
+
+
+def _admin_form(path: str, model: type[BaseModel], again=_edit_again):
+    return form_route(router, path, model=model, template="ecosystem/org_edit.html", context=again)
+
+
+@_admin_form("/organisations/{org_id}/edit", OrganisationIn, _profile_again)
 def organisation_save(
-    request: Request,
+    body: OrganisationIn,
     org_id: str,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-    form: FormData = form_data,
-):
-    data: dict[str, Any] = {
-        name: str(form.get(name, ""))
-        for name in (
-            "name",
-            "kind",
-            "city",
-            "website",
-            "summary_fr",
-            "summary_en",
-            "description_html",
-            "contact_email",
-            "phone",
-            "headcount",
-            "founded_year",
-        )
-    }
-    for name in ("themes", "expertise", "needs"):
-        data[name] = [str(v) for v in form.getlist(name)]
-    try:
-        org = service.get_organisation(session, org_id)
-        service.update_organisation(session, org, data, by=actor)
-    except CampusError as error:
-        return _admin_error(request, session, org_id, error)
-    return RedirectResponse(f"/organisations/{org_id}/edit?saved=1", status_code=303)
+) -> str:
+    org = service.get_organisation(session, org_id)
+    # Every field, sent or not: the form shows them all, and browsers send no list with
+    # no box ticked nor an unticked box, which then mean none (None empties a list).
+    service.update_organisation(session, org, body.model_dump(), by=actor)
+    return f"/organisations/{org_id}/edit?saved=1"
 
 
-@router.post("/organisations/{org_id}/logo", include_in_schema=False)
+@_admin_form("/organisations/{org_id}/logo", LogoIn)
 def organisation_logo(
+    body: LogoIn,
     request: Request,
     org_id: str,
-    logo: UploadFile,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    content = logo.file.read(service.LOGO_MAX_BYTES + 1)
-    try:
-        org = service.get_organisation(session, org_id)
-        service.save_logo(session, request.app.state.settings, org, content, by=actor)
-    except CampusError as error:
-        return _admin_error(request, session, org_id, error)
-    return RedirectResponse(f"/organisations/{org_id}/edit?saved=1", status_code=303)
+) -> str:
+    content = body.logo.file.read(service.LOGO_MAX_BYTES + 1)
+    org = service.get_organisation(session, org_id)
+    service.save_logo(session, request.app.state.settings, org, content, by=actor)
+    return f"/organisations/{org_id}/edit?saved=1"
 
 
-@router.post("/organisations/{org_id}/invitations", include_in_schema=False)
+@_admin_form("/organisations/{org_id}/invitations", InvitationIn)
 def organisation_invite(
+    body: InvitationIn,
     request: Request,
     org_id: str,
-    email: str = Form(..., max_length=320),
-    role: str = Form("member"),
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    try:
-        org = service.get_organisation(session, org_id)
-        service.invite(session, request.app.state.settings, org, email=email, role=role, by=actor)
-    except CampusError as error:
-        return _admin_error(request, session, org_id, error)
-    return RedirectResponse(f"/organisations/{org_id}/edit?invited=1", status_code=303)
+) -> str:
+    org = service.get_organisation(session, org_id)
+    settings = request.app.state.settings
+    service.invite(session, settings, org, email=body.email, role=body.role, by=actor)
+    return f"/organisations/{org_id}/edit?invited=1"
 
 
-@router.post("/organisations/{org_id}/invitations/{invitation_id}/revoke", include_in_schema=False)
+@_admin_form("/organisations/{org_id}/invitations/{invitation_id}/revoke", NoFields)
 def organisation_invitation_revoke(
-    request: Request,
     org_id: str,
     invitation_id: str,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    try:
-        org = service.get_organisation(session, org_id)
-        service.revoke_invitation(session, org, invitation_id, by=actor)
-    except CampusError as error:
-        return _admin_error(request, session, org_id, error)
-    return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
+) -> str:
+    org = service.get_organisation(session, org_id)
+    service.revoke_invitation(session, org, invitation_id, by=actor)
+    return f"/organisations/{org_id}/edit"
 
 
-@router.post("/organisations/{org_id}/members/{person_id}/role", include_in_schema=False)
+@_admin_form("/organisations/{org_id}/members/{person_id}/role", MemberRoleIn)
 def organisation_member_role(
-    request: Request,
+    body: MemberRoleIn,
     org_id: str,
     person_id: str,
-    role: str = Form(...),
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    try:
-        org = service.get_organisation(session, org_id)
-        service.set_member_role(session, org, person_id, role, by=actor)
-    except CampusError as error:
-        return _admin_error(request, session, org_id, error)
-    return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
+) -> str:
+    org = service.get_organisation(session, org_id)
+    service.set_member_role(session, org, person_id, body.role, by=actor)
+    return f"/organisations/{org_id}/edit"
 
 
-@router.post("/organisations/{org_id}/members/{person_id}/remove", include_in_schema=False)
+@_admin_form("/organisations/{org_id}/members/{person_id}/remove", NoFields)
 def organisation_member_remove(
-    request: Request,
     org_id: str,
     person_id: str,
     actor: Actor = allow("organisation.edit", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    try:
-        org = service.get_organisation(session, org_id)
-        service.remove_member(session, org, person_id, by=actor)
-    except CampusError as error:
-        return _admin_error(request, session, org_id, error)
-    return RedirectResponse(f"/organisations/{org_id}/edit", status_code=303)
+) -> str:
+    org = service.get_organisation(session, org_id)
+    service.remove_member(session, org, person_id, by=actor)
+    return f"/organisations/{org_id}/edit"
 
 
 def _is_me(session: Session, actor: Actor, person: dict[str, Any]) -> bool:
@@ -315,62 +307,44 @@ def person(
     return service.person_view(service.get_person(session, person_id, actor))
 
 
-def _own(session: Session, actor: Actor):
-    account = session.get(Account, actor.account_id or "")
-    if account is None:
-        raise NotFound(N_("no such person"), code="not_found")
-    return service.ensure_person(session, account)
+def _profile_context(data: dict[str, Any], request: Request) -> dict[str, Any]:
+    saved = request.query_params.get("saved") == "1"
+    return {"person": data, "saved": saved, **_vocabularies()}
 
 
-@page(router, "/profile", twin="/api/v1/me/profile")
-def my_profile(
-    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
-):
-    person = _own(session, actor)
-    return render(
-        request,
-        "ecosystem/directory_profile.html",
-        {
-            "person": person,
-            "organisations": service.organisations_of_account(session, actor.account_id or ""),
-            "saved": request.query_params.get("saved") == "1",
-            **_vocabularies(),
-        },
-    )
+@twin(
+    api.router,
+    router,
+    "/profile",
+    api_path="/me/profile",
+    template="ecosystem/directory_profile.html",
+    summary="One's own person profile",
+    context=_profile_context,
+)
+def my_profile(actor: Actor = allow("account.self"), session: Session = db_session) -> dict:
+    return data.own_profile(session, actor)
 
 
-@router.post("/profile", include_in_schema=False)
+def _my_profile_again(session: Session, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    shown = data.own_profile(session, actor)
+    person = _with_typed(shown, values, PERSON_LISTS) | {"visible": "visible" in values}
+    return {"data": shown, "person": person, **_vocabularies()}
+
+
+@form_route(
+    router,
+    "/profile",
+    model=PersonIn,
+    template="ecosystem/directory_profile.html",
+    context=_my_profile_again,
+)
 def my_profile_save(
-    request: Request,
-    actor: Actor = allow("account.self"),
-    session: Session = db_session,
-    form: FormData = form_data,
-):
-    data: dict[str, Any] = {
-        name: str(form.get(name, ""))
-        for name in ("display_name", "job_title", "city", "bio_html", "contact_email")
-    }
-    for name in ("competences", "expertise", "needs"):
-        data[name] = [str(v) for v in form.getlist(name)]
-    data["visible"] = form.get("visible") == "on"
-    person = _own(session, actor)
-    try:
-        service.update_person(session, person, data, by=actor)
-    except CampusError as error:
-        session.rollback()
-        person = _own(session, actor)
-        return render(
-            request,
-            "ecosystem/directory_profile.html",
-            {
-                "person": person,
-                "organisations": service.organisations_of_account(session, actor.account_id or ""),
-                "error": _(error.message) + (f" ({error.where})" if error.where else ""),
-                **_vocabularies(),
-            },
-            status=error.status,
-        )
-    return RedirectResponse("/profile?saved=1", status_code=303)
+    body: PersonIn, actor: Actor = allow("account.self"), session: Session = db_session
+) -> str:
+    person = data.own_person(session, actor)
+    # Every field, as for an organisation: an unticked `visible` (not sent) hides it.
+    service.update_person(session, person, body.model_dump(), by=actor)
+    return "/profile?saved=1"
 
 
 # An invitation's link carries its token in the URL fragment (#token=...), which browsers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -45,6 +46,20 @@ class PersonIn(BaseModel):
 class InvitationIn(BaseModel):
     email: str = Field(max_length=320)
     role: str = "member"
+
+
+class MemberRoleIn(BaseModel):
+    role: str = Field(max_length=20)
+
+
+class LogoIn(BaseModel):
+    """A logo sent as a multipart form's file (the API's PUT and the edit page's form)."""
+
+    logo: UploadFile
+
+
+class NoFields(BaseModel):
+    """A form that only carries its CSRF token: the action is in its address."""
 
 
 class InvitationAcceptIn(BaseModel):

@@ -38,16 +38,6 @@ def this_year() -> int:
     return dt.datetime.now(dt.UTC).year
 
 
-@router.get("/organisations/{org_id}/impact", summary="An organisation's impact records (admins)")
-def list_impact(
-    org_id: str,
-    actor: Actor = allow("impact.write", scope=ORG_SCOPE),
-    session: Session = db_session,
-):
-    org = directory.get_organisation(session, org_id)
-    return [service.record_view(r) for r in service.of_organisation(session, org.id)]
-
-
 @router.post("/organisations/{org_id}/impact", status_code=201, summary="Record an impact (admins)")
 def submit_impact(
     org_id: str,
@@ -57,11 +47,6 @@ def submit_impact(
 ):
     org = directory.get_organisation(session, org_id)
     return service.record_view(service.submit(session, org, body.model_dump(), by=actor))
-
-
-@router.get("/impact/pending", summary="Impact records waiting for validation (staff)")
-def pending(actor: Actor = allow("impact.validate"), session: Session = db_session):
-    return [service.record_view(r) for r in service.pending(session)]
 
 
 @router.post("/impact/{record_id}/validate", summary="Validate an impact record (staff)")

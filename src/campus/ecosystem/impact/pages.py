@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from babel.dates import get_month_names
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.ecosystem.directory import service as directory
@@ -17,12 +16,12 @@ from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.directory.vocabulary import KIND_LABELS, label
 from campus.ecosystem.impact import api, dashboard, service
 from campus.ecosystem.impact.api import this_year
-from campus.errors import CampusError
-from campus.i18n import current_language
+from campus.errors import NotFound
+from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session, form_data
-from campus.web.pages_registry import page
-from campus.web.templating import env, render
+from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
+from campus.web.templating import env
 from campus.web.twins import twin
 
 router = APIRouter()
@@ -30,116 +29,113 @@ ORG_SCOPE = ("organisation", "org_id")
 env.globals["impact_kind_label"] = lambda code: label(service.KIND_LABELS, code)
 
 
-def _org_page(request: Request, session: Session, org_id: str, status: int = 200, **extra: Any):
-    org = directory.get_organisation(session, org_id)
-    return render(
-        request,
-        "ecosystem/impact_org.html",
-        {
-            "org": org,
-            "records": service.of_organisation(session, org.id),
-            "kinds": list(service.KIND_LABELS),
-            "currencies": service.CURRENCIES,
-            "rounds": service.ROUNDS,
-            "counterpart_kinds": service.COUNTERPART_KINDS,
-            "form": {},
-            **extra,
-        },
-        status=status,
-    )
+def _org_context(session: Session, org_id: str) -> dict[str, Any]:
+    """The organisation's page beside its records: its name, the form's choices."""
+    return {
+        "org": directory.get_organisation(session, org_id),
+        "kinds": list(service.KIND_LABELS),
+        "currencies": service.CURRENCIES,
+        "rounds": service.ROUNDS,
+        "counterpart_kinds": service.COUNTERPART_KINDS,
+    }
 
 
-@page(router, "/organisations/{org_id}/impact", twin="/api/v1/organisations/{org_id}/impact")
+@twin(
+    api.router,
+    router,
+    "/organisations/{org_id}/impact",
+    template="ecosystem/impact_org.html",
+    summary="An organisation's impact records (admins)",
+    context=lambda session, org_id, request: (
+        _org_context(session, org_id)
+        | {"saved": request.query_params.get("saved") == "1", "form": {}}
+    ),
+)
 def impact_of_organisation(
-    request: Request,
     org_id: str,
     actor: Actor = allow("impact.write", scope=ORG_SCOPE),
     session: Session = db_session,
-):
-    return _org_page(request, session, org_id, saved=request.query_params.get("saved") == "1")
+) -> list[dict[str, Any]]:
+    org = directory.get_organisation(session, org_id)
+    return [service.record_view(r) for r in service.of_organisation(session, org.id)]
 
 
-@router.post("/organisations/{org_id}/impact", include_in_schema=False)
+def _org_again(session: Session, org_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The page again with a refusal, its form filled with what was typed."""
+    org = directory.get_organisation(session, org_id)
+    shown = [service.record_view(r) for r in service.of_organisation(session, org.id)]
+    return _org_context(session, org_id) | {"data": shown, "form": values}
+
+
+@form_route(
+    router,
+    "/organisations/{org_id}/impact",
+    model=api.ImpactIn,
+    template="ecosystem/impact_org.html",
+    context=_org_again,
+)
 def impact_submit(
-    request: Request,
+    body: api.ImpactIn,
     org_id: str,
     actor: Actor = allow("impact.write", scope=ORG_SCOPE),
     session: Session = db_session,
-    form: FormData = form_data,
-):
-    data = {
-        name: str(form.get(name, ""))
-        for name in (
-            "kind",
-            "title",
-            "occurred_on",
-            "amount",
-            "currency",
-            "round",
-            "counterpart",
-            "counterpart_kind",
-            "description",
-        )
-    }
-    data["investors"] = [i for i in str(form.get("investors", "")).split(",") if i.strip()]
-    try:
-        org = directory.get_organisation(session, org_id)
-        service.submit(session, org, data, by=actor)
-    except CampusError as error:
-        session.rollback()
-        message = _(error.message) + (f" ({error.where})" if error.where else "")
-        return _org_page(
-            request,
-            session,
-            org_id,
-            error=message,
-            form={**data, "investors": ", ".join(data["investors"])},
-            status=error.status,
-        )
-    return RedirectResponse(f"/organisations/{org_id}/impact?saved=1", status_code=303)
+) -> str:
+    # The page types the investors in one field, separated by commas.
+    investors = [name.strip() for typed in body.investors for name in typed.split(",")]
+    found = body.model_dump() | {"investors": [name for name in investors if name]}
+    service.submit(session, directory.get_organisation(session, org_id), found, by=actor)
+    return f"/organisations/{org_id}/impact?saved=1"
 
 
-@page(router, "/admin/impact", twin="/api/v1/impact/pending")
-def impact_queue(
-    request: Request, actor: Actor = allow("impact.validate"), session: Session = db_session
-):
+def pending_records(session: Session) -> list[dict[str, Any]]:
+    """Records waiting for validation, each with its organisation's name."""
     records = service.pending(session)
-    names = {
-        o.id: o.name
-        for o in session.query(Organisation).filter(
-            Organisation.id.in_({r.organisation_id for r in records})
-        )
-    }
-    return render(
-        request,
-        "ecosystem/impact_queue.html",
-        {"records": records, "names": names, "error": request.query_params.get("error", "")},
+    names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({r.organisation_id for r in records} or {""})
+            )
+        ).all()
     )
+    return [
+        service.record_view(r) | {"organisation_name": names.get(r.organisation_id, "")}
+        for r in records
+    ]
 
 
-@router.post("/admin/impact/{record_id}/{decision}", include_in_schema=False)
+@twin(
+    api.router,
+    router,
+    "/admin/impact",
+    api_path="/impact/pending",
+    template="ecosystem/impact_queue.html",
+    summary="Impact records waiting for validation, with their organisation's name (staff)",
+)
+def impact_queue(
+    actor: Actor = allow("impact.validate"), session: Session = db_session
+) -> list[dict[str, Any]]:
+    return pending_records(session)
+
+
+@form_route(
+    router,
+    "/admin/impact/{record_id}/{decision}",
+    model=api.DecisionIn,
+    template="ecosystem/impact_queue.html",
+    context=lambda session: {"data": pending_records(session)},
+)
 def impact_decide(
-    request: Request,
+    body: api.DecisionIn,
     record_id: str,
     decision: str,
-    note: str = Form("", max_length=500),
     actor: Actor = allow("impact.validate"),
     session: Session = db_session,
-):
+) -> str:
     if decision not in ("validate", "reject"):
-        return RedirectResponse("/admin/impact", status_code=303)
-    try:
-        record = service.get(session, record_id)
-        service.decide(session, record, validate=decision == "validate", note=note, by=actor)
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "ecosystem/impact_queue.html",
-            {"records": service.pending(session), "names": {}, "error": _(error.message)},
-            status=error.status,
-        )
-    return RedirectResponse("/admin/impact", status_code=303)
+        raise NotFound(N_("no such decision"), code="not_found", where=decision[:20])
+    record = service.get(session, record_id)
+    service.decide(session, record, validate=decision == "validate", note=body.note, by=actor)
+    return "/admin/impact"
 
 
 def _chart_data(data: dict) -> dict:

@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
+from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.programmes import service
 from campus.ecosystem.programmes.models import ProgrammeApplication
 from campus.web.deps import allow, db_session
@@ -95,6 +97,34 @@ class ApplicationSummaryOut(ApplicationOut):
     average: float | None
 
 
+class ApplicationRowOut(ApplicationSummaryOut):
+    organisation_name: str
+
+
+class CallDetailOut(CallOut):
+    programme_title_fr: str
+    programme_title_en: str
+    applications: list[ApplicationRowOut]  # staff only; empty for everyone else
+
+
+class MyReviewOut(BaseModel):
+    application_id: str
+    call_id: str
+    call_title: str
+    assigned_at: dt.datetime
+    submitted_at: dt.datetime | None
+
+
+class MyApplicationOut(ApplicationOut):
+    call_title: str
+    organisation_name: str
+
+
+class MyProgrammesOut(BaseModel):
+    reviews: list[MyReviewOut]
+    applications: list[MyApplicationOut]
+
+
 class ReviewerIn(BaseModel):
     reviewer_id: str = Field(max_length=32)
 
@@ -136,6 +166,63 @@ def summaries(
     ]
 
 
+def _names(session: Session, organisation_ids: list[str]) -> dict[str, str]:
+    return dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_(organisation_ids or [""])
+            )
+        ).all()
+    )
+
+
+def call_detail(session: Session, actor: Actor, call) -> dict:
+    """A call with its programme's title; for staff, its applications with their review
+    progress (as the blind-review rule lets them see it) and the applicants' names."""
+    applications = (
+        summaries(session, actor, service.applications_of_call(session, actor, call.id))
+        if actor.is_staff
+        else []
+    )
+    names = _names(session, [a["organisation_id"] for a in applications])
+    return {
+        **call_out(call),
+        "programme_title_fr": call.programme.title_fr,
+        "programme_title_en": call.programme.title_en,
+        "applications": [
+            a | {"organisation_name": names.get(a["organisation_id"], "")} for a in applications
+        ],
+    }
+
+
+def my_reviews_of(session: Session, actor: Actor) -> list[dict]:
+    """The applications the actor is asked to review (their own assignments only)."""
+    return [
+        {
+            "application_id": application.id,
+            "call_id": application.call_id,
+            "call_title": application.call.title,
+            "assigned_at": review.assigned_at,
+            "submitted_at": review.submitted_at,
+        }
+        for review, application in service.reviews_of_actor(session, actor)
+    ]
+
+
+def my_applications_of(session: Session, actor: Actor) -> list[dict]:
+    """Applications of the organisations the actor administers, with call and name."""
+    applications = service.applications_of_actor(session, actor)
+    names = _names(session, [a.organisation_id for a in applications])
+    return [
+        {
+            **ApplicationOut.model_validate(a).model_dump(),
+            "call_title": a.call.title,
+            "organisation_name": names.get(a.organisation_id, ""),
+        }
+        for a in applications
+    ]
+
+
 @router.post(
     "/programmes", response_model=ProgrammeOut, status_code=201, summary="Create a programme"
 )
@@ -143,17 +230,6 @@ def create_programme(
     body: ProgrammeIn, actor: Actor = allow("programmes.manage"), session: Session = db_session
 ):
     return service.create_programme(session, actor, service.ProgrammeInput(**body.model_dump()))
-
-
-@router.get(
-    "/programmes/{programme_id}",
-    response_model=ProgrammeDetailOut,
-    summary="A programme, its calls and its selected cohort",
-)
-def get_programme(
-    programme_id: str, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return programme_detail(session, service.get_programme(session, programme_id))
 
 
 @router.post(
@@ -170,11 +246,6 @@ def create_call(
 ):
     call = service.create_call(session, actor, programme_id, service.CallInput(**body.model_dump()))
     return call_out(call)
-
-
-@router.get("/programmes/calls/{call_id}", response_model=CallOut, summary="A call and its form")
-def get_call(call_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
-    return call_out(service.get_call(session, call_id))
 
 
 @router.post(
@@ -202,16 +273,6 @@ def call_applications(
     call_id: str, actor: Actor = allow("programmes.manage"), session: Session = db_session
 ):
     return summaries(session, actor, service.applications_of_call(session, actor, call_id))
-
-
-@router.get(
-    "/programmes/applications/{application_id}",
-    summary="An application as the caller may see it (staff, reviewer or applicant)",
-)
-def get_application(
-    application_id: str, actor: Actor = allow("programmes.review"), session: Session = db_session
-) -> dict:
-    return service.application_view(session, actor, application_id)
 
 
 @router.post(
@@ -263,24 +324,17 @@ def decide(
     )
 
 
-@router.get("/me/reviews", summary="Applications I am asked to review")
-def my_reviews(actor: Actor = allow("programmes.review"), session: Session = db_session) -> list:
-    return [
-        {
-            "application_id": application.id,
-            "call_id": application.call_id,
-            "call_title": application.call.title,
-            "assigned_at": review.assigned_at,
-            "submitted_at": review.submitted_at,
-        }
-        for review, application in service.reviews_of_actor(session, actor)
-    ]
+@router.get(
+    "/me/reviews", response_model=list[MyReviewOut], summary="Applications I am asked to review"
+)
+def my_reviews(actor: Actor = allow("programmes.review"), session: Session = db_session):
+    return my_reviews_of(session, actor)
 
 
 @router.get(
     "/me/applications",
-    response_model=list[ApplicationOut],
+    response_model=list[MyApplicationOut],
     summary="Applications of the organisations I administer",
 )
 def my_applications(actor: Actor = allow("account.self"), session: Session = db_session):
-    return service.applications_of_actor(session, actor)
+    return my_applications_of(session, actor)

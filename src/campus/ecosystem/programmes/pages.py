@@ -4,12 +4,12 @@ form, application with reviews and decision, and one's reviews and applications.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from campus.auth import service as auth
 from campus.auth.actor import Actor
@@ -17,12 +17,10 @@ from campus.auth.roles import Role, ScopeType
 from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.programmes import api, service
 from campus.ecosystem.programmes.models import ProgrammeKind
-from campus.errors import BadRequest, CampusError, NotFound
+from campus.errors import BadRequest, NotFound
 from campus.i18n import N_
-from campus.i18n import gettext as _
-from campus.web.deps import allow, db_session, form_data
-from campus.web.pages_registry import page
-from campus.web.templating import render
+from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.twins import twin
 
 router = APIRouter()
@@ -50,8 +48,52 @@ EXAMPLE_CRITERIA = [
 LABELS = {"kinds": KIND_LABELS, "states": STATE_LABELS, "statuses": STATUS_LABELS}
 
 
-def _error_where(error: CampusError) -> str:
-    return str(error.where or "")
+class CallForm(BaseModel):
+    """The new call's form: its definitions typed as JSON text (the API takes them as lists)."""
+
+    title: str = Field(max_length=1000)
+    opens_at: str = Field(max_length=40)
+    closes_at: str = Field(max_length=40)
+    form_fields: str = Field(default="[]", max_length=50000)
+    criteria: str = Field(default="[]", max_length=50000)
+
+
+class ApplyForm(BaseModel):
+    """The application form: the organisation, then one answer per question of the call, in
+    the call's order (every question's input is sent, empty or not)."""
+
+    organisation_id: str = Field(max_length=32)
+    answers: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ReviewForm(BaseModel):
+    """A review typed on the page: one score per criterion of the grid, in its order."""
+
+    scores: list[str] = Field(default_factory=list, max_length=100)
+    comment: str = Field(default="", max_length=20000)
+
+
+class ReviewerEmailIn(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class NoFields(BaseModel):
+    """A form that only carries its CSRF token."""
+
+
+def by_position(keys: list[str], typed: list[str], where: str) -> dict[str, str]:
+    """What a form sent for each of `keys`, in their order; a count that differs is refused."""
+    if len(typed) != len(keys):
+        raise BadRequest(N_("the form does not match this call's questions"), where=where)
+    return dict(zip(keys, typed, strict=True))
+
+
+def _typed_list(values: dict[str, Any], name: str) -> list[str]:
+    found = values.get(name, [])
+    return [found] if isinstance(found, str) else list(found)
+
+
+# --- programmes ---------------------------------------------------------------------------
 
 
 @twin(
@@ -64,75 +106,55 @@ def _error_where(error: CampusError) -> str:
     context=lambda data: {"programmes": data, "values": {}, **LABELS},
 )
 def programmes_page(actor: Actor = allow("public.read"), session: Session = db_session) -> list:
+    return programme_list(session)
+
+
+def programme_list(session: Session) -> list[dict]:
     return [
         api.ProgrammeOut.model_validate(p).model_dump() for p in service.list_programmes(session)
     ]
 
 
-@router.post("/programmes", include_in_schema=False)
+def _programmes_again(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    shown = programme_list(session)
+    return {"data": shown, "programmes": shown, "values": values, **LABELS}
+
+
+@form_route(
+    router,
+    "/programmes",
+    model=api.ProgrammeIn,
+    template="ecosystem/programme_list.html",
+    context=_programmes_again,
+)
 def programme_create(
-    request: Request,
-    actor: Actor = allow("programmes.manage"),
-    session: Session = db_session,
-    form: FormData = form_data,
-):
-    values = {k: str(form.get(k, ""))[:20000] for k in api.ProgrammeIn.model_fields}
-    try:
-        programme = service.create_programme(session, actor, service.ProgrammeInput(**values))
-    except CampusError as error:
-        session.rollback()
-        return render(
-            request,
-            "ecosystem/programme_list.html",
-            {
-                "programmes": service.list_programmes(session),
-                "values": values,
-                "error": _(error.message),
-                "where": _error_where(error),
-                **LABELS,
-            },
-            status=error.status,
-        )
-    return RedirectResponse(f"/programmes/{programme.id}", status_code=303)
-
-
-def _programme_page(
-    request: Request,
-    session: Session,
-    programme,
-    *,
-    values: dict | None = None,
-    error: str = "",
-    where: str = "",
-    status: int = 200,
-) -> Response:
-    values = values or {
-        "form_fields": json.dumps(EXAMPLE_FIELDS, ensure_ascii=False, indent=2),
-        "criteria": json.dumps(EXAMPLE_CRITERIA, ensure_ascii=False, indent=2),
-    }
-    return render(
-        request,
-        "ecosystem/programme_detail.html",
-        {
-            "programme": programme,
-            "detail": api.programme_detail(session, programme),
-            "values": values,
-            "error": error,
-            "where": where,
-            **LABELS,
-        },
-        status=status,
+    body: api.ProgrammeIn, actor: Actor = allow("programmes.manage"), session: Session = db_session
+) -> str:
+    programme = service.create_programme(
+        session, actor, service.ProgrammeInput(**body.model_dump())
     )
+    return f"/programmes/{programme.id}"
 
 
-@page(router, "/programmes/{programme_id}", twin="/api/v1/programmes/{programme_id}")
+EXAMPLE_VALUES = {
+    "form_fields": json.dumps(EXAMPLE_FIELDS, ensure_ascii=False, indent=2),
+    "criteria": json.dumps(EXAMPLE_CRITERIA, ensure_ascii=False, indent=2),
+}
+
+
+@twin(
+    api.router,
+    router,
+    "/programmes/{programme_id}",
+    template="ecosystem/programme_detail.html",
+    summary="A programme, its calls and its selected cohort",
+    response_model=api.ProgrammeDetailOut,
+    context=lambda: {"values": EXAMPLE_VALUES, **LABELS},
+)
 def programme_page(
-    request: Request,
-    programme_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    return _programme_page(request, session, service.get_programme(session, programme_id))
+    programme_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+) -> dict:
+    return api.programme_detail(session, service.get_programme(session, programme_id))
 
 
 def _json_field(text: str, where: str):
@@ -146,42 +168,41 @@ def _json_field(text: str, where: str):
         ) from None
 
 
-@router.post("/programmes/{programme_id}/calls", include_in_schema=False)
+def _programme_again(session: Session, programme_id: str, values: dict) -> dict[str, Any]:
+    shown = api.programme_detail(session, service.get_programme(session, programme_id))
+    return {"data": shown, "values": values, **LABELS}
+
+
+@form_route(
+    router,
+    "/programmes/{programme_id}/calls",
+    model=CallForm,
+    template="ecosystem/programme_detail.html",
+    context=_programme_again,
+)
 def call_create(
-    request: Request,
+    body: CallForm,
     programme_id: str,
     actor: Actor = allow("programmes.manage"),
     session: Session = db_session,
-    form: FormData = form_data,
-):
+) -> str:
     programme = service.get_programme(session, programme_id)
-    values = {k: str(form.get(k, ""))[:50000] for k in api.CallIn.model_fields}
-    try:
-        call = service.create_call(
-            session,
-            actor,
-            programme.id,
-            service.CallInput(
-                title=values["title"],
-                opens_at=values["opens_at"],
-                closes_at=values["closes_at"],
-                form_fields=_json_field(values["form_fields"], "form_fields"),
-                criteria=_json_field(values["criteria"], "criteria"),
-            ),
-        )
-    except CampusError as error:
-        session.rollback()
-        programme = service.get_programme(session, programme_id)
-        return _programme_page(
-            request,
-            session,
-            programme,
-            values=values,
-            error=_(error.message),
-            where=_error_where(error),
-            status=error.status,
-        )
-    return RedirectResponse(f"/programmes/calls/{call.id}", status_code=303)
+    call = service.create_call(
+        session,
+        actor,
+        programme.id,
+        service.CallInput(
+            title=body.title,
+            opens_at=body.opens_at,
+            closes_at=body.closes_at,
+            form_fields=_json_field(body.form_fields, "form_fields"),
+            criteria=_json_field(body.criteria, "criteria"),
+        ),
+    )
+    return f"/programmes/calls/{call.id}"
+
+
+# --- calls and applications ---------------------------------------------------------------
 
 
 def _admin_organisations(session: Session, actor: Actor) -> list[Organisation]:
@@ -195,222 +216,140 @@ def _admin_organisations(session: Session, actor: Actor) -> list[Organisation]:
     )
 
 
-def _call_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    call,
-    *,
-    answers: dict | None = None,
-    error: str = "",
-    where: str = "",
-    status: int = 200,
-) -> Response:
-    applications = (
-        api.summaries(session, actor, service.applications_of_call(session, actor, call.id))
-        if actor.is_staff
-        else []
-    )
-    organisations = {
-        o.id: o.name
-        for o in session.scalars(
-            select(Organisation).where(
-                Organisation.id.in_([a["organisation_id"] for a in applications] or [""])
-            )
-        )
-    }
-    return render(
-        request,
-        "ecosystem/programme_call.html",
-        {
-            "call": call,
-            "state": service.call_state(call),
-            "programme": call.programme,
-            "my_organisations": _admin_organisations(session, actor),
-            "applications": applications,
-            "organisations": organisations,
-            "answers": answers or {},
-            "error": error,
-            "where": where,
-            **LABELS,
-        },
-        status=status,
-    )
+def _call_context(session: Session, actor: Actor, answers: dict | None = None) -> dict:
+    """What the reader may do on a call's page: apply for the organisations they administer."""
+    return {"my_organisations": _admin_organisations(session, actor), "answers": answers or {}}
 
 
-@page(router, "/programmes/calls/{call_id}", twin="/api/v1/programmes/calls/{call_id}")
-def call_page(
-    request: Request,
-    call_id: str,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    return _call_page(request, session, actor, service.get_call(session, call_id))
+@twin(
+    api.router,
+    router,
+    "/programmes/calls/{call_id}",
+    template="ecosystem/programme_call.html",
+    summary="A call, its form and grid, its programme; for staff its applications with their "
+    "review progress",
+    response_model=api.CallDetailOut,
+    context=lambda session, actor: _call_context(session, actor) | LABELS,
+)
+def call_page(call_id: str, actor: Actor = allow("public.read"), session: Session = db_session):
+    return api.call_detail(session, actor, service.get_call(session, call_id))
 
 
-@router.post("/programmes/calls/{call_id}/apply", include_in_schema=False)
+def _call_again(session: Session, actor: Actor, call_id: str, values: dict) -> dict[str, Any]:
+    call = service.get_call(session, call_id)
+    keys = [f["key"] for f in call.form_fields]
+    answers = dict(zip(keys, _typed_list(values, "answers"), strict=False))
+    shown = api.call_detail(session, actor, call)
+    return {"data": shown, **_call_context(session, actor, answers), **LABELS}
+
+
+@form_route(
+    router,
+    "/programmes/calls/{call_id}/apply",
+    model=ApplyForm,
+    template="ecosystem/programme_call.html",
+    context=_call_again,
+)
 def call_apply(
-    request: Request,
+    body: ApplyForm,
     call_id: str,
     actor: Actor = allow("account.self"),
     session: Session = db_session,
-    form: FormData = form_data,
-):
+) -> str:
     """The form names the organisation; the service checks the actor administers it."""
     call = service.get_call(session, call_id)
-    organisation_id = str(form.get("organisation_id", ""))[:32]
-    answers = {f["key"]: str(form.get(f"answer_{f['key']}", ""))[:20000] for f in call.form_fields}
-    try:
-        application = service.apply(session, actor, call.id, organisation_id, answers)
-    except CampusError as error:
-        session.rollback()
-        call = service.get_call(session, call_id)
-        return _call_page(
-            request,
-            session,
-            actor,
-            call,
-            answers=answers,
-            error=_(error.message),
-            where=_error_where(error),
-            status=error.status,
-        )
-    return RedirectResponse(f"/programmes/applications/{application.id}", status_code=303)
+    keys = [f["key"] for f in call.form_fields]
+    answers = by_position(keys, body.answers, "answers")
+    application = service.apply(session, actor, call.id, body.organisation_id, answers)
+    return f"/programmes/applications/{application.id}"
 
 
-def _application_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    application_id: str,
-    *,
-    error: str = "",
-    where: str = "",
-    status: int = 200,
-) -> Response:
-    view = service.application_view(session, actor, application_id)
-    return render(
-        request,
-        "ecosystem/programme_application.html",
-        {"view": view, "error": error, "where": where, **LABELS},
-        status=status,
-    )
-
-
-@page(
+@twin(
+    api.router,
     router,
     "/programmes/applications/{application_id}",
-    twin="/api/v1/programmes/applications/{application_id}",
+    template="ecosystem/programme_application.html",
+    summary="An application as the caller may see it (staff, reviewer or applicant)",
+    context=lambda data: {"view": data, **LABELS},
 )
 def application_page(
-    request: Request,
-    application_id: str,
-    actor: Actor = allow("programmes.review"),
-    session: Session = db_session,
-):
-    return _application_page(request, session, actor, application_id)
+    application_id: str, actor: Actor = allow("programmes.review"), session: Session = db_session
+) -> dict:
+    return service.application_view(session, actor, application_id)
 
 
-def _application_action(
-    request: Request, session: Session, actor: Actor, application_id: str, action, form: FormData
-):
-    try:
-        action(form)
-    except CampusError as error:
-        session.rollback()
-        return _application_page(
-            request,
-            session,
-            actor,
-            application_id,
-            error=_(error.message),
-            where=_error_where(error),
-            status=error.status,
-        )
-    return RedirectResponse(f"/programmes/applications/{application_id}", status_code=303)
+def _application_again(session: Session, actor: Actor, application_id: str) -> dict[str, Any]:
+    shown = service.application_view(session, actor, application_id)
+    return {"data": shown, "view": shown, **LABELS}
 
 
-@router.post("/programmes/applications/{application_id}/review", include_in_schema=False)
-def review_submit(
-    request: Request,
-    application_id: str,
-    actor: Actor = allow("programmes.review"),
-    session: Session = db_session,
-    form: FormData = form_data,
-):
-    def action(form):
-        application = service.get_application(session, application_id)
-        scores = {
-            c["key"]: str(form.get(f"score_{c['key']}", ""))[:5] for c in application.call.criteria
-        }
-        service.submit_review(
-            session, actor, application_id, scores, str(form.get("comment", ""))[:20000]
-        )
-
-    return _application_action(request, session, actor, application_id, action, form)
-
-
-@router.post("/programmes/applications/{application_id}/reviewers", include_in_schema=False)
-def reviewer_assign(
-    request: Request,
-    application_id: str,
-    actor: Actor = allow("programmes.manage"),
-    session: Session = db_session,
-    form: FormData = form_data,
-):
-    def action(form):
-        email = str(form.get("email", ""))[:320]
-        account = auth.find_account(session, email.strip().lower())
-        if account is None:
-            raise NotFound(N_("no account with this email address"), where="email")
-        service.assign_reviewer(
-            session, request.app.state.settings, actor, application_id, account.id
-        )
-
-    return _application_action(request, session, actor, application_id, action, form)
-
-
-@router.post("/programmes/applications/{application_id}/decision", include_in_schema=False)
-def decision_submit(
-    request: Request,
-    application_id: str,
-    actor: Actor = allow("programmes.manage"),
-    session: Session = db_session,
-    form: FormData = form_data,
-):
-    def action(form):
-        service.decide(
-            session,
-            request.app.state.settings,
-            actor,
-            application_id,
-            str(form.get("decision", ""))[:20],
-            str(form.get("note", ""))[:20000],
-        )
-
-    return _application_action(request, session, actor, application_id, action, form)
-
-
-@page(router, "/me/reviews", twin="/api/v1/me/reviews")
-def my_reviews_page(
-    request: Request, actor: Actor = allow("programmes.review"), session: Session = db_session
-):
-    applications = service.applications_of_actor(session, actor)
-    names = {
-        o.id: o.name
-        for o in session.scalars(
-            select(Organisation).where(
-                Organisation.id.in_([a.organisation_id for a in applications] or [""])
-            )
-        )
-    }
-    return render(
-        request,
-        "ecosystem/programme_mine.html",
-        {
-            "reviews": service.reviews_of_actor(session, actor),
-            "applications": applications,
-            "names": names,
-            **LABELS,
-        },
+def _application_form(path: str, model: type[BaseModel]):
+    return form_route(
+        router,
+        "/programmes/applications/{application_id}/" + path,
+        model=model,
+        template="ecosystem/programme_application.html",
+        context=_application_again,
     )
+
+
+@_application_form("review", ReviewForm)
+def review_submit(
+    body: ReviewForm,
+    application_id: str,
+    actor: Actor = allow("programmes.review"),
+    session: Session = db_session,
+) -> str:
+    application = service.get_application(session, application_id)
+    keys = [c["key"] for c in application.call.criteria]
+    scores = by_position(keys, body.scores, "scores")
+    service.submit_review(session, actor, application_id, scores, body.comment)
+    return f"/programmes/applications/{application_id}"
+
+
+@_application_form("reviewers", ReviewerEmailIn)
+def reviewer_assign(
+    body: ReviewerEmailIn,
+    request: Request,
+    application_id: str,
+    actor: Actor = allow("programmes.manage"),
+    session: Session = db_session,
+) -> str:
+    account = auth.find_account(session, body.email.strip().lower())
+    if account is None:
+        raise NotFound(N_("no account with this email address"), where="email")
+    settings = request.app.state.settings
+    service.assign_reviewer(session, settings, actor, application_id, account.id)
+    return f"/programmes/applications/{application_id}"
+
+
+@_application_form("decision", api.DecisionIn)
+def decision_submit(
+    body: api.DecisionIn,
+    request: Request,
+    application_id: str,
+    actor: Actor = allow("programmes.manage"),
+    session: Session = db_session,
+) -> str:
+    settings = request.app.state.settings
+    service.decide(session, settings, actor, application_id, body.decision, body.note)
+    return f"/programmes/applications/{application_id}"
+
+
+@twin(
+    api.router,
+    router,
+    "/me/reviews",
+    api_path="/me/programmes",
+    template="ecosystem/programme_mine.html",
+    summary="Applications I am asked to review, and those of the organisations I administer",
+    response_model=api.MyProgrammesOut,
+    context=lambda: LABELS,
+)
+def my_reviews_page(
+    actor: Actor = allow("programmes.review"), session: Session = db_session
+) -> dict:
+    return {
+        "reviews": api.my_reviews_of(session, actor),
+        "applications": api.my_applications_of(session, actor),
+    }
