@@ -1,4 +1,5 @@
-"""JSON routes of the warehouse: catalogue, datasets and versions, streamed upload, dummy twin."""
+"""JSON routes of the warehouse: datasets and versions, streamed upload, dummy twin (the
+catalogue and the datasets list are twins of their pages, in `pages`)."""
 
 from __future__ import annotations
 
@@ -39,36 +40,6 @@ def steward(permission: str, *, dataset_in_path: bool = True) -> Any:
     lets a steward of any organisation in; the service then checks each dataset."""
     owner = _owner_of_named_dataset if dataset_in_path else _any_stewarded_organisation
     return allow(permission, scope=("organisation", owner))
-
-
-@router.get("/catalogue", summary="Public summary of every dataset (latest versions)")
-def public_catalogue(
-    request: Request, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    return service.public_catalogue(session, request.app.state.settings)
-
-
-@router.get("/catalogue/{name}", summary="Catalogue detail of a dataset version (members)")
-def catalogue_detail(
-    name: str,
-    request: Request,
-    version: str | None = None,
-    actor: Actor = allow("catalogue.read"),
-    session: Session = db_session,
-):
-    dataset = service.require_dataset(session, name)
-    data = service.catalogue(request.app.state.settings, name, version, detail=True)
-    return {"title": dataset.title, "description": dataset.description, **data}
-
-
-@router.get("/datasets", summary="Datasets and their versions (data stewards)")
-def list_datasets(
-    request: Request,
-    actor: Actor = steward("dataset.ingest", dataset_in_path=False),
-    session: Session = db_session,
-):
-    settings = request.app.state.settings
-    return [service.describe(d) for d in service.stewarded_datasets(session, settings, actor)]
 
 
 @router.get("/datasets/{name}", summary="A dataset, its policy and versions")

@@ -1,6 +1,13 @@
-"""HTML pages of the warehouse: public catalogue, member detail, datasets, upload, drop."""
+"""HTML pages of the warehouse: public catalogue, member detail, datasets, upload, drop.
+
+`/catalogue`, `/catalogue/{name}` and `/datasets` are twins (`campus.web.twins.twin`): their
+data is their JSON under /api/v1.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -11,56 +18,81 @@ from starlette.datastructures import FormData
 from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
-from campus.warehouse import messages, service, uploads
+from campus.warehouse import api, messages, service, uploads
 from campus.warehouse.api import steward
 from campus.web.deps import allow, db_session, form_data
 from campus.web.middleware import too_large_text
 from campus.web.pages_registry import page
-from campus.web.templating import render
+from campus.web.templating import render, spelled_date
+from campus.web.twins import twin
 
 router = APIRouter()
 
 
-@page(router, "/catalogue", twin="/api/v1/catalogue")
-def catalogue_page(
+@twin(
+    api.router,
+    router,
+    "/catalogue",
+    template="warehouse/catalogue.html",
+    summary="Public summary of every dataset (latest versions)",
+    context=lambda data: {"datasets": data},
+)
+def public_catalogue(
     request: Request, actor: Actor = allow("public.read"), session: Session = db_session
-):
-    datasets = service.public_catalogue(session, request.app.state.settings)
-    return render(request, "warehouse/catalogue.html", {"datasets": datasets})
+) -> list[dict[str, Any]]:
+    return service.public_catalogue(session, request.app.state.settings)
 
 
-@page(router, "/catalogue/{name}", twin="/api/v1/catalogue/{name}")
-def catalogue_detail_page(
+@twin(
+    api.router,
+    router,
+    "/catalogue/{name}",
+    template="warehouse/detail.html",
+    summary="Catalogue detail of a dataset version (members)",
+    context=lambda data: {"dataset": data, "cat": data},
+)
+def catalogue_detail(
     name: str,
     request: Request,
     version: str | None = None,
     actor: Actor = allow("catalogue.read"),
     session: Session = db_session,
-):
+) -> dict[str, Any]:
     dataset = service.require_dataset(session, name)
     data = service.catalogue(request.app.state.settings, name, version, detail=True)
-    return render(request, "warehouse/detail.html", {"dataset": dataset, "cat": data})
+    return {"title": dataset.title, "description": dataset.description, **data}
 
 
-@page(router, "/datasets", twin="/api/v1/datasets")
-def datasets_page(
+def _datasets_extras(data: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the datasets page adds to its data: forms on each, texts in the reader's language."""
+    return {
+        "rows": [(d, True) for d in data],
+        "translate_problem": messages.translate,
+        "when": lambda iso: spelled_date(dt.datetime.fromisoformat(iso)),
+    }
+
+
+@twin(
+    api.router,
+    router,
+    "/datasets",
+    template="warehouse/datasets.html",
+    summary="Datasets and their versions (data stewards)",
+    context=_datasets_extras,
+)
+def datasets(
     request: Request,
     actor: Actor = steward("dataset.ingest", dataset_in_path=False),
     session: Session = db_session,
-):
-    return render(request, "warehouse/datasets.html", _datasets(request, session, actor))
-
-
-def _datasets(request: Request, session: Session, actor: Actor) -> dict:
-    """What the datasets page shows: the actor's datasets, a problem text translated."""
-    datasets = service.stewarded_datasets(session, request.app.state.settings, actor)
-    return {"rows": [(d, True) for d in datasets], "translate_problem": messages.translate}
+) -> list[dict[str, Any]]:
+    settings = request.app.state.settings
+    return [service.describe(d) for d in service.stewarded_datasets(session, settings, actor)]
 
 
 def _refused(request: Request, session: Session, actor: Actor, error: CampusError):
     """The datasets page again, saying why a form was refused (in the reader's language)."""
-    error_text = messages.translate(_(error.message))
-    context = {**_datasets(request, session, actor), "error": error_text}
+    data = datasets(request, actor=actor, session=session)
+    context = {**_datasets_extras(data), "data": data, "error": _(error.message)}
     return render(request, "warehouse/datasets.html", context, status=error.status)
 
 
