@@ -25,6 +25,7 @@ from campus.web.pages_registry import TWINS
 from tests.helpers import make_account
 from tests.integration.analysis import seeds
 from tests.integration.campus_life.twin_seeds import campus_life
+from tests.integration.ecosystem import programmes_helpers
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
 from tests.integration.evaluation import seeds as evaluation_seeds
 from tests.integration.participation.helpers import make_consultation, proposal_with_comment
@@ -40,20 +41,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     "campus.auth.pages": {
         "/account",
         "/admin/accounts",
-    },
-    "campus.ecosystem.directory.pages": {
-        "/organisations/{org_id}/edit",
-        "/profile",
-    },
-    "campus.ecosystem.impact.pages": {
-        "/organisations/{org_id}/impact",
-        "/admin/impact",
-    },
-    "campus.ecosystem.programmes.pages": {
-        "/programmes/{programme_id}",
-        "/programmes/calls/{call_id}",
-        "/programmes/applications/{application_id}",
-        "/me/reviews",
     },
     "campus.federation.pages": {
         "/federated-jobs/{job_id}",
@@ -146,8 +133,10 @@ def _seed(db) -> dict[str, str]:
     benchmark_id, submission_id = evaluation_seeds.released_submission(
         db, project_id=project_id, approval_id=approval_id
     )
+    programmes = programmes_helpers.reviewed_application(db, organiser, reader)
     life = campus_life(db, org_id, "reader@campus.example")
     return {
+        **programmes,
         **life,
         "project_id": project_id,
         "request_id": request_id,
@@ -177,6 +166,14 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/organisations/{org_id}/suggestions": [({"org_id": "org_id"}, {})],
     "/dashboard": [({}, {}), ({}, {"year": "2026"})],
     "/programmes": [({}, {})],
+    "/programmes/{programme_id}": [({"programme_id": "programme_id"}, {})],
+    "/programmes/calls/{call_id}": [({"call_id": "programme_call_id"}, {})],
+    "/programmes/applications/{application_id}": [({"application_id": "application_id"}, {})],
+    "/me/reviews": [({}, {})],
+    "/organisations/{org_id}/edit": [({"org_id": "org_id"}, {})],
+    "/organisations/{org_id}/impact": [({"org_id": "org_id"}, {})],
+    "/admin/impact": [({}, {})],
+    "/profile": [({}, {})],
     "/events": [
         ({}, {}),
         ({}, {"past": "true"}),
