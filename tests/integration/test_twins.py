@@ -29,6 +29,7 @@ from tests.integration.ecosystem import programmes_helpers
 from tests.integration.ecosystem.events_helpers import member, published_event, staff
 from tests.integration.evaluation import seeds as evaluation_seeds
 from tests.integration.participation.helpers import make_consultation, proposal_with_comment
+from tests.integration.warehouse.helpers import publish
 
 # Pages with a twin whose data is not yet built by one data function with it (the page and
 # the API compute it apart), by the module that serves them. Convert a page with
@@ -44,11 +45,6 @@ NOT_CONVERTED: dict[str, set[str]] = {
     },
     "campus.federation.pages": {
         "/federated-jobs/{job_id}",
-    },
-    "campus.warehouse.pages": {
-        "/catalogue",
-        "/catalogue/{name}",
-        "/datasets",
     },
 }
 
@@ -210,6 +206,9 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/jobs/{job_id}": [({"job_id": "job_id"}, {})],
     "/checks": [({}, {})],
     "/views": [({}, {}), ({}, {"example": "conditions"})],
+    "/catalogue": [({}, {})],
+    "/catalogue/{name}": [({"name": "dataset"}, {})],
+    "/datasets": [({}, {})],
     "/views/saved/{key}": [({"key": "key"}, {})],
     "/register": [({}, {}), ({}, {"status": "authorised"}), ({}, {"q": "parcours"})],
     "/register/{project_id}": [({"project_id": "project_id"}, {})],
@@ -254,6 +253,9 @@ def as_json(page_path: str, data):
 
 def test_each_converted_page_renders_the_data_its_twin_returns(client, db, monkeypatch):
     ids = _seed(db)
+    publish(client, db)  # a published dataset, for the catalogue's pages
+    client.delete("/api/v1/session")
+    ids["dataset"] = "hopital"
     captured: list = []
     original = twins.render
 
