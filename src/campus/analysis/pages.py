@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from campus.analysis import api, outward, service, sources
 from campus.analysis.reading import charts, reading_aids, when
 from campus.auth.actor import Actor
-from campus.errors import CampusError
 from campus.governance import service as governance
-from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
 from campus.web.forms import form_route
 from campus.web.pages_registry import page
@@ -45,36 +44,34 @@ POLL_SECONDS = 3
 
 @page(router, "/analysis", no_twin="a form; its API twin is POST /api/v1/analyses/dummy")
 def dummy_form(request: Request, actor: Actor = allow("dummy.use")):
-    return render(
-        request,
-        "analysis/dummy.html",
-        {"definition": EXAMPLE, "library": sources.library_names(), **reading_aids()},
-    )
+    return render(request, "analysis/dummy.html", _dummy_page(EXAMPLE))
 
 
-@router.post("/analysis", include_in_schema=False)
+def _dummy_page(definition: str) -> dict[str, Any]:
+    return {"definition": definition, "library": sources.library_names(), **reading_aids()}
+
+
+@form_route(
+    router,
+    "/analysis",
+    model=api.DefinitionIn,
+    template="analysis/dummy.html",
+    context=lambda values: _dummy_page(values.get("definition", "")),
+)
 def dummy_run(
     request: Request,
-    definition: str = Form(..., max_length=256 * 1024),
+    body: api.DefinitionIn,
     actor: Actor = allow("dummy.use"),
     session: Session = db_session,
-):
-    context = {"definition": definition, "library": sources.library_names(), **reading_aids()}
-    try:
-        result = service.run_dummy(request.app.state.settings, definition, session)
-    except CampusError as error:
-        where = f" ({error.where})" if error.where else ""
-        return render(
-            request,
-            "analysis/dummy.html",
-            context | {"error": _(error.message) + where},
-            status=error.status,
-        )
-    return render(
-        request,
-        "analysis/dummy.html",
-        context | {"result": result, "charts_json": json.dumps(charts(result))},
-    )
+) -> Response:
+    """Run on the dummy twin and show the results under the form (no redirect: nothing is
+    stored); a refusal is shown by form_route with its path."""
+    result = service.run_dummy(request.app.state.settings, body.definition, session)
+    shown = _dummy_page(str(body.definition)) | {
+        "result": result,
+        "charts_json": json.dumps(charts(result)),
+    }
+    return render(request, "analysis/dummy.html", shown)
 
 
 def _submission(session: Session, project_id: str, values: dict | None = None) -> dict:

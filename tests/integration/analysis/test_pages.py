@@ -25,6 +25,12 @@ def test_pages_render_through_a_whole_project_life(client, db, settings, world):
     assert request_page.status_code == 200 and "approval-state" in request_page.text
     dummy = client.post("/analysis", data={"definition": "title: [broken"})
     assert dummy.status_code == 400 and "line 1" in dummy.text
+    typo = dict(
+        warehouse.STROKE_ANALYSIS, outputs=[{"type": "counts", "name": "x", "group_by": ["sexe"]}]
+    )
+    refused = client.post("/analysis", data={"definition": yaml.safe_dump(typo)})
+    assert refused.status_code == 400 and "<code>outputs[0].group_by[0]</code>" in refused.text
+    assert "sexe" in refused.text  # what was typed is shown again
 
     ran = client.post("/analysis", data={"definition": yaml.safe_dump(warehouse.STROKE_ANALYSIS)})
     assert ran.status_code == 200 and "data-charts" in ran.text
