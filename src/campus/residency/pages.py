@@ -16,7 +16,7 @@ from campus.db.base import utcnow
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.residency import api, service
-from campus.spaces.labels import label
+from campus.spaces.labels import WORDS
 from campus.text import PARIS
 from campus.web.deps import allow, db_session
 from campus.web.forms import form_route
@@ -79,7 +79,7 @@ class ObjectivesForm(api.ObjectivesIn):
     api_path="/residency/hosted",
     template="campus_life/hosted.html",
     summary="Structures hosted on the campus (public)",
-    context=lambda: {"label": label},
+    context=lambda: dict(WORDS),
 )
 def hosted(actor: Actor = allow("public.read"), session: Session = db_session) -> list[dict]:
     """Name, kind and year of arrival; never a contract, a fee or a space."""
@@ -96,14 +96,14 @@ def hosted(actor: Actor = allow("public.read"), session: Session = db_session) -
     api_path="/residency/rounds",
     template="campus_life/admissions.html",
     summary="Admissions rounds (calls of the hosting programme)",
-    context=lambda: {"label": label, "values": {}},
+    context=lambda: {**WORDS, "values": {}},
 )
 def rounds(actor: Actor = allow("residency.manage"), session: Session = db_session) -> list[dict]:
     return service.rounds(session)
 
 
 def _admissions_form_context(session: Session) -> dict:
-    return {"label": label, "data": service.rounds(session)}
+    return {**WORDS, "data": service.rounds(session)}
 
 
 @form_route(
@@ -125,7 +125,7 @@ def _round_extras(session: Session) -> dict:
     from campus.spaces import service as spaces
 
     rooms = [r for r in spaces.list_rooms(session) if r["kind"] in PLACED_KINDS]
-    return {"label": label, "rooms": rooms, "values": {}}
+    return {**WORDS, "rooms": rooms, "values": {}}
 
 
 @twin(
@@ -194,7 +194,7 @@ def _waiting(session: Session, actor: Actor) -> dict:
     """Staff's page also shows the waiting list, the data of its own twin
     (GET /api/v1/residency/waiting-list)."""
     return {
-        "label": label,
+        **WORDS,
         "waiting": service.waiting_list(session, actor) if actor.is_staff else [],
     }
 
@@ -216,7 +216,7 @@ def residencies(
 
 
 def _residency_extras() -> dict:
-    return {"label": label, "reasons": service.EXIT_REASONS}
+    return {**WORDS, "reasons": service.EXIT_REASONS, "values": {}}
 
 
 @twin(
@@ -307,7 +307,7 @@ def _charts(data: dict) -> dict:
             "values": [e["exits"] for e in data["entries_exits"]],
         },
     ]
-    return {"label": label, "charts": charts, "months": months}
+    return {**WORDS, "charts": charts, "months": months}
 
 
 @twin(
@@ -330,7 +330,7 @@ def dashboard(
 def _pairing_choices(session: Session, actor: Actor) -> dict:
     """Staff's pairing form: startups and possible sponsors."""
     choices = service.pairing_choices(session) if actor.is_staff else {}
-    return {"label": label, "choices": choices}
+    return {**WORDS, "choices": choices, "values": {}}
 
 
 @twin(
@@ -366,7 +366,7 @@ def sponsorship_create(
 
 
 def _today() -> dict:
-    return {"label": label, "today": utcnow().astimezone(PARIS).date().isoformat()}
+    return {**WORDS, "today": utcnow().astimezone(PARIS).date().isoformat(), "values": {}}
 
 
 @twin(

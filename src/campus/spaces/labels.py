@@ -45,6 +45,71 @@ LABELS = {
 }
 
 
+# The form fields a refusal's `where` names, by the words of their labels.
+FIELDS = {
+    "title": N_("Title"),
+    "opens_at": N_("Opens (Paris time)"),
+    "closes_at": N_("Closes (Paris time)"),
+    "application_id": N_("Application"),
+    "status": N_("Status"),
+    "starts_on": N_("Start"),
+    "ends_on": N_("End"),
+    "contract_ref": N_("Contract reference"),
+    "monthly_fee": N_("Monthly fee (EUR)"),
+    "spaces": N_("Space"),
+    "room": N_("Space"),
+    "desks": N_("Desks (open space)"),
+    "exited_on": N_("Exit date"),
+    "reason": N_("Reason"),
+    "note": N_("Note"),
+    "startup_id": N_("Startup"),
+    "sponsor_id": N_("Sponsor"),
+    "mentor_name": N_("Mentor"),
+    "objectives": N_("Objectives (one a line)"),
+    "held_on": N_("Date"),
+    "topics": N_("Topics"),
+    "next_steps": N_("Next steps"),
+    "rating": N_("Your rating (1 to 5)"),
+    "comment": N_("Comment"),
+    "introductions": N_("Introductions made"),
+    "contracts": N_("Contracts signed"),
+    "starts_at": N_("Start (Paris time)"),
+    "ends_at": N_("End (Paris time)"),
+    "people": N_("People"),
+    "organisation_id": N_("For the organisation"),
+    "repeat": N_("Repeat"),
+    "count": N_("Occurrences"),
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "capacity": N_("Capacity (desks or seats)"),
+    "equipment": N_("Equipment (comma separated)"),
+    "max_minutes": N_("Longest booking (minutes)"),
+    "partner_price_cents": N_("Partners' price an hour (cents)"),
+    "floor_id": N_("Floor"),
+    "building": N_("Building"),
+    "level": N_("Level"),
+    "opens": N_("Opens"),
+    "closes": N_("Closes"),
+}
+
+
+def field_name(where: object) -> str:
+    """The form field a refusal's `where` names: `spaces[0].desks` is the field `desks`."""
+    last = str(where or "").rsplit(".", 1)[-1]
+    return last.split("[", 1)[0]
+
+
+def field(where: object) -> str:
+    """The label of the field a refusal names, in the visitor's language ('' for none)."""
+    name = field_name(where)
+    return gettext(FIELDS[name]) if name in FIELDS else ""
+
+
 def label(code: str) -> str:
     """The word for a code, in the visitor's language (the code itself when unknown)."""
     return gettext(LABELS.get(code, code))
+
+
+# What every campus-life page takes: the words for codes and for the fields of a refusal.
+WORDS = {"label": label, "field": field, "field_name": field_name}

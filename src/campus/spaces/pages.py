@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.spaces import api, service
-from campus.spaces.labels import label
+from campus.spaces.labels import WORDS
 from campus.web.deps import allow, db_session
 from campus.web.forms import form_route
 from campus.web.twins import twin
@@ -56,7 +56,7 @@ class RoomForm(api.RoomIn):
     api_path="/spaces/rooms/bookable",
     template="campus_life/rooms.html",
     summary="Rooms and equipment booked by slot (meeting rooms, auditorium, equipment)",
-    context=lambda: {"label": label},
+    context=lambda: dict(WORDS),
 )
 def bookable_rooms(actor: Actor = allow("spaces.book"), session: Session = db_session) -> list:
     return service.list_rooms(session, bookable=True)
@@ -65,7 +65,7 @@ def bookable_rooms(actor: Actor = allow("spaces.book"), session: Session = db_se
 def _room_extras(session: Session, actor: Actor) -> dict:
     """The booking form's choices: the organisations the reader may book for."""
     return {
-        "label": label,
+        **WORDS,
         "values": {},
         "organisations": service.organisation_choices(session, actor),
     }
@@ -126,7 +126,7 @@ def book_submit(
     api_path="/spaces/bookings/mine",
     template="campus_life/my_bookings.html",
     summary="The caller's bookings to come",
-    context=lambda: {"label": label},
+    context=lambda: dict(WORDS),
 )
 def my_bookings(actor: Actor = allow("spaces.book"), session: Session = db_session) -> list:
     return service.my_bookings(session, actor)
@@ -139,7 +139,7 @@ def my_bookings(actor: Actor = allow("spaces.book"), session: Session = db_sessi
     api_path="/spaces/bookings/pending",
     template="campus_life/pending.html",
     summary="Bookings waiting for approval (staff)",
-    context=lambda: {"label": label},
+    context=lambda: dict(WORDS),
 )
 def pending(actor: Actor = allow("spaces.manage"), session: Session = db_session) -> list:
     return service.pending_bookings(session, actor)
@@ -151,7 +151,7 @@ def pending(actor: Actor = allow("spaces.manage"), session: Session = db_session
     "/spaces/bookings/{booking_id}",
     template="campus_life/booking.html",
     summary="One booking (its booker, org, staff)",
-    context=lambda request: {"label": label, "booked": "booked" in request.query_params},
+    context=lambda request: {**WORDS, "booked": "booked" in request.query_params},
 )
 def booking(
     booking_id: str, actor: Actor = allow("spaces.book"), session: Session = db_session
@@ -185,7 +185,7 @@ def decision_submit(
 
 
 def _site_extras() -> dict:
-    return {"label": label, "kinds": service.ROOM_KINDS, "values": {}}
+    return {**WORDS, "kinds": service.ROOM_KINDS, "values": {}}
 
 
 @twin(

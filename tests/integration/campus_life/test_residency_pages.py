@@ -18,6 +18,12 @@ from tests.integration.ecosystem.events_helpers import actor_of
 from tests.integration.ecosystem.programmes_helpers import organisation
 
 
+def _marked(page: str) -> str:
+    """The name of the field a refused form marks invalid."""
+    tag = page.split('aria-invalid="true"')[0].rsplit("<", 1)[-1]
+    return tag.split('name="', 1)[1].split('"', 1)[0]
+
+
 def _form(client, url, data):
     return client.post(url, data={**data, "csrf_token": client.csrf()}, follow_redirects=False)
 
@@ -41,7 +47,7 @@ def test_a_pair_is_created_closed_and_rated_through_the_pages(db, client):
     today = utcnow().astimezone(PARIS).date().isoformat()
     end = {"ends_on": today, "introductions": "2", "contracts": "1"}
     same_day = _form(client, f"/sponsorships/{pair}/end", end)  # it started today
-    assert same_day.status_code == 400 and "<code>ends_on</code>" in same_day.text
+    assert same_day.status_code == 400 and _marked(same_day.text) == "ends_on"
     with db.session() as session:
         session.get(Sponsorship, pair).starts_on = dt.date(2026, 1, 5)
     assert _form(client, f"/sponsorships/{pair}/end", end).status_code == 303
@@ -81,10 +87,76 @@ def test_staff_create_a_room_on_the_site_page_and_a_bad_capacity_is_named(db, cl
     staff = actor_of(db, make_account(db, "staff@example.org", "staff"))
     ids = site(db, staff)
     client.login("staff@example.org")
-    room = {"floor_id": ids["floors"][0], "code": "A110", "name": "Bureau 110",
+    room = {"form": "rooms", "floor_id": ids["floors"][0], "code": "A110", "name": "Bureau 110",
             "kind": "office", "max_minutes": "240", "partner_price_cents": "0"}  # fmt: skip
     bad = _form(client, "/spaces/site/rooms", {**room, "capacity": "-1"})
-    assert bad.status_code == 400 and "<code>capacity</code>" in bad.text
+    assert bad.status_code == 400 and _marked(bad.text) == "capacity"
     assert _form(client, "/spaces/site/rooms", {**room, "capacity": "4"}).status_code == 303
     assert "A110" in client.get("/spaces/site").text
     assert any(r["code"] == "A110" for r in client.get("/api/v1/spaces/site").json()["rooms"])
+
+
+def _written(db) -> dict[str, int]:
+    """Rows of every table a campus-life form writes."""
+    from sqlalchemy import func
+
+    from campus.ecosystem.programmes.models import ProgrammeCall
+    from campus.residency.models import Renewal, Residency, SponsorshipMeeting
+    from campus.spaces.models import Allocation, Building, Floor, Room
+
+    tables = (ProgrammeCall, Renewal, Residency, SponsorshipMeeting, Allocation, Building,
+              Floor, Room, Booking)  # fmt: skip
+    with db.session() as session:
+        counts = {t.__name__: session.scalar(select(func.count()).select_from(t)) for t in tables}
+        pair = session.scalars(select(Sponsorship)).one()
+        counts["objectives"] = len(pair.objectives)
+        counts["ends_on"] = hash(session.scalars(select(Residency.ends_on)).one())
+    return counts
+
+
+def test_each_refused_form_is_shown_again_in_french_with_its_field_and_nothing_written(db, client):
+    from tests.integration.campus_life.twin_seeds import campus_life
+    from tests.integration.ecosystem.programmes_helpers import organisation
+
+    org_id, _admin = organisation(db, "cardiolab", "resident@cardiolab.example")
+    ids = campus_life(db, org_id, "resident@cardiolab.example")
+    future = (utcnow().astimezone(PARIS).date() + dt.timedelta(days=3)).isoformat()
+    day = dt.date.fromisoformat(ids["day"])
+    refusals = [  # (who, url, form, field, the field's label and a word of the message)
+        ("staff", "/residency/admissions",
+         {"title": "Admissions", "opens_at": "demain", "closes_at": "2027-01-01T10:00"},
+         "opens_at", "Ouverture"),
+        ("staff", f"/residencies/{ids['residency_id']}/renewal",
+         {"ends_on": "2026-01-01", "monthly_fee": "900"}, "ends_on", "Fin"),
+        ("staff", f"/residencies/{ids['residency_id']}/exit",
+         {"exited_on": "2026-06-01", "reason": "vacances"}, "reason", "Motif"),
+        ("staff", f"/residencies/{ids['residency_id']}/spaces",
+         {"room": "A1-OPEN", "desks": "500"}, "desks", "Postes"),
+        ("resident", f"/sponsorships/{ids['pair_id']}/meetings",
+         {"held_on": future, "topics": "Le pilote à l'hôpital"}, "held_on", "Date"),
+        ("resident", f"/sponsorships/{ids['pair_id']}/objectives",
+         {"objectives": "Pilote\n" + "x" * 400}, "objectives", "Objectifs"),
+        ("resident", "/spaces/rooms/A201/book",
+         {"title": "Revue", "people": "500", "starts_at": paris(day, 14),
+          "ends_at": paris(day, 15)}, "people", "Personnes"),
+        ("staff", "/spaces/site/buildings",
+         {"form": "buildings", "code": "B", "name": "Bâtiment B", "opens": "25:00",
+          "closes": "20:00"}, "opens", "Ouverture"),
+        ("staff", "/spaces/site/floors",
+         {"form": "floors", "building": "A", "level": "rez-de-chaussée"}, "level", "Niveau"),
+    ]  # fmt: skip
+    emails = {"staff": "life-staff@campus.example", "resident": "resident@cardiolab.example"}
+    before = _written(db)
+    for who, url, form, field_name, words in refusals:
+        client.cookies.clear()
+        client.login(emails[who])
+        refused = _form(client, url, form)
+        assert refused.status_code == 400, (url, refused.status_code)
+        page = refused.text
+        assert 'id="form-error"' in page and 'lang="fr"' in page, url
+        assert _marked(page) == field_name, url
+        assert words in page.split('data-testid="refused-field"')[1].split("</p>")[0], url
+        assert _written(db) == before, url  # nothing of a refused form stays
+    kept = _form(client, f"/sponsorships/{ids['pair_id']}/meetings",
+                 {"held_on": future, "topics": "Le pilote à l'hôpital"}).text  # fmt: skip
+    assert "Le pilote à l&#39;hôpital</textarea>" in kept  # what was typed is kept
