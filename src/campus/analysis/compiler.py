@@ -393,7 +393,11 @@ class Compiler:
             + [f"NOT coalesce({self._pr('p.' + self._q(c.column), c)}, FALSE)" for c in own_out]
         )
         # One row per patient (the first by index date): row_number in a subquery, as both
-        # engines read it (Spark has no QUALIFY).
+        # engines read it (Spark has no QUALIFY). Ties, and a view without a dated index, are
+        # broken by the columns used, smallest first, NULLs last on both engines (Spark puts
+        # them first by default): both pick the same values, whatever the files' order.
+        ties = [f"p.{self._q(c)} ASC NULLS LAST" for c in sorted(self.used.get(cohort.view, ()))]
+        order = ", ".join(o for o in (order, *ties) if o != "1") or "1"
         parts.append(
             f"__ranked AS (SELECT p.*, CAST(p.{patient} AS {self.sql.text}) AS __patient, "
             f"{index} AS __index, row_number() OVER (PARTITION BY p.{patient} ORDER BY {order}) "

@@ -222,3 +222,17 @@ def test_malformed_definitions_are_refused_with_where(text, where):
     with pytest.raises(BadRequest) as caught:
         definition.parse(text)
     assert caught.value.where.startswith(where)
+
+
+def test_a_patient_with_two_rows_in_the_cohort_view_is_counted_once_from_the_smallest_values():
+    """Which row stands for a patient does not depend on the files' order (nor the engine)."""
+    con = duckdb.connect(config={"threads": 1})
+    con.execute(
+        "CREATE TABLE pt (patient VARCHAR, gender VARCHAR, birth_date VARCHAR, deceased VARCHAR)"
+    )
+    con.execute("CREATE TABLE co (patient VARCHAR, code VARCHAR, onset VARCHAR)")
+    rows = [(f"p{i}", gender, "1970-01", None) for i in range(12) for gender in ("male", "female")]
+    con.executemany("INSERT INTO pt VALUES (?, ?, ?, ?)", rows)
+    analysis = _analysis(cohort={"view": "patients", "index_date": "2020-01-01"})
+    table = _run(con, analysis, threshold=2, base=1)["tables"][0]
+    assert {r[0]: r[1] for r in table["rows"]} == {"female": 12, "*": 12}
