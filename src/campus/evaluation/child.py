@@ -24,8 +24,9 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 
 
-def _fail(kind: str, message: str, code: int = 3) -> None:
-    sys.stderr.write(json.dumps({"error": kind, "message": message[:500]}) + "\n")
+def _fail(kind: str, detail: str = "", code: int = 3) -> None:
+    """Report a failure: its kind, and onnxruntime's own words (the parent words the rest)."""
+    sys.stderr.write(json.dumps({"error": kind, "detail": detail[:500]}) + "\n")
     sys.exit(code)
 
 
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> None:
         import numpy as np
         import onnxruntime as ort
     except MemoryError:
-        _fail("memory", "the memory limit is too low to start the runtime")
+        _fail("memory")  # the limit is too low even to start the runtime
     features = np.load(input_path, allow_pickle=False)
     resource.setrlimit(resource.RLIMIT_FSIZE, (features.shape[0] * 16 + 65536,) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
@@ -69,15 +70,12 @@ def main(argv: list[str]) -> None:
         name = session.get_inputs()[0].name
         (scores,) = session.run([output_name], {name: features})
     except MemoryError:
-        _fail("memory", "the model needed more memory than the limit")
+        _fail("memory")
     except Exception as error:  # every runtime failure is reported, not raised
         text = str(error)
         if "alloc" in text.lower() or "bad_alloc" in text or "memory" in text.lower():
-            _fail("memory", "the model needed more memory than the limit")
-        _fail(
-            "runtime",
-            f"onnxruntime failed: {text.splitlines()[0] if text else type(error).__name__}",
-        )
+            _fail("memory")
+        _fail("runtime", text.splitlines()[0] if text else type(error).__name__)
     signal.alarm(0)
     np.save(output_path, np.asarray(scores, dtype=np.float64), allow_pickle=False)
     sys.stdout.write(json.dumps({"network": network}) + "\n")

@@ -16,6 +16,7 @@ import onnx
 from onnx import TensorProto, checker, defs
 
 from campus.errors import BadRequest
+from campus.i18n import N_
 
 # Operator domain -> (lowest, highest) opset accepted. "" is the default ai.onnx domain.
 ALLOWED_DOMAINS: dict[str, tuple[int, int]] = {
@@ -34,8 +35,8 @@ class Checked:
     nodes: int
 
 
-def _refuse(message: str, code: str, where: str = "model") -> BadRequest:
-    return BadRequest(message, code=code, where=where)
+def _refuse(message: str, code: str, where: str = "model", **values: object) -> BadRequest:
+    return BadRequest(message, code=code, where=where, values=values)
 
 
 def _nodes(graph: onnx.GraphProto):
@@ -71,80 +72,111 @@ def check(
     """The parsed model if every check passes; BadRequest names the first that fails."""
     if len(data) > max_bytes:
         raise _refuse(
-            f"the model is {len(data)} bytes; this benchmark accepts at most {max_bytes}",
+            N_("the model is {size} bytes; this benchmark accepts at most {limit}"),
             "model_too_large",
+            size=len(data),
+            limit=max_bytes,
         )
     try:
         model = onnx.load_model_from_string(data)
     except Exception:  # protobuf raises several kinds on garbage
         raise _refuse(
-            "the file is not an ONNX model (it cannot be parsed)", "model_invalid"
+            N_("the file is not an ONNX model (it cannot be parsed)"), "model_invalid"
         ) from None
     try:
         checker.check_model(model, full_check=False)
     except (checker.ValidationError, Exception) as error:
+        # The checker's own words (English, from onnx) are quoted as they are.
         first = str(error).strip().splitlines()[0][:300] if str(error).strip() else "invalid"
-        raise _refuse(f"the ONNX checker refuses the model: {first}", "model_invalid") from None
+        raise _refuse(
+            N_("the ONNX checker refuses the model: {reason}"), "model_invalid", reason=first
+        ) from None
     if _external(model.graph):
         raise _refuse(
-            "the model refers to external data files; embed every tensor", "model_external_data"
+            N_("the model refers to external data files; embed every tensor"),
+            "model_external_data",
         )
     for opset in model.opset_import:
         allowed = ALLOWED_DOMAINS.get(opset.domain)
         if allowed is None:
             raise _refuse(
-                f"operator domain {opset.domain!r} is not allowed (custom operators are refused; "
-                f"allowed: ai.onnx, ai.onnx.ml)",
+                N_(
+                    "operator domain '{domain}' is not allowed (custom operators are refused; "
+                    "allowed: ai.onnx, ai.onnx.ml)"
+                ),
                 "custom_operator",
                 "model.opset_import",
+                domain=opset.domain,
             )
         if not allowed[0] <= opset.version <= allowed[1]:
             raise _refuse(
-                f"opset {opset.version} of domain {opset.domain or 'ai.onnx'!r} is outside "
-                f"{allowed[0]}..{allowed[1]}",
+                N_("opset {version} of domain '{domain}' is outside {low} to {high}"),
                 "opset_not_allowed",
                 "model.opset_import",
+                version=opset.version,
+                domain=opset.domain or "ai.onnx",
+                low=allowed[0],
+                high=allowed[1],
             )
     if model.functions:
         raise _refuse(
-            "model-local functions are not accepted", "custom_operator", "model.functions"
+            N_("model-local functions are not accepted"), "custom_operator", "model.functions"
         )
     count = 0
     for node in _nodes(model.graph):
         count += 1
         if node.domain not in ALLOWED_DOMAINS:
             raise _refuse(
-                f"node {node.name or node.op_type!r} uses operator {node.op_type!r} of domain "
-                f"{node.domain!r}: custom operators are refused",
+                N_(
+                    "node '{node}' uses operator '{operator}' of domain '{domain}': custom "
+                    "operators are refused"
+                ),
                 "custom_operator",
                 f"model.graph.node[{node.name or node.op_type}]",
+                node=node.name or node.op_type,
+                operator=node.op_type,
+                domain=node.domain,
             )
     if count > max_nodes:
-        raise _refuse(f"the model has {count} nodes; at most {max_nodes}", "model_too_large")
+        raise _refuse(
+            N_("the model has {count} nodes; at most {limit}"),
+            "model_too_large",
+            count=count,
+            limit=max_nodes,
+        )
     initializers = {i.name for i in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
         raise _refuse(
-            f"the model must take exactly one input (the feature table), not {len(inputs)}",
+            N_("the model must take exactly one input (the feature table), not {count}"),
             "input_mismatch",
             "model.graph.input",
+            count=len(inputs),
         )
     entry = inputs[0]
     elem = entry.type.tensor_type.elem_type
+    where = f"model.graph.input[{entry.name}]"
     if elem != TensorProto.FLOAT:
         raise _refuse(
-            f"input {entry.name!r} must be float32, not {TensorProto.DataType.Name(elem)}",
+            N_("input '{name}' must be float32, not {type}"),
             "input_mismatch",
-            f"model.graph.input[{entry.name}]",
+            where,
+            name=entry.name,
+            type=TensorProto.DataType.Name(elem),
         )
     dims = _dims(entry)
     if len(dims) != 2 or dims[1] != features or (dims[0] is not None and dims[0] > 0):
-        shown = ["N" if d is None else d for d in dims]
+        shown = ", ".join("N" if d is None else str(d) for d in dims)
         raise _refuse(
-            f"input {entry.name!r} has shape {shown}; the benchmark's feature table is "
-            f"[N, {features}] (a dynamic first dimension, {features} features)",
+            N_(
+                "input '{name}' has shape [{shape}]; the benchmark's feature table is "
+                "[N, {features}] (a dynamic first dimension, {features} features)"
+            ),
             "input_mismatch",
-            f"model.graph.input[{entry.name}]",
+            where,
+            name=entry.name,
+            shape=shown,
+            features=features,
         )
     outputs = {o.name: o for o in model.graph.output}
     name = output or next(
@@ -152,13 +184,19 @@ def check(
     )
     if name is None or name not in outputs:
         raise _refuse(
-            f"no float output {'named ' + repr(output) if output else ''} for the scores "
-            f"(outputs: {', '.join(outputs)})",
+            N_("no float output named '{name}' for the scores (outputs: {outputs})")
+            if output
+            else N_("no float output for the scores (outputs: {outputs})"),
             "output_mismatch",
             "model.graph.output",
+            name=output or "",
+            outputs=", ".join(outputs),
         )
     if outputs[name].type.tensor_type.elem_type not in SCORE_TYPES:
         raise _refuse(
-            f"output {name!r} is not a float tensor", "output_mismatch", "model.graph.output"
+            N_("output '{name}' is not a float tensor"),
+            "output_mismatch",
+            "model.graph.output",
+            name=name,
         )
     return Checked(model=model, input_name=entry.name, output_name=name, nodes=count)

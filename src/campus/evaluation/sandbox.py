@@ -32,17 +32,24 @@ from pathlib import Path
 
 import numpy as np
 
+from campus.errors import Message
+from campus.i18n import N_
+
 STARTUP_GRACE = 30.0  # seconds the runtime may take to start, before the model's own limit
 CHILD_ENV = {"OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
+TIME_LIMIT = N_("the model ran past its time limit of {seconds} s")
+MEMORY_LIMIT = N_("the model needed more than its memory limit of {limit} MB")
 
 
 class RunFailed(Exception):
-    """The model could not be scored: `kind` is time, memory, runtime or output."""
+    """The model could not be scored: `kind` is time, memory, runtime or output; `text` the
+    reason (an English message id with its values, translated where it is shown)."""
 
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
+    def __init__(self, kind: str, message: str, **values: object):
+        self.text = Message(message, values)
+        self.message = str(self.text)
+        super().__init__(self.message)
         self.kind = kind
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -83,19 +90,20 @@ def run(
         else:
             returncode, out, err = RUNNERS.run(folder, args, seconds)
         if returncode in (-14, -24, -9):  # SIGALRM, SIGXCPU, SIGKILL
-            raise RunFailed("time", f"the model ran past its time limit of {seconds:g} s")
+            raise RunFailed("time", TIME_LIMIT, seconds=float(seconds))
         if returncode != 0:
             report = _report(err)
             kind = report.get("error", "runtime")
             if kind == "memory" or returncode in (-6, -11):
-                raise RunFailed(
-                    "memory", f"the model needed more than its memory limit of {memory_mb} MB"
-                )
-            raise RunFailed("runtime", report.get("message") or "the model could not be run")
+                raise RunFailed("memory", MEMORY_LIMIT, limit=memory_mb)
+            detail = str(report.get("detail") or "")[:500]
+            if detail:  # onnxruntime's own words, quoted as they are
+                raise RunFailed("runtime", N_("onnxruntime failed: {reason}"), reason=detail)
+            raise RunFailed("runtime", N_("the model could not be run"))
         try:
             raw = np.load(base / "output.npy", allow_pickle=False)
         except (OSError, ValueError):
-            raise RunFailed("output", "the model's output could not be read") from None
+            raise RunFailed("output", N_("the model's output could not be read")) from None
         network = _report(out).get("network", "none")
     return Scored(scores=_scores(raw, len(features)), network=network)
 
@@ -114,7 +122,7 @@ def _fresh(folder: str, args: list[str], seconds: float) -> tuple[int, bytes, by
             start_new_session=True,
         )
     except subprocess.TimeoutExpired:
-        raise RunFailed("time", f"the model ran past its time limit of {seconds:g} s") from None
+        raise RunFailed("time", TIME_LIMIT, seconds=float(seconds)) from None
     return done.returncode, done.stdout, done.stderr
 
 
@@ -136,7 +144,7 @@ class _Runner:
         started = self.process.stdout.readline() if ready else b""
         if b'"ready"' not in started:
             self.stop()
-            raise RunFailed("runtime", "the evaluation runner did not start; submit again")
+            raise RunFailed("runtime", N_("the evaluation runner did not start; submit again"))
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -155,7 +163,7 @@ class _Runner:
             answer = None
         if not isinstance(answer, dict) or not isinstance(answer.get("returncode"), int):
             self.stop()
-            raise RunFailed("runtime", "the evaluation runner stopped; submit again")
+            raise RunFailed("runtime", N_("the evaluation runner stopped; submit again"))
         base = Path(folder)
         out = _read(base / "child.out")
         err = _read(base / "child.err")
@@ -234,11 +242,14 @@ def _scores(raw: np.ndarray, rows: int) -> np.ndarray:
     if raw.ndim != 1 or raw.shape[0] != rows:
         raise RunFailed(
             "output",
-            f"the model's output has shape {list(raw.shape)}; expected [N], [N, 1] or [N, 2] "
-            f"with N the number of rows",
+            N_(
+                "the model's output has shape [{shape}]; expected [N], [N, 1] or [N, 2] "
+                "with N the number of rows"
+            ),
+            shape=", ".join(str(d) for d in raw.shape),
         )
     if not np.all(np.isfinite(raw)):
-        raise RunFailed("output", "the model's output holds NaN or infinite values")
+        raise RunFailed("output", N_("the model's output holds NaN or infinite values"))
     if raw.min(initial=0.0) < 0.0 or raw.max(initial=0.0) > 1.0:
-        raise RunFailed("output", "the model's scores must be probabilities in [0, 1]")
+        raise RunFailed("output", N_("the model's scores must be probabilities in [0, 1]"))
     return raw.astype(np.float64)

@@ -96,7 +96,7 @@ def create_benchmark(
 def get_benchmark(session: Session, benchmark_id: str) -> Benchmark:
     row = session.get(Benchmark, benchmark_id)
     if row is None:
-        raise NotFound(f"no benchmark {benchmark_id}", code="not_found")
+        raise NotFound(N_("no benchmark {id}"), code="not_found", values={"id": benchmark_id})
     return row
 
 
@@ -149,7 +149,9 @@ def _card(card: dict[str, Any]) -> dict[str, str]:
         value = str(card.get(field) or "").strip()
         if not value or len(value) > 2000:
             raise BadRequest(
-                f"the model card needs {field} (1 to 2000 characters)", where=f"card.{field}"
+                N_("the model card needs {field} (1 to 2000 characters)"),
+                where=f"card.{field}",
+                values={"field": field},
             )
         out[field] = value
     return out
@@ -251,7 +253,10 @@ def submit(
         scores, _network = _score(bench, model, dummy, checked.output_name)
     except sandbox.RunFailed as failure:
         raise BadRequest(
-            f"on the dummy twin: {failure.message}", code=f"model_{failure.kind}", where="model"
+            N_("on the dummy twin: {reason}"),
+            code=f"model_{failure.kind}",
+            where="model",
+            values={"reason": failure.text},
         ) from None
     finally:
         DUMMY_RUNS.release()
@@ -271,9 +276,12 @@ def submit(
     )
     if (used or 0) >= bench.evaluations_per_family:
         raise Conflict(
-            f"this model family has used its {bench.evaluations_per_family} evaluations on this "
-            "benchmark (a cap so that no one can probe the labels with many variants)",
+            N_(
+                "this model family has used its {count} evaluations on this benchmark (a cap "
+                "so that no one can probe the labels with many variants)"
+            ),
             code="evaluations_exhausted",
+            values={"count": bench.evaluations_per_family},
         )
     row = Submission(
         benchmark_id=benchmark.id,
@@ -302,7 +310,7 @@ def submit(
 def get_submission(session: Session, submission_id: str) -> Submission:
     row = session.get(Submission, submission_id)
     if row is None:
-        raise NotFound(f"no submission {submission_id}", code="not_found")
+        raise NotFound(N_("no submission {id}"), code="not_found", values={"id": submission_id})
     return row
 
 
