@@ -113,19 +113,38 @@ LAST_NAMES = [
     "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Masson", "Benali", "Haddad", "Nguyen",
     "Diallo", "Traoré", "Da Silva", "Kowalski", "Rossi", "Lemaire", "Caron",
 ]  # fmt: skip
+# Job titles as (feminine, masculine), agreed with the person's first name.
 JOB_TITLES = {
-    "startup": ["CEO", "CTO", "data scientist", "product manager", "ingénieure qualité",
-                "responsable affaires réglementaires", "développeur", "UX designer"],
-    "company": ["directrice innovation", "chef de projet", "responsable accès au marché",
-                "ingénieur d'affaires", "responsable partenariats"],
-    "research_lab": ["chercheuse", "directeur de recherche", "doctorant", "post-doctorante",
-                     "biostatisticien", "ingénieure de recherche"],
-    "hospital": ["médecin", "cardiologue", "oncologue", "cadre de santé", "DSI",
-                 "responsable de l'entrepôt de données", "pharmacien", "infirmière"],
-    "clinic": ["médecin", "directrice", "cadre de santé", "responsable qualité"],
-    "public_agency": ["chargée de mission", "chef de bureau", "expert numérique en santé"],
-    "founding_member": ["directrice", "responsable programme", "chargé de partenariats"],
+    "startup": [("directrice générale", "directeur général"),
+                ("directrice technique", "directeur technique"),
+                ("scientifique des données", "scientifique des données"),
+                ("cheffe de produit", "chef de produit"),
+                ("ingénieure qualité", "ingénieur qualité"),
+                ("responsable des affaires réglementaires",) * 2,
+                ("développeuse", "développeur"), ("designer UX",) * 2],
+    "company": [("directrice de l'innovation", "directeur de l'innovation"),
+                ("cheffe de projet", "chef de projet"), ("responsable de l'accès au marché",) * 2,
+                ("ingénieure d'affaires", "ingénieur d'affaires"),
+                ("responsable des partenariats",) * 2],
+    "research_lab": [("chercheuse", "chercheur"),
+                     ("directrice de recherche", "directeur de recherche"),
+                     ("doctorante", "doctorant"), ("post-doctorante", "post-doctorant"),
+                     ("biostatisticienne", "biostatisticien"),
+                     ("ingénieure de recherche", "ingénieur de recherche")],
+    "hospital": [("médecin",) * 2, ("cardiologue",) * 2, ("oncologue",) * 2,
+                 ("cadre de santé",) * 2,
+                 ("directrice des systèmes d'information", "directeur des systèmes d'information"),
+                 ("responsable de l'entrepôt de données",) * 2,
+                 ("pharmacienne", "pharmacien"), ("infirmière", "infirmier")],
+    "clinic": [("médecin",) * 2, ("directrice", "directeur"), ("cadre de santé",) * 2,
+               ("responsable qualité",) * 2],
+    "public_agency": [("chargée de mission", "chargé de mission"),
+                      ("cheffe de bureau", "chef de bureau"),
+                      ("experte en numérique en santé", "expert en numérique en santé")],
+    "founding_member": [("directrice", "directeur"), ("responsable de programme",) * 2,
+                        ("chargée de partenariats", "chargé de partenariats")],
 }  # fmt: skip
+FEMININE_FIRST_NAMES = frozenset(FIRST_NAMES[:24])
 KIND_SKILLS = {
     "startup": ["machine_learning", "software_engineering", "ux_design", "data_engineering",
                 "medical_imaging", "fhir_interop", "genomics"],
@@ -167,6 +186,47 @@ DEMO_LINKS = [
 ]
 
 
+# The place a name holds, for the organisation's city: "Université de Valmont" is there.
+PLACE_OF = {
+    "Valmont": "Valmont-sur-Orge",
+    "Beaulieu": "Beaulieu-la-Forêt",
+    "Pasteur-Montclar": "Montclar",
+    "de la Loire": "Nantes",
+}
+# The first digit of a French phone number by region (01 for Île-de-France and the made-up
+# towns, which lie around Paris).
+AREA_CODE = {
+    "Lyon": 4, "Marseille": 4, "Grenoble": 4, "Nice": 4, "Montpellier": 4,
+    "Toulouse": 5, "Bordeaux": 5, "Lille": 3, "Strasbourg": 3, "Nantes": 2, "Rennes": 2,
+}  # fmt: skip
+ROUND_TITLES = {
+    "pre_seed": "Levée de pré-amorçage",
+    "seed": "Levée d'amorçage",
+    "series_a": "Levée de série A",
+    "series_b": "Levée de série B",
+}
+KIND_PHRASES = {
+    "startup": "Start-up installée à {city}",
+    "company": "Entreprise installée à {city}",
+    "research_lab": "Laboratoire de recherche installé à {city}",
+    "hospital": "Établissement hospitalier situé à {city}",
+    "clinic": "Clinique située à {city}",
+    "public_agency": "Agence publique installée à {city}",
+    "founding_member": "Membre fondateur du campus, installé à {city}",
+}
+ELIDED = tuple("aeiouyàâäéèêëîïôöùûüœh")
+
+
+def de(name: str) -> str:
+    """ "de" before a name, elided before a vowel or a mute h: "d'imagerie", "d'Évry"."""
+    return f"d'{name}" if name[:1].lower().startswith(ELIDED) else f"de {name}"
+
+
+def listed(items: list[str], last: str = "et") -> str:
+    """Items joined as a sentence writes them: "a, b et c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
 @dataclass
 class DemoSummary:
     organisations: int
@@ -175,74 +235,89 @@ class DemoSummary:
     impact_records: int
 
 
-def _organisation_names(rng: random.Random) -> dict[str, list[str]]:
+def _organisation_names(rng: random.Random) -> dict[str, list[tuple[str, str | None]]]:
+    """Names by kind, each with the city it names (None: the city is drawn)."""
     startups = [h + t for h in STARTUP_HEADS for t in STARTUP_TAILS]
     rng.shuffle(startups)
     surnames = LAST_NAMES[:]
     rng.shuffle(surnames)
     topics = [
-        ("épidémiologie", "epidemiology"),
-        ("imagerie biomédicale", "biomedical imaging"),
-        ("génomique", "genomics"),
-        ("santé numérique", "digital health"),
-        ("neurosciences", "neuroscience"),
-        ("biostatistique", "biostatistics"),
-        ("recherche clinique", "clinical research"),
-        ("intelligence artificielle en santé", "AI in health"),
-        ("santé publique", "public health"),
-        ("cancérologie", "cancer research"),
+        "épidémiologie",
+        "imagerie biomédicale",
+        "génomique",
+        "santé numérique",
+        "neurosciences",
+        "biostatistique",
+        "recherche clinique",
+        "intelligence artificielle en santé",
+        "santé publique",
+        "cancérologie",
+    ]
+    clinics = (
+        "Sainte-Marthe",
+        "du Parc",
+        "des Tilleuls",
+        "Saint-Roch",
+        "de la Loire",
+        "du Val Fleuri",
+        "Pasteur-Montclar",
+        "des Cèdres",
+        "Saint-Exupère",
+        "Bellevue",
+    )
+    founders = [
+        ("Fondation Campus Santé", "Paris"),
+        ("Université de Valmont", None),
+        ("Institut national de santé numérique (fictif)", "Paris"),
+        ("Caisse de santé de Montclar", "Montclar"),
+        ("École d'ingénieurs de Mirebel", "Mirebel"),
+        ("Mutualité de Beaulieu", None),
     ]
     return {
-        "startup": startups,
+        "startup": [(name, None) for name in startups],
         "company": [
-            f"{pattern} {name}"
+            (f"{pattern} {name}", None)
             for name in surnames
             for pattern in ("Laboratoires", "Groupe", "Medisys")
         ],
         "research_lab": [
-            f"Laboratoire de {fr} de {city}" for fr, _ in topics for city in CITIES[:4]
+            (f"Laboratoire {de(topic)} {de(city)}", city) for topic in topics for city in CITIES[:4]
         ],
-        "hospital": [f"Centre hospitalier de {town}" for town in TOWNS]
-        + [f"Hôpital universitaire de {town}" for town in TOWNS],
-        "clinic": [
-            f"Clinique {saint}"
-            for saint in (
-                "Sainte-Marthe",
-                "du Parc",
-                "des Tilleuls",
-                "Saint-Roch",
-                "de la Loire",
-                "du Val Fleuri",
-                "Pasteur-Montclar",
-                "des Cèdres",
-                "Saint-Exupère",
-                "Bellevue",
-            )
-        ],
+        "hospital": [(f"Centre hospitalier {de(town)}", town) for town in TOWNS]
+        + [(f"Hôpital universitaire {de(town)}", town) for town in TOWNS],
+        "clinic": [(f"Clinique {name}", None) for name in clinics],
         "public_agency": [
-            f"Agence {what} de {town}"
+            (f"Agence {what} {de(town)}", town)
             for what in ("régionale de santé", "du numérique en santé")
             for town in TOWNS
         ],
-        "founding_member": [
-            "Fondation Campus Santé",
-            "Université de Valmont",
-            "Institut national de santé numérique (fictif)",
-            "Caisse de santé de Montclar",
-            "École d'ingénieurs de Mirebel",
-            "Mutualité de Beaulieu",
-        ],
+        "founding_member": founders,
     }
 
 
+def _city_of(name: str, place: str | None, drawn: str) -> str:
+    """The city an organisation's name holds, else the one drawn for it."""
+    if place:
+        return place
+    return next((city for key, city in PLACE_OF.items() if key in name), drawn)
+
+
 def _summary(kind: str, themes: list[str], city: str) -> tuple[str, str]:
-    t_fr = ", ".join(THEMES[t][0] for t in themes)
-    t_en = ", ".join(THEMES[t][1] for t in themes)
-    k_fr, k_en = KIND_LABELS[kind]
+    t_fr = listed([THEMES[t][0] for t in themes])
+    t_en = listed([THEMES[t][1] for t in themes], "and")
+    k_en = KIND_LABELS[kind][1]
     return (
-        f"{k_fr.capitalize()} à {city}. Thématiques : {t_fr}.",
+        f"{KIND_PHRASES[kind].format(city=city)}. Thématiques\u00a0: {t_fr}.",
         f"{k_en.capitalize()} in {city}. Themes: {t_en}.",
     )
+
+
+def _description(summary_fr: str, expertise: list[str], needs: list[str]) -> str:
+    """The presentation, in French only (the English summary is shown to English readers)."""
+    text = f"<p>{summary_fr}</p><p>Savoir-faire\u00a0: {listed([SKILLS[s][0] for s in expertise])}."
+    if needs:
+        text += f" Recherche des partenaires en {listed([SKILLS[s][0] for s in needs])}."
+    return text + "</p>"
 
 
 def _organisations(session: Session, rng: random.Random) -> list[Organisation]:
@@ -253,8 +328,9 @@ def _organisations(session: Session, rng: random.Random) -> list[Organisation]:
     for kind, count in KIND_COUNTS.items():
         pool = names[kind.value]
         for index in range(count):
-            name = pool[index % len(pool)] + ("" if index < len(pool) else f" {index}")
-            city = rng.choice(CITIES)
+            name, place = pool[index % len(pool)]
+            name += "" if index < len(pool) else f" {index}"
+            city = _city_of(name, place, rng.choice(CITIES))
             themes = rng.sample(theme_codes, rng.randint(1, 3))
             expertise = rng.sample(KIND_SKILLS[kind.value], rng.randint(2, 3))
             needs = [
@@ -274,13 +350,13 @@ def _organisations(session: Session, rng: random.Random) -> list[Organisation]:
                 website=f"https://{slug}.example",
                 summary_fr=summary_fr,
                 summary_en=summary_en,
-                description_html=f'<p>{summary_fr}</p><p lang="en">{summary_en}</p>',
+                description_html=_description(summary_fr, expertise, needs),
                 themes=themes,
                 expertise=expertise,
                 needs=needs,
                 contact_email=f"contact@{slug}.example",
-                phone=f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
-                f"{rng.randint(10, 99)}",
+                phone=f"+33 {AREA_CODE.get(city, 1)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+                f"{rng.randint(10, 99)} {rng.randint(10, 99)}",
                 headcount=rng.randint(3, 40) * KIND_WEIGHT[kind.value],
                 founded_year=rng.randint(1960 if kind != "startup" else 2012, 2025),
             )
@@ -324,7 +400,7 @@ def _people(
         needs = rng.sample(KIND_NEEDS[org.kind], 1) if rng.random() < 0.4 else []
         person = Person(
             display_name=f"{first} {last}",
-            job_title=rng.choice(JOB_TITLES[org.kind]),
+            job_title=rng.choice(JOB_TITLES[org.kind])[0 if first in FEMININE_FIRST_NAMES else -1],
             city=org.city,
             competences=sorted(set(competences)),
             expertise=[],
@@ -386,7 +462,7 @@ def _impact(
                 ImpactRecord(
                     organisation_id=org.id,
                     kind="fundraising",
-                    title=f"Levée {round_.replace('_', ' ')}",
+                    title=ROUND_TITLES[round_],
                     occurred_on=when(),
                     amount=Decimal(base * rng.randint(60, 140)) * 10,
                     currency="EUR" if rng.random() < 0.9 else "USD",
@@ -404,7 +480,7 @@ def _impact(
                 ImpactRecord(
                     organisation_id=org.id,
                     kind="contract",
-                    title=f"Déploiement chez {hospital.name}",
+                    title=f"Contrat de déploiement\u00a0: {hospital.name}",
                     occurred_on=when(),
                     amount=Decimal(rng.randint(20, 400) * 1000),
                     currency="EUR",
@@ -437,7 +513,7 @@ def _impact(
                 ImpactRecord(
                     organisation_id=org.id,
                     kind="product_launch",
-                    title=f"Lancement de {org.name} 2",
+                    title=f"Lancement {de(org.name)} 2",
                     occurred_on=when(),
                     status=state,
                     decision_note=note,

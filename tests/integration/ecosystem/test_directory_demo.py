@@ -1,5 +1,6 @@
 import datetime as dt
 import hashlib
+import re
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
@@ -73,3 +74,24 @@ def _digest() -> str:
 
 def test_the_same_seed_gives_the_same_campus():
     assert _digest() == _digest()
+
+
+def test_the_demo_campus_reads_as_french_and_each_organisation_is_where_its_name_says():
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with Session(engine) as session:
+        demo_data.generate(session, reference=REFERENCE)
+        orgs = session.scalars(select(Organisation)).all()
+        texts = [t for o in orgs for t in (o.name, o.summary_fr, o.description_html)]
+        texts += session.scalars(select(ImpactRecord.title)).all()
+        texts += session.scalars(select(Person.job_title)).all()
+        places = [*demo_data.CITIES, *demo_data.TOWNS]
+        for org in orgs:
+            named = [p for p in places if org.name.endswith(f"de {p}") or f"d'{p}" in org.name]
+            assert named in ([], [org.city]), (org.name, org.city)
+        assert any(o.kind == "research_lab" and o.city == "Lyon" for o in orgs)
+    engine.dispose()
+    unelided = re.compile(r"\bde [aeiouyàâéèêëîïôöùûœh]", re.IGNORECASE)
+    assert [t for t in texts if unelided.search(t)] == []
+    assert not [t for t in texts if 'lang="en"' in t or "series" in t or "seed" in t]
+    assert not [t for t in texts if re.search(r"\w :", t)]  # a non-breaking space before ":"
