@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from campus.db.engine import Database
 from campus.db.migrate import upgrade
 from campus.governance.config import governance_settings
+from campus.optout.config import optout_settings
 from campus.settings import Settings, get_settings
 from campus.site.models import metadata
 
@@ -40,14 +41,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_process_settings() -> Iterator[None]:
-    """Settings are read once per process (`get_settings`, `governance_settings`); a test
+    """Settings are read once per process (`get_settings`, `governance_settings`,
+    `optout_settings`); a test
     that sets CAMPUS_* variables must not see what an earlier test of the same worker
     resolved, whichever file ran before it."""
     get_settings.cache_clear()
     governance_settings.cache_clear()
+    optout_settings.cache_clear()
     yield
     get_settings.cache_clear()
     governance_settings.cache_clear()
+    optout_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from campus.errors import TooManyRequests
-from campus.governance import optout
+from campus.optout import service as optout
 from tests.helpers import CampusClient, audit_events, make_account
 from tests.unit.warehouse.samples import small_bundle
 

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from campus.governance import optout
+from campus.optout import service as optout
 from campus.settings import Settings
 
 

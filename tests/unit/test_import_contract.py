@@ -34,17 +34,6 @@ KNOWN_CIRCLE_EDGES = {
         "while analysis's jobs and pages call governance's service (approvals, notifications); "
         "owned by the analysis/governance work, to be split into a register both read"
     ),
-    ("governance", "views"): (
-        "an access request's form lists the library's views and the reader's saved views "
-        "(campus.governance.data.request_choices); views read the warehouse, which reads "
-        "governance's opt-out registry: to go with the warehouse edge below, once opt-out "
-        "keys live in a module both read"
-    ),
-    ("governance", "warehouse"): (
-        "governance's demo loader checks that the warehouse's demo dataset exists "
-        "(campus.governance.demo) and an access request's form lists its datasets, while the "
-        "warehouse reads governance's opt-out registry"
-    ),
 }
 KNOWN_HTTP_IMPORTS: dict[tuple[str, str], str] = {}
 

@@ -14,8 +14,8 @@ from campus.ecosystem.events import validation as events
 from campus.ecosystem.programmes import forms as programme_forms
 from campus.ecosystem.programmes import service as programmes
 from campus.ecosystem.trainings import service as trainings
-from campus.governance import optout
 from campus.governance import service as governance
+from campus.optout import service as optout
 from campus.participation import service as participation
 from campus.views import definition as views
 from campus.warehouse import fhir, layout

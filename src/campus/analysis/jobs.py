@@ -31,10 +31,10 @@ from campus.db.base import utcnow
 from campus.db.engine import Database
 from campus.db.leases import holder_name
 from campus.errors import CampusError
-from campus.governance import optout
 from campus.governance import service as governance
 from campus.governance.config import governance_settings
 from campus.governance.notify import notify
+from campus.optout import service as optout
 from campus.settings import Settings
 
 log = logging.getLogger("campus.worker")

@@ -28,9 +28,9 @@ from campus.db.engine import Database
 from campus.errors import BadRequest, Conflict, Forbidden, NotFound
 from campus.evaluation import definition, features, metrics, modelcheck, sandbox
 from campus.evaluation.models import Benchmark, Submission, SubmissionCheck
-from campus.governance import optout
 from campus.governance import service as governance
 from campus.i18n import N_
+from campus.optout import service as optout
 from campus.settings import Settings
 
 CHECKS_TO_RELEASE = 2

@@ -29,7 +29,7 @@ from campus.db.engine import Database
 from campus.errors import CampusError
 from campus.federation import pooling, signing, statistics
 from campus.federation.service import NODE_HEADER
-from campus.governance import optout
+from campus.optout import service as optout
 from campus.settings import Settings
 
 log = logging.getLogger(__name__)

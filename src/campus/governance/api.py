@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from campus.auth import service as auth
 from campus.auth.actor import Actor
 from campus.errors import BadRequest
-from campus.governance import data, legal, optout, parties, serialise, service
+from campus.governance import data, legal, parties, serialise, service
 from campus.governance.data import (  # noqa: F401 (re-exported: tests and callers read them here)
     can_see_private,
     project_for,
@@ -20,6 +20,7 @@ from campus.governance.data import (  # noqa: F401 (re-exported: tests and calle
     reviews_of,
 )
 from campus.i18n import N_
+from campus.optout import service as optout
 from campus.web.deps import allow, client_address, db_session
 
 router = APIRouter(tags=["governance"])

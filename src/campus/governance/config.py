@@ -19,15 +19,6 @@ class GovernanceSettings(BaseSettings):
         default=False, description="Run the job worker as a thread of the web app (demo)."
     )
     project_privacy_budget: float = Field(default=3.0, gt=0, description="Epsilon per project.")
-    optout_window_minutes: int = Field(
-        default=60, ge=1, description="Window of the opt-out form's throttle."
-    )
-    optout_per_address: int = Field(
-        default=5, ge=1, description="Filings of the opt-out form per client address and window."
-    )
-    optout_per_window: int = Field(
-        default=300, ge=1, description="Filings of the opt-out form per window, all addresses."
-    )
 
 
 @lru_cache

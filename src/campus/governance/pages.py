@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.governance import api, data, legal, optout, parties, register, serialise, service
+from campus.governance import api, data, legal, parties, register, serialise, service
 from campus.governance.models import Approval
 from campus.i18n import N_
+from campus.optout import service as optout
 from campus.web.deps import allow, client_address, db_session
 from campus.web.forms import form_route
 from campus.web.pages_registry import page

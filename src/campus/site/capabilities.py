@@ -112,10 +112,16 @@ CAPABILITIES: list[Capability] = [
         personal_data=("campus.participation.personal_data:PART",),
     ),
     Capability(
+        # Objections to data reuse: filed through governance's pages, honoured by the
+        # warehouse, analyses and nodes; its own package so none of them imports governance.
+        "optout",
+        models=("campus.optout.models",),
+    ),
+    Capability(
         "governance",
         api=("campus.governance.api:router",),
         pages=("campus.governance.pages:router",),
-        models=("campus.governance.models", "campus.governance.optout"),
+        models=("campus.governance.models",),
         demo=("campus.governance.demo:load",),
         # Its demo project asks for the warehouse's demo dataset (hopital-synthea).
         demo_after=("warehouse",),

@@ -348,7 +348,7 @@ def optout_add(
     kind: Annotated[str, typer.Option(help="nir or system.")] = "nir",
 ) -> None:
     """Register an objection; only the identifier's keyed hash is stored."""
-    from campus.governance import optout
+    from campus.optout import service as optout
 
     try:
         with _database().session() as session:
@@ -364,7 +364,7 @@ def optout_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 100,
 ) -> None:
     """Registered objections: receipt, kind, date (never an identifier)."""
-    from campus.governance import optout
+    from campus.optout import service as optout
 
     with _database().session() as session:
         typer.echo(f"{optout.count(session)} objection(s)")

@@ -26,7 +26,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from campus.governance.optout import identifier_keys
+from campus.optout.service import identifier_keys
 from campus.warehouse import fhir
 from campus.warehouse.problems import ProblemLog
 from campus.warehouse.pseudonymise import Target

@@ -21,8 +21,8 @@ from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.db.engine import Database, lock
 from campus.errors import BadRequest, Forbidden, NotFound
-from campus.governance import optout
 from campus.i18n import N_
+from campus.optout import service as optout
 from campus.settings import Settings
 from campus.warehouse import catalogue as catalogue_module
 from campus.warehouse import ingest as engine

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from campus.governance.optout import identifier_keys
+from campus.optout.service import identifier_keys
 from campus.warehouse import fhir, messages
 from campus.warehouse.parts import PartWriter
 from campus.warehouse.policy import parse

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from campus.governance import optout
+from campus.optout import service as optout
 from campus.settings import Settings
 
 MARKER = "REAL-ONLY-MARKER"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from campus.governance import optout
+from campus.optout import service as optout
 from tests.helpers import CampusClient, audit_events
 
 RECEIPT = re.compile(r"OPT-[0-9A-F]{16}")

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from sqlalchemy import select
 
 from campus.auth.models import OutboxMail
-from campus.governance import optout
+from campus.optout import service as optout
 from tests.helpers import audit_events
 from tests.integration.analysis import warehouse
 from tests.integration.analysis.setup import approve

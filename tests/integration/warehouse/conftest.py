@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campus.governance.optout import key_with
+from campus.optout.service import key_with
 from campus.warehouse import ingest, layout, policy
 from tests.conftest import SHARED
 

@@ -31,7 +31,7 @@ class PurePython:
 
 if mode == "pure":
     sys.meta_path.insert(0, PurePython)
-from campus.governance.optout import key_with
+from campus.optout.service import key_with
 from campus.warehouse import ingest, layout, policy
 for name in compiled:
     module = sys.modules.get(name) or __import__(name, fromlist=["_"])

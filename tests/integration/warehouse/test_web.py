@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from campus.governance import optout
+from campus.optout import service as optout
 from tests.helpers import audit_events, make_account
 from tests.unit.warehouse.samples import NIR, observation, small_bundle
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from campus.governance.optout import key_with
+from campus.optout.service import key_with
 from campus.warehouse import messages
 from tests.unit.warehouse.samples import (
     INS_SYSTEM,

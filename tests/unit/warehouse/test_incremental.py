@@ -7,7 +7,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from campus.governance.optout import key_with
+from campus.optout.service import key_with
 from campus.warehouse import layout, messages
 from tests.unit.warehouse.samples import NIR_BODY, observation, patient, write_ndjson
 from tests.unit.warehouse.test_ingest_files import OKEY, rows, run
@@ -110,7 +110,7 @@ def test_conditional_references_of_an_increment_resolve_against_the_base(tmp_pat
 
 
 def test_a_patient_opted_out_since_is_not_found_in_the_base(tmp_path):
-    from campus.governance.optout import key_with as key
+    from campus.optout.service import key_with as key
 
     first = tmp_path / "first"
     first.mkdir()

@@ -6,7 +6,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from campus.governance.optout import key_with
+from campus.optout.service import key_with
 from campus.warehouse import ingest, layout, policy
 from tests.unit.warehouse.samples import (
     INS_SYSTEM,

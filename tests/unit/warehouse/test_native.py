@@ -18,7 +18,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from campus.governance.optout import identifier_texts, key_with
+from campus.optout.service import identifier_texts, key_with
 from campus.warehouse import policy, worker
 from campus.warehouse.pseudonymise import CODING_KEYS, Pseudonymiser
 from campus.warehouse.sources import Task

@@ -2,7 +2,7 @@ import pytest
 from pydantic import SecretStr
 
 from campus.errors import BadRequest
-from campus.governance import optout
+from campus.optout import service as optout
 from campus.settings import Settings
 from tests.unit.warehouse.samples import INS_SYSTEM, NIR, NIR_BODY
 

@@ -11,7 +11,7 @@ import json
 
 import pyarrow.parquet as pq
 
-from campus.governance.optout import key_with
+from campus.optout.service import key_with
 from campus.warehouse import catalogue, layout, publish
 from campus.warehouse.parts import PartWriter
 from tests.unit.warehouse.samples import NIR_BODY, encounter, observation, patient, write_ndjson

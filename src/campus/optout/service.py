@@ -34,15 +34,16 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ForeignKey, Integer, String, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from campus.audit import service as audit
-from campus.db.base import Base, utcnow
+from campus.db.base import utcnow
 from campus.errors import BadRequest, TooManyRequests
-from campus.governance.config import governance_settings
 from campus.i18n import N_
+from campus.optout.config import optout_settings
+from campus.optout.models import OptOut, OptOutReceipt, OptOutThrottle, OptOutWithdrawal
 from campus.settings import Settings
 
 Kind = Literal["nir", "system"]
@@ -59,53 +60,6 @@ NIR_SYSTEMS = frozenset(
 )
 _NIR = re.compile(r"^([1-478])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})\Z")
 _MAX_VALUE = 512
-
-
-class OptOut(Base):
-    """One objection: the keyed hash of one identifier, never the identifier itself."""
-
-    __tablename__ = "optout_entries"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    receipt: Mapped[str] = mapped_column(String(24), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(200))
-
-
-class OptOutReceipt(Base):
-    """One receipt a person was given. Filing the same objection again gives a new receipt,
-    so that a receipt never tells whether somebody had already objected."""
-
-    __tablename__ = "optout_receipts"
-
-    receipt: Mapped[str] = mapped_column(String(24), primary_key=True)
-    key: Mapped[str] = mapped_column(ForeignKey("optout_entries.key", ondelete="CASCADE"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class OptOutWithdrawal(Base):
-    """A receipt its holder withdrew: when it was filed and withdrawn, nothing of the
-    identifier (its hash left with the receipt)."""
-
-    __tablename__ = "optout_withdrawals"
-
-    receipt: Mapped[str] = mapped_column(String(24), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    filed_at: Mapped[dt.datetime]
-    withdrawn_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class OptOutThrottle(Base):
-    """Filings counted per window, for the whole form (`global`) and per client address
-    (its keyed hash, never the address). A row is locked while it is counted, so any number
-    of processes admit at most the limit."""
-
-    __tablename__ = "optout_throttle"
-
-    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
-    period: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 @dataclass(frozen=True)
@@ -270,7 +224,7 @@ def admit(
     Called in the filing's own transaction: a refused or failed filing counts nothing.
     Rows are locked address first, then global, in every transaction (no deadlock).
     """
-    config = governance_settings()
+    config = optout_settings()
     window = int((now or utcnow()).timestamp()) // (config.optout_window_minutes * 60)
     prefix = "throttle" if purpose == FILING else f"throttle-{purpose}"
     address_key = key_with(settings.secret("optout_key").encode(), f"{prefix}|{address}")
