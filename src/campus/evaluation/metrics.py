@@ -14,6 +14,7 @@ calibration use each bin's mean score.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,21 +37,119 @@ class Bins:
         return np.divide(self.score, self.n, out=np.zeros(len(self.n)), where=self.n > 0)
 
 
-def _merge(n, pos, score, k: int) -> list[tuple[int, int, float]]:
-    groups: list[list[float]] = []
-    current = [0, 0, 0.0]
-    for i in range(len(n)):
-        current = [current[0] + n[i], current[1] + pos[i], current[2] + score[i]]
-        if current[0] >= k:
-            groups.append(current)
-            current = [0, 0, 0.0]
-    if current[0] > 0:
-        if groups:
-            last = groups[-1]
-            groups[-1] = [last[0] + current[0], last[1] + current[1], last[2] + current[2]]
-        else:
-            groups.append(current)
-    return [(int(a), int(b), float(c)) for a, b, c in groups]
+@dataclass(frozen=True)
+class Histogram:
+    """People, positives and sum of scores per bin, the bins given by their edges in the
+    benchmark's fine bins (`edges[i]` to `edges[i + 1]`); `split` is the index in `edges` of
+    the threshold's edge, -1 when it is not one of them."""
+
+    n: np.ndarray
+    pos: np.ndarray
+    score: np.ndarray
+    edges: tuple[int, ...]
+    split: int
+
+    def coarsen(self, edges: tuple[int, ...]) -> Histogram:
+        """The same people in wider bins: `edges`, a subset of this histogram's edges."""
+        at = np.searchsorted(np.array(self.edges), np.array(edges))
+        if len(edges) < 2 or not np.array_equal(np.array(self.edges)[at], np.array(edges)):
+            raise ValueError("the new edges must be edges of the histogram")
+        starts = at[:-1]
+        threshold = self.edges[self.split] if self.split >= 0 else None
+        return Histogram(
+            n=np.add.reduceat(self.n, starts),
+            pos=np.add.reduceat(self.pos, starts),
+            score=np.add.reduceat(self.score, starts),
+            edges=tuple(edges),
+            split=edges.index(threshold) if threshold in edges else -1,
+        )
+
+
+def _side(n: np.ndarray, a: int, b: int, k: int) -> list[int]:
+    """Edges (indices into n) of the side [a, b) merged into bins of at least k people: a
+    bin closes once it holds k, and what is left after the last joins it."""
+    ends: list[int] = []
+    held = 0
+    for i in range(a, b):
+        held += n[i]
+        if held >= k:
+            ends.append(i + 1)
+            held = 0
+    if not ends:
+        return [a, b]
+    ends[-1] = b
+    return [a, *ends]
+
+
+def tree_side(n: np.ndarray, a: int, b: int, k: int) -> list[int]:
+    """Edges of the side [a, b) halved again and again (at (a + b) // 2) while both halves
+    hold k people or none: every node that halves the same range this way cuts at edges of
+    one tree, so that the edges all nodes keep are as fine as the smallest node allows
+    there (greedy merging from the left puts each node's edges elsewhere)."""
+    if b - a < 2:
+        return [a, b]
+    mid = (a + b) // 2
+    left, right = n[a:mid].sum(), n[mid:b].sum()
+    if left + right > 0 and (left == 0 or left >= k) and (right == 0 or right >= k):
+        return tree_side(n, a, mid, k)[:-1] + tree_side(n, mid, b, k)
+    return [a, b]
+
+
+def merge_edges(
+    n: np.ndarray, split: int, k: int, side: Callable[..., list[int]] | None = None
+) -> tuple[tuple[int, ...], int]:
+    """The edges (indices into n's bins) that merge adjacent bins until each holds at least
+    k people without crossing the threshold (bins [split:] are at or above it), and the index
+    of the threshold's edge among them; over the whole range and -1 (threshold metrics
+    withheld) when one side holds fewer than k people but not none, or `split` is -1."""
+    side = side or _side
+    size = len(n)
+    if split < 0:
+        return tuple(side(n, 0, size, k)), -1
+    below_n, above_n = n[:split].sum(), n[split:].sum()
+    if (0 < below_n < k) or (0 < above_n < k):
+        return tuple(side(n, 0, size, k)), -1
+    below = side(n, 0, split, k) if split > 0 else [0]
+    above = side(n, split, size, k) if split < size else [size]
+    return tuple(below[:-1] + above), len(below) - 1
+
+
+def histogram(
+    scores: np.ndarray, labels: np.ndarray, *, bins: int, threshold: float, plain: bool = False
+) -> Histogram:
+    """The fine bins: `bins` equal widths on [0, 1] and the threshold as an edge; `plain`
+    finds each score's bin by the rules' path (`bin_index_plain`)."""
+    edges = np.unique(np.concatenate([np.linspace(0.0, 1.0, bins + 1), [threshold]]))
+    index = (bin_index_plain if plain else bin_index)(scores, bins=bins, threshold=threshold)
+    size = len(edges) - 1
+    return Histogram(
+        n=np.bincount(index, minlength=size).astype(np.float64),
+        pos=np.bincount(index, weights=labels.astype(np.float64), minlength=size),
+        score=np.bincount(index, weights=scores, minlength=size),
+        edges=tuple(range(size + 1)),
+        split=int(np.searchsorted(edges, threshold, side="left")),  # first bin at/above it
+    )
+
+
+def merged(
+    h: Histogram, k: int, side: Callable[..., list[int]] | None = None
+) -> tuple[Histogram, int]:
+    """`h` merged to bins of at least k people (see `merge_edges`), and the index of the
+    threshold's edge among its edges (-1: threshold metrics withheld)."""
+    at, cut = merge_edges(h.n, h.split, k, side)
+    return h.coarsen(tuple(h.edges[i] for i in at)), cut
+
+
+def to_bins(h: Histogram, k: int) -> Bins:
+    """The released bins of a histogram: merged to k, empty bins left out."""
+    wide, cut = merged(h, k)
+    keep = wide.n > 0
+    return Bins(
+        n=wide.n[keep],
+        pos=wide.pos[keep],
+        score=wide.score[keep],
+        cut=int(keep[:cut].sum()) if cut >= 0 else -1,
+    )
 
 
 def bin_index_plain(scores: np.ndarray, *, bins: int, threshold: float) -> np.ndarray:
@@ -82,29 +181,12 @@ def binned(
     threshold: float,
     k: int,
     plain: bool = False,
+    within: tuple[int, ...] | None = None,
 ) -> Bins:
-    """Merged bins of at least k people each (see the module docstring); `plain` finds each
-    score's bin by the rules' path (`bin_index_plain`)."""
-    edges = np.unique(np.concatenate([np.linspace(0.0, 1.0, bins + 1), [threshold]]))
-    index = (bin_index_plain if plain else bin_index)(scores, bins=bins, threshold=threshold)
-    n = np.bincount(index, minlength=len(edges) - 1)
-    pos = np.bincount(index, weights=labels.astype(np.float64), minlength=len(edges) - 1)
-    score = np.bincount(index, weights=scores, minlength=len(edges) - 1)
-    split = int(np.searchsorted(edges, threshold, side="left"))  # first bin at/above threshold
-    below = _merge(n[:split], pos[:split], score[:split], k)
-    above = _merge(n[split:], pos[split:], score[split:], k)
-    below_n, above_n = sum(g[0] for g in below), sum(g[0] for g in above)
-    if (0 < below_n < k) or (0 < above_n < k):
-        merged = _merge(n, pos, score, k)  # one side too small: no threshold metrics
-        cut = -1
-    else:
-        merged, cut = below + above, len(below)
-    return Bins(
-        n=np.array([g[0] for g in merged], dtype=np.float64),
-        pos=np.array([g[1] for g in merged], dtype=np.float64),
-        score=np.array([g[2] for g in merged], dtype=np.float64),
-        cut=cut,
-    )
+    """Merged bins of at least k people each (see the module docstring). `within` merges
+    only at these edges of the fine bins (the resolution a federated evaluation pooled at)."""
+    h = histogram(scores, labels, bins=bins, threshold=threshold, plain=plain)
+    return to_bins(h if within is None else h.coarsen(within), k)
 
 
 def auroc(n: np.ndarray, pos: np.ndarray) -> float | None:
