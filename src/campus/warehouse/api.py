@@ -158,11 +158,16 @@ def put_settings(
     actor: Actor = steward("dataset.manage"),
     session: Session = db_session,
 ):
+    apply_settings(session, actor, name, body)
+    return service.describe(service.require_dataset(session, name))
+
+
+def apply_settings(session: Session, actor: Actor, name: str, body: DatasetSettings) -> None:
+    """A steward's settings, from the API or the datasets page's form."""
     if body.error_tolerance is not None:
         service.set_error_tolerance(session, actor, name, body.error_tolerance)
     if body.pull_source is not None or body.forget_pull_source:
         service.set_pull_source(session, actor, name, body.pull_source)
-    return service.describe(service.require_dataset(session, name))
 
 
 @router.post(

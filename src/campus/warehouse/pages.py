@@ -12,15 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from campus.auth.actor import Actor
 from campus.errors import CampusError
 from campus.i18n import gettext as _
 from campus.warehouse import api, messages, service, uploads
 from campus.warehouse.api import steward
-from campus.web.deps import allow, db_session, form_data
+from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.middleware import too_large_text
 from campus.web.pages_registry import page
 from campus.web.templating import render, spelled_date
@@ -90,9 +91,8 @@ def datasets(
 
 
 def _refused(request: Request, session: Session, actor: Actor, error: CampusError):
-    """The datasets page again, saying why a form was refused (in the reader's language)."""
-    data = datasets(request, actor=actor, session=session)
-    context = {**_datasets_extras(data), "data": data, "error": _(error.message)}
+    """The datasets page again, saying why a pull was refused (in the reader's language)."""
+    context = {**_datasets_again(request, actor, session), "error": _(error.message)}
     return render(request, "warehouse/datasets.html", context, status=error.status)
 
 
@@ -180,54 +180,75 @@ def drop_submit(
     return RedirectResponse("/datasets", status_code=303)
 
 
-@router.post("/datasets/{name}/settings", include_in_schema=False)
+class SettingsForm(BaseModel):
+    """The settings form's fields: flat, read into the API's `DatasetSettings`."""
+
+    error_tolerance: int | None = Field(None, ge=0, le=1_000_000_000)
+    base_url: str = ""
+    client_id: str = ""
+    key_ref: str = ""
+    group: str = ""
+    types: str = ""
+    every: str = ""
+    daily_at: str = ""
+    timezone: str = ""
+    every_hours: str = ""
+
+    def settings(self) -> api.DatasetSettings:
+        """The same settings as the API takes them (no server address: none stored)."""
+        source = None
+        if self.base_url.strip():
+            source = {
+                "base_url": self.base_url.strip(),
+                "client_id": self.client_id.strip(),
+                "key_ref": self.key_ref.strip(),
+                "group": self.group,
+                "types": self.types,
+                "schedule": self.schedule(),
+            }
+        return api.DatasetSettings(
+            error_tolerance=self.error_tolerance or 0,
+            pull_source=source,
+            forget_pull_source=source is None,
+        )
+
+    def schedule(self) -> dict[str, Any] | None:
+        """The schedule as the API takes it: `every` is none, daily or hours."""
+        if self.every == "daily":
+            return {
+                "daily_at": self.daily_at.strip(),
+                "timezone": self.timezone.strip() or "Europe/Paris",
+            }
+        if self.every == "hours":
+            hours = self.every_hours.strip()
+            return {"every_hours": int(hours) if hours.isdigit() else hours}
+        return None
+
+
+def _datasets_again(request: Request, actor: Actor, session: Session) -> dict[str, Any]:
+    """The datasets page around a refused form."""
+    data = datasets(request, actor=actor, session=session)
+    return {**_datasets_extras(data), "data": data}
+
+
+@form_route(
+    router,
+    "/datasets/{name}/settings",
+    model=SettingsForm,
+    template="warehouse/datasets.html",
+    context=_datasets_again,
+)
 def settings_submit(
     name: str,
-    request: Request,
-    form: FormData = form_data,
+    body: SettingsForm,
     actor: Actor = steward("dataset.manage"),
     session: Session = db_session,
-):
+) -> str:
     """The dataset's error tolerance and Bulk Data source with its schedule (twin: PUT
-    .../settings). Written `def`: the writes, and the check of the server's address (a name
-    lookup), run on the thread pool."""
-    text = {k: str(form.get(k, "")).strip() for k in ("base_url", "client_id", "key_ref")}
-    tolerance = str(form.get("error_tolerance", "0")).strip() or "0"
-    try:
-        if not tolerance.isdigit():
-            raise CampusError(
-                _("the error tolerance is a whole number of resources, 0 or more"),
-                code="bad_tolerance",
-                where="error_tolerance",
-            )
-        service.set_error_tolerance(session, actor, name, int(tolerance))
-        source = None
-        if text["base_url"]:
-            source = {
-                **text,
-                "group": form.get("group", ""),
-                "types": form.get("types", ""),
-                "schedule": _schedule_of(form),
-            }
-        service.set_pull_source(session, actor, name, source)
-    except CampusError as error:
-        session.rollback()
-        return _refused(request, session, actor, error)
-    return RedirectResponse("/datasets", status_code=303)
-
-
-def _schedule_of(form: FormData) -> dict | None:
-    """The form's schedule as the API takes it: `every` is none, daily or hours."""
-    every = str(form.get("every", "")).strip()
-    if every == "daily":
-        return {
-            "daily_at": str(form.get("daily_at", "")).strip(),
-            "timezone": str(form.get("timezone", "")).strip() or "Europe/Paris",
-        }
-    if every == "hours":
-        hours = str(form.get("every_hours", "")).strip()
-        return {"every_hours": int(hours) if hours.isdigit() else hours}
-    return None
+    .../settings, the same function). Written `def`: the writes, and the check of the
+    server's address (a name lookup), run on the thread pool."""
+    api.apply_settings(session, actor, name, body.settings())
+    return "/datasets"
 
 
 @router.post("/datasets/{name}/pull", include_in_schema=False)
