@@ -127,7 +127,7 @@ def request_choices(session: Session, actor: Actor) -> dict[str, list[dict[str, 
     return {
         "datasets": [{"name": name, "title": title or name} for name, title in rows],
         "views": [
-            {"name": name, "title": view.get("title") or name}
+            {"name": name, "title": views.library_title(name, view)}
             for name, view in views.library().items()
         ],
         "saved_views": [
