@@ -78,7 +78,12 @@ async def api_preview(request: Request, strict: bool = False, actor: Actor = all
 @router.get("/library", summary="The example views shipped with Campus")
 def api_library(actor: Actor = allow("dummy.use")):
     return [
-        {"name": name, "resource": view["resource"], "title": view.get("title", ""), "view": view}
+        {
+            "name": name,
+            "resource": view["resource"],
+            "title": service.library_title(name, view),
+            "view": view,
+        }
         for name, view in service.library().items()
     ]
 

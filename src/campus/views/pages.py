@@ -53,7 +53,8 @@ def _start(session: Session, example: str) -> dict[str, Any]:
         return {"name": saved.key, "title": saved.title, "view": saved.definition}
     examples = service.library()
     name = example if example in examples else DEFAULT_EXAMPLE
-    return {"name": name, "title": examples[name].get("title", name), "view": examples[name]}
+    view = examples[name]
+    return {"name": name, "title": service.library_title(name, view), "view": view}
 
 
 def _editor_extras(data: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def editor(
 ) -> dict[str, Any]:
     return {
         "library": [
-            {"name": name, "title": view.get("title", ""), "resource": view["resource"]}
+            {"name": name, "title": service.library_title(name, view), "resource": view["resource"]}
             for name, view in service.library().items()
         ],
         "datasets": _datasets(request),

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.errors import BadRequest, NotFound, TooLarge
-from campus.i18n import N_
+from campus.i18n import N_, gettext
 from campus.views.compiler import CompiledView, compile_view
 from campus.views.definition import ViewDefinition, parse_view
 from campus.views.dialects import DIALECTS
@@ -266,6 +266,25 @@ def library() -> dict[str, dict[str, Any]]:
         if entry.name.endswith(".json"):
             views[entry.name[:-5]] = json.loads(entry.read_text(encoding="utf-8"))
     return views
+
+
+# The library views' titles: the views carry them in English (message ids), views.po in
+# French; pages and pickers show them in the reader's language.
+LIBRARY_TITLES = (
+    N_("Conditions"),
+    N_("Encounters"),
+    N_("Immunizations"),
+    N_("Medication requests"),
+    N_("Observations with their components"),
+    N_("Patient demographics"),
+    N_("Procedures"),
+)
+
+
+def library_title(name: str, view: Mapping[str, Any]) -> str:
+    """A library view's title in the reader's language (its name when it has none)."""
+    title = view.get("title") or ""
+    return gettext(title) if title else name
 
 
 # --- saved custom views -----------------------------------------------------------------------
