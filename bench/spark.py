@@ -10,8 +10,9 @@ warm, while this process samples the resident memory of that process's tree (its
 included) and, for the cluster, of the master's and workers' trees (the executors are the
 workers' children). Every engine must release the same tables.
 
-Reported, for each size: Spark's session start, the cold run, the median warm run, and the
-ratios to DuckDB measured in the same run; peak memory of each.
+Reported, for each size: Spark's session start, the cold run (a new process's first job),
+the median warm run (the same process's next jobs), their ratios to DuckDB measured in the
+same run, and peak memory of each.
 
     python -m bench spark
     BENCH_SPARK_SIZES=100000,1000000 BENCH_SPARK_RUNS=1 python -m bench spark   # quicker
@@ -42,7 +43,7 @@ SIZES = tuple(
     int(s) for s in os.environ.get("BENCH_SPARK_SIZES", "100000,1000000,10000000").split(",")
 )
 ENGINES = ("duckdb", "spark local[2]", "spark cluster")
-RUNS = int(os.environ.get("BENCH_SPARK_RUNS", "2"))  # warm runs, after the cold one
+RUNS = int(os.environ.get("BENCH_SPARK_RUNS", "2"))  # warm runs after the cold one (0: none)
 WORKERS = 2
 
 
@@ -84,7 +85,7 @@ def _one(engine: str, dataset: str, code: str, master: str | None) -> None:
     startup = time.perf_counter() - started
     analysis = definition.parse(_analysis(dataset, code))
     times, out = [], {}
-    for _ in range(RUNS + 1):
+    for _ in range(1 + (max(RUNS, 2) if engine == "duckdb" else RUNS)):  # DuckDB's are cheap
         t = time.perf_counter()
         out = runner.execute(
             analysis,
@@ -284,21 +285,22 @@ def main() -> None:
                 print(f"{total:>12,} {engine:<15} {json.dumps(got)}", flush=True)
     print()
     print(
-        "| resources | engine | session start s | cold run s | warm run s (median) "
-        "| warm / DuckDB | (start + cold) / DuckDB cold | peak RSS MB |"
+        "| resources | engine | session start s | cold run s | warm run s | cold / DuckDB "
+        "| warm / DuckDB | peak RSS MB |"
     )
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, total in datasets:
         duck = results[(name, "duckdb")]
-        duck_warm = statistics.median(duck["warm"])
         for engine in ENGINES:
             got = results[(name, engine)]
-            warm = statistics.median(got["warm"])
-            first = (got["startup"] + got["cold"]) / (duck["startup"] + duck["cold"])
+            warm, ratio = "–", "–"
+            if got["warm"] and duck["warm"]:
+                median = statistics.median(got["warm"])
+                warm = f"{median:.2f}"
+                ratio = f"{median / statistics.median(duck['warm']):.1f}"
             print(
-                f"| {total:,} | {engine} | {got['startup']:.1f} | {got['cold']:.2f} "
-                f"| {warm:.2f} | {warm / duck_warm:.1f} | {first:.1f} "
-                f"| {got['peak'] / 2**20:,.0f} |"
+                f"| {total:,} | {engine} | {got['startup']:.1f} | {got['cold']:.2f} | {warm} "
+                f"| {got['cold'] / duck['cold']:.1f} | {ratio} | {got['peak'] / 2**20:,.0f} |"
             )
         same = {results[(name, e)]["tables"] for e in ENGINES}
         cohorts = {results[(name, e)]["cohort"] for e in ENGINES}
