@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 
 import duckdb
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campus.analysis import budget, definition, privacy, runner
@@ -29,7 +29,7 @@ from campus.auth.models import RoleGrant
 from campus.auth.roles import Role
 from campus.db.base import utcnow
 from campus.db.engine import Database
-from campus.db.leases import holder_name
+from campus.db.leases import claim_oldest, holder_name
 from campus.errors import CampusError
 from campus.governance import service as governance
 from campus.governance.config import governance_settings
@@ -159,35 +159,27 @@ def claim(session: Session, settings: Settings, worker: str, lease_seconds: int)
     """Take the oldest runnable job (queued, or running with an expired lease) or None."""
     now = utcnow()
     reap_expired(session, settings, now)
-    runnable = or_(
-        Job.status == "queued",
-        and_(Job.status == "running", Job.lease_until < now, Job.attempts < Job.max_attempts),
+    taken = claim_oldest(
+        session,
+        Job,
+        order_by=Job.created_at,
+        max_attempts=Job.max_attempts,
+        now=now,
+        values={
+            "worker": worker,
+            "lease_until": now + dt.timedelta(seconds=lease_seconds),
+            "heartbeat_at": now,
+            "started_at": now,
+        },
     )
-    query = select(Job.id, Job.status, Job.attempts).where(runnable).order_by(Job.created_at)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    for job_id, status, attempts in session.execute(query.limit(5)).all():
-        claimed = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == status, Job.attempts == attempts)
-            .values(
-                status="running",
-                attempts=attempts + 1,
-                worker=worker,
-                lease_until=now + dt.timedelta(seconds=lease_seconds),
-                heartbeat_at=now,
-                started_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:
-            job = session.get(Job, job_id, populate_existing=True)
-            assert job is not None
-            if status == "running":
-                add_log(session, job.id, f"lease expired: retrying (attempt {attempts + 1})")
-            add_log(session, job.id, f"claimed by a worker (attempt {attempts + 1})")
-            return job
-    return None
+    if taken is None:
+        return None
+    job = session.get(Job, taken.id, populate_existing=True)
+    assert job is not None
+    if taken.was == "running":
+        add_log(session, job.id, f"lease expired: retrying (attempt {taken.attempt})")
+    add_log(session, job.id, f"claimed by a worker (attempt {taken.attempt})")
+    return job
 
 
 def heartbeat(db: Database, job_id: str, worker: str, lease_seconds: int, message: str) -> bool:

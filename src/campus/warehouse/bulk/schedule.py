@@ -28,13 +28,13 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.auth.actor import SYSTEM
 from campus.db.base import utcnow
 from campus.db.engine import Database
-from campus.db.leases import holder_name
+from campus.db.leases import claim_oldest, holder_name
 from campus.errors import BadRequest, CampusError
 from campus.settings import Settings
 from campus.warehouse import messages
@@ -160,35 +160,15 @@ def claim(db: Database, worker: str, now: dt.datetime | None = None) -> int | No
                 outcome={"status": "failed", "message": "the worker stopped during the pull"},
             )
         )
-        runnable = or_(
-            PullRun.status == "queued",
-            and_(
-                PullRun.status == "running",
-                PullRun.lease_until < now,
-                PullRun.attempts < MAX_ATTEMPTS,
-            ),
+        taken = claim_oldest(
+            session,
+            PullRun,
+            order_by=PullRun.slot,
+            max_attempts=MAX_ATTEMPTS,
+            now=now,
+            values={"worker": worker, "lease_until": now + dt.timedelta(seconds=LEASE_SECONDS)},
         )
-        candidates = session.execute(
-            select(PullRun.id, PullRun.status, PullRun.attempts)
-            .where(runnable)
-            .order_by(PullRun.slot)
-            .limit(5)
-        ).all()
-        for run_id, status, attempts in candidates:
-            claimed = session.execute(
-                update(PullRun)
-                .where(PullRun.id == run_id, PullRun.status == status, PullRun.attempts == attempts)
-                .values(
-                    status="running",
-                    attempts=attempts + 1,
-                    worker=worker,
-                    lease_until=now + dt.timedelta(seconds=LEASE_SECONDS),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount == 1:
-                return run_id
-    return None
+    return taken.id if taken else None
 
 
 def _renew(db: Database, run_id: int, worker: str) -> None:
