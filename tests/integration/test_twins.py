@@ -36,13 +36,6 @@ from tests.integration.warehouse.helpers import publish
 # `campus.web.twins.twin`, then remove it here; a new page is built with `twin` from the start
 # (or says with `no_twin` why it has none).
 NOT_CONVERTED: dict[str, set[str]] = {
-    "campus.audit.pages": {
-        "/admin/audit",
-    },
-    "campus.auth.pages": {
-        "/account",
-        "/admin/accounts",
-    },
     "campus.federation.pages": {
         "/federated-jobs/{job_id}",
     },
@@ -196,6 +189,9 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"consultation_id": "proposal_consultation_id", "proposal_id": "proposal_id"}, {})
     ],
     "/moderation": [({}, {})],
+    "/account": [({}, {})],
+    "/admin/accounts": [({}, {}), ({}, {"q": "reader"})],
+    "/admin/audit": [({}, {}), ({}, {"action": "consultation.created"})],
     "/participation/charter": [({}, {}), ({}, {"next": "/consultations"})],
     "/": [({}, {})],
     "/federation": [({}, {})],

@@ -1,35 +1,34 @@
-"""The audit log page."""
+"""The audit log page, with its JSON twin (`GET /api/v1/audit/events`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from campus.audit import service
+from campus.audit import api, service
 from campus.auth.actor import Actor
 from campus.web.deps import allow, db_session
-from campus.web.pages_registry import page
-from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
 
-@page(router, "/admin/audit", twin="/api/v1/audit/events")
+@twin(
+    api.router,
+    router,
+    "/admin/audit",
+    api_path="/audit/events",
+    template="audit/events.html",
+    summary="Latest audit events, newest first (staff and the DPO)",
+    context=lambda data, action: {**data, "action": action or ""},
+)
 def audit_page(
-    request: Request,
-    before: int | None = None,
-    action: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    before: int | None = Query(None, ge=1),
+    action: str | None = Query(None, max_length=100),
     actor: Actor = allow("audit.read"),
     session: Session = db_session,
-):
-    events = service.recent(session, limit=100, before=before, action=action or None)
-    return render(
-        request,
-        "audit/events.html",
-        {
-            "events": events,
-            "action": action or "",
-            "total": service.count(session),
-            "next_before": events[-1].seq if events else None,
-        },
-    )
+) -> dict[str, Any]:
+    return service.page(session, limit=limit, before=before, action=action or None)

@@ -335,6 +335,19 @@ def recent(
     return list(session.scalars(query))
 
 
+def page(
+    session: Session, *, limit: int = 100, before: int | None = None, action: str | None = None
+) -> dict[str, Any]:
+    """What the audit page and its twin show: the latest events (`before` a sequence number,
+    of one action when asked), where the next older page starts, and the chain's length."""
+    rows = recent(session, limit=limit, before=before, action=action)
+    return {
+        "events": [{**as_dict(e), "at": e.at.astimezone(dt.UTC)} for e in rows],
+        "next_before": rows[-1].seq if rows else None,
+        "total": count(session),
+    }
+
+
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.auth import personal_data, service
@@ -190,20 +189,6 @@ def revoke_token(
     if not service.revoke_token(session, actor.account_id or "", token_id):
         raise NotFound(f"no active token {token_id}", code="not_found")
     return Response(status_code=204)
-
-
-@router.get("/accounts", response_model=list[AccountOut], summary="All accounts (staff)")
-def list_accounts(
-    q: str = "",
-    limit: int = 100,
-    offset: int = 0,
-    actor: Actor = allow("accounts.manage"),
-    session: Session = db_session,
-):
-    query = select(Account).order_by(Account.email).limit(min(limit, 500)).offset(offset)
-    if q:
-        query = query.where(Account.email.contains(q.lower()) | Account.name.contains(q))
-    return list(session.scalars(query))
 
 
 @router.post(

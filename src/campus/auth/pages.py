@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from campus.auth import personal_data, service
+from campus.auth import api, personal_data, service
+from campus.auth import data as auth_data
 from campus.auth.actor import Actor
 from campus.auth.models import Account
 from campus.auth.roles import ROLE_LABELS, Role
+from campus.auth.schemas import AccountOut
 from campus.errors import CampusError, NotFound
 from campus.i18n import gettext as _
 from campus.web.deps import (
@@ -21,10 +23,12 @@ from campus.web.deps import (
     db_session,
     set_session_cookies,
 )
+from campus.web.forms import form_route
 from campus.web.middleware import LANG_COOKIE
 from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
 from campus.web.templating import render
+from campus.web.twins import twin
 
 router = APIRouter()
 
@@ -116,20 +120,24 @@ def reset_submit(
     return RedirectResponse("/login", status_code=303)
 
 
-@page(router, "/account", twin="/api/v1/me")
-def account_page(
-    request: Request, actor: Actor = allow("account.self"), session: Session = db_session
-):
-    account = session.get(Account, actor.account_id)
-    return render(
-        request,
-        "auth/account.html",
-        {
-            "account": account,
-            "tokens": service.list_tokens(session, actor.account_id or ""),
-            "role_labels": ROLE_LABELS,
-        },
-    )
+def _account_extras(session: Session, actor: Actor, data: dict | None = None) -> dict:
+    """The account page's extras: role labels (and its data again when a form re-renders it)."""
+    shown = data if data is not None else auth_data.my_account(session, actor)
+    return {**shown, "data": shown, "role_labels": ROLE_LABELS}
+
+
+@twin(
+    api.router,
+    router,
+    "/account",
+    api_path="/me/account",
+    template="auth/account.html",
+    summary="One's own account and API tokens",
+    response_model=auth_data.MyAccountOut,
+    context=_account_extras,
+)
+def account_page(actor: Actor = allow("account.self"), session: Session = db_session) -> dict:
+    return auth_data.my_account(session, actor)
 
 
 @router.post("/account/delete", include_in_schema=False)
@@ -142,57 +150,43 @@ def account_delete(
     account = session.get(Account, actor.account_id)
     assert account is not None
     if not personal_data.confirms(account, confirm_email):
-        return render(
-            request,
-            "auth/account.html",
-            {
-                "account": account,
-                "tokens": service.list_tokens(session, account.id),
-                "role_labels": ROLE_LABELS,
-                "delete_error": _("type your own email address to confirm the deletion"),
-            },
-            status=400,
-        )
+        shown = {
+            **_account_extras(session, actor),
+            "delete_error": _("type your own email address to confirm the deletion"),
+        }
+        return render(request, "auth/account.html", shown, status=400)
     personal_data.delete_account(session, account.id, request.app.state.personal_data, by=actor)
     response = RedirectResponse("/", status_code=303)
     clear_session_cookies(response, request.app.state.settings)
     return response
 
 
-@router.post("/account/tokens", include_in_schema=False)
+class TokenForm(BaseModel):
+    """The account page's token form: a name and a validity, every scope."""
+
+    name: str = Field(min_length=1, max_length=100)
+    days: int = Field(default=90, ge=1, le=366)
+
+
+@form_route(
+    router,
+    "/account/tokens",
+    model=TokenForm,
+    template="auth/account.html",
+    context=lambda session, actor: _account_extras(session, actor),
+)
 def account_create_token(
+    body: TokenForm,
     request: Request,
-    name: str = Form(..., max_length=100),
-    days: int = Form(90),
     actor: Actor = allow("account.self"),
     session: Session = db_session,
 ):
+    """The new token's value is shown once, on this answer (never in a URL)."""
     account = session.get(Account, actor.account_id)
     assert account is not None
-    try:
-        _token, value = service.create_token(session, account, name=name, days=days)
-    except CampusError as error:
-        return render(
-            request,
-            "auth/account.html",
-            {
-                "account": account,
-                "tokens": service.list_tokens(session, account.id),
-                "role_labels": ROLE_LABELS,
-                "error": _(error.message),
-            },
-            status=400,
-        )
-    return render(
-        request,
-        "auth/account.html",
-        {
-            "account": account,
-            "tokens": service.list_tokens(session, account.id),
-            "role_labels": ROLE_LABELS,
-            "new_token": value,
-        },
-    )
+    _token, value = service.create_token(session, account, name=body.name, days=body.days)
+    shown = {**_account_extras(session, actor), "new_token": value}
+    return render(request, "auth/account.html", shown)
 
 
 @router.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
@@ -204,26 +198,29 @@ def account_revoke_token(
     return RedirectResponse("/account", status_code=303)
 
 
-@page(router, "/admin/accounts", twin="/api/v1/accounts")
+@twin(
+    api.router,
+    router,
+    "/admin/accounts",
+    api_path="/accounts",
+    template="auth/admin_accounts.html",
+    summary="All accounts (staff)",
+    response_model=list[AccountOut],
+    context=lambda data, q: {
+        "accounts": data,
+        "q": q,
+        "roles": list(Role),
+        "role_labels": ROLE_LABELS,
+    },
+)
 def admin_accounts(
-    request: Request,
-    q: str = "",
+    q: str = Query("", max_length=320),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
     actor: Actor = allow("accounts.manage"),
     session: Session = db_session,
-):
-    query = select(Account).order_by(Account.email).limit(200)
-    if q:
-        query = query.where(Account.email.contains(q.lower()) | Account.name.contains(q))
-    return render(
-        request,
-        "auth/admin_accounts.html",
-        {
-            "accounts": list(session.scalars(query)),
-            "q": q,
-            "roles": list(Role),
-            "role_labels": ROLE_LABELS,
-        },
-    )
+) -> list[dict]:
+    return auth_data.accounts(session, q, limit, offset)
 
 
 @router.post("/admin/accounts/{account_id}/roles", include_in_schema=False)
