@@ -312,9 +312,10 @@ def _summary(kind: str, themes: list[str], city: str) -> tuple[str, str]:
     )
 
 
-def _description(summary_fr: str, expertise: list[str], needs: list[str]) -> str:
-    """The presentation, in French only (the English summary is shown to English readers)."""
-    text = f"<p>{summary_fr}</p><p>Savoir-faire\u00a0: {listed([SKILLS[s][0] for s in expertise])}."
+def _description(expertise: list[str], needs: list[str]) -> str:
+    """The presentation, in French only (the English summary is shown to English readers);
+    the summary above it on the page says the kind, the city and the themes."""
+    text = f"<p>Savoir-faire\u00a0: {listed([SKILLS[s][0] for s in expertise])}."
     if needs:
         text += f" Recherche des partenaires en {listed([SKILLS[s][0] for s in needs])}."
     return text + "</p>"
@@ -350,7 +351,7 @@ def _organisations(session: Session, rng: random.Random) -> list[Organisation]:
                 website=f"https://{slug}.example",
                 summary_fr=summary_fr,
                 summary_en=summary_en,
-                description_html=_description(summary_fr, expertise, needs),
+                description_html=_description(expertise, needs),
                 themes=themes,
                 expertise=expertise,
                 needs=needs,

@@ -63,3 +63,14 @@ def test_people_filter_by_organisation_kind(client, db):
     assert [p["display_name"] for p in found.json()["items"]] == ["Zoé Chercheuse"]
     by_org = client.get("/api/v1/directory", params={"section": "people", "q": "lab"})
     assert by_org.json()["total"] == 1
+
+
+def test_a_person_without_a_photo_shows_their_initials_drawn_without_any_image(client, db):
+    make_account(db, "lea@example.org", "member", name="Léa Durand-Pérez")
+    client.login("lea@example.org")
+    person_id = client.get("/api/v1/me/profile").json()["id"]
+    page = client.get(f"/people/{person_id}").text
+    article = page[page.index("<article>") : page.index("</article>")]
+    assert '" aria-hidden="true" data-testid="avatar">LD</span>' in article
+    assert "<h1>Léa Durand-Pérez</h1>" in article  # the name itself is read, not the letters
+    assert "<img" not in article and "http" not in article  # nothing fetched for it

@@ -3,6 +3,7 @@ person profiles, one's own profile and invitations."""
 
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +47,24 @@ ORG_SCOPE = ("organisation", "org_id")
 env.globals["theme_label"] = lambda code: label(THEMES, code)
 env.globals["skill_label"] = lambda code: label(SKILLS, code)
 env.globals["kind_label"] = lambda code: label(KIND_LABELS, code)
+AVATAR_TONES = 6  # .avatar-0 to .avatar-5 in directory.css, each 4.5:1 or more under white
+
+
+def initials(name: str) -> str:
+    """The letters of an avatar, first and last word: "Jean-Marc Roux-Combaluzier" -> "JR"."""
+    words = [w for w in name.split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+
+
+def avatar_tone(key: str) -> int:
+    """A stable colour for one person's avatar, from their id."""
+    return zlib.crc32(key.encode()) % AVATAR_TONES
+
+
+env.globals["initials"] = initials
+env.globals["avatar_tone"] = avatar_tone
 VOCABULARIES = {"kind": KIND_LABELS, "theme": THEMES, "skill": SKILLS}
 
 

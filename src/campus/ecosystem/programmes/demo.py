@@ -153,6 +153,9 @@ def generate(session: Session, *, seed: int = SEED) -> dict:
         admins = _admins(session, [o.id for o in candidates])
         candidates = [o for o in candidates if o.id in admins]
         for call, share in ((closed, candidates[:16]), (opened, candidates[16:24])):
+            # Days apart in a closed call; in the call opened ten days ago, eight hours, so
+            # that nothing is submitted, assigned or reviewed in the future (at most 9 days).
+            step = dt.timedelta(days=1) if call is closed else dt.timedelta(hours=8)
             applications = []
             for org in share:
                 application = ProgrammeApplication(
@@ -160,7 +163,7 @@ def generate(session: Session, *, seed: int = SEED) -> dict:
                     organisation_id=org.id,
                     submitted_by=admins[org.id],
                     answers=_answers(rng, org),
-                    submitted_at=call.opens_at + dt.timedelta(days=rng.randint(1, 20)),
+                    submitted_at=call.opens_at + step * rng.randint(1, 20),
                 )
                 session.add(application)
                 applications.append(application)
@@ -172,7 +175,7 @@ def generate(session: Session, *, seed: int = SEED) -> dict:
                     review = ProgrammeReview(
                         reviewer_id=reviewer_id,
                         assigned_by="demo",
-                        assigned_at=application.submitted_at + dt.timedelta(days=2),
+                        assigned_at=application.submitted_at + step * 2,
                     )
                     if call is closed or rng.random() < 0.4:
                         review.scores = {c["key"]: rng.randint(1, 5) for c in CRITERIA}
@@ -184,7 +187,7 @@ def generate(session: Session, *, seed: int = SEED) -> dict:
                                 "",
                             ]
                         )
-                        review.submitted_at = review.assigned_at + dt.timedelta(days=5)
+                        review.submitted_at = review.assigned_at + step * 5
                     application.reviews.append(review)
                     counts["reviews"] += 1
             session.flush()
