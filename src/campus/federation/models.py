@@ -75,7 +75,7 @@ class Task(Base):
     """One node's part of a federated job: the signed payload and what the node sent back."""
 
     __tablename__ = "fed_tasks"
-    __table_args__ = (UniqueConstraint("job_id", "node_id"),)
+    __table_args__ = (UniqueConstraint("job_id", "node_id", "round"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     job_id: Mapped[str] = mapped_column(ForeignKey("fed_jobs.id", ondelete="CASCADE"), index=True)
@@ -85,6 +85,8 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(20), default="issued")  # issued|answered|refused
     answer: Mapped[dict | None] = mapped_column(JSONType)  # exactly what the node posted
     answered_at: Mapped[dt.datetime | None]
+    # A logistic regression's Newton-Raphson iteration (0 for every other job).
+    round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FederatedCheck(Base):

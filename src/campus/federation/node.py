@@ -27,9 +27,9 @@ from campus.analysis import definition, jobs, runner
 from campus.audit import service as audit
 from campus.db.engine import Database
 from campus.errors import CampusError
-from campus.federation import pooling, signing, statistics
+from campus.federation import pooling, regression, signing, statistics
 from campus.federation.service import NODE_HEADER
-from campus.optout import service as optout
+from campus.governance import optout
 from campus.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,14 +102,16 @@ class Node:
 
         Under differential privacy the node noises its own cells with the task's epsilon
         (the centre charged the project's budget once, before issuing the tasks)."""
-        analysis = definition.parse(payload["definition"])
-        pooling.expected_tables(analysis)
-        local = statistics.local_definition(analysis)
+        analysis, model = regression.parse(payload["definition"])
         scope = runner.Scope(
             tuple(payload["scope"]["datasets"]),
             tuple(payload["scope"].get("views", [])),
             tuple(payload["scope"].get("elements", [])),
         )
+        if model is not None:
+            return self.run_round(payload, analysis, model, scope)
+        pooling.expected_tables(analysis)
+        local = statistics.local_definition(analysis)
         with self.db.session() as session:
             keys = optout.all_keys(session)
             controls, _epsilon = jobs.controls_for(self.settings, local, session)
@@ -133,6 +135,35 @@ class Node:
             else {}
         )
         return pooling.from_result(analysis, result, sums)
+
+    def run_round(
+        self,
+        payload: dict[str, Any],
+        analysis: definition.Analysis,
+        model: regression.LogisticRegression,
+        scope: runner.Scope,
+    ) -> dict[str, Any]:
+        """One Newton-Raphson round of a federated logistic regression: this node's score and
+        information at the task's coefficients, on the version read at the first round."""
+        found = runner.prepare(analysis, self.settings.warehouse_path, scope)
+        version = regression.pinned_version(
+            self.settings.var_dir / "federation" / "versions", str(payload["job"]), found.version
+        )
+        pinned = analysis.model_copy(update={"version": version})
+        with self.db.session() as session:
+            keys = optout.all_keys(session)
+            controls, _epsilon = jobs.controls_for(self.settings, pinned, session)
+        coefficients = payload.get("coefficients")
+        if not isinstance(coefficients, list):
+            raise ValueError("the task carries no coefficients")
+        return regression.contribution(
+            pinned,
+            model,
+            [float(b) for b in coefficients],
+            warehouse=self.settings.warehouse_path,
+            optout_keys=keys,
+            threshold=controls.threshold,
+        )
 
     def _audit(self, action: str, payload: dict[str, Any] | None, details: dict) -> None:
         with self.db.session() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from campus import i18n
 from campus.analysis import reading as analysis_reading
 from campus.auth.actor import Actor
-from campus.federation import api
+from campus.federation import api, regression
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
@@ -55,6 +55,14 @@ WORDS = {
     "summary": N_("mean and standard deviation"),
     "mean": N_("mean"),
     "sd": N_("standard deviation"),
+    "logistic_regression": N_("logistic regression"),
+    "term": N_("term"),
+    "coefficient": N_("coefficient"),
+    "standard_error": N_("standard error"),
+    "ci_low": N_("95% CI, low"),
+    "ci_high": N_("95% CI, high"),
+    "odds_ratio": N_("odds ratio"),
+    "(intercept)": N_("(intercept)"),
 }
 NOTES = tuple(
     (re.compile(pattern), message)
@@ -101,6 +109,21 @@ NOTES = tuple(
             r"a curve stops where a node's stops \(its risk set under threshold\)",
             N_("a curve stops where a node's stops (its risk set under threshold)"),
         ),
+        (
+            r"logistic regression by Newton-Raphson over the nodes' scores and information "
+            r"matrices, converged in (?P<iterations>\d+) iteration\(s\); every node had at "
+            r"least (?P<threshold>\d+) rows, events, non-events and rows of each level of a "
+            r"binary covariate; n rounded",
+            N_(
+                "logistic regression by Newton-Raphson over the nodes' scores and information "
+                "matrices, converged in %(iterations)s iteration(s); every node had at least "
+                "%(threshold)s rows, events, non-events and rows of each level of a binary "
+                "covariate; n rounded"
+            ),
+        ),
+        (re.escape(regression.WITHHELD), regression.WITHHELD),
+        (re.escape(regression.SINGULAR), regression.SINGULAR),
+        (re.escape(regression.DIVERGED), regression.DIVERGED),
         (
             r"approximate: read from the pooled histogram.*",
             N_(

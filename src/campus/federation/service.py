@@ -8,6 +8,7 @@ refusal decided before reading data, whether a node has answered), never a node'
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -26,7 +27,7 @@ from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.db.base import utcnow
 from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
-from campus.federation import pooling, signing
+from campus.federation import pooling, regression, signing
 from campus.federation.models import (
     FederatedCheck,
     FederatedDataset,
@@ -310,13 +311,16 @@ def submit_job(
     With a deadline, the job completes at the deadline with the nodes that answered, if at
     least `min_nodes` did (all of them by default), and fails otherwise. Under differential
     privacy the project's budget is charged once, here, before any task is issued."""
-    project, approval, parsed = analysis.checked_in_scope(
-        session, actor, project_id=project_id, approval_id=approval_id, text=text
-    )
+    checked, model = regression.split(text)
+    with regression.located() if model else contextlib.nullcontext():
+        project, approval, parsed = analysis.checked_in_scope(
+            session, actor, project_id=project_id, approval_id=approval_id, text=checked
+        )
     if parsed.privacy is not None:
         _check_privacy(parsed)
         budget.check(session, project, parsed.privacy.epsilon)
-    pooling.expected_tables(parsed)  # refuses outputs that cannot be pooled, with where
+    if model is None:
+        pooling.expected_tables(parsed)  # refuses outputs that cannot be pooled, with where
     federated = session.scalar(
         select(FederatedDataset).where(FederatedDataset.name == parsed.dataset)
     )
@@ -340,7 +344,16 @@ def submit_job(
             "min_nodes: give deadline_minutes too (without a deadline every node answers)",
             where="min_nodes",
         )
-    definition = parsed.model_dump(mode="json", exclude_none=True)
+    if model is not None and min_nodes is not None and min_nodes < len(federated.members):
+        raise BadRequest(
+            "min_nodes: a logistic regression needs every node at every iteration; leave "
+            "min_nodes out",
+            where="min_nodes",
+        )
+    if model is None:
+        definition = parsed.model_dump(mode="json", exclude_none=True)
+    else:
+        definition = regression.stored(parsed, model)
     job = FederatedJob(
         project_id=project.id,
         approval_id=approval.id,
@@ -361,13 +374,9 @@ def submit_job(
     expires = min(approval.expires_at, utcnow() + TASK_LIFETIME)
     for member in federated.members:
         node = get_node(session, member["node"])
-        task = Task(job_id=job.id, node_id=node.id, payload={}, signature="")
-        session.add(task)
-        session.flush()
         local = definition | {"dataset": member["dataset"]}
         local.pop("version", None)  # each node reads its own latest version
         payload = {
-            "task": task.id,
             "job": job.id,
             "node": node.name,
             "dataset": member["dataset"],
@@ -381,8 +390,9 @@ def submit_job(
             "issued_at": utcnow().isoformat(),
             "expires_at": expires.isoformat(),
         }
-        task.payload = payload
-        task.signature = signing.sign(settings.var_dir, payload)
+        if model is not None:  # the first Newton-Raphson round starts from zero
+            payload |= {"round": 0, "coefficients": [0.0] * len(model.terms())}
+        _issue(session, settings, job, node.id, payload)
     audit.record(
         session,
         actor=actor.label,
@@ -392,6 +402,20 @@ def submit_job(
         details={"project": project.id, "approval": approval.id, "dataset": federated.name},
     )
     return job
+
+
+def _issue(
+    session: Session, settings: Settings, job: FederatedJob, node_id: str, payload: dict
+) -> Task:
+    """A task for one node, signed with the centre's key (its id inside the payload)."""
+    task = Task(
+        job_id=job.id, node_id=node_id, payload={}, signature="", round=payload.get("round", 0)
+    )
+    session.add(task)
+    session.flush()
+    task.payload = {"task": task.id} | payload
+    task.signature = signing.sign(settings.var_dir, task.payload)
+    return task
 
 
 def _check_privacy(parsed: Any) -> None:
@@ -422,14 +446,16 @@ def get_job(session: Session, job_id: str) -> FederatedJob:
 
 
 def tasks(session: Session, job: FederatedJob) -> list[tuple[Task, Node]]:
-    return list(
-        session.execute(
-            select(Task, Node)
-            .join(Node, Node.id == Task.node_id)
-            .where(Task.job_id == job.id)
-            .order_by(Node.name)
-        ).tuples()
-    )
+    """Each node's task of the job (of a regression, its latest round's), by node name."""
+    latest: dict[str, tuple[Task, Node]] = {}
+    for task, node in session.execute(
+        select(Task, Node)
+        .join(Node, Node.id == Task.node_id)
+        .where(Task.job_id == job.id)
+        .order_by(Node.name, Task.round)
+    ).tuples():
+        latest[node.id] = (task, node)
+    return list(latest.values())
 
 
 def pending_tasks(session: Session, settings: Settings, node: Node) -> list[dict[str, Any]]:
@@ -481,11 +507,14 @@ def receive_answer(
     sweep(session, settings, job)
     if job.status != "waiting":
         raise Conflict(f"federated job {job.id} is {job.status}: no more answers", code="closed")
-    parsed = analysis.parse_definition(job.definition)
+    model = regression.model_of(job.definition)
     if isinstance(body, dict) and body.get("failed") is True and len(body) == 1:
         task.status, task.answer = "failed", {"failed": True}
+    elif model is not None:
+        task.answer = regression.check_answer(model, body)
+        task.status = "answered"
     else:
-        task.answer = pooling.check_answer(parsed, body)
+        task.answer = pooling.check_answer(analysis.parse_definition(job.definition), body)
         task.status = "answered"
     task.answered_at = utcnow()
     audit.record(
@@ -547,18 +576,26 @@ def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> No
             return
         for task in issued:
             task.status = "missed"  # an answer after the deadline is refused
+    model = regression.model_of(job.definition)
+    answers = [t.answer for t in parts if t.status == "answered" and t.answer is not None]
+    failed = any(t.status == "failed" for t in parts)
+    if model is not None and not failed:
+        result = _regression_round(session, settings, job, model, pairs, answers)
+        if result is None:
+            return  # the next round is issued
     job.pooled_at = utcnow()
     job.release_status = "pending"
-    if any(t.status == "failed" for t in parts):
+    if failed:
         job.status = "failed"
         return
-    parsed = analysis.parse_definition(job.definition)
-    job.result = pooling.pool(
-        parsed,
-        [t.answer for t in parts if t.status == "answered" and t.answer is not None],
-        threshold=settings.disclosure_threshold,
-        base=settings.rounding_base,
-    ) | {
+    if model is None:
+        result = pooling.pool(
+            analysis.parse_definition(job.definition),
+            answers,
+            threshold=settings.disclosure_threshold,
+            base=settings.rounding_base,
+        )
+    job.result = result | {
         "nodes": {
             "answered": [n.name for t, n in pairs if t.status == "answered"],
             "missing": [n.name for t, n in pairs if t.status == "missed"],
@@ -566,6 +603,37 @@ def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> No
         "epsilon": job.epsilon or None,
     }
     job.status = "pooled"
+
+
+def _regression_round(
+    session: Session,
+    settings: Settings,
+    job: FederatedJob,
+    model: regression.LogisticRegression,
+    pairs: list[tuple[Task, Node]],
+    answers: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Every node answered this round: the Newton-Raphson step, then the next round's
+    tasks (None), or the result once the step is under the tolerance."""
+    limits = {"threshold": settings.disclosure_threshold, "base": settings.rounding_base}
+    if any(a.get("withheld") for a in answers):
+        return regression.withheld(model, regression.WITHHELD, **limits)
+    current = pairs[0][0]
+    stepped = regression.newton(current.payload["coefficients"], answers)
+    if stepped is None:
+        return regression.withheld(model, regression.SINGULAR, **limits)
+    coefficients, change, covariance = stepped
+    iterations = current.round + 1
+    if change <= model.tolerance:
+        n = sum(a["n"] for a in answers)
+        return regression.result(
+            model, coefficients, covariance, n=n, iterations=iterations, **limits
+        )
+    if iterations >= model.max_iterations:
+        return regression.withheld(model, regression.DIVERGED, **limits)
+    for task, node in pairs:
+        _issue(session, settings, job, node.id, regression.next_payload(task.payload, coefficients))
+    return None
 
 
 def sweep(session: Session, settings: Settings, job: FederatedJob) -> FederatedJob:
@@ -611,8 +679,8 @@ def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
     nodes = []
     for task, node in tasks(session, job):
         state = task.status
-        if state in ("answered", "failed") and not checker:
-            state = "answered"
+        if not checker and (state == "failed" or (state == "issued" and task.round > 0)):
+            state = "answered"  # nor how many rounds a regression takes: both are data
         entry = {"node": node.name, "dataset": task.payload.get("dataset"), "status": state}
         if task.status == "refused":
             entry["reason"] = (task.answer or {}).get("refused", "")

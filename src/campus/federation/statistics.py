@@ -15,6 +15,8 @@ fixed-bin histograms (`local_definition`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +53,7 @@ def summaries(
     wanted = [o for o in analysis.outputs if wants_summary(analysis, o)]
     if not wanted:
         return {}
-    used = runner.check_static(analysis)
-    found = sources.resolve_version(warehouse, analysis.dataset, analysis.version)
-    backend = engines.open_backend("duckdb")
-    try:
-        tables = backend.tables(found, "real", optout_keys)
-        view_sql, columns = sources.compile_views(analysis, tables, used, backend.name)
-        compiler = Compiler(analysis, view_sql, columns, backend.name)
-        for statement in compiler.compile().setup:
-            backend.execute(statement)
+    with cohort(analysis, warehouse=warehouse, optout_keys=optout_keys) as (backend, compiler):
         out = {}
         for output in wanted:
             assert output.histogram is not None  # pooling.expected_tables requires it
@@ -75,9 +69,27 @@ def summaries(
                 f"FROM {COHORT} c WHERE {raw} IS NOT NULL{group}"
             )
             out[output.name] = protect_sums(rows, len(dims), controls.threshold)
+    return out
+
+
+@contextlib.contextmanager
+def cohort(
+    analysis: Analysis, *, warehouse: Path, optout_keys: set[str]
+) -> Iterator[tuple[Any, Compiler]]:
+    """The analysis's cohort materialised on the real data of its version (opted-out people
+    removed), on the same engine as a local job: the backend and the compiler that wrote it."""
+    used = runner.check_static(analysis)
+    found = sources.resolve_version(warehouse, analysis.dataset, analysis.version)
+    backend = engines.open_backend("duckdb")
+    try:
+        tables = backend.tables(found, "real", optout_keys)
+        view_sql, columns = sources.compile_views(analysis, tables, used, backend.name)
+        compiler = Compiler(analysis, view_sql, columns, backend.name)
+        for statement in compiler.compile().setup:
+            backend.execute(statement)
+        yield backend, compiler
     finally:
         backend.close()
-    return out
 
 
 def protect_sums(rows: list[tuple], width: int, threshold: int) -> list[list]:

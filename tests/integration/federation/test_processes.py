@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from sqlalchemy import select, update
 
@@ -24,6 +25,7 @@ from campus.warehouse import synthetic
 from tests.conftest import TEST_SECRET
 from tests.helpers import audit_events, free_port, make_account, run_cli
 from tests.integration.analysis.setup import World, approve
+from tests.integration.federation.logistic import fit
 
 CAMPUS = str(Path(sys.executable).parent / "campus")
 FEDERATED = "fed-hopitaux"
@@ -67,6 +69,23 @@ STATISTICS = {
             "censor": "2025-01-01",
             "interval_days": 365,
         },
+    ],
+}
+
+
+# Ever married by age and sex: at each node at least 10 of each outcome and of each sex.
+REGRESSION = {
+    "title": "Mariage selon l'âge et le sexe",
+    "dataset": FEDERATED,
+    "views": {"patients": {"library": "patient_demographics"}},
+    "cohort": STATISTICS["cohort"],
+    "outputs": [
+        {
+            "type": "logistic_regression",
+            "name": "marie",
+            "event": [{"column": "marital_status", "op": "in", "value": ["M", "D"]}],
+            "covariates": ["age_at_index", {"column": "gender", "levels": ["female"]}],
+        }
     ],
 }
 
@@ -132,6 +151,23 @@ def _node_run(tmp_path: Path, central: str, name: str) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
+def _node_loop(tmp_path: Path, central: str, name: str) -> subprocess.Popen:
+    """`campus node run` polling every half second, its log in NAME.loop."""
+    return subprocess.Popen(
+        [
+            CAMPUS, "node", "run", "--interval", "0.5",
+            "--central", central,
+            "--token-file", str(tmp_path / f"{name}.token"),
+            "--dataset", NODES[name][0],
+            "--centre-key", str(tmp_path / "centre.pem"),
+            "--name", name,
+        ],
+        env=_env(tmp_path / name),
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / f"{name}.loop").open("w"),
+    )  # fmt: skip
+
+
 def _union(tmp_path: Path, question: dict = ANALYSIS, controls: Controls = Controls()) -> dict:
     analysis = definition.parse(question | {"dataset": "union"})
     return runner.execute(
@@ -181,6 +217,36 @@ def _compare_statistics(tmp_path: Path, released: httpx.Response) -> None:
             assert abs(at_risk - single[day][1]) <= 10 and abs(survival - single[day][3]) <= 0.1
             compared += 1
     assert compared >= 3
+
+
+def _compare_regression(tmp_path: Path, released: dict) -> None:
+    """The pooled fit against a plain Newton-Raphson on the union's rows (from the engine
+    itself, threshold 1, no rounding): coefficients and standard errors to 1e-6."""
+    model = REGRESSION["outputs"][0]
+    rows_question = REGRESSION | {
+        "dataset": "union",
+        "outputs": [
+            {
+                "type": "counts",
+                "name": "rows",
+                "group_by": ["age_at_index", "gender"],
+                "event": model["event"],
+            }
+        ],
+    }
+    exact = _union(tmp_path, rows_question, Controls(threshold=1, base=1))["tables"][0]["rows"]
+    x, y = [], []
+    for age, sex, n, events, _rate in exact:
+        if "*" in (age, sex) or age is None or sex is None:
+            continue
+        for outcome in [1.0] * events + [0.0] * (n - events):
+            x.append([1.0, float(age), 1.0 if sex == "female" else 0.0])
+            y.append(outcome)
+    beta, se = fit(np.array(x), np.array(y))
+    (table,) = released["result"]["tables"]
+    assert [r[0] for r in table["rows"]] == ["(intercept)", "age_at_index", "gender=female"]
+    for row, b, s in zip(table["rows"], beta, se, strict=True):
+        assert abs(row[1] - b) <= 1e-6 and abs(row[2] - s) <= 1e-6, (row, b, s)
 
 
 @pytest.mark.slow
@@ -238,16 +304,34 @@ def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired
         )
         assert submitted.status_code == 201, submitted.text
         job_id = submitted.json()["id"]
-        stats_job = client.post(
-            f"/api/v1/projects/{people.project_id}/federated-jobs",
-            json={"approval_id": people.approval_id, "definition": STATISTICS},
-        ).json()["id"]
+        stats_job, regression_job = (
+            client.post(
+                f"/api/v1/projects/{people.project_id}/federated-jobs",
+                json={"approval_id": people.approval_id, "definition": question},
+            ).json()["id"]
+            for question in (STATISTICS, REGRESSION)
+        )
         logs = {}
         for name in NODES:
             ran = _node_run(tmp_path, central, name)
             assert ran.returncode == 0, ran.stderr
-            assert "2 task(s) handled" in ran.stdout
+            assert "3 task(s) handled" in ran.stdout  # the regression's first round too
             logs[name] = ran.stderr  # a run that fails on the data says why only here
+
+        # The regression's next rounds: the nodes run as at a hospital (`campus node run`,
+        # polling) until the centre's Newton-Raphson step converges.
+        running = [_node_loop(tmp_path, central, name) for name in NODES]
+        try:
+            for _ in range(1200):
+                seen = client.get(f"/api/v1/federated-jobs/{regression_job}").json()
+                if seen["status"] != "waiting":
+                    break
+                subprocess.run(["sleep", "0.5"], check=True)
+        finally:
+            for process in running:
+                process.terminate()
+                process.wait(timeout=60)
+        assert seen["status"] == "finished", [p.read_text() for p in tmp_path.glob("*.loop")]
 
         # The team sees a status that does not depend on the data, and no outputs.
         seen = client.get(f"/api/v1/federated-jobs/{job_id}").json()
@@ -290,7 +374,7 @@ def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired
         for checker in ("checker1@example.org", "checker2@example.org"):
             client.delete("/api/v1/session")
             client.login(checker)
-            for job in (job_id, stats_job):
+            for job in (job_id, stats_job, regression_job):
                 checked = client.post(
                     f"/api/v1/federated-jobs/{job}/checks",
                     json={"decision": "approve", "comment": "aggregates only"},
@@ -314,6 +398,9 @@ def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired
         page = httpx.get(f"{central}/federated-jobs/{job_id}")
         assert page.status_code == 200 and ">by_sex <span" in page.text
         _compare_statistics(tmp_path, httpx.get(f"{central}/api/v1/federated-jobs/{stats_job}"))
+        _compare_regression(
+            tmp_path, httpx.get(f"{central}/api/v1/federated-jobs/{regression_job}").json()
+        )
 
         # A tampered task and an expired one (two jobs: one refusal withdraws a job) are
         # refused at the node, with the reason.
