@@ -77,6 +77,9 @@
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
     stream = null;
     video.srcObject = null;
+    // No empty box where the picture was: the video shows only while the camera runs.
+    video.hidden = true;
+    stop.hidden = true;
     stop.disabled = true;
     start.disabled = false;
   }
@@ -122,8 +125,10 @@
       .then(function (s) {
         stream = s;
         video.srcObject = s;
+        video.hidden = false;
         video.play();
         start.disabled = true;
+        stop.hidden = false;
         stop.disabled = false;
         scan();
       })
