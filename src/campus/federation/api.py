@@ -42,6 +42,12 @@ class JobIn(BaseModel):
     )
 
 
+class PartialIn(BaseModel):
+    allowed: bool = Field(
+        description="Whether federated jobs may complete at their deadline without every node"
+    )
+
+
 class CheckIn(BaseModel):
     decision: str = Field(description="approve or reject")
     comment: str = Field(max_length=5000)
@@ -159,6 +165,20 @@ def job(
 def dataset(name: str, session: Session) -> dict[str, Any]:
     """A federated dataset's page and twin: each node's posted catalogue and dummy twin."""
     return service.dataset_page(session, name)
+
+
+@router.put(
+    "/approvals/{approval_id}/federated-partial",
+    summary="Allow (or not) the approval's federated jobs to complete without every node",
+)
+def api_partial(
+    approval_id: str,
+    body: PartialIn,
+    actor: Actor = allow("approvals.manage"),
+    session: Session = db_session,
+):
+    allowed = service.allow_partial(session, actor, approval_id, body.allowed)
+    return {"approval_id": approval_id, "allowed": allowed}
 
 
 @router.post("/federated-jobs/{job_id}/checks", summary="Approve or reject the pooled outputs")

@@ -116,3 +116,17 @@ class NodeCatalogue(Base):
     catalogue: Mapped[dict] = mapped_column(JSONType)
     twin: Mapped[dict] = mapped_column(JSONType)
     posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PartialCompletion(Base):
+    """An approval's permission to complete its federated jobs at their deadline with the
+    nodes that answered (given by its assigned reviewers or the DPO); none: every node."""
+
+    __tablename__ = "fed_partial"
+
+    approval_id: Mapped[str] = mapped_column(
+        ForeignKey("gov_approvals.id", ondelete="CASCADE"), primary_key=True
+    )
+    allowed: Mapped[bool] = mapped_column(default=False)
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -35,6 +35,7 @@ from campus.federation.models import (
     Node,
     NodeCatalogue,
     NodeCredential,
+    PartialCompletion,
     Task,
 )
 from campus.governance import service as governance
@@ -292,6 +293,40 @@ def dataset_page(session: Session, name: str) -> dict[str, Any]:
     return {"name": row.name, "members": members}
 
 
+# --- an approval's permission to complete without every node ----------------------------------
+
+
+def partial_allowed(session: Session, approval_id: str) -> bool:
+    row = session.get(PartialCompletion, approval_id)
+    return bool(row and row.allowed)
+
+
+def allow_partial(session: Session, actor: Actor, approval_id: str, allowed: bool) -> bool:
+    """Let (or stop letting) the approval's federated jobs complete at their deadline with
+    the nodes that answered: the same people as any change to the approval."""
+    approval = governance.get_approval(session, approval_id)
+    if not governance.can_manage_approval(session, actor, approval):
+        raise Forbidden(
+            N_("only the request's assigned reviewers and the DPO may change its approval"),
+            code="not_assigned",
+        )
+    row = session.get(PartialCompletion, approval.id)
+    if row is None:
+        row = PartialCompletion(approval_id=approval.id, set_by="")
+        session.add(row)
+    row.allowed, row.set_by, row.set_at = allowed, actor.account_id or "", utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.label,
+        action="approval.federated_partial",
+        object_type="approval",
+        object_id=approval.id,
+        details={"allowed": allowed},
+    )
+    return allowed
+
+
 # --- federated jobs and their signed tasks -----------------------------------------------------
 
 
@@ -342,6 +377,17 @@ def submit_job(
     if min_nodes is not None and deadline_minutes is None:
         raise BadRequest(
             "min_nodes: give deadline_minutes too (without a deadline every node answers)",
+            where="min_nodes",
+        )
+    if (
+        min_nodes is not None
+        and min_nodes < len(federated.members)
+        and not partial_allowed(session, approval.id)
+    ):
+        raise BadRequest(
+            "min_nodes: the approval does not allow completing without every node; its "
+            "assigned reviewers or the DPO may allow it",
+            code="partial_not_allowed",
             where="min_nodes",
         )
     if model is not None and min_nodes is not None and min_nodes < len(federated.members):

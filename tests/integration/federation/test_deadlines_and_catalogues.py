@@ -196,6 +196,17 @@ def test_a_deadline_pools_the_nodes_that_answered_or_fails_under_the_minimum(
     assert bad.status_code == 400 and bad.json()["error"]["where"] == "min_nodes"
     bad = _submit(client, world, COUNTS, deadline_minutes=60, min_nodes=3)
     assert bad.status_code == 400 and bad.json()["error"]["where"] == "min_nodes"
+    # Completing without every node is the approval's to allow: its assigned reviewers or
+    # the DPO, not another ethics reviewer (nor the team).
+    bad = _submit(client, world, COUNTS, deadline_minutes=60, min_nodes=1)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "partial_not_allowed"
+    for person, status in (("ethique3@example.org", 403), ("ethique1@example.org", 200)):
+        client.login(person)
+        allowed = client.put(
+            f"/api/v1/approvals/{world.approval_id}/federated-partial", json={"allowed": True}
+        )
+        assert allowed.status_code == status, allowed.text
+        client.delete("/api/v1/session")
     partial = _submit(client, world, COUNTS, deadline_minutes=60, min_nodes=1).json()["id"]
     strict = _submit(client, world, COUNTS, deadline_minutes=60).json()["id"]
     node_a = _node(client, db, settings, monkeypatch, "chu-a", tokens["chu-a"])
