@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from campus.auth import service as auth
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
 from campus.errors import BadRequest, CampusError
@@ -32,7 +33,7 @@ from campus.participation.schemas import (
     VerifyIn,
 )
 from campus.participation.service import STANCE_LABELS, STANCES, SUBJECT_LABELS
-from campus.web.deps import allow, db_session
+from campus.web.deps import SESSION_COOKIE, allow, db_session, set_session_cookies
 from campus.web.forms import form_route
 from campus.web.pages_registry import page
 from campus.web.redirects import safe_next
@@ -660,15 +661,28 @@ def signup_submit(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ) -> HTMLResponse:
+    settings = request.app.state.settings
     signup.sign_up(
         session,
-        request.app.state.settings,
+        settings,
         email=body.email,
         name=body.name,
         password=body.password,
         language=current_language.get(),
     )
-    return render(request, "participation/signup.html", {"sent": True, "form": {}})
+    response = render(request, "participation/signup.html", {"sent": True, "form": {}})
+    # Whatever the outcome (a new account or not): this browser may be signed in by the link.
+    earlier = request.cookies.get(signup.BROWSER_COOKIE)
+    response.set_cookie(
+        signup.BROWSER_COOKIE,
+        signup.browser_mark(settings, body.email, earlier),
+        max_age=settings.signup_link_hours * 3600,
+        path="/signup",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    return response
 
 
 @page(
@@ -689,5 +703,15 @@ def signup_verify(
     actor: Actor = allow("public.read"),
     session: Session = db_session,
 ) -> HTMLResponse:
-    signup.verify(session, request.app.state.settings, body.token)
-    return render(request, "participation/verified.html", {"verified": True})
+    settings = request.app.state.settings
+    browser = request.cookies.get(signup.BROWSER_COOKIE)
+    account, opened = signup.verify_and_sign_in(session, settings, body.token, browser)
+    if opened is None:
+        return render(request, "participation/verified.html", {"verified": True})
+    if earlier := request.cookies.get(SESSION_COOKIE):
+        auth.logout(session, earlier)  # whoever was signed in here is no longer
+    shown = {"verified": True, "signed_in": account.email}
+    response = render(request, "participation/verified.html", shown)
+    set_session_cookies(response, settings, opened.cookie_value)
+    response.delete_cookie(signup.BROWSER_COOKIE, path="/signup")
+    return response

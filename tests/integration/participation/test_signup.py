@@ -89,3 +89,75 @@ def test_tokens_name_both_the_account_and_the_address(db, settings):
         with pytest.raises(BadRequest) as error:
             signup.verify(session, settings, token)
     assert error.value.code == "link_invalid"
+
+
+def _sign_up_on_the_page(browser, email: str, password: str = PASSWORD):
+    sent = browser.post("/signup", data={"email": email, "name": "Léa", "password": password})
+    assert sent.status_code == 200 and "il vous connecte aussi" in sent.text
+
+
+def _verify_on_the_page(browser, token: str):
+    return browser.post("/signup/verify", data={"token": token})
+
+
+def test_verifying_signs_in_the_browser_that_signed_up_once(client, app, db, mailbox):
+    from tests.helpers import CampusClient
+
+    _sign_up_on_the_page(client, "lea@example.org")
+    token = _token(mailbox)
+    with CampusClient(app) as elsewhere:  # a browser that did not sign up: verified only
+        page = _verify_on_the_page(elsewhere, token)
+        assert page.status_code == 200 and "Votre adresse électronique est confirmée" in page.text
+        assert elsewhere.get("/api/v1/me").status_code == 401
+    # The browser that signed up: the link was used already, so it signs nobody in.
+    assert _verify_on_the_page(client, token).status_code == 200
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_first_use_of_the_link_signs_in_and_a_second_does_not(client, app, db, mailbox):
+    from tests.helpers import CampusClient
+
+    _sign_up_on_the_page(client, "lea@example.org")
+    token = _token(mailbox)
+    mark = client.cookies.get("campus_signup")
+    assert mark
+    page = _verify_on_the_page(client, token)
+    assert 'data-testid="signed-in"' in page.text and "lea@example.org" in page.text
+    me = client.get("/api/v1/me").json()
+    assert me["email"] == "lea@example.org" and me["email_verified"] is True
+    assert client.post("/api/v1/participation/charter").status_code == 200
+    with CampusClient(app) as thief:  # the same cookies, copied before the link was used
+        thief.cookies.set("campus_signup", mark)
+        again = _verify_on_the_page(thief, token)
+        assert again.status_code == 200 and 'data-testid="signed-in"' not in again.text
+        assert thief.get("/api/v1/me").status_code == 401
+
+
+def test_a_late_link_verifies_without_signing_in(client, app, db, mailbox, monkeypatch):
+    _sign_up_on_the_page(client, "lea@example.org")
+    monkeypatch.setattr(app.state.settings, "reset_token_minutes", -1)
+    page = _verify_on_the_page(client, _token(mailbox))
+    assert "Votre adresse électronique est confirmée" in page.text
+    assert client.get("/api/v1/me").status_code == 401
+    client.login("lea@example.org", PASSWORD)  # the password still works
+    assert client.get("/api/v1/me").json()["email_verified"] is True
+
+
+def test_whoever_signed_up_first_with_an_address_keeps_no_way_in(client, app, db, mailbox):
+    """Pre-account takeover: an attacker registers the victim's address with a password of
+    theirs, signs in, then the victim signs up too and follows the link."""
+    from tests.helpers import CampusClient
+
+    with CampusClient(app) as attacker:
+        _sign_up_on_the_page(attacker, "victim@example.org", "the attacker's password")
+        attacker.login("victim@example.org", "the attacker's password")
+        _sign_up_on_the_page(client, "victim@example.org")  # the victim, in their browser
+        page = _verify_on_the_page(client, _token(mailbox))
+        assert 'data-testid="signed-in"' in page.text
+        assert attacker.get("/api/v1/me").status_code == 401  # the session is gone
+        refused = attacker.post(
+            "/api/v1/session",
+            json={"email": "victim@example.org", "password": "the attacker's password"},
+        )
+        assert refused.status_code == 401
+    assert client.get("/api/v1/me").json()["email"] == "victim@example.org"
