@@ -9,13 +9,15 @@ views:
 cohort:
   view: patients
   index_date: {view: strokes, column: onset, first: true}   # or a column / ISO date
+  birth_date: birth_date                                     # derives age_at_index
   include: [{view: strokes, column: code, op: in, value: ["230690007"]}]
   exclude: [{column: gender, op: is_null}]
 outputs:
   - {type: counts, name: by_sex, group_by: [gender]}
   - {type: distribution, name: age, column: age_at_index, quantiles: [0.25, 0.5, 0.75]}
   - {type: crosstab, name: sex_by_age, rows: gender, columns: {column: age_at_index, width: 20}}
-  - {type: time_to_event, name: survival, event: {view: deaths, column: date}}
+  - {type: time_to_event, name: survival, event: {view: patients, column: deceased_date_time},
+     censor: "2024-12-31"}
 ```
 Only aggregates can be asked for: every output type is a grouped count or a summary.
 """
