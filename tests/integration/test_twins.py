@@ -18,6 +18,7 @@ from campus.ecosystem.directory.models import Organisation
 from campus.ecosystem.impact import service as impact
 from campus.ecosystem.trainings import service as trainings
 from campus.federation import service as federation
+from campus.federation.models import FederatedJob
 from campus.governance.models import Approval
 from campus.site import routes
 from campus.web import twins
@@ -35,11 +36,7 @@ from tests.integration.warehouse.helpers import publish
 # the API compute it apart), by the module that serves them. Convert a page with
 # `campus.web.twins.twin`, then remove it here; a new page is built with `twin` from the start
 # (or says with `no_twin` why it has none).
-NOT_CONVERTED: dict[str, set[str]] = {
-    "campus.federation.pages": {
-        "/federated-jobs/{job_id}",
-    },
-}
+NOT_CONVERTED: dict[str, set[str]] = {}
 
 
 def _unconverted() -> dict[str, str]:
@@ -117,6 +114,17 @@ def _seed(db) -> dict[str, str]:
         federation.register_node(session, SYSTEM, name="chu-a", title="CHU A")
         members = [{"node": "chu-a", "dataset": "hopital-a"}]
         federation.create_dataset(session, SYSTEM, name="fed-hopitaux", members=members)
+        federated_job = FederatedJob(
+            project_id=job.project_id,
+            approval_id=job.approval_id,
+            author_id=job.author_id,
+            title="Patients par sexe",
+            definition={"dataset": "fed-hopitaux", "outputs": []},
+            dataset="fed-hopitaux",
+        )
+        session.add(federated_job)
+        session.flush()
+        federated_job_id = federated_job.id
     with db.session() as session:
         approval_id = session.get(Job, job_id).approval_id
     benchmark_id, submission_id = evaluation_seeds.released_submission(
@@ -142,6 +150,7 @@ def _seed(db) -> dict[str, str]:
         "training_id": training_id,
         "event_id": event_id,
         "federated": "fed-hopitaux",
+        "federated_job": federated_job_id,
     }
 
 
@@ -196,6 +205,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/": [({}, {})],
     "/federation": [({}, {})],
     "/federation/datasets/{name}": [({"name": "federated"}, {})],
+    "/federated-jobs/{job_id}": [({"job_id": "federated_job"}, {})],
     "/benchmarks": [({}, {})],
     "/benchmarks/{benchmark_id}": [({"benchmark_id": "benchmark_id"}, {})],
     "/submissions/{submission_id}": [({"submission_id": "submission_id"}, {})],

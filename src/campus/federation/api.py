@@ -151,13 +151,9 @@ def api_submit(
     return service.view(session, actor, job)
 
 
-@router.get("/federated-jobs/{job_id}", summary="A federated job as you may see it")
-def job(
-    job_id: str,
-    request: Request,
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
+def job(job_id: str, request: Request, actor: Actor, session: Session) -> dict[str, Any]:
+    """A federated job's page and twin: the job as this actor may see it (its deadline
+    checked first)."""
     found = service.sweep(session, request.app.state.settings, service.get_job(session, job_id))
     return service.view(session, actor, found)
 

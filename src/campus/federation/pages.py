@@ -16,8 +16,6 @@ from campus.federation import api, regression
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
-from campus.web.pages_registry import page
-from campus.web.templating import render
 from campus.web.twins import twin
 
 router = APIRouter()
@@ -163,13 +161,20 @@ def notes_text(notes: list[str]) -> str:
     return ("\u202f; " if i18n.current_language.get() == "fr" else "; ").join(out)
 
 
-@page(router, "/federated-jobs/{job_id}", twin="/api/v1/federated-jobs/{job_id}")
-def federated_job_page(
-    request: Request,
+@twin(
+    api.router,
+    router,
+    "/federated-jobs/{job_id}",
+    template="federation/job.html",
+    summary="A federated job as you may see it",
+    context=lambda: (
+        analysis_reading.reading_aids() | {"word": word, "cell": cell, "notes_text": notes_text}
+    ),
+)
+def federated_job(
     job_id: str,
+    request: Request,
     actor: Actor = allow("public.read"),
     session: Session = db_session,
-):
-    data = api.job(job_id, request, actor, session)
-    aids = analysis_reading.reading_aids() | {"word": word, "cell": cell, "notes_text": notes_text}
-    return render(request, "federation/job.html", {"data": data, **aids})
+) -> dict[str, Any]:
+    return api.job(job_id, request, actor, session)
