@@ -3,7 +3,8 @@ HTML elsewhere) and the CLI prints them. The status is the HTTP status they map 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,15 +29,26 @@ class Message:
         return gettext(self.template).format(**{k: _value(v, True) for k, v in self.values.items()})
 
 
+def parse(text: str, templates: Iterable[str]) -> Message | None:
+    """The Message that `text` was written from, among `templates` (the longest that fits
+    it whole), for a text stored in English and shown in the reader's language."""
+    for template in sorted(templates, key=len, reverse=True):
+        names = re.findall(r"\{(\w+)\}", template)
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.*?)", re.escape(template))
+        found = re.fullmatch(pattern, text, re.DOTALL) if len(set(names)) == len(names) else None
+        if found is not None:
+            return Message(template, found.groupdict())
+    return None
+
+
 def _value(value: Any, shown: bool) -> str:
     if isinstance(value, Message):
         return value.translated() if shown else str(value)
-    if not shown or current_language.get() != "fr" or isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):  # French: narrow non-breaking spaces between thousands
-        return f"{value:,}".replace(",", "\u202f")
+    french = shown and current_language.get() == "fr"
     if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
+        return f"{value:g}".replace(".", ",") if french else f"{value:g}"
+    if french and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}".replace(",", "\u202f")  # narrow non-breaking spaces in thousands
     return str(value)
 
 
