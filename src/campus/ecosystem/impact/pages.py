@@ -27,6 +27,8 @@ from campus.web.twins import twin
 router = APIRouter()
 ORG_SCOPE = ("organisation", "org_id")
 env.globals["impact_kind_label"] = lambda code: label(service.KIND_LABELS, code)
+env.globals["round_label"] = lambda code: label(service.ROUND_LABELS, code)
+env.globals["counterpart_label"] = lambda code: label(service.COUNTERPART_LABELS, code)
 
 
 def _org_context(session: Session, org_id: str) -> dict[str, Any]:

@@ -23,6 +23,25 @@ CURRENCIES = ("EUR", "USD", "GBP", "CHF")
 MAX_AMOUNT = Decimal("1e14")  # the column holds 14 digits before the decimal point
 ROUNDS = ("pre_seed", "seed", "series_a", "series_b", "series_c", "grant", "debt", "other")
 COUNTERPART_KINDS = ("hospital", "clinic", "health_insurance", "public_agency", "company", "other")
+# How the form names them, in French and in English.
+ROUND_LABELS = {
+    "pre_seed": ("pré-amorçage", "pre-seed"),
+    "seed": ("amorçage", "seed"),
+    "series_a": ("série A", "series A"),
+    "series_b": ("série B", "series B"),
+    "series_c": ("série C", "series C"),
+    "grant": ("subvention", "grant"),
+    "debt": ("dette", "debt"),
+    "other": ("autre", "other"),
+}
+COUNTERPART_LABELS = {
+    "hospital": ("hôpital", "hospital"),
+    "clinic": ("clinique", "clinic"),
+    "health_insurance": ("assurance maladie", "health insurance"),
+    "public_agency": ("agence publique", "public agency"),
+    "company": ("entreprise", "company"),
+    "other": ("autre", "other"),
+}
 FIELDS = (
     "kind",
     "title",

@@ -111,6 +111,7 @@ class MyReviewOut(BaseModel):
     application_id: str
     call_id: str
     call_title: str
+    organisation_name: str  # the applicant, whom the reviewer's application page names too
     assigned_at: dt.datetime
     submitted_at: dt.datetime | None
 
@@ -197,15 +198,18 @@ def call_detail(session: Session, actor: Actor, call) -> dict:
 
 def my_reviews_of(session: Session, actor: Actor) -> list[dict]:
     """The applications the actor is asked to review (their own assignments only)."""
+    found = service.reviews_of_actor(session, actor)
+    names = _names(session, [application.organisation_id for _review, application in found])
     return [
         {
             "application_id": application.id,
             "call_id": application.call_id,
             "call_title": application.call.title,
+            "organisation_name": names.get(application.organisation_id, ""),
             "assigned_at": review.assigned_at,
             "submitted_at": review.submitted_at,
         }
-        for review, application in service.reviews_of_actor(session, actor)
+        for review, application in found
     ]
 
 
