@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.errors import BadRequest
-from campus.evaluation import api, service
+from campus.evaluation import api, sandbox, service
 from campus.evaluation.definition import MAX_MODEL_BYTES
 from campus.i18n import N_
 from campus.web.deps import allow, db_session
@@ -55,6 +55,7 @@ def leaderboard(
     "/submissions/{submission_id}",
     template="evaluation/submission.html",
     summary="A submission as this account may see it",
+    context=lambda data: {"error_shown": sandbox.shown(data.get("error") or "")},
 )
 def submission(
     submission_id: str, actor: Actor = allow("public.read"), session: Session = db_session

@@ -32,13 +32,46 @@ from pathlib import Path
 
 import numpy as np
 
-from campus.errors import Message
-from campus.i18n import N_
+from campus.errors import Message, parse
+from campus.i18n import N_, gettext
 
 STARTUP_GRACE = 30.0  # seconds the runtime may take to start, before the model's own limit
 CHILD_ENV = {"OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
 TIME_LIMIT = N_("the model ran past its time limit of {seconds} s")
 MEMORY_LIMIT = N_("the model needed more than its memory limit of {limit} MB")
+ONNXRUNTIME_FAILED = N_("onnxruntime failed: {reason}")
+NOT_RUN = N_("the model could not be run")
+OUTPUT_UNREADABLE = N_("the model's output could not be read")
+RUNNER_NOT_STARTED = N_("the evaluation runner did not start; submit again")
+RUNNER_STOPPED = N_("the evaluation runner stopped; submit again")
+OUTPUT_NOT_FINITE = N_("the model's output holds NaN or infinite values")
+OUTPUT_NOT_PROBABILITIES = N_("the model's scores must be probabilities in [0, 1]")
+OUTPUT_SHAPE = N_(
+    "the model's output has shape [{shape}]; expected [N], [N, 1] or [N, 2] with N the number "
+    "of rows"
+)
+# Every reason a run fails with, to show a stored failure in the reader's language.
+FAILURES = (
+    TIME_LIMIT,
+    MEMORY_LIMIT,
+    ONNXRUNTIME_FAILED,
+    NOT_RUN,
+    OUTPUT_UNREADABLE,
+    RUNNER_NOT_STARTED,
+    RUNNER_STOPPED,
+    OUTPUT_NOT_FINITE,
+    OUTPUT_NOT_PROBABILITIES,
+    OUTPUT_SHAPE,
+)
+KINDS = ("time", "memory", "runtime", "output")
+
+
+def shown(error: str) -> str:
+    """A failure stored as `kind: reason` (English) in the reader's language, the reason
+    alone; another text (a refusal's message id, an unexpected error) translated or as it is."""
+    kind, _, reason = error.partition(": ")
+    found = parse(reason, FAILURES) if kind in KINDS else None
+    return found.translated() if found is not None else gettext(error)
 
 
 class RunFailed(Exception):
@@ -98,12 +131,12 @@ def run(
                 raise RunFailed("memory", MEMORY_LIMIT, limit=memory_mb)
             detail = str(report.get("detail") or "")[:500]
             if detail:  # onnxruntime's own words, quoted as they are
-                raise RunFailed("runtime", N_("onnxruntime failed: {reason}"), reason=detail)
-            raise RunFailed("runtime", N_("the model could not be run"))
+                raise RunFailed("runtime", ONNXRUNTIME_FAILED, reason=detail)
+            raise RunFailed("runtime", NOT_RUN)
         try:
             raw = np.load(base / "output.npy", allow_pickle=False)
         except (OSError, ValueError):
-            raise RunFailed("output", N_("the model's output could not be read")) from None
+            raise RunFailed("output", OUTPUT_UNREADABLE) from None
         network = _report(out).get("network", "none")
     return Scored(scores=_scores(raw, len(features)), network=network)
 
@@ -144,7 +177,7 @@ class _Runner:
         started = self.process.stdout.readline() if ready else b""
         if b'"ready"' not in started:
             self.stop()
-            raise RunFailed("runtime", N_("the evaluation runner did not start; submit again"))
+            raise RunFailed("runtime", RUNNER_NOT_STARTED)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -163,7 +196,7 @@ class _Runner:
             answer = None
         if not isinstance(answer, dict) or not isinstance(answer.get("returncode"), int):
             self.stop()
-            raise RunFailed("runtime", N_("the evaluation runner stopped; submit again"))
+            raise RunFailed("runtime", RUNNER_STOPPED)
         base = Path(folder)
         out = _read(base / "child.out")
         err = _read(base / "child.err")
@@ -242,14 +275,11 @@ def _scores(raw: np.ndarray, rows: int) -> np.ndarray:
     if raw.ndim != 1 or raw.shape[0] != rows:
         raise RunFailed(
             "output",
-            N_(
-                "the model's output has shape [{shape}]; expected [N], [N, 1] or [N, 2] "
-                "with N the number of rows"
-            ),
+            OUTPUT_SHAPE,
             shape=", ".join(str(d) for d in raw.shape),
         )
     if not np.all(np.isfinite(raw)):
-        raise RunFailed("output", N_("the model's output holds NaN or infinite values"))
+        raise RunFailed("output", OUTPUT_NOT_FINITE)
     if raw.min(initial=0.0) < 0.0 or raw.max(initial=0.0) > 1.0:
-        raise RunFailed("output", N_("the model's scores must be probabilities in [0, 1]"))
+        raise RunFailed("output", OUTPUT_NOT_PROBABILITIES)
     return raw.astype(np.float64)

@@ -5,6 +5,7 @@ limited child process, metrics checked by two output checkers, then on the leade
 from __future__ import annotations
 
 import base64
+import html
 
 import pytest
 
@@ -225,6 +226,9 @@ def test_a_model_that_fails_only_on_the_real_data_shows_the_team_a_neutral_statu
     _as(client, "checker1@example.org")
     checked = client.get(f"/api/v1/submissions/{failing.json()['id']}").json()
     assert checked["status"] == "failed" and "NaN" in checked["error"]
+    page = client.get(f"/submissions/{failing.json()['id']}", headers={"accept-language": "fr"})
+    # the checker's page gives the stored reason in French (the API keeps the English text)
+    assert "la sortie du modèle contient des valeurs NaN ou infinies" in html.unescape(page.text)
     approve_failed = client.post(
         f"/api/v1/submissions/{failing.json()['id']}/checks",
         json={"decision": "approve", "comment": "x"},
