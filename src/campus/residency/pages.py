@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.db.base import utcnow
-from campus.i18n import N_
+from campus.i18n import N_, current_language
 from campus.i18n import gettext as _
 from campus.residency import api, service
 from campus.spaces.labels import WORDS
@@ -27,6 +27,10 @@ router = APIRouter()
 MONTHS = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
     N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
+SHORT_MONTHS = (
+    N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
+    N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"),
 )  # fmt: skip
 PLACED_KINDS = ("office", "lab", "open_space")
 
@@ -283,6 +287,12 @@ def exit_submit(
 # --- the campus-life dashboard --------------------------------------------------------------
 
 
+def percent(rate: float | None) -> str:
+    """A rate as a percentage with one decimal, as the reader's language writes it (84,3)."""
+    text = f"{(rate or 0) * 100:.1f}"
+    return text.replace(".", ",") if current_language.get() == "fr" else text
+
+
 def _charts(data: dict) -> dict:
     """The dashboard's charts and month names, in the reader's language."""
     months = [_(m) for m in MONTHS]
@@ -307,7 +317,8 @@ def _charts(data: dict) -> dict:
             "values": [e["exits"] for e in data["entries_exits"]],
         },
     ]
-    return {**WORDS, "charts": charts, "months": months}
+    short = [_(m) for m in SHORT_MONTHS]
+    return {**WORDS, "charts": charts, "months": months, "short_months": short, "percent": percent}
 
 
 @twin(

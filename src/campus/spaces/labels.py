@@ -20,6 +20,9 @@ LABELS = {
     "refused": N_("refused"),
     "active": N_("active"),
     "ended": N_("ended"),
+    # the sides of a sponsorship
+    "sponsor": N_("sponsor"),
+    "staff": N_("campus staff"),
     # exit reasons
     "end_of_contract": N_("end of contract"),
     "growth": N_("growth"),

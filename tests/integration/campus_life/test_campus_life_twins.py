@@ -3,6 +3,11 @@ the twin's JSON, and neither shows a resident's contract, fee or booking to some
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
+from campus.db.base import utcnow
+from campus.text import PARIS
 from campus.web import twins
 from tests.helpers import make_account
 from tests.integration.campus_life.twin_seeds import campus_life
@@ -111,3 +116,32 @@ def test_an_outsider_sees_a_residents_booking_as_a_busy_slot_and_nothing_of_its_
     assert "Revue de sprint" in page.text and "Revue de sprint" in twin.text
     residency = client.get(f"/residencies/{ids['residency_id']}").text
     assert "CH-2025-7" in residency and "1\u202f250,5" in residency
+
+
+def test_campus_life_pages_read_as_french_to_each_role(client, db):
+    """What the demo walk found: a staff instruction shown to residents, 'Résidence de
+    Agence…', ambiguous months ('jui', 'jui'), percentages with two decimals, a meeting
+    signed with an account id, an ISO date."""
+    ids = _seed(db)
+    with db.session() as session:
+        from campus.residency.models import Residency
+
+        session.get(Residency, ids["residency_id"]).ends_on = dt.date(2025, 6, 1)  # overdue
+    client.login("resident@cardiolab.example")
+    today = utcnow().astimezone(PARIS).date().isoformat()
+    logged = client.post(f"/sponsorships/{ids['pair_id']}/meetings", data={
+        "csrf_token": client.csrf(), "held_on": today, "topics": "Pilote"},
+        follow_redirects=False)  # fmt: skip
+    assert logged.status_code == 303
+    listed = client.get("/residencies").text
+    assert "contrat terminé" in listed and "renouvelez" not in listed
+    assert "Résidence\u00a0: Cardiolab" in client.get(f"/residencies/{ids['residency_id']}").text
+    pair = client.get(f"/sponsorships/{ids['pair_id']}").text
+    assert "(start-up)" in pair and "account:" not in pair
+    client.cookies.clear()
+    client.login("life-staff@campus.example")
+    assert "renouvelez" in client.get("/residencies").text
+    board = client.get("/residency/dashboard?year=2025").text
+    assert ">juin</abbr>" in board and ">juil.</abbr>" in board
+    cells = re.findall(r'<td class="num">(\d+,\d+)</td>', board)
+    assert cells and all(len(c.split(",")[1]) == 1 for c in cells)
