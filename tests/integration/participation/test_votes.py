@@ -1,3 +1,4 @@
+import re
 import threading
 
 from sqlalchemy import func, select
@@ -77,6 +78,10 @@ def test_the_support_button_on_the_page_adds_and_withdraws(client, db):
     client.login("voter@example.org")
     page = client.get(f"/consultations/{cid}/proposals/{ids[0]}")
     assert "Soutiens restants\u00a0: 1 / 1" in page.text
+    # Counts stay hidden until voting ends (docs/participation.md): the page says why and when.
+    for shown in (page.text, client.get(f"/consultations/{cid}").text):
+        assert "Les soutiens sont comptés en secret jusqu" in shown
+        assert re.search(r"publié avec les résultats le \d{1,2} [a-zéû]+\.? 20\d\d à", shown)
     added = client.post(
         f"/consultations/{cid}/proposals/{ids[0]}/support",
         data={"action": "add"},
