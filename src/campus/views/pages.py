@@ -8,10 +8,11 @@ JSON under /api/v1/views.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
@@ -21,6 +22,7 @@ from campus.views import api, service
 from campus.views.sources import dataset_source
 from campus.warehouse import layout
 from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.templating import render, spelled_date
 from campus.web.twins import twin
 
@@ -91,41 +93,51 @@ def editor(
     }
 
 
-@router.post("/views", include_in_schema=False)
+class EditorForm(BaseModel):
+    """The editor's form: the view's text, what to do with it, where to preview it."""
+
+    view: str = Field("", max_length=service.MAX_VIEW_BYTES)
+    dataset: str = ""
+    action: Literal["validate", "preview", "save"] = "validate"
+    dialect: Literal["duckdb", "spark"] = "duckdb"
+    name: str = Field("", max_length=500)
+
+
+def _editor_again(
+    request: Request, actor: Actor, session: Session, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The editor around a refused form, with what was typed."""
+    data = editor(request, actor=actor, session=session)
+    typed = {k: values.get(k, "") for k in ("dataset", "dialect", "name")}
+    return {"data": data, **_editor_extras(data), "view_text": values.get("view", ""), **typed}
+
+
+@form_route(router, "/views", model=EditorForm, template="views/editor.html", context=_editor_again)
 def editor_submit(
     request: Request,
-    view: str = Form("", max_length=service.MAX_VIEW_BYTES),
-    dataset: str = Form(""),
-    action: str = Form("validate"),
-    dialect: str = Form("duckdb"),
-    name: str = Form("", max_length=500),
+    body: EditorForm,
     actor: Actor = allow("dummy.use"),
     session: Session = db_session,
-):
-    extra: dict[str, Any] = {"dataset": dataset, "dialect": dialect, "name": name}
-    status = 200
-    try:
-        parsed = service.load_json(view)
-        if action == "save":
-            saved = service.save_view(session, actor, name, parsed)
-            return RedirectResponse(f"/views/saved/{saved.key}", status_code=303)
-        described = service.describe(parsed, "spark" if dialect == "spark" else "duckdb")
-        extra["described"] = described
-        if action == "preview":
-            if not dataset:
-                raise CampusError(_("Choose a dataset to preview the view on its dummy twin."))
-            settings = request.app.state.settings
-            source = dataset_source(settings.warehouse_path, dataset, None, dummy=True)
-            extra["preview"] = service.preview(parsed, source)
-            extra["source"] = source.label
-    except CampusError as error:
-        session.rollback()
-        extra["error"] = _(error.message)
-        extra["error_where"] = error.where
-        status = error.status
+) -> str | Response:
+    """Save a view (then its page), or show the editor again with the view checked, its SQL
+    and, for a preview, its first rows on a dataset's dummy twin."""
+    parsed = service.load_json(body.view)
+    if body.action == "save":
+        return f"/views/saved/{service.save_view(session, actor, body.name, parsed).key}"
+    extra: dict[str, Any] = {"dataset": body.dataset, "dialect": body.dialect, "name": body.name}
+    extra["described"] = service.describe(parsed, body.dialect)
+    if body.action == "preview":
+        if not body.dataset:
+            raise CampusError(
+                _("Choose a dataset to preview the view on its dummy twin."), where="dataset"
+            )
+        settings = request.app.state.settings
+        source = dataset_source(settings.warehouse_path, body.dataset, None, dummy=True)
+        extra["preview"] = service.preview(parsed, source)
+        extra["source"] = source.label
     data = editor(request, actor=actor, session=session)
-    context = {"data": data, **_editor_extras(data), "view_text": view, **extra}
-    return render(request, "views/editor.html", context, status=status)
+    context = {"data": data, **_editor_extras(data), "view_text": body.view, **extra}
+    return render(request, "views/editor.html", context)
 
 
 @twin(
