@@ -57,7 +57,7 @@ FIELDS = (
 KIND_LABELS = {
     "fundraising": ("levée de fonds", "fundraising"),
     "contract": ("contrat avec un acteur de santé", "contract with a health-system actor"),
-    "acquisition": ("acquisition", "acquisition"),
+    "acquisition": ("rachat", "acquisition"),
     "partnership": ("partenariat", "partnership"),
     "product_launch": ("lancement de produit", "product launch"),
 }
