@@ -7,11 +7,11 @@ data is their JSON under /api/v1.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -88,12 +88,6 @@ def datasets(
 ) -> list[dict[str, Any]]:
     settings = request.app.state.settings
     return [service.describe(d) for d in service.stewarded_datasets(session, settings, actor)]
-
-
-def _refused(request: Request, session: Session, actor: Actor, error: CampusError):
-    """The datasets page again, saying why a pull was refused (in the reader's language)."""
-    context = {**_datasets_again(request, actor, session), "error": _(error.message)}
-    return render(request, "warehouse/datasets.html", context, status=error.status)
 
 
 @page(
@@ -251,19 +245,32 @@ def settings_submit(
     return "/datasets"
 
 
-@router.post("/datasets/{name}/pull", include_in_schema=False)
-async def pull_submit(name: str, request: Request, actor: Actor = steward("dataset.ingest")):
-    """Pull from the stored server now (twin: POST /api/v1/datasets/{name}/pull)."""
+class PullForm(BaseModel):
+    """The pull form: what to do with invalid resources (as the API's `on_error`)."""
+
+    on_error: Literal["skip", "abort"] = "abort"
+
+
+@form_route(
+    router,
+    "/datasets/{name}/pull",
+    model=PullForm,
+    template="warehouse/datasets.html",
+    context=_datasets_again,
+)
+def pull_submit(
+    name: str,
+    body: PullForm,
+    request: Request,
+    actor: Actor = steward("dataset.ingest"),
+    session: Session = db_session,
+) -> Response:
+    """Pull from the stored server now (twin: POST /api/v1/datasets/{name}/pull), on the
+    thread pool; the pull's report is the answer."""
     from campus.warehouse.bulk.pull import pull_stored
 
-    form = await request.form()
-    on_error = "skip" if form.get("on_error") == "skip" else "abort"
     db, settings = request.app.state.db, request.app.state.settings
-    try:
-        report = await run_in_threadpool(pull_stored, db, settings, actor, name, on_error, None)
-    except CampusError as error:
-        with db.session() as session:
-            return _refused(request, session, actor, error)
+    report = pull_stored(db, settings, actor, name, body.on_error, None)
     return render(
         request,
         "warehouse/report.html",
