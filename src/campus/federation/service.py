@@ -752,6 +752,49 @@ def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
     return out
 
 
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# A federated job's outward status in the words of the register (campus.analysis.outward).
+REGISTER_STATUS = {
+    "waiting": "running",
+    "refused": "refused",
+    "finished": "finished",
+    "missed_deadline": "failed",
+}
+
+
+def public_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
+    """A project's federated jobs as the public register lists them: title, federated
+    dataset, a status that does not depend on the data, release, and where to read it."""
+    out = []
+    for job in session.scalars(
+        select(FederatedJob)
+        .where(FederatedJob.project_id == project_id)
+        .order_by(FederatedJob.created_at)
+    ):
+        released = job.release_status == "released"
+        out.append(
+            {
+                "id": job.id,
+                "title": job.title,
+                "dataset": job.dataset,
+                "version": "",
+                "status": REGISTER_STATUS[outward_status(job)],
+                "release_status": job.release_status,
+                "definition": job.definition,
+                "created_at": job.created_at.isoformat(),
+                "released_at": job.released_at.isoformat()
+                if released and job.released_at
+                else None,
+                "url": f"/federated-jobs/{job.id}",
+                "federated": True,
+            }
+        )
+    return out
+
+
 def visible_jobs(session: Session, actor: Actor) -> list[FederatedJob]:
     query = select(FederatedJob).order_by(FederatedJob.created_at.desc()).limit(200)
     return [

@@ -4,6 +4,7 @@ its status, dates, data controller and regulatory references; filters and a CSV 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,12 @@ def public_status(project: DataProject, requests: list[AccessRequest], states: l
     return "in_preparation"
 
 
+# Jobs of other capabilities (federated jobs), as the public sees them: functions
+# (session, project_id) -> list of jobs with their "url", set by the site from the capability
+# registry (`register=`), so that governance imports none of them.
+OTHER_JOBS: list[Callable[[Session, str], list[dict[str, Any]]]] = []
+
+
 def job_public(job: Job) -> dict[str, Any]:
     """A job as the public sees it: one rule for every rendering (campus.analysis.outward)."""
     from campus.analysis import outward
@@ -62,6 +69,7 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
     )
     approvals = service.project_approvals(session, project.id)
     states = [service.approval_state(a) for a in approvals]
+    others = [j for source in OTHER_JOBS for j in source(session, project.id)]
     return serialise.project_public(project) | {
         "register_status": public_status(project, requests, states),
         "decisions": [serialise.request_public(r) for r in requests],
@@ -73,7 +81,7 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
             }
             for a in approvals
         ],
-        "jobs": [job_public(j) for j in jobs],
+        "jobs": [job_public(j) for j in jobs] + others,
         "releases": [
             {
                 "job": j.id,
@@ -83,6 +91,11 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
             }
             for j in jobs
             if j.release_status == "released"
+        ]
+        + [
+            {k: j[k] for k in ("released_at", "url", "title")} | {"job": j["id"]}
+            for j in others
+            if j["release_status"] == "released"
         ],
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from campus.db.engine import Database
+from campus.governance import register
 from campus.ops import web as ops_web
 from campus.settings import Settings
 from campus.site import registry, routes
@@ -23,6 +24,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.personal_data = registry.personal_data(CAPABILITIES)
     # What the in-process job worker (the demo) runs when idle: the capabilities' idle tasks.
     app.state.idle_round = registry.idle_round(CAPABILITIES)
+    # What the public register lists of a project beyond its local jobs (federated jobs).
+    register.OTHER_JOBS[:] = [registry.load(t) for t in registry.targets(CAPABILITIES, "register")]
     # Request ids, JSON request logs, metrics and /metrics, around everything else.
     ops_web.install(app, routes.walk())
     return app

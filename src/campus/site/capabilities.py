@@ -156,6 +156,7 @@ CAPABILITIES: list[Capability] = [
         api=("campus.federation.api:router",),
         pages=("campus.federation.pages:router",),
         models=("campus.federation.models",),
+        register=("campus.federation.service:public_jobs",),
         cli=(
             sub_app("federation", "campus.federation.cli:federation_app"),
             sub_app("node", "campus.federation.cli:node_app"),

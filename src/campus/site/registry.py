@@ -79,6 +79,9 @@ class Capability:
     # What the job worker runs when its queue is empty: functions (db, settings), in order;
     # one's trouble is logged and does not stop the others or the jobs.
     idle: tuple[str, ...] = ()
+    # What else it lists in a project's public register entry, beside local jobs: functions
+    # (session, project_id) -> jobs as the public sees them (with the "url" of each).
+    register: tuple[str, ...] = ()
 
 
 def load(target: str) -> Any:

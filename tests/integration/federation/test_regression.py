@@ -105,6 +105,13 @@ def test_the_federated_fit_equals_one_site_on_the_union_to_a_millionth(
     page = client.get(f"/federated-jobs/{job}")
     assert page.status_code == 200 and "régression logistique" in page.text
 
+    # The public register lists the federated job and its release, linked to its page.
+    entry = client.get(f"/api/v1/register/{world.project_id}").json()
+    listed = next(j for j in entry["jobs"] if j["id"] == job)
+    assert listed["status"] == "finished" and listed["url"] == f"/federated-jobs/{job}"
+    assert {"job": job, "url": f"/federated-jobs/{job}"}.items() <= entry["releases"][-1].items()
+    assert f'href="/federated-jobs/{job}"' in client.get(f"/register/{world.project_id}").text
+
 
 def test_a_bad_regression_is_refused_with_where(client, db, settings, world, monkeypatch):
     _federation(client, db, settings, world, ("chu-a", "chu-b"))
@@ -168,6 +175,8 @@ def test_a_node_narrowed_to_one_person_sends_nothing_the_attack_could_use(
         assert seen["status"] == "finished" and seen["result"] is None
         assert {n["status"] for n in seen["nodes"]} == {"answered"}
         client.delete("/api/v1/session")
+        register = client.get(f"/api/v1/register/{world.project_id}").json()["jobs"]
+        assert next(j for j in register if j["id"] == job)["status"] == "finished"
         released = _release(client, job)
         (table,) = released["result"]["tables"]
         assert table["rows"] == [] and table["disclosure"]["withheld"] is True
