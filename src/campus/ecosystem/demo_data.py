@@ -450,7 +450,7 @@ def _impact(
             return ImpactStatus.VALIDATED, ""
         if draw < 0.95:
             return ImpactStatus.SUBMITTED, ""
-        return ImpactStatus.REJECTED, "Justificatif manquant : joignez le communiqué."
+        return ImpactStatus.REJECTED, "Justificatif manquant\u00a0: joignez le communiqué."
 
     for org in orgs:
         if org.kind != "startup":

@@ -122,7 +122,7 @@ def generate(session: Session, *, seed: int = SEED) -> dict:
             kind=kind,
             title_fr=title_fr,
             title_en=title_en,
-            summary_fr=f"{title_fr} : un accompagnement de six mois par le campus et ses "
+            summary_fr=f"{title_fr}\u00a0: un accompagnement de six mois par le campus et ses "
             "membres, avec mentorat, accès aux données et mise en relation.",
             summary_en=f"{title_en}: six months of support by the campus and its members, "
             "with mentoring, data access and introductions.",
@@ -182,7 +182,7 @@ def generate(session: Session, *, seed: int = SEED) -> dict:
                         review.comment = rng.choice(
                             [
                                 "Projet solide, besoin clinique bien décrit.",
-                                "Équipe convaincante ; le modèle économique reste à préciser.",
+                                "Équipe convaincante\u00a0; le modèle économique reste à préciser.",
                                 "Impact réel mais la faisabilité réglementaire est à étayer.",
                                 "",
                             ]
@@ -220,7 +220,7 @@ def _decide(applications: list[ProgrammeApplication], call: ProgrammeCall) -> in
         application.decided_at = call.closes_at + dt.timedelta(days=20)
         application.decided_by = "demo"
         application.decision_note = (
-            "Bienvenue dans la promotion !" if rank < 5 else "Merci pour votre candidature."
+            "Bienvenue dans la promotion\u00a0!" if rank < 5 else "Merci pour votre candidature."
         )
     return min(5, len(ranked))
 
