@@ -157,6 +157,8 @@ CAPABILITIES: list[Capability] = [
         pages=("campus.federation.pages:router",),
         models=("campus.federation.models",),
         register=("campus.federation.service:public_jobs",),
+        demo=("campus.federation.demo:load",),
+        demo_after=("warehouse",),
         cli=(
             sub_app("federation", "campus.federation.cli:federation_app"),
             sub_app("node", "campus.federation.cli:node_app"),
