@@ -68,7 +68,7 @@ cdef extern from "native/textwalk.hpp" namespace "campus":
         size_t types()
 
 
-cdef extern from "native/textwalk.hpp" namespace "campus":
+cdef extern from "native/checked_shift.hpp" namespace "campus":
     cbool native_checked_shift "campus::checked_shift"(string, long, string&) except +
 
 
@@ -231,7 +231,7 @@ def checked_shift(str text, long days):
     return _text(out)
 
 
-cdef extern from "native/textwalk.hpp" namespace "campus":
+cdef extern from "native/relative_reference.hpp" namespace "campus":
     cbool native_relative_reference "campus::relative_reference"(
         string_view, string_view&, string_view&
     ) except +
