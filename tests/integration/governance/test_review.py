@@ -55,6 +55,9 @@ def test_a_request_is_reviewed_by_reviewers_outside_the_requesting_organisations
     assert {"ethique1@example.org", "ethique2@example.org", "chercheuse@example.org"} <= mailed
 
     _as(client, "ethique1@example.org")
+    todo = client.get("/reviews").text  # the reviewer finds the request on her reviews page
+    assert f"/requests/{request['id']}" in todo and "Parcours post-AVC" in todo
+    assert "en attente" in todo and "Aucune demande à relire" not in todo
     asked = client.post(f"/api/v1/requests/{request['id']}/messages", json={"body": "Why 90 days?"})
     assert asked.json()["kind"] == "question"
     client.post(
