@@ -29,7 +29,7 @@ from campus.db.engine import Database
 from campus.errors import CampusError
 from campus.federation import pooling, regression, signing, statistics
 from campus.federation.service import NODE_HEADER
-from campus.governance import optout
+from campus.optout import service as optout
 from campus.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,10 @@ class Node:
         information at the task's coefficients, on the version read at the first round."""
         found = runner.prepare(analysis, self.settings.warehouse_path, scope)
         version = regression.pinned_version(
-            self.settings.var_dir / "federation" / "versions", str(payload["job"]), found.version
+            self.settings.var_dir / "federation" / "versions",
+            str(payload["job"]),
+            self.dataset,
+            found.version,
         )
         pinned = analysis.model_copy(update={"version": version})
         with self.db.session() as session:

@@ -476,11 +476,13 @@ def next_payload(payload: dict[str, Any], coefficients: list[float]) -> dict:
     }
 
 
-def pinned_version(folder: Path, job: str, found: str | None) -> str | None:
-    """The dataset version a node reads for every round of one job: the first round's."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", job):
+def pinned_version(folder: Path, job: str, dataset: str, found: str | None) -> str | None:
+    """The dataset version a node reads for every round of one job: the first round's (one
+    file per job and dataset, so that two nodes sharing a var folder keep their own)."""
+    safe = re.fullmatch(r"[A-Za-z0-9_-]{1,64}", job) and re.fullmatch(r"[a-z0-9-]{1,64}", dataset)
+    if not safe:
         return found
-    path = folder / f"{job}.json"
+    path = folder / f"{job}.{dataset}.json"
     if path.is_file():
         return json.loads(path.read_text())["version"]
     if found is not None:
