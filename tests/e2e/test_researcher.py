@@ -15,26 +15,12 @@ from playwright.sync_api import expect
 
 from campus.demo_password import DEMO_PASSWORD
 from campus.governance.demo import CHECKERS, DEMO_ANALYSIS, RESEARCHER
-from tests.e2e import site_walk
 from tests.e2e.conftest import sign_in
 from tests.e2e.french_leaks import leaks
+from tests.e2e.test_pages_everywhere import demo_site  # noqa: F401 (the fixture)
 
 SHOTS = Path(os.environ.get("CAMPUS_SHOTS", "/work/notes/shots"))
 TITLE = "Patients par sexe, parcours de bout en bout"
-
-
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory):
-    var_dir = tmp_path_factory.mktemp("researcher") / "var"
-    var_dir.mkdir()
-    site, process = site_walk.start_demo_site(var_dir)
-    try:
-        yield site
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if site.log:
-            site.log.close()
 
 
 def _menu(page, link: str) -> None:
@@ -82,7 +68,8 @@ def _run_worker(site) -> None:
 
 @pytest.mark.slow
 def test_a_researcher_previews_a_view_runs_it_on_real_data_and_two_checkers_release_it(
-    browser, demo_site
+    browser,
+    demo_site,  # noqa: F811 (the fixture imported above)
 ):
     wide = browser.new_context(
         base_url=demo_site.url, locale="fr-FR", viewport={"width": 1280, "height": 900}
