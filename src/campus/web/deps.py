@@ -213,7 +213,9 @@ def allow(permission: str, *, scope: tuple[str, ScopeId] | None = None) -> Any:
         actor = await current_actor(request, session)
         if actor.via == "token" and not _token_allows(actor, permission):
             raise Forbidden(
-                f"this API token's scopes do not cover {permission}", code="token_scope"
+                N_("this API token's scopes do not cover {permission}"),
+                code="token_scope",
+                values={"permission": permission},
             )
         scope_type, scope_id = _scope_of(request, session, actor, scope)
         if not rule.allows(actor, scope_type, scope_id):
@@ -221,7 +223,11 @@ def allow(permission: str, *, scope: tuple[str, ScopeId] | None = None) -> Any:
                 raise NotAuthenticated(N_("sign in to continue"), code="not_authenticated")
             if rule.verified_email and not actor.email_verified:
                 raise Forbidden(N_("verify your email address first"), code="email_not_verified")
-            raise Forbidden(f"your roles do not allow {permission}", code="forbidden")
+            raise Forbidden(
+                N_("your roles do not allow {permission}"),
+                code="forbidden",
+                values={"permission": permission},
+            )
         await _check_csrf(request, actor)
         return actor
 
