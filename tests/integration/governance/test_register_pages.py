@@ -50,6 +50,9 @@ def test_a_project_is_created_from_pickers_and_shows_people_by_name_in_french(cl
     page = client.get("/projects").text
     assert "CHU Exemple" in page and 'name="partner_ids"' in page
     assert "MR-004" in page and "9.2.j" in page  # the bases with their articles
+    what_next = page.split('data-testid="what-next"', 1)[1].split("</section>", 1)[0]
+    assert "Et après la création" in what_next and "registre public" in what_next
+    assert "relecteurs éthiques indépendants, extérieurs à vos organisations" in what_next
 
     # A basis that is not in the list: 400 naming the field, what was typed kept.
     refused = client.post(
@@ -178,6 +181,7 @@ def test_an_access_request_is_drafted_by_ticking_datasets_and_views_saved_ones_t
     assert 'name="datasets" value="hopital-synthea"' in page
     assert f'name="views" value="{key}"' in page and "Mes patients" in page
     assert 'name="views" value="patient_demographics"' in page
+    assert "Rédigez ci-dessous une demande" in page.split('data-testid="next-step"', 1)[1]
     request = {"duration_days": "365", "justification": "Décrire les parcours"}
     refused = client.post(
         f"{project_url}/requests", data=request | {"datasets": ["hopital-synthea"]}
@@ -193,6 +197,9 @@ def test_an_access_request_is_drafted_by_ticking_datasets_and_views_saved_ones_t
     shown = client.get("/api/v1" + drafted.headers["location"]).json()
     assert shown["datasets"] == ["hopital-synthea"]
     assert shown["views"] == sorted([key, "patient_demographics"])
+    assert "Une demande vous attend" in client.get(project_url).text
+    draft = client.get(drafted.headers["location"]).text
+    assert "est envoyé avant que vous soumettiez" in draft
     # The edit form ticks what the request names, a name outside the pickers included.
     client.patch(f"/api/v1/requests/{shown['id']}", json={"views": [key, "colleague-view"]})
     edit = client.get(drafted.headers["location"]).text

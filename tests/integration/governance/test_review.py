@@ -48,6 +48,8 @@ def test_a_request_is_reviewed_by_reviewers_outside_the_requesting_organisations
     assert request["status"] == "draft"
     submitted = client.post(f"/api/v1/requests/{request['id']}/submit").json()
     assert submitted["status"] == "in_review"
+    waiting = client.get(f"/projects/{_project['id']}/requests/{request['id']}").text
+    assert "Votre demande est examinée par des relecteurs éthiques indépendants" in waiting
     reviewers = {r["reviewer"] for r in submitted["reviews"]}
     assert reviewers == {world.reviewer1, world.reviewer2}  # not the org-chu member
     with db.session() as session:
