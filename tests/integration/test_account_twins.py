@@ -95,3 +95,19 @@ def test_only_staff_and_the_dpo_read_the_audit_log_on_the_page_or_its_twin(clien
     # A negative limit read the whole log on SQLite and failed on PostgreSQL.
     bad = client.get("/api/v1/audit/events", params={"limit": "-1"})
     assert bad.status_code == 422 and bad.json()["error"]["where"][0]["where"] == "query.limit"
+
+
+def test_a_weak_new_password_is_refused_in_french_and_the_link_still_works(client, db, mailbox):
+    make_account(db, "ana@example.org")
+    client.post("/password/forgot", data={"email": "ana@example.org"})
+    token = mailbox.link("/password/reset", to="ana@example.org").split("#token=")[1]
+    weak = client.post("/password/reset", data={"token": token, "password": "court"})
+    assert weak.status_code == 400
+    assert "le mot de passe doit compter au moins 10 caractères" in weak.text.replace("\xa0", " ")
+    assert f'value="{token}"' in weak.text  # kept in the form, never in a URL
+    done = client.post(
+        "/password/reset",
+        data={"token": token, "password": "a brand new secret"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/login"

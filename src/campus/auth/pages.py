@@ -11,9 +11,10 @@ from campus.auth import api, personal_data, service
 from campus.auth import data as auth_data
 from campus.auth.actor import Actor
 from campus.auth.models import Account
+from campus.auth.passwords import MIN_PASSWORD_LENGTH
 from campus.auth.roles import ROLE_LABELS, Role
-from campus.auth.schemas import AccountOut
-from campus.errors import CampusError, NotFound
+from campus.auth.schemas import AccountOut, ResetIn
+from campus.errors import BadRequest, NotFound
 from campus.i18n import gettext as _
 from campus.web.deps import (
     SESSION_COOKIE,
@@ -104,20 +105,24 @@ def reset_form(request: Request, actor: Actor = allow("public.read")):
     return render(request, "auth/reset.html")
 
 
-@router.post("/password/reset", include_in_schema=False)
+@form_route(
+    router,
+    "/password/reset",
+    model=ResetIn,
+    template="auth/reset.html",
+    context=lambda values: {"token": values.get("token", "")},
+)
 def reset_submit(
-    request: Request,
-    token: str = Form(..., max_length=200),
-    password: str = Form(..., max_length=1024),
-    actor: Actor = allow("public.read"),
-    session: Session = db_session,
-):
-    try:
-        service.reset_password(session, token, password)
-    except (CampusError, ValueError) as error:
-        message = error.message if isinstance(error, CampusError) else str(error)
-        return render(request, "auth/reset.html", {"token": token, "error": _(message)}, status=400)
-    return RedirectResponse("/login", status_code=303)
+    body: ResetIn, actor: Actor = allow("public.read"), session: Session = db_session
+) -> str:
+    if len(body.password) < MIN_PASSWORD_LENGTH:  # said in the reader's language, before use
+        raise BadRequest(
+            _("the password must have at least 10 characters"),
+            code="weak_password",
+            where="password",
+        )
+    service.reset_password(session, body.token, body.password)
+    return "/login"
 
 
 def _account_extras(session: Session, actor: Actor, data: dict | None = None) -> dict:
