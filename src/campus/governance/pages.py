@@ -370,7 +370,7 @@ def request_context(session: Session, actor: Actor, r: dict[str, Any], values=No
         "my_review": next((v for v in r["reviews"] if v["reviewer"] == actor.account_id), None),
         "can_manage_approval": approval is not None
         and service.can_manage_approval(session, actor, approval),
-        "choices": data.request_choices(session, actor) if r["status"] in service.EDITABLE else {},
+        "choices": data.request_choices(session, actor),
         "values": values or {},
     }
 

@@ -200,6 +200,12 @@ def test_an_access_request_is_drafted_by_ticking_datasets_and_views_saved_ones_t
     assert "Une demande vous attend" in client.get(project_url).text
     draft = client.get(drafted.headers["location"]).text
     assert "est envoyé avant que vous soumettiez" in draft
+    # The views by their French titles (their names beside them), not by English names alone.
+    named = draft.split('data-testid="request-views"', 1)[1].split("</dd>", 1)[0]
+    assert "Données démographiques des patients <code>patient_demographics</code>" in named
+    assert "Mes patients" in named
+    listed = client.get(project_url).text.split('data-testid="requests"', 1)[1]
+    assert "Données démographiques des patients" in listed.split("</table>", 1)[0]
     # The edit form ticks what the request names, a name outside the pickers included.
     client.patch(f"/api/v1/requests/{shown['id']}", json={"views": [key, "colleague-view"]})
     edit = client.get(drafted.headers["location"]).text
