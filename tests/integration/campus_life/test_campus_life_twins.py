@@ -135,7 +135,8 @@ def test_campus_life_pages_read_as_french_to_each_role(client, db):
     assert logged.status_code == 303
     listed = client.get("/residencies").text
     assert "contrat terminé" in listed and "renouvelez" not in listed
-    assert "Résidence\u00a0: Cardiolab" in client.get(f"/residencies/{ids['residency_id']}").text
+    residency = client.get(f"/residencies/{ids['residency_id']}").text
+    assert "Résidence\u00a0: Cardiolab" in residency and "contrat terminé" in residency
     pair = client.get(f"/sponsorships/{ids['pair_id']}").text
     assert "(start-up)" in pair and "account:" not in pair
     client.cookies.clear()
