@@ -76,6 +76,8 @@ def test_a_request_is_reviewed_by_reviewers_outside_the_requesting_organisations
         f"/api/v1/requests/{request['id']}/decision", json={"decision": "approve", "comment": "ok"}
     ).json()
     assert done["status"] == "approved"
+    mine = client.get("/reviews").text.split('data-testid="reviews"', 1)[1]
+    assert "avis favorable" in mine and "approuver" not in mine
     assert done["approval"]["state"] == "active" and done["approval"]["views"] == ["conditions"]
     assert "no export" in done["approval"]["conditions"]
 
