@@ -6,6 +6,7 @@ rule against a researcher who narrows a node to one person."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from campus.analysis.results import Controls
@@ -46,6 +47,8 @@ def _rounds(nodes) -> int:
     return polls
 
 
+# PostgreSQL: the three node processes of test_processes.py.
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_the_federated_fit_equals_one_site_on_the_union_to_a_millionth(
     client, db, settings, world, monkeypatch
 ):
@@ -113,6 +116,7 @@ def test_the_federated_fit_equals_one_site_on_the_union_to_a_millionth(
     assert f'href="/federated-jobs/{job}"' in client.get(f"/register/{world.project_id}").text
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_a_bad_regression_is_refused_with_where(client, db, settings, world, monkeypatch):
     _federation(client, db, settings, world, ("chu-a", "chu-b"))
     output = MODEL["outputs"][0]
