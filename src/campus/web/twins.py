@@ -88,7 +88,7 @@ def twin(
     **api_kwargs: Any,
 ) -> Callable[[Callable], Callable]:
     """Mount a data function as an API route and its page; see the module docstring."""
-    json_path = api_path or path
+    json_path = path if api_path is None else api_path  # "" is the API router's own prefix
 
     def decorate(function: Callable) -> Callable:
         takes_request = "request" in inspect.signature(function).parameters
