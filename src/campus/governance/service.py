@@ -633,7 +633,11 @@ def decide(
         _settle(session, settings, actor, request, "changes_requested")
     else:
         _settle(session, settings, actor, request, "approved")
-        conditions_text = "\n".join(r.conditions for r in all_reviews if r.conditions)
+        # Each condition once, in the order the reviewers gave them: two reviewers asking for
+        # the same thing make one condition, not a repeated line.
+        conditions_text = "\n".join(
+            dict.fromkeys(r.conditions for r in all_reviews if r.conditions)
+        )
         approval = Approval(
             request_id=request.id,
             project_id=request.project_id,
