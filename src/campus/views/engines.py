@@ -277,14 +277,9 @@ def spark_session(url: str | None = None) -> Any:
             "the Spark engine needs PySpark: pip install 'campus[spark]'", code="no_spark"
         ) from None
     master = url or os.environ.get(SPARK_URL_VARIABLE) or "local[2]"
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("campus")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.analyzer.maxIterations", "1000")
-        .config("spark.sql.session.timeZone", "UTC")
-    )
+    builder = SparkSession.builder.master(master).appName("campus")
+    for key, value in session_defaults().items():
+        builder = builder.config(key, value)
     if not _configured("spark.driver.extraJavaOptions"):
         with tempfile.NamedTemporaryFile(
             "w", prefix="campus-spark-log4j2-", suffix=".properties", delete=False
@@ -305,6 +300,26 @@ def spark_session(url: str | None = None) -> Any:
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     _SPARK = session
     return session
+
+
+# Campus's settings of a Spark session; the shuffle's partitions suit local mode and tests,
+# and a cluster's spark-defaults.conf overrides them.
+SESSION_DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.analyzer.maxIterations": "1000",
+    "spark.sql.session.timeZone": "UTC",
+}
+OVERRIDABLE = frozenset({"spark.sql.shuffle.partitions"})
+
+
+def session_defaults() -> dict[str, str]:
+    """SESSION_DEFAULTS without the overridable keys that spark-defaults.conf sets."""
+    return {
+        key: value
+        for key, value in SESSION_DEFAULTS.items()
+        if key not in OVERRIDABLE or not _configured(key)
+    }
 
 
 def _configured(key: str) -> bool:
