@@ -92,13 +92,18 @@ def register_feed(
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+def _named_from(session: Session, actor: Actor) -> dict[str, Any]:
+    """What a public project page names datasets and views from: their titles."""
+    return {"choices": data.request_choices(session, actor)}
+
+
 @twin(
     api.router,
     router,
     "/register/{project_id}",
     template="governance/register_project.html",
     summary="One project of the public register",
-    context=lambda data: {"p": data},
+    context=lambda session, actor, data: {"p": data, **_named_from(session, actor)},
 )
 def register_project(
     project_id: str, actor: Actor = allow("public.read"), session: Session = db_session

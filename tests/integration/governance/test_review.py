@@ -153,6 +153,9 @@ def test_the_public_register_lists_decisions_and_its_feed_is_atom(client, db, se
     assert client.get("/api/v1/register", params={"q": "nothing-like-it"}).json()["projects"] == []
     page = client.get(f"/register/{world.project_id}")
     assert page.status_code == 200 and "CHU Exemple" in page.text
+    # A patient reading the project finds how to object, where she reads it.
+    box = page.text.split('data-testid="object"', 1)[1].split("</section>", 1)[0]
+    assert 'href="/opposition"' in box and "votre opposition vaut pour tous les projets" in box
     feed = client.get("/register/feed.atom")
     assert feed.headers["content-type"].startswith("application/atom+xml")
     root = ET.fromstring(feed.text)
