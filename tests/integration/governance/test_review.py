@@ -105,6 +105,8 @@ def test_one_refusal_refuses_and_changes_send_the_request_back(client, db, world
         f"/api/v1/requests/{request['id']}/decision",
         json={"decision": "refuse", "comment": "no benefit shown"},
     )
+    mine = client.get("/reviews").text.split('data-testid="reviews"', 1)[1]
+    assert "avis défavorable" in mine and "contre" not in mine  # not the consultations' vote
     _as(client, "ethique2@example.org")
     final = client.post(
         f"/api/v1/requests/{request['id']}/decision", json={"decision": "approve", "comment": "ok"}
