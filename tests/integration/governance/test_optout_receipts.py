@@ -139,7 +139,7 @@ def test_a_mistyped_receipt_or_identifier_is_refused_with_what_was_typed_kept(cl
     refused = client.post("/opposition/suivi", data={"receipt": "OPT-12"})
     assert refused.status_code == 400
     assert 'value="OPT-12"' in refused.text and 'aria-invalid="true"' in refused.text
-    assert "un récépissé s'écrit OPT-" in refused.text.replace("&#39;", "'")
+    assert "un récépissé s'écrit «\u00a0OPT-\u00a0» suivi" in refused.text.replace("&#39;", "'")
     api = client.post("/api/v1/optout/check", json={"receipt": "nope"})
     assert api.status_code == 400 and api.json()["error"]["where"] == "receipt"
     typo = client.post("/opposition", data={"kind": "nir", "value": "2 84 05 75 123 456 99"})
