@@ -1,6 +1,7 @@
 """A researcher of the demo campus, by clicking from the home page: picks a library view,
-previews it on the dummy twin, runs an analysis on the real data of her approved project
-through the job worker, and follows it to release by the two output checkers."""
+previews it on the dummy twin, writes her own view and previews it, runs an analysis on the
+real data of her approved project through the job worker, and follows it to release by the
+two output checkers."""
 
 from __future__ import annotations
 
@@ -21,6 +22,20 @@ from tests.e2e.test_pages_everywhere import demo_site  # noqa: F401 (the fixture
 
 SHOTS = Path(os.environ.get("CAMPUS_SHOTS", "/work/notes/shots"))
 TITLE = "Patients par sexe, parcours de bout en bout"
+WRITTEN_VIEW = {
+    "resourceType": "ViewDefinition",
+    "name": "mes_patients",
+    "resource": "Patient",
+    "status": "draft",
+    "select": [
+        {
+            "column": [
+                {"name": "patient", "path": "getResourceKey()"},
+                {"name": "sexe", "path": "gender"},
+            ]
+        }
+    ],
+}
 
 
 def _menu(page, link: str) -> None:
@@ -47,6 +62,14 @@ def _preview(page) -> None:
     page.get_by_role("button", name="Prévisualiser sur le jumeau fictif").click()
     expect(page.get_by_test_id("view-preview")).to_be_visible()
     assert page.get_by_test_id("view-preview").locator("tbody tr").count() > 1
+    # Then a view of her own, written in the editor, previewed the same way.
+    page.get_by_label("ViewDefinition (JSON)").fill(json.dumps(WRITTEN_VIEW))
+    page.get_by_label("Jeu de données (jumeau fictif)").select_option("hopital-synthea")
+    page.get_by_role("button", name="Prévisualiser sur le jumeau fictif").click()
+    preview = page.get_by_test_id("view-preview")
+    expect(preview).to_be_visible()
+    assert preview.locator("th").all_inner_texts()[:2] == ["patient", "sexe"]
+    assert preview.locator("tbody tr").count() > 1
 
 
 def _run_worker(site) -> None:
