@@ -151,6 +151,7 @@ def _seed(db) -> dict[str, str]:
         "event_id": event_id,
         "federated": "fed-hopitaux",
         "federated_job": federated_job_id,
+        "approval_id": approval_id,
     }
 
 
@@ -206,6 +207,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     "/federation": [({}, {})],
     "/federation/datasets/{name}": [({"name": "federated"}, {})],
     "/federated-jobs/{job_id}": [({"job_id": "federated_job"}, {})],
+    "/approvals/{approval_id}/federated-partial": [({"approval_id": "approval_id"}, {})],
     "/benchmarks": [({}, {})],
     "/benchmarks/{benchmark_id}": [({"benchmark_id": "benchmark_id"}, {})],
     "/submissions/{submission_id}": [({"submission_id": "submission_id"}, {})],

@@ -163,6 +163,16 @@ def dataset(name: str, session: Session) -> dict[str, Any]:
     return service.dataset_page(session, name)
 
 
+def partial_setting(
+    approval_id: str,
+    actor: Actor = allow("approvals.manage"),
+    session: Session = db_session,
+) -> dict[str, Any]:
+    """The approval's setting for completing federated jobs without every node (the data of
+    the page of the same path, mounted as its twin by campus.federation.pages)."""
+    return service.partial_setting(session, actor, approval_id)
+
+
 @router.put(
     "/approvals/{approval_id}/federated-partial",
     summary="Allow (or not) the approval's federated jobs to complete without every node",

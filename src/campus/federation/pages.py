@@ -16,6 +16,7 @@ from campus.federation import api, regression
 from campus.i18n import N_
 from campus.i18n import gettext as _
 from campus.web.deps import allow, db_session
+from campus.web.forms import form_route
 from campus.web.twins import twin
 
 router = APIRouter()
@@ -178,3 +179,41 @@ def federated_job(
     session: Session = db_session,
 ) -> dict[str, Any]:
     return api.job(job_id, request, actor, session)
+
+
+@twin(
+    api.router,
+    router,
+    "/approvals/{approval_id}/federated-partial",
+    template="federation/partial.html",
+    summary="Whether the approval's federated jobs may complete without every node",
+)
+def partial_page(
+    approval_id: str,
+    actor: Actor = allow("approvals.manage"),
+    session: Session = db_session,
+) -> dict[str, Any]:
+    return api.partial_setting(approval_id, actor, session)
+
+
+def _partial_again(session: Session, actor: Actor, approval_id: str, values: dict) -> dict:
+    return {"data": api.partial_setting(approval_id, actor, session), "values": values}
+
+
+@form_route(
+    router,
+    "/approvals/{approval_id}/federated-partial",
+    model=api.PartialIn,
+    template="federation/partial.html",
+    context=_partial_again,
+)
+def partial_submit(
+    body: api.PartialIn,
+    approval_id: str,
+    actor: Actor = allow("approvals.manage"),
+    session: Session = db_session,
+) -> str:
+    from campus.federation import service
+
+    service.allow_partial(session, actor, approval_id, body.allowed)
+    return f"/approvals/{approval_id}/federated-partial?saved=1"

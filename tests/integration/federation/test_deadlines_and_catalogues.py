@@ -346,3 +346,35 @@ def test_under_differential_privacy_the_budget_is_charged_once_and_each_node_noi
     assert all(r[1] is None or r[1] % 5 == 0 for r in rows)
     with db.session() as session:
         assert budget.spent(session, world.project_id) == 1.0
+
+
+def test_the_approvals_reviewer_allows_partial_completion_on_its_page_and_others_cannot(
+    client, db, settings, world
+):
+    approve(db, settings, world, datasets=[FEDERATED], views=["patient_demographics"])
+    for person in ("ethique3@example.org", "chercheuse@example.org"):
+        client.login(person)
+        assert client.get(f"/approvals/{world.approval_id}/federated-partial").status_code == 403
+        url = f"/api/v1/approvals/{world.approval_id}/federated-partial"
+        assert client.get(url).status_code == 403
+        refused = client.post(
+            f"/approvals/{world.approval_id}/federated-partial", data={"allowed": "true"}
+        )
+        assert refused.status_code == 403
+        client.delete("/api/v1/session")
+    client.login("ethique1@example.org")
+    request_page = client.get(f"/projects/{world.project_id}/requests/{world.request_id}")
+    assert f'href="/approvals/{world.approval_id}/federated-partial"' in request_page.text
+    page = client.get(f"/approvals/{world.approval_id}/federated-partial")
+    assert page.status_code == 200
+    assert "non autorisé\u00a0: chaque nœud doit répondre" in page.text
+    saved = client.post(
+        f"/approvals/{world.approval_id}/federated-partial",
+        data={"allowed": "true"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    page = client.get(saved.headers["location"])
+    assert "autorisé\u00a0: un traitement peut se terminer" in page.text
+    twin = client.get(f"/api/v1/approvals/{world.approval_id}/federated-partial").json()
+    assert twin["allowed"] is True and "set_by" not in twin
