@@ -257,6 +257,18 @@ def feed_items(session: Session, limit: int = 50) -> list[FeedItem]:
                 f"Checked outputs of a job on {job.dataset} {job.version}",
             )
         )
+    for project_id, title in titles.items():  # other capabilities' released jobs (federated)
+        for job in (j for source in OTHER_JOBS for j in source(session, project_id)):
+            if job.get("released_at"):
+                items.append(
+                    FeedItem(
+                        f"release-{job['id']}",
+                        f"Release: {job['title']} ({title})",
+                        datetime.fromisoformat(job["released_at"]),
+                        job["url"],
+                        f"Checked outputs of a federated job on {job['dataset']}",
+                    )
+                )
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
 

@@ -114,6 +114,8 @@ def test_the_federated_fit_equals_one_site_on_the_union_to_a_millionth(
     assert listed["status"] == "finished" and listed["url"] == f"/federated-jobs/{job}"
     assert {"job": job, "url": f"/federated-jobs/{job}"}.items() <= entry["releases"][-1].items()
     assert f'href="/federated-jobs/{job}"' in client.get(f"/register/{world.project_id}").text
+    # And its Atom feed announces the release, as it does a local job's.
+    assert f"/federated-jobs/{job}" in client.get("/register/feed.atom").text
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
