@@ -41,6 +41,10 @@ def _start(context: typer.Context) -> None:
     skip = {None, "db", "demo", "synth", "restore", "doctor"}
     if context.invoked_subcommand not in skip and not asks_help:
         ensure_embedded_schema(get_settings())
+    if context.invoked_subcommand == "project":
+        from campus.site.app import wire_register
+
+        wire_register()  # the register's entries list federated jobs too
     if context.invoked_subcommand in {"serve", "worker", "demo"}:
         from campus.ops import files
 

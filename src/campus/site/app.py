@@ -13,6 +13,12 @@ from campus.site.capabilities import CAPABILITIES
 from campus.web.app import build_app
 
 
+def wire_register() -> None:
+    """What the public register lists of a project beyond its local jobs (federated jobs):
+    the capabilities' `register=` functions, for the app and for `campus project ...`."""
+    register.OTHER_JOBS[:] = [registry.load(t) for t in registry.targets(CAPABILITIES, "register")]
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     app = build_app(
         settings,
@@ -24,8 +30,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.personal_data = registry.personal_data(CAPABILITIES)
     # What the in-process job worker (the demo) runs when idle: the capabilities' idle tasks.
     app.state.idle_round = registry.idle_round(CAPABILITIES)
-    # What the public register lists of a project beyond its local jobs (federated jobs).
-    register.OTHER_JOBS[:] = [registry.load(t) for t in registry.targets(CAPABILITIES, "register")]
+    wire_register()
     # Request ids, JSON request logs, metrics and /metrics, around everything else.
     ops_web.install(app, routes.walk())
     return app

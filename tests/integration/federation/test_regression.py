@@ -116,6 +116,18 @@ def test_the_federated_fit_equals_one_site_on_the_union_to_a_millionth(
     assert f'href="/federated-jobs/{job}"' in client.get(f"/register/{world.project_id}").text
     # And its Atom feed announces the release, as it does a local job's.
     assert f"/federated-jobs/{job}" in client.get("/register/feed.atom").text
+    # `campus project show` (no app in its process: the CLI wires the register) lists it too.
+    from typer.testing import CliRunner
+
+    from campus import cli
+    from campus.analysis import cli as analysis_cli
+    from campus.governance import register
+
+    register.OTHER_JOBS.clear()
+    monkeypatch.setattr(analysis_cli, "_database", lambda: db)
+    shown = CliRunner().invoke(cli.app, ["project", "show", world.project_id])
+    assert shown.exit_code == 0, shown.output
+    assert f"/federated-jobs/{job}" in shown.output
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
