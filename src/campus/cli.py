@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from campus.commandline import database, fail
 from campus.errors import CampusError
 from campus.settings import ConfigurationError, get_settings
 from campus.site.cli import mount_capabilities
@@ -63,17 +64,6 @@ def _start(context: typer.Context) -> None:
 
         logs.configure(alone=True)  # one JSON line a job step and a job's end
         logs.observe_jobs()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
-
-def database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
 
 
 @db_app.command("upgrade")

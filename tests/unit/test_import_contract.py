@@ -19,7 +19,16 @@ from pathlib import Path
 import campus
 
 SOURCE = Path(campus.__file__).parent
-CORE_ROOT = {"campus", "settings", "errors", "i18n", "text", "exports", "demo_password"}
+CORE_ROOT = {
+    "campus",
+    "settings",
+    "errors",
+    "i18n",
+    "text",
+    "exports",
+    "demo_password",
+    "commandline",
+}
 CORE_PACKAGES = {"db"}
 SPLIT_PACKAGES = {"auth", "audit"}  # their services are core, their HTTP modules capabilities
 HTTP_MODULES = {"api", "pages", "oidc_pages"}

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from campus.commandline import database, fail
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -17,20 +18,9 @@ job_app = typer.Typer(
 )
 
 
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
-
-
 def _read(path: Path) -> str:
     if not path.is_file():
-        raise _fail(f"no file {path}")
+        raise fail(f"no file {path}")
     return path.read_text(encoding="utf-8")
 
 
@@ -39,7 +29,7 @@ def project_list(q: Annotated[str, typer.Option(help="Search text.")] = "") -> N
     """List projects as the public register shows them."""
     from campus.governance import register
 
-    with _database().session() as session:
+    with database().session() as session:
         for entry in register.listing(session, q):
             decisions = ", ".join(d["status"] for d in entry["decisions"]) or "no request"
             typer.echo(f"{entry['id']}\t{entry['title']}\t{decisions}")
@@ -51,10 +41,10 @@ def project_show(project_id: str) -> None:
     from campus.governance import register, service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             entry = register.entry(session, service.get_project(session, project_id))
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(json.dumps(entry, indent=2, ensure_ascii=False))
 
 
@@ -67,7 +57,7 @@ def job_dummy(path: Path) -> None:
         result = service.run_dummy(get_settings(), _read(path))
     except CampusError as error:
         where = f" ({error.where})" if error.where else ""
-        raise _fail(error.message + where) from None
+        raise fail(error.message + where) from None
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
@@ -84,10 +74,10 @@ def job_submit(
 
     settings = get_settings()
     try:
-        with _database().session() as session:
+        with database().session() as session:
             account = auth.find_account(session, as_email)
             if account is None:
-                raise _fail(f"no account {as_email}")
+                raise fail(f"no account {as_email}")
             actor = auth.actor_for(account, "cli")
             job = service.submit_job(
                 session,
@@ -100,7 +90,7 @@ def job_submit(
             job_id = job.id
     except CampusError as error:
         where = f" ({error.where})" if error.where else ""
-        raise _fail(error.message + where) from None
+        raise fail(error.message + where) from None
     typer.echo(f"queued job {job_id}")
 
 
@@ -110,7 +100,7 @@ def job_status(job_id: str) -> None:
     from campus.analysis import jobs, service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             job = service.get_job(session, job_id)
             typer.echo(f"{job.id}\t{job.status}\trelease: {job.release_status or '-'}")
             if job.error:
@@ -118,7 +108,7 @@ def job_status(job_id: str) -> None:
             for line in jobs.logs(session, job.id):
                 typer.echo(f"{line.at:%Y-%m-%d %H:%M:%S}\t{line.level}\t{line.message}")
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
 
 
 @job_app.command("outputs")
@@ -129,8 +119,8 @@ def job_outputs(
     from campus.analysis import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             result = service.released_result(service.get_job(session, job_id))
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(service.to_csv(result) if fmt == "csv" else json.dumps(result, indent=2))

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from campus.auth.actor import Actor, Grant
+from campus.commandline import database, fail
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -20,17 +21,6 @@ org_app = typer.Typer(
 
 # The operator at the console acts as campus staff; the audit log names the CLI.
 CLI_ACTOR = Actor(account_id="cli", name="cli", via="cli", grants=frozenset({Grant("staff")}))
-
-
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
 
 
 def error_message(error: CampusError) -> str:
@@ -51,7 +41,7 @@ def search(
     from campus.ecosystem.directory import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             result = service.search_directory(
                 session,
                 query=query,
@@ -61,7 +51,7 @@ def search(
                 page=page,
             )
     except CampusError as error:
-        raise _fail(error_message(error)) from None
+        raise fail(error_message(error)) from None
     for item in result.items:
         if people:
             typer.echo(f"{item['id']}\t{item['display_name']}\t{item['job_title']}")
@@ -84,7 +74,7 @@ def create(
 
     settings = get_settings().resolve()
     try:
-        with _database().session() as session:
+        with database().session() as session:
             org = service.create_organisation(
                 session, {"name": name, "kind": kind, "city": city}, by=CLI_ACTOR
             )
@@ -95,7 +85,7 @@ def create(
                 )
             org_id, slug = org.id, org.slug
     except CampusError as error:
-        raise _fail(error_message(error)) from None
+        raise fail(error_message(error)) from None
     typer.echo(f"created {slug} ({org_id})")
     if link:
         typer.echo(f"invitation link: {link}")
@@ -112,7 +102,7 @@ def invite(
 
     settings = get_settings().resolve()
     try:
-        with _database().session() as session:
+        with database().session() as session:
             org = service.get_organisation(session, organisation)
             _, link = service.invite(
                 session,
@@ -123,7 +113,7 @@ def invite(
                 by=CLI_ACTOR,
             )
     except CampusError as error:
-        raise _fail(error_message(error)) from None
+        raise fail(error_message(error)) from None
     typer.echo(link)
 
 
@@ -136,8 +126,8 @@ def dashboard(
     from campus.ecosystem.impact import dashboard as figures
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             data = figures.figures(session, year or dt.datetime.now(dt.UTC).year)
     except CampusError as error:
-        raise _fail(error_message(error)) from None
+        raise fail(error_message(error)) from None
     typer.echo(figures.as_csv(data) if csv else json.dumps(data, indent=2), nl=not csv)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from campus.commandline import database, fail
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -17,29 +18,18 @@ app = typer.Typer(
 )
 
 
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
-
-
 def _actor(session, email: str):
     from campus.auth import service as auth
 
     account = auth.find_account(session, email)
     if account is None:
-        raise _fail(f"no account {email}")
+        raise fail(f"no account {email}")
     return auth.actor_for(account, "cli")
 
 
 def _file(path: Path) -> bytes:
     if not path.is_file():
-        raise _fail(f"no file {path}")
+        raise fail(f"no file {path}")
     return path.read_bytes()
 
 
@@ -54,7 +44,7 @@ def benchmark(
     from campus.evaluation import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             row = service.create_benchmark(
                 session,
                 get_settings(),
@@ -65,7 +55,7 @@ def benchmark(
             )
             benchmark_id = row.id
     except CampusError as error:
-        raise _fail(error.message + (f" ({error.where})" if error.where else "")) from None
+        raise fail(error.message + (f" ({error.where})" if error.where else "")) from None
     typer.echo(f"benchmark {benchmark_id}")
 
 
@@ -75,12 +65,12 @@ def dummy_features(benchmark_id: str, out: Path) -> None:
     from campus.evaluation import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             text = service.dummy_feature_table(
                 get_settings(), service.get_benchmark(session, benchmark_id)
             )
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {out}")
 
@@ -100,11 +90,11 @@ def submit(
     try:
         card_data = json.loads(_file(card))
     except ValueError:
-        raise _fail(f"{card} is not a JSON object") from None
+        raise fail(f"{card} is not a JSON object") from None
     if not isinstance(card_data, dict):
-        raise _fail(f"{card} is not a JSON object")
+        raise fail(f"{card} is not a JSON object")
     try:
-        with _database().session() as session:
+        with database().session() as session:
             row = service.submit(
                 session,
                 get_settings(),
@@ -117,7 +107,7 @@ def submit(
             )
             submission_id = row.id
     except CampusError as error:
-        raise _fail(error.message + (f" ({error.where})" if error.where else "")) from None
+        raise fail(error.message + (f" ({error.where})" if error.where else "")) from None
     typer.echo(f"queued submission {submission_id}")
 
 
@@ -130,7 +120,7 @@ def demo_models(features_csv: Path, out: Path) -> None:
     try:
         models = train(_file(features_csv).decode("utf-8"))
     except ValueError as error:
-        raise _fail(f"{features_csv}: {error}") from None
+        raise fail(f"{features_csv}: {error}") from None
     out.mkdir(parents=True, exist_ok=True)
     for model in models:
         (out / f"{model.name}.onnx").write_bytes(model.onnx)
@@ -144,9 +134,9 @@ def work(once: Annotated[bool, typer.Option(help="Run at most one submission.")]
     """Run queued submissions on the real data (each in a limited child process)."""
     from campus.evaluation import service
 
-    database, settings = _database(), get_settings()
+    db, settings = database(), get_settings()
     while True:
-        done = service.work_once(database, settings)
+        done = service.work_once(db, settings)
         if done is None:
             typer.echo("no submission waiting")
             break
@@ -161,8 +151,8 @@ def leaderboard(benchmark_id: str) -> None:
     from campus.evaluation import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             board = service.leaderboard(session, service.get_benchmark(session, benchmark_id))
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(json.dumps(board, indent=2, ensure_ascii=False))

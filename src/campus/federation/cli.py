@@ -11,6 +11,7 @@ import httpx
 import typer
 
 from campus.auth.actor import Actor, Grant
+from campus.commandline import database, fail
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -24,17 +25,6 @@ node_app = typer.Typer(
 )
 
 CLI_ACTOR = Actor(account_id="cli", name="cli", via="cli", grants=frozenset({Grant("staff")}))
-
-
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
 
 
 @federation_app.command("key")
@@ -56,11 +46,11 @@ def add_node(
     from campus.federation import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             node = service.register_node(session, CLI_ACTOR, name=name, title=title)
             typer.echo(f"node {node.name} registered")
     except CampusError as error:
-        raise _fail(error.message) from error
+        raise fail(error.message) from error
 
 
 @federation_app.command("credential")
@@ -72,7 +62,7 @@ def credential(
     from campus.federation import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             row, token = service.issue_credential(
                 session, CLI_ACTOR, service.get_node(session, name)
             )
@@ -80,7 +70,7 @@ def credential(
             out.write_text(token + "\n")
             typer.echo(f"credential {row.id} for {name} written to {out}")
     except CampusError as error:
-        raise _fail(error.message) from error
+        raise fail(error.message) from error
 
 
 @federation_app.command("revoke")
@@ -89,11 +79,11 @@ def revoke(credential_id: str) -> None:
     from campus.federation import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             service.revoke_credential(session, CLI_ACTOR, credential_id)
             typer.echo(f"credential {credential_id} revoked")
     except CampusError as error:
-        raise _fail(error.message) from error
+        raise fail(error.message) from error
 
 
 @federation_app.command("dataset")
@@ -110,14 +100,14 @@ def dataset(
     for item in member:
         node, _, local = item.partition(":")
         if not local:
-            raise _fail(f"--member {item!r}: write node:dataset")
+            raise fail(f"--member {item!r}: write node:dataset")
         members.append({"node": node, "dataset": local})
     try:
-        with _database().session() as session:
+        with database().session() as session:
             row = service.create_dataset(session, CLI_ACTOR, name=name, members=members)
             typer.echo(f"federated dataset {row.name}: {json.dumps(row.members)}")
     except CampusError as error:
-        raise _fail(error.message) from error
+        raise fail(error.message) from error
 
 
 def _node(central: str, token_file: Path, dataset: str, centre_key: Path, name: str, hold: bool):
@@ -125,7 +115,7 @@ def _node(central: str, token_file: Path, dataset: str, centre_key: Path, name: 
 
     for path in (token_file, centre_key):
         if not path.is_file():
-            raise _fail(f"no file {path}")
+            raise fail(f"no file {path}")
     settings = get_settings()
     from campus.db.engine import Database
 
@@ -169,9 +159,9 @@ def run(
             return
         node.run(interval)
     except (Rejected, RuntimeError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     except httpx.HTTPError as error:
-        raise _fail(f"the centre at {central} is unreachable: {error}") from error
+        raise fail(f"the centre at {central} is unreachable: {error}") from error
 
 
 @node_app.command("publish")
@@ -189,9 +179,9 @@ def publish(
     try:
         node.publish()
     except (Rejected, RuntimeError, CampusError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     except httpx.HTTPError as error:
-        raise _fail(f"the centre at {central} is unreachable: {error}") from error
+        raise fail(f"the centre at {central} is unreachable: {error}") from error
     typer.echo(f"catalogue of {dataset} posted")
 
 
@@ -217,5 +207,5 @@ def release(
     try:
         node.release(task_id)
     except (FileNotFoundError, RuntimeError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     typer.echo(f"answer to {task_id} sent")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from campus.commandline import fail
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -81,7 +82,7 @@ def backup(
     try:
         report = backups.backup(get_settings(), destination)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(
         f"backup in {report.folder}: {report.files} files, {report.bytes:,} bytes, "
         f"{len(report.versions)} warehouse version(s); seconds {report.seconds}"
@@ -102,13 +103,8 @@ def restore(
     try:
         report = backups.restore(get_settings(), source, replace=replace)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(
         f"restored {report.files} files and {len(report.versions)} warehouse version(s), "
         f"every hash checked; seconds {report.seconds}"
     )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)

@@ -8,23 +8,12 @@ from typing import Annotated
 
 import typer
 
+from campus.commandline import database, fail
 from campus.errors import CampusError
-from campus.settings import get_settings
 
 consultation_app = typer.Typer(
     help="Citizen consultations: list, results, early close.", no_args_is_help=True
 )
-
-
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
 
 
 @consultation_app.command("list")
@@ -35,7 +24,7 @@ def consultation_list() -> None:
     from campus.participation import service
     from campus.participation.models import Proposal
 
-    db = _database()
+    db = database()
     with db.session() as session:
         for consultation in service.list_consultations(session):
             view = service.consultation_view(consultation)
@@ -55,12 +44,12 @@ def consultation_results(
     """Print or write the results (supports only once voting has closed)."""
     from campus.participation import results, service
 
-    db = _database()
+    db = database()
     try:
         with db.session() as session:
             data = results.results(session, service.get_consultation(session, consultation_id))
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         db.dispose()
     text = results.as_csv(data) if csv else json.dumps(data, default=str, indent=2)
@@ -80,18 +69,18 @@ def consultation_close(
     from campus.auth import service as auth
     from campus.participation import service
 
-    db = _database()
+    db = database()
     try:
         with db.session() as session:
             account = auth.find_account(session, by)
             if account is None:
-                raise _fail(f"no account {by}")
+                raise fail(f"no account {by}")
             actor = auth.actor_for(account, "cli")
             if not actor.is_staff:
-                raise _fail(f"{by} is not campus staff")
+                raise fail(f"{by} is not campus staff")
             service.close_early(session, actor, service.get_consultation(session, consultation_id))
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     finally:
         db.dispose()
     typer.echo(f"consultation {consultation_id} closed")

@@ -12,16 +12,11 @@ from typing import Annotated
 
 import typer
 
+from campus.commandline import database
 from campus.errors import CampusError
 from campus.settings import get_settings
 from campus.site import registry
 from campus.site.capabilities import CAPABILITIES
-
-
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
 
 
 def worker(
@@ -53,7 +48,7 @@ def worker(
     settings = settings.model_copy(
         update={"analysis_engine": chosen, "spark_url": spark_master or settings.spark_url}
     )
-    db = _database()
+    db = database()
     if once:
         done = jobs.work_once(db, settings)
         typer.echo(f"ran job {done}" if done else "no job waiting")

@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from campus.auth.actor import Actor
+from campus.commandline import database, fail
 from campus.errors import CampusError
 from campus.settings import get_settings
 
@@ -32,17 +33,6 @@ console = Console(stderr=True)
 def _actor() -> Actor:
     """The operator at the terminal: trusted like every `campus` command, named in the audit."""
     return Actor(account_id=f"cli-{getpass.getuser()}", name="cli", via="system")
-
-
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
 
 
 def problems_table(report) -> Table:
@@ -102,7 +92,7 @@ def ingest(
     settings = get_settings()
     deleted = [_type_and_id(value) for value in delete or []]
     if deleted and not incremental:
-        raise _fail("--delete removes resources from the version built on: add --incremental")
+        raise fail("--delete removes resources from the version built on: add --incremental")
     try:
         base_version = service.incremental_base(settings, dataset) if incremental else None
         chosen = policies.load(policy) if policy else None
@@ -137,7 +127,7 @@ def ingest(
                 )
 
             result = service.ingest(
-                _database(),
+                database(),
                 settings,
                 _actor(),
                 dataset,
@@ -152,7 +142,7 @@ def ingest(
                 deleted=deleted or None,
             )
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     if report:
         report.write_text(json.dumps(result.as_dict(), indent=2))
     if as_json:
@@ -186,7 +176,7 @@ def _type_and_id(value: str) -> tuple[str, str]:
     """A `--delete` value as (type, id), or a one-line refusal naming it."""
     found = TYPE_AND_ID.fullmatch(value.strip())
     if found is None:
-        raise _fail(f"--delete {value!r}: write a resource as TYPE/ID, e.g. Observation/obs-1")
+        raise fail(f"--delete {value!r}: write a resource as TYPE/ID, e.g. Observation/obs-1")
     return found.group(1), found.group(2)
 
 
@@ -230,7 +220,7 @@ def dataset_list() -> None:
     """Datasets and their versions."""
     from campus.warehouse import service
 
-    with _database().session() as session:
+    with database().session() as session:
         for dataset in service.list_datasets(session, get_settings()):
             versions = ", ".join(f"{v.version} ({v.resources:,})" for v in dataset.versions)
             typer.echo(f"{dataset.name}\t{dataset.owner_org or '-'}\t{versions or 'no version'}")
@@ -246,13 +236,13 @@ def dataset_show(
 
     settings = get_settings()
     try:
-        with _database().session() as session:
+        with database().session() as session:
             data = service.describe(service.require_dataset(session, name))
         if data["versions"]:
             data["manifest"] = service.manifest(settings, name, version)
             data["catalogue"] = service.catalogue(settings, name, version, detail=True)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
@@ -269,10 +259,10 @@ def dataset_drop(
     if not yes and not typer.confirm(f"Drop {what}?"):
         raise typer.Exit(1)
     try:
-        with _database().session() as session:
+        with database().session() as session:
             dropped = service.drop(session, get_settings(), _actor(), name, version)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(f"dropped {name}: {', '.join(dropped) or 'no published version'}")
 
 
@@ -286,10 +276,10 @@ def dataset_tolerance(
     from campus.warehouse import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             service.set_error_tolerance(session, _actor(), name, resources)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.echo(f"{name}: error tolerance {resources}")
 
 
@@ -319,7 +309,7 @@ def dataset_source(
     from campus.warehouse import service
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             stored = dict(service.require_dataset(session, name).pull_source or {})
             source = None
             if not forget:
@@ -333,11 +323,11 @@ def dataset_source(
                 elif every_hours is not None:
                     source["schedule"] = {"every_hours": every_hours}
                 if not source.get("base_url"):
-                    raise _fail("give the server's base URL: --from URL")
+                    raise fail("give the server's base URL: --from URL")
             dataset = service.set_pull_source(session, _actor(), name, source)
             kept = dict(dataset.pull_source or {})
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     kept.pop("last_run", None)
     typer.echo(f"{name}: " + (json.dumps(kept, sort_keys=True) if kept else "no server"))
 
@@ -351,10 +341,10 @@ def optout_add(
     from campus.optout import service as optout
 
     try:
-        with _database().session() as session:
+        with database().session() as session:
             receipt = optout.add(session, get_settings(), kind, value, _actor().label)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     state = "already registered" if receipt.already_registered else "registered"
     typer.echo(f"{state}: receipt {receipt.receipt} ({receipt.created_at:%Y-%m-%d})")
 
@@ -366,7 +356,7 @@ def optout_list(
     """Registered objections: receipt, kind, date (never an identifier)."""
     from campus.optout import service as optout
 
-    with _database().session() as session:
+    with database().session() as session:
         typer.echo(f"{optout.count(session)} objection(s)")
         for entry in optout.entries(session, limit=limit):
             typer.echo(f"{entry.receipt}\t{entry.kind}\t{entry.created_at:%Y-%m-%d %H:%M}")
@@ -419,15 +409,15 @@ def pull(
     from campus.warehouse.bulk.pull import pull as run_pull
 
     if not dataset:
-        raise _fail("name the dataset: --dataset NAME")
+        raise fail("name the dataset: --dataset NAME")
     settings = get_settings()
-    db = _database()
+    db = database()
     with db.session() as session:
         found = service.get_dataset(session, dataset)
         stored = dict((found.pull_source if found is not None else None) or {})
     base_url = base_url or stored.get("base_url")
     if not base_url:
-        raise _fail("give the server's base URL (--from URL) or store it on the dataset")
+        raise fail("give the server's base URL (--from URL) or store it on the dataset")
     chosen_types = types.split(",") if types else list(stored.get("types") or [])
     request = Request(
         base_url=base_url,
@@ -494,9 +484,9 @@ def pull(
                 full=full,
             )
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     except KeyboardInterrupt:
-        raise _fail("interrupted: the export was cancelled, nothing was published") from None
+        raise fail("interrupted: the export was cancelled, nothing was published") from None
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -521,11 +511,11 @@ def pull_keygen(
     from campus.warehouse.bulk import smart
 
     if not smart.KEY_NAME.match(name):
-        raise _fail("a key name is lowercase letters, digits, - or _")
+        raise fail("a key name is lowercase letters, digits, - or _")
     path = pulls.key_path(get_settings(), name)
     try:
         jwks = smart.keygen(path, alg)
     except CampusError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     typer.secho(f"private key written to {path} (keep it there; mode 0600)", err=True)
     typer.echo(json.dumps(jwks, indent=2))

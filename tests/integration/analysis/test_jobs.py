@@ -349,8 +349,8 @@ def test_campus_worker_once_runs_the_waiting_job(client, db, settings, world, mo
     approve(db, settings, world)
     client.login("chercheuse@example.org")
     job_id = _submit(client, world, warehouse.MARKER_ANALYSIS).json()["id"]
-    monkeypatch.setattr(site_worker, "_database", lambda: db)
-    monkeypatch.setattr(analysis_cli, "_database", lambda: db)
+    monkeypatch.setattr(site_worker, "database", lambda: db)
+    monkeypatch.setattr(analysis_cli, "database", lambda: db)
     monkeypatch.setattr(site_worker, "get_settings", lambda: settings)
     ran = CliRunner().invoke(cli.app, ["worker", "--once"])
     assert ran.exit_code == 0 and job_id in ran.output

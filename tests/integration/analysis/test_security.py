@@ -111,9 +111,11 @@ def test_no_route_gives_real_data_to_anyone_without_approval_and_release(
     assert job["outputs"] is None and job["release_status"] == "pending"
 
 
-def test_the_cli_gives_no_outputs_before_release(db, settings, world, pending_marker_job, client):
+def test_the_cli_gives_no_outputs_before_release(
+    db, settings, world, pending_marker_job, client, monkeypatch
+):
     runner = CliRunner()
-    analysis_cli._database = lambda: db  # the test database, not the process settings'
+    monkeypatch.setattr(analysis_cli, "database", lambda: db)  # not the process settings'
     status = runner.invoke(analysis_cli.job_app, ["status", pending_marker_job["job_id"]])
     assert status.exit_code == 0 and warehouse.MARKER not in status.output
     outputs = runner.invoke(analysis_cli.job_app, ["outputs", pending_marker_job["job_id"]])

@@ -12,6 +12,7 @@ from campus.db.base import utcnow
 from campus.ecosystem.events import checkin, reminders, service, tickets
 from campus.ecosystem.events.models import Event, Reminder
 from campus.errors import CampusError
+from campus.text import PARIS
 from tests.helpers import CampusClient, audit_events, make_account
 from tests.integration.ecosystem.events_helpers import created_event as _create
 from tests.integration.ecosystem.events_helpers import (
@@ -58,7 +59,8 @@ def test_filters_month_calendar_speakers_and_organiser(app, db, client):
     assert listed("kind=workshop") == ["Atelier FHIR"]
     assert listed("q=fhir") == ["Atelier FHIR"]
     assert listed("organiser=club%20interop%C3%A9rabilit%C3%A9") == ["Atelier FHIR"]
-    day = (utcnow() + dt.timedelta(days=40)).date().isoformat()
+    # A bare date is a day in Paris (after 23:00 UTC the event's Paris day is the next one).
+    day = (utcnow() + dt.timedelta(days=40)).astimezone(PARIS).date().isoformat()
     assert listed(f"start={day}&end={day}") == ["Conférence IA"]
     # A full event leaves the "seats left" filter.
     _member_client(app, db, "ana@example.org", "Ana").post(

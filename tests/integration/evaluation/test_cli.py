@@ -20,7 +20,7 @@ def test_campus_eval_defines_a_benchmark_and_runs_a_submitted_model(
 ):
     hospital.build(settings.warehouse_path, REAL[:100], DUMMY[:100])
     approve(db, settings, world, datasets=[hospital.DATASET])
-    monkeypatch.setattr(eval_cli, "_database", lambda: db)
+    monkeypatch.setattr(eval_cli, "database", lambda: db)
     monkeypatch.setattr(eval_cli, "get_settings", lambda: settings)
     run = CliRunner().invoke
     definition = tmp_path / "benchmark.json"

@@ -124,7 +124,7 @@ def test_the_federated_fit_equals_one_site_on_the_union_to_a_millionth(
     from campus.governance import register
 
     register.OTHER_JOBS.clear()
-    monkeypatch.setattr(analysis_cli, "_database", lambda: db)
+    monkeypatch.setattr(analysis_cli, "database", lambda: db)
     shown = CliRunner().invoke(cli.app, ["project", "show", world.project_id])
     assert shown.exit_code == 0, shown.output
     assert f"/federated-jobs/{job}" in shown.output

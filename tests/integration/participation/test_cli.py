@@ -7,7 +7,7 @@ from tests.integration.participation.helpers import make_consultation
 
 
 def test_the_cli_lists_closes_and_exports_a_consultation(db, settings, monkeypatch):
-    monkeypatch.setattr("campus.participation.cli.get_settings", lambda: settings)
+    monkeypatch.setattr("campus.commandline.get_settings", lambda: settings)
     cid = make_consultation(db, "voting")
     runner = CliRunner()
     listed = runner.invoke(app, ["consultation", "list"])

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from campus.auth.actor import Actor, Grant
+from campus.commandline import database, fail
 from campus.ecosystem.cli import error_message
 from campus.errors import CampusError
 from campus.settings import get_settings
@@ -22,17 +23,6 @@ event_app = typer.Typer(
 
 # The operator at the console acts as campus staff; the audit log names the CLI.
 CLI_ACTOR = Actor(account_id="cli", name="cli", via="cli", grants=frozenset({Grant("staff")}))
-
-
-def _database():
-    from campus.db.engine import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -53,7 +43,7 @@ def event_list(
     from campus.ecosystem.events import service
     from campus.text import PARIS
 
-    db = _database()
+    db = database()
     now = utcnow()
     with db.session() as session:
         events = service.list_events(
@@ -83,7 +73,7 @@ def event_recount() -> None:
     from campus.audit import service as audit
     from campus.ecosystem.events import service
 
-    db = _database()
+    db = database()
     with db.session() as session:
         updated = service.recount_seats(session)
         audit.record(
@@ -102,7 +92,7 @@ def event_remind() -> None:
     the job worker also sends them when idle."""
     from campus.ecosystem.events import reminders
 
-    db = _database()
+    db = database()
     try:
         sent = reminders.send_due_in(db, get_settings())
     finally:
@@ -117,12 +107,12 @@ def event_stats(
     """Events, seats taken and attendance per month, as JSON."""
     from campus.ecosystem.events import stats
 
-    db = _database()
+    db = database()
     try:
         with db.session() as session:
             rows = stats.attendance_by_month(session, year or dt.date.today().year)
     except CampusError as error:
-        raise _fail(error_message(error)) from None
+        raise fail(error_message(error)) from None
     finally:
         db.dispose()
     typer.echo(json.dumps(rows, indent=2))
@@ -136,12 +126,12 @@ def event_attendees(
     """The attendees of an event as CSV (recorded in the audit log)."""
     from campus.ecosystem.events import stats
 
-    db = _database()
+    db = database()
     try:
         with db.session() as session:
             body = stats.attendees_csv(session, CLI_ACTOR, event_id)
     except CampusError as error:
-        raise _fail(error_message(error)) from None
+        raise fail(error_message(error)) from None
     finally:
         db.dispose()
     _write(body, output)
@@ -158,7 +148,7 @@ def event_ics(
     from campus.ecosystem.events.models import Audience
 
     settings = get_settings()
-    db = _database()
+    db = database()
     with db.session() as session:
         events = service.list_events(
             session,
