@@ -45,7 +45,7 @@ def _start(context: typer.Context) -> None:
     if context.invoked_subcommand == "project":
         from campus.site.app import wire_register
 
-        wire_register()  # the register's entries list federated jobs too
+        wire_register()  # the register lists the jobs of the capabilities that run them
     if context.invoked_subcommand in {"serve", "worker", "demo"}:
         from campus.ops import files
 

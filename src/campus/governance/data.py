@@ -4,6 +4,7 @@ may see it, an access request, one's reviews, one's projects. People are given b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,6 +15,17 @@ from campus.errors import Forbidden, NotFound
 from campus.governance import parties, register, serialise, service
 from campus.governance.models import AccessRequest, Review
 from campus.i18n import N_
+
+# The jobs a project's page lists for those who see its private side: functions
+# (session, project_id) -> jobs as the team sees them, newest first, set by the site from the
+# capability registry (`project_jobs=`), so that governance imports none of the capabilities
+# that run jobs (they import governance for approvals).
+TEAM_JOBS: list[Callable[[Session, str], list[dict[str, Any]]]] = []
+
+
+def team_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
+    """A project's jobs as its team sees them, every capability's, in the registry's order."""
+    return [job for source in TEAM_JOBS for job in source(session, project_id)]
 
 
 def can_see_private(session: Session, actor: Actor, project_id: str) -> bool:

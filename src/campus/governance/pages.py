@@ -245,15 +245,13 @@ def project_context(
 ) -> dict[str, Any]:
     """The project page's extras beside its data: the team's jobs, the approvals a job may
     run under, role labels; `values`, what was typed in a refused form."""
-    from campus.analysis import service as analysis
-
     private = "requests" in project
     return {
         "p": project,
         "private": private,
         "choices": data.request_choices(session, actor) if private else {},
         "active_approvals": [a for a in project["approvals"] if a["state"] == "active"],
-        "jobs": analysis.project_jobs(session, project["id"]) if private else [],
+        "jobs": data.team_jobs(session, project["id"]) if private else [],
         "roles": MEMBER_ROLES,
         "values": values or {},
     }

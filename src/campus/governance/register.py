@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus import exports
-from campus.analysis.models import Job
 from campus.errors import BadRequest
 from campus.governance import serialise, service
 from campus.governance.models import AccessRequest, Approval, DataProject
@@ -49,27 +48,23 @@ def public_status(project: DataProject, requests: list[AccessRequest], states: l
     return "in_preparation"
 
 
-# Jobs of other capabilities (federated jobs), as the public sees them: functions
-# (session, project_id) -> list of jobs with their "url", set by the site from the capability
-# registry (`register=`), so that governance imports none of them.
+# The jobs of the capabilities that run them (analysis's local jobs, federation's federated
+# jobs), as the public sees them: functions (session, project_id) -> list of jobs, each with
+# its "url", set by the site from the capability registry (`register=`, in its order), so
+# that governance imports none of them (they import governance for approvals).
 OTHER_JOBS: list[Callable[[Session, str], list[dict[str, Any]]]] = []
 
 
-def job_public(job: Job) -> dict[str, Any]:
-    """A job as the public sees it: one rule for every rendering (campus.analysis.outward)."""
-    from campus.analysis import outward
-
-    return outward.public(job)
+def project_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
+    """A project's jobs, every capability's, as the register lists them."""
+    return [job for source in OTHER_JOBS for job in source(session, project_id)]
 
 
 def entry(session: Session, project: DataProject) -> dict[str, Any]:
     requests = [r for r in service.project_requests(session, project.id) if r.status != "draft"]
-    jobs = list(
-        session.scalars(select(Job).where(Job.project_id == project.id).order_by(Job.created_at))
-    )
+    jobs = project_jobs(session, project.id)
     approvals = service.project_approvals(session, project.id)
     states = [service.approval_state(a) for a in approvals]
-    others = [j for source in OTHER_JOBS for j in source(session, project.id)]
     return serialise.project_public(project) | {
         "register_status": public_status(project, requests, states),
         "decisions": [serialise.request_public(r) for r in requests],
@@ -81,20 +76,10 @@ def entry(session: Session, project: DataProject) -> dict[str, Any]:
             }
             for a in approvals
         ],
-        "jobs": [job_public(j) for j in jobs] + others,
+        "jobs": jobs,
         "releases": [
-            {
-                "job": j.id,
-                "title": j.title,
-                "released_at": serialise._iso(j.released_at),
-                "url": f"/jobs/{j.id}",
-            }
+            {"job": j["id"], "title": j["title"], "released_at": j["released_at"], "url": j["url"]}
             for j in jobs
-            if j.release_status == "released"
-        ]
-        + [
-            {k: j[k] for k in ("released_at", "url", "title")} | {"job": j["id"]}
-            for j in others
             if j["release_status"] == "released"
         ],
     }
@@ -247,18 +232,8 @@ def feed_items(session: Session, limit: int = 50) -> list[FeedItem]:
                 approval.change_reason[:500],
             )
         )
-    for job in session.scalars(select(Job).where(Job.release_status == "released")):
-        items.append(
-            FeedItem(
-                f"release-{job.id}",
-                f"Release: {job.title} ({titles.get(job.project_id, '')})",
-                job.released_at,  # type: ignore[arg-type]
-                f"/jobs/{job.id}",
-                f"Checked outputs of a job on {job.dataset} {job.version}",
-            )
-        )
-    for project_id, title in titles.items():  # other capabilities' released jobs (federated)
-        for job in (j for source in OTHER_JOBS for j in source(session, project_id)):
+    for project_id, title in titles.items():  # the released jobs, local and federated
+        for job in project_jobs(session, project_id):
             if job.get("released_at"):
                 items.append(
                     FeedItem(
@@ -266,11 +241,17 @@ def feed_items(session: Session, limit: int = 50) -> list[FeedItem]:
                         f"Release: {job['title']} ({title})",
                         datetime.fromisoformat(job["released_at"]),
                         job["url"],
-                        f"Checked outputs of a federated job on {job['dataset']}",
+                        _release_summary(job),
                     )
                 )
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
+
+
+def _release_summary(job: dict[str, Any]) -> str:
+    if job.get("federated"):
+        return f"Checked outputs of a federated job on {job['dataset']}"
+    return f"Checked outputs of a job on {job['dataset']} {job['version']}"
 
 
 def atom(items: list[FeedItem], base_url: str) -> str:

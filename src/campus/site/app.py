@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from campus.db.engine import Database
+from campus.governance import data as governance_data
 from campus.governance import register
 from campus.ops import web as ops_web
 from campus.settings import Settings
@@ -14,9 +15,13 @@ from campus.web.app import build_app
 
 
 def wire_register() -> None:
-    """What the public register lists of a project beyond its local jobs (federated jobs):
-    the capabilities' `register=` functions, for the app and for `campus project ...`."""
+    """The jobs governance lists of a project, from the capabilities that run them (analysis,
+    federation): in the public register, their `register=` functions (for the app and for
+    `campus project ...`); on the project's page, their `project_jobs=` functions."""
     register.OTHER_JOBS[:] = [registry.load(t) for t in registry.targets(CAPABILITIES, "register")]
+    governance_data.TEAM_JOBS[:] = [
+        registry.load(t) for t in registry.targets(CAPABILITIES, "project_jobs")
+    ]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

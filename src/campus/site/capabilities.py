@@ -140,6 +140,8 @@ CAPABILITIES: list[Capability] = [
         ),
         personal_data=("campus.analysis.personal_data:PART",),
         home=("campus.analysis.home:my_jobs", "campus.analysis.home:checks_to_do"),
+        register=("campus.analysis.register:public_jobs",),
+        project_jobs=("campus.analysis.service:project_jobs",),
     ),
     Capability(
         "evaluation",

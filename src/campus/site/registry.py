@@ -79,9 +79,14 @@ class Capability:
     # What the job worker runs when its queue is empty: functions (db, settings), in order;
     # one's trouble is logged and does not stop the others or the jobs.
     idle: tuple[str, ...] = ()
-    # What else it lists in a project's public register entry, beside local jobs: functions
-    # (session, project_id) -> jobs as the public sees them (with the "url" of each).
+    # The jobs it lists in a project's public register entry (its releases, its Atom feed):
+    # functions (session, project_id) -> jobs as the public sees them, each with its "url";
+    # the register renders them in the registry's order and imports none of their owners.
     register: tuple[str, ...] = ()
+    # The jobs it lists on a project's page for those who see the project's private side (team,
+    # reviewers, DPO, staff): functions (session, project_id) -> jobs as the team sees them,
+    # newest first, in the registry's order.
+    project_jobs: tuple[str, ...] = ()
 
 
 def load(target: str) -> Any:
