@@ -20,7 +20,7 @@ import duckdb
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campus.analysis import budget, definition, privacy, runner
+from campus.analysis import definition, privacy, runner
 from campus.analysis.models import Job, JobLog
 from campus.analysis.results import Controls
 from campus.audit import service as audit
@@ -31,6 +31,7 @@ from campus.db.base import utcnow
 from campus.db.engine import Database
 from campus.db.leases import claim_oldest, holder_name
 from campus.errors import CampusError
+from campus.governance import budget
 from campus.governance import service as governance
 from campus.governance.config import governance_settings
 from campus.governance.notify import notify

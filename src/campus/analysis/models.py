@@ -1,4 +1,5 @@
-"""Tables of analysis jobs (the durable queue), their logs, output checks and the DP ledger."""
+"""Tables of analysis jobs (the durable queue), their logs and output checks (the DP ledger
+they charge is the project's: campus.governance.models.PrivacySpend)."""
 
 from __future__ import annotations
 
@@ -64,18 +65,4 @@ class OutputCheck(Base):
     checker_id: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(10))  # approve | reject
     comment: Mapped[str] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class PrivacySpend(Base):
-    """One charge of differential-privacy budget to a project, by a job."""
-
-    __tablename__ = "analysis_privacy_ledger"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("gov_projects.id", ondelete="CASCADE"), index=True
-    )
-    job_id: Mapped[str] = mapped_column(String(32), unique=True)
-    epsilon: Mapped[float] = mapped_column(Float)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campus import exports
-from campus.analysis import budget, checking, definition, jobs, outward, runner
+from campus.analysis import checking, definition, jobs, outward, runner
 from campus.analysis.models import Job, OutputCheck
 from campus.audit import service as audit
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.db.base import utcnow
 from campus.errors import BadRequest, Forbidden, NotFound
+from campus.governance import budget
 from campus.governance import service as governance
 from campus.governance.config import governance_settings
 from campus.governance.notify import notify

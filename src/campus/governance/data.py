@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.errors import Forbidden, NotFound
-from campus.governance import parties, register, serialise, service
+from campus.governance import budget, parties, register, serialise, service
 from campus.governance.models import AccessRequest, Review
 from campus.i18n import N_
 
@@ -49,8 +49,6 @@ def project_for(session: Session, actor: Actor, project_id: str) -> dict[str, An
     out = register.entry(session, project)
     if not can_see_private(session, actor, project_id):
         return out
-    from campus.analysis import budget
-
     members = service.members(session, project.id)
     names = parties.names_of(session, {m.account_id for m in members})
     out["members"] = [

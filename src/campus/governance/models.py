@@ -1,4 +1,5 @@
-"""Tables of data projects, team members, access requests, reviews, messages and approvals."""
+"""Tables of data projects, team members, access requests, reviews, messages, approvals and
+the ledger of each project's privacy budget."""
 
 from __future__ import annotations
 
@@ -124,3 +125,19 @@ class Approval(Base):
     expires_at: Mapped[dt.datetime]
     changed_at: Mapped[dt.datetime | None]
     change_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class PrivacySpend(Base):
+    """One charge of differential-privacy budget to a project, by a job (an analysis job or
+    a federated one): the project owns its budget, the capabilities that run jobs charge it
+    (campus.governance.budget). The table keeps the name it was created with (0800_analysis)."""
+
+    __tablename__ = "analysis_privacy_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("gov_projects.id", ondelete="CASCADE"), index=True
+    )
+    job_id: Mapped[str] = mapped_column(String(32), unique=True)
+    epsilon: Mapped[float] = mapped_column(Float)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
