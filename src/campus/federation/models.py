@@ -46,7 +46,8 @@ class FederatedDataset(Base):
 
 
 class FederatedJob(Base):
-    """An analysis definition inside an approval naming a federated dataset."""
+    """An analysis definition (or another capability's task, `kind`) inside an approval
+    naming a federated dataset."""
 
     __tablename__ = "fed_jobs"
 
@@ -56,6 +57,8 @@ class FederatedJob(Base):
     )
     approval_id: Mapped[str] = mapped_column(ForeignKey("gov_approvals.id", ondelete="CASCADE"))
     author_id: Mapped[str] = mapped_column(String(32))
+    # analysis, or a kind another capability registers (campus.federation.kinds)
+    kind: Mapped[str] = mapped_column(String(40), default="analysis", server_default="analysis")
     title: Mapped[str] = mapped_column(String(200))
     definition: Mapped[dict] = mapped_column(JSONType)
     dataset: Mapped[str] = mapped_column(String(64))

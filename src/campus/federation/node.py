@@ -27,7 +27,7 @@ from campus.analysis import definition, jobs, runner
 from campus.audit import service as audit
 from campus.db.engine import Database
 from campus.errors import CampusError
-from campus.federation import pooling, regression, signing, statistics
+from campus.federation import kinds, pooling, regression, signing, statistics
 from campus.federation.service import NODE_HEADER
 from campus.optout import service as optout
 from campus.settings import Settings
@@ -95,13 +95,19 @@ class Node:
             raise Refused("the task's scope must name this node's dataset only")
         if (payload.get("definition") or {}).get("dataset") != self.dataset:
             raise Refused("the task's definition reads another dataset")
+        if payload.get("kind", kinds.ANALYSIS) not in kinds.names():
+            raise Refused(f"this node does not run tasks of kind {payload.get('kind')!r}")
         return payload
 
     def run_task(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Run locally on the real data (the node's opt-outs applied); the statistics only.
 
         Under differential privacy the node noises its own cells with the task's epsilon
-        (the centre charged the project's budget once, before issuing the tasks)."""
+        (the centre charged the project's budget once, before issuing the tasks). A task of
+        another kind is run by its kind (`campus.federation.kinds`)."""
+        kind = payload.get("kind", kinds.ANALYSIS)
+        if kind != kinds.ANALYSIS:
+            return kinds.get(kind).run(self, payload)
         analysis, model = regression.parse(payload["definition"])
         scope = runner.Scope(
             tuple(payload["scope"]["datasets"]),

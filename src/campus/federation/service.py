@@ -27,7 +27,7 @@ from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.db.base import utcnow
 from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
-from campus.federation import pooling, regression, signing
+from campus.federation import kinds, pooling, regression, signing
 from campus.federation.models import (
     FederatedCheck,
     FederatedDataset,
@@ -351,6 +351,51 @@ def allow_partial(session: Session, actor: Actor, approval_id: str, allowed: boo
 # --- federated jobs and their signed tasks -----------------------------------------------------
 
 
+def _federated(session: Session, name: str) -> FederatedDataset:
+    federated = session.scalar(select(FederatedDataset).where(FederatedDataset.name == name))
+    if federated is None:
+        raise BadRequest(
+            f"dataset: {name} is not a federated dataset", code="not_federated", where="dataset"
+        )
+    return federated
+
+
+def _check_completion(
+    session: Session,
+    approval: Approval,
+    federated: FederatedDataset,
+    deadline_minutes: int | None,
+    min_nodes: int | None,
+) -> None:
+    """A deadline within bounds; fewer than every node only with a deadline and the approval's
+    consent (a pool without one node gives that node's statistics by difference)."""
+    if deadline_minutes is not None and not 1 <= deadline_minutes <= MAX_DEADLINE_MINUTES:
+        raise BadRequest(
+            f"deadline_minutes: from 1 to {MAX_DEADLINE_MINUTES}", where="deadline_minutes"
+        )
+    if min_nodes is not None and not 1 <= min_nodes <= len(federated.members):
+        raise BadRequest(
+            f"min_nodes: from 1 to the {len(federated.members)} node(s) of {federated.name}",
+            where="min_nodes",
+        )
+    if min_nodes is not None and deadline_minutes is None:
+        raise BadRequest(
+            "min_nodes: give deadline_minutes too (without a deadline every node answers)",
+            where="min_nodes",
+        )
+    if (
+        min_nodes is not None
+        and min_nodes < len(federated.members)
+        and not partial_allowed(session, approval.id)
+    ):
+        raise BadRequest(
+            "min_nodes: the approval does not allow completing without every node; its "
+            "assigned reviewers or the DPO may allow it",
+            code="partial_not_allowed",
+            where="min_nodes",
+        )
+
+
 def submit_job(
     session: Session,
     settings: Settings,
@@ -377,40 +422,8 @@ def submit_job(
         budget.check(session, project, parsed.privacy.epsilon)
     if model is None:
         pooling.expected_tables(parsed)  # refuses outputs that cannot be pooled, with where
-    federated = session.scalar(
-        select(FederatedDataset).where(FederatedDataset.name == parsed.dataset)
-    )
-    if federated is None:
-        raise BadRequest(
-            f"dataset: {parsed.dataset} is not a federated dataset",
-            code="not_federated",
-            where="dataset",
-        )
-    if deadline_minutes is not None and not 1 <= deadline_minutes <= MAX_DEADLINE_MINUTES:
-        raise BadRequest(
-            f"deadline_minutes: from 1 to {MAX_DEADLINE_MINUTES}", where="deadline_minutes"
-        )
-    if min_nodes is not None and not 1 <= min_nodes <= len(federated.members):
-        raise BadRequest(
-            f"min_nodes: from 1 to the {len(federated.members)} node(s) of {federated.name}",
-            where="min_nodes",
-        )
-    if min_nodes is not None and deadline_minutes is None:
-        raise BadRequest(
-            "min_nodes: give deadline_minutes too (without a deadline every node answers)",
-            where="min_nodes",
-        )
-    if (
-        min_nodes is not None
-        and min_nodes < len(federated.members)
-        and not partial_allowed(session, approval.id)
-    ):
-        raise BadRequest(
-            "min_nodes: the approval does not allow completing without every node; its "
-            "assigned reviewers or the DPO may allow it",
-            code="partial_not_allowed",
-            where="min_nodes",
-        )
+    federated = _federated(session, parsed.dataset)
+    _check_completion(session, approval, federated, deadline_minutes, min_nodes)
     if model is not None and min_nodes is not None and min_nodes < len(federated.members):
         raise BadRequest(
             "min_nodes: a logistic regression needs every node at every iteration; leave "
@@ -421,11 +434,93 @@ def submit_job(
         definition = parsed.model_dump(mode="json", exclude_none=True)
     else:
         definition = regression.stored(parsed, model)
+    job = _new_job(
+        session,
+        actor,
+        kinds.ANALYSIS,
+        project.id,
+        approval,
+        federated,
+        parsed.title,
+        definition,
+        deadline_minutes,
+        min_nodes,
+    )
+    if parsed.privacy is not None:
+        # Once for the whole job: each node noises its own patients' cells with this
+        # epsilon, and a person is at one node (parallel composition).
+        budget.charge(session, project.id, job.id, parsed.privacy.epsilon)
+        job.epsilon = parsed.privacy.epsilon
+    # The first Newton-Raphson round starts from zero.
+    first = {"round": 0, "coefficients": [0.0] * len(model.terms())} if model else {}
+    _issue_to_members(session, settings, job, approval, federated, first)
+    return job
+
+
+def submit_kind_job(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    kind: str,
+    project_id: str,
+    approval_id: str,
+    dataset: str,
+    title: str,
+    definition: dict[str, Any],
+    payload: dict[str, Any],
+    deadline_minutes: int | None = None,
+    min_nodes: int | None = None,
+) -> FederatedJob:
+    """A job of another capability's kind (`campus.federation.kinds`), within a usable
+    approval of the project that names the federated dataset. The capability checks who may
+    ask and what its definition reads; `definition` is what the centre stores and shows (each
+    node's task has it with the node's own dataset), `payload` what each task carries besides
+    (signed with it). Deadline, `min_nodes` and the approval's consent as for analyses."""
+    kinds.get(kind)
+    approval = governance.usable_approval(session, approval_id, project_id)
+    federated = _federated(session, dataset)
+    if federated.name not in approval.datasets:
+        raise BadRequest(
+            f"dataset: the approval does not name the federated dataset {federated.name}",
+            code="dataset_not_approved",
+            where="dataset",
+        )
+    _check_completion(session, approval, federated, deadline_minutes, min_nodes)
+    job = _new_job(
+        session,
+        actor,
+        kind,
+        project_id,
+        approval,
+        federated,
+        title,
+        definition,
+        deadline_minutes,
+        min_nodes,
+    )
+    _issue_to_members(session, settings, job, approval, federated, {"kind": kind} | payload)
+    return job
+
+
+def _new_job(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    project_id: str,
+    approval: Approval,
+    federated: FederatedDataset,
+    title: str,
+    definition: dict[str, Any],
+    deadline_minutes: int | None,
+    min_nodes: int | None,
+) -> FederatedJob:
     job = FederatedJob(
-        project_id=project.id,
+        project_id=project_id,
         approval_id=approval.id,
         author_id=actor.account_id or "",
-        title=parsed.title,
+        kind=kind,
+        title=title,
         definition=definition,
         dataset=federated.name,
         deadline_at=utcnow() + dt.timedelta(minutes=deadline_minutes) if deadline_minutes else None,
@@ -433,15 +528,36 @@ def submit_job(
     )
     session.add(job)
     session.flush()
-    if parsed.privacy is not None:
-        # Once for the whole job: each node noises its own patients' cells with this
-        # epsilon, and a person is at one node (parallel composition).
-        budget.charge(session, project.id, job.id, parsed.privacy.epsilon)
-        job.epsilon = parsed.privacy.epsilon
+    audit.record(
+        session,
+        actor=actor.label,
+        action="federated_job.submitted",
+        object_type="federated_job",
+        object_id=job.id,
+        details={
+            "project": project_id,
+            "approval": approval.id,
+            "dataset": federated.name,
+            "kind": kind,
+        },
+    )
+    return job
+
+
+def _issue_to_members(
+    session: Session,
+    settings: Settings,
+    job: FederatedJob,
+    approval: Approval,
+    federated: FederatedDataset,
+    extra: dict[str, Any],
+) -> None:
+    """One signed task per member node: the definition with the node's dataset, the
+    approval's scope and expiry (or seven days, whichever comes first)."""
     expires = min(approval.expires_at, utcnow() + TASK_LIFETIME)
     for member in federated.members:
         node = get_node(session, member["node"])
-        local = definition | {"dataset": member["dataset"]}
+        local = job.definition | {"dataset": member["dataset"]}
         local.pop("version", None)  # each node reads its own latest version
         payload = {
             "job": job.id,
@@ -457,18 +573,7 @@ def submit_job(
             "issued_at": utcnow().isoformat(),
             "expires_at": expires.isoformat(),
         }
-        if model is not None:  # the first Newton-Raphson round starts from zero
-            payload |= {"round": 0, "coefficients": [0.0] * len(model.terms())}
-        _issue(session, settings, job, node.id, payload)
-    audit.record(
-        session,
-        actor=actor.label,
-        action="federated_job.submitted",
-        object_type="federated_job",
-        object_id=job.id,
-        details={"project": project.id, "approval": approval.id, "dataset": federated.name},
-    )
-    return job
+        _issue(session, settings, job, node.id, payload | extra)
 
 
 def _issue(
@@ -574,9 +679,12 @@ def receive_answer(
     sweep(session, settings, job)
     if job.status != "waiting":
         raise Conflict(f"federated job {job.id} is {job.status}: no more answers", code="closed")
-    model = regression.model_of(job.definition)
+    model = regression.model_of(job.definition) if job.kind == kinds.ANALYSIS else None
     if isinstance(body, dict) and body.get("failed") is True and len(body) == 1:
         task.status, task.answer = "failed", {"failed": True}
+    elif job.kind != kinds.ANALYSIS:
+        task.answer = kinds.get(job.kind).check_answer(task, body)
+        task.status = "answered"
     elif model is not None:
         task.answer = regression.check_answer(model, body)
         task.status = "answered"
@@ -624,13 +732,22 @@ def receive_refusal(
 def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> None:
     """Once every node has answered, or at the deadline with at least `min_nodes` answers:
     pool, then the output checkers (under the job's lock). Fewer at the deadline: the job
-    `missed_deadline` (a fact about the nodes' availability, not about the data)."""
+    `missed_deadline` (a fact about the nodes' availability, not about the data). A job of
+    another kind is pooled by its kind, which is told once the job's status is final."""
     session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
     session.refresh(job)  # another node's answer may have finished it while we waited
-    pairs = tasks(session, job)
-    parts = [t for t, _n in pairs]
     if job.status != "waiting":
         return
+    _finish(session, settings, job)
+    if job.kind != kinds.ANALYSIS and job.status != "waiting":
+        finished = kinds.get(job.kind).finished
+        if finished is not None:
+            finished(session, job)
+
+
+def _finish(session: Session, settings: Settings, job: FederatedJob) -> None:
+    pairs = tasks(session, job)
+    parts = [t for t, _n in pairs]
     if any(t.status == "refused" for t in parts):
         job.status = "refused"  # a node refused the task itself: the others' are withdrawn
         return
@@ -643,7 +760,8 @@ def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> No
             return
         for task in issued:
             task.status = "missed"  # an answer after the deadline is refused
-    model = regression.model_of(job.definition)
+    analysis_kind = job.kind == kinds.ANALYSIS
+    model = regression.model_of(job.definition) if analysis_kind else None
     answers = [t.answer for t in parts if t.status == "answered" and t.answer is not None]
     failed = any(t.status == "failed" for t in parts)
     if model is not None and not failed:
@@ -651,11 +769,15 @@ def _maybe_finish(session: Session, settings: Settings, job: FederatedJob) -> No
         if result is None:
             return  # the next round is issued
     job.pooled_at = utcnow()
-    job.release_status = "pending"
+    # Another kind's result is released through its capability's own checks.
+    job.release_status = "pending" if analysis_kind else ""
     if failed:
         job.status = "failed"
         return
-    if model is None:
+    if not analysis_kind:
+        named = [(n.name, t.answer) for t, n in pairs if t.status == "answered" and t.answer]
+        result = kinds.get(job.kind).pool(session, settings, job, named)
+    elif model is None:
         result = pooling.pool(
             analysis.parse_definition(job.definition),
             answers,
@@ -736,6 +858,25 @@ def outward_status(job: FederatedJob) -> str:
     return job.status
 
 
+def node_states(session: Session, job: FederatedJob, *, checker: bool) -> list[dict[str, Any]]:
+    """Each node's state of the job. To anyone but output checkers only what does not depend
+    on the data: issued, answered, or refused before reading it (with the node's reason);
+    a run that failed on the data, a node's answer withheld under its disclosure control and
+    a regression's later rounds all read `answered`."""
+    nodes = []
+    for task, node in tasks(session, job):
+        state = task.status
+        if not checker and (state == "failed" or (state == "issued" and task.round > 0)):
+            state = "answered"  # nor how many rounds a regression takes: both are data
+        elif checker and state == "answered" and (task.answer or {}).get("withheld") is True:
+            state = "withheld"  # under the node's disclosure control: for checkers only
+        entry = {"node": node.name, "dataset": task.payload.get("dataset"), "status": state}
+        if task.status == "refused":
+            entry["reason"] = (task.answer or {}).get("refused", "")
+        nodes.append(entry)
+    return nodes
+
+
 def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
     """The job as this actor may see it: the team a data-independent status and, per node,
     only whether it has answered or refused (and why); checkers the pooled outcome too;
@@ -743,20 +884,13 @@ def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
     if not can_follow(session, actor, job) and job.release_status != "released":
         raise Forbidden(N_("only the project team and output checkers may see this job"))
     checker = _is_checker(session, actor, job)
-    nodes = []
-    for task, node in tasks(session, job):
-        state = task.status
-        if not checker and (state == "failed" or (state == "issued" and task.round > 0)):
-            state = "answered"  # nor how many rounds a regression takes: both are data
-        entry = {"node": node.name, "dataset": task.payload.get("dataset"), "status": state}
-        if task.status == "refused":
-            entry["reason"] = (task.answer or {}).get("refused", "")
-        nodes.append(entry)
+    nodes = node_states(session, job, checker=checker)
     out: dict[str, Any] = {
         "id": job.id,
         "title": job.title,
         "project_id": job.project_id,
         "approval_id": job.approval_id,
+        "kind": job.kind,
         "dataset": job.dataset,
         "definition": job.definition,
         "created_at": job.created_at.isoformat(),
@@ -792,7 +926,7 @@ def public_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
     out = []
     for job in session.scalars(
         select(FederatedJob)
-        .where(FederatedJob.project_id == project_id)
+        .where(FederatedJob.project_id == project_id, FederatedJob.kind == kinds.ANALYSIS)
         .order_by(FederatedJob.created_at)
     ):
         released = job.release_status == "released"
@@ -831,9 +965,15 @@ def visible_jobs(session: Session, actor: Actor) -> list[FederatedJob]:
 def check_output(
     session: Session, actor: Actor, job: FederatedJob, *, decision: str, comment: str
 ) -> FederatedJob:
-    """The same rule as local jobs (`campus.analysis.checking`)."""
+    """The same rule as local jobs (`campus.analysis.checking`); another kind's result is
+    checked through its own capability (an evaluation's on its submission)."""
     session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
     session.refresh(job)
+    if job.kind != kinds.ANALYSIS:
+        raise Conflict(
+            f"a federated {job.kind} is checked where its capability releases it",
+            code="checked_elsewhere",
+        )
     comment = checking.admit(
         session,
         actor,
