@@ -118,17 +118,38 @@ def histogram(
     scores: np.ndarray, labels: np.ndarray, *, bins: int, threshold: float, plain: bool = False
 ) -> Histogram:
     """The fine bins: `bins` equal widths on [0, 1] and the threshold as an edge; `plain`
-    finds each score's bin by the rules' path (`bin_index_plain`)."""
+    finds each score's bin and counts the bins by the rules' path (`bin_index_plain`, one
+    count a weighted sum), the default by `bin_index` and one count for people and positives
+    together when the labels are 0 or 1 (the same numbers, in half the time on a million)."""
     edges = np.unique(np.concatenate([np.linspace(0.0, 1.0, bins + 1), [threshold]]))
-    index = (bin_index_plain if plain else bin_index)(scores, bins=bins, threshold=threshold)
     size = len(edges) - 1
-    return Histogram(
-        n=np.bincount(index, minlength=size).astype(np.float64),
-        pos=np.bincount(index, weights=labels.astype(np.float64), minlength=size),
-        score=np.bincount(index, weights=scores, minlength=size),
-        edges=tuple(range(size + 1)),
-        split=int(np.searchsorted(edges, threshold, side="left")),  # first bin at/above it
-    )
+    split = int(np.searchsorted(edges, threshold, side="left"))  # first bin at/above it
+    if plain:
+        index = bin_index_plain(scores, bins=bins, threshold=threshold)
+        n = np.bincount(index, minlength=size).astype(np.float64)
+        pos = np.bincount(index, weights=labels.astype(np.float64), minlength=size)
+        wide = np.asarray(scores, dtype=np.float64)
+    else:
+        s = np.asarray(scores)
+        wide = s.astype(np.float64) if s.dtype != np.float64 else s
+        index = _index(s, wide, bins, threshold)
+        n, pos = _counts(index, labels, size)
+    score = np.bincount(index, weights=wide, minlength=size)
+    return Histogram(n=n, pos=pos, score=score, edges=tuple(range(size + 1)), split=split)
+
+
+def _counts(index: np.ndarray, labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """People and positives a bin: one count of (bin, label) pairs when the labels are 0 or
+    1 (the feature table's), two counts otherwise."""
+    labels = np.asarray(labels)
+    if len(labels) and labels.dtype.kind in "biu" and labels.min() >= 0 and labels.max() <= 1:
+        pair = index.astype(np.int16 if size < 16000 else np.intp)
+        pair *= 2
+        pair += labels
+        both = np.bincount(pair, minlength=2 * size).astype(np.float64)
+        return both[0::2] + both[1::2], both[1::2]
+    n = np.bincount(index, minlength=size).astype(np.float64)
+    return n, np.bincount(index, weights=labels.astype(np.float64), minlength=size)
 
 
 def merged(
@@ -160,17 +181,57 @@ def bin_index_plain(scores: np.ndarray, *, bins: int, threshold: float) -> np.nd
 
 
 def bin_index(scores: np.ndarray, *, bins: int, threshold: float) -> np.ndarray:
-    """The same as `bin_index_plain` in a third of the time on a million scores: the equal
-    width's bin by multiplying, corrected by one against the edges (where the product rounds
-    across an edge), then one more past the threshold when it is not an edge already."""
-    grid = np.append(np.linspace(0.0, 1.0, bins + 1), np.inf)  # inf: nothing past 1
-    index = np.clip((scores * bins).astype(np.int64), 0, bins)
-    index -= scores < grid[index]
-    index += scores >= grid[index + 1]
+    """The same bins as `bin_index_plain`, in a fraction of the time on a million scores
+    (`_fast_index`); scores of another type, shape or outside [0, 1] (never the runner's,
+    which it checks) take the rules' path."""
+    s = np.asarray(scores)
+    return _index(s, s.astype(np.float64) if s.dtype == np.float32 else s, bins, threshold)
+
+
+def _index(s: np.ndarray, wide: np.ndarray, bins: int, threshold: float) -> np.ndarray:
+    if _fast(s, bins):
+        return _fast_index(s, wide, bins, threshold)
+    return bin_index_plain(s, bins=bins, threshold=threshold)
+
+
+def _fast(s: np.ndarray, bins: int) -> bool:
+    return (
+        s.dtype in (np.float32, np.float64)
+        and s.ndim == 1
+        and len(s) > 0
+        and bool(s.min() >= 0.0 and s.max() <= 1.0)  # NaN fails both
+        and bins <= 120  # the indices fit in one byte
+    )
+
+
+def _fast_index(s: np.ndarray, wide: np.ndarray, bins: int, threshold: float) -> np.ndarray:
+    """Each score's bin, as indices of one byte. Float32 scores (what models give), with
+    `wide` the same scores as float64: their product by `bins` is exact in float64 (24 + 7
+    bits), so its whole part counts the edges j / bins that a score reaches, and no float32
+    score lies between j / bins and the rules' float64 edge for any bins up to 120 (a test
+    tries every edge's neighbours); the threshold is reached exactly when its value rounded
+    up to float32 is. Float64 scores: the product's whole part corrected by one against the
+    edges on either side (where the product rounds across an edge)."""
+    grid = np.linspace(0.0, 1.0, bins + 1)
     extra = threshold not in grid
+    index = np.empty(len(s), dtype=np.int8)
+    np.multiply(wide, bins, out=index, casting="unsafe")  # the whole part, at most bins
+    if s.dtype == np.float32:
+        cut = _up32(threshold)
+    else:
+        grid = np.append(grid, np.inf)  # inf: nothing past 1
+        index -= s < np.take(grid, index)
+        index += s >= np.take(grid, index + 1)
+        cut = np.float64(threshold)
     if extra:
-        index += scores >= threshold
-    return np.clip(index, 0, bins - 1 + extra)
+        index += s >= cut
+    return np.minimum(index, np.int8(bins - 1 + extra), out=index)
+
+
+def _up32(value: float) -> np.float32:
+    """`value` rounded up to float32: a float32 x reaches `value` exactly when it reaches this."""
+    low = np.float32(value)
+    return np.nextafter(low, np.float32(np.inf)) if float(low) < value else low
 
 
 def binned(

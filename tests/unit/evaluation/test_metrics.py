@@ -86,16 +86,76 @@ def test_the_bootstrap_computed_all_draws_at_once_agrees_with_the_plain_one_draw
         assert metrics.evaluate(b, base=5, plain=True) == metrics.evaluate(b, base=5), name
 
 
+def _near_edges(bins: int, threshold: float, dtype, rng) -> np.ndarray:
+    """Random scores, and every edge with its neighbours in `dtype` (edges included)."""
+    grid = np.linspace(0.0, 1.0, bins + 1)
+    points = np.concatenate([grid, [threshold]]).astype(dtype)
+    up, down = np.nextafter(points, dtype(2)), np.nextafter(points, dtype(-1))
+    scores = np.concatenate([rng.random(5000).astype(dtype), points, up, down, [0.0, 1.0]])
+    return np.clip(scores, 0.0, 1.0).astype(dtype)
+
+
+CUTS = [(20, 0.3), (20, 0.15), (10, 0.5), (7, 1e-9), (20, 0.999999), (100, 0.07), (13, 0.1)]
+
+
 def test_the_fast_bin_index_puts_every_score_where_the_plain_one_does_edges_included():
     rng = np.random.default_rng(8)
-    for bins, threshold in [(20, 0.3), (20, 0.15), (10, 0.5), (7, 1e-9), (20, 0.999999)]:
-        grid = np.linspace(0.0, 1.0, bins + 1)
-        near = np.concatenate([grid, np.nextafter(grid, 2), np.nextafter(grid, -1)])
-        at = [threshold, np.nextafter(threshold, 2), np.nextafter(threshold, -1), 0.0, 1.0]
-        scores = np.clip(np.concatenate([rng.random(5000), near, at]), 0.0, 1.0)
-        plain = metrics.bin_index_plain(scores, bins=bins, threshold=threshold)
-        fast = metrics.bin_index(scores, bins=bins, threshold=threshold)
-        assert (plain == fast).all(), (bins, threshold, scores[plain != fast])
+    for dtype in (np.float64, np.float32):
+        for bins, threshold in CUTS:
+            scores = _near_edges(bins, threshold, dtype, rng)
+            plain = metrics.bin_index_plain(scores, bins=bins, threshold=threshold)
+            fast = metrics.bin_index(scores, bins=bins, threshold=threshold)
+            wrong = scores[plain != fast]
+            assert (plain == fast).all(), (dtype, bins, threshold, wrong)
+
+
+def test_float32_scores_next_to_any_edge_are_binned_by_the_exact_product_as_the_rules_say():
+    for bins in range(1, 121):
+        near = np.float32(np.arange(bins + 1) / bins)
+        scores = [near]
+        for direction in (np.float32(0), np.float32(1)):
+            step = near
+            for _ in range(3):
+                step = np.nextafter(step, direction)
+                scores.append(step)
+        scores = np.concatenate(scores)
+        for threshold in (0.5, 0.3, 1 / bins):
+            plain = metrics.bin_index_plain(scores, bins=bins, threshold=threshold)
+            fast = metrics.bin_index(scores, bins=bins, threshold=threshold)
+            assert (plain == fast).all(), (bins, threshold, scores[plain != fast])
+
+
+def test_scores_out_of_range_or_of_another_type_are_binned_by_the_rules():
+    odd = [
+        np.array([-0.5, 0.2, 1.5, 0.7]),
+        np.array([0.2, np.nan, 0.9]),
+        np.array([0.25, 0.5, 1.0], dtype=np.float16),
+        np.array([0, 1, 1]),
+    ]
+    for scores in odd:
+        plain = metrics.bin_index_plain(scores, bins=10, threshold=0.3)
+        assert (metrics.bin_index(scores, bins=10, threshold=0.3) == plain).all(), scores
+
+
+def test_the_fast_histogram_counts_what_the_plain_one_counts():
+    rng = np.random.default_rng(9)
+    for dtype in (np.float64, np.float32):
+        for bins, threshold in CUTS:
+            scores = _near_edges(bins, threshold, dtype, rng)
+            for labels in (
+                (rng.random(len(scores)) < 0.2).astype(np.int8),
+                rng.random(len(scores)) < 0.5,
+                rng.random(len(scores)).round(1),  # not 0 or 1: weights, as the rules say
+                rng.integers(0, 3, len(scores)),
+            ):
+                fast = metrics.histogram(scores, labels, bins=bins, threshold=threshold)
+                plain = metrics.histogram(
+                    scores, labels, bins=bins, threshold=threshold, plain=True
+                )
+                for field in ("n", "pos", "score"):
+                    expected = getattr(plain, field)
+                    assert np.array_equal(getattr(fast, field), expected), (dtype, bins, field)
+                assert (fast.edges, fast.split) == (plain.edges, plain.split)
 
 
 def test_scores_that_separate_the_outcomes_leave_the_calibration_undefined():
