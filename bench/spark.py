@@ -2,8 +2,8 @@
 
 The Synthea sample is ingested once (bench/analysis.py's work folder) and replicated with
 fresh ids to each size (0.1M, 1M and 10M resources by default). A standalone cluster is
-started from the PySpark distribution on loopback, as tests/integration/analysis/
-test_spark_cluster.py does: a master and two workers of one core and 1 GB each. Then, for
+started from the PySpark distribution on loopback by campus.analysis.spark_cluster, as the
+cluster test does: a master and two workers of one core and 1 GB each. Then, for
 each size and engine, a process of its own runs `campus.analysis.runner.execute` (views,
 cohort, outputs, opt-outs, disclosure control: what a worker runs) once cold and RUNS times
 warm, while this process samples the resident memory of that process's tree (its JVM
@@ -31,13 +31,11 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 from bench import analysis as base
 from bench.common import replicate, resources_per_copy
+from campus.analysis import spark_cluster
 
 SIZES = tuple(
     int(s) for s in os.environ.get("BENCH_SPARK_SIZES", "100000,1000000,10000000").split(",")
@@ -172,81 +170,18 @@ class Peak:
         return self.peak
 
 
-# --- the cluster ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def spark_env() -> dict[str, str]:
-    import pyspark
-
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(Path(pyspark.__file__).parent),
-        "SPARK_LOCAL_IP": "127.0.0.1",
-    }
-    env.pop("SPARK_CONF_DIR", None)
-    return env
-
-
-@contextmanager
-def standalone_cluster(folder: Path):
-    """A master and WORKERS workers (1 core, 1 GB each) on loopback: (URL, their processes)."""
-    env = spark_env()
-    spark_class = str(Path(env["SPARK_HOME"]) / "bin" / "spark-class")
-    port, ui_port = _free_port(), _free_port()
-    master = ("--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui_port))
-    commands = [[spark_class, "org.apache.spark.deploy.master.Master", *master]]
-    for i in range(WORKERS):
-        worker = ("--host", "127.0.0.1", "--cores", "1", "--memory", "1g")
-        where = ("--webui-port", str(_free_port()), "--work-dir", str(folder / f"work{i}"))
-        url = f"spark://127.0.0.1:{port}"
-        commands.append(
-            [spark_class, "org.apache.spark.deploy.worker.Worker", *worker, *where, url]
-        )
-    processes = []
-    try:
-        for i, command in enumerate(commands):
-            log = open(folder / f"process{i}.log", "wb")  # noqa: SIM115 (the process owns it)
-            processes.append(
-                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            )
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                state = httpx.get(f"http://127.0.0.1:{ui_port}/json/", timeout=2).json()
-                if sum(w["state"] == "ALIVE" for w in state["workers"]) >= WORKERS:
-                    break
-            except (httpx.HTTPError, ValueError, KeyError):
-                pass
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                raise RuntimeError(f"the standalone cluster did not start (logs in {folder})")
-            time.sleep(1)
-        yield f"spark://127.0.0.1:{port}", processes
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _measure(engine: str, dataset: str, code: str, master: str | None, cluster: list) -> dict:
+def _measure(engine: str, dataset: str, code: str, master: str | None, cluster: list[int]) -> dict:
     command = [sys.executable, "-m", "bench.spark", "--one", engine, dataset, code]
     if master:
         command.append(master)
     child = subprocess.Popen(
-        command, env=spark_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=spark_cluster.spark_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    peak = Peak([child.pid] + [p.pid for p in cluster])
+    peak = Peak([child.pid, *cluster])
     out, err = child.communicate(timeout=3600)
     result = {"peak": peak.stop()}
     if child.returncode != 0:
@@ -272,14 +207,14 @@ def main() -> None:
     results: dict[tuple[str, str], dict] = {}
     with (
         tempfile.TemporaryDirectory(prefix="bench-spark-") as scratch,
-        standalone_cluster(Path(scratch)) as (master, cluster),
+        spark_cluster.standalone_cluster(Path(scratch), workers=WORKERS) as cluster,
     ):
-        idle = tree_rss([p.pid for p in cluster])
+        idle = tree_rss(cluster.pids)
         print(f"cluster idle (master + {WORKERS} workers): {idle / 2**20:,.0f} MB", flush=True)
         for name, total in datasets:
             for engine in ENGINES:
-                url = master if engine == "spark cluster" else None
-                own = cluster if engine == "spark cluster" else []
+                url = cluster.url if engine == "spark cluster" else None
+                own = cluster.pids if engine == "spark cluster" else []
                 got = _measure(engine, name, code, url, own)
                 results[(name, engine)] = got
                 print(f"{total:>12,} {engine:<15} {json.dumps(got)}", flush=True)
