@@ -18,6 +18,7 @@ from campus.ecosystem.programmes import service as programmes
 from campus.residency import service
 from campus.settings import Settings
 from campus.spaces import service as spaces
+from campus.spaces.models import Building
 from campus.spaces.validation import PARIS
 
 STAFF = Actor(account_id="demo", name="demo", via="cli", grants=frozenset({Grant("staff")}))
@@ -79,7 +80,7 @@ def generate(db: Database, today: dt.date) -> None:
     rng = random.Random(22)  # noqa: S311 - demo data, not secrets
     year_ago = today - dt.timedelta(days=365)
     with db.session() as session:
-        if session.scalar(select(spaces.Building.id).limit(1)) is not None:
+        if session.scalar(select(Building.id).limit(1)) is not None:
             return
         rooms = _site(session)["rooms"]
         organisations = list(session.scalars(select(Organisation).order_by(Organisation.slug)))

@@ -5,7 +5,7 @@ Two guards keep a room from being given twice, both in the database on PostgreSQ
 time ranges overlap, and `space_allocations_no_overlap` excludes two allocations of a whole
 room (an office, a lab) whose date ranges overlap (`btree_gist`, migration 0910_spaces). On
 SQLite, which has no exclusion constraints, the service decides under the database's write
-lock (campus.spaces.service).
+lock (campus.spaces.bookings and campus.spaces.allocations).
 """
 
 from __future__ import annotations
