@@ -33,6 +33,17 @@ class SubmissionIn(BaseModel):
     threshold: float = Field(description="The submitter's decision threshold, in (0, 1)")
     output: str | None = Field(default=None, max_length=200, description="Score output name")
     card: dict[str, str] = Field(description=f"Model card: {', '.join(service.CARD_FIELDS)}")
+    federated: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A federated dataset the benchmark's approval names: evaluate at its nodes",
+    )
+    deadline_minutes: int | None = Field(
+        default=None, description="Federated: pool the nodes that answered by then"
+    )
+    min_nodes: int | None = Field(
+        default=None, description="Federated, with a deadline: the fewest nodes to pool"
+    )
 
 
 class CheckIn(BaseModel):
@@ -107,6 +118,9 @@ def api_submit(
         family=body.family,
         threshold=body.threshold,
         output=body.output,
+        federated=body.federated,
+        deadline_minutes=body.deadline_minutes,
+        min_nodes=body.min_nodes,
     )
     return service.view(session, row, "submitter")
 

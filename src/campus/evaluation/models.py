@@ -44,8 +44,9 @@ class Submission(Base):
     model: Mapped[bytes] = mapped_column(LargeBinary)
     model_digest: Mapped[str] = mapped_column(String(64))
     threshold: Mapped[float]
-    # refused (checks before the real data, with the reason) | queued | running | succeeded |
-    # failed (on the real data; shown as finished to the team, see service.outward_status)
+    # refused (checks before the real data, with the reason) | queued | running | at_nodes
+    # (federated: waiting for the nodes' bins) | succeeded | failed (on the real data;
+    # shown as finished to the team, see service.outward_status)
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     error: Mapped[str] = mapped_column(Text, default="")
     dummy_metrics: Mapped[dict | None] = mapped_column(JSONType)
@@ -55,6 +56,12 @@ class Submission(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     released_at: Mapped[dt.datetime | None]
+    # A federated evaluation: the federated dataset its nodes score it on, and the federated
+    # job (campus.federation) whose signed tasks carry it; status `at_nodes` meanwhile.
+    federated_dataset: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    federated_job_id: Mapped[str] = mapped_column(
+        String(32), default="", server_default="", index=True
+    )
 
 
 class SubmissionCheck(Base):

@@ -56,6 +56,11 @@ def _fine(bins: int, threshold: float) -> tuple[int, int]:
     return len(edges) - 1, int(np.searchsorted(edges, threshold, side="left"))
 
 
+def fine_bins(bins: int, threshold: float) -> int:
+    """How many bins the benchmark's resolution has (its equal widths, the threshold an edge)."""
+    return _fine(bins, threshold)[0]
+
+
 def _refuse(node: int, message: str, **values: Any) -> BadRequest:
     return BadRequest(
         message, code="node_bins_invalid", where=f"parts[{node}]", values={"node": node, **values}

@@ -157,7 +157,7 @@ def _card(card: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _score(
+def score(
     bench: definition.BenchmarkDefinition, model: bytes, table: features.FeatureTable, output: str
 ) -> tuple[Any, str]:
     scored = sandbox.run(
@@ -219,8 +219,14 @@ def submit(
     family: str,
     threshold: float,
     output: str | None = None,
+    federated: str | None = None,
+    deadline_minutes: int | None = None,
+    min_nodes: int | None = None,
 ) -> Submission:
-    """Check a model, score the dummy twin with it, and queue its run on the real data.
+    """Check a model, score the dummy twin with it, and queue its run on the real data, or,
+    with `federated` (a federated dataset the benchmark's approval names), send it to that
+    dataset's nodes (`campus.evaluation.federated`; deadline and `min_nodes` as for
+    federated jobs).
 
     Every refusal here depends only on the model, the benchmark and the dummy twin, so it is
     shown with its reason. The number of evaluations per model family is capped (decided
@@ -250,7 +256,7 @@ def submit(
             code="runner_busy",
         )
     try:
-        scores, _network = _score(bench, model, dummy, checked.output_name)
+        scores, _network = score(bench, model, dummy, checked.output_name)
     except sandbox.RunFailed as failure:
         raise BadRequest(
             N_("on the dummy twin: {reason}"),
@@ -296,13 +302,27 @@ def submit(
     )
     session.add(row)
     session.flush()
+    if federated:
+        from campus.evaluation import federated as at_nodes
+
+        at_nodes.request(
+            session,
+            settings,
+            actor,
+            benchmark,
+            row,
+            dataset=federated,
+            deadline_minutes=deadline_minutes,
+            min_nodes=min_nodes,
+        )
     audit.record(
         session,
         actor=actor.label,
         action="submission.queued",
         object_type="submission",
         object_id=row.id,
-        details={"benchmark": benchmark.id, "model": row.model_digest},
+        details={"benchmark": benchmark.id, "model": row.model_digest}
+        | ({"federated": federated} if federated else {}),
     )
     return row
 
@@ -343,7 +363,7 @@ def run_submission(db: Database, settings: Settings, submission_id: str) -> str:
         table = features.build(
             bench, warehouse=settings.warehouse_path, kind="real", scope=scope, optout_keys=keys
         )
-        scores, network = _score(bench, model, table, output)
+        scores, network = score(bench, model, table, output)
         result = release_metrics(
             bench, table, scores, threshold=threshold, k=k, base=settings.rounding_base
         )
@@ -450,6 +470,7 @@ def view(session: Session, row: Submission, who: str) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "released_at": row.released_at.isoformat() if released and row.released_at else None,
         "metrics": row.metrics if released else None,
+        "federated": _federated(session, row, checker=who == "checker"),
     }
     if who == "public":
         return out
@@ -470,6 +491,20 @@ def view(session: Session, row: Submission, who: str) -> dict[str, Any]:
             "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         }
     return out
+
+
+def _federated(session: Session, row: Submission, *, checker: bool) -> dict[str, Any] | None:
+    """Where a federated evaluation runs and each node's state: to anyone but output checkers
+    only what does not depend on the data (issued, answered, refused before reading it)."""
+    if not row.federated_job_id:
+        return None
+    from campus.federation import service as federation
+
+    job = federation.get_job(session, row.federated_job_id)
+    return {
+        "dataset": row.federated_dataset,
+        "nodes": federation.node_states(session, job, checker=checker),
+    }
 
 
 def require_follow(session: Session, actor: Actor, row: Submission, who: str) -> None:
