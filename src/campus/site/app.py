@@ -24,6 +24,14 @@ def wire_register() -> None:
     ]
 
 
+def wire_task_kinds() -> None:
+    """The kinds of federated task that capabilities bring (`task_kinds=`: a federated
+    evaluation), for the centre's app and for `campus node ...`."""
+    from campus.federation import kinds
+
+    kinds.install([registry.load(t) for t in registry.targets(CAPABILITIES, "task_kinds")])
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     app = build_app(
         settings,
@@ -36,6 +44,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # What the in-process job worker (the demo) runs when idle: the capabilities' idle tasks.
     app.state.idle_round = registry.idle_round(CAPABILITIES)
     wire_register()
+    wire_task_kinds()
     # Request ids, JSON request logs, metrics and /metrics, around everything else.
     ops_web.install(app, routes.walk())
     return app

@@ -152,6 +152,7 @@ CAPABILITIES: list[Capability] = [
         personal_data=("campus.evaluation.personal_data:PART",),
         demo=("campus.evaluation.demo:load",),
         demo_after=("governance",),
+        task_kinds=("campus.evaluation.federated:KIND",),
     ),
     Capability(
         "federation",

@@ -83,6 +83,9 @@ class Capability:
     # functions (session, project_id) -> jobs as the public sees them, each with its "url";
     # the register renders them in the registry's order and imports none of their owners.
     register: tuple[str, ...] = ()
+    # Kinds of federated task it brings (campus.federation.kinds.TaskKind objects): run at
+    # the nodes, pooled at the centre; installed for the app and for `campus node ...`.
+    task_kinds: tuple[str, ...] = ()
     # The jobs it lists on a project's page for those who see the project's private side (team,
     # reviewers, DPO, staff): functions (session, project_id) -> jobs as the team sees them,
     # newest first, in the registry's order.
