@@ -41,7 +41,9 @@ def leave_network() -> str:
     return "none"
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str], network: str | None = None) -> None:
+    """Score the table: `network` says how the runner's spare process already left the
+    network (it left before its run was asked of it); a fresh process leaves it here."""
     model_path, input_path, output_path, output_name, memory_mb, seconds = argv
     limit = float(seconds)
     memory = int(memory_mb) * 1024 * 1024
@@ -49,13 +51,14 @@ def main(argv: list[str]) -> None:
     cpu = int(limit) + 30  # the alarm below is the time limit; this is a backstop
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    network = leave_network()
+    network = network or leave_network()
     try:
         import numpy as np
         import onnxruntime as ort
     except MemoryError:
         _fail("memory")  # the limit is too low even to start the runtime
-    features = np.load(input_path, allow_pickle=False)
+    # Mapped read-only, not copied: the pages are the run folder's (shared memory).
+    features = np.load(input_path, mmap_mode="r", allow_pickle=False)
     resource.setrlimit(resource.RLIMIT_FSIZE, (features.shape[0] * 16 + 65536,) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
     signal.alarm(max(1, int(limit + 0.999)))  # default action: the process is killed
@@ -77,7 +80,7 @@ def main(argv: list[str]) -> None:
             _fail("memory")
         _fail("runtime", text.splitlines()[0] if text else type(error).__name__)
     signal.alarm(0)
-    np.save(output_path, np.asarray(scores, dtype=np.float64), allow_pickle=False)
+    np.save(output_path, np.asarray(scores), allow_pickle=False)  # in the model's own type
     sys.stdout.write(json.dumps({"network": network}) + "\n")
 
 
@@ -86,10 +89,12 @@ def serve() -> None:
     (one JSON line on stdin: `folder`, `args` as for `main`, `grace`) a forked child that
     sets the limits and scores as a fresh process would (its own session, limits, network
     namespace and alarm; stdout and stderr in the run's folder), killed with its group past
-    the time limit and the grace. The runner never opens a model itself, so what one model
-    does dies with its child. Says `{"ready": true}` once started; answers each request
-    with one JSON line, `returncode` as subprocess gives it.
-    Stops at the end of stdin (its worker gone)."""
+    the time limit and the grace. The child of the next run is forked, and leaves the
+    network, as soon as the last run is answered (`_spare`): it waits for its request, so
+    the fork is not part of a run's time. The runner never opens a model itself, so what
+    one model does dies with its child. Says `{"ready": true}` once started; answers each
+    request with one JSON line, `returncode` as subprocess gives it.
+    Stops at the end of stdin (its worker gone); the waiting child then ends too."""
     import select
 
     import numpy  # noqa: F401 - imported once, for every forked run
@@ -97,14 +102,11 @@ def serve() -> None:
 
     sys.stdout.write(json.dumps({"ready": True}) + "\n")
     sys.stdout.flush()
+    pid, inbox, ready = _spare()
     for line in sys.stdin:
         request = json.loads(line)
-        ready, done = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the run's process
-            os.close(ready)
-            _run_forked(request["folder"], request["args"])
-        os.close(done)
+        os.write(inbox, line.encode())  # one short line: the pipe takes it whole
+        os.close(inbox)
         timeout = float(request["args"][5]) + float(request["grace"])
         finished, _, _ = select.select([ready], [], [], timeout)
         if not finished:
@@ -115,18 +117,46 @@ def serve() -> None:
         answer = {"returncode": os.waitstatus_to_exitcode(status), "killed": not finished}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
+        pid, inbox, ready = _spare()
 
 
-def _run_forked(folder: str, args: list[str]) -> None:
+def _spare() -> tuple[int, int, int]:
+    """Fork the next run's process: (its pid, the pipe its request is written to, the pipe
+    that closes when it ends). It takes its own group, leaves the network, then waits for
+    its request; the end of the pipe without one (the runner gone) ends it, and with it
+    its hold on the runner's stdin and stdout, so that the worker sees the runner's end."""
+    inbox_out, inbox = os.pipe()
+    ready, done = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(inbox)
+        os.close(ready)
+        code = 1
+        try:
+            os.setsid()  # its own group: killed past its time without the runner
+            network = leave_network()
+            request = b""
+            while chunk := os.read(inbox_out, 65536):
+                request += chunk
+            if request:
+                asked = json.loads(request)
+                _run_forked(asked["folder"], asked["args"], network)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(inbox_out)
+    os.close(done)
+    return pid, inbox, ready
+
+
+def _run_forked(folder: str, args: list[str], network: str) -> None:
     code = 1
     try:
-        os.setsid()  # its own group: killed past its time without the runner
         os.chdir(folder)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         for fd, name in ((1, "child.out"), (2, "child.err")):
             os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
-        main(args)
+        main(args, network)
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1

@@ -14,14 +14,18 @@ the child runs under the same user as the worker and could read what that user r
 onnxruntime itself had a memory-safety bug that a crafted model exploited; run the worker
 under a dedicated account (docs/evaluation.md).
 
-The scores come back to the parent, which reduces them to binned counts (metrics.py) and
-drops them; they are never stored nor shown.
+The run's folder is in shared memory when it has room (`_memory_folder`): the table is
+written there once and the child maps it read-only, the child writes the scores there in
+the model's own type and the parent maps them read-only, so neither is copied again. The
+scores come back to the parent, which reduces them to binned counts (metrics.py) and drops
+them; they are never stored nor shown. The labels never reach the folder.
 """
 
 from __future__ import annotations
 
 import atexit
 import json
+import os
 import select
 import subprocess
 import sys
@@ -35,6 +39,7 @@ import numpy as np
 from campus.errors import Message, parse
 from campus.i18n import N_, gettext
 
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 - a private folder is made in it for each run
 STARTUP_GRACE = 30.0  # seconds the runtime may take to start, before the model's own limit
 CHILD_ENV = {"OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
 TIME_LIMIT = N_("the model ran past its time limit of {seconds} s")
@@ -106,10 +111,12 @@ def run(
     long-lived runner of this process that has imported numpy and onnxruntime once (about
     a second saved a run); `fresh` starts a new Python for the run instead (the measure's
     baseline in bench/evaluation.py)."""
-    with tempfile.TemporaryDirectory(prefix="campus-eval-") as folder:
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    size = len(model) + features.nbytes + 16 * len(features)  # scores at most [N, 2] float64
+    with tempfile.TemporaryDirectory(prefix="campus-eval-", dir=_memory_folder(size)) as folder:
         base = Path(folder)
         (base / "model.onnx").write_bytes(model)
-        np.save(base / "input.npy", np.ascontiguousarray(features, dtype=np.float32))
+        np.save(base / "input.npy", features)
         args = [
             str(base / "model.onnx"),
             str(base / "input.npy"),
@@ -133,12 +140,24 @@ def run(
             if detail:  # onnxruntime's own words, quoted as they are
                 raise RunFailed("runtime", ONNXRUNTIME_FAILED, reason=detail)
             raise RunFailed("runtime", NOT_RUN)
-        try:
-            raw = np.load(base / "output.npy", allow_pickle=False)
+        try:  # mapped read-only, not copied; the mapping outlives the folder's removal
+            raw = np.load(base / "output.npy", mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             raise RunFailed("output", OUTPUT_UNREADABLE) from None
         network = _report(out).get("network", "none")
     return Scored(scores=_scores(raw, len(features)), network=network)
+
+
+def _memory_folder(size: int) -> str | None:
+    """Where the run's folder goes: shared memory (a tmpfs, `SHARED_MEMORY`) when it has room
+    for the run's files and as much again, so that the table and the scores go from process
+    to process through memory and never reach a disk; else the system's temporary folder
+    (None), as a container's small /dev/shm would not hold a large table."""
+    try:
+        found = os.statvfs(SHARED_MEMORY)
+    except OSError:
+        return None
+    return str(SHARED_MEMORY) if found.f_bavail * found.f_frsize >= 2 * size else None
 
 
 def _fresh(folder: str, args: list[str], seconds: float) -> tuple[int, bytes, bytes]:
@@ -268,8 +287,12 @@ def _report(stream: bytes) -> dict:
 
 
 def _scores(raw: np.ndarray, rows: int) -> np.ndarray:
+    """The model's scores, one per row, in its own float type (float32 as models give
+    them), checked: one column, finite, in [0, 1]."""
+    if raw.dtype not in (np.float32, np.float64):
+        raw = raw.astype(np.float64)
     if raw.ndim == 2 and raw.shape[1] == 2:
-        raw = raw[:, 1]
+        raw = np.ascontiguousarray(raw[:, 1])
     elif raw.ndim == 2 and raw.shape[1] == 1:
         raw = raw[:, 0]
     if raw.ndim != 1 or raw.shape[0] != rows:
@@ -278,8 +301,9 @@ def _scores(raw: np.ndarray, rows: int) -> np.ndarray:
             OUTPUT_SHAPE,
             shape=", ".join(str(d) for d in raw.shape),
         )
-    if not np.all(np.isfinite(raw)):
-        raise RunFailed("output", OUTPUT_NOT_FINITE)
-    if raw.min(initial=0.0) < 0.0 or raw.max(initial=0.0) > 1.0:
+    # Two passes: NaN and infinities fail the range too, and are told apart only then.
+    if rows and not (raw.min() >= 0.0 and raw.max() <= 1.0):
+        if not np.all(np.isfinite(raw)):
+            raise RunFailed("output", OUTPUT_NOT_FINITE)
         raise RunFailed("output", OUTPUT_NOT_PROBABILITIES)
-    return raw.astype(np.float64)
+    return raw

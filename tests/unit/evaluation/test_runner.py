@@ -89,3 +89,71 @@ def test_a_runner_killed_during_a_run_is_a_failed_run_not_a_crash():
     killer.join()
     assert stopped.value.kind == "runtime" and "runner stopped" in stopped.value.message
     assert runner not in sandbox.RUNNERS.idle
+
+
+def test_the_scores_are_checked_in_the_models_own_type_nan_and_infinities_told_from_range():
+    column = np.array([[0.1], [0.9], [0.5]], dtype=np.float32)
+    assert sandbox._scores(column, 3).dtype == np.float32
+    two = np.array([[0.9, 0.1], [0.2, 0.8]])
+    np.testing.assert_array_equal(sandbox._scores(two, 2), [0.1, 0.8])
+    assert sandbox._scores(np.array([0.5, 1.0], dtype=np.float16), 2).dtype == np.float64
+    for bad, kind in [
+        ([0.2, np.nan, 0.4], sandbox.OUTPUT_NOT_FINITE),
+        ([0.2, np.inf], sandbox.OUTPUT_NOT_FINITE),
+        ([-np.inf, 0.3], sandbox.OUTPUT_NOT_FINITE),
+        ([0.2, 1.5], sandbox.OUTPUT_NOT_PROBABILITIES),
+        ([-0.1, 0.5], sandbox.OUTPUT_NOT_PROBABILITIES),
+    ]:
+        for dtype in (np.float32, np.float64):
+            with pytest.raises(sandbox.RunFailed) as refused:
+                sandbox._scores(np.array(bad, dtype=dtype), len(bad))
+            assert refused.value.text.template == kind, (bad, dtype)
+    with pytest.raises(sandbox.RunFailed) as shape:
+        sandbox._scores(np.zeros((3, 3), dtype=np.float32), 3)
+    assert shape.value.text.template == sandbox.OUTPUT_SHAPE
+
+
+def test_the_run_goes_through_shared_memory_when_it_has_room_and_the_temporary_folder_if_not(
+    monkeypatch,
+):
+    import os
+
+    if not os.path.isdir(sandbox.SHARED_MEMORY):
+        pytest.skip("no shared memory folder on this system")
+    assert sandbox._memory_folder(1 << 20) == sandbox.SHARED_MEMORY
+    assert sandbox._memory_folder(1 << 62) is None  # more than any machine holds
+    good = onnx_models.logistic(WEIGHTS, BIAS)
+    in_memory = _run(good).scores
+    monkeypatch.setattr(sandbox, "SHARED_MEMORY", "/nonexistent-campus-shm")
+    assert sandbox._memory_folder(1) is None
+    np.testing.assert_array_equal(_run(good).scores, in_memory)
+
+
+def test_a_runner_that_dies_while_idle_leaves_nothing_holding_its_pipes_nor_a_waiting_child():
+    import os
+    import select
+
+    _run(onnx_models.logistic(WEIGHTS, BIAS))
+    (runner,) = sandbox.RUNNERS.idle[-1:]
+    pid = runner.process.pid
+    with open(f"/proc/{pid}/task/{pid}/children") as found:
+        (spare,) = (int(child) for child in found.read().split())  # the next run's process
+    sandbox.RUNNERS.idle.remove(runner)
+    runner.process.kill()
+    runner.process.wait()
+    # The worker sees the end of the runner's stdout at once, not after a run's time limit.
+    readable, _, _ = select.select([runner.process.stdout], [], [], 30)
+    assert readable and runner.process.stdout.read() == b""
+    for _ in range(300):  # the waiting child ends with its runner (polled, not timed)
+        if not os.path.exists(f"/proc/{spare}") or _zombie(spare):
+            break
+        select.select([], [], [], 0.1)
+    assert not os.path.exists(f"/proc/{spare}") or _zombie(spare)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
