@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from campus.analysis.demo import DEMO_ANALYSIS
 from campus.demo_password import DEMO_PASSWORD
-from campus.governance.demo import CHECKERS, DEMO_ANALYSIS, RESEARCHER
+from campus.governance.demo import CHECKERS, RESEARCHER
 from tests.e2e.conftest import sign_in
 from tests.e2e.french_leaks import leaks
 from tests.e2e.test_pages_everywhere import demo_site  # noqa: F401 (the fixture)

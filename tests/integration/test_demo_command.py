@@ -72,7 +72,7 @@ def test_the_demo_serves_its_own_hospital_runs_jobs_and_prints_mail_links(tmp_pa
         # A researcher's job on real data leaves the queue with no `campus worker` running.
         project = researcher.get("/api/v1/projects/demo-project").json()
         approval = next(r["approval"] for r in project["requests"] if r.get("approval"))
-        from campus.governance.demo import DEMO_ANALYSIS
+        from campus.analysis.demo import DEMO_ANALYSIS
 
         submitted = researcher.post(
             "/api/v1/projects/demo-project/jobs",

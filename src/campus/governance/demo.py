@@ -1,62 +1,31 @@
 """Demo data of the trusted research environment, on the warehouse's `hopital-synthea`:
-the project "Parcours de soins post-AVC" (id `demo-project`) with an approved request, a
-released job with its chart and a request pending review; and a second project whose
-request was refused. Jobs run through the same worker function as `campus worker`."""
+the project "Parcours de soins post-AVC" (id `demo-project`) with an approved request and a
+request pending review; and a second project whose request was refused. Its released job
+is analysis's demo (`campus.analysis.demo`, loaded after this one)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from sqlalchemy.orm import Session
 
-from campus.analysis import jobs
-from campus.analysis import service as analysis
 from campus.auth import service as auth
 from campus.auth.actor import Actor
 from campus.db.engine import Database
 from campus.governance import service
 from campus.governance.models import DataProject
 from campus.settings import Settings
-from campus.warehouse import layout
-
-log = logging.getLogger("campus.demo")
 
 DATASET = "hopital-synthea"
 PROJECT_ID = "demo-project"
 RESEARCHER = "chercheuse@campus.example"
 REVIEWERS = ("ethique1@campus.example", "ethique2@campus.example")
+# The demo's output checkers, who release the demo project's jobs (analysis's, evaluation's).
 CHECKERS = ("checker1@campus.example", "checker2@campus.example")
 
-DEMO_ANALYSIS = {
-    "title": "Patients par sexe et tranche d'âge",
-    "dataset": DATASET,
-    "views": {"patients": {"library": "patient_demographics"}},
-    "cohort": {
-        "view": "patients",
-        "index_date": "2020-01-01",
-        "birth_date": "birth_date",
-        "exclude": [{"column": "gender", "op": "is_null"}],
-    },
-    "outputs": [
-        {"type": "counts", "name": "par_sexe", "group_by": ["gender"]},
-        {
-            "type": "crosstab",
-            "name": "sexe_par_age",
-            "rows": "gender",
-            "columns": {"column": "age_at_index", "width": 25},
-        },
-        {
-            "type": "distribution",
-            "name": "age",
-            "column": "age_at_index",
-            "histogram": {"edges": [0, 20, 40, 60, 80]},
-        },
-    ],
-}
 
-
-def _actor(session: Session, email: str) -> Actor:
+def demo_actor(session: Session, email: str) -> Actor:
+    """A demo account as the actor it signs in as (the demos of the project's jobs too)."""
     account = auth.find_account(session, email)
     if account is None:
         raise RuntimeError(f"demo account {email} is missing: load the accounts first")
@@ -71,11 +40,11 @@ def _project(session: Session, researcher: Actor, **fields) -> DataProject:
 
 
 def load(settings: Settings, db: Database) -> None:
-    """Create the demo projects, decisions and (when the dataset exists) a released job."""
+    """Create the demo projects and their decisions."""
     with db.session() as session:
         if session.get(DataProject, PROJECT_ID) is not None:
             return  # already loaded
-        researcher = _actor(session, RESEARCHER)
+        researcher = demo_actor(session, RESEARCHER)
         project = _project(
             session,
             researcher,
@@ -120,14 +89,14 @@ def load(settings: Settings, db: Database) -> None:
             service.decide(
                 session,
                 settings,
-                _actor(session, email),
+                demo_actor(session, email),
                 service.get_request(session, approved_id),
                 decision="approve",
                 comment="Finalité claire, données minimisées.",
                 conditions="Pas de croisement avec d'autres sources.",
             )
     with db.session() as session:
-        researcher = _actor(session, RESEARCHER)
+        researcher = demo_actor(session, RESEARCHER)
         project = service.get_project(session, PROJECT_ID)
         pending = service.create_request(
             session,
@@ -170,37 +139,8 @@ def load(settings: Settings, db: Database) -> None:
             service.decide(
                 session,
                 settings,
-                _actor(session, email),
+                demo_actor(session, email),
                 service.get_request(session, refused_id),
                 decision="refuse",
                 comment="Demande trop large : aucune minimisation, durée excessive.",
-            )
-    if not layout.versions(settings.warehouse_path, DATASET):
-        log.warning("dataset %s has no version: the demo job is not run", DATASET)
-        return
-    with db.session() as session:
-        approval = service.project_approvals(session, PROJECT_ID)[0]
-        job = analysis.submit_job(
-            session,
-            settings,
-            _actor(session, RESEARCHER),
-            project_id=PROJECT_ID,
-            approval_id=approval.id,
-            text=DEMO_ANALYSIS,
-        )
-        job_id = job.id
-    jobs.work_once(db, settings, "demo")
-    for email in CHECKERS:
-        with db.session() as session:
-            job = analysis.get_job(session, job_id)
-            if job.status != "succeeded":
-                log.warning("demo job %s: %s", job_id, job.status)
-                return
-            analysis.check_output(
-                session,
-                settings,
-                _actor(session, email),
-                job,
-                decision="approve",
-                comment="Cellules contrôlées, aucune sortie individuelle.",
             )

@@ -142,6 +142,9 @@ CAPABILITIES: list[Capability] = [
         home=("campus.analysis.home:my_jobs", "campus.analysis.home:checks_to_do"),
         register=("campus.analysis.register:public_jobs",),
         project_jobs=("campus.analysis.service:project_jobs",),
+        # Its demo job runs in governance's demo project, once that is approved.
+        demo=("campus.analysis.demo:load",),
+        demo_after=("governance",),
     ),
     Capability(
         "evaluation",

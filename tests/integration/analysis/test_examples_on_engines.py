@@ -2,7 +2,7 @@
 
 The examples: the definition in docs/analysis.md and in `campus.analysis.definition`'s
 docstring, the one the analysis page offers (`campus.analysis.pages.EXAMPLE`) and the demo
-project's job (`campus.governance.demo.DEMO_ANALYSIS`). The Synthea sample is ingested as
+project's job (`campus.analysis.demo.DEMO_ANALYSIS`). The Synthea sample is ingested as
 `hopital-synthea` (the dataset they name), one patient objects to reuse, and each example
 goes the worker's way (`runner.prepare`, `jobs.controls_for` with the default settings:
 threshold 10, rounding to 5; then `runner.execute`) on each engine, Spark in local mode with
@@ -19,10 +19,10 @@ import pytest
 from pydantic import SecretStr
 
 from campus.analysis import definition, jobs, pages, runner, sources
+from campus.analysis.demo import DEMO_ANALYSIS
 from campus.auth.actor import SYSTEM
 from campus.db.engine import Database
 from campus.db.migrate import upgrade
-from campus.governance.demo import DEMO_ANALYSIS
 from campus.settings import Settings
 from campus.warehouse import service as warehouse
 from tests.conftest import ROOT, TEST_SECRET
