@@ -3,6 +3,7 @@ process with its own var folder, database and warehouse, talking HTTP on loopbac
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -19,6 +20,10 @@ from sqlalchemy import select, update
 from campus.analysis import definition, runner
 from campus.analysis.results import Controls
 from campus.db.engine import Database
+from campus.evaluation import demo as evaluation_demo
+from campus.evaluation import demo_models, features, metrics, modelcheck, sandbox
+from campus.evaluation import pooling as evaluation_pooling
+from campus.evaluation.definition import BenchmarkDefinition
 from campus.federation import pooling, signing
 from campus.federation.models import Node, NodeCredential, Task
 from campus.warehouse import synthetic
@@ -87,6 +92,27 @@ REGRESSION = {
             "covariates": ["age_at_index", {"column": "gender", "levels": ["female"]}],
         }
     ],
+}
+
+
+# A federated evaluation: the demo's benchmark (hypertension within ten years, from age, sex,
+# diabetes and prediabetes), defined on a dataset the centre holds for its dummy twin.
+CENTRE_DATASET = "hopital-centre"
+BENCHMARK = evaluation_demo.BENCHMARK | {"dataset": CENTRE_DATASET, "bins": 10}
+# Standardised by age 50 +- 20, a missing value (the dummy twin keeps no birth date) as the
+# mean: the demo models' form (campus.evaluation.demo_models).
+MODEL = demo_models.to_onnx(
+    np.array([50.0, 0.0, 0.0, 0.0]),
+    np.array([20.0, 1.0, 1.0, 1.0]),
+    np.array([1.2, 0.2, 1.0, 0.5]),
+    -1.5,
+)
+CARD = {
+    "name": "HTA",
+    "version": "1",
+    "intended_use": "research",
+    "training_data": "elsewhere",
+    "regulatory_status": "none",
 }
 
 
@@ -249,6 +275,103 @@ def _compare_regression(tmp_path: Path, released: dict) -> None:
         assert abs(row[1] - b) <= 1e-6 and abs(row[2] - s) <= 1e-6, (row, b, s)
 
 
+def _submit_evaluation(client, db, settings, people, sites) -> str:
+    """The team defines the benchmark on the centre's own dataset (its dummy twin checks a
+    model at once); a member outside the project submits a model evaluated at the nodes."""
+    done = _campus(
+        _env(settings.var_dir, settings.db_url),
+        "ingest", str(sites["chu-a"]), "--dataset", CENTRE_DATASET, "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    client.login("chercheuse@example.org")
+    bench = client.post(
+        f"/api/v1/projects/{people.project_id}/benchmarks",
+        json={"approval_id": people.approval_id, "definition": BENCHMARK},
+    )
+    assert bench.status_code == 201, bench.text
+    client.delete("/api/v1/session")
+    make_account(db, "startup@example.org", "member")
+    client.login("startup@example.org")
+    submitted = client.post(
+        f"/api/v1/benchmarks/{bench.json()['id']}/submissions",
+        json={
+            "model_base64": base64.b64encode(MODEL).decode(),
+            "family": "hta",
+            "threshold": 0.3,
+            "card": CARD,
+            "federated": FEDERATED,
+        },
+    )
+    assert submitted.status_code == 201, submitted.text
+    assert submitted.json()["status"] == "at_nodes"
+    client.delete("/api/v1/session")
+    client.login("chercheuse@example.org")
+    return submitted.json()["id"]
+
+
+def _release_evaluation(client, db, tmp_path: Path, central: str, submission: str) -> None:
+    """The submitter saw no node's outcome; the data steward and two output checkers release
+    the pooled metrics, equal to one site's on the union of the parts at the pooled edges."""
+    client.delete("/api/v1/session")
+    client.login("startup@example.org")
+    mine = client.get(f"/api/v1/submissions/{submission}").json()
+    assert mine["status"] == "finished" and mine["metrics"] is None
+    assert {n["status"] for n in mine["federated"]["nodes"]} == {"answered"}
+    make_account(db, "steward@example.org", "data_steward")
+    for person, path in (
+        ("checker1@example.org", "checks"),
+        ("checker2@example.org", "checks"),
+        ("steward@example.org", "steward"),
+    ):
+        client.delete("/api/v1/session")
+        client.login(person)
+        checked = client.post(
+            f"/api/v1/submissions/{submission}/{path}",
+            json={"decision": "approve", "comment": "bins of the nodes only"},
+        )
+        assert checked.status_code == 200, checked.text
+    client.delete("/api/v1/session")
+    released = httpx.get(f"{central}/api/v1/submissions/{submission}").json()
+    assert released["release_status"] == "released", released
+    pooled = released["metrics"]
+    assert pooled["pooled"]["nodes"] == 3 and pooled["dataset"] == FEDERATED
+    answers = _evaluation_answers(db, submission)
+    assert all(set(a) == set(evaluation_pooling.FIELDS) for a in answers)  # bins, nothing else
+    bench = BenchmarkDefinition.model_validate(BENCHMARK | {"dataset": "union"})
+    table = features.build(
+        bench,
+        warehouse=tmp_path / "union" / "warehouse",
+        kind="real",
+        scope=runner.Scope(("union",), ("patient_demographics", "conditions")),
+        optout_keys=set(),
+    )
+    output = modelcheck.check(MODEL, features=4, max_bytes=10**6, max_nodes=100).output_name
+    scores = sandbox.run(
+        MODEL, table.features, output_name=output, memory_mb=1024, seconds=30
+    ).scores
+    common = evaluation_pooling.common_edges(answers)
+    one_site = metrics.evaluate(
+        metrics.binned(scores, table.labels, bins=10, threshold=0.3, k=10, within=common), base=5
+    )
+    assert pooled["people"] == one_site["people"]
+    for name, value in one_site["metrics"].items():
+        got = pooled["metrics"][name]
+        assert (got["value"] is None) == (value["value"] is None), name
+        if value["value"] is not None:
+            assert got["value"] == pytest.approx(value["value"], abs=1e-6), name
+            assert got["ci95"] == pytest.approx(value["ci95"], abs=1e-6), name
+    page = httpx.get(f"{central}/benchmarks/{released['benchmark_id']}")
+    assert "3 nœuds" in page.text
+
+
+def _evaluation_answers(db, submission: str) -> list[dict]:
+    from campus.evaluation.models import Submission
+
+    with db.session() as session:
+        job = session.get(Submission, submission).federated_job_id
+        return [t.answer for t in session.scalars(select(Task).where(Task.job_id == job))]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired_and_revoked(
@@ -285,7 +408,13 @@ def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired
         checker2=make_account(db, "checker2@example.org", "output_checker"),
         outsider="",
     )
-    approve(db, settings, people, datasets=[FEDERATED], views=["patient_demographics"])
+    approve(
+        db,
+        settings,
+        people,
+        datasets=[FEDERATED, CENTRE_DATASET],
+        views=["patient_demographics", "conditions"],
+    )
 
     port = free_port()
     central = f"http://127.0.0.1:{port}"
@@ -311,11 +440,13 @@ def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired
             ).json()["id"]
             for question in (STATISTICS, REGRESSION)
         )
+        submission = _submit_evaluation(client, db, settings, people, sites)
         logs = {}
         for name in NODES:
             ran = _node_run(tmp_path, central, name)
             assert ran.returncode == 0, ran.stderr
-            assert "3 task(s) handled" in ran.stdout  # the regression's first round too
+            # The regression's first round too, and the federated evaluation.
+            assert "4 task(s) handled" in ran.stdout
             logs[name] = ran.stderr  # a run that fails on the data says why only here
 
         # The regression's next rounds: the nodes run as at a hospital (`campus node run`,
@@ -401,6 +532,7 @@ def test_a_federated_job_pools_three_node_processes_and_refuses_tampered_expired
         _compare_regression(
             tmp_path, httpx.get(f"{central}/api/v1/federated-jobs/{regression_job}").json()
         )
+        _release_evaluation(client, db, tmp_path, central, submission)
 
         # A tampered task and an expired one (two jobs: one refusal withdraws a job) are
         # refused at the node, with the reason.
