@@ -383,7 +383,7 @@ def evaluate(
     for name, value in point.items():
         values = samples[name]
         interval = (
-            [_round(float(np.percentile(values, 2.5))), _round(float(np.percentile(values, 97.5)))]
+            [_round(float(v)) for v in np.percentile(values, [2.5, 97.5])]  # one sort for both
             if value is not None and len(values) >= draws // 2
             else None
         )
