@@ -253,3 +253,80 @@ def node_answer(db, submission_id: str, node: str) -> dict:
         job = session.get(Submission, submission_id).federated_job_id
         tasks = session.scalars(select(Task).where(Task.job_id == job))
         return next(t.answer for t in tasks if t.payload["node"] == node)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_federated_evaluations_refuse_what_the_approval_does_not_allow_and_answers_out_of_shape(
+    client, db, settings, world, tmp_path, monkeypatch
+):
+    tokens = _federation(client, db, settings, world, ["chu-a", "chu-b"])
+    # A federated dataset the approval does not name, and fewer nodes without its consent.
+    _as(client, "staff@example.org")
+    other = [{"node": "chu-a", "dataset": hospital.DATASET}]
+    client.post("/api/v1/federation/datasets", json={"name": "fed-autre", "members": other})
+    refused = _submit(client, tokens["bench"], federated="fed-autre")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "dataset_not_approved"
+    partial = _submit(client, tokens["bench"], deadline_minutes=5, min_nodes=1)
+    assert partial.status_code == 400
+    assert partial.json()["error"]["code"] == "partial_not_allowed"
+
+    # A node's answer with a bin under k is refused whole; the task stays issued.
+    submitted = _submit(client, tokens["bench"])
+    assert submitted.status_code == 201, submitted.text
+    _as(client, None)
+    client.headers["x-campus-node"] = tokens["chu-a"]
+    (task,) = client.get("/api/v1/federation/node/tasks").json()
+    task_id = task["payload"]["task"]
+    size = pooling.fine_bins(20, THRESHOLD)
+    small = {
+        "edges": [0, 3, size],
+        "people": [4, 30],
+        "positives": [1, 5],
+        "score_sums": [0.2, 9.0],
+    }
+    answered = client.post(f"/api/v1/federation/node/tasks/{task_id}/answer", json=small)
+    assert answered.status_code == 400 and answered.json()["error"]["code"] == "node_bins_invalid"
+    extra = {"edges": [0, size], "people": [40], "positives": [5], "score_sums": [9.0], "ids": []}
+    answered = client.post(f"/api/v1/federation/node/tasks/{task_id}/answer", json=extra)
+    assert answered.status_code == 400
+    client.headers.pop("x-campus-node")
+    with db.session() as session:
+        assert session.get(Task, task_id).status == "issued"
+        assert session.get(Task, task_id).answer is None
+
+    # A node refuses, before reading data, a kind of task it does not run.
+    node = _nodes(client, db, settings, tmp_path, monkeypatch, tokens, {"chu-a": PARTS["chu-a"]})
+    payload = task["payload"] | {"kind": "genome-scan"}
+    signed = {"payload": payload, "signature": signing.sign(settings.var_dir, payload)}
+    with pytest.raises(Exception, match="does not run tasks of kind 'genome-scan'"):
+        node["chu-a"].verify(signed)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_model_that_fails_on_one_nodes_data_reads_finished_to_the_submitter(
+    client, db, settings, world, tmp_path, monkeypatch
+):
+    """The model gives NaN past age 100: never on the dummy twin (17 to 87), at one node
+    on its oldest patients. The submitter sees `finished` and every node `answered`; the
+    checkers see the failure, without its reason (it stays in the node's log)."""
+    tokens = _federation(client, db, settings, world, ["chu-a", "chu-b"])
+    parts = {
+        "chu-a": PARTS["chu-a"],
+        "chu-b": hospital.people("o", 150, seed=31, oldest=1900),
+    }
+    nodes = _nodes(client, db, settings, tmp_path, monkeypatch, tokens, parts)
+    model = base64.b64encode(onnx_models.nan_above(0, 100.0)).decode()
+    submitted = _submit(client, tokens["bench"], model_base64=model)
+    assert submitted.status_code == 201, submitted.text
+    sid = submitted.json()["id"]
+    for node in nodes.values():
+        node.once()
+    _as(client, "startup@example.org")
+    mine = client.get(f"/api/v1/submissions/{sid}").json()
+    assert mine["status"] == "finished" and mine["error"] == ""
+    assert {n["status"] for n in mine["federated"]["nodes"]} == {"answered"}
+    _as(client, "checker1@example.org")
+    seen = client.get(f"/api/v1/submissions/{sid}").json()
+    assert seen["status"] == "failed" and "node" in seen["error"] and "NaN" not in seen["error"]
+    states = {n["node"]: n["status"] for n in seen["federated"]["nodes"]}
+    assert states == {"chu-a": "answered", "chu-b": "failed"}
