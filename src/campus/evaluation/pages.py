@@ -76,6 +76,7 @@ class SubmissionForm(BaseModel):
     card_intended_use: str = Field(default="", max_length=2000)
     card_training_data: str = Field(default="", max_length=2000)
     card_regulatory_status: str = Field(default="", max_length=2000)
+    federated: str = Field(default="", max_length=64)
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -97,7 +98,11 @@ class SubmissionForm(BaseModel):
 
 def _submit_context(session: Session, benchmark_id: str, values: dict | None = None) -> dict:
     row = service.get_benchmark(session, benchmark_id)
-    return {"benchmark": service.benchmark_public(row), "values": values or {}}
+    return {
+        "benchmark": service.benchmark_public(row),
+        "federated": service.federated_choices(session, row),
+        "values": values or {},
+    }
 
 
 @page(
@@ -138,5 +143,6 @@ def submit_form(
         family=body.family,
         threshold=body.threshold,
         output=body.output,
+        federated=body.federated or None,
     )
     return f"/submissions/{row.id}"

@@ -507,6 +507,14 @@ def _federated(session: Session, row: Submission, *, checker: bool) -> dict[str,
     }
 
 
+def federated_choices(session: Session, benchmark: Benchmark) -> list[str]:
+    """The federated datasets the benchmark's approval names: where else it may run."""
+    from campus.federation import service as federation
+
+    approval = governance.get_approval(session, benchmark.approval_id)
+    return [d.name for d in federation.list_datasets(session) if d.name in approval.datasets]
+
+
 def require_follow(session: Session, actor: Actor, row: Submission, who: str) -> None:
     if who == "public" and row.release_status != "released":
         raise Forbidden(N_("only the submitter and output checkers may see this submission"))

@@ -301,6 +301,26 @@ def test_federated_evaluations_refuse_what_the_approval_does_not_allow_and_answe
     with pytest.raises(Exception, match="does not run tasks of kind 'genome-scan'"):
         node["chu-a"].verify(signed)
 
+    # The submission form offers the federated datasets the benchmark's approval names.
+    _as(client, "startup@example.org")
+    form = client.get(f"/benchmarks/{tokens['bench']}/submit", headers={"accept-language": "fr"})
+    assert f"aux nœuds de {FEDERATED}" in form.text and "fed-autre" not in form.text
+    sent = client.post(
+        f"/benchmarks/{tokens['bench']}/submit",
+        data={
+            "csrf_token": client.csrf(),
+            "family": "lr",
+            "threshold": "0,3",
+            "federated": FEDERATED,
+            **{f"card_{name}": value for name, value in CARD.items()},
+        },
+        files={"file": ("m.onnx", onnx_models.logistic(WEIGHTS, BIAS), "application/onnx")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[-2000:]
+    page = client.get(sent.headers["location"], headers={"accept-language": "fr"})
+    assert "aux nœuds" in page.text and f"Évalué aux nœuds de {FEDERATED}" in page.text
+
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_a_model_that_fails_on_one_nodes_data_reads_finished_to_the_submitter(
