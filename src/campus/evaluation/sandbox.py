@@ -2,17 +2,17 @@
 
 What holds (Linux): the model runs in a process of its own, one a run, forked by a
 long-lived runner (an isolated Python: `-I`, no user site, no PYTHONPATH, an empty
-environment; numpy and onnxruntime imported once; it never opens a model) in a private
-temporary folder, or with `fresh` a new isolated Python for the run; the run's process
-caps its address space (the benchmark's memory), CPU time and written file size,
-and is killed by an alarm at the benchmark's time limit (the parent also kills it after a
-grace period). It leaves the network by unsharing into a new user and network namespace
-when the kernel allows it (`network: namespace` in the result); where it does not, the run
-is recorded with `network: none` - the standard-operator allow-list is then what keeps a
-model from reaching anything, since no standard ONNX operator does I/O. What does not hold:
-the child runs under the same user as the worker and could read what that user reads if
-onnxruntime itself had a memory-safety bug that a crafted model exploited; run the worker
-under a dedicated account (docs/evaluation.md).
+environment; numpy and onnxruntime imported once and warmed on a model of its own; it never
+opens a submitted model) in a private folder, or with `fresh` a new isolated Python for the
+run; the run's process caps its address space (the benchmark's memory), CPU time and
+written file size, and is killed by an alarm at the benchmark's time limit (the parent also
+kills it after a grace period). It leaves the network by unsharing into a new user and
+network namespace when the kernel allows it (`network: namespace` in the result); where it
+does not, the run is recorded with `network: none` - the standard-operator allow-list is
+then what keeps a model from reaching anything, since no standard ONNX operator does I/O.
+What does not hold: the child runs under the same user as the worker and could read what
+that user reads if onnxruntime itself had a memory-safety bug that a crafted model
+exploited; run the worker under a dedicated account (docs/evaluation.md).
 
 The run's folder is in shared memory when it has room (`_memory_folder`): the table is
 written there once and the child maps it read-only, the child writes the scores there in

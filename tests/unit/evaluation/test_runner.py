@@ -136,8 +136,7 @@ def test_a_runner_that_dies_while_idle_leaves_nothing_holding_its_pipes_nor_a_wa
     _run(onnx_models.logistic(WEIGHTS, BIAS))
     (runner,) = sandbox.RUNNERS.idle[-1:]
     pid = runner.process.pid
-    with open(f"/proc/{pid}/task/{pid}/children") as found:
-        (spare,) = (int(child) for child in found.read().split())  # the next run's process
+    spare = _child_of(pid)  # the next run's process, forked once the last run is answered
     sandbox.RUNNERS.idle.remove(runner)
     runner.process.kill()
     runner.process.wait()
@@ -151,9 +150,29 @@ def test_a_runner_that_dies_while_idle_leaves_nothing_holding_its_pipes_nor_a_wa
     assert not os.path.exists(f"/proc/{spare}") or _zombie(spare)
 
 
+def _child_of(pid: int) -> int:
+    import select
+
+    for _ in range(300):  # polled, not timed
+        with open(f"/proc/{pid}/task/{pid}/children") as found:
+            children = [int(child) for child in found.read().split()]
+        if children:
+            (child,) = children
+            return child
+        select.select([], [], [], 0.1)
+    raise AssertionError("the runner forked no process for its next run")
+
+
 def _zombie(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_the_runners_own_warm_up_model_passes_the_submissions_check():
+    from campus.evaluation import child, modelcheck
+
+    checked = modelcheck.check(child.WARM_MODEL, features=1, max_bytes=1000, max_nodes=1)
+    assert checked.output_name == "y"
