@@ -17,6 +17,19 @@ model types as a list is read with all its values; an empty field of an optional
 None. `context` names what it needs, as for twins (`request`, the handler's parameters and
 `values`, what was typed); its result is rendered with `error` (the translated message),
 `where` (the field it applies to) and `values`.
+
+A form posted from a twin's page names that page's data function instead, and a refusal
+renders the page again from it: one data function serves the page, its JSON and the form.
+
+    @form_route(pages, "/residencies/{residency_id}/renewal", model=RenewalIn, page=residency)
+    def renew(body: RenewalIn, residency_id: str, actor: Actor = allow("residency.manage"),
+              session: Session = db_session) -> str: ...
+
+The data function gets the handler's values of the names it takes (path parameters, `actor`,
+`session`, `request`); the page's query parameters keep their defaults, or take what
+`query(values)` returns (the day of a refused booking, say; if the page refuses those, it is
+shown with its defaults). The page's template and extras are the twin's; `context`, if given
+beside `page`, adds to them (it may name `data`).
 """
 
 from __future__ import annotations
@@ -27,9 +40,12 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from anyio import from_thread
 from fastapi import APIRouter, Request
+from fastapi.params import Depends
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -38,7 +54,10 @@ from campus.i18n import gettext as _
 from campus.web import validation
 from campus.web.deps import form_data
 from campus.web.templating import render
-from campus.web.twins import call_with, resolved_signature
+from campus.web.twins import TwinPage, call_with, resolved_signature
+
+# Form path -> the path of the twin's page it renders again when refused (read by the tests).
+FORM_PAGES: dict[str, str] = {}
 
 
 def _is_list(annotation: Any) -> bool:
@@ -82,21 +101,75 @@ def submitted(form: FormData) -> dict[str, Any]:
     return found
 
 
+def _twin_page(path: str, page: Callable) -> TwinPage:
+    twin_page = getattr(page, "twin_page", None)
+    if not isinstance(twin_page, TwinPage):
+        raise TypeError(f"form route {path}: page= takes a data function decorated by twin()")
+    return twin_page
+
+
+def _check_page_arguments(path: str, twin_page: TwinPage, given: set[str]) -> None:
+    """Each parameter of the page's data function must come from the form's handler or keep
+    a plain default: a dependency or a FastAPI Query() default would reach it unresolved."""
+    for parameter in inspect.signature(twin_page.function).parameters.values():
+        if parameter.name in given:
+            continue
+        if parameter.default is inspect.Parameter.empty or isinstance(
+            parameter.default, (Depends, FieldInfo)
+        ):
+            raise TypeError(
+                f"form route {path}: the page's data function needs `{parameter.name}`, "
+                "which the handler does not take"
+            )
+
+
+def _page_again(
+    twin_page: TwinPage, available: dict[str, Any], asked: dict[str, Any]
+) -> dict[str, Any]:
+    """The page's data and extras again, with `asked` for its query parameters, or with
+    their defaults when it refuses those."""
+
+    def read(arguments: dict[str, Any]) -> dict[str, Any]:
+        if twin_page.is_async:  # on the event loop, as its page runs (the handler is in a thread)
+            return from_thread.run(twin_page.shown_async, arguments)
+        return twin_page.shown(arguments)
+
+    try:
+        return read({**available, **asked})
+    except CampusError:
+        if not asked:
+            raise
+        return read(available)
+
+
 def form_route(
     router: APIRouter,
     path: str,
     *,
     model: type[BaseModel],
-    template: str,
+    template: str | None = None,
     context: Callable[..., dict[str, Any]] | None = None,
+    page: Callable | None = None,
+    query: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., str]], Callable]:
     """Mount a POST form handler; see the module docstring."""
+    twin_page = _twin_page(path, page) if page is not None else None
+    if template is None:
+        if twin_page is None:
+            raise TypeError(f"form route {path}: give the template, or the page= it renders")
+        template = twin_page.template
+    if query is not None and twin_page is None:
+        raise TypeError(f"form route {path}: query= chooses the page's parameters: give page=")
 
     def decorate(handler: Callable[..., str]) -> Callable:
         signature = resolved_signature(handler, with_request=True)
         parameters = [p for p in signature.parameters.values() if p.name != "body"]
         if "session" not in {p.name for p in parameters}:
             raise TypeError(f"form route {path}: the handler must take `session`")
+        if twin_page is not None:
+            given = {p.name for p in parameters} | {"request", "values"}
+            _check_page_arguments(path, twin_page, given)
+            FORM_PAGES[(router.prefix or "") + path] = twin_page.path
         parameters.append(
             inspect.Parameter(
                 "form", inspect.Parameter.KEYWORD_ONLY, annotation=FormData, default=form_data
@@ -109,11 +182,13 @@ def form_route(
             session: Session = kwargs["session"]
             session.rollback()  # nothing of a refused form stays
             values = submitted(form)
-            extras = (
-                call_with(context, {**kwargs, "request": request, "values": values})
-                if context
-                else {}
-            )
+            available = {**kwargs, "request": request, "values": values}
+            extras: dict[str, Any] = {}
+            if twin_page is not None:
+                extras = _page_again(twin_page, available, query(values) if query else {})
+                available["data"] = extras["data"]
+            if context:
+                extras = {**extras, **call_with(context, available)}
             shown = {**extras, "error": error, "where": str(where or ""), "values": values}
             return render(request, template, shown, status)
 

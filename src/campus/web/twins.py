@@ -19,6 +19,10 @@ values); beside an async data function it may be async. Path, query parameters a
 permission are the data function's: both renderings ask for the same. A data function
 returns what the API returns (a `response_model` given here must keep every field: the twin
 test compares the page's data with the JSON).
+
+The decorated function keeps its page as `function.twin_page` (a `TwinPage`), so that a form
+posted from the page renders it again from the same data function when it is refused
+(`campus.web.forms.form_route(..., page=function)`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
 from fastapi import APIRouter, Request
@@ -75,6 +80,47 @@ def call_with(function: Callable, available: dict[str, Any]) -> Any:
     return function(**{name: available[name] for name in wanted if name in available})
 
 
+@dataclass(frozen=True)
+class TwinPage:
+    """A twin's page: its path, data function, template and page-only extras. `shown` is
+    what the template renders (`data` and the extras), from the values the page's
+    parameters name among `available`."""
+
+    path: str
+    function: Callable
+    template: str
+    context: Callable[..., dict[str, Any]] | None = None
+    is_async: bool = field(init=False)
+    parameters: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        wanted = tuple(inspect.signature(self.function).parameters)
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.function))
+        object.__setattr__(self, "parameters", wanted)
+
+    def _data(self, available: dict[str, Any]) -> Any:
+        return self.function(**{n: available[n] for n in self.parameters if n in available})
+
+    def _with_extras(self, available: dict[str, Any], data: Any) -> dict[str, Any]:
+        if self.context is None:
+            return {"data": data}
+        return {**call_with(self.context, {**available, "data": data}), "data": data}
+
+    def shown(self, available: dict[str, Any]) -> dict[str, Any]:
+        """The page's data and extras (a plain data function and context)."""
+        return self._with_extras(available, self._data(available))
+
+    async def shown_async(self, available: dict[str, Any]) -> dict[str, Any]:
+        """The page's data and extras, awaiting what is async (slow extras in a thread)."""
+        data = self._data(available)
+        if self.is_async:
+            data = await data
+        if self.context is not None and inspect.iscoroutinefunction(self.context):
+            extras = await call_with(self.context, {**available, "data": data})
+            return {**extras, "data": data}
+        return self._with_extras(available, data)
+
+
 def twin(
     api: APIRouter,
     pages: APIRouter,
@@ -91,36 +137,27 @@ def twin(
     json_path = path if api_path is None else api_path  # "" is the API router's own prefix
 
     def decorate(function: Callable) -> Callable:
-        takes_request = "request" in inspect.signature(function).parameters
         api.get(json_path, summary=summary, response_model=response_model, **api_kwargs)(function)
         _before_what_would_shadow_it(api)
+        shown = TwinPage((pages.prefix or "") + path, function, template, context)
 
-        def respond(request: Request, kwargs: dict[str, Any], data: Any):
-            extras = (
-                call_with(context, {**kwargs, "request": request, "data": data}) if context else {}
-            )
-            return render(request, template, {**extras, "data": data})
-
-        if inspect.iscoroutinefunction(function):
+        if shown.is_async:
 
             async def page_endpoint(request: Request, **kwargs: Any):
-                arguments = {**kwargs, "request": request} if takes_request else kwargs
-                data = await function(**arguments)
-                if context and inspect.iscoroutinefunction(context):  # slow work in a thread
-                    extras = await call_with(context, {**kwargs, "request": request, "data": data})
-                    return render(request, template, {**extras, "data": data})
-                return respond(request, kwargs, data)
+                return render(
+                    request, template, await shown.shown_async({**kwargs, "request": request})
+                )
 
         else:
 
             def page_endpoint(request: Request, **kwargs: Any):  # type: ignore[misc]
-                arguments = {**kwargs, "request": request} if takes_request else kwargs
-                return respond(request, kwargs, function(**arguments))
+                return render(request, template, shown.shown({**kwargs, "request": request}))
 
         page_endpoint.__signature__ = resolved_signature(function, with_request=True)  # type: ignore[attr-defined]
         page_endpoint.__name__ = f"{function.__name__}_page"
         page(pages, path, twin=API_PREFIX + (api.prefix or "") + json_path)(page_endpoint)
         TWIN_PAGES[(pages.prefix or "") + path] = API_PREFIX + (api.prefix or "") + json_path
+        function.twin_page = shown  # type: ignore[attr-defined]
         return function
 
     return decorate
