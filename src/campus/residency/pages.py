@@ -106,17 +106,7 @@ def rounds(actor: Actor = allow("residency.manage"), session: Session = db_sessi
     return service.rounds(session)
 
 
-def _admissions_form_context(session: Session) -> dict:
-    return {**WORDS, "data": service.rounds(session)}
-
-
-@form_route(
-    router,
-    "/residency/admissions",
-    model=api.RoundIn,
-    template="campus_life/admissions.html",
-    context=_admissions_form_context,
-)
+@form_route(router, "/residency/admissions", model=api.RoundIn, page=rounds)
 def open_round_submit(
     body: api.RoundIn, actor: Actor = allow("residency.manage"), session: Session = db_session
 ) -> str:
@@ -146,17 +136,7 @@ def round_view(
     return service.round_view(session, actor, call_id)
 
 
-def _round_form_context(session: Session, actor: Actor, call_id: str) -> dict:
-    return {**_round_extras(session), "data": service.round_view(session, actor, call_id)}
-
-
-@form_route(
-    router,
-    "/residency/rounds/{call_id}/admit",
-    model=AdmissionForm,
-    template="campus_life/round.html",
-    context=_round_form_context,
-)
+@form_route(router, "/residency/rounds/{call_id}/admit", model=AdmissionForm, page=round_view)
 def admit_submit(
     body: AdmissionForm,
     call_id: str,
@@ -174,13 +154,7 @@ def admit_submit(
     return f"/residencies/{residency.id}"
 
 
-@form_route(
-    router,
-    "/residency/rounds/{call_id}/waitlist",
-    model=WaitlistForm,
-    template="campus_life/round.html",
-    context=_round_form_context,
-)
+@form_route(router, "/residency/rounds/{call_id}/waitlist", model=WaitlistForm, page=round_view)
 def waitlist_submit(
     body: WaitlistForm,
     call_id: str,
@@ -237,18 +211,8 @@ def residency(
     return service.residency_view(session, actor, residency_id)
 
 
-def _residency_form_context(session: Session, actor: Actor, residency_id: str) -> dict:
-    return {**_residency_extras(), "data": service.residency_view(session, actor, residency_id)}
-
-
 def _residency_form(path: str, model: type):
-    return form_route(
-        router,
-        f"/residencies/{{residency_id}}/{path}",
-        model=model,
-        template="campus_life/residency.html",
-        context=_residency_form_context,
-    )
+    return form_route(router, f"/residencies/{{residency_id}}/{path}", model=model, page=residency)
 
 
 @_residency_form("spaces", api.SpaceIn)
@@ -358,17 +322,7 @@ def sponsorships(
     return service.list_sponsorships(session, actor)
 
 
-def _pairs_form_context(session: Session, actor: Actor) -> dict:
-    return {**_pairing_choices(session, actor), "data": service.list_sponsorships(session, actor)}
-
-
-@form_route(
-    router,
-    "/sponsorships",
-    model=SponsorshipForm,
-    template="campus_life/sponsorships.html",
-    context=_pairs_form_context,
-)
+@form_route(router, "/sponsorships", model=SponsorshipForm, page=sponsorships)
 def sponsorship_create(
     body: SponsorshipForm, actor: Actor = allow("sponsorship.manage"), session: Session = db_session
 ) -> str:
@@ -394,18 +348,8 @@ def sponsorship(
     return service.sponsorship_view(session, actor, pair_id)
 
 
-def _pair_form_context(session: Session, actor: Actor, pair_id: str) -> dict:
-    return {**_today(), "data": service.sponsorship_view(session, actor, pair_id)}
-
-
 def _pair_form(path: str, model: type):
-    return form_route(
-        router,
-        f"/sponsorships/{{pair_id}}/{path}",
-        model=model,
-        template="campus_life/sponsorship.html",
-        context=_pair_form_context,
-    )
+    return form_route(router, f"/sponsorships/{{pair_id}}/{path}", model=model, page=sponsorship)
 
 
 @_pair_form("meetings", api.MeetingIn)

@@ -14,7 +14,6 @@ from pydantic import field_validator
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
-from campus.errors import CampusError
 from campus.spaces import api, service
 from campus.spaces.labels import WORDS
 from campus.web.deps import allow, db_session
@@ -91,22 +90,13 @@ def schedule(
     return service.schedule(session, actor, code, date, view)
 
 
-def _book_form_context(session: Session, actor: Actor, code: str, values: dict) -> dict:
-    """The room's day of the refused slot again, with the form as typed."""
-    day = str(values.get("starts_at") or "")[:10] or None
-    try:
-        data = service.schedule(session, actor, code, day, "day")
-    except CampusError:  # a start typed that is no date: today's page
-        data = service.schedule(session, actor, code, None, "day")
-    return {**_room_extras(session, actor), "data": data}
+def _refused_day(values: dict) -> dict:
+    """The room's day of the refused slot (a start typed that is no date: today's page)."""
+    return {"date": str(values.get("starts_at") or "")[:10] or None, "view": "day"}
 
 
 @form_route(
-    router,
-    "/spaces/rooms/{code}/book",
-    model=BookingForm,
-    template="campus_life/room.html",
-    context=_book_form_context,
+    router, "/spaces/rooms/{code}/book", model=BookingForm, page=schedule, query=_refused_day
 )
 def book_submit(
     body: BookingForm, code: str, actor: Actor = allow("spaces.book"), session: Session = db_session
@@ -200,14 +190,8 @@ def site(actor: Actor = allow("spaces.manage"), session: Session = db_session) -
     return service.site_view(session)
 
 
-def _site_form_context(session: Session) -> dict:
-    return {**_site_extras(), "data": service.site_view(session)}
-
-
 def _site_form(path: str, model: type):
-    return form_route(
-        router, path, model=model, template="campus_life/site.html", context=_site_form_context
-    )
+    return form_route(router, path, model=model, page=site)
 
 
 @_site_form("/spaces/site/buildings", api.BuildingIn)
