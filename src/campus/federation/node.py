@@ -28,7 +28,7 @@ from campus.audit import service as audit
 from campus.db.engine import Database
 from campus.errors import CampusError
 from campus.federation import kinds, pooling, regression, signing, statistics
-from campus.federation.service import NODE_HEADER
+from campus.federation.nodes import NODE_HEADER
 from campus.optout import service as optout
 from campus.settings import Settings
 

@@ -1,351 +1,105 @@
-"""Federated analysis at the centre: nodes and credentials, federated datasets, signed tasks,
-answers checked and pooled, then two output checkers as for any job (docs/federation.md).
+"""Federated analysis at the centre, the way in to federation: federated jobs and their
+signed tasks, answers checked and pooled (by federation for analyses, by their kind for
+another capability's tasks, `campus.federation.kinds`), deadlines, then two output checkers
+as for any job (docs/federation.md).
 
-What the team sees of a federated job follows the rule of `campus.analysis.outward`: before
-release, only facts that do not depend on the real data (the definition, each node's
-refusal decided before reading data, whether a node has answered), never a node's outcome.
+Its concerns live beside it and are reached through it: nodes and credentials
+(`nodes`), federated datasets and the nodes' catalogues (`datasets`), an approval's consent to
+complete without every node (`consent`), who sees what of a job and its output checks
+(`visibility`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import json
-import re
-import secrets
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.analysis import budget, checking, runner
+from campus.analysis import budget, runner
 from campus.analysis import service as analysis
 from campus.audit import service as audit
 from campus.auth.actor import Actor
-from campus.auth.roles import Role
 from campus.db.base import utcnow
-from campus.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from campus.errors import BadRequest, Conflict, NotFound
 from campus.federation import kinds, pooling, regression, signing
+from campus.federation.consent import allow_partial, partial_allowed, partial_setting
+from campus.federation.datasets import (
+    create_dataset,
+    dataset_page,
+    get_dataset,
+    list_datasets,
+    receive_catalogue,
+)
 from campus.federation.models import (
-    FederatedCheck,
     FederatedDataset,
     FederatedJob,
     Node,
-    NodeCatalogue,
-    NodeCredential,
-    PartialCompletion,
     Task,
+)
+from campus.federation.nodes import (
+    NODE_HEADER,
+    credentials,
+    get_node,
+    issue_credential,
+    list_nodes,
+    node_for_token,
+    register_node,
+    revoke_credential,
+)
+from campus.federation.visibility import (
+    can_follow,
+    check_output,
+    get_job,
+    node_states,
+    outward_status,
+    public_jobs,
+    tasks,
+    view,
+    visible_jobs,
 )
 from campus.governance import service as governance
 from campus.governance.models import Approval
 from campus.i18n import N_
 from campus.settings import Settings
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
+__all__ = [
+    "NODE_HEADER",
+    "allow_partial",
+    "can_follow",
+    "check_output",
+    "create_dataset",
+    "credentials",
+    "dataset_page",
+    "get_dataset",
+    "get_job",
+    "get_node",
+    "issue_credential",
+    "list_datasets",
+    "list_nodes",
+    "node_for_token",
+    "node_states",
+    "outward_status",
+    "partial_allowed",
+    "partial_setting",
+    "pending_tasks",
+    "public_jobs",
+    "receive_answer",
+    "receive_catalogue",
+    "receive_refusal",
+    "register_node",
+    "revoke_credential",
+    "submit_job",
+    "submit_kind_job",
+    "sweep",
+    "tasks",
+    "view",
+    "visible_jobs",
+]
 TASK_LIFETIME = dt.timedelta(days=7)
 MAX_DEADLINE_MINUTES = 7 * 24 * 60
-NODE_HEADER = "x-campus-node"
-
-
-def _name(value: str, where: str) -> str:
-    value = (value or "").strip()
-    if not NAME.match(value):
-        raise BadRequest(
-            f"{where}: lower-case letters, digits and hyphens, 1 to 63",
-            code="bad_name",
-            where=where,
-        )
-    return value
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-# --- nodes and credentials ---------------------------------------------------------------------
-
-
-def register_node(session: Session, actor: Actor, *, name: str, title: str) -> Node:
-    name = _name(name, "name")
-    title = (title or "").strip()
-    if not 1 <= len(title) <= 200:
-        raise BadRequest(N_("a title of 1 to 200 characters is required"), where="title")
-    if session.scalar(select(Node).where(Node.name == name)) is not None:
-        raise Conflict(f"a node named {name} already exists", code="exists")
-    node = Node(name=name, title=title)
-    session.add(node)
-    try:
-        session.flush()
-    except IntegrityError as error:  # registered concurrently
-        raise Conflict(f"a node named {name} already exists", code="exists") from error
-    audit.record(
-        session,
-        actor=actor.label,
-        action="node.registered",
-        object_type="node",
-        object_id=node.id,
-        details={"node": name},
-    )
-    return node
-
-
-def get_node(session: Session, name: str) -> Node:
-    node = session.scalar(select(Node).where(Node.name == name))
-    if node is None:
-        raise NotFound(f"no node {name}", code="not_found")
-    return node
-
-
-def list_nodes(session: Session) -> list[Node]:
-    return list(session.scalars(select(Node).order_by(Node.name)))
-
-
-def issue_credential(session: Session, actor: Actor, node: Node) -> tuple[NodeCredential, str]:
-    """A new random credential for the node; the token is shown once, only its hash kept."""
-    token = "cn_" + secrets.token_urlsafe(32)
-    credential = NodeCredential(node_id=node.id, token_hash=_hash(token))
-    session.add(credential)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="node.credential_issued",
-        object_type="node",
-        object_id=node.id,
-        details={"credential": credential.id},
-    )
-    return credential, token
-
-
-def revoke_credential(session: Session, actor: Actor, credential_id: str) -> NodeCredential:
-    credential = session.get(NodeCredential, credential_id)
-    if credential is None:
-        raise NotFound(f"no credential {credential_id}", code="not_found")
-    if credential.revoked_at is None:
-        credential.revoked_at = utcnow()
-        audit.record(
-            session,
-            actor=actor.label,
-            action="node.credential_revoked",
-            object_type="node",
-            object_id=credential.node_id,
-            details={"credential": credential.id},
-        )
-    return credential
-
-
-def credentials(session: Session, node: Node) -> list[NodeCredential]:
-    return list(
-        session.scalars(
-            select(NodeCredential)
-            .where(NodeCredential.node_id == node.id)
-            .order_by(NodeCredential.created_at)
-        )
-    )
-
-
-def node_for_token(session: Session, token: str | None) -> Node:
-    """The node a request's credential names; NotAuthenticated if unknown or revoked."""
-    if not token:
-        raise NotAuthenticated(
-            f"send the node credential in the {NODE_HEADER} header", code="node_credential_missing"
-        )
-    credential = session.scalar(
-        select(NodeCredential).where(NodeCredential.token_hash == _hash(token.strip()))
-    )
-    if credential is None or credential.revoked_at is not None:
-        raise NotAuthenticated(
-            "the node credential is unknown or revoked", code="node_credential_invalid"
-        )
-    node = session.get(Node, credential.node_id)
-    assert node is not None
-    return node
-
-
-# --- federated datasets -------------------------------------------------------------------------
-
-
-def create_dataset(
-    session: Session, actor: Actor, *, name: str, members: list[dict[str, str]]
-) -> FederatedDataset:
-    name = _name(name, "name")
-    if not members:
-        raise BadRequest(N_("name at least one node's dataset"), where="members")
-    clean, seen = [], set()
-    for i, member in enumerate(members):
-        where = f"members[{i}]"
-        node = session.scalar(select(Node).where(Node.name == (member.get("node") or "")))
-        if node is None:
-            raise BadRequest(f"{where}.node: no node {member.get('node')!r}", where=f"{where}.node")
-        if node.name in seen:
-            raise BadRequest(f"{where}.node: {node.name} is named twice", where=f"{where}.node")
-        seen.add(node.name)
-        clean.append(
-            {"node": node.name, "dataset": _name(member.get("dataset", ""), f"{where}.dataset")}
-        )
-    if session.scalar(select(FederatedDataset).where(FederatedDataset.name == name)):
-        raise Conflict(f"a federated dataset named {name} already exists", code="exists")
-    row = FederatedDataset(name=name, members=clean)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise Conflict(f"a federated dataset named {name} already exists", code="exists") from error
-    audit.record(
-        session,
-        actor=actor.label,
-        action="federated_dataset.created",
-        object_type="federated_dataset",
-        object_id=row.id,
-        details={"dataset": name, "members": clean},
-    )
-    return row
-
-
-def list_datasets(session: Session) -> list[FederatedDataset]:
-    return list(session.scalars(select(FederatedDataset).order_by(FederatedDataset.name)))
-
-
-MAX_CATALOGUE_BYTES = 256 * 1024
-CATALOGUE_KEYS = {"dataset", "version", "threshold", "patients", "first", "last", "types"}
-
-
-def get_dataset(session: Session, name: str) -> FederatedDataset:
-    row = session.scalar(select(FederatedDataset).where(FederatedDataset.name == name))
-    if row is None:
-        raise NotFound(f"no federated dataset {name}", code="not_found")
-    return row
-
-
-def receive_catalogue(session: Session, node: Node, body: Any) -> NodeCatalogue:
-    """A node's public catalogue and dummy-twin sample for one of its member datasets."""
-    if not isinstance(body, dict) or set(body) != {"dataset", "catalogue", "twin"}:
-        raise BadRequest("send exactly dataset, catalogue and twin", where="body")
-    dataset = body["dataset"]
-    if not any(
-        m == {"node": node.name, "dataset": dataset}
-        for d in list_datasets(session)
-        for m in d.members
-    ):
-        raise BadRequest(
-            f"dataset: {dataset!r} is not this node's part of a federated dataset",
-            where="dataset",
-        )
-    catalogue, twin = body["catalogue"], body["twin"]
-    if not isinstance(catalogue, dict) or set(catalogue) - CATALOGUE_KEYS:
-        raise BadRequest(
-            f"catalogue: only the public catalogue ({', '.join(sorted(CATALOGUE_KEYS))})",
-            where="catalogue",
-        )
-    if not isinstance(twin, dict) or not all(
-        isinstance(rows, list) and all(isinstance(r, dict) for r in rows) for rows in twin.values()
-    ):
-        raise BadRequest("twin: resource type -> list of dummy rows", where="twin")
-    if len(json.dumps(body, default=str)) > MAX_CATALOGUE_BYTES:
-        raise BadRequest(
-            f"body: at most {MAX_CATALOGUE_BYTES // 1024} KiB of catalogue and twin",
-            where="body",
-        )
-    row = session.scalar(
-        select(NodeCatalogue).where(
-            NodeCatalogue.node_id == node.id, NodeCatalogue.dataset == dataset
-        )
-    )
-    if row is None:
-        row = NodeCatalogue(node_id=node.id, dataset=dataset, catalogue={}, twin={})
-        session.add(row)
-    row.catalogue, row.twin, row.posted_at = catalogue, twin, utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=f"node:{node.name}",
-        action="node.catalogue_posted",
-        object_type="node",
-        object_id=node.id,
-        details={"dataset": dataset},
-    )
-    return row
-
-
-def dataset_page(session: Session, name: str) -> dict[str, Any]:
-    """A federated dataset with each member's posted catalogue and dummy twin (no rows of
-    real data ever reach the centre)."""
-    row = get_dataset(session, name)
-    members = []
-    for member in row.members:
-        node = get_node(session, member["node"])
-        posted = session.scalar(
-            select(NodeCatalogue).where(
-                NodeCatalogue.node_id == node.id, NodeCatalogue.dataset == member["dataset"]
-            )
-        )
-        members.append(
-            member
-            | {
-                "title": node.title,
-                "catalogue": posted.catalogue if posted else None,
-                "twin": posted.twin if posted else None,
-                "posted_at": posted.posted_at.isoformat() if posted else None,
-            }
-        )
-    return {"name": row.name, "members": members}
-
-
-# --- an approval's permission to complete without every node ----------------------------------
-
-
-def partial_allowed(session: Session, approval_id: str) -> bool:
-    row = session.get(PartialCompletion, approval_id)
-    return bool(row and row.allowed)
-
-
-def _managed_approval(session: Session, actor: Actor, approval_id: str):
-    """The approval, for the people who may change it (its assigned reviewers, the DPO)."""
-    approval = governance.get_approval(session, approval_id)
-    if not governance.can_manage_approval(session, actor, approval):
-        raise Forbidden(
-            N_("only the request's assigned reviewers and the DPO may change its approval"),
-            code="not_assigned",
-        )
-    return approval
-
-
-def partial_setting(session: Session, actor: Actor, approval_id: str) -> dict[str, Any]:
-    """Whether the approval lets its federated jobs complete without every node, as the people
-    who may change it see it (its assigned reviewers and the DPO; anyone else is refused, as
-    by `allow_partial`): the setting and when it was last set, never by whom."""
-    approval = _managed_approval(session, actor, approval_id)
-    row = session.get(PartialCompletion, approval.id)
-    return {
-        "approval_id": approval.id,
-        "project_id": governance.get_request(session, approval.request_id).project_id,
-        "request_id": approval.request_id,
-        "allowed": bool(row and row.allowed),
-        "set_at": row.set_at.isoformat() if row and row.set_at else None,
-    }
-
-
-def allow_partial(session: Session, actor: Actor, approval_id: str, allowed: bool) -> bool:
-    """Let (or stop letting) the approval's federated jobs complete at their deadline with
-    the nodes that answered: the same people as any change to the approval."""
-    approval = _managed_approval(session, actor, approval_id)
-    row = session.get(PartialCompletion, approval.id)
-    if row is None:
-        row = PartialCompletion(approval_id=approval.id, set_by="")
-        session.add(row)
-    row.allowed, row.set_by, row.set_at = allowed, actor.account_id or "", utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="approval.federated_partial",
-        object_type="approval",
-        object_id=approval.id,
-        details={"allowed": allowed},
-    )
-    return allowed
 
 
 # --- federated jobs and their signed tasks -----------------------------------------------------
@@ -610,26 +364,6 @@ def _check_privacy(parsed: Any) -> None:
         )
 
 
-def get_job(session: Session, job_id: str) -> FederatedJob:
-    job = session.get(FederatedJob, job_id)
-    if job is None:
-        raise NotFound(f"no federated job {job_id}", code="not_found")
-    return job
-
-
-def tasks(session: Session, job: FederatedJob) -> list[tuple[Task, Node]]:
-    """Each node's task of the job (of a regression, its latest round's), by node name."""
-    latest: dict[str, tuple[Task, Node]] = {}
-    for task, node in session.execute(
-        select(Task, Node)
-        .join(Node, Node.id == Task.node_id)
-        .where(Task.job_id == job.id)
-        .order_by(Node.name, Task.round)
-    ).tuples():
-        latest[node.id] = (task, node)
-    return list(latest.values())
-
-
 def pending_tasks(session: Session, settings: Settings, node: Node) -> list[dict[str, Any]]:
     """The signed tasks waiting for this node (what `campus node run` polls)."""
     node.last_seen_at = utcnow()
@@ -829,193 +563,4 @@ def sweep(session: Session, settings: Settings, job: FederatedJob) -> FederatedJ
     """Close a waiting job whose deadline has passed (called whenever it is looked at)."""
     if job.status == "waiting" and job.deadline_at is not None and utcnow() >= job.deadline_at:
         _maybe_finish(session, settings, job)
-    return job
-
-
-# --- who sees what ---------------------------------------------------------------------------
-
-
-def can_follow(session: Session, actor: Actor, job: FederatedJob) -> bool:
-    return (
-        actor.is_staff
-        or actor.has_role(Role.OUTPUT_CHECKER)
-        or governance.is_member(session, job.project_id, actor.account_id)
-    )
-
-
-def _is_checker(session: Session, actor: Actor, job: FederatedJob) -> bool:
-    return (
-        actor.has_role(Role.OUTPUT_CHECKER)
-        and actor.account_id != job.author_id
-        and not governance.is_member(session, job.project_id, actor.account_id)
-    )
-
-
-def outward_status(job: FederatedJob) -> str:
-    """waiting, refused (before any data was read) or finished: never the outcome."""
-    if job.status in ("pooled", "failed"):
-        return "finished"
-    return job.status
-
-
-def node_states(session: Session, job: FederatedJob, *, checker: bool) -> list[dict[str, Any]]:
-    """Each node's state of the job. To anyone but output checkers only what does not depend
-    on the data: issued, answered, or refused before reading it (with the node's reason);
-    a run that failed on the data, a node's answer withheld under its disclosure control and
-    a regression's later rounds all read `answered`."""
-    nodes = []
-    for task, node in tasks(session, job):
-        state = task.status
-        if not checker and (state == "failed" or (state == "issued" and task.round > 0)):
-            state = "answered"  # nor how many rounds a regression takes: both are data
-        elif checker and state == "answered" and (task.answer or {}).get("withheld") is True:
-            state = "withheld"  # under the node's disclosure control: for checkers only
-        entry = {"node": node.name, "dataset": task.payload.get("dataset"), "status": state}
-        if task.status == "refused":
-            entry["reason"] = (task.answer or {}).get("refused", "")
-        nodes.append(entry)
-    return nodes
-
-
-def view(session: Session, actor: Actor, job: FederatedJob) -> dict[str, Any]:
-    """The job as this actor may see it: the team a data-independent status and, per node,
-    only whether it has answered or refused (and why); checkers the pooled outcome too;
-    everyone the released result."""
-    if not can_follow(session, actor, job) and job.release_status != "released":
-        raise Forbidden(N_("only the project team and output checkers may see this job"))
-    checker = _is_checker(session, actor, job)
-    nodes = node_states(session, job, checker=checker)
-    out: dict[str, Any] = {
-        "id": job.id,
-        "title": job.title,
-        "project_id": job.project_id,
-        "approval_id": job.approval_id,
-        "kind": job.kind,
-        "dataset": job.dataset,
-        "definition": job.definition,
-        "created_at": job.created_at.isoformat(),
-        "status": job.status if checker else outward_status(job),
-        "release_status": job.release_status or None,
-        "deadline_at": job.deadline_at.isoformat() if job.deadline_at else None,
-        "min_nodes": job.min_nodes,
-        "epsilon": job.epsilon or None,
-        "nodes": nodes,
-        "result": None,
-    }
-    if checker or job.release_status == "released":
-        out["result"] = job.result
-    return out
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-# A federated job's outward status in the words of the register (campus.analysis.outward).
-REGISTER_STATUS = {
-    "waiting": "running",
-    "refused": "refused",
-    "finished": "finished",
-    "missed_deadline": "failed",
-}
-
-
-def public_jobs(session: Session, project_id: str) -> list[dict[str, Any]]:
-    """A project's federated jobs as the public register lists them: title, federated
-    dataset, a status that does not depend on the data, release, and where to read it."""
-    out = []
-    for job in session.scalars(
-        select(FederatedJob)
-        .where(FederatedJob.project_id == project_id, FederatedJob.kind == kinds.ANALYSIS)
-        .order_by(FederatedJob.created_at)
-    ):
-        released = job.release_status == "released"
-        out.append(
-            {
-                "id": job.id,
-                "title": job.title,
-                "dataset": job.dataset,
-                "version": "",
-                "status": REGISTER_STATUS[outward_status(job)],
-                "release_status": job.release_status,
-                "definition": job.definition,
-                "created_at": job.created_at.isoformat(),
-                "released_at": job.released_at.isoformat()
-                if released and job.released_at
-                else None,
-                "url": f"/federated-jobs/{job.id}",
-                "federated": True,
-            }
-        )
-    return out
-
-
-def visible_jobs(session: Session, actor: Actor) -> list[FederatedJob]:
-    query = select(FederatedJob).order_by(FederatedJob.created_at.desc()).limit(200)
-    return [
-        j
-        for j in session.scalars(query)
-        if can_follow(session, actor, j) or j.release_status == "released"
-    ]
-
-
-# --- output checks -------------------------------------------------------------------------
-
-
-def check_output(
-    session: Session, actor: Actor, job: FederatedJob, *, decision: str, comment: str
-) -> FederatedJob:
-    """The same rule as local jobs (`campus.analysis.checking`); another kind's result is
-    checked through its own capability (an evaluation's on its submission)."""
-    session.execute(select(FederatedJob.id).where(FederatedJob.id == job.id).with_for_update())
-    session.refresh(job)
-    if job.kind != kinds.ANALYSIS:
-        raise Conflict(
-            f"a federated {job.kind} is checked where its capability releases it",
-            code="checked_elsewhere",
-        )
-    comment = checking.admit(
-        session,
-        actor,
-        decision=decision,
-        comment=comment,
-        project_id=job.project_id,
-        author_id=job.author_id,
-        pending=job.release_status == "pending",
-        failed=job.status == "failed",
-        checked_by=session.scalars(
-            select(FederatedCheck.checker_id).where(FederatedCheck.job_id == job.id)
-        ),
-        state=f"status {job.status}",
-    )
-    session.add(
-        FederatedCheck(
-            job_id=job.id, checker_id=actor.account_id or "", decision=decision, comment=comment
-        )
-    )
-    session.flush()
-    approvals = session.scalar(
-        select(func.count()).where(
-            FederatedCheck.job_id == job.id, FederatedCheck.decision == "approve"
-        )
-    )
-    audit.record(
-        session,
-        actor=actor.label,
-        action=f"federated_output.{decision}",
-        object_type="federated_job",
-        object_id=job.id,
-    )
-    outcome = checking.outcome(decision, approvals or 0)
-    if outcome:
-        job.release_status = outcome
-    if outcome == "released":
-        job.released_at = utcnow()
-        audit.record(
-            session,
-            actor=actor.label,
-            action="federated_output.released",
-            object_type="federated_job",
-            object_id=job.id,
-        )
     return job
