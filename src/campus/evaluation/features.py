@@ -18,6 +18,7 @@ from campus.analysis import runner, sources
 from campus.analysis.compiler import COHORT, Compiler, date_of, ident, predicate
 from campus.analysis.definition import Criterion
 from campus.evaluation.definition import BenchmarkDefinition, group_of
+from campus.evaluation.sandbox import table as shared_table
 from campus.views import sandbox
 
 
@@ -25,7 +26,7 @@ from campus.views import sandbox
 class FeatureTable:
     dataset: str
     version: str
-    features: np.ndarray  # float32, rows x features
+    features: np.ndarray  # float32, rows x features (in shared memory: sandbox.table)
     labels: np.ndarray  # int8, 0 or 1
     subgroups: dict[str, list[str]]  # subgroup name -> label per row
 
@@ -107,11 +108,14 @@ def build(
     finally:
         connection.close()
     width = len(benchmark.features)
-    matrix = np.array([r[1 : 1 + width] for r in rows], dtype=np.float64).reshape(len(rows), width)
+    matrix = shared_table(len(rows), width)  # handed to the runner without a copy
+    matrix[...] = np.array([r[1 : 1 + width] for r in rows], dtype=np.float64).reshape(
+        len(rows), width
+    )
     return FeatureTable(
         dataset=found.dataset,
         version=found.version,
-        features=matrix.astype(np.float32),
+        features=matrix,
         labels=np.array([r[0] for r in rows], dtype=np.int8),
         subgroups={
             g.name: [str(r[1 + width + j]) for r in rows] for j, g in enumerate(benchmark.subgroups)

@@ -15,10 +15,11 @@ that user reads if onnxruntime itself had a memory-safety bug that a crafted mod
 exploited; run the worker under a dedicated account (docs/evaluation.md).
 
 The run's folder is in shared memory when it has room (`_memory_folder`): the table is
-written there once and the child maps it read-only, the child writes the scores there in
-the model's own type and the parent maps them read-only, so neither is copied again. The
-scores come back to the parent, which reduces them to binned counts (metrics.py) and drops
-them; they are never stored nor shown. The labels never reach the folder.
+written there once, or not at all when it was built in shared memory (`table`), and the
+child maps it read-only, the child writes the scores there in the model's own type and the
+parent maps them read-only, so neither is copied again. The scores come back to the parent,
+which reduces them to binned counts (metrics.py) and drops them; they are never stored nor
+shown. The labels never reach the folder.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ import atexit
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,15 +114,18 @@ def run(
     long-lived runner of this process that has imported numpy and onnxruntime once (about
     a second saved a run); `fresh` starts a new Python for the run instead (the measure's
     baseline in bench/evaluation.py)."""
-    features = np.ascontiguousarray(features, dtype=np.float32)
-    size = len(model) + features.nbytes + 16 * len(features)  # scores at most [N, 2] float64
+    shared = _shared(features)  # a `table`: the child maps its file, nothing is written
+    if shared is None:
+        features = np.ascontiguousarray(features, dtype=np.float32)
+    size = len(model) + (0 if shared else features.nbytes) + 16 * len(features)  # [N, 2] f64
     with tempfile.TemporaryDirectory(prefix="campus-eval-", dir=_memory_folder(size)) as folder:
         base = Path(folder)
         (base / "model.onnx").write_bytes(model)
-        np.save(base / "input.npy", features)
+        if shared is None:
+            np.save(base / "input.npy", features)
         args = [
             str(base / "model.onnx"),
-            str(base / "input.npy"),
+            shared or str(base / "input.npy"),
             str(base / "output.npy"),
             output_name,
             str(memory_mb),
@@ -146,6 +152,38 @@ def run(
             raise RunFailed("output", OUTPUT_UNREADABLE) from None
         network = _report(out).get("network", "none")
     return Scored(scores=_scores(raw, len(features)), network=network)
+
+
+_TABLES: dict[int, tuple[weakref.ref, str]] = {}  # id of a shared table: (the table, its file)
+
+
+def table(rows: int, width: int) -> np.ndarray:
+    """An empty float32 feature table to fill (rows x width), for `run`: in shared memory when
+    it has room, a file the run's child then maps read-only as it is, so that handing the
+    table to the runner writes nothing (`features.build` builds its tables in one). The file
+    goes with the table's last reference. Elsewhere, or empty, a plain array, which `run`
+    writes into the run's folder. Only the table itself is handed over so; a slice of it, or
+    a copy, is written as any array."""
+    where = _memory_folder(rows * width * 4) if rows * width else None
+    if where is None:
+        return np.empty((rows, width), dtype=np.float32)
+    folder = tempfile.mkdtemp(prefix="campus-table-", dir=where)
+    path = os.path.join(folder, "table.npy")
+    shared = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, width))
+    _TABLES[id(shared)] = (weakref.ref(shared), path)
+    weakref.finalize(shared, _forget, id(shared), folder)
+    return shared
+
+
+def _forget(key: int, folder: str) -> None:
+    _TABLES.pop(key, None)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _shared(features: np.ndarray) -> str | None:
+    """The file of a shared `table`, when `features` is one."""
+    found = _TABLES.get(id(features))
+    return found[1] if found is not None and found[0]() is features else None
 
 
 def _memory_folder(size: int) -> str | None:

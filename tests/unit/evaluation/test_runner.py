@@ -176,3 +176,38 @@ def test_the_runners_own_warm_up_model_passes_the_submissions_check():
 
     checked = modelcheck.check(child.WARM_MODEL, features=1, max_bytes=1000, max_nodes=1)
     assert checked.output_name == "y"
+
+
+def test_a_shared_table_is_handed_to_the_child_as_it_is_and_a_slice_of_it_is_written(monkeypatch):
+    import gc
+    import os
+
+    if sandbox._memory_folder(1 << 20) is None:
+        pytest.skip("no shared memory with room on this system")
+    table = sandbox.table(50, 3)
+    table[...] = _features()
+    path = sandbox._shared(table)
+    assert path and os.path.exists(path)
+    written = []
+    save = np.save
+    monkeypatch.setattr(sandbox.np, "save", lambda file, a, **k: written.append(a) or save(file, a))
+    good = onnx_models.logistic(WEIGHTS, BIAS)
+    shared = _run(good).scores  # `_run` scores `_features()`, a plain array: written
+    assert len(written) == 1
+    scored = sandbox.run(good, table, output_name="score", memory_mb=1024, seconds=5).scores
+    assert len(written) == 1  # the table itself: mapped by the child, not written
+    np.testing.assert_array_equal(scored, shared)
+    part = sandbox.run(good, table[:10], output_name="score", memory_mb=1024, seconds=5).scores
+    assert len(written) == 2  # a slice is not the table's file: written, and scored as such
+    np.testing.assert_array_equal(part, shared[:10])
+    written.clear()  # the slice written above still refers to the table
+    del table
+    gc.collect()
+    assert not os.path.exists(path) and not os.path.exists(os.path.dirname(path))
+
+
+def test_without_room_in_shared_memory_a_table_is_a_plain_array(monkeypatch):
+    monkeypatch.setattr(sandbox, "SHARED_MEMORY", "/nonexistent-campus-shm")
+    table = sandbox.table(50, 3)
+    assert sandbox._shared(table) is None and type(table) is np.ndarray
+    assert type(sandbox.table(0, 3)) is np.ndarray
