@@ -350,3 +350,35 @@ def test_a_model_that_fails_on_one_nodes_data_reads_finished_to_the_submitter(
     assert seen["status"] == "failed" and "node" in seen["error"] and "NaN" not in seen["error"]
     states = {n["node"]: n["status"] for n in seen["federated"]["nodes"]}
     assert states == {"chu-a": "answered", "chu-b": "failed"}
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_with_the_approvals_consent_a_node_under_k_is_left_out_and_the_pool_says_so(
+    client, db, settings, world, tmp_path, monkeypatch
+):
+    """Completing without every node is the approval's to allow (as for analyses): then a
+    node that withheld is left out, and the released metrics say from how many nodes'
+    bins and which node withheld (a fact about a group under k, as '<10' is)."""
+    tokens = _federation(client, db, settings, world, ["chu-a", "chu-b", "chu-c"])
+    _as(client, "ethique1@example.org")
+    allowed = client.put(
+        f"/api/v1/approvals/{world.approval_id}/federated-partial", json={"allowed": True}
+    )
+    assert allowed.status_code == 200, allowed.text
+    parts = {
+        "chu-a": PARTS["chu-a"],
+        "chu-b": PARTS["chu-b"],
+        "chu-c": hospital.people("s", K - 1, seed=21),
+    }
+    nodes = _nodes(client, db, settings, tmp_path, monkeypatch, tokens, parts)
+    submitted = _submit(client, tokens["bench"], deadline_minutes=60, min_nodes=2)
+    assert submitted.status_code == 201, submitted.text
+    sid = submitted.json()["id"]
+    for node in nodes.values():
+        node.once()
+    _as(client, "checker1@example.org")
+    seen = client.get(f"/api/v1/submissions/{sid}").json()
+    assert seen["status"] == "succeeded", seen["error"]
+    assert seen["metrics"]["pooled"]["nodes"] == 2
+    assert seen["metrics"]["pooled"]["withheld_at"] == ["chu-c"]
+    assert seen["metrics"]["people"] == 450  # chu-a and chu-b only
