@@ -9,8 +9,10 @@ import datetime as dt
 from campus.db.base import utcnow
 from campus.text import PARIS
 from campus.web import forms, twins
+from tests.helpers import make_account
 from tests.integration.campus_life.spaces_helpers import paris
 from tests.integration.campus_life.twin_seeds import campus_life
+from tests.integration.ecosystem.events_helpers import created_event, staff_client
 from tests.integration.ecosystem.programmes_helpers import organisation
 from tests.integration.test_twins import as_json
 
@@ -83,3 +85,30 @@ def test_a_refused_booking_shows_the_room_on_the_day_typed_or_today_when_that_is
     assert shown[-1]["data"]["date"] == utcnow().astimezone(PARIS).date()
     twin = client.get("/api/v1/spaces/rooms/A201/schedule").json()
     assert as_json("/spaces/rooms/{code}", shown[-1]["data"]) == twin
+
+
+def test_a_refused_action_on_an_event_shows_its_page_from_the_async_data_function(
+    app, db, client, monkeypatch
+):
+    event = created_event(staff_client(app, db), title="Atelier", capacity=5)
+    make_account(db, "ana@example.org", "member")
+    client.login("ana@example.org")
+    assert _post(client, f"/events/{event['id']}/register", {}).status_code == 303
+    shown = _capture(monkeypatch)
+    again = _post(client, f"/events/{event['id']}/register", {})
+    assert again.status_code == 409 and "déjà inscrit" in again.text
+    twin = client.get(f"/api/v1/events/{event['id']}").json()
+    assert as_json("/events/{event_id}", shown[0]["data"]) == twin
+    assert shown[0]["can_register"] is True and shown[0]["qr"].startswith("<svg")
+
+
+def test_a_refused_check_in_at_the_door_shows_the_door_page_with_the_event_figures(
+    app, db, monkeypatch
+):
+    staff = staff_client(app, db)
+    event = created_event(staff, title="Atelier", capacity=5)
+    shown = _capture(monkeypatch)
+    refused = _post(staff, f"/events/{event['id']}/checkin", {"token": "FAUX-CODE"})
+    assert refused.status_code in (400, 403, 404, 409, 422)
+    assert shown[0]["data"] == [] and shown[0]["stats"] is not None
+    assert shown[0]["values"] == {"token": "FAUX-CODE"} and shown[0]["error"]

@@ -45,10 +45,16 @@ def can_manage(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def may_attend_audience(actor: Actor, audience: str) -> bool:
+    """Whether the actor is in an audience: anyone for a public event; members, org admins
+    and staff (`is_member`) for a members-only one. Pages decide from their data's
+    `audience`, without the event."""
+    return audience != Audience.MEMBERS or is_member(actor)
+
+
 def may_attend(actor: Actor, event: EventFields) -> bool:
-    """Whether the actor is in the event's audience: anyone for a public event; members, org
-    admins and staff (`is_member`) for a members-only one."""
-    return event.audience != Audience.MEMBERS or is_member(actor)
+    """Whether the actor is in the event's audience (`may_attend_audience`)."""
+    return may_attend_audience(actor, event.audience)
 
 
 def online_url_for(actor: Actor, event: EventFields) -> str:

@@ -61,6 +61,7 @@ from campus.ecosystem.events.rules import (
     can_manage,
     is_member,
     may_attend,
+    may_attend_audience,
     online_url_for,
     visible_to,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "is_member",
     "list_events",
     "may_attend",
+    "may_attend_audience",
     "month_bounds",
     "my_registrations",
     "online_url_for",

@@ -57,17 +57,7 @@ def checkin_page(
     return service.attendees_named(session, actor, event_id, q) if q else []
 
 
-def _checkin_form_context(request: Request, session: Session, actor: Actor, event_id: str) -> dict:
-    return {**_checkin_context(request, session, actor, event_id), "data": []}
-
-
-@form_route(
-    router,
-    "/events/{event_id}/checkin",
-    model=CheckInForm,
-    template="ecosystem/event_checkin.html",
-    context=_checkin_form_context,
-)
+@form_route(router, "/events/{event_id}/checkin", model=CheckInForm, page=checkin_page)
 def checkin_submit(
     body: CheckInForm,
     request: Request,

@@ -3,8 +3,6 @@ register, cancel one's registration, and the organiser's publish and cancel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -28,35 +26,6 @@ router = APIRouter()
 # --- one event ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Audience:
-    """What `may_attend` reads of an event, from the page's data."""
-
-    audience: str
-
-
-def _event_context(
-    request: Request, session: Session, actor: Actor, event_id: str, detail: dict, qr: str
-) -> dict:
-    done = request.query_params.get("done", "")
-    manager = service.can_manage(actor)
-    # The data function read the event in one statement; the page reads it again only for
-    # the organisers' statistics (one query fewer for everyone else).
-    event = service.get_event(session, actor, event_id) if manager else None
-    return {
-        "event": detail,
-        "detail": detail,
-        "mine": detail["my_registration"],
-        "qr": qr,
-        "ended": detail["ends_at"] <= utcnow(),
-        "can_manage": manager,
-        "can_register": service.may_attend(actor, _Audience(detail["audience"])),
-        "stats": stats.event_stats(session, event) if event is not None else None,
-        "notice": _(NOTICES[done]) if done in NOTICES else "",
-        "labels": LABELS,
-    }
-
-
 def _qr(detail: dict) -> str:
     mine = detail["my_registration"]
     if mine and mine["ticket"]:
@@ -67,11 +36,29 @@ def _qr(detail: dict) -> str:
 async def _event_page_context(
     request: Request, session: Session, actor: Actor, event_id: str, data: dict
 ) -> dict:
+    """The page's extras: the ticket's QR code, what the reader may do, the organisers'
+    figures. Also what a refused action of the page shows again (`_event_action`)."""
     # Drawing a ticket's QR code costs about 10 ms of CPU (then it is cached): too long for
     # the event loop, so a page with a ticket draws it on the thread pool.
     mine = data["my_registration"]
     qr = await run_in_threadpool(_qr, data) if mine and mine["ticket"] else ""
-    return _event_context(request, session, actor, event_id, data, qr)
+    done = request.query_params.get("done", "")
+    manager = service.can_manage(actor)
+    # The data function read the event in one statement; the page reads it again only for
+    # the organisers' statistics (one query fewer for everyone else).
+    event = service.get_event(session, actor, event_id) if manager else None
+    return {
+        "event": data,
+        "detail": data,
+        "mine": mine,
+        "qr": qr,
+        "ended": data["ends_at"] <= utcnow(),
+        "can_manage": manager,
+        "can_register": service.may_attend_audience(actor, data["audience"]),
+        "stats": stats.event_stats(session, event) if event is not None else None,
+        "notice": _(NOTICES[done]) if done in NOTICES else "",
+        "labels": LABELS,
+    }
 
 
 @twin(
@@ -97,24 +84,9 @@ class NoFields(BaseModel):
     """A form that only carries its CSRF token: the action is in its address."""
 
 
-def _form_page_context(request: Request, session: Session, actor: Actor, event_id: str) -> dict:
-    """The event's page again, with the refusal (campus.web.forms renders it)."""
-    view = service.view_event(session, actor, event_id)
-    detail = data.event_detail(session, request.app.state.settings, actor, view)
-    return {
-        **_event_context(request, session, actor, event_id, detail, _qr(detail)),
-        "data": detail,
-    }
-
-
 def _event_action(path: str):
-    return form_route(
-        router,
-        path,
-        model=NoFields,
-        template="ecosystem/event_detail.html",
-        context=_form_page_context,
-    )
+    """An action of the event's page; refused, it shows the page again with the refusal."""
+    return form_route(router, path, model=NoFields, page=event_page)
 
 
 @_event_action("/events/{event_id}/register")
