@@ -2,15 +2,25 @@
 (a process with limits, then binned metrics with 200 bootstrap draws) vs a plain
 onnxruntime call on the same numpy array in this process, in the same run.
 
-The model is a logistic regression over 3 features built with onnx.helper. The baseline
-creates an InferenceSession (one thread, as the runner does) and runs it. Campus is timed
-two ways in the same run: a new Python process a run (`sandbox.run(fresh=True)`, the way
-before the long-lived runner) and a process forked by the long-lived runner (the default;
-its one start is timed apart). Each includes writing and reading the arrays and the
-metrics. Reports the median of `BENCH_EV_REPEAT` runs of each and the ratios (the issue's
-goal is at most 1.5x the plain call).
+The model is a logistic regression over 3 features built with onnx.helper. Each round times,
+one after the other on the same array (so that the machine's load weighs on all three alike):
 
-Environment: BENCH_EV_ROWS (1000000), BENCH_EV_REPEAT (3).
+- the plain call: an InferenceSession with one thread (as the runner's) and its run, the
+  issue's baseline; it computes no metrics;
+- the plain call followed by the same binned metrics in this process (like with like);
+- Campus, as the worker evaluates: `sandbox.run` (the long-lived runner forks the run's
+  limited process, which scores the table) and then `metrics.binned` and `metrics.evaluate`,
+  on the table as `features.build` makes it (`sandbox.table`, in shared memory: the child
+  maps its file); and the same with the table as a plain numpy array, which the run writes
+  into its folder first (a caller's own array).
+
+The array is the same for all: the shared table (numpy reads it as any array).
+
+It reports the median of `BENCH_EV_REPEAT` rounds of each, the ratios of those medians and
+the median of each round's ratio, the runner's one start, and the load average before and
+after: the machine may be shared, and a loaded machine slows the three alike only roughly.
+
+Environment: BENCH_EV_ROWS (1000000), BENCH_EV_REPEAT (7).
 """
 
 from __future__ import annotations
@@ -26,7 +36,8 @@ from onnx import TensorProto, helper, numpy_helper
 from campus.evaluation import metrics, sandbox
 
 ROWS = int(os.environ.get("BENCH_EV_ROWS", "1000000"))
-REPEAT = int(os.environ.get("BENCH_EV_REPEAT", "3"))
+REPEAT = int(os.environ.get("BENCH_EV_REPEAT", "7"))
+BINS, THRESHOLD, K, BASE = 20, 0.3, 10, 5
 
 
 def _model() -> bytes:
@@ -48,88 +59,92 @@ def _model() -> bytes:
     return model.SerializeToString()
 
 
-def _plain(model: bytes, features: np.ndarray) -> float:
-    start = time.perf_counter()
+def _plain_scores(model: bytes, features: np.ndarray) -> np.ndarray:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-    session.run(["score"], {"features": features})
-    return time.perf_counter() - start
+    return session.run(["score"], {"features": features})[0]
 
 
-def _plain_with_metrics(
-    model: bytes, features: np.ndarray, labels: np.ndarray, *, plain_metrics: bool = False
-) -> tuple[float, float]:
-    """The plain call and the same binned metrics in this process: (whole, of which metrics)."""
+def _metrics(scores: np.ndarray, labels: np.ndarray) -> dict:
+    bins = metrics.binned(scores, labels, bins=BINS, threshold=THRESHOLD, k=K)
+    return metrics.evaluate(bins, base=BASE)
+
+
+def _round(
+    model: bytes, features: np.ndarray, copy: np.ndarray, labels: np.ndarray
+) -> dict[str, float]:
+    """One round: seconds of each way, and of the runner's run its metrics."""
     start = time.perf_counter()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-    scores = session.run(["score"], {"features": features})[0][:, 0].astype(np.float64)
-    scoring = time.perf_counter()
-    # plain_metrics: the rules' paths (bins by searchsorted, the bootstrap a draw at a time)
-    bins = metrics.binned(scores, labels, bins=20, threshold=0.3, k=10, plain=plain_metrics)
-    metrics.evaluate(bins, base=5, plain=plain_metrics)
-    end = time.perf_counter()
-    return end - start, end - scoring
+    _plain_scores(model, features)
+    plain = time.perf_counter() - start
 
-
-def _campus(
-    model: bytes, features: np.ndarray, labels: np.ndarray, *, fresh: bool
-) -> tuple[float, float]:
-    """(whole evaluation, of which the metrics) in seconds."""
     start = time.perf_counter()
-    scored = sandbox.run(
-        model, features, output_name="score", memory_mb=4096, seconds=120, fresh=fresh
-    )
+    in_process = _metrics(_plain_scores(model, features)[:, 0], labels)
+    plain_metrics = time.perf_counter() - start
+
+    start = time.perf_counter()
+    scored = sandbox.run(model, features, output_name="score", memory_mb=4096, seconds=120)
     scoring = time.perf_counter()
-    bins = metrics.binned(scored.scores, labels, bins=20, threshold=0.3, k=10)
-    metrics.evaluate(bins, base=5)
+    campus = _metrics(scored.scores, labels)
     end = time.perf_counter()
-    return end - start, end - scoring
+
+    copied = time.perf_counter()
+    scored = sandbox.run(model, copy, output_name="score", memory_mb=4096, seconds=120)
+    written = _metrics(scored.scores, labels)
+    copied_end = time.perf_counter()
+    if not campus == written == in_process:
+        raise AssertionError("the runner's metrics differ from the in-process ones")
+    return {
+        "plain": plain,
+        "plain_metrics": plain_metrics,
+        "campus": end - start,
+        "campus_scoring": scoring - start,
+        "campus_metrics": end - scoring,
+        "campus_copy": copied_end - copied,
+    }
 
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    features = np.column_stack(
+    copy = np.column_stack(
         [rng.integers(18, 95, ROWS), rng.integers(0, 2, ROWS), rng.random(ROWS) < 0.3]
     ).astype(np.float32)
+    features = sandbox.table(ROWS, 3)
+    features[...] = copy
     labels = (rng.random(ROWS) < 0.1).astype(np.int8)
     model = _model()
-    plain = statistics.median(_plain(model, features) for _ in range(REPEAT))
-    with_metrics = [_plain_with_metrics(model, features, labels) for _ in range(REPEAT)]
-    rules = [
-        _plain_with_metrics(model, features, labels, plain_metrics=True) for _ in range(REPEAT)
-    ]
-    fresh_runs = [_campus(model, features, labels, fresh=True) for _ in range(REPEAT)]
+    load_before = os.getloadavg()
     started = time.perf_counter()
     sandbox.RUNNERS.run_start()
     runner_start = time.perf_counter() - started
-    forked_runs = [_campus(model, features, labels, fresh=False) for _ in range(REPEAT)]
-    fresh = statistics.median(r[0] for r in fresh_runs)
-    forked = statistics.median(r[0] for r in forked_runs)
-    in_metrics = statistics.median(r[1] for r in forked_runs + fresh_runs)
-    print(f"rows: {ROWS}, median of {REPEAT} runs each")
-    plain_metrics = statistics.median(r[0] for r in with_metrics)
-    print(f"plain onnxruntime (in process):        {plain:.3f} s (no metrics)")
-    print(f"plain + the same metrics in process:   {plain_metrics:.3f} s")
-    print(
-        f"  metrics: vectorised {statistics.median(r[1] for r in with_metrics):.3f} s, "
-        f"a draw at a time (the rules' path, before) {statistics.median(r[1] for r in rules):.3f} s"
-    )
-    print(f"campus, a new process a run (before):  {fresh:.3f} s ({fresh / plain:.1f}x plain)")
-    print(f"campus, long-lived runner (after):     {forked:.3f} s ({forked / plain:.1f}x plain)")
-    print(f"  runner's one start:                  {runner_start:.3f} s")
-    print(f"  of each run, metrics (bins+bootstrap): {in_metrics:.3f} s")
-    scoring = (forked - in_metrics, fresh - in_metrics)
-    print(f"  scoring alone, runner: {scoring[0]:.3f} s, new process: {scoring[1]:.3f} s")
-    print(f"speed-up of the runner: {fresh / forked:.2f}x (issue's goal: <= 1.5x plain)")
-    print(
-        f"like with like (runner vs plain + the same metrics): {forked / plain_metrics:.2f}x, "
-        f"new process: {fresh / plain_metrics:.2f}x"
-    )
+    _round(model, features, copy, labels)  # warm-up: first pages, first session
+    rounds = [_round(model, features, copy, labels) for _ in range(REPEAT)]
+    load_after = os.getloadavg()
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    def ratio(a: str, b: str) -> str:
+        each = statistics.median(r[a] / r[b] for r in rounds)
+        return f"{median(a) / median(b):.2f}x (median of the rounds' ratios {each:.2f}x)"
+
+    print(f"rows: {ROWS}, median of {REPEAT} rounds (after one warm-up round)")
+    print(f"load average before: {' '.join(f'{v:.1f}' for v in load_before)}, ", end="")
+    print(f"after: {' '.join(f'{v:.1f}' for v in load_after)} ({os.cpu_count()} cores)")
+    print(f"plain onnxruntime call, 1 thread (no metrics): {median('plain'):.4f} s")
+    print(f"plain call + the same metrics, in process:     {median('plain_metrics'):.4f} s")
+    print(f"Campus, long-lived runner + metrics:           {median('campus'):.4f} s")
+    print(f"  the same, the table a plain array (written): {median('campus_copy'):.4f} s")
+    print(f"  of which scoring through the runner {median('campus_scoring'):.4f} s, ", end="")
+    print(f"metrics {median('campus_metrics'):.4f} s; runner's one start {runner_start:.3f} s")
+    print(f"Campus / plain call:            {ratio('campus', 'plain')} (issue's goal <= 1.5x)")
+    print(f"Campus / plain call + metrics:  {ratio('campus', 'plain_metrics')}")
+    print(f"runner's scoring / plain call:  {ratio('campus_scoring', 'plain')}")
+    print(f"table written / plain + metrics: {ratio('campus_copy', 'plain_metrics')}")
+    if sandbox._shared(features) is None:
+        print("(no room in shared memory: the table was a plain array in both)")
 
 
 if __name__ == "__main__":

@@ -112,8 +112,8 @@ def run(
 
     Each run is its own process with its own limits. By default it is forked by a
     long-lived runner of this process that has imported numpy and onnxruntime once (about
-    a second saved a run); `fresh` starts a new Python for the run instead (the measure's
-    baseline in bench/evaluation.py)."""
+    a second saved a run); `fresh` starts a new Python for the run instead (the way before
+    the runner; a test compares both)."""
     shared = _shared(features)  # a `table`: the child maps its file, nothing is written
     if shared is None:
         features = np.ascontiguousarray(features, dtype=np.float32)
