@@ -61,7 +61,11 @@ def replicate(
     runs (a marker names the copies)."""
     folder = root / name / "versions" / "v0001"
     marker = folder / f".copies-{start}-{stop}"
-    con = duckdb.connect(config={"threads": 2})
+    # Bounded memory: at 50M resources an unbounded COPY that keeps the rows' order held
+    # 19 GB before the system killed it; the copies' order does not matter.
+    con = duckdb.connect(
+        config={"threads": 2, "memory_limit": "3GB", "preserve_insertion_order": False}
+    )
     if not marker.exists():
         shutil.rmtree(root / name, ignore_errors=True)
         for kind in ("real", "dummy"):
