@@ -46,10 +46,12 @@ def _start(context: typer.Context) -> None:
         from campus.site.app import wire_register
 
         wire_register()  # the register lists the jobs of the capabilities that run them
-    if context.invoked_subcommand == "node":
+    if context.invoked_subcommand in {"node", "eval"}:
         from campus.site.app import wire_task_kinds
 
-        wire_task_kinds()  # a node runs the tasks of every kind the capabilities bring
+        # A node runs the tasks of every kind the capabilities bring; `campus eval submit
+        # --federated` signs tasks of evaluation's kind.
+        wire_task_kinds()
     if context.invoked_subcommand in {"serve", "worker", "demo"}:
         from campus.ops import files
 
