@@ -83,8 +83,13 @@ def submit(
     family: Annotated[str, typer.Option(help="The model family (the evaluation cap's unit).")],
     threshold: Annotated[float, typer.Option(help="Decision threshold in (0, 1).")],
     as_email: Annotated[str, typer.Option("--as", help="The submitter.")],
+    federated: Annotated[
+        str | None,
+        typer.Option(help="A federated dataset the benchmark's approval names: run at its nodes."),
+    ] = None,
 ) -> None:
-    """Submit an ONNX model: checked, scored on the dummy twin, queued for the real data."""
+    """Submit an ONNX model: checked, scored on the dummy twin, queued for the real data (or
+    sent to the nodes of a federated dataset)."""
     from campus.evaluation import service
 
     try:
@@ -104,11 +109,13 @@ def submit(
                 card=card_data,
                 family=family,
                 threshold=threshold,
+                federated=federated,
             )
             submission_id = row.id
     except CampusError as error:
         raise fail(error.message + (f" ({error.where})" if error.where else "")) from None
-    typer.echo(f"queued submission {submission_id}")
+    where = f" at the nodes of {federated}" if federated else ""
+    typer.echo(f"queued submission {submission_id}{where}")
 
 
 @app.command("demo-models")

@@ -62,6 +62,10 @@ def test_campus_eval_defines_a_benchmark_and_runs_a_submitted_model(
     refused = run(cli.app, args)
     assert refused.exit_code == 1 and "custom operators are refused" in refused.output
     model.write_bytes(onnx_models.logistic([0.04, 0.1, 1.2], -3.5))
+    federated = run(cli.app, [*args, "--federated", "fed-nulle-part"])
+    assert federated.exit_code == 1, federated.output
+    assert "fed-nulle-part is not a federated dataset" in federated.output
+    model.write_bytes(onnx_models.logistic([0.04, 0.1, 1.2], -3.5))
     queued = run(cli.app, args)
     assert queued.exit_code == 0 and "queued submission" in queued.output, queued.output
     ran = run(cli.app, ["eval", "work", "--once"])
