@@ -19,6 +19,8 @@ The array is the same for all: the shared table (numpy reads it as any array).
 It reports the median of `BENCH_EV_REPEAT` rounds of each, the ratios of those medians and
 the median of each round's ratio, the runner's one start, and the load average before and
 after: the machine may be shared, and a loaded machine slows the three alike only roughly.
+It also reports CPU time, which the load disturbs less: for Campus, this process's, the
+run's process's (as it reports it) and the runner's average a run (from /proc, Linux).
 
 Environment: BENCH_EV_ROWS (1000000), BENCH_EV_REPEAT (7).
 """
@@ -76,19 +78,19 @@ def _round(
     model: bytes, features: np.ndarray, copy: np.ndarray, labels: np.ndarray
 ) -> dict[str, float]:
     """One round: seconds of each way, and of the runner's run its metrics."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     _plain_scores(model, features)
-    plain = time.perf_counter() - start
+    plain, plain_cpu = time.perf_counter() - start, time.process_time() - cpu
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     in_process = _metrics(_plain_scores(model, features)[:, 0], labels)
-    plain_metrics = time.perf_counter() - start
+    plain_metrics, plain_metrics_cpu = time.perf_counter() - start, time.process_time() - cpu
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     scored = sandbox.run(model, features, output_name="score", memory_mb=4096, seconds=120)
     scoring = time.perf_counter()
     campus = _metrics(scored.scores, labels)
-    end = time.perf_counter()
+    end, campus_cpu = time.perf_counter(), time.process_time() - cpu + (scored.cpu_seconds or 0)
 
     copied = time.perf_counter()
     scored = sandbox.run(model, copy, output_name="score", memory_mb=4096, seconds=120)
@@ -97,6 +99,9 @@ def _round(
     if not campus == written == in_process:
         raise AssertionError("the runner's metrics differ from the in-process ones")
     return {
+        "plain_cpu": plain_cpu,
+        "plain_metrics_cpu": plain_metrics_cpu,
+        "campus_cpu": campus_cpu,
         "plain": plain,
         "plain_metrics": plain_metrics,
         "campus": end - start,
@@ -104,6 +109,13 @@ def _round(
         "campus_metrics": end - scoring,
         "campus_copy": copied_end - copied,
     }
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds of a process so far (user and system, in clock ticks: 10 ms steps)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -120,7 +132,13 @@ def main() -> None:
     sandbox.RUNNERS.run_start()
     runner_start = time.perf_counter() - started
     _round(model, features, copy, labels)  # warm-up: first pages, first session
+    (runner,) = sandbox.RUNNERS.idle
+    runner_cpu = _cpu_of(runner.process.pid)
     rounds = [_round(model, features, copy, labels) for _ in range(REPEAT)]
+    # The runner's own work (answering, forking the next run's process), two runs a round.
+    runner_cpu = (_cpu_of(runner.process.pid) - runner_cpu) / (2 * REPEAT)
+    for r in rounds:
+        r["campus_cpu"] += runner_cpu
     load_after = os.getloadavg()
 
     def median(key: str) -> float:
@@ -143,6 +161,13 @@ def main() -> None:
     print(f"Campus / plain call + metrics:  {ratio('campus', 'plain_metrics')}")
     print(f"runner's scoring / plain call:  {ratio('campus_scoring', 'plain')}")
     print(f"table written / plain + metrics: {ratio('campus_copy', 'plain_metrics')}")
+    print(
+        f"CPU time: plain call {median('plain_cpu'):.4f} s, + metrics "
+        f"{median('plain_metrics_cpu'):.4f} s, Campus {median('campus_cpu'):.4f} s "
+        f"(this process, the run's process as it says, the runner's {runner_cpu:.4f} s a run)"
+    )
+    print(f"  CPU, Campus / plain call:           {ratio('campus_cpu', 'plain_cpu')}")
+    print(f"  CPU, Campus / plain call + metrics: {ratio('campus_cpu', 'plain_metrics_cpu')}")
     if sandbox._shared(features) is None:
         print("(no room in shared memory: the table was a plain array in both)")
 

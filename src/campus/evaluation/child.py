@@ -75,7 +75,8 @@ def main(argv: list[str], network: str | None = None) -> None:
         _fail("runtime", text.splitlines()[0] if text else type(error).__name__)
     signal.alarm(0)
     np.save(output_path, np.asarray(scores), allow_pickle=False)  # in the model's own type
-    sys.stdout.write(json.dumps({"network": network}) + "\n")
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    sys.stdout.write(json.dumps({"network": network, "cpu": used.ru_utime + used.ru_stime}) + "\n")
 
 
 def _session(ort, model):  # onnxruntime, imported late

@@ -97,6 +97,7 @@ class RunFailed(Exception):
 class Scored:
     scores: np.ndarray
     network: str
+    cpu_seconds: float | None = None  # the run's process, as it said (for the bench)
 
 
 def run(
@@ -150,8 +151,13 @@ def run(
             raw = np.load(base / "output.npy", mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             raise RunFailed("output", OUTPUT_UNREADABLE) from None
-        network = _report(out).get("network", "none")
-    return Scored(scores=_scores(raw, len(features)), network=network)
+        report = _report(out)
+    cpu = report.get("cpu")
+    return Scored(
+        scores=_scores(raw, len(features)),
+        network=report.get("network", "none"),
+        cpu_seconds=float(cpu) if isinstance(cpu, (int, float)) else None,
+    )
 
 
 _TABLES: dict[int, tuple[weakref.ref, str]] = {}  # id of a shared table: (the table, its file)

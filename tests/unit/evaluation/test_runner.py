@@ -123,7 +123,9 @@ def test_the_run_goes_through_shared_memory_when_it_has_room_and_the_temporary_f
     assert sandbox._memory_folder(1 << 20) == sandbox.SHARED_MEMORY
     assert sandbox._memory_folder(1 << 62) is None  # more than any machine holds
     good = onnx_models.logistic(WEIGHTS, BIAS)
-    in_memory = _run(good).scores
+    scored = _run(good)
+    in_memory = scored.scores
+    assert scored.cpu_seconds is not None and scored.cpu_seconds >= 0  # its process's own
     monkeypatch.setattr(sandbox, "SHARED_MEMORY", "/nonexistent-campus-shm")
     assert sandbox._memory_folder(1) is None
     np.testing.assert_array_equal(_run(good).scores, in_memory)
