@@ -16,6 +16,10 @@ same run, and peak memory of each.
 
     python -m bench spark
     BENCH_SPARK_SIZES=100000,1000000 BENCH_SPARK_RUNS=1 python -m bench spark   # quicker
+
+`python -m bench.spark --profile [COPIES]` (4 copies, about 0.1M resources, by default)
+times one analysis on Spark local[2] statement by statement, cold then warm, with the Spark
+jobs and stages each statement ran: where a job's fixed cost goes.
 """
 
 from __future__ import annotations
@@ -71,12 +75,28 @@ def _analysis(dataset: str, code: str) -> dict:
 # --- one engine, one size, in its own process ------------------------------------------------
 
 
-def _one(engine: str, dataset: str, code: str, master: str | None) -> None:
-    from campus.analysis import definition, runner
+def _run(analysis, dataset: str, engine: str, master: str | None) -> dict:
+    """What a worker runs for a real-data job: the bench's scope, ten registry objections
+    (none in the data), threshold 10 and rounding to 5."""
+    from campus.analysis import runner
     from campus.analysis.results import Controls
+
+    return runner.execute(
+        analysis,
+        warehouse=base._settings().warehouse_path,
+        kind="real",
+        controls=Controls(threshold=10, base=5),
+        scope=runner.Scope((dataset,), ("patient_demographics", "conditions")),
+        optout_keys={f"bench-key-{i}" for i in range(10)},
+        engine=engine,
+        spark_master=master,
+    )
+
+
+def _one(engine: str, dataset: str, code: str, master: str | None) -> None:
+    from campus.analysis import definition
     from campus.views.engines import spark_session
 
-    settings = base._settings()
     started = time.perf_counter()
     if engine != "duckdb":
         spark_session(master)
@@ -85,16 +105,7 @@ def _one(engine: str, dataset: str, code: str, master: str | None) -> None:
     times, out = [], {}
     for _ in range(1 + (max(RUNS, 2) if engine == "duckdb" else RUNS)):  # DuckDB's are cheap
         t = time.perf_counter()
-        out = runner.execute(
-            analysis,
-            warehouse=settings.warehouse_path,
-            kind="real",
-            controls=Controls(threshold=10, base=5),
-            scope=runner.Scope((dataset,), ("patient_demographics", "conditions")),
-            optout_keys={f"bench-key-{i}" for i in range(10)},
-            engine="spark" if engine != "duckdb" else "duckdb",
-            spark_master=master,
-        )
+        out = _run(analysis, dataset, "spark" if engine != "duckdb" else "duckdb", master)
         times.append(time.perf_counter() - t)
     tables = json.dumps(out["tables"], sort_keys=True)
     print(
@@ -108,6 +119,71 @@ def _one(engine: str, dataset: str, code: str, master: str | None) -> None:
             }
         )
     )
+
+
+# --- where one Spark job's time goes --------------------------------------------------------
+
+
+def _label(sql: str) -> str:
+    """A statement's short name: the table it keeps, or the start of its query."""
+    words = sql.split()
+    if words[:2] == ["CACHE", "TABLE"]:
+        return "keep " + words[2].strip("`")
+    return " ".join(words[:6])[:70]
+
+
+def profile(copies: int) -> None:
+    """One analysis on Spark local[2], cold then warm, timed statement by statement, with the
+    Spark jobs each one ran (a job group per statement); the rest of a run is Python
+    (checks, compiling the views and the analysis, disclosure control)."""
+    from campus.analysis import definition, engines
+    from campus.views.engines import spark_session
+
+    settings = base._settings()
+    source = base._ingest(settings)
+    name = f"bench-spark-{copies}"
+    _folder, total = replicate(source, settings.warehouse_path, name, 0, copies)
+    code = base._top_code(settings.warehouse_path / name / "versions" / "v0001")
+    started = time.perf_counter()
+    session = spark_session(None)
+    print(f"{total:,} resources; session start {time.perf_counter() - started:.1f} s")
+    tracker, steps, groups = session.sparkContext.statusTracker(), [], iter(range(10**9))
+
+    class Timed(engines.SparkBackend):
+        def _timed(self, label: str, call):
+            group = f"bench-{next(groups)}"
+            self.spark.sparkContext.setJobGroup(group, label)
+            t = time.perf_counter()
+            out = call()
+            jobs = tracker.getJobIdsForGroup(group)
+            stages = sum(len(tracker.getJobInfo(j).stageIds) for j in jobs)
+            steps.append((label, time.perf_counter() - t, len(jobs), stages))
+            return out
+
+        def execute(self, sql: str) -> None:
+            self._timed(_label(sql), lambda: super(Timed, self).execute(sql))
+
+        def rows(self, sql: str) -> list[tuple]:
+            return self._timed(_label(sql), lambda: super(Timed, self).rows(sql))
+
+        def close(self) -> None:
+            self._timed("release the kept tables", super().close)
+
+    engines.open_backend = lambda engine, **_: Timed()
+    analysis = definition.parse(_analysis(name, code))
+    for run in ("cold", "warm"):
+        steps.clear()
+        t = time.perf_counter()
+        _run(analysis, name, "spark", None)
+        whole = time.perf_counter() - t
+        spark = sum(step[1] for step in steps)
+        print(
+            f"\n{run} run: {whole:.2f} s, of which Spark statements {spark:.2f} s, "
+            f"{sum(step[2] for step in steps)} Spark jobs"
+        )
+        for label, seconds, jobs, stages in steps:
+            print(f"  {seconds:7.2f} s  {jobs:2} jobs {stages:3} stages  {label}")
+        print(f"  {whole - spark:7.2f} s  Python (checks, compiling, disclosure control)")
 
 
 # --- resident memory of process trees ---------------------------------------------------------
@@ -246,7 +322,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+    if len(sys.argv) > 1 and sys.argv[1] == "--profile":
+        profile(int(sys.argv[2]) if len(sys.argv) > 2 else 4)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--one":
         _one(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     else:
         main()

@@ -6,7 +6,7 @@ way; each runs the statements its dialect of the compiler wrote, and returns pla
 the engine. Spark reads through one session per process (local mode unless a master URL is
 given: `campus worker --engine spark --spark-master spark://host:7077`, or the settings
 CAMPUS_ANALYSIS_ENGINE and CAMPUS_SPARK_URL); each job gets its own SQL session (its
-temporary views are its own) and uncaches its tables when it ends.
+temporary views are its own) and frees the tables it kept when it ends.
 """
 
 from __future__ import annotations
@@ -110,7 +110,15 @@ def _without_optouts(table: str, resource: str) -> str:
 
 
 class SparkBackend:
-    """One job on Spark: a new SQL session of the process's SparkSession."""
+    """One job on Spark: a new SQL session of the process's SparkSession.
+
+    The compiler's `CACHE TABLE name AS select` statements (the opt-outs, the views, the
+    cohort) run as a local checkpoint of the query, named as a temporary view: its rows are
+    kept on the executors (memory, then disk) without the plan that made them. A table cached
+    by CACHE TABLE kept that plan, and every query reading it ran the plan's broadcasts again
+    (eight Spark jobs for a count over the cohort instead of two; docs/deployment.md, "When
+    to move analyses to Spark"). The rows are released when the job ends.
+    """
 
     name = "spark"
 
@@ -118,13 +126,19 @@ class SparkBackend:
         from campus.views.engines import spark_session
 
         self.spark = (session or spark_session(master)).newSession()
-        self._cached: list[str] = []
+        self._kept: list[Any] = []  # the job's checkpointed tables, released by close()
 
     def execute(self, sql: str) -> None:
-        head = sql.split(" AS ", 1)[0]
-        if head.startswith("CACHE TABLE "):
-            self._cached.append(head[len("CACHE TABLE ") :])
-        self.spark.sql(sql)
+        head, _, select = sql.partition(" AS ")
+        if head.startswith("CACHE TABLE ") and select:
+            self._materialise(head[len("CACHE TABLE ") :], select)
+        else:
+            self.spark.sql(sql)
+
+    def _materialise(self, name: str, select: str) -> None:
+        frame = self.spark.sql(select).localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(name.strip("`").replace("``", "`"))
+        self._kept.append(frame)
 
     def rows(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.spark.sql(sql).collect()]
@@ -149,9 +163,20 @@ class SparkBackend:
         return {name: _without_optouts(table, name) for name, table in tables.items()}
 
     def close(self) -> None:
-        for name in self._cached:
-            self.spark.sql(f"UNCACHE TABLE IF EXISTS {name}")
-        self._cached.clear()
+        for frame in self._kept:
+            _release(frame)
+        self._kept.clear()
+
+
+def _release(frame: Any) -> None:
+    """Frees a local checkpoint's rows on the executors now rather than at the driver's next
+    garbage collection (the plan of a checkpointed frame is a LogicalRDD over them)."""
+    from py4j.protocol import Py4JError
+
+    try:
+        frame._jdf.queryExecution().logical().rdd().unpersist(False)
+    except (AttributeError, Py4JError):  # another Spark's internals: its cleaner frees them
+        return
 
 
 def _spark_parquet(path: Path) -> str:

@@ -168,3 +168,30 @@ def test_each_analysis_node_releases_the_same_tables_on_duckdb_and_spark(
     released = [row for table in on_duckdb["tables"] for row in table["rows"]]
     assert released, "nothing released: the comparison would prove nothing"
     assert on_spark == on_duckdb
+
+
+def test_queries_over_the_cohort_run_only_their_own_spark_jobs_and_the_job_frees_its_tables(
+    warehouse, spark_master, monkeypatch
+):
+    from campus.analysis import engines
+    from campus.views.engines import spark_session
+
+    context = spark_session().sparkContext
+    tracker, jobs = context.statusTracker(), []
+
+    class Counted(engines.SparkBackend):
+        def rows(self, sql: str) -> list[tuple]:
+            group = f"test-query-{len(jobs)}-{id(self)}"
+            context.setJobGroup(group, sql[:40])
+            out = super().rows(sql)
+            jobs.append(len(tracker.getJobIdsForGroup(group)))
+            return out
+
+    monkeypatch.setattr(engines, "open_backend", lambda engine, **_: Counted())
+    _released(warehouse, OUTPUTS["cohort_and_counts"], "spark")
+    # The cohort's count and three counts: each a scan and an aggregate. With the cohort kept
+    # by CACHE TABLE, every read ran the broadcasts of the plan that made it again.
+    assert len(jobs) == 4
+    assert max(jobs) <= 2, jobs
+    # The opt-outs, the views and the cohort kept for the job are released when it ends.
+    assert not context._jsc.getPersistentRDDs()
