@@ -15,6 +15,7 @@ from campus.auth.actor import Actor
 from campus.errors import BadRequest
 from campus.evaluation import service
 from campus.evaluation.definition import MAX_MODEL_BYTES
+from campus.settings import Settings
 from campus.web.deps import allow, db_session
 
 router = APIRouter(tags=["evaluation"])
@@ -125,8 +126,12 @@ def api_submit(
     return service.view(session, row, "submitter")
 
 
-def submission_view(session: Session, actor: Actor, submission_id: str) -> dict[str, Any]:
-    row = service.get_submission(session, submission_id)
+def submission_view(
+    session: Session, actor: Actor, submission_id: str, settings: Settings
+) -> dict[str, Any]:
+    """A submission as this actor may see it; a federated one past its deadline is closed
+    first (as a federated job is whenever it is read)."""
+    row = service.sweep_federated(session, settings, service.get_submission(session, submission_id))
     who = service.audience(session, actor, row, service.get_benchmark(session, row.benchmark_id))
     service.require_follow(session, actor, row, who)
     return service.view(session, row, who)

@@ -58,9 +58,12 @@ def leaderboard(
     context=lambda data: {"error_shown": sandbox.shown(data.get("error") or "")},
 )
 def submission(
-    submission_id: str, actor: Actor = allow("public.read"), session: Session = db_session
+    submission_id: str,
+    request: Request,
+    actor: Actor = allow("public.read"),
+    session: Session = db_session,
 ) -> dict[str, Any]:
-    return api.submission_view(session, actor, submission_id)
+    return api.submission_view(session, actor, submission_id, request.app.state.settings)
 
 
 class SubmissionForm(BaseModel):

@@ -507,6 +507,16 @@ def _federated(session: Session, row: Submission, *, checker: bool) -> dict[str,
     }
 
 
+def sweep_federated(session: Session, settings: Settings, row: Submission) -> Submission:
+    """A federated evaluation whose deadline has passed is closed when it is looked at (its
+    federated job pools the nodes that answered, or misses the deadline)."""
+    if row.federated_job_id and row.status == "at_nodes":
+        from campus.federation import service as federation
+
+        federation.sweep(session, settings, federation.get_job(session, row.federated_job_id))
+    return row
+
+
 def federated_choices(session: Session, benchmark: Benchmark) -> list[str]:
     """The federated datasets the benchmark's approval names: where else it may run."""
     from campus.federation import service as federation

@@ -382,3 +382,40 @@ def test_with_the_approvals_consent_a_node_under_k_is_left_out_and_the_pool_says
     assert seen["metrics"]["pooled"]["nodes"] == 2
     assert seen["metrics"]["pooled"]["withheld_at"] == ["chu-c"]
     assert seen["metrics"]["people"] == 450  # chu-a and chu-b only
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_at_the_deadline_a_federated_evaluation_pools_the_nodes_that_answered_when_allowed(
+    client, db, settings, world, tmp_path, monkeypatch
+):
+    """chu-c is down. Past the deadline, reading the submission closes it: with the
+    approval's consent and min_nodes 2, pooled from chu-a and chu-b; without min_nodes, a
+    refusal about availability that the submitter reads (not about the data)."""
+    import datetime as dt
+
+    from campus.federation.models import FederatedJob
+
+    tokens = _federation(client, db, settings, world, ["chu-a", "chu-b", "chu-c"])
+    _as(client, "ethique1@example.org")
+    client.put(f"/api/v1/approvals/{world.approval_id}/federated-partial", json={"allowed": True})
+    up = {"chu-a": PARTS["chu-a"], "chu-b": PARTS["chu-b"]}
+    nodes = _nodes(client, db, settings, tmp_path, monkeypatch, tokens, up)
+    partial = _submit(client, tokens["bench"], deadline_minutes=60, min_nodes=2).json()["id"]
+    strict = _submit(client, tokens["bench"], deadline_minutes=60).json()["id"]
+    for node in nodes.values():
+        node.once()
+    _as(client, "startup@example.org")
+    assert client.get(f"/api/v1/submissions/{partial}").json()["status"] == "at_nodes"
+    with db.session() as session:
+        for job in session.scalars(select(FederatedJob)):
+            job.deadline_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    mine = client.get(f"/submissions/{strict}", headers={"accept-language": "fr"})
+    assert mine.status_code == 200
+    refused = client.get(f"/api/v1/submissions/{strict}").json()
+    assert refused["status"] == "refused"
+    assert refused["error"] == "the nodes did not all answer by the deadline"
+    assert client.get(f"/api/v1/submissions/{partial}").json()["status"] == "finished"
+    _as(client, "checker1@example.org")
+    seen = client.get(f"/api/v1/submissions/{partial}").json()
+    assert seen["status"] == "succeeded" and seen["metrics"]["pooled"]["nodes"] == 2
+    assert seen["metrics"]["nodes"] == {"answered": ["chu-a", "chu-b"], "missing": ["chu-c"]}
