@@ -25,9 +25,6 @@ PHONE = {"width": 390, "height": 844}
 # Routes with parameters no demo page links to (or only through a mail, a sign-in provider or
 # a form): the walk cannot reach them. A new page must be reachable, or be listed here.
 UNREACHABLE = {
-    # Linked from a request's approval for its assigned reviewers and the DPO; the demo's
-    # requests are decided, and no page lists decided requests to them (noted in issue 21).
-    "/approvals/{approval_id}/federated-partial",
     "/benchmarks/{benchmark_id}",
     "/benchmarks/{benchmark_id}/submit",
     "/consultations/{consultation_id}/proposals/new",

@@ -226,6 +226,7 @@ SAMPLES: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"project_id": "project_id", "request_id": "request_id"}, {})
     ],
     "/reviews": [({}, {})],
+    "/approvals": [({}, {})],
     "/campus/hosted": [({}, {})],
     "/residency/admissions": [({}, {})],
     "/residency/rounds/{call_id}": [({"call_id": "call_id"}, {})],

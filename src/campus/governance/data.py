@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campus.auth.actor import Actor
 from campus.auth.roles import Role
 from campus.errors import Forbidden, NotFound
 from campus.governance import budget, parties, register, serialise, service
-from campus.governance.models import AccessRequest, Review
+from campus.governance.models import AccessRequest, Approval, DataProject, Review
 from campus.i18n import N_
 
 # The jobs a project's page lists for those who see its private side: functions
@@ -122,6 +123,27 @@ def reviews_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
             "assigned_at": serialise._iso(review.assigned_at),
         }
         for review, request in rows
+    ]
+
+
+def approvals_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The approvals one may change, newest first, with their project and request: those of
+    the requests one reviewed, every one for the DPO (never a project of one's own). How the
+    people who decide find decided requests again, and each approval's consents."""
+    query = (
+        select(Approval, DataProject.title)
+        .join(DataProject, DataProject.id == Approval.project_id)
+        .order_by(Approval.created_at.desc(), Approval.id)
+        .limit(500)
+    )
+    if not actor.has_role(Role.DPO):
+        reviewed = select(Review.request_id).where(Review.reviewer_id == (actor.account_id or ""))
+        query = query.where(Approval.request_id.in_(reviewed))
+    return [
+        serialise.approval_out(approval)
+        | {"project_id": approval.project_id, "project_title": title}
+        for approval, title in session.execute(query)
+        if service.can_manage_approval(session, actor, approval)
     ]
 
 

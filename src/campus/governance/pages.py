@@ -513,6 +513,20 @@ def approval_status(
 @twin(
     api.router,
     router,
+    "/approvals",
+    template="governance/approvals.html",
+    summary="The approvals one may change (of the requests one reviewed; every one for the DPO)",
+    context=lambda session, actor, data: _named_from(session, actor),
+)
+def approvals_page(
+    actor: Actor = allow("approvals.manage"), session: Session = db_session
+) -> dict[str, Any]:
+    return {"approvals": data.approvals_of(session, actor)}
+
+
+@twin(
+    api.router,
+    router,
     "/reviews",
     template="governance/reviews.html",
     summary="The access requests one is asked to review",
