@@ -84,7 +84,8 @@ def call_with(function: Callable, available: dict[str, Any]) -> Any:
 class TwinPage:
     """A twin's page: its path, data function, template and page-only extras. `shown` is
     what the template renders (`data` and the extras), from the values the page's
-    parameters name among `available`."""
+    parameters name among `available`. The names each function takes are read once here,
+    not at every request."""
 
     path: str
     function: Callable
@@ -92,33 +93,45 @@ class TwinPage:
     context: Callable[..., dict[str, Any]] | None = None
     is_async: bool = field(init=False)
     parameters: tuple[str, ...] = field(init=False)
+    context_parameters: tuple[str, ...] = field(init=False)
+    context_is_async: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        wanted = tuple(inspect.signature(self.function).parameters)
-        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.function))
-        object.__setattr__(self, "parameters", wanted)
+        context = self.context
+        setattr_ = object.__setattr__
+        setattr_(self, "is_async", inspect.iscoroutinefunction(self.function))
+        setattr_(self, "parameters", tuple(inspect.signature(self.function).parameters))
+        setattr_(self, "context_is_async", inspect.iscoroutinefunction(context))
+        names = tuple(inspect.signature(context).parameters) if context else ()
+        setattr_(self, "context_parameters", names)
 
-    def _data(self, available: dict[str, Any]) -> Any:
+    def data(self, available: dict[str, Any]) -> Any:
+        """The data function's result (a coroutine when it is async)."""
         return self.function(**{n: available[n] for n in self.parameters if n in available})
 
-    def _with_extras(self, available: dict[str, Any], data: Any) -> dict[str, Any]:
+    def extras(self, available: dict[str, Any], data: Any) -> Any:
+        """The context's extras for `data` (a coroutine when the context is async)."""
         if self.context is None:
-            return {"data": data}
-        return {**call_with(self.context, {**available, "data": data}), "data": data}
+            return {}
+        named = {n: available[n] for n in self.context_parameters if n in available}
+        if "data" in self.context_parameters:
+            named["data"] = data
+        return self.context(**named)
 
     def shown(self, available: dict[str, Any]) -> dict[str, Any]:
         """The page's data and extras (a plain data function and context)."""
-        return self._with_extras(available, self._data(available))
+        data = self.data(available)
+        return {**self.extras(available, data), "data": data}
 
     async def shown_async(self, available: dict[str, Any]) -> dict[str, Any]:
         """The page's data and extras, awaiting what is async (slow extras in a thread)."""
-        data = self._data(available)
+        data = self.data(available)
         if self.is_async:
             data = await data
-        if self.context is not None and inspect.iscoroutinefunction(self.context):
-            extras = await call_with(self.context, {**available, "data": data})
-            return {**extras, "data": data}
-        return self._with_extras(available, data)
+        extras = self.extras(available, data)
+        if self.context_is_async:
+            extras = await extras
+        return {**extras, "data": data}
 
 
 def twin(
@@ -141,6 +154,8 @@ def twin(
         _before_what_would_shadow_it(api)
         shown = TwinPage((pages.prefix or "") + path, function, template, context)
 
+        takes_request = "request" in shown.parameters
+
         if shown.is_async:
 
             async def page_endpoint(request: Request, **kwargs: Any):
@@ -151,7 +166,10 @@ def twin(
         else:
 
             def page_endpoint(request: Request, **kwargs: Any):  # type: ignore[misc]
-                return render(request, template, shown.shown({**kwargs, "request": request}))
+                # kwargs are the data function's own parameters: it is called with them alone
+                data = function(**kwargs, request=request) if takes_request else function(**kwargs)
+                extras = shown.extras({**kwargs, "request": request}, data)
+                return render(request, template, {**extras, "data": data})
 
         page_endpoint.__signature__ = resolved_signature(function, with_request=True)  # type: ignore[attr-defined]
         page_endpoint.__name__ = f"{function.__name__}_page"
