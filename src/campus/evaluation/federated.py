@@ -164,7 +164,8 @@ def pool(
     without every node."""
     row, benchmark = _submission(session, job)
     bench = _bench(benchmark)
-    k = centre_k(session, settings, benchmark)
+    # The k the tasks were signed with, which every answer was checked against.
+    k = int(federation.tasks(session, job)[0][0].payload["k"])
     withheld = sorted(name for name, answer in answers if answer == WITHHELD)
     parts = [(name, answer) for name, answer in answers if answer != WITHHELD]
     allowed = job.min_nodes is not None and len(parts) >= job.min_nodes

@@ -192,6 +192,8 @@ def test_a_model_evaluated_at_three_nodes_is_pooled_from_their_bins_and_released
         f"/api/v1/federated-jobs/{job}/checks", json={"decision": "approve", "comment": "ok"}
     )
     assert other.status_code == 409
+    page = client.get(f"/federated-jobs/{job}", headers={"accept-language": "fr"})
+    assert page.status_code == 200 and "sur la page de sa soumission" in page.text
     assert any(e.action == "submission.queued" for e in audit_events(db))
 
 
