@@ -196,16 +196,8 @@ def partial_page(
     return api.partial_setting(approval_id, actor, session)
 
 
-def _partial_again(session: Session, actor: Actor, approval_id: str, values: dict) -> dict:
-    return {"data": api.partial_setting(approval_id, actor, session), "values": values}
-
-
 @form_route(
-    router,
-    "/approvals/{approval_id}/federated-partial",
-    model=api.PartialIn,
-    template="federation/partial.html",
-    context=_partial_again,
+    router, "/approvals/{approval_id}/federated-partial", model=api.PartialIn, page=partial_page
 )
 def partial_submit(
     body: api.PartialIn,

@@ -378,3 +378,9 @@ def test_the_approvals_reviewer_allows_partial_completion_on_its_page_and_others
     assert "autorisé\u00a0: un traitement peut se terminer" in page.text
     twin = client.get(f"/api/v1/approvals/{world.approval_id}/federated-partial").json()
     assert twin["allowed"] is True and "set_by" not in twin
+    # A value that is no yes or no is refused on the page itself, the setting shown unchanged.
+    wrong = client.post(
+        f"/approvals/{world.approval_id}/federated-partial", data={"allowed": "peut-être"}
+    )
+    assert wrong.status_code == 422 and "allowed" in wrong.text
+    assert "autorisé\u00a0: un traitement peut se terminer" in wrong.text
