@@ -103,16 +103,13 @@ class EditorForm(BaseModel):
     name: str = Field("", max_length=500)
 
 
-def _editor_again(
-    request: Request, actor: Actor, session: Session, values: dict[str, Any]
-) -> dict[str, Any]:
-    """The editor around a refused form, with what was typed."""
-    data = editor(request, actor=actor, session=session)
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    """What was typed into the editor, shown again around a refusal."""
     typed = {k: values.get(k, "") for k in ("dataset", "dialect", "name")}
-    return {"data": data, **_editor_extras(data), "view_text": values.get("view", ""), **typed}
+    return {"view_text": values.get("view", ""), **typed}
 
 
-@form_route(router, "/views", model=EditorForm, template="views/editor.html", context=_editor_again)
+@form_route(router, "/views", model=EditorForm, page=editor, context=_typed)
 def editor_submit(
     request: Request,
     body: EditorForm,

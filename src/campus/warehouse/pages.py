@@ -219,18 +219,11 @@ class SettingsForm(BaseModel):
         return None
 
 
-def _datasets_again(request: Request, actor: Actor, session: Session) -> dict[str, Any]:
-    """The datasets page around a refused form."""
-    data = datasets(request, actor=actor, session=session)
-    return {**_datasets_extras(data), "data": data}
-
-
 @form_route(
     router,
     "/datasets/{name}/settings",
     model=SettingsForm,
-    template="warehouse/datasets.html",
-    context=_datasets_again,
+    page=datasets,
 )
 def settings_submit(
     name: str,
@@ -255,8 +248,7 @@ class PullForm(BaseModel):
     router,
     "/datasets/{name}/pull",
     model=PullForm,
-    template="warehouse/datasets.html",
-    context=_datasets_again,
+    page=datasets,
 )
 def pull_submit(
     name: str,
