@@ -31,7 +31,7 @@ CORE_ROOT = {
 }
 CORE_PACKAGES = {"db"}
 SPLIT_PACKAGES = {"auth", "audit"}  # their services are core, their HTTP modules capabilities
-HTTP_MODULES = {"api", "pages", "oidc_pages"}
+HTTP_MODULES = {"api", "pages", "oidc_pages", "public_pages"}
 SITE = {"site", "cli", "demo"}
 LAYERS = ["core", "web kit", "capability", "site"]
 

@@ -147,6 +147,11 @@ def approvals_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
     ]
 
 
+def named_from(session: Session, actor: Actor) -> dict[str, Any]:
+    """What a page names datasets and views from (page-only extras): their titles."""
+    return {"choices": request_choices(session, actor)}
+
+
 def request_choices(session: Session, actor: Actor) -> dict[str, list[dict[str, str]]]:
     """What an access request may name, for the form's pickers: the warehouse's datasets,
     the library's views and the reader's own saved views (by key, with their titles)."""

@@ -120,7 +120,7 @@ CAPABILITIES: list[Capability] = [
     Capability(
         "governance",
         api=("campus.governance.api:router",),
-        pages=("campus.governance.pages:router",),
+        pages=("campus.governance.public_pages:router", "campus.governance.pages:router"),
         models=("campus.governance.models",),
         demo=("campus.governance.demo:load",),
         # Its demo project asks for the warehouse's demo dataset (hopital-synthea).
