@@ -17,7 +17,6 @@ from campus.participation.pages._shared import (
     CID,
     LABELS,
     NoFields,
-    consultation_again,
     consultation_extras,
     router,
 )
@@ -137,13 +136,7 @@ def consultation(
     return data.consultation_detail(session, actor, consultation_id, sort[:20], status[:20])
 
 
-@form_route(
-    router,
-    CID + "/close",
-    model=NoFields,
-    template="participation/consultation.html",
-    context=consultation_again,
-)
+@form_route(router, CID + "/close", model=NoFields, page=consultation)
 def consultation_close(
     body: NoFields,
     consultation_id: str,

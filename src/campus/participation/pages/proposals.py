@@ -206,13 +206,7 @@ def proposal_update(
     return proposal_url(consultation_id, proposal_id)
 
 
-@form_route(
-    router,
-    PID + "/comments",
-    model=CommentIn,
-    template="participation/proposal.html",
-    context=_proposal_again,
-)
+@form_route(router, PID + "/comments", model=CommentIn, page=proposal)
 def comment_create(
     body: CommentIn,
     request: Request,
@@ -282,13 +276,7 @@ def support_toggle(
     return proposal_url(consultation_id, proposal_id)
 
 
-@form_route(
-    router,
-    PID + "/answer",
-    model=AnswerIn,
-    template="participation/proposal.html",
-    context=_proposal_again,
-)
+@form_route(router, PID + "/answer", model=AnswerIn, page=proposal)
 def answer_submit(
     body: AnswerIn,
     consultation_id: str,
