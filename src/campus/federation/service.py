@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campus.analysis import budget, runner
+from campus.analysis import runner
 from campus.analysis import service as analysis
 from campus.audit import service as audit
 from campus.auth.actor import Actor
@@ -60,6 +60,7 @@ from campus.federation.visibility import (
     view,
     visible_jobs,
 )
+from campus.governance import budget
 from campus.governance import service as governance
 from campus.governance.models import Approval
 from campus.i18n import N_

@@ -6,8 +6,8 @@ import time
 import pytest
 from sqlalchemy import update
 
-from campus.analysis import budget
 from campus.errors import Conflict
+from campus.governance import budget
 from campus.governance.models import DataProject
 from tests.integration.analysis.setup import approve
 

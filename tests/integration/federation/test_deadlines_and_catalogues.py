@@ -13,11 +13,12 @@ import statistics as stats
 
 from sqlalchemy import select, update
 
-from campus.analysis import budget, definition, runner
+from campus.analysis import definition, runner
 from campus.analysis.results import Controls
 from campus.federation import pooling, signing
 from campus.federation.models import FederatedJob, Task
 from campus.federation.node import Node
+from campus.governance import budget
 from tests.helpers import make_account
 from tests.integration.analysis import warehouse
 from tests.integration.analysis.setup import approve
