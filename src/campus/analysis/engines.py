@@ -136,7 +136,13 @@ class SparkBackend:
             self.spark.sql(sql)
 
     def _materialise(self, name: str, select: str) -> None:
-        frame = self.spark.sql(select).localCheckpoint(eager=True)
+        from pyspark import StorageLevel
+
+        # Serialized (PySpark's MEMORY_AND_DISK): rows kept as objects filled local mode's
+        # 1 GB heap at 50M resources until the driver failed.
+        frame = self.spark.sql(select).localCheckpoint(
+            eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+        )
         frame.createOrReplaceTempView(name.strip("`").replace("``", "`"))
         self._kept.append(frame)
 
@@ -160,7 +166,7 @@ class SparkBackend:
             )
         else:
             self.spark.createDataFrame([], "patient STRING").createOrReplaceTempView(OPTOUT_TABLE)
-        return {name: _without_optouts(table, name) for name, table in tables.items()}
+        return {name: _spark_without_optouts(table, name) for name, table in tables.items()}
 
     def close(self) -> None:
         for frame in self._kept:
@@ -177,6 +183,19 @@ def _release(frame: Any) -> None:
         frame._jdf.queryExecution().logical().rdd().unpersist(False)
     except (AttributeError, Py4JError):  # another Spark's internals: its cleaner frees them
         return
+
+
+def _spark_without_optouts(table: str, resource: str) -> str:
+    """DuckDB's filter as an anti join that broadcasts the opted-out patients. Spark read the
+    `NOT IN` as a nested-loop join and, not knowing the size of the kept opt-out table, could
+    broadcast the resource table instead: at 50M resources its Patient rows, JSON included,
+    filled local mode's 1 GB heap. Same rows kept: the opt-out table has no NULL patient, and
+    a row without a patient matches none."""
+    column = "coalesce(t.patient, t.id)" if resource == "Patient" else "t.patient"
+    return (
+        f"(SELECT /*+ BROADCAST(o) */ t.* FROM {table} t "
+        f"LEFT ANTI JOIN {OPTOUT_TABLE} o ON o.patient = {column})"
+    )
 
 
 def _spark_parquet(path: Path) -> str:

@@ -195,3 +195,23 @@ def test_queries_over_the_cohort_run_only_their_own_spark_jobs_and_the_job_frees
     assert max(jobs) <= 2, jobs
     # The opt-outs, the views and the cohort kept for the job are released when it ends.
     assert not context._jsc.getPersistentRDDs()
+
+
+def test_spark_leaves_out_opted_out_patients_by_broadcasting_them_not_the_resources(
+    warehouse, spark_master
+):
+    from campus.analysis import engines
+    from campus.analysis.sources import resolve_version
+
+    backend = engines.SparkBackend()
+    try:
+        found = resolve_version(warehouse, DATASET, None)
+        tables = backend.tables(found, "real", {"key-0"})
+        plan = backend.spark.sql(f"SELECT * FROM {tables['Patient']}")._jdf.queryExecution()
+        physical = plan.executedPlan().toString()
+    finally:
+        backend.close()
+    # A hash anti join whose broadcast side is the opted-out patients, whatever Spark
+    # estimates of the resource table's size (a nested loop could broadcast either side).
+    assert "BroadcastHashJoin" in physical and "LeftAnti, BuildRight" in physical, physical
+    assert "NestedLoop" not in physical
