@@ -138,8 +138,8 @@ class SparkBackend:
     def _materialise(self, name: str, select: str) -> None:
         from pyspark import StorageLevel
 
-        # Serialized (PySpark's MEMORY_AND_DISK): rows kept as objects filled local mode's
-        # 1 GB heap at 50M resources until the driver failed.
+        # Serialized (PySpark's MEMORY_AND_DISK): compact bytes, spilled to disk when memory
+        # is short, rather than a Java object a row.
         frame = self.spark.sql(select).localCheckpoint(
             eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
         )
