@@ -4,6 +4,7 @@ catalogue visit that finds the folder in the moment before the ingest's own reco
 from sqlalchemy import func, select
 
 from campus.auth.actor import SYSTEM
+from campus.warehouse import ingest as engine
 from campus.warehouse import service
 from campus.warehouse.models import DatasetVersionRow
 from tests.unit.warehouse.samples import small_bundle, write_json
@@ -12,7 +13,7 @@ from tests.unit.warehouse.samples import small_bundle, write_json
 def test_a_catalogue_visit_between_publication_and_record_does_not_break_the_ingest(
     db, settings, tmp_path, monkeypatch
 ):
-    real_run = service.engine.run
+    real_run = engine.run
 
     def run_then_visit(*args, **kwargs):
         report = real_run(*args, **kwargs)  # the folder is published, not yet recorded
@@ -20,7 +21,7 @@ def test_a_catalogue_visit_between_publication_and_record_does_not_break_the_ing
             service.list_datasets(session, settings)  # what /catalogue does
         return report
 
-    monkeypatch.setattr(service.engine, "run", run_then_visit)
+    monkeypatch.setattr(engine, "run", run_then_visit)
     bundle = write_json(tmp_path / "b.json", small_bundle())
     report = service.ingest(db, settings, SYSTEM, "hopital", [bundle])
     assert report.version == "v0001"
