@@ -1,8 +1,9 @@
 """A real-data job runs on a Spark standalone cluster and gives what DuckDB gives.
 
 A master and two workers are started from the PySpark distribution (`spark-class`) on
-loopback by campus.analysis.spark_cluster (which the Spark bench uses too); the job is submitted through the API, then run by `campus worker --once --engine
-spark --spark-master spark://…` in its own process (the process's driver connects to the
+loopback by campus.analysis.spark_cluster (which the Spark bench uses too); the job is
+submitted through the API, then run by `campus worker --once --engine spark
+--spark-master spark://…` in its own process (the process's driver connects to the
 master, the executors on the workers read the version's Parquet by path). The same definition
 run by the DuckDB worker must give the same released tables.
 """
