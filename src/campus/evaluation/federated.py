@@ -141,10 +141,6 @@ def _submission(session: Session, job: Any) -> tuple[Submission, Benchmark]:
     return row, benchmark
 
 
-def _bench(benchmark: Benchmark) -> definition.BenchmarkDefinition:
-    return definition.BenchmarkDefinition.model_validate(benchmark.definition)
-
-
 def check_answer(task: Any, body: Any) -> dict[str, Any]:
     """A node's part at the task's resolution with no bin under the centre's k, or the
     withheld flag; anything else is refused whole (400, nothing kept)."""
@@ -163,7 +159,7 @@ def pool(
     resolution); withheld when a node withheld and the approval did not let the job complete
     without every node."""
     row, benchmark = _submission(session, job)
-    bench = _bench(benchmark)
+    bench = service.parsed(benchmark)
     # The k the tasks were signed with, which every answer was checked against.
     k = int(federation.tasks(session, job)[0][0].payload["k"])
     withheld = sorted(name for name, answer in answers if answer == WITHHELD)
